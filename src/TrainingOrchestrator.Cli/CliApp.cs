@@ -1,0 +1,152 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using TrainingOrchestrator.Core.Planning;
+using TrainingOrchestrator.Core.Settings;
+using TrainingOrchestrator.Core.Validation;
+
+namespace TrainingOrchestrator.Cli;
+
+/// <summary>
+/// The command line: validate and plan requests. Exit codes: 0 all valid, 1 some request invalid,
+/// 2 unusable input (missing file, not JSON) or bad settings.
+/// </summary>
+public sealed class CliApp(TextWriter output, TextWriter error, IReadOnlyDictionary<string, string>? environment = null)
+{
+    public const int Valid = 0;
+    public const int Invalid = 1;
+    public const int Unusable = 2;
+
+    public static int Main(string[] args) => new CliApp(Console.Out, Console.Error).Run(args);
+
+    // Plans hold regexes and URIs: print them as people write them ("+", not "\u002B").
+    private static readonly JsonSerializerOptions Readable = new(CliJson.Default.Options)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public int Run(string[] args)
+    {
+        var file = new Argument<string>("file") { Description = "A job request (JSON), or an SQS event file whose records carry requests" };
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
+        var baseFile = new Option<string?>("--base") { Description = "For a tune request with baseJob: the request file of that earlier job" };
+
+        var validate = new Command("validate", "Check requests against the contract and the SageMaker API model; list every error with its JSON path") { file, json };
+        validate.SetAction(parse => Validate(parse.GetValue(file)!, parse.GetValue(json)));
+        var plan = new Command("plan", "Print the exact SageMaker API request each request turns into") { file, baseFile };
+        plan.SetAction(parse => Plan(parse.GetValue(file)!, parse.GetValue(baseFile)));
+
+        var root = new RootCommand("TrainingOrchestrator: SageMaker training and tuning jobs from JSON requests") { validate, plan };
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var parseError in parsed.Errors) error.WriteLine(parseError.Message);
+            return Unusable;
+        }
+        return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error });
+    }
+
+    private int Validate(string path, bool asJson)
+    {
+        if (!TryLoad(path, out var pipeline, out var sources)) return Unusable;
+        var results = sources.Select(source => (source, prepared: pipeline!.Prepare(source.Body, source.MessageId))).ToList();
+        if (asJson)
+        {
+            var report = results.Select(r => new ValidationReport(r.source.Label, r.prepared.RequestId, r.prepared.IsValid, r.prepared.Errors)).ToList();
+            output.WriteLine(JsonSerializer.Serialize(report, Readable.GetTypeInfo(typeof(List<ValidationReport>))));
+        }
+        else
+        {
+            foreach (var (source, prepared) in results)
+            {
+                if (prepared.IsValid)
+                {
+                    var what = prepared.Plan is { } p ? $"{p.Operation} {p.JobName}" : $"tune around {prepared.Request!.BaseJob}";
+                    output.WriteLine($"valid: {source.Label} -> {what}");
+                    continue;
+                }
+                output.WriteLine($"invalid: {source.Label} ({prepared.Errors.Count} error{(prepared.Errors.Count == 1 ? "" : "s")})");
+                foreach (var e in prepared.Errors) output.WriteLine($"  {e.Path}: {e.Message} [{e.Rule}]");
+            }
+        }
+        return results.All(r => r.prepared.IsValid) ? Valid : Invalid;
+    }
+
+    private int Plan(string path, string? basePath)
+    {
+        if (!TryLoad(path, out var pipeline, out var sources)) return Unusable;
+        CreateTrainingJobRequest? baseDefinition = null;
+        string? baseJobName = null;
+        if (basePath is not null)
+        {
+            if (!TryLoad(basePath, out _, out var baseSources)) return Unusable;
+            if (baseSources.Count != 1) { error.WriteLine($"{basePath}: --base takes a file with exactly one request"); return Unusable; }
+            var basePrepared = pipeline!.Prepare(baseSources[0].Body, baseSources[0].MessageId);
+            if (basePrepared.Plan?.CreateTraining is not { } baseTraining)
+            {
+                error.WriteLine($"{basePath}: --base must be a valid train request");
+                foreach (var e in basePrepared.Errors) error.WriteLine($"  {e.Path}: {e.Message}");
+                return Invalid;
+            }
+            baseDefinition = baseTraining;
+            baseJobName = basePrepared.Plan.JobName;
+        }
+
+        var exit = Valid;
+        foreach (var source in sources)
+        {
+            var prepared = pipeline!.Prepare(source.Body, source.MessageId, baseDefinition);
+            if (prepared.Request?.BaseJob is { } wanted && baseJobName is not null && wanted != baseJobName)
+            {
+                error.WriteLine($"{source.Label}: baseJob is {wanted}, but --base plans to {baseJobName}");
+                exit = Invalid;
+                continue;
+            }
+            if (!prepared.IsValid)
+            {
+                error.WriteLine($"invalid: {source.Label}");
+                foreach (var e in prepared.Errors) error.WriteLine($"  {e.Path}: {e.Message} [{e.Rule}]");
+                exit = Invalid;
+                continue;
+            }
+            if (prepared.Plan is not { } plan)
+            {
+                error.WriteLine($"{source.Label}: tuning around {prepared.Request!.BaseJob} needs that job's request: pass it with --base FILE");
+                exit = Invalid;
+                continue;
+            }
+            using var body = JsonDocument.Parse(plan.BodyUtf8());
+            output.WriteLine(JsonSerializer.Serialize(new PlanOutput(plan.Operation, body.RootElement), Readable.GetTypeInfo(typeof(PlanOutput))));
+        }
+        return exit;
+    }
+
+    private bool TryLoad(string path, out RequestPipeline? pipeline, out IReadOnlyList<RequestSource> sources)
+    {
+        pipeline = null;
+        sources = [];
+        try
+        {
+            var settings = environment is null
+                ? DeploymentSettings.FromEnvironment(DeploymentSettings.LocalDefaults)
+                : DeploymentSettings.From(environment, DeploymentSettings.LocalDefaults);
+            pipeline = new RequestPipeline(settings);
+            sources = InputFile.Read(path);
+            return true;
+        }
+        catch (Exception e) when (e is SettingsException or UnusableInputException)
+        {
+            error.WriteLine(e.Message);
+            return false;
+        }
+    }
+}
+
+internal sealed record ValidationReport(string Source, string? RequestId, bool Valid, IReadOnlyList<ValidationError> Errors);
+
+internal sealed record PlanOutput(string Operation, JsonElement Request);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
+[JsonSerializable(typeof(List<ValidationReport>))]
+[JsonSerializable(typeof(PlanOutput))]
+internal sealed partial class CliJson : JsonSerializerContext;

@@ -1,0 +1,101 @@
+using System.Collections.Frozen;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using TrainingOrchestrator.Core.Reference;
+
+namespace TrainingOrchestrator.Core.ApiModel;
+
+/// <summary>One shape of the botocore model: what a value of it must be.</summary>
+public sealed record Shape(
+    string Name,
+    string Type,
+    long? Min,
+    long? Max,
+    string? Pattern,
+    FrozenSet<string>? Enum,
+    IReadOnlyDictionary<string, string> Members,
+    FrozenSet<string> Required,
+    string? Member,
+    string? Key,
+    string? Value)
+{
+    private Regex? _regex;
+
+    /// <summary>The pattern anchored at both ends, as the service applies it; compiled once.</summary>
+    public Regex? AnchoredPattern => Pattern is null ? null
+        : _regex ??= new Regex("^(?:" + Pattern + ")$", RegexOptions.CultureInvariant | RegexOptions.Compiled);
+}
+
+/// <summary>
+/// The SageMaker API model (botocore service-2.json, subset) that the validator and the plan checker take
+/// their lengths, ranges, enums and patterns from. Loaded once from the embedded reference file.
+/// </summary>
+public sealed class SageMakerApiModel
+{
+    private static readonly Lazy<SageMakerApiModel> Loaded = new(Load);
+    private readonly FrozenDictionary<string, Shape> _shapes;
+    private readonly FrozenDictionary<string, (string Input, string? Output)> _operations;
+
+    private SageMakerApiModel(FrozenDictionary<string, Shape> shapes, FrozenDictionary<string, (string, string?)> operations)
+    {
+        _shapes = shapes;
+        _operations = operations;
+    }
+
+    public static SageMakerApiModel Instance => Loaded.Value;
+
+    public Shape this[string shapeName] =>
+        _shapes.TryGetValue(shapeName, out var shape) ? shape : throw new KeyNotFoundException($"shape {shapeName} is not in the API model");
+
+    public IEnumerable<string> Operations => _operations.Keys;
+
+    public string InputShapeOf(string operation) => _operations[operation].Input;
+
+    /// <summary>The shape a member of a structure refers to.</summary>
+    public Shape MemberShape(string structure, string member) => this[this[structure].Members[member]];
+
+    private static SageMakerApiModel Load()
+    {
+        using var document = EmbeddedData.Open("sagemaker-api-subset.json");
+        var shapes = new Dictionary<string, Shape>(StringComparer.Ordinal);
+        foreach (var property in document.RootElement.GetProperty("shapes").EnumerateObject())
+            shapes[property.Name] = ReadShape(property.Name, property.Value);
+        var operations = new Dictionary<string, (string, string?)>(StringComparer.Ordinal);
+        foreach (var operation in document.RootElement.GetProperty("operations").EnumerateObject())
+        {
+            var input = operation.Value.GetProperty("input").GetProperty("shape").GetString()!;
+            var output = operation.Value.TryGetProperty("output", out var o) ? o.GetProperty("shape").GetString() : null;
+            operations[operation.Name] = (input, output);
+        }
+        return new SageMakerApiModel(shapes.ToFrozenDictionary(StringComparer.Ordinal), operations.ToFrozenDictionary(StringComparer.Ordinal));
+    }
+
+    private static Shape ReadShape(string name, JsonElement json)
+    {
+        static long? Number(JsonElement e, string key) => e.TryGetProperty(key, out var v) ? (long)v.GetDouble() : null;
+        static string? Target(JsonElement e, string key) => e.TryGetProperty(key, out var v) ? v.GetProperty("shape").GetString() : null;
+
+        var members = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (json.TryGetProperty("members", out var m))
+            foreach (var member in m.EnumerateObject())
+                members[member.Name] = member.Value.GetProperty("shape").GetString()!;
+        var required = json.TryGetProperty("required", out var r)
+            ? r.EnumerateArray().Select(x => x.GetString()!).ToFrozenSet(StringComparer.Ordinal)
+            : FrozenSet<string>.Empty;
+        var enumValues = json.TryGetProperty("enum", out var en)
+            ? en.EnumerateArray().Select(x => x.GetString()!).ToFrozenSet(StringComparer.Ordinal)
+            : null;
+        return new Shape(
+            name,
+            json.GetProperty("type").GetString()!,
+            Number(json, "min"),
+            Number(json, "max"),
+            json.TryGetProperty("pattern", out var p) ? p.GetString() : null,
+            enumValues,
+            members,
+            required,
+            Target(json, "member"),
+            Target(json, "key"),
+            Target(json, "value"));
+    }
+}

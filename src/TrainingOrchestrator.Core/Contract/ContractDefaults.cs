@@ -1,0 +1,28 @@
+namespace TrainingOrchestrator.Core.Contract;
+
+/// <summary>What the contract assumes when a request leaves a field out (documented in the README).</summary>
+public static class ContractDefaults
+{
+    public const int Version = 1;
+    public const string InputMode = "File";
+    public const int InstanceCount = 1;
+    public const int VolumeSizeGb = 30;
+    public const int MaxRuntimeSeconds = 86_400;
+    public const string Distribution = "FullyReplicated";
+    public const string ProtocolNone = "unspecified";
+    public const string ProtocolMpi = "mpi";
+    public const string Strategy = "Bayesian";
+    public const string EarlyStopping = "Off";
+    public const int MaxParallelTrainingJobs = 1;
+    public const int MaxTrainingJobs = 10;
+    public const int LogLevel = 20;
+    public const string CustomAlgorithm = "custom";
+
+    public const string ActionTrain = "train";
+    public const string ActionTune = "tune";
+    public const string ActionStop = "stop";
+
+    /// <summary>The action a request asks for: explicit, else "tune" when it has a tuning block, else "train".</summary>
+    public static string ActionOf(JobRequest request) =>
+        request.Action ?? (request.Tuning is not null ? ActionTune : ActionTrain);
+}

@@ -1,0 +1,138 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace TrainingOrchestrator.Core.Contract;
+
+/// <summary>
+/// A job request, version 1 of the contract (schemas/job-request.v1.json). Immutable; read with
+/// <see cref="ContractJson"/>. Every object carries <c>Unknown</c>: members the contract does not define,
+/// collected instead of dropped so that validation can name each one with its path.
+/// </summary>
+public sealed record JobRequest
+{
+    public int? Version { get; init; }
+    public string? Action { get; init; }
+    public string? RequestId { get; init; }
+    public string? Name { get; init; }
+    public TrainingSpec? Training { get; init; }
+    public TuningSpec? Tuning { get; init; }
+    public string? BaseJob { get; init; }
+    public string? JobName { get; init; }
+
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
+}
+
+public sealed record TrainingSpec
+{
+    public AlgorithmSpec? Algorithm { get; init; }
+    public ScriptSpec? Script { get; init; }
+    /// <summary>Scalars only; each becomes the string SageMaker receives (see <see cref="ScalarText"/>).</summary>
+    public IReadOnlyDictionary<string, JsonElement>? Hyperparameters { get; init; }
+    public IReadOnlyDictionary<string, ChannelSpec>? Inputs { get; init; }
+    public string? Output { get; init; }
+    public ResourcesSpec? Resources { get; init; }
+    public StoppingSpec? Stopping { get; init; }
+    public bool? Spot { get; init; }
+    public string? CheckpointS3Uri { get; init; }
+    public IReadOnlyDictionary<string, string>? Environment { get; init; }
+    public IReadOnlyDictionary<string, string>? Tags { get; init; }
+    public string? RoleArn { get; init; }
+
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
+}
+
+public sealed record AlgorithmSpec
+{
+    public string? Name { get; init; }
+    public string? Version { get; init; }
+    public string? Image { get; init; }
+    public string? InputMode { get; init; }
+    public string? ContentType { get; init; }
+    public IReadOnlyList<MetricSpec>? Metrics { get; init; }
+
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
+}
+
+public sealed record MetricSpec
+{
+    public string? Name { get; init; }
+    public string? Regex { get; init; }
+
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
+}
+
+public sealed record ScriptSpec
+{
+    public string? EntryPoint { get; init; }
+    public string? SourceDir { get; init; }
+    /// <summary>Python logging level for the training toolkit (sagemaker_container_log_level); default 20 (INFO).</summary>
+    public int? LogLevel { get; init; }
+
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
+}
+
+/// <summary>A channel: written either as a bare S3 URI string or as this object.</summary>
+public sealed record ChannelSpec
+{
+    public string? S3Uri { get; init; }
+    public string? ContentType { get; init; }
+    public string? Distribution { get; init; }
+    public string? InputMode { get; init; }
+    public string? Compression { get; init; }
+
+    /// <summary>True when the request wrote the channel as a bare URI string (errors then point at the channel).</summary>
+    [JsonIgnore] public bool WrittenAsUri { get; init; }
+
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
+}
+
+public sealed record ResourcesSpec
+{
+    public string? InstanceType { get; init; }
+    public int? InstanceCount { get; init; }
+    public int? VolumeSizeGb { get; init; }
+    public string? DistributedProtocol { get; init; }
+    public int? ProcessesPerHost { get; init; }
+    public string? CustomMpiOptions { get; init; }
+
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
+}
+
+public sealed record StoppingSpec
+{
+    public int? MaxRuntimeSeconds { get; init; }
+    public int? MaxWaitSeconds { get; init; }
+
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
+}
+
+public sealed record TuningSpec
+{
+    public string? Strategy { get; init; }
+    public ObjectiveSpec? Objective { get; init; }
+    public IReadOnlyDictionary<string, RangeSpec>? Ranges { get; init; }
+    public int? MaxTrainingJobs { get; init; }
+    public int? MaxParallelTrainingJobs { get; init; }
+    public string? EarlyStopping { get; init; }
+
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
+}
+
+public sealed record ObjectiveSpec
+{
+    public string? Metric { get; init; }
+    public string? Goal { get; init; }
+
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
+}
+
+public sealed record RangeSpec
+{
+    public string? Type { get; init; }
+    public double? Min { get; init; }
+    public double? Max { get; init; }
+    public string? Scaling { get; init; }
+    public IReadOnlyList<JsonElement>? Values { get; init; }
+
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
+}

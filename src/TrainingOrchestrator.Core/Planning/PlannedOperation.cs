@@ -1,0 +1,32 @@
+using System.Text.Json;
+using TrainingOrchestrator.Core.Naming;
+
+namespace TrainingOrchestrator.Core.Planning;
+
+/// <summary>The SageMaker call a request turns into: its operation, the job it concerns, and its exact body.</summary>
+public sealed record PlannedOperation
+{
+    public const string CreateTrainingJob = "CreateTrainingJob";
+    public const string CreateHyperParameterTuningJob = "CreateHyperParameterTuningJob";
+    public const string StopTrainingJob = "StopTrainingJob";
+    public const string StopHyperParameterTuningJob = "StopHyperParameterTuningJob";
+
+    public required string Operation { get; init; }
+    public required string JobName { get; init; }
+    public required JobKind Kind { get; init; }
+    public required string RequestId { get; init; }
+    public CreateTrainingJobRequest? CreateTraining { get; init; }
+    public CreateHyperParameterTuningJobRequest? CreateTuning { get; init; }
+    public StopTrainingJobRequest? StopTraining { get; init; }
+    public StopHyperParameterTuningJobRequest? StopTuning { get; init; }
+
+    /// <summary>The request body exactly as it goes to SageMaker.</summary>
+    public byte[] BodyUtf8() => Operation switch
+    {
+        CreateTrainingJob => JsonSerializer.SerializeToUtf8Bytes(CreateTraining!, SageMakerJson.Default.CreateTrainingJobRequest),
+        CreateHyperParameterTuningJob => JsonSerializer.SerializeToUtf8Bytes(CreateTuning!, SageMakerJson.Default.CreateHyperParameterTuningJobRequest),
+        StopTrainingJob => JsonSerializer.SerializeToUtf8Bytes(StopTraining!, SageMakerJson.Default.StopTrainingJobRequest),
+        StopHyperParameterTuningJob => JsonSerializer.SerializeToUtf8Bytes(StopTuning!, SageMakerJson.Default.StopHyperParameterTuningJobRequest),
+        _ => throw new InvalidOperationException($"unknown operation {Operation}"),
+    };
+}

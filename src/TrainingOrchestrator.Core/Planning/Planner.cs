@@ -1,0 +1,207 @@
+using System.Globalization;
+using System.Text.Json;
+using TrainingOrchestrator.Core.Contract;
+using TrainingOrchestrator.Core.Naming;
+using TrainingOrchestrator.Core.Reference;
+using TrainingOrchestrator.Core.Settings;
+using TrainingOrchestrator.Core.Validation;
+
+namespace TrainingOrchestrator.Core.Planning;
+
+/// <summary>
+/// Turns a valid request into the exact SageMaker API request. Pure: same request and settings, same plan.
+/// Call it only with a request that <see cref="RequestValidator"/> accepted.
+/// </summary>
+public sealed class Planner(DeploymentSettings settings)
+{
+    /// <summary>Tags we add to every job: who asked (request id) and which version of us launched it.</summary>
+    public const string OwnTagPrefix = "orchestrator:";
+    public const string RequestIdTag = OwnTagPrefix + "request-id";
+    public const string VersionTag = OwnTagPrefix + "version";
+    public const int OwnTagCount = 2;
+
+    public static string ProductVersion { get; } =
+        typeof(Planner).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
+    /// <param name="baseDefinition">For a tune request with baseJob: the stored CreateTrainingJob request of that job.</param>
+    public PlannedOperation Plan(JobRequest request, string? messageId = null, CreateTrainingJobRequest? baseDefinition = null)
+    {
+        var requestId = request.RequestId ?? messageId
+            ?? throw new ArgumentException("the request has no requestId and no message id stands in for it", nameof(messageId));
+        switch (ContractDefaults.ActionOf(request))
+        {
+            case ContractDefaults.ActionTrain:
+            {
+                var name = JobNames.Training(settings.NamePrefix, requestId, request.Name);
+                return new PlannedOperation
+                {
+                    Operation = PlannedOperation.CreateTrainingJob, JobName = name, Kind = JobKind.Training, RequestId = requestId,
+                    CreateTraining = TrainingJob(name, requestId, request.Training!),
+                };
+            }
+            case ContractDefaults.ActionTune:
+            {
+                var name = JobNames.Tuning(settings.NamePrefix, requestId, request.Name);
+                var training = request.Training is { } spec
+                    ? TrainingJob(name, requestId, spec)
+                    : baseDefinition ?? throw new ArgumentException($"tuning around {request.BaseJob} needs that job's stored training request", nameof(baseDefinition));
+                return new PlannedOperation
+                {
+                    Operation = PlannedOperation.CreateHyperParameterTuningJob, JobName = name, Kind = JobKind.Tuning, RequestId = requestId,
+                    CreateTuning = TuningJob(name, requestId, request.Tuning!, training, request.Training?.Tags),
+                };
+            }
+            case ContractDefaults.ActionStop:
+            {
+                var name = request.JobName!;
+                var kind = JobNames.KindOf(name);
+                return kind == JobKind.Tuning
+                    ? new PlannedOperation
+                    {
+                        Operation = PlannedOperation.StopHyperParameterTuningJob, JobName = name, Kind = kind, RequestId = requestId,
+                        StopTuning = new StopHyperParameterTuningJobRequest(name),
+                    }
+                    : new PlannedOperation
+                    {
+                        Operation = PlannedOperation.StopTrainingJob, JobName = name, Kind = kind, RequestId = requestId,
+                        StopTraining = new StopTrainingJobRequest(name),
+                    };
+            }
+            default:
+                throw new ArgumentException($"unknown action {request.Action}", nameof(request));
+        }
+    }
+
+    private CreateTrainingJobRequest TrainingJob(string jobName, string requestId, TrainingSpec spec)
+    {
+        var algorithm = spec.Algorithm!;
+        var builtIn = BuiltInAlgorithms.Find(algorithm.Name!);
+        var image = builtIn is null
+            ? algorithm.Image!
+            : BuiltInAlgorithms.ImageUri(builtIn, algorithm.Version!, settings.Region, out _)!;
+
+        var hyperparameters = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in spec.Hyperparameters ?? new Dictionary<string, JsonElement>())
+            hyperparameters[key] = ScalarText.TryFormat(value, out _)!;
+        if (spec.Script is { } script)
+        {
+            // JSON-encoded, as the SageMaker Python SDK sends them; the training toolkit decodes either form.
+            hyperparameters[ReservedHyperparameters.Program] = JsonString(script.EntryPoint!);
+            hyperparameters[ReservedHyperparameters.SubmitDirectory] = JsonString(script.SourceDir!);
+            hyperparameters[ReservedHyperparameters.Region] = JsonString(settings.Region);
+            hyperparameters[ReservedHyperparameters.ContainerLogLevel] = Integer(script.LogLevel ?? ContractDefaults.LogLevel);
+        }
+        if (spec.Resources?.DistributedProtocol == ContractDefaults.ProtocolMpi)
+        {
+            hyperparameters[ReservedHyperparameters.MpiEnabled] = "true";
+            hyperparameters[ReservedHyperparameters.MpiProcessesPerHost] = Integer(spec.Resources.ProcessesPerHost!.Value);
+            if (spec.Resources.CustomMpiOptions is { } options)
+                hyperparameters[ReservedHyperparameters.MpiCustomOptions] = JsonString(options);
+        }
+
+        var metrics = algorithm.Metrics is { Count: > 0 } defined
+            ? defined.Select(m => new MetricDefinition(m.Name!, m.Regex!)).ToList()
+            : null;
+        var channels = spec.Inputs is { Count: > 0 } inputs
+            ? inputs.Select(input => new Channel(
+                input.Key,
+                new DataSource(new S3DataSource("S3Prefix", input.Value.S3Uri!, input.Value.Distribution ?? ContractDefaults.Distribution)),
+                input.Value.ContentType ?? algorithm.ContentType,
+                input.Value.Compression,
+                input.Value.InputMode)).ToList()
+            : null;
+        var resources = spec.Resources!;
+        var spot = spec.Spot == true;
+
+        return new CreateTrainingJobRequest(
+            TrainingJobName: jobName,
+            HyperParameters: hyperparameters.Count > 0 ? hyperparameters : null,
+            AlgorithmSpecification: new AlgorithmSpecification(image, algorithm.InputMode ?? ContractDefaults.InputMode, metrics),
+            RoleArn: spec.RoleArn ?? settings.RoleArn,
+            InputDataConfig: channels,
+            OutputDataConfig: new OutputDataConfig(spec.Output ?? settings.DefaultOutputUri),
+            ResourceConfig: new ResourceConfig(
+                resources.InstanceType!,
+                resources.InstanceCount ?? ContractDefaults.InstanceCount,
+                resources.VolumeSizeGb ?? ContractDefaults.VolumeSizeGb),
+            StoppingCondition: new StoppingCondition(
+                spec.Stopping?.MaxRuntimeSeconds ?? ContractDefaults.MaxRuntimeSeconds,
+                spot ? spec.Stopping?.MaxWaitSeconds : null),
+            Tags: Tags(requestId, spec.Tags),
+            EnableManagedSpotTraining: spot ? true : null,
+            CheckpointConfig: spec.CheckpointS3Uri is { } checkpoint ? new CheckpointConfig(checkpoint) : null,
+            Environment: spec.Environment is { Count: > 0 } environment ? environment : null);
+    }
+
+    private static CreateHyperParameterTuningJobRequest TuningJob(
+        string jobName, string requestId, TuningSpec tuning, CreateTrainingJobRequest training, IReadOnlyDictionary<string, string>? userTags)
+    {
+        var ranges = tuning.Ranges!;
+        var integers = new List<IntegerParameterRange>();
+        var continuous = new List<ContinuousParameterRange>();
+        var categorical = new List<CategoricalParameterRange>();
+        foreach (var (name, range) in ranges)
+        {
+            switch (range.Type)
+            {
+                case "integer":
+                    integers.Add(new IntegerParameterRange(name, Integer((long)range.Min!.Value), Integer((long)range.Max!.Value), range.Scaling ?? "Auto"));
+                    break;
+                case "continuous":
+                    continuous.Add(new ContinuousParameterRange(name, ScalarText.Format(range.Min!.Value), ScalarText.Format(range.Max!.Value), range.Scaling ?? "Auto"));
+                    break;
+                default:
+                    categorical.Add(new CategoricalParameterRange(name, range.Values!.Select(v => ScalarText.TryFormat(v, out _)!).ToList()));
+                    break;
+            }
+        }
+
+        // A ranged hyperparameter is chosen per trial, so it is not static (this is also how tuning around
+        // an earlier job replaces that job's fixed value).
+        var statics = training.HyperParameters?
+            .Where(hp => !ranges.ContainsKey(hp.Key))
+            .ToDictionary(hp => hp.Key, hp => hp.Value, StringComparer.Ordinal);
+        var strategy = tuning.Strategy ?? ContractDefaults.Strategy;
+
+        return new CreateHyperParameterTuningJobRequest(
+            HyperParameterTuningJobName: jobName,
+            HyperParameterTuningJobConfig: new HyperParameterTuningJobConfig(
+                Strategy: strategy,
+                HyperParameterTuningJobObjective: new HyperParameterTuningJobObjective(tuning.Objective!.Goal!, tuning.Objective.Metric!),
+                ResourceLimits: new ResourceLimits(
+                    tuning.MaxTrainingJobs ?? (strategy == "Grid" ? null : ContractDefaults.MaxTrainingJobs),
+                    tuning.MaxParallelTrainingJobs ?? ContractDefaults.MaxParallelTrainingJobs),
+                ParameterRanges: new ParameterRanges(
+                    integers.Count > 0 ? integers : null,
+                    continuous.Count > 0 ? continuous : null,
+                    categorical.Count > 0 ? categorical : null),
+                TrainingJobEarlyStoppingType: tuning.EarlyStopping ?? ContractDefaults.EarlyStopping),
+            TrainingJobDefinition: new HyperParameterTrainingJobDefinition(
+                StaticHyperParameters: statics is { Count: > 0 } ? statics : null,
+                AlgorithmSpecification: training.AlgorithmSpecification,
+                RoleArn: training.RoleArn,
+                InputDataConfig: training.InputDataConfig,
+                OutputDataConfig: training.OutputDataConfig,
+                ResourceConfig: training.ResourceConfig,
+                StoppingCondition: training.StoppingCondition,
+                EnableManagedSpotTraining: training.EnableManagedSpotTraining,
+                CheckpointConfig: training.CheckpointConfig,
+                Environment: training.Environment),
+            Tags: Tags(requestId, userTags));
+    }
+
+    private static List<Tag> Tags(string requestId, IReadOnlyDictionary<string, string>? userTags)
+    {
+        var tags = userTags?.Select(t => new Tag(t.Key, t.Value)).ToList() ?? [];
+        tags.Add(new Tag(RequestIdTag, requestId));
+        tags.Add(new Tag(VersionTag, ProductVersion));
+        return tags;
+    }
+
+    private static string Integer(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string JsonString(string value) => JsonSerializer.Serialize(value, PlanningJson.Default.String);
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(string))]
+internal sealed partial class PlanningJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -1,0 +1,100 @@
+using System.Text.Json.Serialization;
+
+namespace TrainingOrchestrator.Core.Planning;
+
+// The SageMaker API requests we send, member for member as the API model names them (PascalCase), only the
+// members we use. Serialized by SageMakerJson; the model checker verifies what they produce.
+
+public sealed record CreateTrainingJobRequest(
+    string TrainingJobName,
+    IReadOnlyDictionary<string, string>? HyperParameters,
+    AlgorithmSpecification AlgorithmSpecification,
+    string RoleArn,
+    IReadOnlyList<Channel>? InputDataConfig,
+    OutputDataConfig OutputDataConfig,
+    ResourceConfig ResourceConfig,
+    StoppingCondition StoppingCondition,
+    IReadOnlyList<Tag>? Tags,
+    bool? EnableManagedSpotTraining,
+    CheckpointConfig? CheckpointConfig,
+    IReadOnlyDictionary<string, string>? Environment);
+
+public sealed record AlgorithmSpecification(
+    string TrainingImage,
+    string TrainingInputMode,
+    IReadOnlyList<MetricDefinition>? MetricDefinitions);
+
+public sealed record MetricDefinition(string Name, string Regex);
+
+public sealed record Channel(
+    string ChannelName,
+    DataSource DataSource,
+    string? ContentType,
+    string? CompressionType,
+    string? InputMode);
+
+public sealed record DataSource(S3DataSource S3DataSource);
+
+public sealed record S3DataSource(string S3DataType, string S3Uri, string S3DataDistributionType);
+
+public sealed record OutputDataConfig(string S3OutputPath);
+
+public sealed record ResourceConfig(string InstanceType, int InstanceCount, int VolumeSizeInGB);
+
+public sealed record StoppingCondition(int MaxRuntimeInSeconds, int? MaxWaitTimeInSeconds);
+
+public sealed record CheckpointConfig(string S3Uri);
+
+public sealed record Tag(string Key, string Value);
+
+public sealed record CreateHyperParameterTuningJobRequest(
+    string HyperParameterTuningJobName,
+    HyperParameterTuningJobConfig HyperParameterTuningJobConfig,
+    HyperParameterTrainingJobDefinition TrainingJobDefinition,
+    IReadOnlyList<Tag>? Tags);
+
+public sealed record HyperParameterTuningJobConfig(
+    string Strategy,
+    HyperParameterTuningJobObjective? HyperParameterTuningJobObjective,
+    ResourceLimits ResourceLimits,
+    ParameterRanges ParameterRanges,
+    string TrainingJobEarlyStoppingType);
+
+public sealed record HyperParameterTuningJobObjective(string Type, string MetricName);
+
+public sealed record ResourceLimits(int? MaxNumberOfTrainingJobs, int MaxParallelTrainingJobs);
+
+public sealed record ParameterRanges(
+    IReadOnlyList<IntegerParameterRange>? IntegerParameterRanges,
+    IReadOnlyList<ContinuousParameterRange>? ContinuousParameterRanges,
+    IReadOnlyList<CategoricalParameterRange>? CategoricalParameterRanges);
+
+public sealed record IntegerParameterRange(string Name, string MinValue, string MaxValue, string? ScalingType);
+
+public sealed record ContinuousParameterRange(string Name, string MinValue, string MaxValue, string? ScalingType);
+
+public sealed record CategoricalParameterRange(string Name, IReadOnlyList<string> Values);
+
+/// <summary>The training side of a tuning job: a CreateTrainingJob request without name and tags, hyperparameters split off.</summary>
+public sealed record HyperParameterTrainingJobDefinition(
+    IReadOnlyDictionary<string, string>? StaticHyperParameters,
+    AlgorithmSpecification AlgorithmSpecification,
+    string RoleArn,
+    IReadOnlyList<Channel>? InputDataConfig,
+    OutputDataConfig OutputDataConfig,
+    ResourceConfig ResourceConfig,
+    StoppingCondition StoppingCondition,
+    bool? EnableManagedSpotTraining,
+    CheckpointConfig? CheckpointConfig,
+    IReadOnlyDictionary<string, string>? Environment);
+
+public sealed record StopTrainingJobRequest(string TrainingJobName);
+
+public sealed record StopHyperParameterTuningJobRequest(string HyperParameterTuningJobName);
+
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(CreateTrainingJobRequest))]
+[JsonSerializable(typeof(CreateHyperParameterTuningJobRequest))]
+[JsonSerializable(typeof(StopTrainingJobRequest))]
+[JsonSerializable(typeof(StopHyperParameterTuningJobRequest))]
+public sealed partial class SageMakerJson : JsonSerializerContext;

@@ -1,0 +1,113 @@
+using System.Collections;
+using System.Collections.Frozen;
+using System.Text.RegularExpressions;
+using TrainingOrchestrator.Core.Contract;
+
+namespace TrainingOrchestrator.Core.Settings;
+
+/// <summary>What a deployment fixes for every request. Read from environment variables, checked at start.</summary>
+public sealed partial record DeploymentSettings
+{
+    public const string RoleArnVariable = "ORCHESTRATOR_ROLE_ARN";
+    public const string OutputUriVariable = "ORCHESTRATOR_OUTPUT_URI";
+    public const string AllowedBucketsVariable = "ORCHESTRATOR_ALLOWED_BUCKETS";
+    public const string NamePrefixVariable = "ORCHESTRATOR_NAME_PREFIX";
+    public const string AllowRoleOverrideVariable = "ORCHESTRATOR_ALLOW_ROLE_OVERRIDE";
+    public const string RegionVariable = "AWS_REGION";
+
+    /// <summary>The IAM role SageMaker runs jobs with (iam:PassRole target).</summary>
+    public required string RoleArn { get; init; }
+    /// <summary>Where models go when a request names no output (s3://bucket/prefix/).</summary>
+    public required string DefaultOutputUri { get; init; }
+    /// <summary>Buckets a request may read from or write to; "*" allows any.</summary>
+    public required FrozenSet<string> AllowedBuckets { get; init; }
+    public required string Region { get; init; }
+    /// <summary>First part of every job name of ours; also what IAM policies match on.</summary>
+    public string NamePrefix { get; init; } = "to";
+    public bool AllowRoleOverride { get; init; }
+
+    public bool IsBucketAllowed(string bucket) => AllowedBuckets.Contains("*") || AllowedBuckets.Contains(bucket);
+
+    /// <summary>Values the CLI uses when a variable is not set, so that validate and plan work on a laptop.</summary>
+    public static IReadOnlyDictionary<string, string> LocalDefaults { get; } = new Dictionary<string, string>
+    {
+        [RoleArnVariable] = "arn:aws:iam::111122223333:role/SageMakerExecution",
+        [OutputUriVariable] = "s3://example-ml-bucket/models/",
+        [AllowedBucketsVariable] = "example-ml-bucket",
+        [RegionVariable] = "us-east-1",
+        [NamePrefixVariable] = "to",
+        [AllowRoleOverrideVariable] = "false",
+    };
+
+    /// <summary>Reads the process environment, falling back to <paramref name="defaults"/> for unset variables.</summary>
+    public static DeploymentSettings FromEnvironment(IReadOnlyDictionary<string, string>? defaults = null)
+    {
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
+            environment[(string)entry.Key] = (string?)entry.Value ?? "";
+        return From(environment, defaults);
+    }
+
+    /// <summary>Builds and checks settings; every problem is reported at once in a <see cref="SettingsException"/>.</summary>
+    public static DeploymentSettings From(IReadOnlyDictionary<string, string> environment, IReadOnlyDictionary<string, string>? defaults = null)
+    {
+        var problems = new List<string>();
+        string? Get(string name) =>
+            environment.TryGetValue(name, out var value) && !string.IsNullOrWhiteSpace(value) ? value.Trim()
+            : defaults?.GetValueOrDefault(name);
+        string Required(string name, string what)
+        {
+            var value = Get(name);
+            if (value is null) problems.Add($"{name} is not set: {what}");
+            return value ?? "";
+        }
+
+        var role = Required(RoleArnVariable, "the ARN of the IAM role SageMaker runs training jobs with");
+        if (role.Length > 0 && !RoleArnPattern().IsMatch(role))
+            problems.Add($"{RoleArnVariable} is not an IAM role ARN: '{role}'");
+        var output = Required(OutputUriVariable, "the default S3 output URI, s3://bucket/prefix/");
+        var outputBucket = S3Uri.TryParse(output, out var parsed, out _) ? parsed!.Bucket : null;
+        if (output.Length > 0 && outputBucket is null)
+            problems.Add($"{OutputUriVariable} is not an S3 URI of the form s3://bucket/prefix: '{output}'");
+        var region = Required(RegionVariable, "the AWS region of the deployment (Lambda sets it)");
+        if (region.Length > 0 && !RegionPattern().IsMatch(region))
+            problems.Add($"{RegionVariable} is not a region name: '{region}'");
+        var prefix = Get(NamePrefixVariable) ?? "to";
+        if (!NamePrefixPattern().IsMatch(prefix))
+            problems.Add($"{NamePrefixVariable} must be 1 to 10 letters, digits or inner hyphens: '{prefix}'");
+        var buckets = (Get(AllowedBucketsVariable) ?? outputBucket ?? "")
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .ToFrozenSet(StringComparer.Ordinal);
+        if (buckets.Count == 0)
+            problems.Add($"{AllowedBucketsVariable} is empty: list the buckets requests may use, or * for any");
+        var overrideText = Get(AllowRoleOverrideVariable) ?? "false";
+        if (!bool.TryParse(overrideText, out var allowOverride))
+            problems.Add($"{AllowRoleOverrideVariable} must be true or false: '{overrideText}'");
+
+        if (problems.Count > 0) throw new SettingsException(problems);
+        return new DeploymentSettings
+        {
+            RoleArn = role,
+            DefaultOutputUri = output,
+            AllowedBuckets = buckets,
+            Region = region,
+            NamePrefix = prefix,
+            AllowRoleOverride = allowOverride,
+        };
+    }
+
+    [GeneratedRegex(@"^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")]
+    private static partial Regex RoleArnPattern();
+
+    [GeneratedRegex(@"^[a-z]{2}(-[a-z]+)+-\d$")]
+    private static partial Regex RegionPattern();
+
+    [GeneratedRegex(@"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,9}$")]
+    private static partial Regex NamePrefixPattern();
+}
+
+public sealed class SettingsException(IReadOnlyList<string> problems)
+    : Exception("The deployment settings are incomplete or wrong:\n  " + string.Join("\n  ", problems))
+{
+    public IReadOnlyList<string> Problems { get; } = problems;
+}

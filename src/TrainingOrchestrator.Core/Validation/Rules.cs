@@ -1,0 +1,72 @@
+namespace TrainingOrchestrator.Core.Validation;
+
+/// <summary>
+/// The validation rules, one code each. Every <see cref="ValidationError"/> names the rule it broke, so that
+/// automation can react to a rule rather than parse a message.
+/// </summary>
+public static class Rules
+{
+    public const string NotJson = "not-json";
+    public const string WrongType = "wrong-type";
+    public const string UnknownField = "unknown-field";
+    public const string Version = "version";
+    public const string Action = "action";
+    public const string RequestId = "request-id";
+    public const string Name = "name";
+    public const string FieldNotForAction = "field-not-for-action";
+    public const string StopJobName = "stop-job-name";
+    public const string TuneSource = "tune-source";
+    public const string BaseJob = "base-job";
+    public const string Required = "required";
+    public const string AlgorithmName = "algorithm-name";
+    public const string AlgorithmVersion = "algorithm-version";
+    public const string AlgorithmImage = "algorithm-image";
+    public const string InputMode = "input-mode";
+    public const string ContentType = "content-type";
+    public const string MetricCount = "metric-count";
+    public const string MetricName = "metric-name";
+    public const string MetricRegex = "metric-regex";
+    public const string Script = "script";
+    public const string HyperparameterCount = "hyperparameter-count";
+    public const string HyperparameterKey = "hyperparameter-key";
+    public const string HyperparameterValue = "hyperparameter-value";
+    public const string ReservedHyperparameter = "reserved-hyperparameter";
+    public const string ChannelCount = "channel-count";
+    public const string ChannelName = "channel-name";
+    public const string ChannelOption = "channel-option";
+    public const string S3UriForm = "s3-uri";
+    public const string BucketNotAllowed = "bucket-not-allowed";
+    public const string InstanceType = "instance-type";
+    public const string InstanceCount = "instance-count";
+    public const string VolumeSize = "volume-size";
+    public const string DistributedProtocol = "distributed-protocol";
+    public const string Mpi = "mpi";
+    public const string MaxRuntime = "max-runtime";
+    public const string Spot = "spot";
+    public const string Environment = "environment";
+    public const string Tag = "tag";
+    public const string RoleOverride = "role-override";
+    public const string Strategy = "strategy";
+    public const string Objective = "objective";
+    public const string RangeCount = "range-count";
+    public const string RangeName = "range-name";
+    public const string RangeType = "range-type";
+    public const string RangeBounds = "range-bounds";
+    public const string RangeScaling = "range-scaling";
+    public const string CategoricalValues = "categorical-values";
+    public const string RangedAndFixed = "ranged-and-fixed";
+    public const string GridStrategy = "grid-strategy";
+    public const string TuningLimits = "tuning-limits";
+    public const string EarlyStopping = "early-stopping";
+
+    public static IReadOnlyList<string> All { get; } =
+    [
+        NotJson, WrongType, UnknownField, Version, Action, RequestId, Name, FieldNotForAction, StopJobName, TuneSource,
+        BaseJob, Required, AlgorithmName, AlgorithmVersion, AlgorithmImage, InputMode, ContentType, MetricCount,
+        MetricName, MetricRegex, Script, HyperparameterCount, HyperparameterKey, HyperparameterValue,
+        ReservedHyperparameter, ChannelCount, ChannelName, ChannelOption, S3UriForm, BucketNotAllowed, InstanceType,
+        InstanceCount, VolumeSize, DistributedProtocol, Mpi, MaxRuntime, Spot, Environment, Tag, RoleOverride,
+        Strategy, Objective, RangeCount, RangeName, RangeType, RangeBounds, RangeScaling, CategoricalValues,
+        RangedAndFixed, GridStrategy, TuningLimits, EarlyStopping,
+    ];
+}

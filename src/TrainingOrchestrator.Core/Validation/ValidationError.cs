@@ -1,0 +1,39 @@
+using System.Globalization;
+using System.Text.Json.Serialization;
+
+namespace TrainingOrchestrator.Core.Validation;
+
+/// <summary>
+/// One problem with a request: where (a JSON path into the request, "$" for the whole body), which rule,
+/// and what to do about it.
+/// </summary>
+public sealed record ValidationError(string Path, string Rule, string Message)
+{
+    public override string ToString() => $"{Path}: {Message}";
+}
+
+/// <summary>Builds the JSON paths of validation errors: "training.inputs.train", "tuning.ranges['a.b'].min".</summary>
+public static class JsonPath
+{
+    public static string Member(string parent, string name)
+    {
+        var simple = name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or ':');
+        var part = simple ? name : $"['{name.Replace("'", "\\'", StringComparison.Ordinal)}']";
+        if (parent.Length == 0 || parent == "$") return simple ? part : "$" + part;
+        return simple ? $"{parent}.{part}" : parent + part;
+    }
+
+    public static string Index(string parent, int index) =>
+        string.Create(CultureInfo.InvariantCulture, $"{parent}[{index}]");
+
+    /// <summary>System.Text.Json's "$.training.resources" as our "training.resources".</summary>
+    public static string FromSerializerPath(string? path) =>
+        string.IsNullOrEmpty(path) || path == "$" ? "$" : path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
+}
+
+/// <summary>A request that cannot be read as a request at all (not JSON, not an object).</summary>
+public sealed record UnusableInput(string Message);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
+[JsonSerializable(typeof(IReadOnlyList<ValidationError>))]
+public sealed partial class ValidationJson : JsonSerializerContext;
