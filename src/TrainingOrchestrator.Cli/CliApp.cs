@@ -115,10 +115,16 @@ public sealed class CliApp(TextWriter output, TextWriter error, IReadOnlyDiction
                 exit = Invalid;
                 continue;
             }
-            using var body = JsonDocument.Parse(plan.BodyUtf8());
-            output.WriteLine(JsonSerializer.Serialize(new PlanOutput(plan.Operation, body.RootElement), Readable.GetTypeInfo(typeof(PlanOutput))));
+            output.WriteLine(FormatPlan(plan));
         }
         return exit;
+    }
+
+    /// <summary>What `plan` prints for one request: { "operation": ..., "request": { the API body } }.</summary>
+    public static string FormatPlan(PlannedOperation plan)
+    {
+        using var body = JsonDocument.Parse(plan.BodyUtf8());
+        return JsonSerializer.Serialize(new PlanOutput(plan.Operation, body.RootElement), Readable.GetTypeInfo(typeof(PlanOutput)));
     }
 
     private bool TryLoad(string path, out RequestPipeline? pipeline, out IReadOnlyList<RequestSource> sources)

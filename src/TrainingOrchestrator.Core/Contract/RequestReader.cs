@@ -25,7 +25,7 @@ public static partial class RequestReader
         }
         catch (JsonException e)
         {
-            return Fail("$", Rules.NotJson, $"the message body is not JSON: {Clean(e.Message)}");
+            return Fail("$", Rules.NotJson, $"the message body is not JSON: {Clean(e.Message)} (at byte {e.BytePositionInLine})");
         }
         if (rootKind != JsonValueKind.Object)
             return Fail("$", Rules.NotJson, "the message body must be a JSON object (a job request)");
@@ -37,37 +37,105 @@ public static partial class RequestReader
         }
         catch (JsonException e)
         {
-            return Fail(JsonPath.FromSerializerPath(e.Path), Rules.WrongType, Clean(e.Message));
+            return Fail(JsonPath.FromSerializerPath(e.Path), Rules.WrongType, WrongTypeMessage(body, e));
         }
     }
 
     private static ReadResult Fail(string path, string rule, string message) =>
         new(null, [new ValidationError(path, rule, message)]);
 
-    /// <summary>The serializer's message in our words: no .NET type names, no positions we already give as a path.</summary>
-    private static string Clean(string message)
+    /// <summary>"must be a whole number, not a string": what the contract expects at the path, and what came.</summary>
+    private static string WrongTypeMessage(ReadOnlySpan<byte> body, JsonException e)
     {
-        message = PositionSuffix().Replace(message, "");
-        var conversion = ConversionFailure().Match(message);
-        if (conversion.Success) return "must be " + Expected(conversion.Groups["type"].Value);
-        return message.TrimEnd('.');
+        var segments = Segments(e.Path);
+        var expected = segments is null ? null : ExpectedAt(segments);
+        using var document = JsonDocument.Parse(body.ToArray());
+        var found = segments is null ? null : FoundAt(document.RootElement, segments);
+        if (expected is null) return Clean(e.Message);
+        return found is { } kind ? $"must be {expected}, not {ScalarText.Describe(kind)}" : $"must be {expected}";
     }
 
-    private static string Expected(string dotnetType) => dotnetType switch
+    /// <summary>Walks the source-generated metadata of the contract along the path: no reflection.</summary>
+    private static string? ExpectedAt(IReadOnlyList<object> segments)
     {
-        _ when dotnetType.Contains("Int32", StringComparison.Ordinal) => "a whole number",
-        _ when dotnetType.Contains("Double", StringComparison.Ordinal) => "a number",
-        _ when dotnetType.Contains("Boolean", StringComparison.Ordinal) => "true or false",
-        _ when dotnetType.Contains("Dictionary", StringComparison.Ordinal) => "an object",
-        _ when dotnetType.Contains("List", StringComparison.Ordinal) => "an array",
-        _ when dotnetType == "System.String" => "a string",
-        _ when dotnetType.StartsWith("TrainingOrchestrator", StringComparison.Ordinal) => "an object",
-        _ => "of another type",
-    };
+        var type = typeof(JobRequest);
+        foreach (var segment in segments)
+        {
+            var info = ContractJson.Default.GetTypeInfo(type);
+            if (info is null) return null;
+            if (segment is string name && info.Kind == System.Text.Json.Serialization.Metadata.JsonTypeInfoKind.Object)
+            {
+                var property = info.Properties.FirstOrDefault(p => p.Name == name);
+                if (property is null) return null;
+                type = property.PropertyType;
+            }
+            else if (info.ElementType is { } element) type = element;
+            else return null;
+        }
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        if (type == typeof(int)) return "a whole number";
+        if (type == typeof(double)) return "a number";
+        if (type == typeof(bool)) return "true or false";
+        if (type == typeof(string)) return "a string";
+        if (type == typeof(ChannelSpec)) return "an s3:// URI or an object with s3Uri";
+        if (type == typeof(JsonElement)) return "a string, number or boolean";
+        var kind = ContractJson.Default.GetTypeInfo(type)?.Kind;
+        return kind switch
+        {
+            System.Text.Json.Serialization.Metadata.JsonTypeInfoKind.Enumerable => "an array",
+            _ => "an object",
+        };
+    }
 
-    [GeneratedRegex(@"( Path: \S*)?( \| LineNumber: \d+ \| BytePositionInLine: \d+)?\.?$")]
+    private static JsonValueKind? FoundAt(JsonElement element, IReadOnlyList<object> segments)
+    {
+        foreach (var segment in segments)
+        {
+            if (segment is string name && element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var child)) element = child;
+            else if (segment is int index && element.ValueKind == JsonValueKind.Array && index < element.GetArrayLength()) element = element[index];
+            else return null;
+        }
+        return element.ValueKind;
+    }
+
+    /// <summary>"$.a.b['c d'][0]" as ["a", "b", "c d", 0]; null when the path cannot be read.</summary>
+    private static List<object>? Segments(string? path)
+    {
+        if (string.IsNullOrEmpty(path) || path[0] != '$') return null;
+        var segments = new List<object>();
+        var i = 1;
+        while (i < path.Length)
+        {
+            if (path[i] == '.')
+            {
+                var end = path.IndexOfAny(['.', '['], i + 1);
+                if (end < 0) end = path.Length;
+                segments.Add(path[(i + 1)..end]);
+                i = end;
+            }
+            else if (path.AsSpan(i).StartsWith("['"))
+            {
+                var end = path.IndexOf("']", i + 2, StringComparison.Ordinal);
+                if (end < 0) return null;
+                segments.Add(path[(i + 2)..end]);
+                i = end + 2;
+            }
+            else if (path[i] == '[')
+            {
+                var end = path.IndexOf(']', i);
+                if (end < 0 || !int.TryParse(path.AsSpan(i + 1, end - i - 1), out var index)) return null;
+                segments.Add(index);
+                i = end + 1;
+            }
+            else return null;
+        }
+        return segments;
+    }
+
+    /// <summary>The serializer's message without the positions we already give as a path.</summary>
+    private static string Clean(string message) => PositionSuffix().Replace(message, "").TrimEnd('.');
+
+    [GeneratedRegex(@"( Path: \S*)?\.?( \|)? LineNumber: \d+ \| BytePositionInLine: \d+\.?$")]
     private static partial Regex PositionSuffix();
 
-    [GeneratedRegex(@"could not be converted to (?<type>\S+?)\.?$")]
-    private static partial Regex ConversionFailure();
 }

@@ -14,6 +14,7 @@ public sealed record ImageVersion(string Repository, FrozenDictionary<string, st
 public sealed record BuiltInAlgorithm(
     string Name,
     FrozenDictionary<string, ImageVersion> Versions,
+    IReadOnlyList<string> VersionOrder,
     FrozenDictionary<string, string> VersionAliases,
     FrozenDictionary<string, string> MetricGoals)
 {
@@ -40,7 +41,7 @@ public static class BuiltInAlgorithms
         var canonical = algorithm.CanonicalVersion(version);
         if (canonical is null)
         {
-            problem = $"{algorithm.Name} has no version '{version}'; known: {string.Join(", ", algorithm.Versions.Keys)}";
+            problem = $"{algorithm.Name} has no version '{version}'; known: {string.Join(", ", algorithm.VersionOrder)}";
             return null;
         }
         var image = algorithm.Versions[canonical];
@@ -82,7 +83,7 @@ public static class BuiltInAlgorithms
                 : FrozenDictionary<string, string>.Empty;
             var metrics = entry.Value.GetProperty("metrics").EnumerateObject().ToFrozenDictionary(m => m.Name, m => m.Value.GetString()!);
             algorithms[entry.Name] = new BuiltInAlgorithm(
-                entry.Name, versions, aliases, metrics);
+                entry.Name, versions, training.GetProperty("versions").EnumerateObject().Select(v => v.Name).ToList(), aliases, metrics);
         }
         return algorithms.ToFrozenDictionary(StringComparer.Ordinal);
     }

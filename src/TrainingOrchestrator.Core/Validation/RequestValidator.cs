@@ -143,7 +143,7 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
         if (builtIn is not null)
         {
             if (algorithm.Version is null)
-                errors.Add(versionPath, Rules.AlgorithmVersion, $"is required for the built-in {builtIn.Name}; known: {string.Join(", ", builtIn.Versions.Keys)}");
+                errors.Add(versionPath, Rules.AlgorithmVersion, $"is required for the built-in {builtIn.Name}; known: {string.Join(", ", builtIn.VersionOrder)}");
             else if (BuiltInAlgorithms.ImageUri(builtIn, algorithm.Version, settings.Region, out var problem) is null)
                 errors.Add(versionPath, Rules.AlgorithmVersion, problem!);
             if (algorithm.Image is not null)
@@ -232,7 +232,7 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
         foreach (var (name, channel) in inputs)
         {
             var at = JsonPath.Member(path, name);
-            Model_(name, "ChannelName", at + " (channel name)", Rules.ChannelName, errors, subject: "the channel name");
+            Model_(name, "ChannelName", at, Rules.ChannelName, errors, subject: "the channel name");
             if (channel is null) { errors.Add(at, Rules.Required, "a channel is an s3:// URI or an object with s3Uri"); continue; }
             Unknown(channel.Unknown, at, errors);
             if (channel.S3Uri is null) errors.Add(JsonPath.Member(at, "s3Uri"), Rules.Required, "is required: where the channel's data is");

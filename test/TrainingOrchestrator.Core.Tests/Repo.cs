@@ -1,0 +1,40 @@
+using System.Text.Json;
+using TrainingOrchestrator.Core.Planning;
+using TrainingOrchestrator.Core.Settings;
+
+namespace TrainingOrchestrator.Core.Tests;
+
+/// <summary>The repository the tests run in: its events/, schemas/ and golden plans.</summary>
+internal static class Repo
+{
+    public static string Root { get; } = FindRoot();
+
+    public static string Path(params string[] parts) => System.IO.Path.Combine([Root, .. parts]);
+
+    /// <summary>The settings the CLI uses by default; the samples are written for them.</summary>
+    public static DeploymentSettings Settings { get; } = DeploymentSettings.From(new Dictionary<string, string>(), DeploymentSettings.LocalDefaults);
+
+    public static RequestPipeline Pipeline { get; } = new(Settings);
+
+    public static IEnumerable<string> EventFiles(string pattern) =>
+        Directory.GetFiles(Path("events"), pattern).Select(System.IO.Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal)!;
+
+    /// <summary>The (messageId, body) of each record of an SQS event file.</summary>
+    public static IReadOnlyList<(string MessageId, string Body)> Records(string eventName)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllBytes(Path("events", eventName + ".json")));
+        return document.RootElement.GetProperty("Records").EnumerateArray()
+            .Select(r => (r.GetProperty("messageId").GetString()!, r.GetProperty("body").GetString()!))
+            .ToList();
+    }
+
+    public static PreparedRequest Prepare(string body, string messageId, CreateTrainingJobRequest? baseDefinition = null) =>
+        Pipeline.Prepare(System.Text.Encoding.UTF8.GetBytes(body), messageId, baseDefinition);
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(System.IO.Path.Combine(dir.FullName, "Functions.sln"))) return dir.FullName;
+        throw new InvalidOperationException("the tests run inside the repository: no Functions.sln above " + AppContext.BaseDirectory);
+    }
+}

@@ -1,0 +1,199 @@
+using System.Text.Json.Nodes;
+using TrainingOrchestrator.Core.Settings;
+using TrainingOrchestrator.Core.Validation;
+
+namespace TrainingOrchestrator.Core.Tests;
+
+/// <summary>
+/// One valid request, changed one way at a time: each change must produce the error (path and rule) a user
+/// would need, and every rule of <see cref="Rules"/> must be reached by some change or sample.
+/// </summary>
+public class ValidationRuleTests
+{
+    private const string Image = "111122223333.dkr.ecr.us-east-1.amazonaws.com/algo:1";
+
+    private static JsonObject ValidTrain() => JsonNode.Parse($$"""
+        { "version": 1, "requestId": "rule-test-1", "name": "rules",
+          "training": {
+            "algorithm": { "name": "custom", "image": "{{Image}}",
+                           "metrics": [ { "name": "validation:loss", "regex": "loss=([0-9.]+)" } ] },
+            "hyperparameters": { "epochs": 3 },
+            "inputs": { "train": "s3://example-ml-bucket/train/" },
+            "resources": { "instanceType": "ml.m5.xlarge" } } }
+        """)!.AsObject();
+
+    private static JsonObject ValidTune()
+    {
+        var request = ValidTrain();
+        request["tuning"] = JsonNode.Parse("""
+            { "objective": { "metric": "validation:loss", "goal": "Minimize" },
+              "ranges": { "lr": { "type": "continuous", "min": 0.001, "max": 0.1 } },
+              "maxTrainingJobs": 4, "maxParallelTrainingJobs": 2 }
+            """);
+        return request;
+    }
+
+    /// <summary>(description, base, change, expected path, expected rule)</summary>
+    public static TheoryData<string, string, string, string> Cases() => new()
+    {
+        // { base; change as "pointer=json" or "pointer!" to remove; path; rule }
+        { "train", "/version!", "version", Rules.Version },
+        { "train", "/version=2", "version", Rules.Version },
+        { "train", "/action=\"deploy\"", "action", Rules.Action },
+        { "train", "/requestId=\"has space\"", "requestId", Rules.RequestId },
+        { "train", "/requestId!", "requestId", Rules.RequestId }, // no message id either
+        { "train", "/name=\"-bad\"", "name", Rules.Name },
+        { "train", "/jobName=\"to-x-1234567890\"", "jobName", Rules.FieldNotForAction },
+        { "train", "/training!", "training", Rules.Required },
+        { "train", "/training/algorithm/name=\"kmeans\"", "training.algorithm.name", Rules.AlgorithmName },
+        { "train", "/training/algorithm/version=\"1\"", "training.algorithm.version", Rules.AlgorithmVersion },
+        { "train", "/training/algorithm/image!", "training.algorithm.image", Rules.AlgorithmImage },
+        { "train", "/training/algorithm/inputMode=\"Stream\"", "training.algorithm.inputMode", Rules.InputMode },
+        { "train", "/training/algorithm/contentType=\"" + new string('x', 257) + "\"", "training.algorithm.contentType", Rules.ContentType },
+        { "train", "/training/algorithm/metrics=" + Metrics(41), "training.algorithm.metrics", Rules.MetricCount },
+        { "train", "/training/algorithm/metrics/0/name=\"\"", "training.algorithm.metrics[0].name", Rules.MetricName },
+        { "train", "/training/algorithm/metrics/0/regex=\"(a)(b)\"", "training.algorithm.metrics[0].regex", Rules.MetricRegex },
+        { "train", "/training/algorithm/metrics/0/regex=\"loss=([0-9.]+\"", "training.algorithm.metrics[0].regex", Rules.MetricRegex },
+        { "train", "/training/script={\"entryPoint\":\"train.py\"}", "training.script.sourceDir", Rules.Script },
+        { "train", "/training/hyperparameters=" + Hyperparameters(101), "training.hyperparameters", Rules.HyperparameterCount },
+        { "train", "/training/hyperparameters/" + new string('k', 257) + "=1", "training.hyperparameters." + new string('k', 257), Rules.HyperparameterKey },
+        { "train", "/training/hyperparameters/long=\"" + new string('v', 2501) + "\"", "training.hyperparameters.long", Rules.HyperparameterValue },
+        { "train", "/training/hyperparameters/nested={\"a\":1}", "training.hyperparameters.nested", Rules.HyperparameterValue },
+        { "train", "/training/hyperparameters/_tuning_objective_metric=\"x\"", "training.hyperparameters._tuning_objective_metric", Rules.ReservedHyperparameter },
+        { "train", "/training/inputs=" + Channels(21), "training.inputs", Rules.ChannelCount },
+        { "train", "/training/inputs/train={\"s3Uri\":\"s3://example-ml-bucket/t/\",\"distribution\":\"Random\"}", "training.inputs.train.distribution", Rules.ChannelOption },
+        { "train", "/training/inputs/train=\"https://example.com/data\"", "training.inputs.train", Rules.S3UriForm },
+        { "train", "/training/inputs/train={\"s3Uri\":\"s3://Bad_Bucket/t/\"}", "training.inputs.train.s3Uri", Rules.S3UriForm },
+        { "train", "/training/output=\"s3://someone-else/models/\"", "training.output", Rules.BucketNotAllowed },
+        { "train", "/training/resources/instanceType=\"m5.xlarge\"", "training.resources.instanceType", Rules.InstanceType },
+        { "train", "/training/resources/instanceCount=0", "training.resources.instanceCount", Rules.InstanceCount },
+        { "train", "/training/resources/volumeSizeGb=20000", "training.resources.volumeSizeGb", Rules.VolumeSize },
+        { "train", "/training/resources/distributedProtocol=\"horovod\"", "training.resources.distributedProtocol", Rules.DistributedProtocol },
+        { "train", "/training/resources/processesPerHost=2", "training.resources.processesPerHost", Rules.Mpi },
+        { "train", "/training/stopping={\"maxRuntimeSeconds\":0}", "training.stopping.maxRuntimeSeconds", Rules.MaxRuntime },
+        { "train", "/training/spot=true", "training.stopping.maxWaitSeconds", Rules.Spot },
+        { "train", "/training/stopping={\"maxWaitSeconds\":100}", "training.stopping.maxWaitSeconds", Rules.Spot },
+        { "train", "/training/environment/PATH=\"" + new string('p', 513) + "\"", "training.environment.PATH", Rules.Environment },
+        { "train", "/training/tags/orchestrator:request-id=\"x\"", "training.tags.orchestrator:request-id", Rules.Tag },
+        { "train", "/training/roleArn=\"arn:aws:iam::111122223333:role/Other\"", "training.roleArn", Rules.RoleOverride },
+        { "train", "/training/resources/gpus=1", "training.resources.gpus", Rules.UnknownField },
+        { "train", "/baseJob=\"to-x-1234567890\"", "baseJob", Rules.FieldNotForAction },
+        { "train", "/action=\"stop\"", "jobName", Rules.StopJobName },
+        { "tune", "/tuning/strategy=\"Genetic\"", "tuning.strategy", Rules.Strategy },
+        { "tune", "/tuning/objective/goal=\"Max\"", "tuning.objective.goal", Rules.Objective },
+        { "tune", "/tuning/objective!", "tuning.objective", Rules.Objective },
+        { "tune", "/tuning/ranges={}", "tuning.ranges", Rules.RangeCount },
+        { "tune", "/tuning/ranges=" + Ranges(31), "tuning.ranges", Rules.RangeCount },
+        { "tune", "/tuning/ranges/sagemaker_program={\"type\":\"categorical\",\"values\":[\"a\"]}", "tuning.ranges.sagemaker_program", Rules.ReservedHyperparameter },
+        { "tune", "/tuning/ranges/" + new string('r', 257) + "={\"type\":\"categorical\",\"values\":[\"a\"]}", "tuning.ranges." + new string('r', 257), Rules.RangeName },
+        { "tune", "/tuning/ranges/lr/type=\"float\"", "tuning.ranges.lr.type", Rules.RangeType },
+        { "tune", "/tuning/ranges/lr/max=0.001", "tuning.ranges.lr.max", Rules.RangeBounds },
+        { "tune", "/tuning/ranges/lr/values=[1,2]", "tuning.ranges.lr.values", Rules.RangeBounds },
+        { "tune", "/tuning/ranges/lr/scaling=\"Exponential\"", "tuning.ranges.lr.scaling", Rules.RangeScaling },
+        { "tune", "/tuning/ranges/lr/min=0.1&/tuning/ranges/lr/max=0.1", "tuning.ranges.lr.max", Rules.RangeBounds },
+        { "tune", "/tuning/ranges/d={\"type\":\"integer\",\"min\":1,\"max\":9,\"scaling\":\"ReverseLogarithmic\"}", "tuning.ranges.d.scaling", Rules.RangeScaling },
+        { "tune", "/tuning/ranges/c={\"type\":\"continuous\",\"min\":0.5,\"max\":1,\"scaling\":\"ReverseLogarithmic\"}", "tuning.ranges.c.scaling", Rules.RangeScaling },
+        { "tune", "/tuning/ranges/b={\"type\":\"categorical\",\"values\":[]}", "tuning.ranges.b.values", Rules.CategoricalValues },
+        { "tune", "/tuning/ranges/b={\"type\":\"categorical\",\"values\":[1,1.0,1]}", "tuning.ranges.b.values[2]", Rules.CategoricalValues },
+        { "tune", "/tuning/ranges/b={\"type\":\"categorical\",\"values\":" + Values(31) + "}", "tuning.ranges.b.values", Rules.CategoricalValues },
+        { "tune", "/tuning/ranges/epochs={\"type\":\"integer\",\"min\":1,\"max\":9}", "tuning.ranges.epochs", Rules.RangedAndFixed },
+        { "tune", "/tuning/strategy=\"Grid\"", "tuning.ranges.lr.type", Rules.GridStrategy },
+        { "tune", "/tuning/maxParallelTrainingJobs=5", "tuning.maxParallelTrainingJobs", Rules.TuningLimits },
+        { "tune", "/tuning/maxTrainingJobs=0", "tuning.maxTrainingJobs", Rules.TuningLimits },
+        { "tune", "/tuning/earlyStopping=\"Maybe\"", "tuning.earlyStopping", Rules.EarlyStopping },
+        { "tune", "/tuning/strategy=\"Hyperband\"&/tuning/earlyStopping=\"Auto\"", "tuning.earlyStopping", Rules.EarlyStopping },
+        { "tune", "/baseJob=\"to-base-1234567890\"", "baseJob", Rules.TuneSource },
+        { "tune", "/training!&/baseJob=\"to-base-abcdefgh-hpo\"", "baseJob", Rules.BaseJob },
+        { "tune", "/training/algorithm={\"name\":\"xgboost\",\"version\":\"1.7-1\"}&/tuning/objective/metric=\"validation:auc\"", "tuning.objective.goal", Rules.Objective },
+        { "tune", "/training/environment=" + Environment(49), "training.environment", Rules.Environment },
+        { "train", "/training/tags=" + Tags(49), "training.tags", Rules.Tag },
+        { "train", "/training/inputs/train=7", "training.inputs.train", Rules.WrongType },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void A_change_breaks_the_rule_at_its_path(string baseRequest, string changes, string path, string rule)
+    {
+        var errors = Validate(Apply(baseRequest == "tune" ? ValidTune() : ValidTrain(), changes));
+        Assert.Contains(errors, e => e.Path == path && e.Rule == rule);
+    }
+
+    [Fact]
+    public void The_unchanged_requests_are_valid()
+    {
+        Assert.Empty(Validate(ValidTrain()));
+        Assert.Empty(Validate(ValidTune()));
+    }
+
+    [Fact]
+    public void Every_rule_is_exercised_by_a_case_or_an_invalid_sample()
+    {
+        var exercised = Cases().Select(row => (string)row[3]!).ToHashSet(StringComparer.Ordinal);
+        foreach (var sample in Repo.EventFiles("sqs-invalid*.json"))
+            foreach (var (messageId, body) in Repo.Records(sample))
+                exercised.UnionWith(Repo.Prepare(body, messageId).Errors.Select(e => e.Rule));
+        Assert.Empty(Rules.All.Except(exercised));
+        Assert.Equal(Rules.All.Count, Rules.All.Distinct().Count());
+    }
+
+    [Fact]
+    public void All_errors_are_reported_at_once()
+    {
+        var errors = Validate(Apply(ValidTrain(),
+            "/version=3&/training/resources/instanceCount=0&/training/resources/instanceType=\"ml.nope\"&/training/hyperparameters/sagemaker_x=1"));
+        Assert.Equal(4, errors.Count);
+    }
+
+    [Fact]
+    public void Role_override_is_allowed_when_the_deployment_allows_it()
+    {
+        var settings = Repo.Settings with { AllowRoleOverride = true };
+        var request = Apply(ValidTrain(), "/training/roleArn=\"arn:aws:iam::111122223333:role/Other\"");
+        Assert.Empty(new Planning.RequestPipeline(settings).Prepare(System.Text.Encoding.UTF8.GetBytes(request.ToJsonString()), null).Errors);
+        var bad = Apply(ValidTrain(), "/training/roleArn=\"not-an-arn-but-long-enough\"");
+        Assert.Contains(new Planning.RequestPipeline(settings).Prepare(System.Text.Encoding.UTF8.GetBytes(bad.ToJsonString()), null).Errors,
+            e => e.Path == "training.roleArn" && e.Rule == Rules.RoleOverride);
+    }
+
+    [Fact]
+    public void Built_in_versions_must_exist_in_the_region()
+    {
+        // 3.2-0 is in the SDK v3 table; no XGBoost image is published in a region missing from the table.
+        var request = Apply(ValidTrain(), "/training/algorithm={\"name\":\"xgboost\",\"version\":\"1.7-1\"}");
+        Assert.Empty(Validate(request));
+        var nowhere = Repo.Settings with { Region = "xx-nowhere-1" };
+        var errors = new RequestValidator(nowhere).Validate(Core.Contract.RequestReader.Read(request.ToJsonString()).Request!);
+        Assert.Contains(errors, e => e.Path == "training.algorithm.version" && e.Message.Contains("xx-nowhere-1", StringComparison.Ordinal));
+    }
+
+    private static IReadOnlyList<ValidationError> Validate(JsonObject request) =>
+        Repo.Pipeline.Prepare(System.Text.Encoding.UTF8.GetBytes(request.ToJsonString()), messageId: null).Errors;
+
+    /// <summary>Applies "/a/b=json" (set) and "/a/b!" (remove) changes joined by &amp;.</summary>
+    private static JsonObject Apply(JsonObject request, string changes)
+    {
+        foreach (var change in changes.Split('&'))
+        {
+            var remove = change.EndsWith('!');
+            var equals = change.IndexOf('=', StringComparison.Ordinal);
+            var pointer = remove ? change[..^1] : change[..equals];
+            var parts = pointer.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            JsonNode parent = request;
+            foreach (var part in parts[..^1])
+                parent = parent is JsonArray array ? array[int.Parse(part, System.Globalization.CultureInfo.InvariantCulture)]! : parent[part] ??= new JsonObject();
+            var last = parts[^1];
+            if (remove) parent.AsObject().Remove(last);
+            else if (parent is JsonArray list) list[int.Parse(last, System.Globalization.CultureInfo.InvariantCulture)] = JsonNode.Parse(change[(equals + 1)..]);
+            else parent[last] = JsonNode.Parse(change[(equals + 1)..]);
+        }
+        return request;
+    }
+
+    private static string Metrics(int n) => "[" + string.Join(",", Enumerable.Range(0, n).Select(i => $"{{\"name\":\"m{i}\",\"regex\":\"m{i}=([0-9]+)\"}}")) + "]";
+    private static string Hyperparameters(int n) => "{" + string.Join(",", Enumerable.Range(0, n).Select(i => $"\"h{i}\":{i}")) + "}";
+    private static string Channels(int n) => "{" + string.Join(",", Enumerable.Range(0, n).Select(i => $"\"c{i}\":\"s3://example-ml-bucket/c{i}/\"")) + "}";
+    private static string Ranges(int n) => "{" + string.Join(",", Enumerable.Range(0, n).Select(i => $"\"r{i}\":{{\"type\":\"continuous\",\"min\":0,\"max\":1}}")) + "}";
+    private static string Values(int n) => "[" + string.Join(",", Enumerable.Range(0, n)) + "]";
+    private static string Environment(int n) => "{" + string.Join(",", Enumerable.Range(0, n).Select(i => $"\"E{i}\":\"v\"")) + "}";
+    private static string Tags(int n) => "{" + string.Join(",", Enumerable.Range(0, n).Select(i => $"\"t{i}\":\"v\"")) + "}";
+}
