@@ -37,3 +37,9 @@ public sealed class ChannelSpecConverter : JsonConverter<ChannelSpec>
     NumberHandling = JsonNumberHandling.Strict)]
 [JsonSerializable(typeof(ChannelSpec))]
 internal sealed partial class ChannelObjectJson : JsonSerializerContext;
+
+/// <summary>The object form's metadata, for tests that compare the contract with its schema.</summary>
+internal static class ChannelObjectJsonAccess
+{
+    public static System.Text.Json.Serialization.Metadata.JsonTypeInfo<ChannelSpec> TypeInfo => ChannelObjectJson.Default.ChannelSpec;
+}
