@@ -93,13 +93,13 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
         {
             var keyPath = JsonPath.Member(hpPath, key);
             if (key.Length == 0) errors.Add(keyPath, Rules.HyperparameterKey, "a hyperparameter needs a non-empty name");
-            else Length(key, "HyperParameterKey", keyPath, Rules.HyperparameterKey, "the name", errors);
+            else Model_(key, "HyperParameterKey", keyPath, Rules.HyperparameterKey, errors, subject: "the name");
             if (ReservedHyperparameters.IsReserved(key))
                 errors.Add(keyPath, Rules.ReservedHyperparameter,
                     $"'{key}' is reserved for the platform; script mode, MPI and tuning set these from their own fields");
             var text = ScalarText.TryFormat(value, out var problem);
             if (text is null) errors.Add(keyPath, Rules.HyperparameterValue, problem!);
-            else Length(text, "HyperParameterValue", keyPath, Rules.HyperparameterValue, "the value", errors);
+            else Model_(text, "HyperParameterValue", keyPath, Rules.HyperparameterValue, errors);
         }
 
         Inputs(training.Inputs, JsonPath.Member(path, "inputs"), builtIn, errors);
@@ -275,7 +275,7 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
                 errors.Add(JsonPath.Member(path, "customMpiOptions"), Rules.Mpi, "applies only with distributedProtocol mpi");
         }
         if (resources.CustomMpiOptions is { } options)
-            Length(options, "HyperParameterValue", JsonPath.Member(path, "customMpiOptions"), Rules.Mpi, "the option string", errors);
+            Model_(options, "HyperParameterValue", JsonPath.Member(path, "customMpiOptions"), Rules.Mpi, errors, subject: "the option string");
     }
 
     private void Stopping(TrainingSpec training, string path, Errors errors)
@@ -570,7 +570,14 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
 
     private static bool IsWhole(double value) => Math.Floor(value) == value && Math.Abs(value) <= int.MaxValue;
 
-    private static string Shorten(string text) => text.Length <= 80 ? text : text[..77] + "...";
+    /// <summary>A value fit to quote in a message: control characters escaped, long text cut.</summary>
+    private static string Shorten(string text)
+    {
+        var shown = text.Length <= 80 ? text : text[..77] + "...";
+        return shown.Any(char.IsControl)
+            ? string.Concat(shown.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString()))
+            : shown;
+    }
 
     /// <summary>SageMaker's documented EBS volume limit for training (16 TB).</summary>
     private const int MaxVolumeSizeGb = 16_384;
