@@ -93,13 +93,13 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
         {
             var keyPath = JsonPath.Member(hpPath, key);
             if (key.Length == 0) errors.Add(keyPath, Rules.HyperparameterKey, "a hyperparameter needs a non-empty name");
-            else Model_(key, "HyperParameterKey", keyPath, Rules.HyperparameterKey, errors, subject: "the name");
+            else MatchesModel(key, "HyperParameterKey", keyPath, Rules.HyperparameterKey, errors, subject: "the name");
             if (ReservedHyperparameters.IsReserved(key))
                 errors.Add(keyPath, Rules.ReservedHyperparameter,
                     $"'{key}' is reserved for the platform; script mode, MPI and tuning set these from their own fields");
             var text = ScalarText.TryFormat(value, out var problem);
             if (text is null) errors.Add(keyPath, Rules.HyperparameterValue, problem!);
-            else Model_(text, "HyperParameterValue", keyPath, Rules.HyperparameterValue, errors);
+            else MatchesModel(text, "HyperParameterValue", keyPath, Rules.HyperparameterValue, errors);
         }
 
         Inputs(training.Inputs, JsonPath.Member(path, "inputs"), builtIn, errors);
@@ -114,7 +114,7 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
             var rolePath = JsonPath.Member(path, "roleArn");
             if (!settings.AllowRoleOverride)
                 errors.Add(rolePath, Rules.RoleOverride, "this deployment runs every job with its own execution role; remove roleArn");
-            else Model_(role, "RoleArn", rolePath, Rules.RoleOverride, errors);
+            else MatchesModel(role, "RoleArn", rolePath, Rules.RoleOverride, errors);
         }
     }
 
@@ -163,8 +163,8 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
             else Length(image, "AlgorithmImage", imagePath, Rules.AlgorithmImage, "the image URI", errors);
         }
 
-        if (algorithm.InputMode is { } mode) Model_(mode, "TrainingInputMode", JsonPath.Member(algoPath, "inputMode"), Rules.InputMode, errors);
-        if (algorithm.ContentType is { } contentType) Model_(contentType, "ContentType", JsonPath.Member(algoPath, "contentType"), Rules.ContentType, errors);
+        if (algorithm.InputMode is { } mode) MatchesModel(mode, "TrainingInputMode", JsonPath.Member(algoPath, "inputMode"), Rules.InputMode, errors);
+        if (algorithm.ContentType is { } contentType) MatchesModel(contentType, "ContentType", JsonPath.Member(algoPath, "contentType"), Rules.ContentType, errors);
         Metrics(algorithm.Metrics, JsonPath.Member(algoPath, "metrics"), errors);
 
         var scriptPath = JsonPath.Member(path, "script");
@@ -203,12 +203,12 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
             if (metric.Name is null) errors.Add(namePath, Rules.MetricName, "is required");
             else
             {
-                Model_(metric.Name, "MetricName", namePath, Rules.MetricName, errors);
+                MatchesModel(metric.Name, "MetricName", namePath, Rules.MetricName, errors);
                 if (!seen.Add(metric.Name)) errors.Add(namePath, Rules.MetricName, $"'{metric.Name}' is defined twice");
             }
             var regexPath = JsonPath.Member(at, "regex");
             if (metric.Regex is null) { errors.Add(regexPath, Rules.MetricRegex, "is required"); continue; }
-            Model_(metric.Regex, "MetricRegex", regexPath, Rules.MetricRegex, errors);
+            MatchesModel(metric.Regex, "MetricRegex", regexPath, Rules.MetricRegex, errors);
             try
             {
                 var groups = new Regex(metric.Regex, RegexOptions.None, TimeSpan.FromSeconds(1)).GetGroupNumbers().Length - 1;
@@ -232,15 +232,15 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
         foreach (var (name, channel) in inputs)
         {
             var at = JsonPath.Member(path, name);
-            Model_(name, "ChannelName", at, Rules.ChannelName, errors, subject: "the channel name");
+            MatchesModel(name, "ChannelName", at, Rules.ChannelName, errors, subject: "the channel name");
             if (channel is null) { errors.Add(at, Rules.Required, "a channel is an s3:// URI or an object with s3Uri"); continue; }
             Unknown(channel.Unknown, at, errors);
             if (channel.S3Uri is null) errors.Add(JsonPath.Member(at, "s3Uri"), Rules.Required, "is required: where the channel's data is");
             else S3(channel.S3Uri, channel.WrittenAsUri ? at : JsonPath.Member(at, "s3Uri"), errors);
-            if (channel.ContentType is { } contentType) Model_(contentType, "ContentType", JsonPath.Member(at, "contentType"), Rules.ChannelOption, errors);
-            if (channel.Distribution is { } distribution) Model_(distribution, "S3DataDistribution", JsonPath.Member(at, "distribution"), Rules.ChannelOption, errors);
-            if (channel.InputMode is { } mode) Model_(mode, "TrainingInputMode", JsonPath.Member(at, "inputMode"), Rules.ChannelOption, errors);
-            if (channel.Compression is { } compression) Model_(compression, "CompressionType", JsonPath.Member(at, "compression"), Rules.ChannelOption, errors);
+            if (channel.ContentType is { } contentType) MatchesModel(contentType, "ContentType", JsonPath.Member(at, "contentType"), Rules.ChannelOption, errors);
+            if (channel.Distribution is { } distribution) MatchesModel(distribution, "S3DataDistribution", JsonPath.Member(at, "distribution"), Rules.ChannelOption, errors);
+            if (channel.InputMode is { } mode) MatchesModel(mode, "TrainingInputMode", JsonPath.Member(at, "inputMode"), Rules.ChannelOption, errors);
+            if (channel.Compression is { } compression) MatchesModel(compression, "CompressionType", JsonPath.Member(at, "compression"), Rules.ChannelOption, errors);
         }
     }
 
@@ -250,7 +250,7 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
         Unknown(resources.Unknown, path, errors);
         var typePath = JsonPath.Member(path, "instanceType");
         if (resources.InstanceType is null) errors.Add(typePath, Rules.InstanceType, "is required, such as ml.m5.xlarge");
-        else Model_(resources.InstanceType, "TrainingInstanceType", typePath, Rules.InstanceType, errors, subject: "the instance type");
+        else MatchesModel(resources.InstanceType, "TrainingInstanceType", typePath, Rules.InstanceType, errors, subject: "the instance type");
         if (resources.InstanceCount is { } count && count < 1)
             errors.Add(JsonPath.Member(path, "instanceCount"), Rules.InstanceCount, $"must be at least 1, got {count}");
         if (resources.VolumeSizeGb is { } volume && volume is < 1 or > MaxVolumeSizeGb)
@@ -275,7 +275,7 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
                 errors.Add(JsonPath.Member(path, "customMpiOptions"), Rules.Mpi, "applies only with distributedProtocol mpi");
         }
         if (resources.CustomMpiOptions is { } options)
-            Model_(options, "HyperParameterValue", JsonPath.Member(path, "customMpiOptions"), Rules.Mpi, errors, subject: "the option string");
+            MatchesModel(options, "HyperParameterValue", JsonPath.Member(path, "customMpiOptions"), Rules.Mpi, errors, subject: "the option string");
     }
 
     private void Stopping(TrainingSpec training, string path, Errors errors)
@@ -313,9 +313,9 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
         foreach (var (key, value) in environment)
         {
             var at = JsonPath.Member(path, key);
-            Model_(key, map.Key!, at, Rules.Environment, errors, subject: "the variable name");
+            MatchesModel(key, map.Key!, at, Rules.Environment, errors, subject: "the variable name");
             if (value is null) errors.Add(at, Rules.Environment, "must be a string");
-            else Model_(value, map.Value!, at, Rules.Environment, errors, subject: "the value");
+            else MatchesModel(value, map.Value!, at, Rules.Environment, errors, subject: "the value");
         }
     }
 
@@ -328,11 +328,11 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
         foreach (var (key, value) in tags)
         {
             var at = JsonPath.Member(path, key);
-            Model_(key, "TagKey", at, Rules.Tag, errors, subject: "the tag key");
+            MatchesModel(key, "TagKey", at, Rules.Tag, errors, subject: "the tag key");
             if (key.StartsWith("aws:", StringComparison.OrdinalIgnoreCase) || key.StartsWith(Planner.OwnTagPrefix, StringComparison.Ordinal))
                 errors.Add(at, Rules.Tag, $"tag keys starting with aws: or {Planner.OwnTagPrefix} are reserved");
             if (value is null) errors.Add(at, Rules.Tag, "must be a string");
-            else Model_(value, "TagValue", at, Rules.Tag, errors, subject: "the tag value");
+            else MatchesModel(value, "TagValue", at, Rules.Tag, errors, subject: "the tag value");
         }
     }
 
@@ -341,9 +341,9 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
         const string path = "tuning";
         Unknown(tuning.Unknown, path, errors);
         var strategy = tuning.Strategy ?? ContractDefaults.Strategy;
-        Model_(strategy, "HyperParameterTuningJobStrategyType", "tuning.strategy", Rules.Strategy, errors);
+        MatchesModel(strategy, "HyperParameterTuningJobStrategyType", "tuning.strategy", Rules.Strategy, errors);
         var earlyStopping = tuning.EarlyStopping ?? ContractDefaults.EarlyStopping;
-        Model_(earlyStopping, "TrainingJobEarlyStoppingType", "tuning.earlyStopping", Rules.EarlyStopping, errors);
+        MatchesModel(earlyStopping, "TrainingJobEarlyStoppingType", "tuning.earlyStopping", Rules.EarlyStopping, errors);
         if (strategy == "Hyperband" && earlyStopping != "Off")
             errors.Add("tuning.earlyStopping", Rules.EarlyStopping, "must be Off with the Hyperband strategy, which stops trials early itself");
 
@@ -371,7 +371,7 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
         {
             var at = JsonPath.Member("tuning.ranges", name);
             if (name.Length == 0) errors.Add(at, Rules.RangeName, "a range needs the name of the hyperparameter it varies");
-            else Model_(name, "ParameterKey", at, Rules.RangeName, errors, subject: "the hyperparameter name");
+            else MatchesModel(name, "ParameterKey", at, Rules.RangeName, errors, subject: "the hyperparameter name");
             if (ReservedHyperparameters.IsReserved(name))
                 errors.Add(at, Rules.ReservedHyperparameter, $"'{name}' is reserved for the platform and cannot be tuned");
             if (training?.Hyperparameters?.ContainsKey(name) == true)
@@ -398,7 +398,7 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
         if (objective is null) { errors.Add(path, Rules.Objective, "is required: the metric to optimize and the goal (Minimize or Maximize)"); return; }
         Unknown(objective.Unknown, path, errors);
         if (objective.Goal is null) errors.Add("tuning.objective.goal", Rules.Objective, "is required: Minimize or Maximize");
-        else Model_(objective.Goal, "HyperParameterTuningJobObjectiveType", "tuning.objective.goal", Rules.Objective, errors);
+        else MatchesModel(objective.Goal, "HyperParameterTuningJobObjectiveType", "tuning.objective.goal", Rules.Objective, errors);
         if (objective.Metric is null) { errors.Add("tuning.objective.metric", Rules.Objective, "is required: the name of a metric the training job emits"); return; }
 
         // The metrics the trials will emit: their definitions, and a built-in algorithm's own.
@@ -466,7 +466,7 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
                 if (text is null) errors.Add(valuePath, Rules.CategoricalValues, problem!);
                 else
                 {
-                    Model_(text, "ParameterValue", valuePath, Rules.CategoricalValues, errors, subject: "the value");
+                    MatchesModel(text, "ParameterValue", valuePath, Rules.CategoricalValues, errors, subject: "the value");
                     if (!seen.Add(text)) errors.Add(valuePath, Rules.CategoricalValues, $"'{text}' is listed twice");
                 }
             }
@@ -500,7 +500,7 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
                     errors.Add(scalingPath, Rules.RangeScaling, "ReverseLogarithmic scaling needs 0 <= min and max < 1");
                 break;
             default:
-                Model_(range.Scaling, "HyperParameterScalingType", scalingPath, Rules.RangeScaling, errors);
+                MatchesModel(range.Scaling, "HyperParameterScalingType", scalingPath, Rules.RangeScaling, errors);
                 break;
         }
         return range.Type;
@@ -509,7 +509,7 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
     private void S3(string uri, string path, Errors errors)
     {
         if (!S3Uri.TryParse(uri, out var parsed, out var problem)) { errors.Add(path, Rules.S3UriForm, problem!); return; }
-        Model_(uri, "S3Uri", path, Rules.S3UriForm, errors, subject: "the URI");
+        MatchesModel(uri, "S3Uri", path, Rules.S3UriForm, errors, subject: "the URI");
         if (!settings.IsBucketAllowed(parsed!.Bucket))
             errors.Add(path, Rules.BucketNotAllowed,
                 $"bucket '{parsed.Bucket}' is not one this deployment may use ({string.Join(", ", settings.AllowedBuckets.Order(StringComparer.Ordinal))})");
@@ -518,7 +518,7 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
     private void OurJobName(string name, string path, string rule, JobKind? kind, Errors errors)
     {
         var shape = kind == JobKind.Training || name.Length > JobNames.TuningMaxLength ? "TrainingJobName" : "HyperParameterTuningJobName";
-        if (!Model_(name, shape, path, rule, errors, subject: "the job name")) return;
+        if (!MatchesModel(name, shape, path, rule, errors, subject: "the job name")) return;
         if (!JobNames.IsOurs(settings.NamePrefix, name))
             errors.Add(path, rule, $"'{name}' is not a job of this deployment (our names start with {settings.NamePrefix}-)");
         else if (kind is { } expected && JobNames.KindOf(name) != expected)
@@ -538,7 +538,7 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
     }
 
     /// <summary>Checks a string against a shape of the API model; false when it failed.</summary>
-    private static bool Model_(string value, string shapeName, string path, string rule, Errors errors, string subject = "the value")
+    private static bool MatchesModel(string value, string shapeName, string path, string rule, Errors errors, string subject = "the value")
     {
         var shape = Model[shapeName];
         var before = errors.Count;
