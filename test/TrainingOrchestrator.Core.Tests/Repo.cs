@@ -31,6 +31,14 @@ internal static class Repo
     public static PreparedRequest Prepare(string body, string messageId, CreateTrainingJobRequest? baseDefinition = null) =>
         Pipeline.Prepare(System.Text.Encoding.UTF8.GetBytes(body), messageId, baseDefinition);
 
+    /// <summary>The stored training request a sample tunes around: the tune-around sample wraps the custom training sample.</summary>
+    public static CreateTrainingJobRequest? BaseDefinitionFor(string sample)
+    {
+        if (sample != "sqs-tune-base-job") return null;
+        var (messageId, body) = Records("sqs-train-custom")[0];
+        return Prepare(body, messageId).Plan!.CreateTraining;
+    }
+
     private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

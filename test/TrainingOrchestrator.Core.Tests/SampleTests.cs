@@ -12,16 +12,10 @@ public class SampleTests
 
     public static TheoryData<string> ValidSamples() => new(ValidSampleNames());
 
-    /// <summary>The tune-around sample wraps the job that the custom training sample launches.</summary>
-    private static CreateTrainingJobRequest? BaseDefinitionFor(string sample) =>
-        sample == "sqs-tune-base-job"
-            ? Prepare("sqs-train-custom").Plan!.CreateTraining
-            : null;
-
     private static PreparedRequest Prepare(string sample)
     {
         var (messageId, body) = Assert.Single(Repo.Records(sample));
-        return Repo.Prepare(body, messageId, BaseDefinitionFor(sample));
+        return Repo.Prepare(body, messageId, Repo.BaseDefinitionFor(sample));
     }
 
     [Fact]

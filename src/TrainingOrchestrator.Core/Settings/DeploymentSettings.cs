@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Collections.Frozen;
 using System.Text.RegularExpressions;
+using TrainingOrchestrator.Core.ApiModel;
 using TrainingOrchestrator.Core.Contract;
 
 namespace TrainingOrchestrator.Core.Settings;
@@ -63,7 +64,7 @@ public sealed partial record DeploymentSettings
         }
 
         var role = Required(RoleArnVariable, "the ARN of the IAM role SageMaker runs training jobs with");
-        if (role.Length > 0 && !RoleArnPattern().IsMatch(role))
+        if (role.Length > 0 && !SageMakerApiModel.Instance["RoleArn"].AnchoredPattern!.IsMatch(role))
             problems.Add($"{RoleArnVariable} is not an IAM role ARN: '{role}'");
         var output = Required(OutputUriVariable, "the default S3 output URI, s3://bucket/prefix/");
         var outputBucket = S3Uri.TryParse(output, out var parsed, out _) ? parsed!.Bucket : null;
@@ -95,9 +96,6 @@ public sealed partial record DeploymentSettings
             AllowRoleOverride = allowOverride,
         };
     }
-
-    [GeneratedRegex(@"^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")]
-    private static partial Regex RoleArnPattern();
 
     [GeneratedRegex(@"^[a-z]{2}(-[a-z]+)+-\d$")]
     private static partial Regex RegionPattern();

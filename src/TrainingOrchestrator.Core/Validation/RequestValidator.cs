@@ -36,7 +36,7 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
         else if (request.RequestId is { } id && !RequestIdPattern().IsMatch(id))
             errors.Add("requestId", Rules.RequestId, "must be 1 to 128 letters, digits or _.:/=+-@ (it is also a tag value on the job)");
 
-        if (request.Name is { } name && !NamePattern().IsMatch(name))
+        if (request.Name is { } name && !Model["TrainingJobName"].AnchoredPattern!.IsMatch(name))
             errors.Add("name", Rules.Name, "must be 1 to 63 letters, digits and inner hyphens (it becomes part of the SageMaker job name)");
 
         switch (action)
@@ -584,9 +584,6 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
 
     [GeneratedRegex(@"^[A-Za-z0-9_.:/=+\-@]{1,128}$")]
     private static partial Regex RequestIdPattern();
-
-    [GeneratedRegex(@"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")]
-    private static partial Regex NamePattern();
 
     private sealed class Errors
     {
