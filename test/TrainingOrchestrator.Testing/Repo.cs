@@ -2,10 +2,10 @@ using System.Text.Json;
 using TrainingOrchestrator.Core.Planning;
 using TrainingOrchestrator.Core.Settings;
 
-namespace TrainingOrchestrator.Core.Tests;
+namespace TrainingOrchestrator.Testing;
 
 /// <summary>The repository the tests run in: its events/, schemas/ and golden plans.</summary>
-internal static class Repo
+public static class Repo
 {
     public static string Root { get; } = FindRoot();
 

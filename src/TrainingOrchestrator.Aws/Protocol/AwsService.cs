@@ -1,0 +1,16 @@
+using TrainingOrchestrator.Core.Reference;
+
+namespace TrainingOrchestrator.Aws.Protocol;
+
+/// <summary>What the JSON protocol needs to know of a service (from its botocore model's metadata).</summary>
+/// <param name="EndpointVariable">The standard per-service endpoint override, as every AWS SDK and the CLI read it.</param>
+public sealed record AwsService(string ServiceId, string EndpointPrefix, string SigningName, string TargetPrefix, string JsonVersion, string EndpointVariable)
+{
+    public static AwsService SageMaker { get; } = new("SageMaker", "api.sagemaker", "sagemaker", "SageMaker", "1.1", "AWS_ENDPOINT_URL_SAGEMAKER");
+    public static AwsService EventBridge { get; } = new("EventBridge", "events", "events", "AWSEvents", "1.1", "AWS_ENDPOINT_URL_EVENTBRIDGE");
+    public static AwsService Sqs { get; } = new("SQS", "sqs", "sqs", "AmazonSQS", "1.0", "AWS_ENDPOINT_URL_SQS");
+
+    public string ContentType => "application/x-amz-json-" + JsonVersion;
+
+    public Uri DefaultEndpoint(string region) => new($"https://{EndpointPrefix}.{region}.{BuiltInAlgorithms.DnsSuffix(region)}/");
+}

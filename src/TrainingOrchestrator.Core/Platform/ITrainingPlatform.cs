@@ -1,0 +1,32 @@
+using TrainingOrchestrator.Core.Jobs;
+using TrainingOrchestrator.Core.Naming;
+using TrainingOrchestrator.Core.Planning;
+
+namespace TrainingOrchestrator.Core.Platform;
+
+/// <summary>Where jobs run: SageMaker in the cloud, this machine in local mode.</summary>
+public interface ITrainingPlatform
+{
+    /// <summary>Runs a planned Create call. A job of that name that already exists is reported, not thrown.</summary>
+    Task<LaunchOutcome> LaunchAsync(PlannedOperation create, CancellationToken cancellationToken);
+
+    /// <summary>The job's current state, or null when the platform does not know the job.</summary>
+    Task<JobObservation?> DescribeAsync(JobKind kind, string jobName, CancellationToken cancellationToken);
+
+    Task<StopOutcome> StopAsync(JobKind kind, string jobName, CancellationToken cancellationToken);
+
+    /// <summary>Every training job a tuning job has launched so far.</summary>
+    Task<IReadOnlyList<TrialSummary>> ListTrialsAsync(string tuningJobName, CancellationToken cancellationToken);
+}
+
+/// <param name="AlreadyExisted">The name was taken already: by an earlier delivery of the same request, for our names.</param>
+public sealed record LaunchOutcome(string JobName, string? Arn, bool AlreadyExisted);
+
+public enum StopOutcome
+{
+    /// <summary>The stop was accepted; the job moves to Stopping.</summary>
+    Stopping,
+    /// <summary>The job exists but has finished (or is stopping already): nothing to stop.</summary>
+    NotStoppable,
+    NotFound,
+}
