@@ -9,14 +9,13 @@ public sealed class AwsCli(MotoServer moto)
 {
     public async Task<JsonElement> RunAsync(params string[] arguments)
     {
-        var start = new ProcessStartInfo("aws", [.. arguments, "--output", "json"])
+        var start = new ProcessStartInfo("aws", ["--endpoint-url", moto.Endpoint.ToString().TrimEnd('/'), .. arguments, "--output", "json"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
         foreach (var (name, value) in moto.Environment)
             start.Environment[name] = value;
-        start.Environment["AWS_PAGER"] = "";
         Process process;
         try
         {

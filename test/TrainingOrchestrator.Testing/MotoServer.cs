@@ -19,7 +19,7 @@ public sealed class MotoServer : IAsyncLifetime
 
     public Uri Endpoint { get; private set; } = null!;
 
-    /// <summary>The variables that point every AWS client, ours and the CLI, at this server.</summary>
+    /// <summary>The variables that point our AWS clients at this server (the CLI 1.x here ignores AWS_ENDPOINT_URL: <see cref="AwsCli"/> passes --endpoint-url).</summary>
     public IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string>
     {
         ["AWS_ENDPOINT_URL"] = Endpoint.ToString().TrimEnd('/'),

@@ -1,0 +1,215 @@
+using TrainingOrchestrator.Aws.Http;
+using TrainingOrchestrator.Aws.Protocol;
+using TrainingOrchestrator.Aws.SageMaker;
+using TrainingOrchestrator.Core.Planning;
+using TrainingOrchestrator.Core.Platform;
+
+namespace TrainingOrchestrator.Aws.Tests;
+
+/// <summary>The client against a loopback server that answers with SageMaker's real error shapes.</summary>
+public sealed class FaultTests
+{
+    private static readonly PlannedOperation Create = Repo.Prepare(Repo.Records("sqs-train-custom")[0].Body, Repo.Records("sqs-train-custom")[0].MessageId).Plan!;
+
+    private static (SageMakerPlatform Platform, RecordingDelays Delays, ManualClock Clock) PlatformAt(
+        LoopbackServer server, RetryPolicy? retry = null, Func<double>? random = null)
+    {
+        var (client, delays, clock) = TestClients.At(server.Endpoint, AwsService.SageMaker, retry, random);
+        return (new SageMakerPlatform(client, "to"), delays, clock);
+    }
+
+    private static LoopbackServer Server() => new(_ => SageMakerReplies.Created(Create.JobName));
+
+    [Fact]
+    public async Task Throttled_twice_then_created_takes_three_signed_attempts_and_launches_once()
+    {
+        await using var server = Server().Script(SageMakerReplies.Throttling(), SageMakerReplies.Throttling());
+        // A 2 s base delay moves the clock across seconds, so fresh signatures carry fresh dates.
+        var (platform, delays, _) = PlatformAt(server, new RetryPolicy { BaseDelay = TimeSpan.FromSeconds(2) }, random: () => 1.0);
+
+        var outcome = await platform.LaunchAsync(Create, default);
+
+        Assert.False(outcome.AlreadyExisted);
+        Assert.EndsWith("training-job/" + Create.JobName, outcome.Arn);
+        Assert.Equal(3, server.Requests.Count);
+        Assert.All(server.Requests, r => Assert.Equal(Create.BodyUtf8(), r.Body));
+        Assert.Equal(3, server.Requests.Select(r => r.Header("X-Amz-Date")).Distinct().Count());
+        Assert.Equal(3, server.Requests.Select(r => r.Header("Authorization")).Distinct().Count());
+        Assert.Equal([TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4)], delays.Waits);
+    }
+
+    [Fact]
+    public async Task A_500_then_success_takes_two_attempts()
+    {
+        await using var server = Server().Script(SageMakerReplies.InternalFailure());
+        var (platform, delays, _) = PlatformAt(server);
+
+        var outcome = await platform.LaunchAsync(Create, default);
+
+        Assert.NotNull(outcome.Arn);
+        Assert.Equal(2, server.Requests.Count);
+        Assert.Single(delays.Waits);
+    }
+
+    [Fact]
+    public async Task A_reset_connection_is_retried()
+    {
+        await using var server = Server().Script(new Reply.Reset());
+        var (platform, _, _) = PlatformAt(server);
+
+        var outcome = await platform.LaunchAsync(Create, default);
+
+        Assert.NotNull(outcome.Arn);
+        Assert.Equal(2, server.Requests.Count);
+    }
+
+    [Fact]
+    public async Task A_server_that_never_answers_times_out_on_every_attempt_then_reports_unreachable()
+    {
+        await using var server = new LoopbackServer(_ => new Reply.Stall());
+        var (platform, delays, _) = PlatformAt(server, new RetryPolicy { MaxAttempts = 3, AttemptTimeout = TimeSpan.FromMilliseconds(300) });
+
+        var error = await Assert.ThrowsAsync<AwsServiceException>(() => platform.LaunchAsync(Create, default));
+
+        Assert.Equal(AwsErrorKind.Unreachable, error.Kind);
+        Assert.Equal("Timeout", error.Code);
+        Assert.Equal(RetryAdvice.Now, error.Retry);
+        Assert.Equal(3, error.Attempts);
+        Assert.Equal(3, server.Requests.Count);
+        Assert.Equal(2, delays.Waits.Count);
+    }
+
+    [Fact]
+    public async Task ResourceInUse_for_our_name_is_reported_as_already_launched_after_one_attempt()
+    {
+        await using var server = Server().Script(SageMakerReplies.ResourceInUse(Create.JobName));
+        var (platform, _, _) = PlatformAt(server);
+
+        var outcome = await platform.LaunchAsync(Create, default);
+
+        Assert.True(outcome.AlreadyExisted);
+        Assert.Single(server.Requests);
+    }
+
+    [Fact]
+    public async Task ResourceInUse_for_a_name_that_is_not_ours_is_an_error()
+    {
+        await using var server = Server().Script(SageMakerReplies.ResourceInUse(Create.JobName));
+        var (client, _, _) = TestClients.At(server.Endpoint, AwsService.SageMaker);
+        var platform = new SageMakerPlatform(client, "another-prefix");
+
+        var error = await Assert.ThrowsAsync<AwsServiceException>(() => platform.LaunchAsync(Create, default));
+
+        Assert.Equal(AwsErrorKind.ResourceInUse, error.Kind);
+    }
+
+    [Fact]
+    public async Task ResourceLimitExceeded_is_not_retried_in_the_call_but_advised_for_later()
+    {
+        await using var server = Server().Script(SageMakerReplies.ResourceLimitExceeded());
+        var (platform, delays, _) = PlatformAt(server);
+
+        var error = await Assert.ThrowsAsync<AwsServiceException>(() => platform.LaunchAsync(Create, default));
+
+        Assert.Equal(AwsErrorKind.ResourceLimitExceeded, error.Kind);
+        Assert.Equal(RetryAdvice.Later, error.Retry);
+        Assert.Equal(1, error.Attempts);
+        Assert.Single(server.Requests);
+        Assert.Empty(delays.Waits);
+        Assert.Contains("ml.p3.2xlarge for training job usage", error.Message);
+        Assert.Matches("request id [0-9a-f-]{36}", error.Message);
+    }
+
+    [Theory]
+    [InlineData("validation")]
+    [InlineData("access")]
+    public async Task Validation_and_access_errors_are_answered_after_one_attempt(string kind)
+    {
+        await using var server = Server().Script(kind == "validation" ? SageMakerReplies.Validation() : SageMakerReplies.AccessDenied());
+        var (platform, _, _) = PlatformAt(server);
+
+        var error = await Assert.ThrowsAsync<AwsServiceException>(() => platform.LaunchAsync(Create, default));
+
+        Assert.Equal(kind == "validation" ? AwsErrorKind.Validation : AwsErrorKind.AccessDenied, error.Kind);
+        Assert.Equal(RetryAdvice.Never, error.Retry);
+        Assert.Single(server.Requests);
+    }
+
+    [Fact]
+    public async Task An_html_502_is_retried_and_then_reported_with_what_arrived()
+    {
+        await using var server = new LoopbackServer(_ => SageMakerReplies.HtmlBadGateway());
+        var (platform, _, _) = PlatformAt(server, new RetryPolicy { MaxAttempts = 3 });
+
+        var error = await Assert.ThrowsAsync<AwsServiceException>(() => platform.LaunchAsync(Create, default));
+
+        Assert.Equal(AwsErrorKind.ServiceUnavailable, error.Kind);
+        Assert.Equal("Http502", error.Code);
+        Assert.Equal(3, error.Attempts);
+        Assert.Equal(3, server.Requests.Count);
+        Assert.Contains("<title>502 Bad Gateway</title>", error.Message);
+    }
+
+    [Fact]
+    public async Task Backoff_waits_stay_under_their_exponential_ceilings_with_full_jitter()
+    {
+        await using var server = new LoopbackServer(_ => SageMakerReplies.Throttling());
+        var random = new Random(7);
+        var policy = new RetryPolicy { MaxAttempts = 8, BaseDelay = TimeSpan.FromMilliseconds(100), MaxDelay = TimeSpan.FromMilliseconds(1000), TotalBudget = TimeSpan.FromMinutes(5) };
+        var (platform, delays, _) = PlatformAt(server, policy, random.NextDouble);
+
+        var error = await Assert.ThrowsAsync<AwsServiceException>(() => platform.LaunchAsync(Create, default));
+
+        Assert.Equal(AwsErrorKind.Throttling, error.Kind);
+        Assert.Equal(8, error.Attempts);
+        Assert.Equal(7, delays.Waits.Count);
+        double[] ceilings = [100, 200, 400, 800, 1000, 1000, 1000];
+        for (var i = 0; i < ceilings.Length; i++)
+            Assert.InRange(delays.Waits[i].TotalMilliseconds, 0, ceilings[i]);
+        Assert.True(delays.Waits.Distinct().Count() > 1, "full jitter draws each wait afresh");
+    }
+
+    [Fact]
+    public async Task The_total_budget_ends_retrying_before_a_wait_would_cross_it()
+    {
+        await using var server = new LoopbackServer(_ => SageMakerReplies.Throttling());
+        var policy = new RetryPolicy { MaxAttempts = 10, BaseDelay = TimeSpan.FromMilliseconds(400), TotalBudget = TimeSpan.FromSeconds(1) };
+        var (platform, delays, _) = PlatformAt(server, policy, random: () => 1.0);
+
+        var error = await Assert.ThrowsAsync<AwsServiceException>(() => platform.LaunchAsync(Create, default));
+
+        // Waits of 400 ms then 800 ms: the second would end past the 1 s budget, so the call stops after 2 attempts.
+        Assert.Equal(2, error.Attempts);
+        Assert.Equal([TimeSpan.FromMilliseconds(400)], delays.Waits);
+    }
+
+    [Fact]
+    public async Task An_ambient_call_deadline_cuts_the_budget_shorter()
+    {
+        await using var server = new LoopbackServer(_ => SageMakerReplies.Throttling());
+        var (platform, delays, clock) = PlatformAt(server, new RetryPolicy { MaxAttempts = 10 }, random: () => 1.0);
+
+        using (CallDeadline.Until(clock.GetUtcNow().AddMilliseconds(250)))
+        {
+            var error = await Assert.ThrowsAsync<AwsServiceException>(() => platform.LaunchAsync(Create, default));
+            Assert.Equal(2, error.Attempts); // 100 ms fits; 100 + 200 ms would not
+        }
+        Assert.Null(CallDeadline.Value);
+    }
+
+    [Fact]
+    public async Task Stop_tells_a_finished_job_from_an_unknown_one()
+    {
+        await using var server = Server().Script(
+            SageMakerReplies.Empty(),
+            SageMakerReplies.Validation("The request was rejected because the training job is in status Completed."),
+            SageMakerReplies.Validation("Requested resource not found."));
+        var (platform, _, _) = PlatformAt(server);
+
+        Assert.Equal(StopOutcome.Stopping, await platform.StopAsync(Core.Naming.JobKind.Training, "to-a-1", default));
+        Assert.Equal(StopOutcome.NotStoppable, await platform.StopAsync(Core.Naming.JobKind.Training, "to-a-1", default));
+        Assert.Equal(StopOutcome.NotFound, await platform.StopAsync(Core.Naming.JobKind.Training, "to-b-2", default));
+        Assert.Equal("SageMaker.StopTrainingJob", server.Requests[0].Header("X-Amz-Target"));
+        Assert.Equal("""{"TrainingJobName":"to-a-1"}""", server.Requests[0].BodyText);
+    }
+}
