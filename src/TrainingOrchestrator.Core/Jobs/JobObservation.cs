@@ -18,7 +18,15 @@ public sealed record TrialSummary(
     JobStatus Status,
     MetricValue? Objective,
     IReadOnlyDictionary<string, string> TunedHyperparameters,
-    string? FailureReason);
+    string? FailureReason)
+{
+    public bool Equals(TrialSummary? other) =>
+        other is not null && TrainingJobName == other.TrainingJobName && Status == other.Status && Objective == other.Objective
+        && FailureReason == other.FailureReason && TunedHyperparameters.Count == other.TunedHyperparameters.Count
+        && TunedHyperparameters.All(p => other.TunedHyperparameters.TryGetValue(p.Key, out var v) && v == p.Value);
+
+    public override int GetHashCode() => HashCode.Combine(TrainingJobName, Status);
+}
 
 /// <summary>
 /// What SageMaker says about a job at one moment, from an EventBridge event or a Describe call: the input of

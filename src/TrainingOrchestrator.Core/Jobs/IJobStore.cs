@@ -1,0 +1,56 @@
+namespace TrainingOrchestrator.Core.Jobs;
+
+/// <summary>Where job records live: DynamoDB in the cloud, SQLite on a laptop. Both pass one contract suite.</summary>
+public interface IJobStore
+{
+    /// <summary>
+    /// Puts a Pending record unless its job or its request id is already claimed. On a conflict, returns the record
+    /// that holds the claim and whether its payload matches (a redelivery) or not (a request id reused for
+    /// something else).
+    /// </summary>
+    Task<ClaimResult> ClaimAsync(JobRecord pending, CancellationToken cancellationToken);
+
+    /// <summary>The Create call succeeded (or found the job launched already): Pending becomes InProgress.</summary>
+    Task<JobRecord> RecordLaunchAsync(string jobName, string? arn, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>SageMaker refused the Create for good: Pending becomes LaunchFailed with the reason.</summary>
+    Task<JobRecord> RecordLaunchFailureAsync(string jobName, string reason, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Keeps an invalid request with its errors under <see cref="JobRecord.RejectionKey"/>; a redelivery overwrites nothing.</summary>
+    Task<JobRecord> RecordRejectionAsync(JobRecord rejected, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Applies an observation with <see cref="JobTransitions.Apply"/> under an optimistic version check, re-read and
+    /// retried when another writer won the race. A trial seen for the first time gets a record of its own.
+    /// </summary>
+    Task<ApplyResult> ApplyAsync(JobObservation observed, DateTimeOffset now, CancellationToken cancellationToken);
+
+    Task<JobRecord?> GetAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Unfinished jobs whose record has not changed since <paramref name="quietSince"/>, oldest first.</summary>
+    Task<IReadOnlyList<JobRecord>> ListUnfinishedAsync(DateTimeOffset quietSince, int limit, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<JobRecord>> ListTrialsAsync(string tuningJobName, CancellationToken cancellationToken);
+
+    /// <summary>The most recently claimed records, newest first.</summary>
+    Task<IReadOnlyList<JobRecord>> ListRecentAsync(int limit, CancellationToken cancellationToken);
+}
+
+public enum ClaimOutcome
+{
+    /// <summary>This call made the claim: go on and launch.</summary>
+    Claimed,
+    /// <summary>Claimed before with the same payload: a redelivery; carry on from the record's state.</summary>
+    AlreadyClaimed,
+    /// <summary>The request id was claimed before with a different payload: do not launch.</summary>
+    PayloadConflict,
+}
+
+public sealed record ClaimResult(ClaimOutcome Outcome, JobRecord Record);
+
+public enum ApplyOutcome { Applied, Unchanged, UnknownJob }
+
+public sealed record ApplyResult(ApplyOutcome Outcome, JobRecord? Record);
+
+/// <summary>A store operation on a record in a state that does not allow it, or a record too large to keep.</summary>
+public sealed class JobStoreException(string message) : Exception(message);

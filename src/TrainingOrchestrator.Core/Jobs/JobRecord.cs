@@ -1,0 +1,103 @@
+using System.Security.Cryptography;
+using System.Text.Json.Serialization;
+using TrainingOrchestrator.Core.Naming;
+using TrainingOrchestrator.Core.Validation;
+
+namespace TrainingOrchestrator.Core.Jobs;
+
+/// <summary>
+/// What the orchestrator knows of one job: the request, what was sent to SageMaker, and where the job stands.
+/// Immutable; the transition function and the stores make new versions.
+/// </summary>
+public sealed record JobRecord
+{
+    /// <summary>The job name; for a request that was rejected before it had a job, <see cref="RejectionKey"/>.</summary>
+    public required string Key { get; init; }
+    public required JobKind Kind { get; init; }
+    public required string RequestId { get; init; }
+    /// <summary>SHA-256 of the request body: a redelivery has the same, a reused request id with other content does not.</summary>
+    public string? PayloadHash { get; init; }
+    /// <summary>The request as received (JSON text).</summary>
+    public string? Request { get; init; }
+    /// <summary>The SageMaker request body that was (or will be) sent (JSON text).</summary>
+    public string? Plan { get; init; }
+
+    public required JobStatus Status { get; init; }
+    public string? SecondaryStatus { get; init; }
+    public IReadOnlyList<StatusTransition> Transitions { get; init; } = [];
+    public StopCause? StopCause { get; init; }
+    public string? FailureReason { get; init; }
+    /// <summary>Why a request was rejected, one entry per problem.</summary>
+    public IReadOnlyList<ValidationError> Errors { get; init; } = [];
+
+    public string? Arn { get; init; }
+    public string? ModelArtifacts { get; init; }
+    public IReadOnlyList<MetricValue> FinalMetrics { get; init; } = [];
+    public long? BillableSeconds { get; init; }
+    /// <summary>SageMaker's times for the job.</summary>
+    public DateTimeOffset? CreationTime { get; init; }
+    public DateTimeOffset? StartTime { get; init; }
+    public DateTimeOffset? EndTime { get; init; }
+    public DateTimeOffset? LastModifiedTime { get; init; }
+
+    /// <summary>For a trial: the tuning job that launched it.</summary>
+    public string? ParentTuningJob { get; init; }
+    /// <summary>For a tuning job: its best trial so far.</summary>
+    public TrialSummary? BestTrial { get; init; }
+
+    /// <summary>When the orchestrator first wrote the record, and last changed it (what "quiet" is measured by).</summary>
+    public required DateTimeOffset CreatedAt { get; init; }
+    public required DateTimeOffset UpdatedAt { get; init; }
+    /// <summary>Optimistic concurrency: every write of a record checks the version it read and writes the next.</summary>
+    public long Version { get; init; }
+    /// <summary>When the store may delete the record (rejected requests only; DynamoDB TTL).</summary>
+    public DateTimeOffset? ExpiresAt { get; init; }
+
+    [JsonIgnore]
+    public bool IsUnfinished => Status is JobStatus.Pending or JobStatus.InProgress or JobStatus.Stopping;
+
+    // Records compare by value, lists and all: that is how the transition function and the tests tell change.
+    public bool Equals(JobRecord? other) =>
+        other is not null
+        && Key == other.Key && Kind == other.Kind && RequestId == other.RequestId && PayloadHash == other.PayloadHash
+        && Request == other.Request && Plan == other.Plan
+        && Status == other.Status && SecondaryStatus == other.SecondaryStatus && Transitions.SequenceEqual(other.Transitions)
+        && StopCause == other.StopCause && FailureReason == other.FailureReason && Errors.SequenceEqual(other.Errors)
+        && Arn == other.Arn && ModelArtifacts == other.ModelArtifacts && FinalMetrics.SequenceEqual(other.FinalMetrics)
+        && BillableSeconds == other.BillableSeconds && CreationTime == other.CreationTime && StartTime == other.StartTime
+        && EndTime == other.EndTime && LastModifiedTime == other.LastModifiedTime
+        && ParentTuningJob == other.ParentTuningJob && Equals(BestTrial, other.BestTrial)
+        && CreatedAt == other.CreatedAt && UpdatedAt == other.UpdatedAt && Version == other.Version && ExpiresAt == other.ExpiresAt;
+
+    public override int GetHashCode() => HashCode.Combine(Key, Status, Version, UpdatedAt);
+
+    public static string RejectionKey(string requestId) => "rejected#" + requestId;
+
+    public static string HashPayload(ReadOnlySpan<byte> body) => Convert.ToHexStringLower(SHA256.HashData(body));
+
+    /// <summary>A claim: the record a request starts with, before its Create call.</summary>
+    public static JobRecord Pending(string jobName, JobKind kind, string requestId, string request, string payloadHash, string plan, DateTimeOffset now) => new()
+    {
+        Key = jobName,
+        Kind = kind,
+        RequestId = requestId,
+        Request = request,
+        PayloadHash = payloadHash,
+        Plan = plan,
+        Status = JobStatus.Pending,
+        CreatedAt = now,
+        UpdatedAt = now,
+    };
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    UseStringEnumConverter = true)]
+[JsonSerializable(typeof(JobRecord))]
+public sealed partial class JobRecordJson : JsonSerializerContext;
+
+/// <summary>Times as fixed-width UTC text, so that the stores' indexes sort them as times.</summary>
+public static class SortableTime
+{
+    public static string Format(DateTimeOffset time) =>
+        time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,123 @@
+using TrainingOrchestrator.Core.Naming;
+
+namespace TrainingOrchestrator.Core.Jobs;
+
+/// <summary>
+/// The store semantics both stores share, on three primitives each store implements with its own conditional
+/// writes: claim (two puts-if-absent in one transaction), read, and write-if-version.
+/// </summary>
+public abstract class JobStoreBase(TimeSpan rejectedRetention) : IJobStore
+{
+    /// <summary>How long a Rejected record is kept by default (DynamoDB deletes it by TTL after that).</summary>
+    public static readonly TimeSpan DefaultRejectedRetention = TimeSpan.FromDays(30);
+
+    /// <summary>How often a write that lost an optimistic race is re-tried with the winner's record.</summary>
+    public const int MaxRaceRetries = 50;
+
+    /// <summary>The claim of a request id: which job it launched, and with which payload.</summary>
+    protected sealed record RequestClaim(string RequestId, string JobName, string? PayloadHash);
+
+    protected static string RequestClaimKey(string requestId) => "request#" + requestId;
+
+    /// <summary>
+    /// Puts the job record and its request claim, both only if absent, atomically. Returns null when both were put;
+    /// otherwise what was there (the job record, the request claim, or both).
+    /// </summary>
+    protected abstract Task<(JobRecord? ExistingJob, RequestClaim? ExistingRequest)?> TryClaimAsync(JobRecord pending, RequestClaim claim, CancellationToken cancellationToken);
+
+    protected abstract Task<JobRecord?> ReadAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Writes <paramref name="next"/> if the stored record still has <paramref name="expectedVersion"/> (or, with
+    /// null, if there is none). On a lost race returns false and the record that won (null if none).
+    /// </summary>
+    protected abstract Task<(bool Written, JobRecord? Current)> TryWriteAsync(JobRecord next, long? expectedVersion, CancellationToken cancellationToken);
+
+    public abstract Task<IReadOnlyList<JobRecord>> ListUnfinishedAsync(DateTimeOffset quietSince, int limit, CancellationToken cancellationToken);
+    public abstract Task<IReadOnlyList<JobRecord>> ListTrialsAsync(string tuningJobName, CancellationToken cancellationToken);
+    public abstract Task<IReadOnlyList<JobRecord>> ListRecentAsync(int limit, CancellationToken cancellationToken);
+
+    public Task<JobRecord?> GetAsync(string key, CancellationToken cancellationToken) => ReadAsync(key, cancellationToken);
+
+    public async Task<ClaimResult> ClaimAsync(JobRecord pending, CancellationToken cancellationToken)
+    {
+        if (pending.Status != JobStatus.Pending || pending.Version != 0)
+            throw new ArgumentException("a claim is a new Pending record", nameof(pending));
+        var claimed = pending with { Version = 1 };
+        var conflict = await TryClaimAsync(claimed, new RequestClaim(pending.RequestId, pending.Key, pending.PayloadHash), cancellationToken).ConfigureAwait(false);
+        if (conflict is not { } existing)
+            return new ClaimResult(ClaimOutcome.Claimed, claimed);
+        if (existing.ExistingJob is { } job)
+            return new ClaimResult(job.PayloadHash == pending.PayloadHash && job.RequestId == pending.RequestId ? ClaimOutcome.AlreadyClaimed : ClaimOutcome.PayloadConflict, job);
+        // The request id launched another job name, so its payload differed (a name is a function of the payload).
+        var other = existing.ExistingRequest!;
+        var earlier = await ReadAsync(other.JobName, cancellationToken).ConfigureAwait(false);
+        return new ClaimResult(ClaimOutcome.PayloadConflict, earlier ?? pending with { Key = other.JobName, PayloadHash = other.PayloadHash });
+    }
+
+    public Task<JobRecord> RecordLaunchAsync(string jobName, string? arn, DateTimeOffset now, CancellationToken cancellationToken) =>
+        UpdateAsync(jobName, now, record => record with
+        {
+            Status = record.Status == JobStatus.Pending ? JobStatus.InProgress : record.Status,
+            Arn = arn ?? record.Arn,
+        }, cancellationToken);
+
+    public Task<JobRecord> RecordLaunchFailureAsync(string jobName, string reason, DateTimeOffset now, CancellationToken cancellationToken) =>
+        UpdateAsync(jobName, now, record => record.Status == JobStatus.Pending
+            ? record with { Status = JobStatus.LaunchFailed, FailureReason = reason }
+            : throw new JobStoreException($"{jobName} is {record.Status}, not Pending: its launch cannot fail any more"), cancellationToken);
+
+    public async Task<JobRecord> RecordRejectionAsync(JobRecord rejected, CancellationToken cancellationToken)
+    {
+        if (rejected.Status != JobStatus.Rejected || rejected.Key != JobRecord.RejectionKey(rejected.RequestId))
+            throw new ArgumentException("a rejection is a Rejected record under its request's rejection key", nameof(rejected));
+        var stored = rejected with { Version = 1, ExpiresAt = rejected.ExpiresAt ?? rejected.CreatedAt + rejectedRetention };
+        var (written, current) = await TryWriteAsync(stored, null, cancellationToken).ConfigureAwait(false);
+        return written ? stored : current!;
+    }
+
+    public async Task<ApplyResult> ApplyAsync(JobObservation observed, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var current = await ReadAsync(observed.JobName, cancellationToken).ConfigureAwait(false);
+        for (var attempt = 0; attempt < MaxRaceRetries; attempt++)
+        {
+            JobRecord next;
+            if (current is null)
+            {
+                if (observed.TuningJobName is null || observed.Kind != JobKind.Training)
+                    return new ApplyResult(ApplyOutcome.UnknownJob, null);
+                next = JobTransitions.FirstSightOfTrial(observed, now) with { Version = 1 };
+            }
+            else
+            {
+                next = JobTransitions.Apply(current, observed, now);
+                if (ReferenceEquals(next, current))
+                    return new ApplyResult(ApplyOutcome.Unchanged, current);
+                next = next with { Version = current.Version + 1 };
+            }
+            var (written, winner) = await TryWriteAsync(next, current?.Version, cancellationToken).ConfigureAwait(false);
+            if (written)
+                return new ApplyResult(ApplyOutcome.Applied, next);
+            current = winner;
+        }
+        throw new JobStoreException($"{observed.JobName}: lost {MaxRaceRetries} races in a row applying an observation");
+    }
+
+    private async Task<JobRecord> UpdateAsync(string key, DateTimeOffset now, Func<JobRecord, JobRecord> change, CancellationToken cancellationToken)
+    {
+        var current = await ReadAsync(key, cancellationToken).ConfigureAwait(false)
+            ?? throw new JobStoreException($"no record {key}");
+        for (var attempt = 0; attempt < MaxRaceRetries; attempt++)
+        {
+            var changed = change(current);
+            if (changed == current)
+                return current;
+            var next = changed with { Version = current.Version + 1, UpdatedAt = now };
+            var (written, winner) = await TryWriteAsync(next, current.Version, cancellationToken).ConfigureAwait(false);
+            if (written)
+                return next;
+            current = winner ?? throw new JobStoreException($"record {key} disappeared");
+        }
+        throw new JobStoreException($"{key}: lost {MaxRaceRetries} races in a row");
+    }
+}

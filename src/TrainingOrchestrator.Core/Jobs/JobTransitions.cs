@@ -1,0 +1,113 @@
+using TrainingOrchestrator.Core.Naming;
+
+namespace TrainingOrchestrator.Core.Jobs;
+
+/// <summary>
+/// The lifecycle rules, as one pure function from (record, observation) to the next record. Observations are
+/// snapshots (an event or a Describe answer), ordered by (status rank, SageMaker's LastModifiedTime). The newest
+/// snapshot sets status and secondary status; any snapshot fills what the record lacks; status transitions
+/// accumulate as a set ordered by start time. So a finished job never moves back, a duplicate or stale
+/// observation changes nothing, and any order of delivery ends in the record that in-order delivery gives.
+/// </summary>
+public static class JobTransitions
+{
+    public static JobRecord Apply(JobRecord record, JobObservation observed, DateTimeOffset now)
+    {
+        if (observed.JobName != record.Key)
+            throw new ArgumentException($"observation of {observed.JobName} applied to record {record.Key}", nameof(observed));
+        // Never launched: nothing SageMaker says can concern this record.
+        if (record.Status is JobStatus.Rejected or JobStatus.LaunchFailed)
+            return record;
+        // A finished job keeps its status; a snapshot of the same end may still fill in details.
+        if (!record.IsUnfinished && observed.Status != record.Status)
+            return record;
+
+        var newer = Compare(Rank(observed.Status), observed.LastModifiedTime, Rank(record.Status), record.LastModifiedTime) > 0;
+        var next = record with
+        {
+            Status = newer ? observed.Status : record.Status,
+            SecondaryStatus = newer ? observed.SecondaryStatus ?? record.SecondaryStatus : record.SecondaryStatus ?? observed.SecondaryStatus,
+            LastModifiedTime = newer ? observed.LastModifiedTime ?? record.LastModifiedTime : record.LastModifiedTime,
+            Transitions = MergeTransitions(record.Transitions, observed.Transitions),
+            CreationTime = Prefer(newer, observed.CreationTime, record.CreationTime),
+            StartTime = Prefer(newer, observed.StartTime, record.StartTime),
+            EndTime = Prefer(newer, observed.EndTime, record.EndTime),
+            FailureReason = Prefer(newer, observed.FailureReason, record.FailureReason),
+            ModelArtifacts = Prefer(newer, observed.ModelArtifacts, record.ModelArtifacts),
+            FinalMetrics = observed.FinalMetrics.Count > 0 && (newer || record.FinalMetrics.Count == 0) ? observed.FinalMetrics : record.FinalMetrics,
+            BillableSeconds = Prefer(newer, observed.BillableSeconds, record.BillableSeconds),
+            ParentTuningJob = record.ParentTuningJob ?? observed.TuningJobName,
+            BestTrial = Prefer(newer, observed.BestTrial, record.BestTrial),
+        };
+        next = next with { StopCause = next.Status == JobStatus.Stopped ? CauseOf(next) : null };
+        return next == record ? record : next with { UpdatedAt = now };
+    }
+
+    /// <summary>The record of a trial seen for the first time: a training job a tuning job of ours launched.</summary>
+    public static JobRecord FirstSightOfTrial(JobObservation observed, DateTimeOffset now)
+    {
+        if (observed.TuningJobName is null || observed.Kind != JobKind.Training)
+            throw new ArgumentException($"{observed.JobName} is not a trial of a tuning job", nameof(observed));
+        var empty = new JobRecord
+        {
+            Key = observed.JobName,
+            Kind = JobKind.Training,
+            RequestId = observed.TuningJobName,
+            Status = JobStatus.Pending,
+            ParentTuningJob = observed.TuningJobName,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        return Apply(empty, observed, now);
+    }
+
+    /// <summary>The stop request was accepted: the job is Stopping until SageMaker says it stopped.</summary>
+    public static JobObservation StopRequested(JobRecord record) => new()
+    {
+        JobName = record.Key,
+        Kind = record.Kind,
+        Status = JobStatus.Stopping,
+    };
+
+    public static int Rank(JobStatus status) => status switch
+    {
+        JobStatus.Pending => 0,
+        JobStatus.InProgress => 1,
+        JobStatus.Stopping => 2,
+        _ => 3,
+    };
+
+    private static int Compare(int rankA, DateTimeOffset? timeA, int rankB, DateTimeOffset? timeB) =>
+        rankA != rankB ? rankA.CompareTo(rankB) : Nullable.Compare(timeA, timeB);
+
+    // The newer snapshot's value where it has one; otherwise whatever is known.
+    private static T? Prefer<T>(bool newer, T? observed, T? recorded) where T : class =>
+        newer ? observed ?? recorded : recorded ?? observed;
+
+    private static T? Prefer<T>(bool newer, T? observed, T? recorded) where T : struct =>
+        newer ? observed ?? recorded : recorded ?? observed;
+
+    private static IReadOnlyList<StatusTransition> MergeTransitions(IReadOnlyList<StatusTransition> recorded, IReadOnlyList<StatusTransition> observed)
+    {
+        if (observed.Count == 0)
+            return recorded;
+        var byStart = new Dictionary<(string, DateTimeOffset), StatusTransition>();
+        foreach (var transition in recorded.Concat(observed))
+        {
+            var key = (transition.Status, transition.StartTime);
+            // The same step seen twice: keep the copy that knows more (an end time, a message).
+            byStart[key] = byStart.TryGetValue(key, out var known)
+                ? known with { EndTime = known.EndTime ?? transition.EndTime, Message = known.Message ?? transition.Message }
+                : transition;
+        }
+        return byStart.Values.OrderBy(t => t.StartTime).ThenBy(t => t.Status, StringComparer.Ordinal).ToList();
+    }
+
+    private static StopCause CauseOf(JobRecord record)
+    {
+        bool Saw(string status) => record.SecondaryStatus == status || record.Transitions.Any(t => t.Status == status);
+        return Saw("MaxRuntimeExceeded") ? StopCause.MaxRuntimeExceeded
+            : Saw("MaxWaitTimeExceeded") ? StopCause.MaxWaitTimeExceeded
+            : StopCause.UserRequest;
+    }
+}

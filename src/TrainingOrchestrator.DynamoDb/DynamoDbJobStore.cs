@@ -1,0 +1,247 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json;
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using TrainingOrchestrator.Core.Jobs;
+
+namespace TrainingOrchestrator.DynamoDb;
+
+/// <summary>
+/// The job store on one DynamoDB table (see <see cref="JobTable"/>). Claims are a two-item transaction, updates
+/// are puts conditioned on the version read; a lost condition returns the winning item (ALL_OLD), so no second
+/// read is needed. The request and plan are kept gzip-compressed.
+/// </summary>
+public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, TimeProvider? clock = null, TimeSpan? rejectedRetention = null)
+    : JobStoreBase(rejectedRetention ?? DefaultRejectedRetention)
+{
+    private readonly TimeProvider clock = clock ?? TimeProvider.System;
+    private long itemsRead;
+
+    /// <summary>Items DynamoDB read for this store so far (ScannedCount of queries, items got): what a listing costs.</summary>
+    public long ItemsRead => Interlocked.Read(ref itemsRead);
+
+    protected override async Task<(JobRecord? ExistingJob, RequestClaim? ExistingRequest)?> TryClaimAsync(JobRecord pending, RequestClaim claim, CancellationToken cancellationToken)
+    {
+        var request = new TransactWriteItemsRequest
+        {
+            TransactItems =
+            [
+                new TransactWriteItem { Put = IfAbsent(ToItem(pending)) },
+                new TransactWriteItem
+                {
+                    Put = IfAbsent(new Dictionary<string, AttributeValue>
+                    {
+                        [JobTable.Key] = S(RequestClaimKey(claim.RequestId)),
+                        [JobTable.ClaimedJob] = S(claim.JobName),
+                        [JobTable.PayloadHash] = S(claim.PayloadHash ?? ""),
+                    }),
+                },
+            ],
+        };
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await client.TransactWriteItemsAsync(request, cancellationToken).ConfigureAwait(false);
+                return null;
+            }
+            catch (TransactionCanceledException e) when (e.CancellationReasons?.Any(r => r.Code == "ConditionalCheckFailed") == true)
+            {
+                var job = e.CancellationReasons[0].Item is { Count: > 0 } jobItem ? FromItem(jobItem) : null;
+                var requestItem = e.CancellationReasons.Count > 1 ? e.CancellationReasons[1].Item : null;
+                var existingRequest = requestItem is { Count: > 0 }
+                    ? new RequestClaim(claim.RequestId, requestItem[JobTable.ClaimedJob].S, requestItem[JobTable.PayloadHash].S)
+                    : null;
+                if (job is null && existingRequest is null)
+                    job = await ReadAsync(pending.Key, cancellationToken).ConfigureAwait(false); // a service that omits ALL_OLD
+                return (job, existingRequest);
+            }
+            catch (TransactionCanceledException) when (attempt < MaxRaceRetries)
+            {
+                // TransactionConflict: another writer holds one of the items right now; the next try sees its result.
+                await Task.Delay(TimeSpan.FromMilliseconds(5 * attempt), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    protected override async Task<JobRecord?> ReadAsync(string key, CancellationToken cancellationToken)
+    {
+        var response = await client.GetItemAsync(new GetItemRequest
+        {
+            TableName = tableName,
+            Key = new Dictionary<string, AttributeValue> { [JobTable.Key] = S(key) },
+            ConsistentRead = true,
+        }, cancellationToken).ConfigureAwait(false);
+        if (response.Item is not { Count: > 0 } item)
+            return null;
+        Interlocked.Increment(ref itemsRead);
+        return FromItem(item);
+    }
+
+    protected override async Task<(bool Written, JobRecord? Current)> TryWriteAsync(JobRecord next, long? expectedVersion, CancellationToken cancellationToken)
+    {
+        var put = new PutItemRequest
+        {
+            TableName = tableName,
+            Item = ToItem(next),
+            ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure.ALL_OLD,
+        };
+        if (expectedVersion is { } version)
+        {
+            put.ConditionExpression = "#v = :expected";
+            put.ExpressionAttributeNames = new Dictionary<string, string> { ["#v"] = JobTable.Version };
+            put.ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":expected"] = N(version) };
+        }
+        else
+        {
+            put.ConditionExpression = "attribute_not_exists(#k)";
+            put.ExpressionAttributeNames = new Dictionary<string, string> { ["#k"] = JobTable.Key };
+        }
+        try
+        {
+            await client.PutItemAsync(put, cancellationToken).ConfigureAwait(false);
+            return (true, next);
+        }
+        catch (ConditionalCheckFailedException e)
+        {
+            return (false, e.Item is { Count: > 0 } winner ? FromItem(winner) : await ReadAsync(next.Key, cancellationToken).ConfigureAwait(false));
+        }
+    }
+
+    public override async Task<IReadOnlyList<JobRecord>> ListUnfinishedAsync(DateTimeOffset quietSince, int limit, CancellationToken cancellationToken) =>
+        await QueryAsync(new QueryRequest
+        {
+            TableName = tableName,
+            IndexName = JobTable.UnfinishedIndex,
+            KeyConditionExpression = "#open = :open AND #quiet <= :since",
+            ExpressionAttributeNames = new Dictionary<string, string> { ["#open"] = JobTable.Open, ["#quiet"] = JobTable.QuietSince },
+            ExpressionAttributeValues = new Dictionary<string, AttributeValue>
+            {
+                [":open"] = S(JobTable.OpenValue),
+                [":since"] = S(SortableTime.Format(quietSince)),
+            },
+        }, limit, cancellationToken).ConfigureAwait(false);
+
+    public override async Task<IReadOnlyList<JobRecord>> ListTrialsAsync(string tuningJobName, CancellationToken cancellationToken) =>
+        await QueryAsync(new QueryRequest
+        {
+            TableName = tableName,
+            IndexName = JobTable.TrialsIndex,
+            KeyConditionExpression = "#parent = :parent",
+            ExpressionAttributeNames = new Dictionary<string, string> { ["#parent"] = JobTable.Parent },
+            ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":parent"] = S(tuningJobName) },
+        }, int.MaxValue, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Newest first, month by month back over the last two years, until <paramref name="limit"/> records.</summary>
+    public override async Task<IReadOnlyList<JobRecord>> ListRecentAsync(int limit, CancellationToken cancellationToken)
+    {
+        var records = new List<JobRecord>();
+        var month = clock.GetUtcNow();
+        for (var i = 0; i < 24 && records.Count < limit; i++, month = month.AddMonths(-1))
+            records.AddRange(await QueryAsync(new QueryRequest
+            {
+                TableName = tableName,
+                IndexName = JobTable.RecentIndex,
+                KeyConditionExpression = "#month = :month",
+                ExpressionAttributeNames = new Dictionary<string, string> { ["#month"] = JobTable.Month },
+                ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":month"] = S(MonthOf(month)) },
+                ScanIndexForward = false,
+            }, limit - records.Count, cancellationToken).ConfigureAwait(false));
+        return records;
+    }
+
+    private async Task<List<JobRecord>> QueryAsync(QueryRequest query, int limit, CancellationToken cancellationToken)
+    {
+        var records = new List<JobRecord>();
+        do
+        {
+            query.Limit = Math.Min(limit - records.Count, 1000);
+            var page = await client.QueryAsync(query, cancellationToken).ConfigureAwait(false);
+            Interlocked.Add(ref itemsRead, page.ScannedCount ?? 0);
+            records.AddRange((page.Items ?? []).Select(FromItem));
+            query.ExclusiveStartKey = page.LastEvaluatedKey is { Count: > 0 } last ? last : null;
+        }
+        while (query.ExclusiveStartKey is not null && records.Count < limit);
+        return records;
+    }
+
+    private Put IfAbsent(Dictionary<string, AttributeValue> item) => new()
+    {
+        TableName = tableName,
+        Item = item,
+        ConditionExpression = "attribute_not_exists(#k)",
+        ExpressionAttributeNames = new Dictionary<string, string> { ["#k"] = JobTable.Key },
+        ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure.ALL_OLD,
+    };
+
+    internal static Dictionary<string, AttributeValue> ToItem(JobRecord record)
+    {
+        var item = new Dictionary<string, AttributeValue>
+        {
+            [JobTable.Key] = S(record.Key),
+            [JobTable.Version] = N(record.Version),
+            [JobTable.Document] = S(JsonSerializer.Serialize(record with { Request = null, Plan = null }, JobRecordJson.Default.JobRecord)),
+            [JobTable.Month] = S(MonthOf(record.CreatedAt)),
+            [JobTable.CreatedAt] = S(SortableTime.Format(record.CreatedAt)),
+        };
+        if (record.Request is { } request)
+            item[JobTable.Request] = new AttributeValue { B = Gzip(request) };
+        if (record.Plan is { } plan)
+            item[JobTable.Plan] = new AttributeValue { B = Gzip(plan) };
+        if (record.IsUnfinished)
+        {
+            item[JobTable.Open] = S(JobTable.OpenValue);
+            item[JobTable.QuietSince] = S(SortableTime.Format(record.UpdatedAt));
+        }
+        if (record.ParentTuningJob is { } parent)
+            item[JobTable.Parent] = S(parent);
+        if (record.ExpiresAt is { } expires)
+            item[JobTable.ExpiresAt] = N(expires.ToUnixTimeSeconds());
+
+        var size = ItemSize(item);
+        if (size > JobTable.MaxItemBytes)
+            throw new JobStoreException(
+                $"the record of {record.Key} takes {size} bytes, over DynamoDB's item limit of {JobTable.MaxItemBytes} bytes (request and plan compressed): send a smaller request");
+        return item;
+    }
+
+    internal static JobRecord FromItem(Dictionary<string, AttributeValue> item)
+    {
+        var record = JsonSerializer.Deserialize(item[JobTable.Document].S, JobRecordJson.Default.JobRecord)!;
+        return record with
+        {
+            Version = long.Parse(item[JobTable.Version].N, CultureInfo.InvariantCulture),
+            Request = item.TryGetValue(JobTable.Request, out var request) ? Gunzip(request.B) : null,
+            Plan = item.TryGetValue(JobTable.Plan, out var plan) ? Gunzip(plan.B) : null,
+        };
+    }
+
+    // DynamoDB's rule: attribute names plus values, UTF-8 for strings, bytes for binary, about 21 bytes for a number.
+    private static long ItemSize(Dictionary<string, AttributeValue> item) =>
+        item.Sum(a => (long)Encoding.UTF8.GetByteCount(a.Key) + (a.Value.S is { } s ? Encoding.UTF8.GetByteCount(s) : a.Value.B is { } b ? b.Length : 21));
+
+    private static string MonthOf(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM", CultureInfo.InvariantCulture);
+
+    private static AttributeValue S(string value) => new() { S = value };
+
+    private static AttributeValue N(long value) => new() { N = value.ToString(CultureInfo.InvariantCulture) };
+
+    private static MemoryStream Gzip(string text)
+    {
+        var buffer = new MemoryStream();
+        using (var gzip = new GZipStream(buffer, CompressionLevel.Optimal, leaveOpen: true))
+            gzip.Write(Encoding.UTF8.GetBytes(text));
+        buffer.Position = 0;
+        return buffer;
+    }
+
+    private static string Gunzip(MemoryStream compressed)
+    {
+        compressed.Position = 0;
+        using var gzip = new GZipStream(compressed, CompressionMode.Decompress, leaveOpen: true);
+        using var reader = new StreamReader(gzip, Encoding.UTF8);
+        return reader.ReadToEnd();
+    }
+}

@@ -1,0 +1,66 @@
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+
+namespace TrainingOrchestrator.DynamoDb;
+
+/// <summary>
+/// The jobs table: one item per job (key: the job name), one per claimed request id ("request#id"), one per
+/// rejected request ("rejected#id"). template.yaml declares the same keys and indexes; a test holds them equal.
+/// </summary>
+public static class JobTable
+{
+    public const string Key = "pk";
+    public const string Version = "v";
+    public const string Document = "doc";
+    public const string Request = "req";
+    public const string Plan = "plan";
+    /// <summary>Present, with the value "open", only while a job is unfinished: the sparse index's partition key.</summary>
+    public const string Open = "open";
+    public const string OpenValue = "open";
+    public const string QuietSince = "quietSince";
+    public const string Parent = "parent";
+    public const string Month = "month";
+    public const string CreatedAt = "createdAt";
+    public const string ExpiresAt = "expiresAt";
+    public const string ClaimedJob = "jobName";
+    public const string PayloadHash = "payloadHash";
+
+    public const string UnfinishedIndex = "unfinished";
+    public const string TrialsIndex = "trials";
+    public const string RecentIndex = "recent";
+
+    /// <summary>DynamoDB's item size limit.</summary>
+    public const int MaxItemBytes = 400 * 1024;
+
+    // The indexes carry the record's document, not the request and plan: listings need the state only.
+    private static readonly Projection StateOnly = new() { ProjectionType = ProjectionType.INCLUDE, NonKeyAttributes = [Document, Version] };
+
+    public static CreateTableRequest Definition(string tableName) => new()
+    {
+        TableName = tableName,
+        BillingMode = BillingMode.PAY_PER_REQUEST,
+        AttributeDefinitions =
+        [
+            new AttributeDefinition(Key, ScalarAttributeType.S),
+            new AttributeDefinition(Open, ScalarAttributeType.S),
+            new AttributeDefinition(QuietSince, ScalarAttributeType.S),
+            new AttributeDefinition(Parent, ScalarAttributeType.S),
+            new AttributeDefinition(Month, ScalarAttributeType.S),
+            new AttributeDefinition(CreatedAt, ScalarAttributeType.S),
+        ],
+        KeySchema = [new KeySchemaElement(Key, KeyType.HASH)],
+        GlobalSecondaryIndexes =
+        [
+            Index(UnfinishedIndex, Open, QuietSince),
+            Index(TrialsIndex, Parent, Key),
+            Index(RecentIndex, Month, CreatedAt),
+        ],
+    };
+
+    private static GlobalSecondaryIndex Index(string name, string hash, string range) => new()
+    {
+        IndexName = name,
+        KeySchema = [new KeySchemaElement(hash, KeyType.HASH), new KeySchemaElement(range, KeyType.RANGE)],
+        Projection = StateOnly,
+    };
+}

@@ -1,0 +1,175 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using TrainingOrchestrator.Core.Jobs;
+
+namespace TrainingOrchestrator.Local;
+
+/// <summary>
+/// The job store in one SQLite file, for local mode. WAL mode and immediate transactions make the conditional
+/// writes safe between threads and between processes on one machine (local tuning runs trials at once); a
+/// partial index over unfinished jobs plays the part of DynamoDB's sparse index.
+/// </summary>
+public sealed class SqliteJobStore : JobStoreBase
+{
+    private readonly string connectionString;
+    private long rowsRead;
+
+    /// <summary>Rows read by the list and get operations so far: what a listing costs.</summary>
+    public long RowsRead => Interlocked.Read(ref rowsRead);
+
+    public SqliteJobStore(string path, TimeSpan? rejectedRetention = null)
+        : base(rejectedRetention ?? DefaultRejectedRetention)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = 30, // seconds to wait for another writer's lock
+        }.ToString();
+        using var connection = Open();
+        Execute(connection, null, """
+            PRAGMA journal_mode = WAL;
+            CREATE TABLE IF NOT EXISTS jobs (
+                key TEXT PRIMARY KEY,
+                version INTEGER NOT NULL,
+                doc TEXT NOT NULL,
+                open_since TEXT,          -- updated_at while the job is unfinished; NULL once it has finished
+                parent TEXT,              -- the tuning job of a trial
+                created_at TEXT NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS jobs_unfinished ON jobs (open_since) WHERE open_since IS NOT NULL;
+            CREATE INDEX IF NOT EXISTS jobs_trials ON jobs (parent, key) WHERE parent IS NOT NULL;
+            CREATE INDEX IF NOT EXISTS jobs_recent ON jobs (created_at);
+            CREATE TABLE IF NOT EXISTS request_claims (
+                request_id TEXT PRIMARY KEY,
+                job_name TEXT NOT NULL,
+                payload_hash TEXT
+            );
+            """);
+    }
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        Execute(connection, null, "PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL;");
+        return connection;
+    }
+
+    protected override Task<(JobRecord? ExistingJob, RequestClaim? ExistingRequest)?> TryClaimAsync(JobRecord pending, RequestClaim claim, CancellationToken cancellationToken)
+    {
+        using var connection = Open();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        var existingJob = Read(connection, transaction, pending.Key);
+        RequestClaim? existingRequest = null;
+        using (var select = Command(connection, transaction, "SELECT job_name, payload_hash FROM request_claims WHERE request_id = $id", ("$id", claim.RequestId)))
+        using (var reader = select.ExecuteReader())
+            if (reader.Read())
+                existingRequest = new RequestClaim(claim.RequestId, reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1));
+        if (existingJob is not null || existingRequest is not null)
+            return Task.FromResult<(JobRecord?, RequestClaim?)?>((existingJob, existingRequest));
+
+        Insert(connection, transaction, pending);
+        Execute(connection, transaction, "INSERT INTO request_claims (request_id, job_name, payload_hash) VALUES ($id, $job, $hash)",
+            ("$id", claim.RequestId), ("$job", claim.JobName), ("$hash", claim.PayloadHash));
+        transaction.Commit();
+        return Task.FromResult<(JobRecord?, RequestClaim?)?>(null);
+    }
+
+    protected override Task<JobRecord?> ReadAsync(string key, CancellationToken cancellationToken)
+    {
+        using var connection = Open();
+        return Task.FromResult(Read(connection, null, key));
+    }
+
+    protected override Task<(bool Written, JobRecord? Current)> TryWriteAsync(JobRecord next, long? expectedVersion, CancellationToken cancellationToken)
+    {
+        using var connection = Open();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        var current = Read(connection, transaction, next.Key);
+        if (current?.Version != expectedVersion)
+            return Task.FromResult((false, current));
+        if (current is null)
+            Insert(connection, transaction, next);
+        else
+            Execute(connection, transaction, "UPDATE jobs SET version = $version, doc = $doc, open_since = $open, parent = $parent WHERE key = $key",
+                ("$key", next.Key), ("$version", next.Version), ("$doc", Serialize(next)),
+                ("$open", next.IsUnfinished ? SortableTime.Format(next.UpdatedAt) : null), ("$parent", next.ParentTuningJob));
+        transaction.Commit();
+        return Task.FromResult<(bool, JobRecord?)>((true, next));
+    }
+
+    public override Task<IReadOnlyList<JobRecord>> ListUnfinishedAsync(DateTimeOffset quietSince, int limit, CancellationToken cancellationToken) =>
+        Task.FromResult(Query("SELECT doc FROM jobs WHERE open_since IS NOT NULL AND open_since <= $quiet ORDER BY open_since LIMIT $limit",
+            ("$quiet", SortableTime.Format(quietSince)), ("$limit", limit)));
+
+    public override Task<IReadOnlyList<JobRecord>> ListTrialsAsync(string tuningJobName, CancellationToken cancellationToken) =>
+        Task.FromResult(Query("SELECT doc FROM jobs WHERE parent = $parent ORDER BY key", ("$parent", tuningJobName)));
+
+    public override Task<IReadOnlyList<JobRecord>> ListRecentAsync(int limit, CancellationToken cancellationToken) =>
+        Task.FromResult(Query("SELECT doc FROM jobs ORDER BY created_at DESC, key LIMIT $limit", ("$limit", limit)));
+
+    /// <summary>SQLite's plan for a query, for tests that check an index is used.</summary>
+    public string ExplainUnfinishedListing()
+    {
+        using var connection = Open();
+        using var command = Command(connection, null, "EXPLAIN QUERY PLAN SELECT doc FROM jobs WHERE open_since IS NOT NULL AND open_since <= $quiet ORDER BY open_since LIMIT 10",
+            ("$quiet", "z"));
+        using var reader = command.ExecuteReader();
+        var plan = new List<string>();
+        while (reader.Read())
+            plan.Add(reader.GetString(3));
+        return string.Join("; ", plan);
+    }
+
+    private IReadOnlyList<JobRecord> Query(string sql, params (string, object?)[] parameters)
+    {
+        using var connection = Open();
+        using var command = Command(connection, null, sql, parameters);
+        using var reader = command.ExecuteReader();
+        var records = new List<JobRecord>();
+        while (reader.Read())
+            records.Add(Deserialize(reader.GetString(0)));
+        Interlocked.Add(ref rowsRead, records.Count);
+        return records;
+    }
+
+    private JobRecord? Read(SqliteConnection connection, SqliteTransaction? transaction, string key)
+    {
+        using var command = Command(connection, transaction, "SELECT doc FROM jobs WHERE key = $key", ("$key", key));
+        var doc = command.ExecuteScalar() as string;
+        if (doc is null)
+            return null;
+        Interlocked.Increment(ref rowsRead);
+        return Deserialize(doc);
+    }
+
+    private static void Insert(SqliteConnection connection, SqliteTransaction transaction, JobRecord record) =>
+        Execute(connection, transaction,
+            "INSERT INTO jobs (key, version, doc, open_since, parent, created_at) VALUES ($key, $version, $doc, $open, $parent, $created)",
+            ("$key", record.Key), ("$version", record.Version), ("$doc", Serialize(record)),
+            ("$open", record.IsUnfinished ? SortableTime.Format(record.UpdatedAt) : null), ("$parent", record.ParentTuningJob),
+            ("$created", SortableTime.Format(record.CreatedAt)));
+
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        foreach (var (name, value) in parameters)
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        return command;
+    }
+
+    private static void Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string, object?)[] parameters)
+    {
+        using var command = Command(connection, transaction, sql, parameters);
+        command.ExecuteNonQuery();
+    }
+
+    private static string Serialize(JobRecord record) => JsonSerializer.Serialize(record, JobRecordJson.Default.JobRecord);
+
+    private static JobRecord Deserialize(string doc) => JsonSerializer.Deserialize(doc, JobRecordJson.Default.JobRecord)!;
+}
