@@ -19,6 +19,8 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
     private readonly TimeProvider clock = clock ?? TimeProvider.System;
     private long itemsRead;
 
+    public string TableName => tableName;
+
     /// <summary>Items DynamoDB read for this store so far (ScannedCount of queries, items got): what a listing costs.</summary>
     public long ItemsRead => Interlocked.Read(ref itemsRead);
 

@@ -17,6 +17,11 @@ public abstract class JobStoreBase(TimeSpan rejectedRetention) : IJobStore
     /// <summary>The claim of a request id: which job it launched, and with which payload.</summary>
     protected sealed record RequestClaim(string RequestId, string JobName, string? PayloadHash);
 
+    private long racesLost;
+
+    /// <summary>Conditional writes that lost to another writer and were re-tried (a measure of contention).</summary>
+    public long RacesLost => Interlocked.Read(ref racesLost);
+
     protected static string RequestClaimKey(string requestId) => "request#" + requestId;
 
     /// <summary>
@@ -98,6 +103,7 @@ public abstract class JobStoreBase(TimeSpan rejectedRetention) : IJobStore
             var (written, winner) = await TryWriteAsync(next, current?.Version, cancellationToken).ConfigureAwait(false);
             if (written)
                 return new ApplyResult(ApplyOutcome.Applied, next);
+            Interlocked.Increment(ref racesLost);
             current = winner;
         }
         throw new JobStoreException($"{observed.JobName}: lost {MaxRaceRetries} races in a row applying an observation");
@@ -116,6 +122,7 @@ public abstract class JobStoreBase(TimeSpan rejectedRetention) : IJobStore
             var (written, winner) = await TryWriteAsync(next, current.Version, cancellationToken).ConfigureAwait(false);
             if (written)
                 return next;
+            Interlocked.Increment(ref racesLost);
             current = winner ?? throw new JobStoreException($"record {key} disappeared");
         }
         throw new JobStoreException($"{key}: lost {MaxRaceRetries} races in a row");

@@ -1,0 +1,312 @@
+using System.Text;
+using TrainingOrchestrator.Core.Jobs;
+using TrainingOrchestrator.Core.Naming;
+using TrainingOrchestrator.Core.Validation;
+
+namespace TrainingOrchestrator.Stores.Tests;
+
+/// <summary>What every job store must do. Each store's test class runs all of it.</summary>
+public abstract class JobStoreContract
+{
+    protected static readonly DateTimeOffset T0 = new(2026, 11, 21, 9, 0, 0, TimeSpan.Zero);
+
+    /// <summary>A fresh, empty store.</summary>
+    protected abstract JobStoreBase Store { get; }
+
+    protected abstract Xunit.Abstractions.ITestOutputHelper Output { get; }
+
+    /// <summary>Records or items the store has read so far.</summary>
+    protected abstract long Reads { get; }
+
+    /// <summary>Puts records as history, by the store's fastest path (the listing under test is what counts).</summary>
+    protected abstract Task SeedAsync(IReadOnlyList<JobRecord> records);
+
+    protected static JobRecord Claim(string requestId, string body = """{"version":1}""", string? name = null, DateTimeOffset? at = null) =>
+        JobRecord.Pending(JobNames.Training("to", requestId, name), JobKind.Training, requestId, body,
+            JobRecord.HashPayload(Encoding.UTF8.GetBytes(body)), """{"TrainingJobName":"x"}""", at ?? T0);
+
+    private static JobObservation Observed(string job, JobStatus status, int minute, string? secondary = null,
+        Func<JobObservation, JobObservation>? more = null)
+    {
+        var observed = new JobObservation
+        {
+            JobName = job,
+            Kind = JobKind.Training,
+            Status = status,
+            SecondaryStatus = secondary ?? status.ToString(),
+            LastModifiedTime = T0.AddMinutes(minute),
+            Transitions = [new StatusTransition(secondary ?? status.ToString(), T0.AddMinutes(minute), null, null)],
+        };
+        return more is null ? observed : more(observed);
+    }
+
+    [Fact]
+    public async Task A_claim_is_kept_whole_and_read_back()
+    {
+        var pending = Claim("exp42-run7");
+
+        var result = await Store.ClaimAsync(pending, default);
+        var read = await Store.GetAsync(pending.Key, default);
+
+        Assert.Equal(ClaimOutcome.Claimed, result.Outcome);
+        Assert.Equal(pending with { Version = 1 }, result.Record);
+        Assert.Equal(result.Record, read);
+    }
+
+    [Fact]
+    public async Task A_redelivered_claim_finds_the_first_and_changes_nothing()
+    {
+        var pending = Claim("exp42-run7");
+        await Store.ClaimAsync(pending, default);
+        await Store.RecordLaunchAsync(pending.Key, "arn:1", T0.AddSeconds(1), default);
+
+        var again = await Store.ClaimAsync(pending, default);
+
+        Assert.Equal(ClaimOutcome.AlreadyClaimed, again.Outcome);
+        Assert.Equal(JobStatus.InProgress, again.Record.Status);
+        Assert.Equal(2, again.Record.Version);
+    }
+
+    [Fact]
+    public async Task A_request_id_reused_with_another_payload_is_a_conflict()
+    {
+        var first = Claim("exp42-run7", """{"version":1,"training":{"hyperparameters":{"eta":0.1}}}""");
+        await Store.ClaimAsync(first, default);
+
+        var sameName = await Store.ClaimAsync(Claim("exp42-run7", """{"version":1,"training":{"hyperparameters":{"eta":0.2}}}"""), default);
+        var otherName = await Store.ClaimAsync(Claim("exp42-run7", """{"version":1,"name":"renamed"}""", name: "renamed"), default);
+
+        Assert.Equal(ClaimOutcome.PayloadConflict, sameName.Outcome);
+        Assert.Equal(first.PayloadHash, sameName.Record.PayloadHash);
+        Assert.Equal(ClaimOutcome.PayloadConflict, otherName.Outcome);
+        Assert.Equal(first.Key, otherName.Record.Key);
+        Assert.Null(await Store.GetAsync(JobNames.Training("to", "exp42-run7", "renamed"), default));
+    }
+
+    [Fact]
+    public async Task Launch_moves_Pending_to_InProgress_once()
+    {
+        var pending = Claim("r1");
+        await Store.ClaimAsync(pending, default);
+
+        var launched = await Store.RecordLaunchAsync(pending.Key, "arn:aws:sagemaker:us-east-1:1:training-job/x", T0.AddSeconds(1), default);
+        var again = await Store.RecordLaunchAsync(pending.Key, "arn:aws:sagemaker:us-east-1:1:training-job/x", T0.AddSeconds(2), default);
+
+        Assert.Equal(JobStatus.InProgress, launched.Status);
+        Assert.Equal("arn:aws:sagemaker:us-east-1:1:training-job/x", launched.Arn);
+        Assert.Equal(2, launched.Version);
+        Assert.Equal(launched, again);
+        Assert.Equal(launched, await Store.GetAsync(pending.Key, default));
+    }
+
+    [Fact]
+    public async Task A_launch_refused_for_good_is_LaunchFailed_and_only_from_Pending()
+    {
+        var pending = Claim("r1");
+        await Store.ClaimAsync(pending, default);
+
+        var failed = await Store.RecordLaunchFailureAsync(pending.Key, "ValidationException: bad instance type", T0.AddSeconds(1), default);
+
+        Assert.Equal(JobStatus.LaunchFailed, failed.Status);
+        Assert.Equal("ValidationException: bad instance type", failed.FailureReason);
+        Assert.False(failed.IsUnfinished);
+        await Assert.ThrowsAsync<JobStoreException>(() => Store.RecordLaunchFailureAsync(pending.Key, "again", T0.AddSeconds(2), default));
+    }
+
+    [Fact]
+    public async Task A_rejection_is_kept_with_its_errors_and_an_expiry_and_is_not_overwritten()
+    {
+        var rejected = new JobRecord
+        {
+            Key = JobRecord.RejectionKey("bad-1"),
+            Kind = JobKind.Training,
+            RequestId = "bad-1",
+            Request = """{"version":2}""",
+            Status = JobStatus.Rejected,
+            Errors = [new ValidationError("version", "version.unsupported", "version must be 1")],
+            CreatedAt = T0,
+            UpdatedAt = T0,
+        };
+
+        var stored = await Store.RecordRejectionAsync(rejected, default);
+        var again = await Store.RecordRejectionAsync(rejected with { Errors = [], CreatedAt = T0.AddHours(1) }, default);
+
+        Assert.Equal(T0 + JobStoreBase.DefaultRejectedRetention, stored.ExpiresAt);
+        Assert.Equal(stored, again);
+        Assert.Equal(stored, await Store.GetAsync(rejected.Key, default));
+        Assert.Equal("version.unsupported", Assert.Single(stored.Errors).Rule);
+    }
+
+    public static TheoryData<JobStatus, JobStatus, JobStatus> Transitions() => new()
+    {
+        // from, observed, expected
+        { JobStatus.Pending, JobStatus.InProgress, JobStatus.InProgress },
+        { JobStatus.Pending, JobStatus.Completed, JobStatus.Completed },
+        { JobStatus.InProgress, JobStatus.Stopping, JobStatus.Stopping },
+        { JobStatus.InProgress, JobStatus.Completed, JobStatus.Completed },
+        { JobStatus.InProgress, JobStatus.Failed, JobStatus.Failed },
+        { JobStatus.InProgress, JobStatus.Stopped, JobStatus.Stopped },
+        { JobStatus.Stopping, JobStatus.InProgress, JobStatus.Stopping },
+        { JobStatus.Stopping, JobStatus.Stopped, JobStatus.Stopped },
+        { JobStatus.Stopping, JobStatus.Completed, JobStatus.Completed },
+        { JobStatus.Completed, JobStatus.InProgress, JobStatus.Completed },
+        { JobStatus.Completed, JobStatus.Failed, JobStatus.Completed },
+        { JobStatus.Failed, JobStatus.Stopping, JobStatus.Failed },
+        { JobStatus.Stopped, JobStatus.InProgress, JobStatus.Stopped },
+        { JobStatus.LaunchFailed, JobStatus.InProgress, JobStatus.LaunchFailed },
+    };
+
+    [Theory]
+    [MemberData(nameof(Transitions))]
+    public async Task Each_transition_through_the_store(JobStatus from, JobStatus observed, JobStatus expected)
+    {
+        var pending = Claim("r-" + from + "-" + observed);
+        await Store.ClaimAsync(pending, default);
+        if (from == JobStatus.LaunchFailed)
+            await Store.RecordLaunchFailureAsync(pending.Key, "refused", T0, default);
+        else if (from != JobStatus.Pending)
+            await Store.ApplyAsync(Observed(pending.Key, from, 10), T0.AddMinutes(10), default);
+
+        var result = await Store.ApplyAsync(Observed(pending.Key, observed, 20), T0.AddMinutes(20), default);
+
+        Assert.Equal(expected, result.Record!.Status);
+        // A finished record ignores other statuses outright; an unfinished one still takes the observation's history.
+        var finished = from is not (JobStatus.Pending or JobStatus.InProgress or JobStatus.Stopping);
+        Assert.Equal(finished ? ApplyOutcome.Unchanged : ApplyOutcome.Applied, result.Outcome);
+        Assert.Equal(result.Record, await Store.GetAsync(pending.Key, default));
+    }
+
+    [Fact]
+    public async Task Secondary_statuses_accumulate_in_order_and_a_stop_keeps_its_cause()
+    {
+        var pending = Claim("r1");
+        await Store.ClaimAsync(pending, default);
+        string[] steps = ["Starting", "Downloading", "Training", "MaxRuntimeExceeded"];
+        var transitions = new List<StatusTransition>();
+        for (var i = 0; i < steps.Length; i++)
+        {
+            transitions.Add(new StatusTransition(steps[i], T0.AddMinutes(i), null, null));
+            var status = i == steps.Length - 1 ? JobStatus.Stopped : JobStatus.InProgress;
+            await Store.ApplyAsync(Observed(pending.Key, status, i, steps[i], o => o with { Transitions = transitions.ToList() }), T0.AddMinutes(i), default);
+        }
+
+        var record = (await Store.GetAsync(pending.Key, default))!;
+
+        Assert.Equal(steps, record.Transitions.Select(t => t.Status));
+        Assert.Equal(JobStatus.Stopped, record.Status);
+        Assert.Equal(StopCause.MaxRuntimeExceeded, record.StopCause);
+    }
+
+    [Fact]
+    public async Task Stale_and_duplicate_observations_change_nothing()
+    {
+        var pending = Claim("r1");
+        await Store.ClaimAsync(pending, default);
+        var starting = Observed(pending.Key, JobStatus.InProgress, 1, "Starting");
+        var training = Observed(pending.Key, JobStatus.InProgress, 5, "Training", o => o with { Transitions = [.. starting.Transitions, .. o.Transitions] });
+        await Store.ApplyAsync(training, T0.AddMinutes(5), default);
+        var before = await Store.GetAsync(pending.Key, default);
+
+        var duplicate = await Store.ApplyAsync(training, T0.AddMinutes(6), default);
+        var stale = await Store.ApplyAsync(starting, T0.AddMinutes(7), default);
+
+        Assert.Equal(ApplyOutcome.Unchanged, duplicate.Outcome);
+        Assert.Equal(ApplyOutcome.Unchanged, stale.Outcome);
+        Assert.Equal(before, await Store.GetAsync(pending.Key, default));
+    }
+
+    [Fact]
+    public async Task An_observation_of_a_job_that_is_not_ours_is_reported_unknown()
+    {
+        var result = await Store.ApplyAsync(Observed("someone-elses-job", JobStatus.Completed, 1), T0, default);
+
+        Assert.Equal(ApplyOutcome.UnknownJob, result.Outcome);
+        Assert.Null(await Store.GetAsync("someone-elses-job", default));
+    }
+
+    [Fact]
+    public async Task Trials_get_records_of_their_own_and_are_listed_under_their_tuning_job()
+    {
+        const string tuning = "to-churn-xgb-n9my2gg4-hpo";
+        foreach (var (trial, status) in new[] { ("to-churn-xgb-n9my2gg4-hpo-002-b", JobStatus.InProgress), ("to-churn-xgb-n9my2gg4-hpo-001-a", JobStatus.Completed) })
+            await Store.ApplyAsync(Observed(trial, status, 3, more: o => o with { TuningJobName = tuning }), T0, default);
+        await Store.ApplyAsync(Observed("to-other-hpo-001-a", JobStatus.Completed, 3, more: o => o with { TuningJobName = "to-other-hpo" }), T0, default);
+
+        var trials = await Store.ListTrialsAsync(tuning, default);
+
+        Assert.Equal(["to-churn-xgb-n9my2gg4-hpo-001-a", "to-churn-xgb-n9my2gg4-hpo-002-b"], trials.Select(t => t.Key));
+        Assert.All(trials, t => Assert.Equal(tuning, t.ParentTuningJob));
+        Assert.Equal([JobStatus.Completed, JobStatus.InProgress], trials.Select(t => t.Status));
+    }
+
+    [Fact]
+    public async Task Unfinished_listing_reads_the_unfinished_jobs_only()
+    {
+        var finished = Enumerable.Range(0, 1000)
+            .Select(i => JobTransitions.Apply(Claim($"done-{i}") with { Version = 1 }, Observed(JobNames.Training("to", $"done-{i}", null), JobStatus.Completed, 30), T0.AddMinutes(30)) with { Version = 2 })
+            .ToList();
+        await SeedAsync(finished);
+        var open = Enumerable.Range(0, 10).Select(i => Claim($"open-{i}")).ToList();
+        foreach (var claim in open)
+            await Store.ClaimAsync(claim, default);
+        Assert.Equal(finished[0], await Store.GetAsync(finished[0].Key, default));
+        var readsBefore = Reads;
+
+        var listed = await Store.ListUnfinishedAsync(T0.AddMinutes(1), 100, default);
+        var readsForListing = Reads - readsBefore;
+        var noneQuietYet = await Store.ListUnfinishedAsync(T0.AddMinutes(-1), 100, default);
+
+        Assert.Equal(open.Select(c => c.Key).Order(), listed.Select(r => r.Key).Order());
+        Assert.Equal(10, readsForListing);
+        Assert.Empty(noneQuietYet);
+        Assert.Equal(3, (await Store.ListUnfinishedAsync(T0.AddMinutes(1), 3, default)).Count);
+    }
+
+    [Fact]
+    public async Task Recent_jobs_come_newest_first()
+    {
+        for (var i = 0; i < 5; i++)
+            await Store.ClaimAsync(Claim($"r{i}", at: DateTimeOffset.UtcNow.AddMinutes(i - 10)), default);
+
+        var recent = await Store.ListRecentAsync(3, default);
+
+        Assert.Equal(["r4", "r3", "r2"], recent.Select(r => r.RequestId));
+    }
+
+    [Fact]
+    public async Task Twenty_concurrent_claims_of_one_request_have_exactly_one_winner()
+    {
+        var pending = Claim("contended");
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Task.Run(() => Store.ClaimAsync(pending, default))));
+
+        Assert.Single(results, r => r.Outcome == ClaimOutcome.Claimed);
+        Assert.Equal(19, results.Count(r => r.Outcome == ClaimOutcome.AlreadyClaimed));
+        Output.WriteLine($"{GetType().Name}: 20 concurrent claims -> 1 Claimed, {results.Count(r => r.Outcome == ClaimOutcome.AlreadyClaimed)} AlreadyClaimed");
+    }
+
+    [Fact]
+    public async Task Twenty_concurrent_observations_end_in_the_record_sequential_delivery_gives()
+    {
+        var concurrent = Claim("concurrent");
+        var sequential = Claim("sequential");
+        await Store.ClaimAsync(concurrent, default);
+        await Store.ClaimAsync(sequential, default);
+        JobObservation Snapshot(string job, int i) => Observed(job, i < 19 ? JobStatus.InProgress : JobStatus.Completed, i, $"Step{i:00}",
+            o => o with { Transitions = Enumerable.Range(0, i + 1).Select(k => new StatusTransition($"Step{k:00}", T0.AddMinutes(k), null, null)).ToList() });
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Task.Run(() => Store.ApplyAsync(Snapshot(concurrent.Key, i), T0.AddHours(1), default))));
+        var racesLost = Store.RacesLost;
+        foreach (var i in Enumerable.Range(0, 20))
+            await Store.ApplyAsync(Snapshot(sequential.Key, i), T0.AddHours(1), default);
+
+        var a = (await Store.GetAsync(concurrent.Key, default))!;
+        var b = (await Store.GetAsync(sequential.Key, default))!;
+        Assert.Equal(JobStatus.Completed, a.Status);
+        Assert.Equal(20, a.Transitions.Count);
+        // Equal but for the key, the request id and how many writes it took to get there.
+        Assert.Equal(b with { Key = a.Key, RequestId = a.RequestId, PayloadHash = a.PayloadHash, Request = a.Request, Version = a.Version }, a);
+        Output.WriteLine($"{GetType().Name}: 20 concurrent observations -> {outcomes.Count(o => o.Outcome == ApplyOutcome.Applied)} applied, " +
+            $"{outcomes.Count(o => o.Outcome == ApplyOutcome.Unchanged)} unchanged, {racesLost} lost races re-tried; final version {a.Version} (sequential: {b.Version})");
+    }
+}

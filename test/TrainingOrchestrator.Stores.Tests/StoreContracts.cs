@@ -1,0 +1,108 @@
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using Amazon.Runtime;
+using TrainingOrchestrator.Core.Jobs;
+using TrainingOrchestrator.DynamoDb;
+using TrainingOrchestrator.Local;
+using Xunit.Abstractions;
+
+namespace TrainingOrchestrator.Stores.Tests;
+
+public sealed class SqliteJobStoreTests(ITestOutputHelper output) : JobStoreContract, IDisposable
+{
+    private readonly string folder = Directory.CreateTempSubdirectory("orchestrator-store-").FullName;
+    private SqliteJobStore? opened;
+    private SqliteJobStore store => opened ??= new SqliteJobStore(Path.Combine(folder, "jobs.db"));
+
+    protected override JobStoreBase Store => store;
+    protected override ITestOutputHelper Output => output;
+    protected override long Reads => store.RowsRead;
+
+    protected override async Task SeedAsync(IReadOnlyList<JobRecord> records)
+    {
+        foreach (var record in records)
+        {
+            await store.ClaimAsync(record with { Status = JobStatus.Pending, Version = 0 }, default);
+            await store.ApplyAsync(new JobObservation { JobName = record.Key, Kind = record.Kind, Status = record.Status, LastModifiedTime = record.LastModifiedTime, SecondaryStatus = record.SecondaryStatus, Transitions = record.Transitions }, record.UpdatedAt, default);
+        }
+    }
+
+    [Fact]
+    public void The_unfinished_listing_uses_the_partial_index()
+    {
+        Assert.Contains("USING INDEX jobs_unfinished", store.ExplainUnfinishedListing());
+    }
+
+    [Fact]
+    public async Task Two_stores_on_one_file_as_two_processes_would_still_have_one_winner()
+    {
+        var other = new SqliteJobStore(Path.Combine(folder, "jobs.db"));
+        var pending = Claim("shared-file");
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Task.Run(() => (i % 2 == 0 ? store : other).ClaimAsync(pending, default))));
+
+        Assert.Single(results, r => r.Outcome == ClaimOutcome.Claimed);
+    }
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(folder, recursive: true);
+    }
+}
+
+public sealed class DynamoDbJobStoreTests : JobStoreContract, IClassFixture<MotoServer>
+{
+    private readonly DynamoDbJobStore store;
+    private readonly IAmazonDynamoDB client;
+
+    private readonly ITestOutputHelper output;
+
+    public DynamoDbJobStoreTests(MotoServer moto, ITestOutputHelper output)
+    {
+        this.output = output;
+        client = new AmazonDynamoDBClient(new BasicAWSCredentials("testing", "testing"),
+            new AmazonDynamoDBConfig { ServiceURL = moto.Endpoint.ToString(), AuthenticationRegion = MotoServer.Region });
+        var table = "jobs-" + Guid.NewGuid().ToString("N");
+        client.CreateTableAsync(JobTable.Definition(table)).GetAwaiter().GetResult();
+        store = new DynamoDbJobStore(client, table);
+    }
+
+    protected override JobStoreBase Store => store;
+    protected override ITestOutputHelper Output => output;
+    protected override long Reads => store.ItemsRead;
+
+    protected override async Task SeedAsync(IReadOnlyList<JobRecord> records)
+    {
+        foreach (var batch in records.Chunk(25))
+            await client.BatchWriteItemAsync(new Dictionary<string, List<WriteRequest>>
+            {
+                [store.TableName] = [.. batch.Select(r => new WriteRequest(new PutRequest(DynamoDbJobStore.ToItem(r))))],
+            });
+    }
+
+    [Fact]
+    public async Task A_record_over_the_item_limit_is_refused_with_a_clear_error()
+    {
+        // Random bytes do not compress: 600 KB of them in base64 cannot fit in 400 KB.
+        var noise = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(450_000));
+        var pending = Claim("huge", body: $$"""{"version":1,"name":"{{noise}}"}""");
+
+        var error = await Assert.ThrowsAsync<JobStoreException>(() => store.ClaimAsync(pending, default));
+
+        Assert.Contains("over DynamoDB's item limit of 409600 bytes", error.Message);
+    }
+
+    [Fact]
+    public async Task A_typical_request_is_stored_compressed_well_under_the_limit()
+    {
+        var body = Repo.Records("sqs-tune-xgboost")[0].Body;
+        var pending = Claim("typical", body);
+        await store.ClaimAsync(pending, default);
+
+        var item = (await client.GetItemAsync(store.TableName, new Dictionary<string, AttributeValue> { [JobTable.Key] = new() { S = pending.Key } })).Item;
+
+        Assert.True(item[JobTable.Request].B.Length < System.Text.Encoding.UTF8.GetByteCount(body));
+        Assert.Equal(body, (await store.GetAsync(pending.Key, default))!.Request);
+    }
+}
