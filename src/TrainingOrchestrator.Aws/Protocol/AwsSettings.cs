@@ -1,4 +1,3 @@
-using System.Collections;
 using TrainingOrchestrator.Aws.Http;
 
 namespace TrainingOrchestrator.Aws.Protocol;
@@ -27,13 +26,5 @@ public sealed record AwsSettings
             if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
                 throw new ArgumentException($"{name} is not an http(s) URL: '{value}'");
         return new AwsSettings { Region = region, EndpointOverrides = overrides };
-    }
-
-    public static IReadOnlyDictionary<string, string> ProcessEnvironment()
-    {
-        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
-            environment[(string)entry.Key] = (string?)entry.Value ?? "";
-        return environment;
     }
 }

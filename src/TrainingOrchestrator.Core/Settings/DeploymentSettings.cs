@@ -1,4 +1,3 @@
-using System.Collections;
 using System.Collections.Frozen;
 using System.Text.RegularExpressions;
 using TrainingOrchestrator.Core.ApiModel;
@@ -41,13 +40,8 @@ public sealed partial record DeploymentSettings
     };
 
     /// <summary>Reads the process environment, falling back to <paramref name="defaults"/> for unset variables.</summary>
-    public static DeploymentSettings FromEnvironment(IReadOnlyDictionary<string, string>? defaults = null)
-    {
-        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
-            environment[(string)entry.Key] = (string?)entry.Value ?? "";
-        return From(environment, defaults);
-    }
+    public static DeploymentSettings FromEnvironment(IReadOnlyDictionary<string, string>? defaults = null) =>
+        From(ProcessEnvironment.Read(), defaults);
 
     /// <summary>Builds and checks settings; every problem is reported at once in a <see cref="SettingsException"/>.</summary>
     public static DeploymentSettings From(IReadOnlyDictionary<string, string> environment, IReadOnlyDictionary<string, string>? defaults = null)
