@@ -101,9 +101,10 @@ public sealed class SqliteJobStore : JobStoreBase
         return Task.FromResult<(bool, JobRecord?)>((true, next));
     }
 
+    private const string UnfinishedQuery = "SELECT doc FROM jobs WHERE open_since IS NOT NULL AND open_since <= $quiet ORDER BY open_since LIMIT $limit";
+
     public override Task<IReadOnlyList<JobRecord>> ListUnfinishedAsync(DateTimeOffset quietSince, int limit, CancellationToken cancellationToken) =>
-        Task.FromResult(Query("SELECT doc FROM jobs WHERE open_since IS NOT NULL AND open_since <= $quiet ORDER BY open_since LIMIT $limit",
-            ("$quiet", SortableTime.Format(quietSince)), ("$limit", limit)));
+        Task.FromResult(Query(UnfinishedQuery, ("$quiet", SortableTime.Format(quietSince)), ("$limit", limit)));
 
     public override Task<IReadOnlyList<JobRecord>> ListTrialsAsync(string tuningJobName, CancellationToken cancellationToken) =>
         Task.FromResult(Query("SELECT doc FROM jobs WHERE parent = $parent ORDER BY key", ("$parent", tuningJobName)));
@@ -115,8 +116,7 @@ public sealed class SqliteJobStore : JobStoreBase
     public string ExplainUnfinishedListing()
     {
         using var connection = Open();
-        using var command = Command(connection, null, "EXPLAIN QUERY PLAN SELECT doc FROM jobs WHERE open_since IS NOT NULL AND open_since <= $quiet ORDER BY open_since LIMIT 10",
-            ("$quiet", "z"));
+        using var command = Command(connection, null, "EXPLAIN QUERY PLAN " + UnfinishedQuery, ("$quiet", "z"), ("$limit", 10));
         using var reader = command.ExecuteReader();
         var plan = new List<string>();
         while (reader.Read())

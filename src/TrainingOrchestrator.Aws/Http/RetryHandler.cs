@@ -25,11 +25,12 @@ public sealed class RetryHandler(RetryPolicy policy, IDelaySource delays, TimePr
         {
             request.Options.Set(AttemptsKey, attempt);
             var remaining = deadline - clock.GetUtcNow();
+            var limit = Clamp(policy.AttemptTimeout < remaining ? policy.AttemptTimeout : remaining);
             HttpResponseMessage? response = null;
             Exception? failure = null;
             using (var attemptLimit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
-                attemptLimit.CancelAfter(Clamp(policy.AttemptTimeout < remaining ? policy.AttemptTimeout : remaining));
+                attemptLimit.CancelAfter(limit);
                 try
                 {
                     response = await base.SendAsync(request, attemptLimit.Token).ConfigureAwait(false);
@@ -40,7 +41,7 @@ public sealed class RetryHandler(RetryPolicy policy, IDelaySource delays, TimePr
                 {
                     response?.Dispose();
                     response = null;
-                    failure = new TimeoutException($"no answer within {Clamp(remaining < policy.AttemptTimeout ? remaining : policy.AttemptTimeout).TotalMilliseconds:0} ms", e);
+                    failure = new TimeoutException($"no answer within {limit.TotalMilliseconds:0} ms", e);
                 }
                 catch (HttpRequestException e)
                 {
