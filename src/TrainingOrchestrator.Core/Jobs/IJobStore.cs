@@ -50,7 +50,12 @@ public sealed record ClaimResult(ClaimOutcome Outcome, JobRecord Record);
 
 public enum ApplyOutcome { Applied, Unchanged, UnknownJob }
 
-public sealed record ApplyResult(ApplyOutcome Outcome, JobRecord? Record);
+/// <param name="Previous">The status before this observation (null for a record it created): tells who made a job finish.</param>
+public sealed record ApplyResult(ApplyOutcome Outcome, JobRecord? Record, JobStatus? Previous = null)
+{
+    /// <summary>This observation is the one that moved the job to a final status (exactly one writer can).</summary>
+    public bool Finished => Outcome == ApplyOutcome.Applied && Record is { IsUnfinished: false } && Previous is (null or JobStatus.Pending or JobStatus.InProgress or JobStatus.Stopping);
+}
 
 /// <summary>A store operation on a record in a state that does not allow it, or a record too large to keep.</summary>
 public sealed class JobStoreException(string message) : Exception(message);

@@ -102,7 +102,7 @@ public abstract class JobStoreBase(TimeSpan rejectedRetention) : IJobStore
             }
             var (written, winner) = await TryWriteAsync(next, current?.Version, cancellationToken).ConfigureAwait(false);
             if (written)
-                return new ApplyResult(ApplyOutcome.Applied, next);
+                return new ApplyResult(ApplyOutcome.Applied, next, current?.Status);
             Interlocked.Increment(ref racesLost);
             current = winner;
         }

@@ -20,6 +20,19 @@ public sealed record PlannedOperation
     public StopTrainingJobRequest? StopTraining { get; init; }
     public StopHyperParameterTuningJobRequest? StopTuning { get; init; }
 
+    /// <summary>A Create call planned earlier and kept in a job record, to be made again (Reconcile).</summary>
+    public static PlannedOperation FromStored(JobKind kind, string jobName, string requestId, string storedBody) => kind == JobKind.Training
+        ? new PlannedOperation
+        {
+            Operation = CreateTrainingJob, JobName = jobName, Kind = kind, RequestId = requestId,
+            CreateTraining = JsonSerializer.Deserialize(storedBody, SageMakerJson.Default.CreateTrainingJobRequest),
+        }
+        : new PlannedOperation
+        {
+            Operation = CreateHyperParameterTuningJob, JobName = jobName, Kind = kind, RequestId = requestId,
+            CreateTuning = JsonSerializer.Deserialize(storedBody, SageMakerJson.Default.CreateHyperParameterTuningJobRequest),
+        };
+
     /// <summary>The request body exactly as it goes to SageMaker.</summary>
     public byte[] BodyUtf8() => Operation switch
     {

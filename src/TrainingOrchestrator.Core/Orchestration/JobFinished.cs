@@ -1,0 +1,49 @@
+using System.Text.Json.Serialization;
+using TrainingOrchestrator.Core.Jobs;
+using TrainingOrchestrator.Core.Naming;
+
+namespace TrainingOrchestrator.Core.Orchestration;
+
+/// <summary>The detail of our own "Training Job Finished" event: what downstream automation needs to act on a finished job.</summary>
+public sealed record JobFinished
+{
+    public const string DetailType = "Training Job Finished";
+
+    public required string JobName { get; init; }
+    public required JobKind Kind { get; init; }
+    public required string RequestId { get; init; }
+    public required JobStatus Status { get; init; }
+    public StopCause? StopCause { get; init; }
+    public string? FailureReason { get; init; }
+    public string? ModelArtifacts { get; init; }
+    public IReadOnlyDictionary<string, double> FinalMetrics { get; init; } = new Dictionary<string, double>();
+    public long? BillableSeconds { get; init; }
+    public TrialSummary? BestTrial { get; init; }
+    public string? Arn { get; init; }
+
+    public static JobFinished From(JobRecord record) => new()
+    {
+        JobName = record.Key,
+        Kind = record.Kind,
+        RequestId = record.RequestId,
+        Status = record.Status,
+        StopCause = record.StopCause,
+        FailureReason = record.FailureReason,
+        ModelArtifacts = record.ModelArtifacts,
+        FinalMetrics = record.FinalMetrics.GroupBy(m => m.Name).ToDictionary(g => g.Key, g => g.Last().Value),
+        BillableSeconds = record.BillableSeconds,
+        BestTrial = record.BestTrial,
+        Arn = record.Arn,
+    };
+}
+
+/// <summary>Where "Training Job Finished" events go: EventBridge in the cloud, the console in local mode.</summary>
+public interface IEventPublisher
+{
+    Task PublishAsync(JobFinished finished, CancellationToken cancellationToken);
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    UseStringEnumConverter = true)]
+[JsonSerializable(typeof(JobFinished))]
+public sealed partial class JobFinishedJson : JsonSerializerContext;

@@ -1,0 +1,30 @@
+using System.Text.Json;
+using TrainingOrchestrator.Core.Jobs;
+using TrainingOrchestrator.Core.Naming;
+
+namespace TrainingOrchestrator.Core.Orchestration;
+
+public enum StateChangeOutcome { Applied, Unchanged, Ignored }
+
+public sealed record StateChangeResult(StateChangeOutcome Outcome, string? JobName, string Detail, JobRecord? Record = null);
+
+/// <summary>A SageMaker state-change event applied to the job's record. Events for jobs that are not ours are ignored.</summary>
+public sealed class StateChangeProcessor(JobTracker tracker, string namePrefix)
+{
+    public async Task<StateChangeResult> ProcessAsync(string? detailType, JsonElement detail, CancellationToken cancellationToken)
+    {
+        if (SageMakerStateEvents.Read(detailType, detail) is not { } observed)
+            return new StateChangeResult(StateChangeOutcome.Ignored, null, $"not a SageMaker job state change we track ({detailType})");
+        var ours = JobNames.IsOurs(namePrefix, observed.JobName) || observed.TuningJobName is { } tuning && JobNames.IsOurs(namePrefix, tuning);
+        if (!ours)
+            return new StateChangeResult(StateChangeOutcome.Ignored, observed.JobName, $"not a job of ours (prefix '{namePrefix}-')");
+
+        var result = await tracker.ApplyAsync(observed, cancellationToken).ConfigureAwait(false);
+        return result.Outcome switch
+        {
+            ApplyOutcome.Applied => new StateChangeResult(StateChangeOutcome.Applied, observed.JobName, $"{result.Previous?.ToString() ?? "new"} -> {result.Record!.Status}", result.Record),
+            ApplyOutcome.Unchanged => new StateChangeResult(StateChangeOutcome.Unchanged, observed.JobName, "duplicate or stale", result.Record),
+            _ => new StateChangeResult(StateChangeOutcome.Ignored, observed.JobName, "no record of this job"),
+        };
+    }
+}

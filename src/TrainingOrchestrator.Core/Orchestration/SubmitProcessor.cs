@@ -1,0 +1,169 @@
+using System.Text;
+using System.Text.Json;
+using TrainingOrchestrator.Core.Contract;
+using TrainingOrchestrator.Core.Jobs;
+using TrainingOrchestrator.Core.Naming;
+using TrainingOrchestrator.Core.Planning;
+using TrainingOrchestrator.Core.Platform;
+using TrainingOrchestrator.Core.Validation;
+
+namespace TrainingOrchestrator.Core.Orchestration;
+
+public enum SubmitOutcome
+{
+    Launched,
+    /// <summary>A redelivery: the job was launched (or recorded) before.</summary>
+    AlreadyLaunched,
+    Rejected,
+    /// <summary>The request id was used before for another request: recorded, not launched.</summary>
+    PayloadConflict,
+    /// <summary>SageMaker refused the job for good: recorded as LaunchFailed.</summary>
+    LaunchFailed,
+    StopRequested,
+    /// <summary>The job to stop has finished already, or SageMaker does not know it.</summary>
+    NothingToStop,
+    /// <summary>Throttling, an outage or a quota: the message must come back later.</summary>
+    RetryLater,
+}
+
+public sealed record SubmitResult(SubmitOutcome Outcome, string RequestId, string? JobName, string Detail)
+{
+    public bool ShouldRetry => Outcome == SubmitOutcome.RetryLater;
+}
+
+/// <summary>
+/// One request message: read, validate, plan; then claim, launch and record, or stop, or reject. Safe to run
+/// again on a redelivered message at any point: the claim makes the launch happen once.
+/// </summary>
+public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, ITrainingPlatform platform)
+{
+    public const string RequestIdReused = "request-id-reused";
+    public const string RecordTooLarge = "record-too-large";
+    public const string UnknownJob = "unknown-job";
+
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    public async Task<SubmitResult> ProcessAsync(string messageId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        var prepared = pipeline.Prepare(body.Span, messageId);
+        if (prepared is { IsValid: true, Plan: null, Request.BaseJob: { } baseJob })
+        {
+            var baseDefinition = await StoredTrainingDefinitionAsync(baseJob, cancellationToken).ConfigureAwait(false);
+            if (baseDefinition is null)
+                return await RejectAsync(prepared.RequestId ?? messageId, body, null,
+                    [new ValidationError("baseJob", Rules.BaseJob, $"'{baseJob}' is not a training job this orchestrator launched (no record of it)")],
+                    SubmitOutcome.Rejected, cancellationToken).ConfigureAwait(false);
+            prepared = pipeline.Prepare(body.Span, messageId, baseDefinition);
+        }
+        var requestId = prepared.RequestId ?? messageId;
+        if (!prepared.IsValid)
+            return await RejectAsync(requestId, body, null, prepared.Errors, SubmitOutcome.Rejected, cancellationToken).ConfigureAwait(false);
+
+        var plan = prepared.Plan!;
+        return plan.Operation is PlannedOperation.StopTrainingJob or PlannedOperation.StopHyperParameterTuningJob
+            ? await StopAsync(requestId, body, plan, cancellationToken).ConfigureAwait(false)
+            : await LaunchAsync(requestId, body, plan, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<SubmitResult> LaunchAsync(string requestId, ReadOnlyMemory<byte> body, PlannedOperation plan, CancellationToken cancellationToken)
+    {
+        var pending = JobRecord.Pending(plan.JobName, plan.Kind, requestId, Encoding.UTF8.GetString(body.Span),
+            JobRecord.HashPayload(body.Span), Encoding.UTF8.GetString(plan.BodyUtf8()), Clock.GetUtcNow());
+        ClaimResult claim;
+        try
+        {
+            claim = await store.ClaimAsync(pending, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JobStoreException e)
+        {
+            return await RejectAsync(requestId, body, plan.Kind, [new ValidationError("$", RecordTooLarge, e.Message)], SubmitOutcome.Rejected, cancellationToken).ConfigureAwait(false);
+        }
+
+        switch (claim.Outcome)
+        {
+            case ClaimOutcome.PayloadConflict:
+                return await RejectAsync(requestId, body, plan.Kind,
+                    [new ValidationError("requestId", RequestIdReused, $"request id '{requestId}' was used before for a different request (job {claim.Record.Key}); send this one with a new requestId")],
+                    SubmitOutcome.PayloadConflict, cancellationToken).ConfigureAwait(false);
+            case ClaimOutcome.AlreadyClaimed when claim.Record.Status != JobStatus.Pending:
+                return new SubmitResult(SubmitOutcome.AlreadyLaunched, requestId, plan.JobName, $"already {claim.Record.Status}");
+        }
+
+        // Claimed now, or claimed by an earlier delivery that died before its Create: launch (SageMaker's name check catches a double).
+        try
+        {
+            var launched = await platform.LaunchAsync(plan, cancellationToken).ConfigureAwait(false);
+            await store.RecordLaunchAsync(plan.JobName, launched.Arn, Clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            return launched.AlreadyExisted
+                ? new SubmitResult(SubmitOutcome.AlreadyLaunched, requestId, plan.JobName, "SageMaker has the job already")
+                : new SubmitResult(SubmitOutcome.Launched, requestId, plan.JobName, launched.Arn ?? "launched");
+        }
+        catch (PlatformException e) when (e.Retry == RetryAdvice.Never)
+        {
+            await store.RecordLaunchFailureAsync(plan.JobName, $"{e.Code}: {e.Message}", Clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            return new SubmitResult(SubmitOutcome.LaunchFailed, requestId, plan.JobName, e.Message);
+        }
+        catch (PlatformException e)
+        {
+            return new SubmitResult(SubmitOutcome.RetryLater, requestId, plan.JobName, e.Message);
+        }
+    }
+
+    private async Task<SubmitResult> StopAsync(string requestId, ReadOnlyMemory<byte> body, PlannedOperation plan, CancellationToken cancellationToken)
+    {
+        var record = await store.GetAsync(plan.JobName, cancellationToken).ConfigureAwait(false);
+        if (record is null)
+            return await RejectAsync(requestId, body, plan.Kind,
+                [new ValidationError("jobName", UnknownJob, $"'{plan.JobName}' is not a job this orchestrator launched (no record of it)")],
+                SubmitOutcome.Rejected, cancellationToken).ConfigureAwait(false);
+        StopOutcome outcome;
+        try
+        {
+            outcome = await platform.StopAsync(plan.Kind, plan.JobName, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PlatformException e) when (e.Retry != RetryAdvice.Never)
+        {
+            return new SubmitResult(SubmitOutcome.RetryLater, requestId, plan.JobName, e.Message);
+        }
+        if (outcome != StopOutcome.Stopping)
+            return new SubmitResult(SubmitOutcome.NothingToStop, requestId, plan.JobName, $"{plan.JobName} is {record.Status}: {outcome}");
+        await store.ApplyAsync(JobTransitions.StopRequested(record), Clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        return new SubmitResult(SubmitOutcome.StopRequested, requestId, plan.JobName, "stopping");
+    }
+
+    private async Task<CreateTrainingJobRequest?> StoredTrainingDefinitionAsync(string jobName, CancellationToken cancellationToken)
+    {
+        var record = await store.GetAsync(jobName, cancellationToken).ConfigureAwait(false);
+        return record is { Kind: JobKind.Training, Plan: { } plan }
+            ? JsonSerializer.Deserialize(plan, SageMakerJson.Default.CreateTrainingJobRequest)
+            : null;
+    }
+
+    private async Task<SubmitResult> RejectAsync(string requestId, ReadOnlyMemory<byte> body, JobKind? kind,
+        IReadOnlyList<ValidationError> errors, SubmitOutcome outcome, CancellationToken cancellationToken)
+    {
+        var now = Clock.GetUtcNow();
+        var rejected = new JobRecord
+        {
+            Key = JobRecord.RejectionKey(requestId),
+            Kind = kind ?? JobKind.Training,
+            RequestId = requestId,
+            Request = Encoding.UTF8.GetString(body.Span),
+            PayloadHash = JobRecord.HashPayload(body.Span),
+            Status = JobStatus.Rejected,
+            Errors = errors,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        try
+        {
+            await store.RecordRejectionAsync(rejected, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JobStoreException)
+        {
+            // Too large to keep whole (the reason for some rejections): keep the errors without the body.
+            await store.RecordRejectionAsync(rejected with { Request = null }, cancellationToken).ConfigureAwait(false);
+        }
+        return new SubmitResult(outcome, requestId, null, string.Join("; ", errors.Select(e => e.ToString())));
+    }
+}
