@@ -43,6 +43,12 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
 
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
+    /// <summary>
+    /// How long another delivery of the same message may still be launching it: the function's timeout. Within it a
+    /// Pending claim belongs to that delivery (come back later); after it, that delivery died and this one launches.
+    /// </summary>
+    public TimeSpan InFlightWindow { get; init; } = TimeSpan.FromMinutes(15);
+
     public async Task<SubmitResult> ProcessAsync(string messageId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         var prepared = pipeline.Prepare(body.Span, messageId);
@@ -87,9 +93,11 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
                     SubmitOutcome.PayloadConflict, cancellationToken).ConfigureAwait(false);
             case ClaimOutcome.AlreadyClaimed when claim.Record.Status != JobStatus.Pending:
                 return new SubmitResult(SubmitOutcome.AlreadyLaunched, requestId, plan.JobName, $"already {claim.Record.Status}");
+            case ClaimOutcome.AlreadyClaimed when Clock.GetUtcNow() - claim.Record.UpdatedAt < InFlightWindow:
+                return new SubmitResult(SubmitOutcome.RetryLater, requestId, plan.JobName, "another delivery of this request is launching it");
         }
 
-        // Claimed now, or claimed by an earlier delivery that died before its Create: launch (SageMaker's name check catches a double).
+        // Claimed now, or claimed by a delivery that died before its Create: launch (SageMaker's name check catches a double).
         try
         {
             var launched = await platform.LaunchAsync(plan, cancellationToken).ConfigureAwait(false);

@@ -1,0 +1,56 @@
+using System.Globalization;
+using TrainingOrchestrator.Core.Settings;
+
+namespace TrainingOrchestrator.Functions;
+
+/// <summary>What the functions need beyond <see cref="DeploymentSettings"/>; template.yaml sets every one of these.</summary>
+public sealed record FunctionSettings
+{
+    public const string TableVariable = "ORCHESTRATOR_TABLE";
+    public const string EventBusVariable = "ORCHESTRATOR_EVENT_BUS";
+    public const string EventSourceVariable = "ORCHESTRATOR_EVENT_SOURCE";
+    public const string TimeoutVariable = "ORCHESTRATOR_FUNCTION_TIMEOUT_SECONDS";
+    public const string SubmitConcurrencyVariable = "ORCHESTRATOR_SUBMIT_CONCURRENCY";
+    public const string QuietMinutesVariable = "ORCHESTRATOR_RECONCILE_QUIET_MINUTES";
+
+    /// <summary>Every variable the functions read, theirs and the deployment's (a test holds template.yaml to it).</summary>
+    public static IReadOnlyList<string> Variables { get; } =
+    [
+        TableVariable, EventBusVariable, EventSourceVariable, TimeoutVariable, SubmitConcurrencyVariable, QuietMinutesVariable,
+        DeploymentSettings.RoleArnVariable, DeploymentSettings.OutputUriVariable, DeploymentSettings.AllowedBucketsVariable,
+        DeploymentSettings.NamePrefixVariable, DeploymentSettings.AllowRoleOverrideVariable,
+    ];
+
+    public required string TableName { get; init; }
+    public string EventBusName { get; init; } = "default";
+    public string EventSource { get; init; } = "training-orchestrator";
+    /// <summary>The function's own timeout: AWS calls stop retrying in time to report (Lambda passes no remaining time here).</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
+    public int SubmitConcurrency { get; init; } = 4;
+    public TimeSpan ReconcileQuietFor { get; init; } = TimeSpan.FromMinutes(30);
+
+    public static FunctionSettings From(IReadOnlyDictionary<string, string> environment)
+    {
+        var problems = new List<string>();
+        string? Get(string name) => environment.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
+        int Number(string name, int fallback, int min, int max)
+        {
+            if (Get(name) is not { } text) return fallback;
+            if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max) return n;
+            problems.Add($"{name} must be a whole number from {min} to {max}, not '{text}'");
+            return fallback;
+        }
+        var table = Get(TableVariable);
+        if (table is null) problems.Add($"{TableVariable} is not set: the DynamoDB table of job records");
+        var settings = new FunctionSettings
+        {
+            TableName = table ?? "",
+            EventBusName = Get(EventBusVariable) ?? "default",
+            EventSource = Get(EventSourceVariable) ?? "training-orchestrator",
+            Timeout = TimeSpan.FromSeconds(Number(TimeoutVariable, 60, 3, 900)),
+            SubmitConcurrency = Number(SubmitConcurrencyVariable, 4, 1, 10),
+            ReconcileQuietFor = TimeSpan.FromMinutes(Number(QuietMinutesVariable, 30, 1, 10_080)),
+        };
+        return problems.Count == 0 ? settings : throw new SettingsException(problems);
+    }
+}

@@ -1,0 +1,75 @@
+using Amazon.DynamoDBv2;
+using Amazon.Runtime;
+using TrainingOrchestrator.Aws.EventBridge;
+using TrainingOrchestrator.Aws.Protocol;
+using TrainingOrchestrator.Aws.SageMaker;
+using TrainingOrchestrator.Aws.Signing;
+using TrainingOrchestrator.Core.Orchestration;
+using TrainingOrchestrator.Core.Planning;
+using TrainingOrchestrator.Core.Settings;
+using TrainingOrchestrator.DynamoDb;
+
+namespace TrainingOrchestrator.Functions;
+
+/// <summary>
+/// Everything the functions use, built once per Lambda container (at init, not per invocation): settings,
+/// clients with their connection pools, the store, the processors.
+/// </summary>
+public sealed class OrchestratorHost
+{
+    private static readonly Lazy<OrchestratorHost> Process = new(() => new OrchestratorHost(ProcessEnvironment.Read()));
+
+    /// <summary>The host of this process, from its environment.</summary>
+    public static OrchestratorHost Shared => Process.Value;
+
+    public DeploymentSettings Deployment { get; }
+    public FunctionSettings Functions { get; }
+    public TimeProvider Clock { get; }
+    public JsonLog Log { get; }
+    public DynamoDbJobStore Store { get; }
+    public AwsJsonClient SageMakerClient { get; }
+    public AwsJsonClient EventBridgeClient { get; }
+    public SubmitProcessor Submit { get; }
+    public StateChangeProcessor StateChange { get; }
+    public Reconciler Reconciler { get; }
+
+    public OrchestratorHost(IReadOnlyDictionary<string, string> environment, ICredentialSource? credentials = null,
+        TimeProvider? clock = null, TextWriter? log = null)
+    {
+        Deployment = DeploymentSettings.From(environment);
+        Functions = FunctionSettings.From(environment);
+        Clock = clock ?? TimeProvider.System;
+        Log = new JsonLog(log ?? Console.Out, Clock);
+        credentials ??= new SdkDefaultCredentialSource();
+
+        var aws = AwsSettings.From(environment, Deployment.Region);
+        SageMakerClient = new AwsJsonClient(AwsService.SageMaker, aws, credentials, clock: Clock);
+        EventBridgeClient = new AwsJsonClient(AwsService.EventBridge, aws, credentials, clock: Clock);
+        var dynamoConfig = new AmazonDynamoDBConfig { AuthenticationRegion = Deployment.Region, RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(Deployment.Region) };
+        if ((environment.GetValueOrDefault("AWS_ENDPOINT_URL_DYNAMODB") ?? environment.GetValueOrDefault(AwsSettings.GlobalEndpointVariable)) is { Length: > 0 } dynamoEndpoint)
+            dynamoConfig.ServiceURL = dynamoEndpoint;
+        Store = new DynamoDbJobStore(new AmazonDynamoDBClient(new SourcedCredentials(credentials), dynamoConfig), Functions.TableName, Clock);
+
+        var platform = new SageMakerPlatform(SageMakerClient, Deployment.NamePrefix);
+        var tracker = new JobTracker(Store, new EventBridgePublisher(new EventBridgeClient(EventBridgeClient), Functions.EventBusName, Functions.EventSource), Clock);
+        Submit = new SubmitProcessor(new RequestPipeline(Deployment), Store, platform) { Clock = Clock, InFlightWindow = Functions.Timeout };
+        StateChange = new StateChangeProcessor(tracker, Deployment.NamePrefix);
+        Reconciler = new Reconciler(Store, platform, tracker, Clock);
+    }
+
+    /// <summary>When AWS calls of an invocation that starts now must stop retrying: the timeout less a margin to report.</summary>
+    public DateTimeOffset InvocationDeadline() =>
+        Clock.GetUtcNow() + Functions.Timeout - TimeSpan.FromSeconds(Math.Min(5, Functions.Timeout.TotalSeconds / 4));
+
+    /// <summary>Our credential source, for the AWS SDK's DynamoDB client.</summary>
+    private sealed class SourcedCredentials(ICredentialSource source) : AWSCredentials
+    {
+        public override ImmutableCredentials GetCredentials() => GetCredentialsAsync().GetAwaiter().GetResult();
+
+        public override async Task<ImmutableCredentials> GetCredentialsAsync()
+        {
+            var c = await source.GetAsync(CancellationToken.None).ConfigureAwait(false);
+            return new ImmutableCredentials(c.AccessKeyId, c.SecretAccessKey, c.SessionToken);
+        }
+    }
+}
