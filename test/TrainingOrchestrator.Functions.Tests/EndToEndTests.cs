@@ -1,0 +1,125 @@
+using System.Text.Json;
+using TrainingOrchestrator.Core.Jobs;
+using TrainingOrchestrator.Core.Naming;
+using TrainingOrchestrator.Functions;
+
+namespace TrainingOrchestrator.Functions.Tests;
+
+/// <summary>The three functions on moto: a request sent with the AWS CLI, launched, tracked to its end, announced.</summary>
+public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
+{
+    /// <summary>What Lambda's event source mapping does: receive a batch, invoke, delete what succeeded.</summary>
+    private static async Task<(JsonDocument Response, int Received)> PollOnceAsync(TestDeployment deployment, SubmitFunction submit)
+    {
+        var received = await deployment.Cli.RunAsync("sqs", "receive-message", "--queue-url", deployment.QueueUrl,
+            "--max-number-of-messages", "10", "--wait-time-seconds", "1");
+        var messages = received.ValueKind == JsonValueKind.Object && received.TryGetProperty("Messages", out var list)
+            ? list.EnumerateArray().Select(m => (Id: m.GetProperty("MessageId").GetString()!, Receipt: m.GetProperty("ReceiptHandle").GetString()!, Body: m.GetProperty("Body").GetString()!)).ToList()
+            : [];
+        var response = await TestDeployment.InvokeAsync(submit.Handle, TestDeployment.SqsEvent(messages.Select(m => (m.Id, m.Body))));
+        var failed = TestDeployment.FailedIds(response);
+        foreach (var message in messages.Where(m => !failed.Contains(m.Id)))
+            await deployment.Cli.RunAsync("sqs", "delete-message", "--queue-url", deployment.QueueUrl, "--receipt-handle", message.Receipt);
+        return (response, messages.Count);
+    }
+
+    [Fact]
+    public async Task A_request_sent_with_the_cli_is_launched_tracked_to_Completed_and_announced()
+    {
+        var deployment = await TestDeployment.CreateAsync(moto);
+        var host = deployment.Host();
+        var submit = new SubmitFunction(host);
+        var (messageId, body) = Repo.Records("sqs-train-custom")[0];
+        var jobName = Repo.Prepare(body, messageId).Plan!.JobName;
+        await deployment.Cli.RunAsync("sqs", "send-message", "--queue-url", deployment.QueueUrl, "--message-body", body);
+
+        var (response, received) = await PollOnceAsync(deployment, submit);
+
+        Assert.Equal(1, received);
+        Assert.Empty(TestDeployment.FailedIds(response));
+        var launched = (await host.Store.GetAsync(jobName, default))!;
+        Assert.Equal(JobStatus.InProgress, launched.Status);
+        Assert.Equal($"arn:aws:sagemaker:us-east-1:123456789012:training-job/{jobName}", launched.Arn);
+        var onSageMaker = await deployment.Cli.RunAsync("sagemaker", "describe-training-job", "--training-job-name", jobName);
+        Assert.Equal(jobName, onSageMaker.GetProperty("TrainingJobName").GetString());
+        Assert.Equal(0, (await PollOnceAsync(deployment, submit)).Received); // deleted, not redelivered
+
+        // The developer guide's sample event, renamed to our job, delivered twice: applied once, announced once.
+        var stateChange = new StateChangeFunction(host);
+        var completed = TestDeployment.SageMakerEvent("eventbridge-training-job-state-change.completed.json", jobName, "Completed",
+            d => d["ModelArtifacts"] = new System.Text.Json.Nodes.JsonObject { ["S3ModelArtifacts"] = $"s3://example-ml-bucket/models/{jobName}/output/model.tar.gz" });
+        var first = await TestDeployment.InvokeAsync(stateChange.Handle, completed);
+        var second = await TestDeployment.InvokeAsync(stateChange.Handle, completed);
+
+        Assert.Equal("Applied", first.RootElement.GetProperty("outcome").GetString());
+        Assert.Equal("Unchanged", second.RootElement.GetProperty("outcome").GetString());
+        var done = (await host.Store.GetAsync(jobName, default))!;
+        Assert.Equal(JobStatus.Completed, done.Status);
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1583831889050), done.EndTime);
+        var finished = await deployment.Cli.RunAsync("sqs", "receive-message", "--queue-url", deployment.FinishedQueueUrl,
+            "--max-number-of-messages", "10", "--wait-time-seconds", "2");
+        var announcement = Assert.Single(finished.GetProperty("Messages").EnumerateArray());
+        using var evt = JsonDocument.Parse(announcement.GetProperty("Body").GetString()!);
+        Assert.Equal("Training Job Finished", evt.RootElement.GetProperty("detail-type").GetString());
+        var detail = evt.RootElement.GetProperty("detail");
+        Assert.Equal(jobName, detail.GetProperty("jobName").GetString());
+        Assert.Equal("Completed", detail.GetProperty("status").GetString());
+        Assert.Equal(launched.RequestId, detail.GetProperty("requestId").GetString());
+        Assert.Equal($"s3://example-ml-bucket/models/{jobName}/output/model.tar.gz", detail.GetProperty("modelArtifacts").GetString());
+        Assert.Contains(deployment.Log.ToString().Split('\n'), l => l.Contains("\"_aws\"", StringComparison.Ordinal) && l.Contains("\"JobsLaunched\":1", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_tune_request_around_an_earlier_job_wraps_its_stored_definition()
+    {
+        var deployment = await TestDeployment.CreateAsync(moto);
+        var host = deployment.Host();
+        var submit = new SubmitFunction(host);
+        var train = Repo.Records("sqs-train-custom")[0];
+        var tune = Repo.Records("sqs-tune-base-job")[0];
+
+        var response = await TestDeployment.InvokeAsync(submit.Handle, TestDeployment.SqsEvent([train]));
+        var tuned = await TestDeployment.InvokeAsync(submit.Handle, TestDeployment.SqsEvent([tune]));
+
+        Assert.Empty(TestDeployment.FailedIds(response));
+        Assert.Empty(TestDeployment.FailedIds(tuned));
+        var trainPlan = Repo.Prepare(train.Body, train.MessageId).Plan!;
+        var stored = JsonSerializer.Deserialize((await host.Store.GetAsync(trainPlan.JobName, default))!.Plan!, Core.Planning.SageMakerJson.Default.CreateTrainingJobRequest);
+        var plan = new Core.Planning.RequestPipeline(host.Deployment).Prepare(System.Text.Encoding.UTF8.GetBytes(tune.Body), tune.MessageId, stored).Plan!;
+        var record = (await host.Store.GetAsync(plan.JobName, default))!;
+        Assert.Equal(JobKind.Tuning, record.Kind);
+        Assert.Equal(System.Text.Encoding.UTF8.GetString(plan.BodyUtf8()), record.Plan);
+    }
+
+    [Fact]
+    public async Task Events_of_jobs_that_are_not_ours_are_ignored()
+    {
+        var deployment = await TestDeployment.CreateAsync(moto);
+        var stateChange = new StateChangeFunction(deployment.Host());
+
+        foreach (var sample in new[] { "eventbridge-training-job-state-change.completed.json", "eventbridge-hpo-tuning-job-state-change.json" })
+        {
+            var response = await TestDeployment.InvokeAsync(stateChange.Handle, File.ReadAllText(Repo.Path("events", sample)));
+            Assert.Equal("Ignored", response.RootElement.GetProperty("outcome").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task Reconcile_finishes_a_job_whose_events_were_lost()
+    {
+        var deployment = await TestDeployment.CreateAsync(moto);
+        var host = deployment.Host();
+        var (messageId, body) = Repo.Records("sqs-train-xgboost")[0];
+        await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, TestDeployment.SqsEvent([(messageId, body)]));
+        var jobName = Repo.Prepare(body, messageId).Plan!.JobName;
+
+        // Quiet for a minute (the setting): a host whose clock is two minutes ahead sees it as quiet.
+        var later = new TestDeployment.ShiftedClock(TimeSpan.FromMinutes(2));
+        var reconcile = new ReconcileFunction(new OrchestratorHost(deployment.Environment(), new Aws.Signing.StaticCredentialSource(new("testing", "testing")), later, deployment.Log));
+        var report = await TestDeployment.InvokeAsync(reconcile.Handle, """{"source":"aws.events","detail-type":"Scheduled Event","detail":{}}""");
+
+        Assert.Equal(1, report.RootElement.GetProperty("examined").GetInt32());
+        Assert.Equal(1, report.RootElement.GetProperty("fixed").GetInt32());
+        Assert.Equal(JobStatus.Completed, (await host.Store.GetAsync(jobName, default))!.Status); // moto's jobs complete at once
+    }
+}

@@ -1,0 +1,124 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Amazon.DynamoDBv2;
+using Amazon.Runtime;
+using TrainingOrchestrator.Aws.Signing;
+using TrainingOrchestrator.DynamoDb;
+using TrainingOrchestrator.Functions;
+
+namespace TrainingOrchestrator.Functions.Tests;
+
+/// <summary>
+/// A deployment of the orchestrator on moto: its table, a jobs queue, a bus whose rule sends our Finished events to
+/// a queue, and a host configured as template.yaml configures the functions. SageMaker can be moved to a loopback server.
+/// </summary>
+public sealed class TestDeployment
+{
+    public const string EventSource = "training-orchestrator.test";
+    private readonly MotoServer moto;
+
+    public AwsCli Cli { get; }
+    public string Table { get; } = "jobs-" + Guid.NewGuid().ToString("N")[..8];
+    public string Bus { get; } = "orchestrator-" + Guid.NewGuid().ToString("N")[..8];
+    public string QueueUrl { get; private set; } = "";
+    public string FinishedQueueUrl { get; private set; } = "";
+    public StringWriter Log { get; } = new();
+
+    private TestDeployment(MotoServer moto)
+    {
+        this.moto = moto;
+        Cli = new AwsCli(moto);
+    }
+
+    public static async Task<TestDeployment> CreateAsync(MotoServer moto)
+    {
+        var deployment = new TestDeployment(moto);
+        using var dynamo = new AmazonDynamoDBClient(new BasicAWSCredentials("testing", "testing"),
+            new AmazonDynamoDBConfig { ServiceURL = moto.Endpoint.ToString(), AuthenticationRegion = MotoServer.Region });
+        await dynamo.CreateTableAsync(JobTable.Definition(deployment.Table));
+        deployment.QueueUrl = (await deployment.Cli.RunAsync("sqs", "create-queue", "--queue-name", deployment.Table)).GetProperty("QueueUrl").GetString()!;
+        deployment.FinishedQueueUrl = (await deployment.Cli.RunAsync("sqs", "create-queue", "--queue-name", deployment.Table + "-finished")).GetProperty("QueueUrl").GetString()!;
+        var finishedArn = (await deployment.Cli.RunAsync("sqs", "get-queue-attributes", "--queue-url", deployment.FinishedQueueUrl, "--attribute-names", "QueueArn"))
+            .GetProperty("Attributes").GetProperty("QueueArn").GetString()!;
+        await deployment.Cli.RunAsync("events", "create-event-bus", "--name", deployment.Bus);
+        await deployment.Cli.RunAsync("events", "put-rule", "--name", "finished", "--event-bus-name", deployment.Bus,
+            "--event-pattern", $$"""{"source":["{{EventSource}}"],"detail-type":["Training Job Finished"]}""");
+        await deployment.Cli.RunAsync("events", "put-targets", "--rule", "finished", "--event-bus-name", deployment.Bus, "--targets", $"Id=q,Arn={finishedArn}");
+        return deployment;
+    }
+
+    /// <summary>The functions' environment, as template.yaml sets it, with endpoints on moto (SageMaker optionally elsewhere).</summary>
+    public OrchestratorHost Host(Uri? sageMaker = null, int timeoutSeconds = 30) => new(Environment(sageMaker, timeoutSeconds),
+        new StaticCredentialSource(new AwsCredentials("testing", "testing")), log: Log);
+
+    public Dictionary<string, string> Environment(Uri? sageMaker = null, int timeoutSeconds = 30)
+    {
+        var environment = new Dictionary<string, string>(moto.Environment)
+        {
+            ["ORCHESTRATOR_ROLE_ARN"] = "arn:aws:iam::123456789012:role/SageMakerExecution",
+            ["ORCHESTRATOR_OUTPUT_URI"] = "s3://example-ml-bucket/models/",
+            ["ORCHESTRATOR_ALLOWED_BUCKETS"] = "example-ml-bucket",
+            ["ORCHESTRATOR_NAME_PREFIX"] = "to",
+            ["ORCHESTRATOR_ALLOW_ROLE_OVERRIDE"] = "false",
+            [FunctionSettings.TableVariable] = Table,
+            [FunctionSettings.EventBusVariable] = Bus,
+            [FunctionSettings.EventSourceVariable] = EventSource,
+            [FunctionSettings.TimeoutVariable] = timeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            [FunctionSettings.QuietMinutesVariable] = "1",
+        };
+        if (sageMaker is not null)
+            environment["AWS_ENDPOINT_URL_SAGEMAKER"] = sageMaker.ToString();
+        return environment;
+    }
+
+    public static string SqsEvent(IEnumerable<(string MessageId, string Body)> messages, string queue = "jobs") =>
+        new JsonObject
+        {
+            ["Records"] = new JsonArray([.. messages.Select(m => (JsonNode)new JsonObject
+            {
+                ["messageId"] = m.MessageId,
+                ["receiptHandle"] = "handle-" + m.MessageId,
+                ["body"] = m.Body,
+                ["attributes"] = new JsonObject { ["ApproximateReceiveCount"] = "1" },
+                ["eventSource"] = "aws:sqs",
+                ["eventSourceARN"] = $"arn:aws:sqs:us-east-1:123456789012:{queue}",
+                ["awsRegion"] = "us-east-1",
+            })]),
+        }.ToJsonString();
+
+    public static async Task<JsonDocument> InvokeAsync(Func<Stream, Task<Stream>> handler, string eventJson)
+    {
+        await using var output = await handler(new MemoryStream(Encoding.UTF8.GetBytes(eventJson)));
+        return await JsonDocument.ParseAsync(output);
+    }
+
+    public static IReadOnlyList<string> FailedIds(JsonDocument response) =>
+        [.. response.RootElement.GetProperty("batchItemFailures").EnumerateArray().Select(f => f.GetProperty("itemIdentifier").GetString()!)];
+
+    /// <summary>A SageMaker sample event from the developer guide, adapted to name one of our jobs.</summary>
+    public static string SageMakerEvent(string sample, string jobName, string status, Action<JsonObject>? change = null)
+    {
+        var evt = JsonNode.Parse(File.ReadAllText(Repo.Path("events", sample)))!.AsObject();
+        var detail = evt["detail"]!.AsObject();
+        if (detail.ContainsKey("TrainingJobName"))
+        {
+            detail["TrainingJobName"] = jobName;
+            detail["TrainingJobStatus"] = status;
+            detail["SecondaryStatus"] = status;
+        }
+        else
+        {
+            detail["HyperParameterTuningJobName"] = jobName;
+            detail["HyperParameterTuningJobStatus"] = status;
+        }
+        change?.Invoke(detail);
+        return evt.ToJsonString();
+    }
+
+    /// <summary>The system clock moved by a fixed amount: a function running later.</summary>
+    public sealed class ShiftedClock(TimeSpan by) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + by;
+    }
+}
