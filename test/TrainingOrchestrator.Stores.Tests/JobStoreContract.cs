@@ -100,6 +100,21 @@ public abstract class JobStoreContract
     }
 
     [Fact]
+    public async Task A_deferred_launch_stays_Pending_with_its_reason_until_the_launch()
+    {
+        var pending = Claim("r1");
+        await Store.ClaimAsync(pending, default);
+
+        var deferred = await Store.RecordLaunchDeferredAsync(pending.Key, "ThrottlingException: Rate exceeded", T0.AddSeconds(1), default);
+        var launched = await Store.RecordLaunchAsync(pending.Key, "arn:x", T0.AddSeconds(2), default);
+
+        Assert.Equal(JobStatus.Pending, deferred.Status);
+        Assert.Equal("ThrottlingException: Rate exceeded", deferred.FailureReason);
+        Assert.Equal(JobStatus.InProgress, launched.Status);
+        Assert.Null(launched.FailureReason);
+    }
+
+    [Fact]
     public async Task A_launch_refused_for_good_is_LaunchFailed_and_only_from_Pending()
     {
         var pending = Claim("r1");

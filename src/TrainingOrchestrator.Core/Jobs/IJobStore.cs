@@ -13,6 +13,12 @@ public interface IJobStore
     /// <summary>The Create call succeeded (or found the job launched already): Pending becomes InProgress.</summary>
     Task<JobRecord> RecordLaunchAsync(string jobName, string? arn, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The Create failed for now (throttling, an outage, a quota): the record stays Pending with the reason, which also
+    /// tells a redelivery that no other delivery is still launching it.
+    /// </summary>
+    Task<JobRecord> RecordLaunchDeferredAsync(string jobName, string reason, DateTimeOffset now, CancellationToken cancellationToken);
+
     /// <summary>SageMaker refused the Create for good: Pending becomes LaunchFailed with the reason.</summary>
     Task<JobRecord> RecordLaunchFailureAsync(string jobName, string reason, DateTimeOffset now, CancellationToken cancellationToken);
 

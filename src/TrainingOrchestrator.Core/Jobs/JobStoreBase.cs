@@ -65,7 +65,11 @@ public abstract class JobStoreBase(TimeSpan rejectedRetention) : IJobStore
         {
             Status = record.Status == JobStatus.Pending ? JobStatus.InProgress : record.Status,
             Arn = arn ?? record.Arn,
+            FailureReason = record.Status == JobStatus.Pending ? null : record.FailureReason,
         }, cancellationToken);
+
+    public Task<JobRecord> RecordLaunchDeferredAsync(string jobName, string reason, DateTimeOffset now, CancellationToken cancellationToken) =>
+        UpdateAsync(jobName, now, record => record.Status == JobStatus.Pending ? record with { FailureReason = reason } : record, cancellationToken);
 
     public Task<JobRecord> RecordLaunchFailureAsync(string jobName, string reason, DateTimeOffset now, CancellationToken cancellationToken) =>
         UpdateAsync(jobName, now, record => record.Status == JobStatus.Pending

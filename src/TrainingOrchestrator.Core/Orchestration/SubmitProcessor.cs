@@ -93,7 +93,7 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
                     SubmitOutcome.PayloadConflict, cancellationToken).ConfigureAwait(false);
             case ClaimOutcome.AlreadyClaimed when claim.Record.Status != JobStatus.Pending:
                 return new SubmitResult(SubmitOutcome.AlreadyLaunched, requestId, plan.JobName, $"already {claim.Record.Status}");
-            case ClaimOutcome.AlreadyClaimed when Clock.GetUtcNow() - claim.Record.UpdatedAt < InFlightWindow:
+            case ClaimOutcome.AlreadyClaimed when claim.Record.FailureReason is null && Clock.GetUtcNow() - claim.Record.UpdatedAt < InFlightWindow:
                 return new SubmitResult(SubmitOutcome.RetryLater, requestId, plan.JobName, "another delivery of this request is launching it");
         }
 
@@ -113,6 +113,7 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
         }
         catch (PlatformException e)
         {
+            await store.RecordLaunchDeferredAsync(plan.JobName, $"{e.Code}: {e.Message}", Clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             return new SubmitResult(SubmitOutcome.RetryLater, requestId, plan.JobName, e.Message);
         }
     }

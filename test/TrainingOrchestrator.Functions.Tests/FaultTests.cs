@@ -1,0 +1,126 @@
+using System.Text.Json;
+using TrainingOrchestrator.Core.Jobs;
+using TrainingOrchestrator.Functions;
+
+namespace TrainingOrchestrator.Functions.Tests;
+
+/// <summary>Submit with SageMaker on a loopback server that speaks its error shapes (moto cannot throttle or refuse).</summary>
+public sealed class FaultTests(MotoServer moto) : IClassFixture<MotoServer>
+{
+    private static Reply Created(RecordedRequest request)
+    {
+        using var body = JsonDocument.Parse(request.Body);
+        var name = body.RootElement.TryGetProperty("TrainingJobName", out var n) ? n.GetString() : body.RootElement.GetProperty("HyperParameterTuningJobName").GetString();
+        return new Reply.Respond(200, $$"""{"TrainingJobArn":"arn:aws:sagemaker:us-east-1:123456789012:training-job/{{name}}"}""");
+    }
+
+    private static int Creates(LoopbackServer server) =>
+        server.Requests.Count(r => r.Header("X-Amz-Target") == "SageMaker.CreateTrainingJob");
+
+    private static Reply.Respond Error(string type, string message) =>
+        new(400, $$"""{"__type":"{{type}}","message":"{{message}}"}""");
+
+    [Fact]
+    public async Task The_same_message_delivered_three_times_at_once_makes_one_Create()
+    {
+        var deployment = await TestDeployment.CreateAsync(moto);
+        await using var sageMaker = new LoopbackServer(Created);
+        var submit = new SubmitFunction(deployment.Host(sageMaker.Endpoint));
+        var message = Repo.Records("sqs-train-custom")[0];
+        var batch = TestDeployment.SqsEvent([message]);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => Task.Run(() => TestDeployment.InvokeAsync(submit.Handle, batch))));
+        var retried = responses.Sum(r => TestDeployment.FailedIds(r).Count);
+        var redelivered = await TestDeployment.InvokeAsync(submit.Handle, batch);
+
+        Assert.Equal(1, Creates(sageMaker));
+        Assert.InRange(retried, 0, 2); // a delivery that finds another one launching comes back later
+        Assert.Empty(TestDeployment.FailedIds(redelivered));
+        Assert.Equal(1, Creates(sageMaker));
+    }
+
+    [Fact]
+    public async Task Throttling_is_a_batch_item_failure_then_the_redelivery_launches()
+    {
+        var deployment = await TestDeployment.CreateAsync(moto);
+        await using var sageMaker = new LoopbackServer(Created);
+        sageMaker.Script([.. Enumerable.Repeat<Reply>(Error("ThrottlingException", "Rate exceeded"), 5)]); // every attempt of the first delivery
+        var host = deployment.Host(sageMaker.Endpoint);
+        var submit = new SubmitFunction(host);
+        var message = Repo.Records("sqs-train-custom")[0];
+        var jobName = Repo.Prepare(message.Body, message.MessageId).Plan!.JobName;
+
+        var first = await TestDeployment.InvokeAsync(submit.Handle, TestDeployment.SqsEvent([message]));
+        var pending = (await host.Store.GetAsync(jobName, default))!;
+        var second = await TestDeployment.InvokeAsync(submit.Handle, TestDeployment.SqsEvent([message]));
+
+        Assert.Equal([message.MessageId], TestDeployment.FailedIds(first));
+        Assert.Equal(JobStatus.Pending, pending.Status);
+        Assert.StartsWith("ThrottlingException", pending.FailureReason);
+        Assert.Empty(TestDeployment.FailedIds(second));
+        Assert.Equal(6, Creates(sageMaker));
+        var launched = (await host.Store.GetAsync(jobName, default))!;
+        Assert.Equal(JobStatus.InProgress, launched.Status);
+        Assert.Null(launched.FailureReason);
+    }
+
+    [Fact]
+    public async Task A_ValidationException_is_recorded_as_LaunchFailed_and_not_retried()
+    {
+        var deployment = await TestDeployment.CreateAsync(moto);
+        await using var sageMaker = new LoopbackServer(_ => Error("ValidationException", "Instance type ml.m5.xlarge is not supported by algorithm"));
+        var host = deployment.Host(sageMaker.Endpoint);
+        var message = Repo.Records("sqs-train-custom")[0];
+
+        var response = await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, TestDeployment.SqsEvent([message]));
+
+        Assert.Empty(TestDeployment.FailedIds(response));
+        Assert.Single(sageMaker.Requests);
+        var record = (await host.Store.GetAsync(Repo.Prepare(message.Body, message.MessageId).Plan!.JobName, default))!;
+        Assert.Equal(JobStatus.LaunchFailed, record.Status);
+        Assert.Contains("is not supported by algorithm", record.FailureReason);
+    }
+
+    [Fact]
+    public async Task One_bad_record_in_a_batch_of_ten_leaves_nine_launched_and_one_Rejected()
+    {
+        var deployment = await TestDeployment.CreateAsync(moto);
+        await using var sageMaker = new LoopbackServer(Created);
+        var host = deployment.Host(sageMaker.Endpoint);
+        var template = Repo.Records("sqs-train-custom")[0].Body;
+        List<(string, string)> good = [.. Enumerable.Range(0, 9).Select(i => ($"msg-{i}", WithRequestId(template, $"batch-{i}")))];
+        var bad = ("msg-bad", """{"version":1,"action":"train","requestId":"batch-bad","training":{"resources":{"instanceCount":0}}}""");
+
+        var response = await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, TestDeployment.SqsEvent([.. good.Take(4), bad, .. good.Skip(4)]));
+
+        Assert.Empty(TestDeployment.FailedIds(response));
+        Assert.Equal(9, Creates(sageMaker));
+        var rejected = (await host.Store.GetAsync(JobRecord.RejectionKey("batch-bad"), default))!;
+        Assert.Equal(JobStatus.Rejected, rejected.Status);
+        Assert.Contains(rejected.Errors, e => e.Path.StartsWith("training", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task From_a_FIFO_queue_the_first_failure_holds_back_every_later_record()
+    {
+        var deployment = await TestDeployment.CreateAsync(moto);
+        await using var sageMaker = new LoopbackServer(Created);
+        sageMaker.Script([Created(new RecordedRequest("POST", "/", [], """{"TrainingJobName":"x"}"""u8.ToArray())),
+            .. Enumerable.Repeat<Reply>(Error("ThrottlingException", "Rate exceeded"), 5)]);
+        var template = Repo.Records("sqs-train-custom")[0].Body;
+        var messages = Enumerable.Range(0, 4).Select(i => ($"fifo-{i}", WithRequestId(template, $"fifo-{i}"))).ToList();
+
+        var response = await TestDeployment.InvokeAsync(new SubmitFunction(deployment.Host(sageMaker.Endpoint)).Handle, TestDeployment.SqsEvent(messages, "jobs.fifo"));
+
+        Assert.Equal(["fifo-1", "fifo-2", "fifo-3"], TestDeployment.FailedIds(response));
+        Assert.Equal(6, Creates(sageMaker)); // record 0 once, record 1 five times, records 2 and 3 never
+    }
+
+    private static string WithRequestId(string body, string requestId)
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(body)!.AsObject();
+        node["requestId"] = requestId;
+        node["name"] = requestId;
+        return node.ToJsonString();
+    }
+}
