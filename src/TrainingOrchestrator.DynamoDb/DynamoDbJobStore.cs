@@ -19,7 +19,14 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
     private readonly TimeProvider clock = clock ?? TimeProvider.System;
     private long itemsRead;
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> operationsCalled = new(StringComparer.Ordinal);
+
     public string TableName => tableName;
+
+    /// <summary>How many times each DynamoDB operation was called: what IAM must allow, what a run costs.</summary>
+    public IReadOnlyDictionary<string, int> OperationsCalled => operationsCalled;
+
+    private void Called(string operation) => operationsCalled.AddOrUpdate(operation, 1, (_, n) => n + 1);
 
     /// <summary>Items DynamoDB read for this store so far (ScannedCount of queries, items got): what a listing costs.</summary>
     public long ItemsRead => Interlocked.Read(ref itemsRead);
@@ -46,6 +53,7 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
         {
             try
             {
+                Called("TransactWriteItems");
                 await client.TransactWriteItemsAsync(request, cancellationToken).ConfigureAwait(false);
                 return null;
             }
@@ -70,6 +78,7 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
 
     protected override async Task<JobRecord?> ReadAsync(string key, CancellationToken cancellationToken)
     {
+        Called("GetItem");
         var response = await client.GetItemAsync(new GetItemRequest
         {
             TableName = tableName,
@@ -103,6 +112,7 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
         }
         try
         {
+            Called("PutItem");
             await client.PutItemAsync(put, cancellationToken).ConfigureAwait(false);
             return (true, next);
         }
@@ -160,6 +170,7 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
         do
         {
             query.Limit = Math.Min(limit - records.Count, 1000);
+            Called("Query");
             var page = await client.QueryAsync(query, cancellationToken).ConfigureAwait(false);
             Interlocked.Add(ref itemsRead, page.ScannedCount ?? 0);
             records.AddRange((page.Items ?? []).Select(FromItem));
