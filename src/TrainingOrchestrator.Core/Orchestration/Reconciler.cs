@@ -36,7 +36,9 @@ public sealed class Reconciler(IJobStore store, ITrainingPlatform platform, JobT
                 var observed = await platform.DescribeAsync(record.Kind, record.Key, ct).ConfigureAwait(false);
                 if (observed is null)
                 {
-                    if (record is { Status: JobStatus.Pending, Plan: { } plan })
+                    // Listings carry the state only; the plan to launch is in the full record.
+                    var full = record.Status == JobStatus.Pending ? await store.GetAsync(record.Key, ct).ConfigureAwait(false) : null;
+                    if (full is { Status: JobStatus.Pending, Plan: { } plan })
                     {
                         // The claim was made but the Create never reached SageMaker: make it now.
                         await gate.WaitAsync(ct).ConfigureAwait(false);

@@ -1,0 +1,91 @@
+using System.Text.Json;
+using TrainingOrchestrator.Core.Jobs;
+using TrainingOrchestrator.Core.Naming;
+using TrainingOrchestrator.Functions;
+
+namespace TrainingOrchestrator.Functions.Tests;
+
+/// <summary>
+/// Each function, driven through every path that calls AWS, calls exactly the actions its policy in template.yaml
+/// allows: none missing (it would fail in the cloud), none extra (least privilege).
+/// </summary>
+public sealed class PermissionTests(MotoServer moto) : IClassFixture<MotoServer>
+{
+    private const string Described = "to-described-0000000000";
+
+    /// <summary>SageMaker on loopback: creates and stops succeed, a job named to-described-* is Completed, any other is unknown.</summary>
+    private static Reply SageMaker(RecordedRequest request)
+    {
+        var target = request.Header("X-Amz-Target")!["SageMaker.".Length..];
+        using var body = JsonDocument.Parse(request.Body);
+        var name = body.RootElement.EnumerateObject().First().Value.GetString()!;
+        return target switch
+        {
+            "CreateTrainingJob" => new Reply.Respond(200, $$"""{"TrainingJobArn":"arn:aws:sagemaker:us-east-1:123456789012:training-job/{{name}}"}"""),
+            "CreateHyperParameterTuningJob" => new Reply.Respond(200, $$"""{"HyperParameterTuningJobArn":"arn:aws:sagemaker:us-east-1:123456789012:hyper-parameter-tuning-job/{{name}}"}"""),
+            "DescribeTrainingJob" when name == Described => new Reply.Respond(200,
+                $$"""{"TrainingJobName":"{{name}}","TrainingJobStatus":"Completed","SecondaryStatus":"Completed","LastModifiedTime":1700000000}"""),
+            "DescribeTrainingJob" or "DescribeHyperParameterTuningJob" => new Reply.Respond(400, """{"__type":"ValidationException","Message":"Requested resource not found."}"""),
+            _ => new Reply.Respond(200, "{}"),
+        };
+    }
+
+    private static IReadOnlySet<string> Actions(OrchestratorHost host)
+    {
+        var actions = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var operation in host.SageMakerClient.OperationsSent.Keys)
+        {
+            actions.Add("sagemaker:" + operation);
+            if (operation.StartsWith("Create", StringComparison.Ordinal))
+                actions.UnionWith(["iam:PassRole", "sagemaker:AddTags"]); // a Create passes the role and tags the job
+        }
+        foreach (var operation in host.EventBridgeClient.OperationsSent.Keys)
+            actions.Add("events:" + operation);
+        foreach (var operation in host.Store.OperationsCalled.Keys)
+            actions.Add("dynamodb:" + (operation == "TransactWriteItems" ? "PutItem" : operation)); // our transactions are Puts
+        return actions;
+    }
+
+    [Fact]
+    public async Task Each_function_calls_exactly_what_its_policy_allows()
+    {
+        var deployment = await TestDeployment.CreateAsync(moto);
+        await using var sageMaker = new LoopbackServer(SageMaker);
+
+        // Submit: train, tune, stop each.
+        var submitHost = deployment.Host(sageMaker.Endpoint);
+        var train = Repo.Records("sqs-train-custom")[0];
+        var tune = Repo.Records("sqs-tune-xgboost")[0];
+        var trainJob = Repo.Prepare(train.Body, train.MessageId).Plan!.JobName;
+        var tuneJob = Repo.Prepare(tune.Body, tune.MessageId).Plan!.JobName;
+        var stops = new[] { trainJob, tuneJob }.Select(job => ($"stop-{job}", $$"""{"version":1,"action":"stop","requestId":"stop-{{job}}","jobName":"{{job}}"}"""));
+        var submitted = await TestDeployment.InvokeAsync(new SubmitFunction(submitHost).Handle, TestDeployment.SqsEvent([train, tune]));
+        var stopped = await TestDeployment.InvokeAsync(new SubmitFunction(submitHost).Handle, TestDeployment.SqsEvent(stops));
+        Assert.Empty(TestDeployment.FailedIds(submitted));
+        Assert.Empty(TestDeployment.FailedIds(stopped));
+        Assert.Equal(JobStatus.Stopping, (await submitHost.Store.GetAsync(tuneJob, default))!.Status);
+
+        // StateChange: the job ends and is announced.
+        var stateHost = deployment.Host(sageMaker.Endpoint);
+        await TestDeployment.InvokeAsync(new StateChangeFunction(stateHost).Handle,
+            TestDeployment.SageMakerEvent("eventbridge-training-job-state-change.completed.json", trainJob, "Stopped"));
+
+        // Reconcile, two minutes later: one claim never launched (training and tuning), one job whose end was missed.
+        var now = DateTimeOffset.UtcNow;
+        await submitHost.Store.ClaimAsync(JobRecord.Pending("to-lost-0000000001", JobKind.Training, "lost-1", "{}", "h1",
+            JsonSerializer.Serialize(Repo.Prepare(train.Body, train.MessageId).Plan!.CreateTraining!, Core.Planning.SageMakerJson.Default.CreateTrainingJobRequest), now), default);
+        await submitHost.Store.ClaimAsync(JobRecord.Pending("to-lost-000002-hpo", JobKind.Tuning, "lost-2", "{}", "h2",
+            JsonSerializer.Serialize(Repo.Prepare(tune.Body, tune.MessageId).Plan!.CreateTuning!, Core.Planning.SageMakerJson.Default.CreateHyperParameterTuningJobRequest), now), default);
+        await submitHost.Store.ClaimAsync(JobRecord.Pending(Described, JobKind.Training, "described", "{}", "h3", "{}", now), default);
+        await submitHost.Store.RecordLaunchAsync(Described, null, now, default);
+        var reconcileHost = new OrchestratorHost(deployment.Environment(sageMaker.Endpoint), new Aws.Signing.StaticCredentialSource(new("testing", "testing")),
+            new TestDeployment.ShiftedClock(TimeSpan.FromMinutes(2)), deployment.Log);
+        var report = await TestDeployment.InvokeAsync(new ReconcileFunction(reconcileHost).Handle, "{}");
+        Assert.True(report.RootElement.GetProperty("launched").GetInt32() == 2, report.RootElement.GetRawText());
+        Assert.Equal(JobStatus.Completed, (await submitHost.Store.GetAsync(Described, default))!.Status);
+
+        Assert.Equal(Template.AllowedActions("SubmitFunction"), Actions(submitHost));
+        Assert.Equal(Template.AllowedActions("StateChangeFunction"), Actions(stateHost));
+        Assert.Equal(Template.AllowedActions("ReconcileFunction"), Actions(reconcileHost));
+    }
+}
