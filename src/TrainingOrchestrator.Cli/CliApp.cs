@@ -36,7 +36,12 @@ public sealed class CliApp(TextWriter output, TextWriter error, IReadOnlyDiction
         var plan = new Command("plan", "Print the exact SageMaker API request each request turns into") { file, baseFile };
         plan.SetAction(parse => Plan(parse.GetValue(file)!, parse.GetValue(baseFile)));
 
-        var root = new RootCommand("TrainingOrchestrator: SageMaker training and tuning jobs from JSON requests") { validate, plan };
+        var function = new Argument<string>("function") { Description = "Submit, StateChange or Reconcile" };
+        var eventFile = new Argument<string>("event") { Description = "The event file to hand the function (events/ has one for each)" };
+        var invoke = new Command("invoke", "Run one function on an event file, as sam local invoke would, against the AWS endpoints of the environment") { function, eventFile };
+        invoke.SetAction(parse => Invoke(parse.GetValue(function)!, parse.GetValue(eventFile)!));
+
+        var root = new RootCommand("TrainingOrchestrator: SageMaker training and tuning jobs from JSON requests") { validate, plan, invoke };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
@@ -44,6 +49,50 @@ public sealed class CliApp(TextWriter output, TextWriter error, IReadOnlyDiction
             return Unusable;
         }
         return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error });
+    }
+
+    /// <summary>
+    /// The function's handler on the event, with the deployment's variables from the environment (the function's
+    /// own settings, AWS_REGION, AWS_ENDPOINT_URL... for moto or a real account). Prints the handler's response.
+    /// </summary>
+    private int Invoke(string functionName, string eventPath)
+    {
+        if (!File.Exists(eventPath))
+        {
+            error.WriteLine($"no such file: {eventPath}");
+            return Unusable;
+        }
+        var env = environment ?? ProcessEnvironment.Read();
+        Functions.OrchestratorHost host;
+        try
+        {
+            Aws.Signing.ICredentialSource? credentials = env.TryGetValue("AWS_ACCESS_KEY_ID", out var key) && env.TryGetValue("AWS_SECRET_ACCESS_KEY", out var secret)
+                ? new Aws.Signing.StaticCredentialSource(new(key, secret, env.GetValueOrDefault("AWS_SESSION_TOKEN")))
+                : null;
+            host = new Functions.OrchestratorHost(env, credentials, log: error);
+        }
+        catch (SettingsException e)
+        {
+            error.WriteLine(e.Message);
+            return Unusable;
+        }
+        Func<Stream, Task<Stream>>? handler = functionName.ToLowerInvariant() switch
+        {
+            "submit" => new Functions.SubmitFunction(host).Handle,
+            "statechange" => new Functions.StateChangeFunction(host).Handle,
+            "reconcile" => new Functions.ReconcileFunction(host).Handle,
+            _ => null,
+        };
+        if (handler is null)
+        {
+            error.WriteLine($"no function '{functionName}': Submit, StateChange or Reconcile");
+            return Unusable;
+        }
+        using var input = File.OpenRead(eventPath);
+        using var response = handler(input).GetAwaiter().GetResult();
+        using var reader = new StreamReader(response);
+        output.WriteLine(reader.ReadToEnd());
+        return Valid;
     }
 
     private int Validate(string path, bool asJson)

@@ -11,25 +11,6 @@ namespace TrainingOrchestrator.Functions.Tests;
 /// </summary>
 public sealed class PermissionTests(MotoServer moto) : IClassFixture<MotoServer>
 {
-    private const string Described = "to-described-0000000000";
-
-    /// <summary>SageMaker on loopback: creates and stops succeed, a job named to-described-* is Completed, any other is unknown.</summary>
-    private static Reply SageMaker(RecordedRequest request)
-    {
-        var target = request.Header("X-Amz-Target")!["SageMaker.".Length..];
-        using var body = JsonDocument.Parse(request.Body);
-        var name = body.RootElement.EnumerateObject().First().Value.GetString()!;
-        return target switch
-        {
-            "CreateTrainingJob" => new Reply.Respond(200, $$"""{"TrainingJobArn":"arn:aws:sagemaker:us-east-1:123456789012:training-job/{{name}}"}"""),
-            "CreateHyperParameterTuningJob" => new Reply.Respond(200, $$"""{"HyperParameterTuningJobArn":"arn:aws:sagemaker:us-east-1:123456789012:hyper-parameter-tuning-job/{{name}}"}"""),
-            "DescribeTrainingJob" when name == Described => new Reply.Respond(200,
-                $$"""{"TrainingJobName":"{{name}}","TrainingJobStatus":"Completed","SecondaryStatus":"Completed","LastModifiedTime":1700000000}"""),
-            "DescribeTrainingJob" or "DescribeHyperParameterTuningJob" => new Reply.Respond(400, """{"__type":"ValidationException","Message":"Requested resource not found."}"""),
-            _ => new Reply.Respond(200, "{}"),
-        };
-    }
-
     private static IReadOnlySet<string> Actions(OrchestratorHost host)
     {
         var actions = new SortedSet<string>(StringComparer.Ordinal);
@@ -50,7 +31,7 @@ public sealed class PermissionTests(MotoServer moto) : IClassFixture<MotoServer>
     public async Task Each_function_calls_exactly_what_its_policy_allows()
     {
         var deployment = await TestDeployment.CreateAsync(moto);
-        await using var sageMaker = new LoopbackServer(SageMaker);
+        await using var sageMaker = new LoopbackServer(LoopbackSageMaker.Answer);
 
         // Submit: train, tune, stop each.
         var submitHost = deployment.Host(sageMaker.Endpoint);
@@ -76,13 +57,13 @@ public sealed class PermissionTests(MotoServer moto) : IClassFixture<MotoServer>
             JsonSerializer.Serialize(Repo.Prepare(train.Body, train.MessageId).Plan!.CreateTraining!, Core.Planning.SageMakerJson.Default.CreateTrainingJobRequest), now), default);
         await submitHost.Store.ClaimAsync(JobRecord.Pending("to-lost-000002-hpo", JobKind.Tuning, "lost-2", "{}", "h2",
             JsonSerializer.Serialize(Repo.Prepare(tune.Body, tune.MessageId).Plan!.CreateTuning!, Core.Planning.SageMakerJson.Default.CreateHyperParameterTuningJobRequest), now), default);
-        await submitHost.Store.ClaimAsync(JobRecord.Pending(Described, JobKind.Training, "described", "{}", "h3", "{}", now), default);
-        await submitHost.Store.RecordLaunchAsync(Described, null, now, default);
+        await submitHost.Store.ClaimAsync(JobRecord.Pending(LoopbackSageMaker.DescribedJob, JobKind.Training, "described", "{}", "h3", "{}", now), default);
+        await submitHost.Store.RecordLaunchAsync(LoopbackSageMaker.DescribedJob, null, now, default);
         var reconcileHost = new OrchestratorHost(deployment.Environment(sageMaker.Endpoint), new Aws.Signing.StaticCredentialSource(new("testing", "testing")),
             new TestDeployment.ShiftedClock(TimeSpan.FromMinutes(2)), deployment.Log);
         var report = await TestDeployment.InvokeAsync(new ReconcileFunction(reconcileHost).Handle, "{}");
         Assert.True(report.RootElement.GetProperty("launched").GetInt32() == 2, report.RootElement.GetRawText());
-        Assert.Equal(JobStatus.Completed, (await submitHost.Store.GetAsync(Described, default))!.Status);
+        Assert.Equal(JobStatus.Completed, (await submitHost.Store.GetAsync(LoopbackSageMaker.DescribedJob, default))!.Status);
 
         Assert.Equal(Template.AllowedActions("SubmitFunction"), Actions(submitHost));
         Assert.Equal(Template.AllowedActions("StateChangeFunction"), Actions(stateHost));
