@@ -122,4 +122,37 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
         Assert.Equal(1, report.RootElement.GetProperty("fixed").GetInt32());
         Assert.Equal(JobStatus.Completed, (await host.Store.GetAsync(jobName, default))!.Status); // moto's jobs complete at once
     }
+
+    [Fact]
+    public async Task Trials_are_recorded_under_their_tuning_job_and_the_best_trial_is_announced()
+    {
+        var deployment = await TestDeployment.CreateAsync(moto);
+        var host = deployment.Host();
+        var (messageId, body) = Repo.Records("sqs-tune-xgboost")[0];
+        await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, TestDeployment.SqsEvent([(messageId, body)]));
+        var tuning = Repo.Prepare(body, messageId).Plan!.JobName;
+        var trial = tuning + "-001-a1b2c3d4";
+        var stateChange = new StateChangeFunction(host);
+
+        await TestDeployment.InvokeAsync(stateChange.Handle, TestDeployment.SageMakerEvent("eventbridge-training-job-state-change.completed.json", trial, "Completed",
+            d => d["TuningJobArn"] = $"arn:aws:sagemaker:us-east-1:123456789012:hyper-parameter-tuning-job/{tuning}"));
+        var ended = await TestDeployment.InvokeAsync(stateChange.Handle, TestDeployment.SageMakerEvent("eventbridge-hpo-tuning-job-state-change.json", tuning, "Completed",
+            d => d["BestTrainingJob"] = System.Text.Json.Nodes.JsonNode.Parse($$$"""
+                {"TrainingJobName":"{{{trial}}}","TrainingJobStatus":"Completed","TunedHyperParameters":{"eta":"0.1"},
+                 "FinalHyperParameterTuningJobObjectiveMetric":{"MetricName":"validation:auc","Value":0.93}}
+                """)));
+
+        Assert.Equal("Applied", ended.RootElement.GetProperty("outcome").GetString());
+        var trials = await host.Store.ListTrialsAsync(tuning, default);
+        Assert.Equal(trial, Assert.Single(trials).Key);
+        var record = (await host.Store.GetAsync(tuning, default))!;
+        Assert.Equal(JobStatus.Completed, record.Status);
+        Assert.Equal(trial, record.BestTrial!.TrainingJobName);
+        var finished = await deployment.Cli.RunAsync("sqs", "receive-message", "--queue-url", deployment.FinishedQueueUrl,
+            "--max-number-of-messages", "10", "--wait-time-seconds", "2");
+        var announcement = Assert.Single(finished.GetProperty("Messages").EnumerateArray()); // the trial's end is not announced
+        using var evt = JsonDocument.Parse(announcement.GetProperty("Body").GetString()!);
+        Assert.Equal(tuning, evt.RootElement.GetProperty("detail").GetProperty("jobName").GetString());
+        Assert.Equal(0.93, evt.RootElement.GetProperty("detail").GetProperty("bestTrial").GetProperty("objective").GetProperty("value").GetDouble());
+    }
 }
