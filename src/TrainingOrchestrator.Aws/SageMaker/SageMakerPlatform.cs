@@ -108,7 +108,7 @@ public sealed class SageMakerPlatform(AwsJsonClient client, string namePrefix) :
         ModelArtifacts = job.ModelArtifacts?.S3ModelArtifacts,
         FinalMetrics = job.FinalMetricDataList?.Select(m => new MetricValue(m.MetricName, m.Value)).ToList() ?? [],
         BillableSeconds = job.BillableTimeInSeconds,
-        TuningJobName = NameFromArn(job.TuningJobArn),
+        TuningJobName = JobNames.FromArn(job.TuningJobArn),
     };
 
     internal static JobObservation Observe(DescribeHyperParameterTuningJobResponse job) => new()
@@ -138,7 +138,4 @@ public sealed class SageMakerPlatform(AwsJsonClient client, string namePrefix) :
         JobObservation.StatusFromSageMaker(status)
         ?? throw new PlatformException("UnknownStatus", $"SageMaker reports job {jobName} in status '{status}', which the orchestrator does not track", RetryAdvice.Never);
 
-    // arn:aws:sagemaker:us-east-1:123456789012:hyper-parameter-tuning-job/name -> name
-    private static string? NameFromArn(string? arn) =>
-        string.IsNullOrEmpty(arn) ? null : arn[(arn.LastIndexOf('/') + 1)..];
 }

@@ -33,6 +33,9 @@ public static class JobNames
     public static JobKind KindOf(string jobName) =>
         jobName.EndsWith(TuningSuffix, StringComparison.Ordinal) ? JobKind.Tuning : JobKind.Training;
 
+    /// <summary>The job name at the end of a SageMaker ARN: ...:hyper-parameter-tuning-job/name -> name.</summary>
+    public static string? FromArn(string? arn) => string.IsNullOrEmpty(arn) ? null : arn[(arn.LastIndexOf('/') + 1)..];
+
     /// <summary>Whether a name is one of ours: our prefix, then a hyphen.</summary>
     public static bool IsOurs(string prefix, string jobName) =>
         jobName.StartsWith(prefix + "-", StringComparison.Ordinal);

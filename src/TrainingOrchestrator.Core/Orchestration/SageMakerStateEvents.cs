@@ -53,7 +53,7 @@ public static class SageMakerStateEvents
                     .Select(m => new MetricValue(String(m, "MetricName")!, Number(m, "Value")!.Value))]
                 : [],
             BillableSeconds = Number(d, "BillableTimeInSeconds") is { } billable ? (long)billable : null,
-            TuningJobName = NameFromArn(String(d, "TuningJobArn")),
+            TuningJobName = JobNames.FromArn(String(d, "TuningJobArn")),
         };
     }
 
@@ -107,5 +107,4 @@ public static class SageMakerStateEvents
         return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) ? parsed : null;
     }
 
-    private static string? NameFromArn(string? arn) => string.IsNullOrEmpty(arn) ? null : arn[(arn.LastIndexOf('/') + 1)..];
 }
