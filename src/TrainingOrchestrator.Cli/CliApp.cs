@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using TrainingOrchestrator.Core.Planning;
 using TrainingOrchestrator.Core.Settings;
 using TrainingOrchestrator.Core.Validation;
+using TrainingOrchestrator.Local;
 
 namespace TrainingOrchestrator.Cli;
 
@@ -41,7 +42,15 @@ public sealed class CliApp(TextWriter output, TextWriter error, IReadOnlyDiction
         var invoke = new Command("invoke", "Run one function on an event file, as sam local invoke would, against the AWS endpoints of the environment") { function, eventFile };
         invoke.SetAction(parse => Invoke(parse.GetValue(function)!, parse.GetValue(eventFile)!));
 
-        var root = new RootCommand("TrainingOrchestrator: SageMaker training and tuning jobs from JSON requests") { validate, plan, invoke };
+        var work = new Option<string>("--work") { Description = "The local work folder: job folders, the SQLite store, events.jsonl", DefaultValueFactory = _ => ".orchestrator" };
+        var localConfig = new Option<string?>("--local-config") { Description = "local.json: local commands for images, local folders for S3 prefixes (default: local.json beside FILE)" };
+        var run = new Command("run", "Run requests on this machine: the same Submit and StateChange code, the SQLite store, jobs as local processes") { file, work, localConfig };
+        run.SetAction(parse => Run(parse.GetValue(file)!, parse.GetValue(work)!, parse.GetValue(localConfig)));
+        var jobName = new Argument<string?>("job") { Description = "One job's name", Arity = ArgumentArity.ZeroOrOne };
+        var status = new Command("status", "List the jobs of the local store, or show one") { jobName, work };
+        status.SetAction(parse => LocalRun.Status(output, parse.GetValue(work)!, parse.GetValue(jobName)));
+
+        var root = new RootCommand("TrainingOrchestrator: SageMaker training and tuning jobs from JSON requests") { validate, plan, invoke, run, status };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
@@ -93,6 +102,55 @@ public sealed class CliApp(TextWriter output, TextWriter error, IReadOnlyDiction
         using var reader = new StreamReader(response);
         output.WriteLine(reader.ReadToEnd());
         return Valid;
+    }
+
+    private int Run(string path, string workFolder, string? localConfigPath)
+    {
+        IReadOnlyList<RequestSource> sources;
+        try { sources = InputFile.Read(path); }
+        catch (UnusableInputException e)
+        {
+            error.WriteLine(e.Message);
+            return Unusable;
+        }
+        var configPath = localConfigPath ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "local.json");
+        LocalConfig config;
+        try
+        {
+            config = File.Exists(configPath) ? LocalConfig.Load(configPath) : new LocalConfig();
+        }
+        catch (Exception e) when (e is JsonException or IOException)
+        {
+            error.WriteLine($"{configPath}: {e.Message}");
+            return Unusable;
+        }
+        DeploymentSettings settings;
+        try
+        {
+            settings = environment is null
+                ? DeploymentSettings.FromEnvironment(DeploymentSettings.LocalDefaults)
+                : DeploymentSettings.From(environment, DeploymentSettings.LocalDefaults);
+        }
+        catch (SettingsException e)
+        {
+            error.WriteLine(e.Message);
+            return Unusable;
+        }
+        var local = new LocalRun(output, settings, workFolder, config);
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true; // stop the jobs cleanly; the run then ends with their Stopped records
+            local.StopAll();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            return local.RunAsync(sources, CancellationToken.None).GetAwaiter().GetResult();
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
     }
 
     private int Validate(string path, bool asJson)

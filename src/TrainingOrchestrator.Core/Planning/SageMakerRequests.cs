@@ -97,4 +97,5 @@ public sealed record StopHyperParameterTuningJobRequest(string HyperParameterTun
 [JsonSerializable(typeof(CreateHyperParameterTuningJobRequest))]
 [JsonSerializable(typeof(StopTrainingJobRequest))]
 [JsonSerializable(typeof(StopHyperParameterTuningJobRequest))]
+[JsonSerializable(typeof(IReadOnlyList<Channel>))]
 public sealed partial class SageMakerJson : JsonSerializerContext;
