@@ -77,6 +77,8 @@ public sealed class LocalTrainingRun
     public static LocalTrainingRun Prepare(CreateTrainingJobRequest spec, string jobsFolder, string? tuningJobName, LocalConfig config, ILocalObserver observer, TimeSpan stopGracePeriod)
     {
         var folder = Path.Combine(jobsFolder, spec.TrainingJobName);
+        // What runs is checked first: a built-in algorithm is refused for itself, not for its data.
+        var (command, workingDirectory, scriptSource) = Program(spec, folder, config);
         var inputs = new List<(string, string)>();
         foreach (var channel in spec.InputDataConfig ?? [])
         {
@@ -86,7 +88,12 @@ public sealed class LocalTrainingRun
                 throw Refuse($"input channel '{channel.ChannelName}': {uri} maps to {local}, which does not exist");
             inputs.Add((channel.ChannelName, local));
         }
+        return new LocalTrainingRun(spec, folder, tuningJobName, observer, command, workingDirectory, inputs, scriptSource, stopGracePeriod);
+    }
 
+    /// <summary>The command that stands in for the container, where it runs, and the script-mode source to copy.</summary>
+    private static (IReadOnlyList<string> Command, string WorkingDirectory, string? ScriptSource) Program(CreateTrainingJobRequest spec, string folder, LocalConfig config)
+    {
         var hyperparameters = spec.HyperParameters ?? new Dictionary<string, string>();
         if (hyperparameters.TryGetValue(ReservedHyperparameters.Program, out var program) && hyperparameters.TryGetValue(ReservedHyperparameters.SubmitDirectory, out var submit))
         {
@@ -97,22 +104,22 @@ public sealed class LocalTrainingRun
                 throw Refuse($"script source {sourceUri} maps to {source}, which does not exist");
             var code = Path.Combine(folder, "code");
             var entry = Path.Combine(code, entryPoint);
-            var runner = Path.GetExtension(entryPoint) switch
+            IReadOnlyList<string> runner = Path.GetExtension(entryPoint) switch
             {
                 ".py" => ["python3", entry],
                 ".sh" => ["bash", entry],
-                _ => (IReadOnlyList<string>)[entry],
+                _ => [entry],
             };
-            return new LocalTrainingRun(spec, folder, tuningJobName, observer, [.. runner, .. UserArguments(hyperparameters)], code, inputs, source, stopGracePeriod);
+            return ([.. runner, .. UserArguments(hyperparameters)], code, source);
         }
 
         var image = spec.AlgorithmSpecification.TrainingImage;
-        if (config.Images.TryGetValue(image, out var local2))
+        if (config.Images.TryGetValue(image, out var local))
         {
-            var resolved = config.Resolve(local2.Command);
-            if (local2.Mount)
-                resolved = ["unshare", "--mount", "--map-root-user", "sh", "-c", "mount --bind \"$0\" /opt/ml && shift && exec \"$@\"", folder, "sh", .. resolved];
-            return new LocalTrainingRun(spec, folder, tuningJobName, observer, resolved, folder, inputs, null, stopGracePeriod);
+            var command = config.Resolve(local.Command);
+            if (local.Mount)
+                command = ["unshare", "--mount", "--map-root-user", "sh", "-c", "mount --bind \"$0\" /opt/ml && shift && exec \"$@\"", folder, "sh", .. command];
+            return (command, folder, null);
         }
         var algorithm = image.Contains("/sagemaker-xgboost:", StringComparison.Ordinal) ? "the built-in XGBoost algorithm" : $"image {image}";
         throw Refuse($"{algorithm} has no local equivalent: map the image to a local command in local.json's \"images\", or run it on SageMaker");
@@ -241,14 +248,17 @@ public sealed class LocalTrainingRun
 
     private async Task<int?> RunProcessAsync(CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo(command[0])
+        // In a process group of its own (setsid), so that a stop reaches the algorithm's children too: a shell
+        // script's `sleep` would otherwise outlive the shell and hold the output open.
+        var grouped = Setsid is not null;
+        var start = new ProcessStartInfo(grouped ? Setsid! : command[0])
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in command.Skip(1))
+        foreach (var argument in grouped ? command : command.Skip(1))
             start.ArgumentList.Add(argument);
         foreach (var (name, value) in Environment())
             start.Environment[name] = value;
@@ -283,25 +293,35 @@ public sealed class LocalTrainingRun
         {
             lock (sync) stopCause ??= StopCause.UserRequest;
             observer.Notice(JobName, $"stopping ({stopCause}): SIGTERM, then kill after {StopGracePeriod.TotalSeconds:0} s");
-            Terminate(process);
+            Signal(process, "TERM", grouped);
             using var grace = new CancellationTokenSource(StopGracePeriod);
             try { await process.WaitForExitAsync(grace.Token).ConfigureAwait(false); }
-            catch (OperationCanceledException) { process.Kill(entireProcessTree: true); await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false); }
+            catch (OperationCanceledException)
+            {
+                Signal(process, "KILL", grouped);
+                await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            }
             return null;
         }
     }
 
-    private static void Terminate(Process process)
+    private static readonly string? Setsid = new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists);
+
+    /// <summary>Sends a signal to the algorithm (its whole process group when it has one); .NET itself can only kill.</summary>
+    private static void Signal(Process process, string signal, bool group)
     {
+        var target = (group ? "-" : "") + process.Id.ToString(CultureInfo.InvariantCulture);
         try
         {
-            using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false });
+            using var kill = Process.Start(new ProcessStartInfo("kill", [$"-{signal}", "--", target]) { UseShellExecute = false });
             kill?.WaitForExit();
         }
         catch (System.ComponentModel.Win32Exception)
         {
             process.Kill(entireProcessTree: true);
         }
+        if (signal == "KILL" && !process.HasExited)
+            process.Kill(entireProcessTree: true);
     }
 
     private void Scrape(string line)

@@ -1,0 +1,239 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using TrainingOrchestrator.Cli;
+using TrainingOrchestrator.Core.Jobs;
+using TrainingOrchestrator.Local;
+using Xunit.Abstractions;
+
+namespace TrainingOrchestrator.Local.Tests;
+
+/// <summary>`orchestrator run` end to end on this machine: the samples, tuning, failures, limits, refusals.</summary>
+public sealed class LocalRunTests(ITestOutputHelper log) : IDisposable
+{
+    private readonly string work = Directory.CreateTempSubdirectory("orchestrator-run-").FullName;
+
+    private (int Exit, string Output) Run(string requestFile, params string[] more)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = new CliApp(output, error, new Dictionary<string, string>()).Run(["run", requestFile, "--work", work, .. more]);
+        log.WriteLine(output.ToString());
+        log.WriteLine(error.ToString());
+        return (exit, output.ToString() + error);
+    }
+
+    private JobRecord Record(string job) => new SqliteJobStore(Path.Combine(work, "jobs.db")).GetAsync(job, default).GetAwaiter().GetResult()
+        ?? throw new InvalidOperationException($"no record {job}");
+
+    private string JobName(string requestFile) => Repo.Prepare(File.ReadAllText(requestFile), "unused").Plan!.JobName;
+
+    [Fact]
+    public void The_linear_regression_sample_trains_to_a_model_that_predicts_31_for_14()
+    {
+        var request = Repo.Path("samples", "linear-regression", "train.json");
+
+        var (exit, output) = Run(request);
+
+        Assert.Equal(0, exit);
+        var record = Record(JobName(request));
+        Assert.Equal(JobStatus.Completed, record.Status);
+        Assert.Equal(["Starting", "Downloading", "Training", "Uploading", "Completed"], record.Transitions.Select(t => t.Status));
+        Assert.Contains(record.FinalMetrics, m => m.Name == "validation:mse" && m.Value < 1e-6);
+        var model = ReadModel(record.ModelArtifacts!);
+        Assert.Equal(31, model["slope"]!.GetValue<double>() * 14 + model["intercept"]!.GetValue<double>(), 0.01);
+        Assert.Contains("Training Job Finished", output);
+        var folder = Path.Combine(work, "jobs", record.Key);
+        var hyperparameters = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "input/config/hyperparameters.json")))!.AsObject();
+        Assert.All(hyperparameters, h => Assert.Equal(JsonValueKind.String, h.Value!.GetValueKind()));
+        Assert.True(File.Exists(Path.Combine(folder, "input/data/train/points.csv")));
+        Assert.Contains("\"train\"", File.ReadAllText(Path.Combine(folder, "input/config/inputdataconfig.json")));
+        Assert.Contains("\"current_host\":\"algo-1\"", File.ReadAllText(Path.Combine(folder, "input/config/resourceconfig.json")));
+        Assert.Contains("train:mse=", File.ReadAllText(Path.Combine(folder, "output/training.log")));
+    }
+
+    [Fact]
+    public void The_script_mode_sample_runs_its_entry_point_with_the_toolkit_variables()
+    {
+        var request = Repo.Path("samples", "script-mode", "train.json");
+
+        var (exit, output) = Run(request);
+
+        Assert.Equal(0, exit);
+        var record = Record(JobName(request));
+        Assert.Equal(JobStatus.Completed, record.Status);
+        Assert.Contains("slope=2.000000 intercept=3.000000", output);
+        Assert.Equal(new MetricValue("train:mse", 0), Assert.Single(record.FinalMetrics));
+    }
+
+    [Fact]
+    public async Task A_tuning_run_of_8_trials_two_at_a_time_finds_its_best_trial()
+    {
+        var request = Repo.Path("samples", "linear-regression", "tune.json");
+
+        var (exit, _) = Run(request);
+
+        Assert.Equal(0, exit);
+        var tuning = Record(JobName(request));
+        Assert.Equal(JobStatus.Completed, tuning.Status);
+        var trials = await new SqliteJobStore(Path.Combine(work, "jobs.db")).ListTrialsAsync(tuning.Key, default);
+        Assert.Equal(8, trials.Count);
+        Assert.All(trials, t => Assert.Equal(tuning.Key, t.ParentTuningJob));
+        var best = trials.Where(t => t.Status == JobStatus.Completed).MinBy(t => t.FinalMetrics.Single(m => m.Name == "validation:mse").Value)!;
+        Assert.Equal(best.Key, tuning.BestTrial!.TrainingJobName);
+        // Never more than two at once, each in a folder of its own.
+        var changes = trials.SelectMany(t => new[] { (Time: t.Transitions[0].StartTime, Delta: 1), (Time: t.Transitions[^1].StartTime, Delta: -1) })
+            .OrderBy(c => c.Time).ThenBy(c => c.Delta);
+        var running = 0;
+        var most = changes.Max(c => running += c.Delta);
+        Assert.Equal(2, most);
+        var folders = trials.Select(t => Path.Combine(work, "jobs", t.Key)).ToList();
+        Assert.Equal(8, folders.Distinct().Count());
+        Assert.All(folders, f => Assert.True(File.Exists(Path.Combine(f, "input/config/hyperparameters.json"))));
+        Assert.Equal(8, folders.Select(f => File.ReadAllText(Path.Combine(f, "input/config/hyperparameters.json"))).Distinct().Count());
+    }
+
+    [Fact]
+    public void A_failing_algorithm_ends_Failed_with_its_failure_file_as_the_reason()
+    {
+        var folder = Scratch("bad-data");
+        File.WriteAllText(Path.Combine(folder, "data/train/points.csv"), "x,y\n1,2\nthree,4\n");
+        var request = Request(folder, "linreg-bad", LinearRegressionImage, "s3://example-ml-bucket/bad/");
+        LocalJson(folder, """{"images":{"IMAGE":{"prepare":["dotnet","build","PROJECT","-c","Release","-o","OUT","-v","quiet","-nologo"],"command":["dotnet","OUT/LinearRegression.dll"]}},"data":{"s3://example-ml-bucket/bad/":"data/"}}"""
+            .Replace("IMAGE", LinearRegressionImage, StringComparison.Ordinal)
+            .Replace("PROJECT", Repo.Path("samples", "linear-regression", "LinearRegression.csproj"), StringComparison.Ordinal)
+            .Replace("OUT", Repo.Path("samples", "linear-regression", "out"), StringComparison.Ordinal));
+
+        var (exit, _) = Run(request);
+
+        Assert.Equal(LocalRunExit.NotCompleted, exit);
+        var record = Record(JobName(request));
+        Assert.Equal(JobStatus.Failed, record.Status);
+        Assert.Equal("AlgorithmError: InvalidDataException: points.csv line 3: expected 'x,y', got 'three,4'", record.FailureReason);
+    }
+
+    [Fact]
+    public void A_job_over_its_max_runtime_is_stopped_with_that_cause()
+    {
+        var folder = Scratch("sleepy");
+        File.WriteAllText(Path.Combine(folder, "src/train.sh"), "echo starting\nsleep 60\necho never\n");
+        var request = Request(folder, "sleepy", ScriptImage, "s3://example-ml-bucket/sleepy/data/", maxRuntime: 1, script: "train.sh");
+        LocalJson(folder, """{"data":{"s3://example-ml-bucket/sleepy/data/":"data/","s3://example-ml-bucket/sleepy/src/":"src/"}}""");
+
+        var started = DateTime.UtcNow;
+        var (exit, output) = Run(request);
+
+        Assert.Equal(LocalRunExit.NotCompleted, exit);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(30), "SIGTERM ends the job well before its sleep");
+        var record = Record(JobName(request));
+        Assert.Equal(JobStatus.Stopped, record.Status);
+        Assert.Equal(StopCause.MaxRuntimeExceeded, record.StopCause);
+        Assert.DoesNotContain("never", output);
+    }
+
+    [Fact]
+    public void An_s3_input_with_no_local_mapping_is_refused_before_anything_runs()
+    {
+        var folder = Scratch("unmapped");
+        var request = Request(folder, "unmapped", LinearRegressionImage, "s3://example-ml-bucket/nowhere/");
+        LocalJson(folder, """{"images":{"IMAGE":{"command":["false"]}},"data":{}}""".Replace("IMAGE", LinearRegressionImage, StringComparison.Ordinal));
+
+        var (exit, output) = Run(request);
+
+        Assert.Equal(LocalRunExit.NotCompleted, exit);
+        Assert.Contains("s3://example-ml-bucket/nowhere/train/, which no entry of local.json's \"data\" maps", output);
+        var record = Record(JobName(request));
+        Assert.Equal(JobStatus.LaunchFailed, record.Status);
+        Assert.False(Directory.Exists(Path.Combine(work, "jobs", record.Key)));
+    }
+
+    [Fact]
+    public void A_built_in_algorithm_with_no_local_equivalent_is_refused_with_a_reason()
+    {
+        var (exit, output) = Run(Repo.Path("events", "sqs-train-xgboost.json"));
+
+        Assert.Equal(LocalRunExit.NotCompleted, exit);
+        Assert.Contains("the built-in XGBoost algorithm has no local equivalent", output);
+    }
+
+    [Fact]
+    public void State_changes_are_SageMaker_shaped_events_with_every_key_of_the_real_samples()
+    {
+        Run(Repo.Path("samples", "linear-regression", "tune.json"));
+        var events = File.ReadAllLines(Path.Combine(work, "events.jsonl")).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+        var trainingSample = JsonNode.Parse(File.ReadAllText(Repo.Path("events", "eventbridge-training-job-state-change.completed.json")))!.AsObject();
+        var tuningSample = JsonNode.Parse(File.ReadAllText(Repo.Path("events", "eventbridge-hpo-tuning-job-state-change.json")))!.AsObject();
+
+        foreach (var (sample, detailType) in new[] { (trainingSample, "SageMaker Training Job State Change"), (tuningSample, "SageMaker HyperParameter Tuning Job State Change") })
+        {
+            var ours = events.Where(e => e["detail-type"]!.GetValue<string>() == detailType).ToList();
+            Assert.NotEmpty(ours);
+            foreach (var evt in ours)
+            {
+                Assert.Equal(sample.Select(p => p.Key).Order(), evt.Select(p => p.Key).Order());
+                var missing = sample["detail"]!.AsObject().Select(p => p.Key).Except(evt["detail"]!.AsObject().Select(p => p.Key))
+                    .Where(k => detailType.Contains("Training", StringComparison.Ordinal) ? k is not ("TrainingStartTime" or "TrainingEndTime") || evt["detail"]!["TrainingJobStatus"]!.GetValue<string>() != "InProgress" : k != "TrainingJobDefinition" && k != "ObjectiveStatusCounters");
+                Assert.Empty(missing);
+            }
+        }
+    }
+
+    private const string LinearRegressionImage = "111122223333.dkr.ecr.us-east-1.amazonaws.com/linear-regression:latest";
+    private const string ScriptImage = "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.3.0-cpu-py311-ubuntu20.04-sagemaker";
+
+    private string Scratch(string name)
+    {
+        var folder = Path.Combine(work, "requests", name);
+        Directory.CreateDirectory(Path.Combine(folder, "data", "train"));
+        Directory.CreateDirectory(Path.Combine(folder, "src"));
+        File.WriteAllText(Path.Combine(folder, "data", "train", "points.csv"), "x,y\n1,5\n2,7\n");
+        return folder;
+    }
+
+    private static string Request(string folder, string id, string image, string dataPrefix, int maxRuntime = 600, string? script = null)
+    {
+        var request = new JsonObject
+        {
+            ["version"] = 1,
+            ["action"] = "train",
+            ["requestId"] = id,
+            ["name"] = id,
+            ["training"] = new JsonObject
+            {
+                ["algorithm"] = new JsonObject { ["name"] = "custom", ["image"] = image },
+                ["inputs"] = new JsonObject { ["train"] = dataPrefix + "train/" },
+                ["resources"] = new JsonObject { ["instanceType"] = "ml.m5.large" },
+                ["stopping"] = new JsonObject { ["maxRuntimeSeconds"] = maxRuntime },
+            },
+        };
+        if (script is not null)
+            request["training"]!["script"] = new JsonObject { ["entryPoint"] = script, ["sourceDir"] = dataPrefix.Replace("/data/", "/src/", StringComparison.Ordinal) };
+        var path = Path.Combine(folder, "request.json");
+        File.WriteAllText(path, request.ToJsonString());
+        return path;
+    }
+
+    private static void LocalJson(string folder, string json) => File.WriteAllText(Path.Combine(folder, "local.json"), json);
+
+    private static JsonObject ReadModel(string archive)
+    {
+        using var gzip = new GZipStream(File.OpenRead(archive), CompressionMode.Decompress);
+        using var tar = new TarReader(gzip);
+        while (tar.GetNextEntry() is { } entry)
+            if (entry.Name.EndsWith("model.json", StringComparison.Ordinal))
+                return JsonNode.Parse(entry.DataStream!)!.AsObject();
+        throw new InvalidOperationException($"no model.json in {archive}");
+    }
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(work, recursive: true);
+    }
+}
+
+internal static class LocalRunExit
+{
+    public const int NotCompleted = 3;
+}
