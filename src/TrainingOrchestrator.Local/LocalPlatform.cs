@@ -14,7 +14,8 @@ public sealed class LocalPlatform(string workFolder, LocalConfig config, ILocalO
     private readonly ConcurrentDictionary<string, LocalTuningRun> tuningRuns = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task>> prepared = new(StringComparer.Ordinal);
 
-    public string JobsFolder { get; } = Path.Combine(workFolder, "jobs");
+    // Absolute: the algorithm runs inside its job folder and gets these paths in its SM_* variables.
+    public string JobsFolder { get; } = Path.Combine(Path.GetFullPath(workFolder), "jobs");
     public TimeSpan StopGracePeriod { get; init; } = TimeSpan.FromSeconds(10);
 
     public async Task<LaunchOutcome> LaunchAsync(PlannedOperation create, CancellationToken cancellationToken)

@@ -14,11 +14,13 @@ public sealed class LocalRunTests(ITestOutputHelper log) : IDisposable
 {
     private readonly string work = Directory.CreateTempSubdirectory("orchestrator-run-").FullName;
 
-    private (int Exit, string Output) Run(string requestFile, params string[] more)
+    private (int Exit, string Output) Run(string requestFile, params string[] more) => RunIn(work, requestFile, more);
+
+    private (int Exit, string Output) RunIn(string workFolder, string requestFile, params string[] more)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var exit = new CliApp(output, error, new Dictionary<string, string>()).Run(["run", requestFile, "--work", work, .. more]);
+        var exit = new CliApp(output, error, new Dictionary<string, string>()).Run(["run", requestFile, "--work", workFolder, .. more]);
         log.WriteLine(output.ToString());
         log.WriteLine(error.ToString());
         return (exit, output.ToString() + error);
@@ -51,6 +53,17 @@ public sealed class LocalRunTests(ITestOutputHelper log) : IDisposable
         Assert.Contains("\"train\"", File.ReadAllText(Path.Combine(folder, "input/config/inputdataconfig.json")));
         Assert.Contains("\"current_host\":\"algo-1\"", File.ReadAllText(Path.Combine(folder, "input/config/resourceconfig.json")));
         Assert.Contains("train:mse=", File.ReadAllText(Path.Combine(folder, "output/training.log")));
+    }
+
+    [Fact]
+    public void A_relative_work_folder_works_as_the_README_runs_it()
+    {
+        var relative = Path.GetRelativePath(Directory.GetCurrentDirectory(), Path.Combine(work, "relative"));
+        var request = Repo.Path("samples", "script-mode", "train.json");
+
+        var (exit, output) = RunIn(relative, request);
+
+        Assert.True(exit == 0, output);
     }
 
     [Fact]
