@@ -45,10 +45,16 @@ public sealed record LocalConfig
         return Path.GetFullPath(Path.Combine(BaseFolder, Data[prefix], s3Uri[prefix.Length..]));
     }
 
-    /// <summary>A command's arguments with relative paths that exist made absolute, so they work from the job folder.</summary>
+    /// <summary>
+    /// A command's relative paths made absolute against this file's folder, so they work from the job folder. A path is
+    /// an argument that names something there, or one with a '/' and no blank that is not an option ("out/x.dll").
+    /// </summary>
     public IReadOnlyList<string> Resolve(IReadOnlyList<string> command) =>
-        [.. command.Select(a => !Path.IsPathRooted(a) && (File.Exists(Path.Combine(BaseFolder, a)) || Directory.Exists(Path.Combine(BaseFolder, a)) || a.Contains('/'))
-            ? Path.GetFullPath(Path.Combine(BaseFolder, a)) : a)];
+        [.. command.Select(a => IsRelativePath(a) ? Path.GetFullPath(Path.Combine(BaseFolder, a)) : a)];
+
+    private bool IsRelativePath(string argument) =>
+        !Path.IsPathRooted(argument) && !argument.StartsWith('-') && !argument.Any(char.IsWhiteSpace)
+        && (argument.Contains('/') || File.Exists(Path.Combine(BaseFolder, argument)) || Directory.Exists(Path.Combine(BaseFolder, argument)));
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true)]

@@ -118,7 +118,7 @@ public sealed class LocalTrainingRun
         {
             var command = config.Resolve(local.Command);
             if (local.Mount)
-                command = ["unshare", "--mount", "--map-root-user", "sh", "-c", "mount --bind \"$0\" /opt/ml && shift && exec \"$@\"", folder, "sh", .. command];
+                command = ["unshare", "--mount", "--map-root-user", "sh", "-c", "mkdir -p /opt/ml 2>/dev/null; mount --bind \"$0\" /opt/ml && shift && exec \"$@\"", folder, "sh", .. command];
             return (command, folder, null);
         }
         var algorithm = image.Contains("/sagemaker-xgboost:", StringComparison.Ordinal) ? "the built-in XGBoost algorithm" : $"image {image}";

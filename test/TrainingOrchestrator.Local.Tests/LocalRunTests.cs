@@ -146,6 +146,25 @@ public sealed class LocalRunTests(ITestOutputHelper log) : IDisposable
     }
 
     [Fact]
+    public void A_program_that_insists_on_opt_ml_gets_its_own_job_folder_there()
+    {
+        var folder = Scratch("literal");
+        const string program = "test -f /opt/ml/input/data/train/points.csv && echo \"trained: $(cat /opt/ml/input/config/hyperparameters.json)\" > /opt/ml/model/note.txt";
+        var request = Request(folder, "literal", LinearRegressionImage, "s3://example-ml-bucket/literal/");
+        LocalJson(folder, new JsonObject
+        {
+            ["images"] = new JsonObject { [LinearRegressionImage] = new JsonObject { ["command"] = new JsonArray("sh", "-c", program), ["mount"] = true } },
+            ["data"] = new JsonObject { ["s3://example-ml-bucket/literal/"] = "data/" },
+        }.ToJsonString());
+
+        var (exit, output) = Run(request);
+
+        Assert.True(exit == 0, output);
+        var record = Record(JobName(request));
+        Assert.True(File.Exists(Path.Combine(work, "jobs", record.Key, "model", "note.txt")), "the program wrote through /opt/ml into its job folder");
+    }
+
+    [Fact]
     public void An_s3_input_with_no_local_mapping_is_refused_before_anything_runs()
     {
         var folder = Scratch("unmapped");
