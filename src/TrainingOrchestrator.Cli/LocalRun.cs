@@ -153,6 +153,7 @@ internal sealed class LocalRun : ILocalObserver, IEventPublisher
     public static int Status(TextWriter output, string workFolder, string? jobName)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
+        console.Profile.Width = Math.Max(console.Profile.Width, 140); // job names whole, not wrapped
         var path = Path.Combine(workFolder, "jobs.db");
         if (!File.Exists(path))
         {

@@ -53,6 +53,14 @@ public sealed class LocalRunTests(ITestOutputHelper log) : IDisposable
         Assert.Contains("\"train\"", File.ReadAllText(Path.Combine(folder, "input/config/inputdataconfig.json")));
         Assert.Contains("\"current_host\":\"algo-1\"", File.ReadAllText(Path.Combine(folder, "input/config/resourceconfig.json")));
         Assert.Contains("train:mse=", File.ReadAllText(Path.Combine(folder, "output/training.log")));
+
+        var list = new StringWriter();
+        var one = new StringWriter();
+        Assert.Equal(0, new CliApp(list, list).Run(["status", "--work", work]));
+        Assert.Equal(0, new CliApp(one, one).Run(["status", record.Key, "--work", work]));
+        Assert.Contains(record.Key, list.ToString());
+        Assert.Contains("Completed", list.ToString());
+        Assert.Equal(record.Key, JsonNode.Parse(one.ToString())!["key"]!.GetValue<string>());
     }
 
     [Fact]
