@@ -384,8 +384,7 @@ public sealed class LocalTrainingRun
         hyperparameters.Where(h => !IsReserved(h.Key)).OrderBy(h => h.Key, StringComparer.Ordinal)
             .SelectMany(h => new[] { (h.Key.Length == 1 ? "-" : "--") + h.Key, JsonDecode(h.Value) });
 
-    private static bool IsReserved(string key) =>
-        key.StartsWith("sagemaker_", StringComparison.Ordinal) || key is "_tuning_objective_metric" or "default_user_module_name";
+    private static bool IsReserved(string key) => ReservedHyperparameters.IsReserved(key) || key == "default_user_module_name";
 
     // The toolkit tries json.loads on every value and keeps the raw string when that fails.
     private static string JsonDecode(string value)

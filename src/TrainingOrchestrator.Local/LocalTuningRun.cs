@@ -161,7 +161,7 @@ public sealed class LocalTuningRun
         foreach (var (key, value) in values)
             hyperparameters[key] = value;
         if (spec.HyperParameterTuningJobConfig.HyperParameterTuningJobObjective is { } objective)
-            hyperparameters["_tuning_objective_metric"] = objective.MetricName;
+            hyperparameters[Core.Validation.ReservedHyperparameters.TuningObjectiveMetric] = objective.MetricName;
         var suffix = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{JobName}/{index}")))[..8];
         return new CreateTrainingJobRequest(
             $"{JobName}-{index + 1:000}-{suffix}", hyperparameters, definition.AlgorithmSpecification, definition.RoleArn, definition.InputDataConfig,
