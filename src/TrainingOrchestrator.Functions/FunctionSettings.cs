@@ -12,11 +12,12 @@ public sealed record FunctionSettings
     public const string TimeoutVariable = "ORCHESTRATOR_FUNCTION_TIMEOUT_SECONDS";
     public const string SubmitConcurrencyVariable = "ORCHESTRATOR_SUBMIT_CONCURRENCY";
     public const string QuietMinutesVariable = "ORCHESTRATOR_RECONCILE_QUIET_MINUTES";
+    public const string QueueUrlVariable = "ORCHESTRATOR_QUEUE_URL";
 
     /// <summary>Every variable the functions read, theirs and the deployment's (a test holds template.yaml to it).</summary>
     public static IReadOnlyList<string> Variables { get; } =
     [
-        TableVariable, EventBusVariable, EventSourceVariable, TimeoutVariable, SubmitConcurrencyVariable, QuietMinutesVariable,
+        TableVariable, EventBusVariable, EventSourceVariable, TimeoutVariable, SubmitConcurrencyVariable, QuietMinutesVariable, QueueUrlVariable,
         DeploymentSettings.RoleArnVariable, DeploymentSettings.OutputUriVariable, DeploymentSettings.AllowedBucketsVariable,
         DeploymentSettings.NamePrefixVariable, DeploymentSettings.AllowRoleOverrideVariable,
     ];
@@ -28,6 +29,8 @@ public sealed record FunctionSettings
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
     public int SubmitConcurrency { get; init; } = 4;
     public TimeSpan ReconcileQuietFor { get; init; } = TimeSpan.FromMinutes(30);
+    /// <summary>The jobs queue, where follow-up tune requests go (without it, follow-ups are not sent).</summary>
+    public string? QueueUrl { get; init; }
 
     public static FunctionSettings From(IReadOnlyDictionary<string, string> environment)
     {
@@ -50,6 +53,7 @@ public sealed record FunctionSettings
             Timeout = TimeSpan.FromSeconds(Number(TimeoutVariable, 60, 3, 900)),
             SubmitConcurrency = Number(SubmitConcurrencyVariable, 4, 1, 10),
             ReconcileQuietFor = TimeSpan.FromMinutes(Number(QuietMinutesVariable, 30, 1, 10_080)),
+            QueueUrl = Get(QueueUrlVariable),
         };
         return problems.Count == 0 ? settings : throw new SettingsException(problems);
     }

@@ -4,6 +4,7 @@ using TrainingOrchestrator.Aws.EventBridge;
 using TrainingOrchestrator.Aws.Protocol;
 using TrainingOrchestrator.Aws.SageMaker;
 using TrainingOrchestrator.Aws.Signing;
+using TrainingOrchestrator.Aws.Sqs;
 using TrainingOrchestrator.Core.Orchestration;
 using TrainingOrchestrator.Core.Planning;
 using TrainingOrchestrator.Core.Settings;
@@ -29,6 +30,7 @@ public sealed class OrchestratorHost
     public DynamoDbJobStore Store { get; }
     public AwsJsonClient SageMakerClient { get; }
     public AwsJsonClient EventBridgeClient { get; }
+    public AwsJsonClient SqsClient { get; }
     public SubmitProcessor Submit { get; }
     public StateChangeProcessor StateChange { get; }
     public Reconciler Reconciler { get; }
@@ -45,13 +47,15 @@ public sealed class OrchestratorHost
         var aws = AwsSettings.From(environment, Deployment.Region);
         SageMakerClient = new AwsJsonClient(AwsService.SageMaker, aws, credentials, clock: Clock);
         EventBridgeClient = new AwsJsonClient(AwsService.EventBridge, aws, credentials, clock: Clock);
+        SqsClient = new AwsJsonClient(AwsService.Sqs, aws, credentials, clock: Clock);
         var dynamoConfig = new AmazonDynamoDBConfig { AuthenticationRegion = Deployment.Region, RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(Deployment.Region) };
         if ((environment.GetValueOrDefault("AWS_ENDPOINT_URL_DYNAMODB") ?? environment.GetValueOrDefault(AwsSettings.GlobalEndpointVariable)) is { Length: > 0 } dynamoEndpoint)
             dynamoConfig.ServiceURL = dynamoEndpoint;
         Store = new DynamoDbJobStore(new AmazonDynamoDBClient(new SourcedCredentials(credentials), dynamoConfig), Functions.TableName, Clock);
 
         var platform = new SageMakerPlatform(SageMakerClient, Deployment.NamePrefix);
-        var tracker = new JobTracker(Store, new EventBridgePublisher(new EventBridgeClient(EventBridgeClient), Functions.EventBusName, Functions.EventSource), Clock);
+        var followUps = Functions.QueueUrl is { } queueUrl ? new SqsRequestQueue(new SqsClient(SqsClient), queueUrl) : null;
+        var tracker = new JobTracker(Store, new EventBridgePublisher(new EventBridgeClient(EventBridgeClient), Functions.EventBusName, Functions.EventSource), Clock, followUps);
         Submit = new SubmitProcessor(new RequestPipeline(Deployment), Store, platform) { Clock = Clock, InFlightWindow = Functions.Timeout };
         StateChange = new StateChangeProcessor(tracker, Deployment.NamePrefix);
         Reconciler = new Reconciler(Store, platform, tracker, Clock);

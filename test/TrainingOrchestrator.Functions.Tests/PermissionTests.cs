@@ -1,6 +1,7 @@
 using System.Text.Json;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Naming;
+using TrainingOrchestrator.Core.Orchestration;
 using TrainingOrchestrator.Functions;
 
 namespace TrainingOrchestrator.Functions.Tests;
@@ -22,6 +23,8 @@ public sealed class PermissionTests(MotoServer moto) : IClassFixture<MotoServer>
         }
         foreach (var operation in host.EventBridgeClient.OperationsSent.Keys)
             actions.Add("events:" + operation);
+        foreach (var operation in host.SqsClient.OperationsSent.Keys)
+            actions.Add("sqs:" + operation);
         foreach (var operation in host.Store.OperationsCalled.Keys)
             actions.Add("dynamodb:" + (operation == "TransactWriteItems" ? "PutItem" : operation)); // our transactions are Puts
         return actions;
@@ -40,16 +43,19 @@ public sealed class PermissionTests(MotoServer moto) : IClassFixture<MotoServer>
         var trainJob = Repo.Prepare(train.Body, train.MessageId).Plan!.JobName;
         var tuneJob = Repo.Prepare(tune.Body, tune.MessageId).Plan!.JobName;
         var stops = new[] { trainJob, tuneJob }.Select(job => ($"stop-{job}", $$"""{"version":1,"action":"stop","requestId":"stop-{{job}}","jobName":"{{job}}"}"""));
-        var submitted = await TestDeployment.InvokeAsync(new SubmitFunction(submitHost).Handle, TestDeployment.SqsEvent([train, tune]));
+        var followed = TestDeployment.TrainThenTune();
+        var followedJob = Repo.Prepare(followed.Body, followed.MessageId).Plan!.JobName;
+        var submitted = await TestDeployment.InvokeAsync(new SubmitFunction(submitHost).Handle, TestDeployment.SqsEvent([train, tune, followed]));
         var stopped = await TestDeployment.InvokeAsync(new SubmitFunction(submitHost).Handle, TestDeployment.SqsEvent(stops));
         Assert.Empty(TestDeployment.FailedIds(submitted));
         Assert.Empty(TestDeployment.FailedIds(stopped));
         Assert.Equal(JobStatus.Stopping, (await submitHost.Store.GetAsync(tuneJob, default))!.Status);
 
-        // StateChange: the job ends and is announced.
+        // StateChange: a job with a follow-up completes: announced, and its tune request sent.
         var stateHost = deployment.Host(sageMaker.Endpoint);
         await TestDeployment.InvokeAsync(new StateChangeFunction(stateHost).Handle,
-            TestDeployment.SageMakerEvent("eventbridge-training-job-state-change.completed.json", trainJob, "Stopped"));
+            TestDeployment.SageMakerEvent("eventbridge-training-job-state-change.completed.json", followedJob, "Completed"));
+        Assert.Equal(FollowUps.RequestIdFor(followedJob), (await stateHost.Store.GetAsync(followedJob, default))!.FollowUp);
 
         // Reconcile, two minutes later: one claim never launched (training and tuning), one job whose end was missed.
         var now = DateTimeOffset.UtcNow;
@@ -57,7 +63,7 @@ public sealed class PermissionTests(MotoServer moto) : IClassFixture<MotoServer>
             JsonSerializer.Serialize(Repo.Prepare(train.Body, train.MessageId).Plan!.CreateTraining!, Core.Planning.SageMakerJson.Default.CreateTrainingJobRequest), now), default);
         await submitHost.Store.ClaimAsync(JobRecord.Pending("to-lost-000002-hpo", JobKind.Tuning, "lost-2", "{}", "h2",
             JsonSerializer.Serialize(Repo.Prepare(tune.Body, tune.MessageId).Plan!.CreateTuning!, Core.Planning.SageMakerJson.Default.CreateHyperParameterTuningJobRequest), now), default);
-        await submitHost.Store.ClaimAsync(JobRecord.Pending(LoopbackSageMaker.DescribedJob, JobKind.Training, "described", "{}", "h3", "{}", now), default);
+        await submitHost.Store.ClaimAsync(JobRecord.Pending(LoopbackSageMaker.DescribedJob, JobKind.Training, "described", followed.Body, "h3", "{}", now), default);
         await submitHost.Store.RecordLaunchAsync(LoopbackSageMaker.DescribedJob, null, now, default);
         var reconcileHost = new OrchestratorHost(deployment.Environment(sageMaker.Endpoint), new Aws.Signing.StaticCredentialSource(new("testing", "testing")),
             new TestDeployment.ShiftedClock(TimeSpan.FromMinutes(2)), deployment.Log);

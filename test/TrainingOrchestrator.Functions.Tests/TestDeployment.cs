@@ -66,6 +66,7 @@ public sealed class TestDeployment
             [FunctionSettings.EventSourceVariable] = EventSource,
             [FunctionSettings.TimeoutVariable] = timeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
             [FunctionSettings.QuietMinutesVariable] = "1",
+            [FunctionSettings.QueueUrlVariable] = QueueUrl,
         };
         if (sageMaker is not null)
             environment["AWS_ENDPOINT_URL_SAGEMAKER"] = sageMaker.ToString();
@@ -120,5 +121,18 @@ public sealed class TestDeployment
     public sealed class ShiftedClock(TimeSpan by) : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + by;
+    }
+
+    /// <summary>The custom training sample with a follow-up: tune learning_rate around it once it has Completed.</summary>
+    public static (string MessageId, string Body) TrainThenTune(string requestId = "churn-linear-followup")
+    {
+        var body = System.Text.Json.Nodes.JsonNode.Parse(Repo.Records("sqs-train-custom")[0].Body)!.AsObject();
+        body["requestId"] = requestId;
+        body["onCompleted"] = System.Text.Json.Nodes.JsonNode.Parse("""
+            {"tune":{"strategy":"Random","objective":{"metric":"validation:mse","goal":"Minimize"},
+                     "ranges":{"learning_rate":{"type":"continuous","min":0.01,"max":0.5,"scaling":"Logarithmic"}},
+                     "maxTrainingJobs":6,"maxParallelTrainingJobs":2}}
+            """);
+        return ("msg-" + requestId, body.ToJsonString());
     }
 }

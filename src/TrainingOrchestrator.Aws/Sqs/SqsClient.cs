@@ -31,3 +31,10 @@ public sealed class SqsClient(AwsJsonClient client)
         return response;
     }
 }
+
+/// <summary>Follow-up requests onto the jobs queue, where Submit takes them like any other request.</summary>
+public sealed class SqsRequestQueue(SqsClient client, string queueUrl) : TrainingOrchestrator.Core.Orchestration.IRequestQueue
+{
+    public Task SendAsync(string requestBody, CancellationToken cancellationToken) =>
+        client.SendMessageAsync(new SendMessageRequest(queueUrl, requestBody), cancellationToken);
+}

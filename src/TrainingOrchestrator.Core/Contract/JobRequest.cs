@@ -18,6 +18,16 @@ public sealed record JobRequest
     public TuningSpec? Tuning { get; init; }
     public string? BaseJob { get; init; }
     public string? JobName { get; init; }
+    /// <summary>Train only: what to do once the job has Completed (tune around it).</summary>
+    public OnCompletedSpec? OnCompleted { get; init; }
+
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
+}
+
+/// <summary>A follow-up of a training job: a tuning run around it, sent once the job has Completed.</summary>
+public sealed record OnCompletedSpec
+{
+    public TuningSpec? Tune { get; init; }
 
     [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
 }

@@ -22,6 +22,9 @@ public interface IJobStore
     /// <summary>SageMaker refused the Create for good: Pending becomes LaunchFailed with the reason.</summary>
     Task<JobRecord> RecordLaunchFailureAsync(string jobName, string reason, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>Notes the follow-up request sent for a job (its request id).</summary>
+    Task<JobRecord> RecordFollowUpAsync(string jobName, string followUpRequestId, DateTimeOffset now, CancellationToken cancellationToken);
+
     /// <summary>Keeps an invalid request with its errors under <see cref="JobRecord.RejectionKey"/>; a redelivery overwrites nothing.</summary>
     Task<JobRecord> RecordRejectionAsync(JobRecord rejected, CancellationToken cancellationToken);
 

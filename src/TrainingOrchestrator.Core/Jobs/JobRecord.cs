@@ -44,6 +44,10 @@ public sealed record JobRecord
     public string? ParentTuningJob { get; init; }
     /// <summary>For a tuning job: its best trial so far.</summary>
     public TrialSummary? BestTrial { get; init; }
+    /// <summary>For a tuning job that tunes around an earlier job: that job.</summary>
+    public string? GrewFrom { get; init; }
+    /// <summary>For a job whose request asked for a follow-up: the request id of the tuning request sent for it.</summary>
+    public string? FollowUp { get; init; }
 
     /// <summary>When the orchestrator first wrote the record, and last changed it (what "quiet" is measured by).</summary>
     public required DateTimeOffset CreatedAt { get; init; }
@@ -66,7 +70,7 @@ public sealed record JobRecord
         && Arn == other.Arn && ModelArtifacts == other.ModelArtifacts && FinalMetrics.SequenceEqual(other.FinalMetrics)
         && BillableSeconds == other.BillableSeconds && CreationTime == other.CreationTime && StartTime == other.StartTime
         && EndTime == other.EndTime && LastModifiedTime == other.LastModifiedTime
-        && ParentTuningJob == other.ParentTuningJob && Equals(BestTrial, other.BestTrial)
+        && ParentTuningJob == other.ParentTuningJob && Equals(BestTrial, other.BestTrial) && GrewFrom == other.GrewFrom && FollowUp == other.FollowUp
         && CreatedAt == other.CreatedAt && UpdatedAt == other.UpdatedAt && Version == other.Version && ExpiresAt == other.ExpiresAt;
 
     public override int GetHashCode() => HashCode.Combine(Key, Status, Version, UpdatedAt);

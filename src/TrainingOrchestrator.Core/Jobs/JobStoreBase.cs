@@ -76,6 +76,9 @@ public abstract class JobStoreBase(TimeSpan rejectedRetention) : IJobStore
             ? record with { Status = JobStatus.LaunchFailed, FailureReason = reason }
             : throw new JobStoreException($"{jobName} is {record.Status}, not Pending: its launch cannot fail any more"), cancellationToken);
 
+    public Task<JobRecord> RecordFollowUpAsync(string jobName, string followUpRequestId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        UpdateAsync(jobName, now, record => record with { FollowUp = followUpRequestId }, cancellationToken);
+
     public async Task<JobRecord> RecordRejectionAsync(JobRecord rejected, CancellationToken cancellationToken)
     {
         if (rejected.Status != JobStatus.Rejected || rejected.Key != JobRecord.RejectionKey(rejected.RequestId))

@@ -20,9 +20,15 @@ public sealed record JobFinished
     public long? BillableSeconds { get; init; }
     public TrialSummary? BestTrial { get; init; }
     public string? Arn { get; init; }
+    /// <summary>The training request's tags: what EventBridge rules on our events match on.</summary>
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
+    /// <summary>For a tuning job around an earlier job: that job.</summary>
+    public string? GrewFrom { get; init; }
 
     public static JobFinished From(JobRecord record) => new()
     {
+        Tags = FollowUps.TagsOf(record),
+        GrewFrom = record.GrewFrom,
         JobName = record.Key,
         Kind = record.Kind,
         RequestId = record.RequestId,

@@ -68,13 +68,13 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
         var plan = prepared.Plan!;
         return plan.Operation is PlannedOperation.StopTrainingJob or PlannedOperation.StopHyperParameterTuningJob
             ? await StopAsync(requestId, body, plan, cancellationToken).ConfigureAwait(false)
-            : await LaunchAsync(requestId, body, plan, cancellationToken).ConfigureAwait(false);
+            : await LaunchAsync(requestId, body, plan, prepared.Request!.BaseJob, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<SubmitResult> LaunchAsync(string requestId, ReadOnlyMemory<byte> body, PlannedOperation plan, CancellationToken cancellationToken)
+    private async Task<SubmitResult> LaunchAsync(string requestId, ReadOnlyMemory<byte> body, PlannedOperation plan, string? baseJob, CancellationToken cancellationToken)
     {
         var pending = JobRecord.Pending(plan.JobName, plan.Kind, requestId, Encoding.UTF8.GetString(body.Span),
-            JobRecord.HashPayload(body.Span), Encoding.UTF8.GetString(plan.BodyUtf8()), Clock.GetUtcNow());
+            JobRecord.HashPayload(body.Span), Encoding.UTF8.GetString(plan.BodyUtf8()), Clock.GetUtcNow()) with { GrewFrom = baseJob };
         ClaimResult claim;
         try
         {

@@ -47,10 +47,18 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
                 NotFor(action, request.JobName, "jobName", errors);
                 if (request.Training is null) errors.Add("training", Rules.Required, "is required for action train");
                 else Training(request.Training, "training", forTuning: false, errors);
+                if (request.OnCompleted is { } followUp)
+                {
+                    Unknown(followUp.Unknown, "onCompleted", errors);
+                    if (followUp.Tune is null) errors.Add("onCompleted.tune", Rules.Required, "is required: the tuning run to start around this job once it has Completed");
+                    // Tuning around the job varies what it fixed: a ranged hyperparameter may be fixed in training.
+                    else Tuning(followUp.Tune, request.Training, null, errors, "onCompleted.tune", rangesMayBeFixed: true);
+                }
                 break;
 
             case ContractDefaults.ActionTune:
                 NotFor(action, request.JobName, "jobName", errors);
+                NotFor(action, request.OnCompleted, "onCompleted", errors);
                 if (request.Training is null == request.BaseJob is null)
                     errors.Add(request.Training is null ? "$" : "baseJob", Rules.TuneSource,
                         "a tune request needs exactly one of training (the job to tune) or baseJob (an earlier job of ours to tune around)");
@@ -64,6 +72,7 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
                 NotFor(action, request.Training, "training", errors);
                 NotFor(action, request.Tuning, "tuning", errors);
                 NotFor(action, request.BaseJob, "baseJob", errors);
+                NotFor(action, request.OnCompleted, "onCompleted", errors);
                 if (request.JobName is null) errors.Add("jobName", Rules.StopJobName, "is required for action stop: the job to stop");
                 else OurJobName(request.JobName, "jobName", Rules.StopJobName, null, errors);
                 break;
@@ -336,45 +345,45 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
         }
     }
 
-    private void Tuning(TuningSpec tuning, TrainingSpec? training, CreateTrainingJobRequest? baseDefinition, Errors errors)
+    private void Tuning(TuningSpec tuning, TrainingSpec? training, CreateTrainingJobRequest? baseDefinition, Errors errors,
+        string path = "tuning", bool rangesMayBeFixed = false)
     {
-        const string path = "tuning";
         Unknown(tuning.Unknown, path, errors);
         var strategy = tuning.Strategy ?? ContractDefaults.Strategy;
-        MatchesModel(strategy, "HyperParameterTuningJobStrategyType", "tuning.strategy", Rules.Strategy, errors);
+        MatchesModel(strategy, "HyperParameterTuningJobStrategyType", $"{path}.strategy", Rules.Strategy, errors);
         var earlyStopping = tuning.EarlyStopping ?? ContractDefaults.EarlyStopping;
-        MatchesModel(earlyStopping, "TrainingJobEarlyStoppingType", "tuning.earlyStopping", Rules.EarlyStopping, errors);
+        MatchesModel(earlyStopping, "TrainingJobEarlyStoppingType", $"{path}.earlyStopping", Rules.EarlyStopping, errors);
         if (strategy == "Hyperband" && earlyStopping != "Off")
-            errors.Add("tuning.earlyStopping", Rules.EarlyStopping, "must be Off with the Hyperband strategy, which stops trials early itself");
+            errors.Add($"{path}.earlyStopping", Rules.EarlyStopping, "must be Off with the Hyperband strategy, which stops trials early itself");
 
-        Objective(tuning.Objective, training, baseDefinition, errors);
+        Objective(tuning.Objective, training, baseDefinition, errors, $"{path}.objective");
 
         // Limits.
         var parallel = tuning.MaxParallelTrainingJobs ?? ContractDefaults.MaxParallelTrainingJobs;
         var total = tuning.MaxTrainingJobs ?? (strategy == "Grid" ? (int?)null : ContractDefaults.MaxTrainingJobs);
         if (parallel < (Model["MaxParallelTrainingJobs"].Min ?? 1))
-            errors.Add("tuning.maxParallelTrainingJobs", Rules.TuningLimits, $"must be at least 1, got {parallel}");
+            errors.Add($"{path}.maxParallelTrainingJobs", Rules.TuningLimits, $"must be at least 1, got {parallel}");
         if (total is { } t && t < (Model["MaxNumberOfTrainingJobs"].Min ?? 1))
-            errors.Add("tuning.maxTrainingJobs", Rules.TuningLimits, $"must be at least 1, got {t}");
+            errors.Add($"{path}.maxTrainingJobs", Rules.TuningLimits, $"must be at least 1, got {t}");
         if (total is { } limit && parallel > limit)
-            errors.Add("tuning.maxParallelTrainingJobs", Rules.TuningLimits, $"must not exceed maxTrainingJobs ({limit}), got {parallel}");
+            errors.Add($"{path}.maxParallelTrainingJobs", Rules.TuningLimits, $"must not exceed maxTrainingJobs ({limit}), got {parallel}");
 
         // Ranges.
         var ranges = tuning.Ranges;
         if (ranges is null || ranges.Count == 0)
         {
-            errors.Add("tuning.ranges", Rules.RangeCount, "at least one hyperparameter range is required: the search space");
+            errors.Add($"{path}.ranges", Rules.RangeCount, "at least one hyperparameter range is required: the search space");
             return;
         }
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (name, range) in ranges)
         {
-            var at = JsonPath.Member("tuning.ranges", name);
+            var at = JsonPath.Member($"{path}.ranges", name);
             if (name.Length == 0) errors.Add(at, Rules.RangeName, "a range needs the name of the hyperparameter it varies");
             else MatchesModel(name, "ParameterKey", at, Rules.RangeName, errors, subject: "the hyperparameter name");
             if (ReservedHyperparameters.IsReserved(name))
                 errors.Add(at, Rules.ReservedHyperparameter, $"'{name}' is reserved for the platform and cannot be tuned");
-            if (training?.Hyperparameters?.ContainsKey(name) == true)
+            if (!rangesMayBeFixed && training?.Hyperparameters?.ContainsKey(name) == true)
                 errors.Add(at, Rules.RangedAndFixed, $"'{name}' is also fixed in training.hyperparameters; a hyperparameter is either fixed or ranged");
             if (range is null) { errors.Add(at, Rules.Required, "a range is an object with type and bounds or values"); continue; }
             Unknown(range.Unknown, at, errors);
@@ -388,18 +397,17 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
         {
             var shape = Model[type switch { "integer" => "IntegerParameterRanges", "continuous" => "ContinuousParameterRanges", _ => "CategoricalParameterRanges" }];
             if (count > shape.Max)
-                errors.Add("tuning.ranges", Rules.RangeCount, $"at most {shape.Max} {type} ranges, got {count}");
+                errors.Add($"{path}.ranges", Rules.RangeCount, $"at most {shape.Max} {type} ranges, got {count}");
         }
     }
 
-    private static void Objective(ObjectiveSpec? objective, TrainingSpec? training, CreateTrainingJobRequest? baseDefinition, Errors errors)
+    private static void Objective(ObjectiveSpec? objective, TrainingSpec? training, CreateTrainingJobRequest? baseDefinition, Errors errors, string path)
     {
-        const string path = "tuning.objective";
         if (objective is null) { errors.Add(path, Rules.Objective, "is required: the metric to optimize and the goal (Minimize or Maximize)"); return; }
         Unknown(objective.Unknown, path, errors);
-        if (objective.Goal is null) errors.Add("tuning.objective.goal", Rules.Objective, "is required: Minimize or Maximize");
-        else MatchesModel(objective.Goal, "HyperParameterTuningJobObjectiveType", "tuning.objective.goal", Rules.Objective, errors);
-        if (objective.Metric is null) { errors.Add("tuning.objective.metric", Rules.Objective, "is required: the name of a metric the training job emits"); return; }
+        if (objective.Goal is null) errors.Add($"{path}.goal", Rules.Objective, "is required: Minimize or Maximize");
+        else MatchesModel(objective.Goal, "HyperParameterTuningJobObjectiveType", $"{path}.goal", Rules.Objective, errors);
+        if (objective.Metric is null) { errors.Add($"{path}.metric", Rules.Objective, "is required: the name of a metric the training job emits"); return; }
 
         // The metrics the trials will emit: their definitions, and a built-in algorithm's own.
         var defined = new HashSet<string>(StringComparer.Ordinal);
@@ -421,13 +429,13 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
         if (builtIn is not null && builtIn.MetricGoals.TryGetValue(objective.Metric, out var direction))
         {
             if (objective.Goal is { } goal && goal != direction && !defined.Contains(objective.Metric))
-                errors.Add("tuning.objective.goal", Rules.Objective, $"{objective.Metric} of {builtIn.Name} is to be {direction}d, not {goal}d");
+                errors.Add($"{path}.goal", Rules.Objective, $"{objective.Metric} of {builtIn.Name} is to be {direction}d, not {goal}d");
             return;
         }
         if (!defined.Contains(objective.Metric))
         {
             var known = defined.Concat(builtIn?.MetricGoals.Keys ?? []).ToList();
-            errors.Add("tuning.objective.metric", Rules.Objective,
+            errors.Add($"{path}.metric", Rules.Objective,
                 $"'{objective.Metric}' is not a metric of the training job" +
                 (known.Count == 0 ? "; define it under training.algorithm.metrics" : $"; known: {string.Join(", ", known)}"));
         }

@@ -1,0 +1,63 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using TrainingOrchestrator.Core.Jobs;
+
+namespace TrainingOrchestrator.Core.Orchestration;
+
+/// <summary>Where follow-up requests go: the jobs queue in the cloud, the same run in local mode.</summary>
+public interface IRequestQueue
+{
+    Task SendAsync(string requestBody, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// "Train it, and once it has Completed, tune around it": the tune request a completed job's <c>onCompleted.tune</c>
+/// asks for. Its request id comes from the job's name, so however often the job's end is seen, the claim of that
+/// id lets one tuning job through.
+/// </summary>
+public static class FollowUps
+{
+    public const string RequestIdPrefix = "followup-";
+
+    public static string RequestIdFor(string jobName) => RequestIdPrefix + jobName;
+
+    /// <summary>The tune request to send for a Completed job, or null when its request asked for none.</summary>
+    public static string? TuneRequestFor(JobRecord record)
+    {
+        if (record is not { Status: JobStatus.Completed, Kind: Naming.JobKind.Training, Request: { } request })
+            return null;
+        JsonObject original;
+        try { original = JsonNode.Parse(request) as JsonObject ?? throw new JsonException("not an object"); }
+        catch (JsonException) { return null; }
+        if (original["onCompleted"]?["tune"] is not JsonObject tune)
+            return null;
+        var followUp = new JsonObject
+        {
+            ["version"] = 1,
+            ["action"] = "tune",
+            ["requestId"] = RequestIdFor(record.Key),
+            ["baseJob"] = record.Key,
+            ["tuning"] = tune.DeepClone(),
+        };
+        if (original["name"] is JsonValue name)
+            followUp["name"] = name.DeepClone();
+        return followUp.ToJsonString();
+    }
+
+    /// <summary>The tags of a job's training request, which our Finished event carries (rules match on them).</summary>
+    public static IReadOnlyDictionary<string, string> TagsOf(JobRecord record)
+    {
+        if (record.Request is null)
+            return new Dictionary<string, string>();
+        try
+        {
+            return JsonNode.Parse(record.Request)?["training"]?["tags"] is JsonObject tags
+                ? tags.Where(t => t.Value is JsonValue).ToDictionary(t => t.Key, t => t.Value!.ToString())
+                : new Dictionary<string, string>();
+        }
+        catch (JsonException)
+        {
+            return new Dictionary<string, string>();
+        }
+    }
+}
