@@ -155,4 +155,56 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
         Assert.Equal(tuning, evt.RootElement.GetProperty("detail").GetProperty("jobName").GetString());
         Assert.Equal(0.93, evt.RootElement.GetProperty("detail").GetProperty("bestTrial").GetProperty("objective").GetProperty("value").GetDouble());
     }
+
+    [Fact]
+    public async Task A_completed_job_with_a_follow_up_gets_exactly_one_tuning_job_around_it()
+    {
+        var deployment = await TestDeployment.CreateAsync(moto);
+        var host = deployment.Host();
+        var submit = new SubmitFunction(host);
+        var stateChange = new StateChangeFunction(host);
+        var followed = TestDeployment.TrainThenTune();
+        var failedToo = TestDeployment.TrainThenTune("churn-linear-fails");
+        await TestDeployment.InvokeAsync(submit.Handle, TestDeployment.SqsEvent([followed, failedToo]));
+        var job = Repo.Prepare(followed.Body, followed.MessageId).Plan!.JobName;
+        var failingJob = Repo.Prepare(failedToo.Body, failedToo.MessageId).Plan!.JobName;
+
+        // The Completed event twice, and a Failed end of another job with a follow-up.
+        var completed = TestDeployment.SageMakerEvent("eventbridge-training-job-state-change.completed.json", job, "Completed");
+        await TestDeployment.InvokeAsync(stateChange.Handle, completed);
+        await TestDeployment.InvokeAsync(stateChange.Handle, completed);
+        await TestDeployment.InvokeAsync(stateChange.Handle, TestDeployment.SageMakerEvent("eventbridge-training-job-state-change.completed.json", failingJob, "Failed",
+            d => d["FailureReason"] = "AlgorithmError: boom"));
+
+        var received = await deployment.Cli.RunAsync("sqs", "receive-message", "--queue-url", deployment.QueueUrl, "--max-number-of-messages", "10", "--wait-time-seconds", "1");
+        var message = Assert.Single(received.GetProperty("Messages").EnumerateArray());
+        var body = message.GetProperty("Body").GetString()!;
+        using (var request = JsonDocument.Parse(body))
+        {
+            Assert.Equal("tune", request.RootElement.GetProperty("action").GetString());
+            Assert.Equal(job, request.RootElement.GetProperty("baseJob").GetString());
+            Assert.Equal("followup-" + job, request.RootElement.GetProperty("requestId").GetString());
+        }
+
+        // Submit takes it like any request; delivered twice, it still makes one tuning job.
+        var first = await TestDeployment.InvokeAsync(submit.Handle, TestDeployment.SqsEvent([(message.GetProperty("MessageId").GetString()!, body)]));
+        var again = await TestDeployment.InvokeAsync(submit.Handle, TestDeployment.SqsEvent([("redelivered", body)]));
+        Assert.Empty(TestDeployment.FailedIds(first));
+        Assert.Empty(TestDeployment.FailedIds(again));
+
+        var baseRecord = (await host.Store.GetAsync(job, default))!;
+        Assert.Equal("followup-" + job, baseRecord.FollowUp);
+        Assert.Null((await host.Store.GetAsync(failingJob, default))!.FollowUp);
+        var tunings = await deployment.Cli.RunAsync("sagemaker", "list-hyper-parameter-tuning-jobs");
+        var tuningName = Assert.Single(tunings.GetProperty("HyperParameterTuningJobSummaries").EnumerateArray()).GetProperty("HyperParameterTuningJobName").GetString()!;
+        var tuning = (await host.Store.GetAsync(tuningName, default))!;
+        Assert.Equal(job, tuning.GrewFrom);
+        using var plan = JsonDocument.Parse(tuning.Plan!);
+        var definition = plan.RootElement.GetProperty("TrainingJobDefinition");
+        using var basePlan = JsonDocument.Parse(baseRecord.Plan!);
+        Assert.Equal(basePlan.RootElement.GetProperty("AlgorithmSpecification").GetRawText(), definition.GetProperty("AlgorithmSpecification").GetRawText());
+        Assert.False(definition.GetProperty("StaticHyperParameters").TryGetProperty("learning_rate", out _)); // ranged now
+        var range = Assert.Single(plan.RootElement.GetProperty("HyperParameterTuningJobConfig").GetProperty("ParameterRanges").GetProperty("ContinuousParameterRanges").EnumerateArray());
+        Assert.Equal("learning_rate", range.GetProperty("Name").GetString());
+    }
 }
