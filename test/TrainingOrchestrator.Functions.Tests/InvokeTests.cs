@@ -23,6 +23,7 @@ public sealed class InvokeTests(MotoServer moto) : IClassFixture<MotoServer>
         { "Submit", "sqs-invalid-batch.json", """{"batchItemFailures":[]}""" },
         { "StateChange", "eventbridge-training-job-state-change.completed.json", "Ignored" },
         { "StateChange", "eventbridge-hpo-tuning-job-state-change.json", "Ignored" },
+        { "StateChange", "eventbridge-training-job-finished.json", "Ignored" }, // our own event, for rules on our bus
         { "Reconcile", "scheduled-reconcile.json", """{"examined":0,"fixed":0,"launched":0,"failed":0,"problems":[]}""" },
     };
 
