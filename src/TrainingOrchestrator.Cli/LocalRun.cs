@@ -15,7 +15,7 @@ namespace TrainingOrchestrator.Cli;
 /// `run`: the request through the same Submit and StateChange code as in the cloud, with the SQLite store and the
 /// local platform in place of DynamoDB and SageMaker. Output goes live to the console; a summary ends it.
 /// </summary>
-internal sealed class LocalRun : ILocalObserver, IEventPublisher
+internal sealed class LocalRun : ILocalObserver, IEventPublisher, IRequestQueue
 {
     public const int Completed = 0;
     public const int NotCompleted = 3;
@@ -28,6 +28,7 @@ internal sealed class LocalRun : ILocalObserver, IEventPublisher
     private readonly LocalPlatform platform;
     private readonly SubmitProcessor submit;
     private readonly StateChangeProcessor stateChange;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<RequestSource> pending = new();
 
     public LocalRun(TextWriter output, DeploymentSettings settings, string workFolder, LocalConfig config)
     {
@@ -44,7 +45,7 @@ internal sealed class LocalRun : ILocalObserver, IEventPublisher
         eventsLog = Path.Combine(workFolder, "events.jsonl");
         store = new SqliteJobStore(Path.Combine(workFolder, "jobs.db"));
         platform = new LocalPlatform(workFolder, config, this);
-        var tracker = new JobTracker(store, this, TimeProvider.System);
+        var tracker = new JobTracker(store, this, TimeProvider.System, followUps: this);
         stateChange = new StateChangeProcessor(tracker, settings.NamePrefix);
         submit = new SubmitProcessor(new RequestPipeline(settings), store, platform);
     }
@@ -55,6 +56,9 @@ internal sealed class LocalRun : ILocalObserver, IEventPublisher
     {
         var exit = Completed;
         foreach (var source in sources)
+            pending.Enqueue(source);
+        // Follow-ups (onCompleted.tune) join the queue as their jobs complete, and run in the same command.
+        while (pending.TryDequeue(out var source))
         {
             var result = await submit.ProcessAsync(source.MessageId, source.Body, cancellationToken).ConfigureAwait(false);
             Line($"{result.Outcome}: {source.Label}: {result.Detail}");
@@ -98,6 +102,15 @@ internal sealed class LocalRun : ILocalObserver, IEventPublisher
         using var document = JsonDocument.Parse(evt.ToJsonString());
         var detailType = document.RootElement.GetProperty("detail-type").GetString();
         await stateChange.ProcessAsync(detailType, document.RootElement.GetProperty("detail"), cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task SendAsync(string requestBody, CancellationToken cancellationToken)
+    {
+        var body = System.Text.Encoding.UTF8.GetBytes(requestBody);
+        var id = JsonNode.Parse(requestBody)?["requestId"]?.GetValue<string>() ?? "follow-up";
+        pending.Enqueue(new RequestSource($"follow-up {id}", body, id));
+        Line($"follow-up queued: {id}");
+        return Task.CompletedTask;
     }
 
     public Task PublishAsync(JobFinished finished, CancellationToken cancellationToken)

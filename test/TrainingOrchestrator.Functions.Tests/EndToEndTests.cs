@@ -1,5 +1,6 @@
 using System.Text.Json;
 using TrainingOrchestrator.Core.Jobs;
+using TrainingOrchestrator.Core.Orchestration;
 using TrainingOrchestrator.Core.Naming;
 using TrainingOrchestrator.Functions;
 
@@ -195,8 +196,10 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
         var baseRecord = (await host.Store.GetAsync(job, default))!;
         Assert.Equal("followup-" + job, baseRecord.FollowUp);
         Assert.Null((await host.Store.GetAsync(failingJob, default))!.FollowUp);
-        var tunings = await deployment.Cli.RunAsync("sagemaker", "list-hyper-parameter-tuning-jobs");
-        var tuningName = Assert.Single(tunings.GetProperty("HyperParameterTuningJobSummaries").EnumerateArray()).GetProperty("HyperParameterTuningJobName").GetString()!;
+        // moto is shared by this class's tests: count the tuning jobs this follow-up could have made.
+        var tuningName = Core.Naming.JobNames.Tuning("to", FollowUps.RequestIdFor(job), JsonDocument.Parse(followed.Body).RootElement.GetProperty("name").GetString());
+        var tunings = await deployment.Cli.RunAsync("sagemaker", "list-hyper-parameter-tuning-jobs", "--name-contains", tuningName[..^4]);
+        Assert.Equal(tuningName, Assert.Single(tunings.GetProperty("HyperParameterTuningJobSummaries").EnumerateArray()).GetProperty("HyperParameterTuningJobName").GetString());
         var tuning = (await host.Store.GetAsync(tuningName, default))!;
         Assert.Equal(job, tuning.GrewFrom);
         using var plan = JsonDocument.Parse(tuning.Plan!);

@@ -116,6 +116,24 @@ public sealed class LocalRunTests(ITestOutputHelper log) : IDisposable
     }
 
     [Fact]
+    public async Task A_request_with_a_follow_up_trains_then_tunes_around_the_result_in_one_run()
+    {
+        var request = Repo.Path("samples", "linear-regression", "train-then-tune.json");
+
+        var (exit, output) = Run(request);
+
+        Assert.Equal(0, exit);
+        var trained = Record(JobName(request));
+        Assert.Equal(JobStatus.Completed, trained.Status);
+        Assert.Equal("followup-" + trained.Key, trained.FollowUp);
+        var tuning = (await new SqliteJobStore(Path.Combine(work, "jobs.db")).ListRecentAsync(10, default)).Single(r => r.Kind == Core.Naming.JobKind.Tuning);
+        Assert.Equal(JobStatus.Completed, tuning.Status);
+        Assert.Equal(trained.Key, tuning.GrewFrom);
+        Assert.Equal(6, (await new SqliteJobStore(Path.Combine(work, "jobs.db")).ListTrialsAsync(tuning.Key, default)).Count);
+        Assert.True(output.IndexOf($"Training job {trained.Key}", StringComparison.Ordinal) < output.IndexOf($"Tuning job {tuning.Key}", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_failing_algorithm_ends_Failed_with_its_failure_file_as_the_reason()
     {
         var folder = Scratch("bad-data");
