@@ -1,0 +1,120 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using TrainingOrchestrator.Core.Jobs;
+using TrainingOrchestrator.Core.Naming;
+using TrainingOrchestrator.Core.Orchestration;
+using TrainingOrchestrator.Core.Planning;
+using TrainingOrchestrator.Core.Settings;
+
+// In-process: the benchmarks run inside this build (the repository's build settings would break a generated project).
+var config = DefaultConfig.Instance
+    .AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance))
+    .WithOptions(ConfigOptions.DisableOptimizationsValidator);
+BenchmarkSwitcher.FromAssembly(typeof(SubmitPath).Assembly).Run(args, config);
+
+/// <summary>Where the repository is: the folder above that holds Functions.sln.</summary>
+internal static class Repo
+{
+    public static string Root { get; } = Find();
+
+    private static string Find()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Functions.sln"))) return dir.FullName;
+        throw new InvalidOperationException("run inside the repository");
+    }
+
+    public static string Body(string sample) =>
+        JsonDocument.Parse(File.ReadAllText(Path.Combine(Root, "events", sample + ".json"))).RootElement.GetProperty("Records")[0].GetProperty("body").GetString()!;
+}
+
+/// <summary>What Submit does per message before any AWS call: read, validate, plan, serialize the SageMaker request.</summary>
+[MemoryDiagnoser]
+public class SubmitPath
+{
+    private readonly RequestPipeline pipeline = new(DeploymentSettings.From(new Dictionary<string, string>(), DeploymentSettings.LocalDefaults));
+    private byte[] body = [];
+
+    [Params("small", "typical", "large")]
+    public string Request { get; set; } = "typical";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        body = Encoding.UTF8.GetBytes(Request switch
+        {
+            "small" => Repo.Body("sqs-train-xgboost"),
+            "typical" => Repo.Body("sqs-tune-xgboost"),
+            _ => Large(),
+        });
+        if (pipeline.Prepare(body, "bench").Plan is null)
+            throw new InvalidOperationException($"the {Request} request does not plan");
+    }
+
+    // A tuning request at the API's limits: 30 continuous and 30 integer ranges, 35 fixed hyperparameters, 40 metrics.
+    private static string Large()
+    {
+        var request = JsonNode.Parse(Repo.Body("sqs-tune-custom"))!.AsObject();
+        var training = request["training"]!.AsObject();
+        var metrics = new JsonArray();
+        for (var i = 0; i < 40; i++)
+            metrics.Add(new JsonObject { ["name"] = $"validation:metric_{i}", ["regex"] = $"metric_{i}=([0-9.eE+-]+)" });
+        training["algorithm"]!["metrics"] = metrics;
+        var hyperparameters = new JsonObject();
+        for (var i = 0; i < 35; i++)
+            hyperparameters[$"fixed_{i}"] = i % 2 == 0 ? i * 0.125 : $"value-{i}";
+        training["hyperparameters"] = hyperparameters;
+        var ranges = new JsonObject();
+        for (var i = 0; i < 30; i++)
+        {
+            ranges[$"rate_{i}"] = new JsonObject { ["type"] = "continuous", ["min"] = 0.0001, ["max"] = 0.5, ["scaling"] = "Logarithmic" };
+            ranges[$"depth_{i}"] = new JsonObject { ["type"] = "integer", ["min"] = 1, ["max"] = 12 };
+        }
+        request["tuning"]!["ranges"] = ranges;
+        request["tuning"]!["objective"]!["metric"] = "validation:metric_0";
+        return request.ToJsonString();
+    }
+
+    [Benchmark]
+    public int PrepareAndSerialize() => pipeline.Prepare(body, "bench").Plan!.BodyUtf8().Length;
+}
+
+/// <summary>What StateChange does per event before its one write: read the event, apply the transition.</summary>
+[MemoryDiagnoser]
+public class StateEvent
+{
+    private byte[] evt = [];
+    private JobRecord record = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var sample = JsonNode.Parse(File.ReadAllText(Path.Combine(Repo.Root, "events", "eventbridge-training-job-state-change.completed.json")))!;
+        sample["detail"]!["TrainingJobName"] = "to-churn-linear-usyod5unjf";
+        sample["detail"]!["SecondaryStatusTransitions"] = JsonNode.Parse("""
+            [{"Status":"Starting","StartTime":"1583831000000","EndTime":"1583831100000","StatusMessage":"Preparing the instances for training"},
+             {"Status":"Downloading","StartTime":"1583831100000","EndTime":"1583831200000","StatusMessage":"Downloading input data"},
+             {"Status":"Training","StartTime":"1583831200000","EndTime":"1583831800000","StatusMessage":"Training image download completed. Training in progress."},
+             {"Status":"Uploading","StartTime":"1583831800000","EndTime":"1583831889050","StatusMessage":"Uploading generated training model"},
+             {"Status":"Completed","StartTime":"1583831889050","EndTime":"1583831889050","StatusMessage":"Training job completed"}]
+            """);
+        evt = Encoding.UTF8.GetBytes(sample.ToJsonString());
+        record = JobRecord.Pending("to-churn-linear-usyod5unjf", JobKind.Training, "churn-custom-001", "{}", "h", "{}", DateTimeOffset.UnixEpoch)
+            with { Status = JobStatus.InProgress, Version = 3 };
+    }
+
+    [Benchmark]
+    public JobStatus ReadAndApply()
+    {
+        using var document = JsonDocument.Parse(evt);
+        var root = document.RootElement;
+        var observed = SageMakerStateEvents.Read(root.GetProperty("detail-type").GetString(), root.GetProperty("detail"))!;
+        return JobTransitions.Apply(record, observed, DateTimeOffset.UnixEpoch).Status;
+    }
+}
