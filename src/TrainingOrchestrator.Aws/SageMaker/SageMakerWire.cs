@@ -16,8 +16,6 @@ public sealed record DescribeHyperParameterTuningJobRequest(string HyperParamete
 
 public sealed record ListTrainingJobsForTuningJobRequest(string HyperParameterTuningJobName, string? NextToken, int MaxResults);
 
-public sealed record EmptyResponse;
-
 public sealed record WireStatusTransition(
     string Status,
     [property: JsonConverter(typeof(AwsTimestampConverter))] DateTimeOffset StartTime,
@@ -81,5 +79,4 @@ public sealed record ListTrainingJobsForTuningJobResponse(IReadOnlyList<WireTrai
 [JsonSerializable(typeof(DescribeHyperParameterTuningJobResponse))]
 [JsonSerializable(typeof(ListTrainingJobsForTuningJobRequest))]
 [JsonSerializable(typeof(ListTrainingJobsForTuningJobResponse))]
-[JsonSerializable(typeof(EmptyResponse))]
 public sealed partial class SageMakerWireJson : JsonSerializerContext;
