@@ -91,6 +91,87 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
         return FromItem(item);
     }
 
+    /// <summary>Pending observations beyond this many are folded into the document by the write that finds them.</summary>
+    public const int FoldAfter = 8;
+
+    /// <summary>
+    /// One UpdateItem, conditioned on the job being unfinished: append the observation (with its arrival time) and bump
+    /// the version; a final status also takes the item out of the unfinished index. The record is the fold of the
+    /// appended observations over the document (<see cref="JobTransitions.Apply"/> converges in any order), so no read
+    /// is needed. On a finished or unknown job the condition fails and the item comes back for the general path.
+    /// </summary>
+    protected override async Task<(AppliedInPlace? Applied, JobRecord? Current)> TryApplyInPlaceAsync(JobObservation observed, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var final = observed.Status is JobStatus.Completed or JobStatus.Failed or JobStatus.Stopped;
+        var update = new UpdateItemRequest
+        {
+            TableName = tableName,
+            Key = new Dictionary<string, AttributeValue> { [JobTable.Key] = S(observed.JobName) },
+            ConditionExpression = "attribute_exists(#open)",
+            UpdateExpression = "SET #obs = list_append(if_not_exists(#obs, :none), :one), #v = #v + :inc"
+                + (final ? " REMOVE #open, #quiet" : ", #quiet = :now"),
+            ExpressionAttributeNames = new Dictionary<string, string>
+            {
+                ["#open"] = JobTable.Open, ["#obs"] = JobTable.Observations, ["#v"] = JobTable.Version, ["#quiet"] = JobTable.QuietSince,
+            },
+            ExpressionAttributeValues = new Dictionary<string, AttributeValue>
+            {
+                [":none"] = new() { L = [] },
+                [":one"] = new() { L = [Pending(observed, now)] },
+                [":inc"] = N(1),
+            },
+            ReturnValues = ReturnValue.ALL_NEW,
+            ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure.ALL_OLD,
+        };
+        if (!final)
+            update.ExpressionAttributeValues[":now"] = S(SortableTime.Format(now));
+        UpdateItemResponse response;
+        try
+        {
+            Called("UpdateItem");
+            response = await client.UpdateItemAsync(update, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConditionalCheckFailedException e)
+        {
+            return (null, e.Item is { Count: > 0 } item ? FromItem(item) : null);
+        }
+        var (document, pending) = Parts(response.Attributes);
+        var before = Fold(document, pending.Take(pending.Count - 1));
+        var after = JobTransitions.Apply(before, observed, now);
+        var version = document.Version;
+        (before, after) = (before with { Version = version }, ReferenceEquals(after, before) ? before with { Version = version } : after with { Version = version });
+        if (pending.Count > FoldAfter)
+            await TryWriteAsync(after with { Version = version + 1 }, version, cancellationToken).ConfigureAwait(false); // lost: a later write folds
+        return (new AppliedInPlace(before, after), null);
+    }
+
+    private static AttributeValue Pending(JobObservation observed, DateTimeOffset at) => new()
+    {
+        M = new Dictionary<string, AttributeValue>
+        {
+            ["t"] = S(SortableTime.Format(at)),
+            ["o"] = S(JsonSerializer.Serialize(observed, JobRecordJson.Default.JobObservation)),
+        },
+    };
+
+    private static (JobRecord Document, List<(JobObservation Observed, DateTimeOffset At)> Pending) Parts(Dictionary<string, AttributeValue> item)
+    {
+        var document = JsonSerializer.Deserialize(item[JobTable.Document].S, JobRecordJson.Default.JobRecord)! with
+        {
+            Version = long.Parse(item[JobTable.Version].N, CultureInfo.InvariantCulture),
+            Request = item.TryGetValue(JobTable.Request, out var request) ? Gunzip(request.B) : null,
+            Plan = item.TryGetValue(JobTable.Plan, out var plan) ? Gunzip(plan.B) : null,
+        };
+        var pending = item.TryGetValue(JobTable.Observations, out var list) && list.L is { Count: > 0 } entries
+            ? entries.Select(e => (JsonSerializer.Deserialize(e.M["o"].S, JobRecordJson.Default.JobObservation)!,
+                DateTimeOffset.Parse(e.M["t"].S, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal))).ToList()
+            : [];
+        return (document, pending);
+    }
+
+    private static JobRecord Fold(JobRecord document, IEnumerable<(JobObservation Observed, DateTimeOffset At)> pending) =>
+        pending.Aggregate(document, (record, p) => JobTransitions.Apply(record, p.Observed, p.At));
+
     protected override async Task<(bool Written, JobRecord? Current)> TryWriteAsync(JobRecord next, long? expectedVersion, CancellationToken cancellationToken)
     {
         var put = new PutItemRequest
@@ -222,13 +303,8 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
 
     internal static JobRecord FromItem(Dictionary<string, AttributeValue> item)
     {
-        var record = JsonSerializer.Deserialize(item[JobTable.Document].S, JobRecordJson.Default.JobRecord)!;
-        return record with
-        {
-            Version = long.Parse(item[JobTable.Version].N, CultureInfo.InvariantCulture),
-            Request = item.TryGetValue(JobTable.Request, out var request) ? Gunzip(request.B) : null,
-            Plan = item.TryGetValue(JobTable.Plan, out var plan) ? Gunzip(plan.B) : null,
-        };
+        var (document, pending) = Parts(item);
+        return Fold(document, pending);
     }
 
     // DynamoDB's rule: attribute names plus values, UTF-8 for strings, bytes for binary, about 21 bytes for a number.

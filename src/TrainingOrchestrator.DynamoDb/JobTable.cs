@@ -12,6 +12,8 @@ public static class JobTable
     public const string Key = "pk";
     public const string Version = "v";
     public const string Document = "doc";
+    /// <summary>Observations appended since <see cref="Document"/> was written; the record is their fold over it.</summary>
+    public const string Observations = "obs";
     public const string Request = "req";
     public const string Plan = "plan";
     /// <summary>Present, with the value "open", only while a job is unfinished: the sparse index's partition key.</summary>
@@ -32,8 +34,8 @@ public static class JobTable
     /// <summary>DynamoDB's item size limit.</summary>
     public const int MaxItemBytes = 400 * 1024;
 
-    // The indexes carry the record's document, not the request and plan: listings need the state only.
-    private static readonly Projection StateOnly = new() { ProjectionType = ProjectionType.INCLUDE, NonKeyAttributes = [Document, Version] };
+    // The indexes carry the record's state (document and pending observations), not the request and plan.
+    private static readonly Projection StateOnly = new() { ProjectionType = ProjectionType.INCLUDE, NonKeyAttributes = [Document, Observations, Version] };
 
     public static CreateTableRequest Definition(string tableName) => new()
     {

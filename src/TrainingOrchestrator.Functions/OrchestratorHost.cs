@@ -56,7 +56,7 @@ public sealed class OrchestratorHost
         var platform = new SageMakerPlatform(SageMakerClient, Deployment.NamePrefix);
         var followUps = Functions.QueueUrl is { } queueUrl ? new SqsRequestQueue(new SqsClient(SqsClient), queueUrl) : null;
         var tracker = new JobTracker(Store, new EventBridgePublisher(new EventBridgeClient(EventBridgeClient), Functions.EventBusName, Functions.EventSource), Clock, followUps);
-        Submit = new SubmitProcessor(new RequestPipeline(Deployment), Store, platform) { Clock = Clock, InFlightWindow = Functions.Timeout };
+        Submit = new SubmitProcessor(new RequestPipeline(Deployment), Store, platform) { Clock = Clock };
         StateChange = new StateChangeProcessor(tracker, Deployment.NamePrefix);
         Reconciler = new Reconciler(Store, platform, tracker, Clock);
     }

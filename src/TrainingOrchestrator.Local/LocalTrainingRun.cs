@@ -148,6 +148,7 @@ public sealed class LocalTrainingRun
                 JobName = JobName,
                 Kind = JobKind.Training,
                 Status = Status,
+                Arn = LocalEvents.TrainingArn(JobName),
                 SecondaryStatus = SecondaryStatus,
                 Transitions = [.. transitions],
                 CreationTime = CreationTime,

@@ -54,7 +54,7 @@ public sealed class LocalTuningRun
         lock (sync)
             return new JobObservation
             {
-                JobName = JobName, Kind = JobKind.Tuning, Status = Status, CreationTime = CreationTime, StartTime = CreationTime,
+                JobName = JobName, Kind = JobKind.Tuning, Status = Status, Arn = LocalEvents.TuningArn(JobName), CreationTime = CreationTime, StartTime = CreationTime,
                 LastModifiedTime = lastModified, EndTime = EndTime, FailureReason = FailureReason, BestTrial = best,
             };
     }

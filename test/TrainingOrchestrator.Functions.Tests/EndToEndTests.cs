@@ -39,8 +39,8 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
         Assert.Equal(1, received);
         Assert.Empty(TestDeployment.FailedIds(response));
         var launched = (await host.Store.GetAsync(jobName, default))!;
-        Assert.Equal(JobStatus.InProgress, launched.Status);
-        Assert.Equal($"arn:aws:sagemaker:us-east-1:123456789012:training-job/{jobName}", launched.Arn);
+        Assert.Equal(JobStatus.Pending, launched.Status); // claimed and created: two calls; the first event moves it on
+        Assert.Null(launched.Arn);
         var onSageMaker = await deployment.Cli.RunAsync("sagemaker", "describe-training-job", "--training-job-name", jobName);
         Assert.Equal(jobName, onSageMaker.GetProperty("TrainingJobName").GetString());
         Assert.Equal(0, (await PollOnceAsync(deployment, submit)).Received); // deleted, not redelivered
@@ -56,6 +56,7 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
         Assert.Equal("Unchanged", second.RootElement.GetProperty("outcome").GetString());
         var done = (await host.Store.GetAsync(jobName, default))!;
         Assert.Equal(JobStatus.Completed, done.Status);
+        Assert.Equal($"arn:aws:sagemaker:us-east-1:123456789012:training-job/{jobName}", done.Arn);
         Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1583831889050), done.EndTime);
         var finished = await deployment.Cli.RunAsync("sqs", "receive-message", "--queue-url", deployment.FinishedQueueUrl,
             "--max-number-of-messages", "10", "--wait-time-seconds", "2");

@@ -105,12 +105,14 @@ public sealed class TestDeployment
         if (detail.ContainsKey("TrainingJobName"))
         {
             detail["TrainingJobName"] = jobName;
+            detail["TrainingJobArn"] = $"arn:aws:sagemaker:us-east-1:123456789012:training-job/{jobName}";
             detail["TrainingJobStatus"] = status;
             detail["SecondaryStatus"] = status;
         }
         else
         {
             detail["HyperParameterTuningJobName"] = jobName;
+            detail["HyperParameterTuningJobArn"] = $"arn:aws:sagemaker:us-east-1:123456789012:hyper-parameter-tuning-job/{jobName}";
             detail["HyperParameterTuningJobStatus"] = status;
         }
         change?.Invoke(detail);

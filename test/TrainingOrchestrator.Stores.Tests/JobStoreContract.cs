@@ -58,7 +58,7 @@ public abstract class JobStoreContract
     {
         var pending = Claim("exp42-run7");
         await Store.ClaimAsync(pending, default);
-        await Store.RecordLaunchAsync(pending.Key, "arn:1", T0.AddSeconds(1), default);
+        await Store.ApplyAsync(Observed(pending.Key, JobStatus.InProgress, 1), T0.AddMinutes(1), default);
 
         var again = await Store.ClaimAsync(pending, default);
 
@@ -84,19 +84,22 @@ public abstract class JobStoreContract
     }
 
     [Fact]
-    public async Task Launch_moves_Pending_to_InProgress_once()
+    public async Task The_first_event_moves_Pending_to_InProgress_with_the_ARN_once()
     {
         var pending = Claim("r1");
         await Store.ClaimAsync(pending, default);
+        var first = Observed(pending.Key, JobStatus.InProgress, 1, "Starting", o => o with { Arn = "arn:aws:sagemaker:us-east-1:1:training-job/x" });
 
-        var launched = await Store.RecordLaunchAsync(pending.Key, "arn:aws:sagemaker:us-east-1:1:training-job/x", T0.AddSeconds(1), default);
-        var again = await Store.RecordLaunchAsync(pending.Key, "arn:aws:sagemaker:us-east-1:1:training-job/x", T0.AddSeconds(2), default);
+        var launched = await Store.ApplyAsync(first, T0.AddMinutes(1), default);
+        var again = await Store.ApplyAsync(first, T0.AddMinutes(2), default);
 
-        Assert.Equal(JobStatus.InProgress, launched.Status);
-        Assert.Equal("arn:aws:sagemaker:us-east-1:1:training-job/x", launched.Arn);
-        Assert.Equal(2, launched.Version);
-        Assert.Equal(launched, again);
-        Assert.Equal(launched, await Store.GetAsync(pending.Key, default));
+        Assert.Equal(ApplyOutcome.Applied, launched.Outcome);
+        Assert.Equal(JobStatus.Pending, launched.Previous);
+        Assert.Equal(JobStatus.InProgress, launched.Record!.Status);
+        Assert.Equal("arn:aws:sagemaker:us-east-1:1:training-job/x", launched.Record.Arn);
+        Assert.Equal(ApplyOutcome.Unchanged, again.Outcome);
+        Assert.Equal(launched.Record with { Version = 0 }, again.Record! with { Version = 0 });
+        Assert.Equal(again.Record, await Store.GetAsync(pending.Key, default));
     }
 
     [Fact]
@@ -106,7 +109,7 @@ public abstract class JobStoreContract
         await Store.ClaimAsync(pending, default);
 
         var deferred = await Store.RecordLaunchDeferredAsync(pending.Key, "ThrottlingException: Rate exceeded", T0.AddSeconds(1), default);
-        var launched = await Store.RecordLaunchAsync(pending.Key, "arn:x", T0.AddSeconds(2), default);
+        var launched = (await Store.ApplyAsync(Observed(pending.Key, JobStatus.InProgress, 2), T0.AddMinutes(2), default)).Record!;
 
         Assert.Equal(JobStatus.Pending, deferred.Status);
         Assert.Equal("ThrottlingException: Rate exceeded", deferred.FailureReason);
@@ -118,14 +121,19 @@ public abstract class JobStoreContract
     public async Task A_launch_refused_for_good_is_LaunchFailed_and_only_from_Pending()
     {
         var pending = Claim("r1");
+        var launched = Claim("r2");
         await Store.ClaimAsync(pending, default);
+        await Store.ClaimAsync(launched, default);
+        await Store.ApplyAsync(Observed(launched.Key, JobStatus.InProgress, 1), T0.AddMinutes(1), default);
 
         var failed = await Store.RecordLaunchFailureAsync(pending.Key, "ValidationException: bad instance type", T0.AddSeconds(1), default);
+        var again = await Store.RecordLaunchFailureAsync(pending.Key, "ValidationException: bad instance type", T0.AddSeconds(2), default);
 
         Assert.Equal(JobStatus.LaunchFailed, failed.Status);
         Assert.Equal("ValidationException: bad instance type", failed.FailureReason);
         Assert.False(failed.IsUnfinished);
-        await Assert.ThrowsAsync<JobStoreException>(() => Store.RecordLaunchFailureAsync(pending.Key, "again", T0.AddSeconds(2), default));
+        Assert.Equal(failed, again);
+        await Assert.ThrowsAsync<JobStoreException>(() => Store.RecordLaunchFailureAsync(launched.Key, "too late", T0.AddMinutes(2), default));
     }
 
     [Fact]
@@ -227,7 +235,8 @@ public abstract class JobStoreContract
 
         Assert.Equal(ApplyOutcome.Unchanged, duplicate.Outcome);
         Assert.Equal(ApplyOutcome.Unchanged, stale.Outcome);
-        Assert.Equal(before, await Store.GetAsync(pending.Key, default));
+        // The state is unchanged; the version counts writes (DynamoDB appends even a stale observation in its one write).
+        Assert.Equal(before! with { Version = 0 }, (await Store.GetAsync(pending.Key, default))! with { Version = 0 });
     }
 
     [Fact]

@@ -50,6 +50,9 @@ public sealed class LoopbackServer : IAsyncDisposable
 
     public Uri Endpoint { get; }
 
+    /// <summary>Waits this long before each answer: a network and service latency, for concurrency measurements.</summary>
+    public TimeSpan Latency { get; set; }
+
     public IReadOnlyList<RecordedRequest> Requests => requests.ToArray();
 
     /// <summary>Answers the next requests with these replies, in order, before the default.</summary>
@@ -82,6 +85,8 @@ public sealed class LoopbackServer : IAsyncDisposable
                 {
                     requests.Enqueue(request);
                     var reply = script.TryDequeue(out var next) ? next : fallback(request);
+                    if (Latency > TimeSpan.Zero)
+                        await Task.Delay(Latency, stopping.Token);
                     switch (reply)
                     {
                         case Reply.Stall:

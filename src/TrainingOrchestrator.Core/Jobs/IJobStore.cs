@@ -10,16 +10,14 @@ public interface IJobStore
     /// </summary>
     Task<ClaimResult> ClaimAsync(JobRecord pending, CancellationToken cancellationToken);
 
-    /// <summary>The Create call succeeded (or found the job launched already): Pending becomes InProgress.</summary>
-    Task<JobRecord> RecordLaunchAsync(string jobName, string? arn, DateTimeOffset now, CancellationToken cancellationToken);
-
     /// <summary>
-    /// The Create failed for now (throttling, an outage, a quota): the record stays Pending with the reason, which also
-    /// tells a redelivery that no other delivery is still launching it.
+    /// The Create failed for now (throttling, an outage, a quota): the record stays Pending with the reason; null clears
+    /// it when a later Create succeeded. (A first Create that succeeds is not written down: SageMaker's first state
+    /// event moves the record on, or Reconcile does.)
     /// </summary>
-    Task<JobRecord> RecordLaunchDeferredAsync(string jobName, string reason, DateTimeOffset now, CancellationToken cancellationToken);
+    Task<JobRecord> RecordLaunchDeferredAsync(string jobName, string? reason, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>SageMaker refused the Create for good: Pending becomes LaunchFailed with the reason.</summary>
+    /// <summary>SageMaker refused the Create for good: Pending becomes LaunchFailed with the reason (again: unchanged).</summary>
     Task<JobRecord> RecordLaunchFailureAsync(string jobName, string reason, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Notes the follow-up request sent for a job (its request id).</summary>

@@ -37,6 +37,7 @@ public sealed record JobObservation
     public required string JobName { get; init; }
     public required JobKind Kind { get; init; }
     public required JobStatus Status { get; init; }
+    public string? Arn { get; init; }
     public string? SecondaryStatus { get; init; }
     public IReadOnlyList<StatusTransition> Transitions { get; init; } = [];
     public DateTimeOffset? CreationTime { get; init; }

@@ -97,6 +97,7 @@ public sealed record JobRecord
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     UseStringEnumConverter = true)]
 [JsonSerializable(typeof(JobRecord))]
+[JsonSerializable(typeof(JobObservation))]
 public sealed partial class JobRecordJson : JsonSerializerContext;
 
 /// <summary>Times as fixed-width UTC text, so that the stores' indexes sort them as times.</summary>

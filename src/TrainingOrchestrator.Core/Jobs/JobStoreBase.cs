@@ -32,6 +32,16 @@ public abstract class JobStoreBase(TimeSpan rejectedRetention) : IJobStore
 
     protected abstract Task<JobRecord?> ReadAsync(string key, CancellationToken cancellationToken);
 
+    /// <summary>An observation a store applied in one write without reading first: the record before and after it.</summary>
+    protected sealed record AppliedInPlace(JobRecord Before, JobRecord After);
+
+    /// <summary>
+    /// A store that can apply an observation to an unfinished record in one conditional write does so here. Otherwise
+    /// (the default, or no unfinished record) it returns the stored record for the read-apply-write path.
+    /// </summary>
+    protected virtual async Task<(AppliedInPlace? Applied, JobRecord? Current)> TryApplyInPlaceAsync(JobObservation observed, DateTimeOffset now, CancellationToken cancellationToken) =>
+        (null, await ReadAsync(observed.JobName, cancellationToken).ConfigureAwait(false));
+
     /// <summary>
     /// Writes <paramref name="next"/> if the stored record still has <paramref name="expectedVersion"/> (or, with
     /// null, if there is none). On a lost race returns false and the record that won (null if none).
@@ -60,21 +70,17 @@ public abstract class JobStoreBase(TimeSpan rejectedRetention) : IJobStore
         return new ClaimResult(ClaimOutcome.PayloadConflict, earlier ?? pending with { Key = other.JobName, PayloadHash = other.PayloadHash });
     }
 
-    public Task<JobRecord> RecordLaunchAsync(string jobName, string? arn, DateTimeOffset now, CancellationToken cancellationToken) =>
-        UpdateAsync(jobName, now, record => record with
-        {
-            Status = record.Status == JobStatus.Pending ? JobStatus.InProgress : record.Status,
-            Arn = arn ?? record.Arn,
-            FailureReason = record.Status == JobStatus.Pending ? null : record.FailureReason,
-        }, cancellationToken);
-
-    public Task<JobRecord> RecordLaunchDeferredAsync(string jobName, string reason, DateTimeOffset now, CancellationToken cancellationToken) =>
+    public Task<JobRecord> RecordLaunchDeferredAsync(string jobName, string? reason, DateTimeOffset now, CancellationToken cancellationToken) =>
         UpdateAsync(jobName, now, record => record.Status == JobStatus.Pending ? record with { FailureReason = reason } : record, cancellationToken);
 
     public Task<JobRecord> RecordLaunchFailureAsync(string jobName, string reason, DateTimeOffset now, CancellationToken cancellationToken) =>
-        UpdateAsync(jobName, now, record => record.Status == JobStatus.Pending
-            ? record with { Status = JobStatus.LaunchFailed, FailureReason = reason }
-            : throw new JobStoreException($"{jobName} is {record.Status}, not Pending: its launch cannot fail any more"), cancellationToken);
+        UpdateAsync(jobName, now, record => record.Status switch
+        {
+            JobStatus.Pending => record with { Status = JobStatus.LaunchFailed, FailureReason = reason },
+            // Two deliveries of one request both had the same Create refused.
+            JobStatus.LaunchFailed => record,
+            _ => throw new JobStoreException($"{jobName} is {record.Status}, not Pending: its launch cannot fail any more"),
+        }, cancellationToken);
 
     public Task<JobRecord> RecordFollowUpAsync(string jobName, string followUpRequestId, DateTimeOffset now, CancellationToken cancellationToken) =>
         UpdateAsync(jobName, now, record => record with { FollowUp = followUpRequestId }, cancellationToken);
@@ -90,7 +96,11 @@ public abstract class JobStoreBase(TimeSpan rejectedRetention) : IJobStore
 
     public async Task<ApplyResult> ApplyAsync(JobObservation observed, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var current = await ReadAsync(observed.JobName, cancellationToken).ConfigureAwait(false);
+        var (inPlace, current) = await TryApplyInPlaceAsync(observed, now, cancellationToken).ConfigureAwait(false);
+        if (inPlace is { Before: var before, After: var after })
+            return before.Status == after.Status && before with { Version = after.Version } == after
+                ? new ApplyResult(ApplyOutcome.Unchanged, after)
+                : new ApplyResult(ApplyOutcome.Applied, after, before.Status);
         for (var attempt = 0; attempt < MaxRaceRetries; attempt++)
         {
             JobRecord next;

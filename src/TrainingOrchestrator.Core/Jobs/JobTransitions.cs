@@ -32,10 +32,12 @@ public static class JobTransitions
             CreationTime = Prefer(newer, observed.CreationTime, record.CreationTime),
             StartTime = Prefer(newer, observed.StartTime, record.StartTime),
             EndTime = Prefer(newer, observed.EndTime, record.EndTime),
-            FailureReason = Prefer(newer, observed.FailureReason, record.FailureReason),
+            // A Pending record's reason is why a Create was deferred; SageMaker knowing the job makes it moot.
+            FailureReason = Prefer(newer, observed.FailureReason, record.Status == JobStatus.Pending ? null : record.FailureReason),
             ModelArtifacts = Prefer(newer, observed.ModelArtifacts, record.ModelArtifacts),
             FinalMetrics = observed.FinalMetrics.Count > 0 && (newer || record.FinalMetrics.Count == 0) ? observed.FinalMetrics : record.FinalMetrics,
             BillableSeconds = Prefer(newer, observed.BillableSeconds, record.BillableSeconds),
+            Arn = record.Arn ?? observed.Arn,
             ParentTuningJob = record.ParentTuningJob ?? observed.TuningJobName,
             BestTrial = Prefer(newer, observed.BestTrial, record.BestTrial),
         };

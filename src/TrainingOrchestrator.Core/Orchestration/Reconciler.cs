@@ -51,8 +51,6 @@ public sealed class Reconciler(IJobStore store, ITrainingPlatform platform, JobT
                     }
                     return;
                 }
-                if (record.Status == JobStatus.Pending)
-                    await store.RecordLaunchAsync(record.Key, null, clock.GetUtcNow(), ct).ConfigureAwait(false);
                 var result = await tracker.ApplyAsync(observed, ct).ConfigureAwait(false);
                 if (result.Outcome == ApplyOutcome.Applied || record.Status == JobStatus.Pending)
                     Interlocked.Increment(ref @fixed);
@@ -70,8 +68,7 @@ public sealed class Reconciler(IJobStore store, ITrainingPlatform platform, JobT
     {
         try
         {
-            var outcome = await platform.LaunchAsync(PlannedOperation.FromStored(record.Kind, record.Key, record.RequestId, plan), cancellationToken).ConfigureAwait(false);
-            await store.RecordLaunchAsync(record.Key, outcome.Arn, clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            await platform.LaunchAsync(PlannedOperation.FromStored(record.Kind, record.Key, record.RequestId, plan), cancellationToken).ConfigureAwait(false);
         }
         catch (PlatformException e) when (e.Retry == RetryAdvice.Never)
         {

@@ -37,6 +37,7 @@ public static class SageMakerStateEvents
             JobName = name,
             Kind = JobKind.Training,
             Status = status,
+            Arn = String(d, "TrainingJobArn"),
             SecondaryStatus = String(d, "SecondaryStatus"),
             Transitions = d.TryGetProperty("SecondaryStatusTransitions", out var list) && list.ValueKind == JsonValueKind.Array
                 ? [.. list.EnumerateArray().Where(t => String(t, "Status") is not null && Time(t, "StartTime") is not null)
@@ -77,6 +78,7 @@ public static class SageMakerStateEvents
             JobName = name,
             Kind = JobKind.Tuning,
             Status = status,
+            Arn = String(d, "HyperParameterTuningJobArn"),
             CreationTime = Time(d, "CreationTime"),
             LastModifiedTime = Time(d, "LastModifiedTime"),
             StartTime = Time(d, "CreationTime"),

@@ -43,12 +43,6 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
 
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
-    /// <summary>
-    /// How long another delivery of the same message may still be launching it: the function's timeout. Within it a
-    /// Pending claim belongs to that delivery (come back later); after it, that delivery died and this one launches.
-    /// </summary>
-    public TimeSpan InFlightWindow { get; init; } = TimeSpan.FromMinutes(15);
-
     public async Task<SubmitResult> ProcessAsync(string messageId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         var prepared = pipeline.Prepare(body.Span, messageId);
@@ -93,15 +87,16 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
                     SubmitOutcome.PayloadConflict, cancellationToken).ConfigureAwait(false);
             case ClaimOutcome.AlreadyClaimed when claim.Record.Status != JobStatus.Pending:
                 return new SubmitResult(SubmitOutcome.AlreadyLaunched, requestId, plan.JobName, $"already {claim.Record.Status}");
-            case ClaimOutcome.AlreadyClaimed when claim.Record.FailureReason is null && Clock.GetUtcNow() - claim.Record.UpdatedAt < InFlightWindow:
-                return new SubmitResult(SubmitOutcome.RetryLater, requestId, plan.JobName, "another delivery of this request is launching it");
         }
 
-        // Claimed now, or claimed by a delivery that died before its Create: launch (SageMaker's name check catches a double).
+        // Claimed now, or still Pending from another delivery (which may have died before its Create, or be making it
+        // right now): Create. SageMaker's job names are unique, so a second Create is refused, never a second job. A
+        // Create that succeeds is not written down: SageMaker's first state event moves the record on (or Reconcile).
         try
         {
             var launched = await platform.LaunchAsync(plan, cancellationToken).ConfigureAwait(false);
-            await store.RecordLaunchAsync(plan.JobName, launched.Arn, Clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            if (claim.Record.FailureReason is not null)
+                await store.RecordLaunchDeferredAsync(plan.JobName, null, Clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             return launched.AlreadyExisted
                 ? new SubmitResult(SubmitOutcome.AlreadyLaunched, requestId, plan.JobName, "SageMaker has the job already")
                 : new SubmitResult(SubmitOutcome.Launched, requestId, plan.JobName, launched.Arn ?? "launched");

@@ -1,0 +1,86 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+
+namespace TrainingOrchestrator.Testing;
+
+/// <summary>
+/// SageMaker's training and tuning API on a <see cref="LoopbackServer"/>, with state: a job name is created once (a
+/// second Create answers ResourceInUse, as SageMaker does), Describe answers InProgress for a created job and
+/// "not found" otherwise, Stop succeeds. Faults come at the given rates from a seeded random: ThrottlingException,
+/// and HTTP 500 InternalFailure, half of them after the job was created (the answer was lost, not the work).
+/// </summary>
+public sealed class SageMakerSimulator(double throttlingRate = 0, double serverErrorRate = 0, int seed = 7)
+{
+    private readonly ConcurrentDictionary<string, string> jobs = new(StringComparer.Ordinal);
+    private readonly Random random = new(seed);
+    private readonly Lock sync = new();
+    private int throttled, serverErrors, refusedDuplicates;
+
+    /// <summary>Jobs created: name to the Create body.</summary>
+    public IReadOnlyDictionary<string, string> Jobs => jobs;
+
+    public int Throttled => throttled;
+    public int ServerErrors => serverErrors;
+    /// <summary>Creates answered ResourceInUse because the name exists: doubles SageMaker prevented.</summary>
+    public int RefusedDuplicates => refusedDuplicates;
+
+    public Reply Answer(RecordedRequest request)
+    {
+        var target = request.Header("X-Amz-Target")!["SageMaker.".Length..];
+        using var body = JsonDocument.Parse(request.Body);
+        var name = body.RootElement.EnumerateObject().First().Value.GetString()!;
+        var roll = Roll();
+        if (roll < throttlingRate)
+        {
+            Interlocked.Increment(ref throttled);
+            return Error(400, "ThrottlingException", "Rate exceeded");
+        }
+        var serverError = roll < throttlingRate + serverErrorRate;
+        var lostAnswer = serverError && roll < throttlingRate + serverErrorRate / 2;
+        if (serverError && !lostAnswer)
+        {
+            Interlocked.Increment(ref serverErrors);
+            return Error(500, "InternalFailure", "We encountered an internal error. Please try again.");
+        }
+        var reply = target switch
+        {
+            "CreateTrainingJob" => Create(name, request, "training-job", "Training job names must be unique within an AWS account and region, and a training job with this name already exists"),
+            "CreateHyperParameterTuningJob" => Create(name, request, "hyper-parameter-tuning-job", "Hyperparameter tuning job names must be unique within an AWS account and region, and a hyperparameter tuning job with this name already exists"),
+            "DescribeTrainingJob" when jobs.ContainsKey(name) => new Reply.Respond(200,
+                $$"""{"TrainingJobName":"{{name}}","TrainingJobArn":"{{Arn("training-job", name)}}","TrainingJobStatus":"InProgress","SecondaryStatus":"Starting","CreationTime":1700000000,"LastModifiedTime":1700000000}"""),
+            "DescribeHyperParameterTuningJob" when jobs.ContainsKey(name) => new Reply.Respond(200,
+                $$"""{"HyperParameterTuningJobName":"{{name}}","HyperParameterTuningJobArn":"{{Arn("hyper-parameter-tuning-job", name)}}","HyperParameterTuningJobStatus":"InProgress","CreationTime":1700000000,"LastModifiedTime":1700000000}"""),
+            "DescribeTrainingJob" or "DescribeHyperParameterTuningJob" => Error(400, "ValidationException", $"Requested resource not found: {name}"),
+            _ => new Reply.Respond(200, "{}"),
+        };
+        if (lostAnswer)
+        {
+            Interlocked.Increment(ref serverErrors);
+            return Error(500, "InternalFailure", "We encountered an internal error. Please try again.");
+        }
+        return reply;
+    }
+
+    private Reply Create(string name, RecordedRequest request, string resource, string duplicateMessage)
+    {
+        if (!jobs.TryAdd(name, request.BodyText))
+        {
+            Interlocked.Increment(ref refusedDuplicates);
+            return Error(400, "ResourceInUse", $"{duplicateMessage} ({Arn(resource, name)})");
+        }
+        var field = resource == "training-job" ? "TrainingJobArn" : "HyperParameterTuningJobArn";
+        return new Reply.Respond(200, $$"""{"{{field}}":"{{Arn(resource, name)}}"}""");
+    }
+
+    private double Roll()
+    {
+        lock (sync)
+            return random.NextDouble();
+    }
+
+    private static string Arn(string resource, string name) => $"arn:aws:sagemaker:us-east-1:123456789012:{resource}/{name}";
+
+    private static Reply.Respond Error(int status, string type, string message) => new(status,
+        JsonSerializer.Serialize(new Dictionary<string, string> { ["__type"] = type, ["message"] = message }),
+        Headers: new Dictionary<string, string> { ["x-amzn-RequestId"] = Guid.NewGuid().ToString() });
+}
