@@ -27,7 +27,7 @@ public sealed record FunctionSettings
     public string EventSource { get; init; } = "training-orchestrator";
     /// <summary>The function's own timeout: AWS calls stop retrying in time to report (Lambda passes no remaining time here).</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
-    public int SubmitConcurrency { get; init; } = 4;
+    public int SubmitConcurrency { get; init; } = 10;
     public TimeSpan ReconcileQuietFor { get; init; } = TimeSpan.FromMinutes(30);
     /// <summary>The jobs queue, where follow-up tune requests go (without it, follow-ups are not sent).</summary>
     public string? QueueUrl { get; init; }
@@ -51,7 +51,7 @@ public sealed record FunctionSettings
             EventBusName = Get(EventBusVariable) ?? "default",
             EventSource = Get(EventSourceVariable) ?? "training-orchestrator",
             Timeout = TimeSpan.FromSeconds(Number(TimeoutVariable, 60, 3, 900)),
-            SubmitConcurrency = Number(SubmitConcurrencyVariable, 4, 1, 10),
+            SubmitConcurrency = Number(SubmitConcurrencyVariable, 10, 1, 10),
             ReconcileQuietFor = TimeSpan.FromMinutes(Number(QuietMinutesVariable, 30, 1, 10_080)),
             QueueUrl = Get(QueueUrlVariable),
         };

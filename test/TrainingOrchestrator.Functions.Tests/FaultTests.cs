@@ -92,7 +92,7 @@ public sealed class FaultTests(MotoServer moto) : IClassFixture<MotoServer>
         await using var sageMaker = new LoopbackServer(Created);
         var host = deployment.Host(sageMaker.Endpoint);
         var template = Repo.Records("sqs-train-custom")[0].Body;
-        List<(string, string)> good = [.. Enumerable.Range(0, 9).Select(i => ($"msg-{i}", WithRequestId(template, $"batch-{i}")))];
+        List<(string, string)> good = [.. Enumerable.Range(0, 9).Select(i => ($"msg-{i}", TestDeployment.WithRequestId(template, $"batch-{i}")))];
         var bad = ("msg-bad", """{"version":1,"action":"train","requestId":"batch-bad","training":{"resources":{"instanceCount":0}}}""");
 
         var response = await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, TestDeployment.SqsEvent([.. good.Take(4), bad, .. good.Skip(4)]));
@@ -112,19 +112,11 @@ public sealed class FaultTests(MotoServer moto) : IClassFixture<MotoServer>
         sageMaker.Script([Created(new RecordedRequest("POST", "/", [], """{"TrainingJobName":"x"}"""u8.ToArray())),
             .. Enumerable.Repeat<Reply>(Error("ThrottlingException", "Rate exceeded"), 5)]);
         var template = Repo.Records("sqs-train-custom")[0].Body;
-        var messages = Enumerable.Range(0, 4).Select(i => ($"fifo-{i}", WithRequestId(template, $"fifo-{i}"))).ToList();
+        var messages = Enumerable.Range(0, 4).Select(i => ($"fifo-{i}", TestDeployment.WithRequestId(template, $"fifo-{i}"))).ToList();
 
         var response = await TestDeployment.InvokeAsync(new SubmitFunction(deployment.Host(sageMaker.Endpoint)).Handle, TestDeployment.SqsEvent(messages, "jobs.fifo"));
 
         Assert.Equal(["fifo-1", "fifo-2", "fifo-3"], TestDeployment.FailedIds(response));
         Assert.Equal(6, Creates(sageMaker)); // record 0 once, record 1 five times, records 2 and 3 never
-    }
-
-    private static string WithRequestId(string body, string requestId)
-    {
-        var node = System.Text.Json.Nodes.JsonNode.Parse(body)!.AsObject();
-        node["requestId"] = requestId;
-        node["name"] = requestId;
-        return node.ToJsonString();
     }
 }

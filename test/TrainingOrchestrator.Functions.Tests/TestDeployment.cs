@@ -49,10 +49,10 @@ public sealed class TestDeployment
     }
 
     /// <summary>The functions' environment, as template.yaml sets it, with endpoints on moto (SageMaker optionally elsewhere).</summary>
-    public OrchestratorHost Host(Uri? sageMaker = null, int timeoutSeconds = 30) => new(Environment(sageMaker, timeoutSeconds),
-        new StaticCredentialSource(new AwsCredentials("testing", "testing")), log: Log);
+    public OrchestratorHost Host(Uri? sageMaker = null, int timeoutSeconds = 30, Uri? dynamoDb = null, TimeProvider? clock = null) =>
+        new(Environment(sageMaker, timeoutSeconds, dynamoDb), new StaticCredentialSource(new AwsCredentials("testing", "testing")), clock, Log);
 
-    public Dictionary<string, string> Environment(Uri? sageMaker = null, int timeoutSeconds = 30)
+    public Dictionary<string, string> Environment(Uri? sageMaker = null, int timeoutSeconds = 30, Uri? dynamoDb = null)
     {
         var environment = new Dictionary<string, string>(moto.Environment)
         {
@@ -70,6 +70,8 @@ public sealed class TestDeployment
         };
         if (sageMaker is not null)
             environment["AWS_ENDPOINT_URL_SAGEMAKER"] = sageMaker.ToString();
+        if (dynamoDb is not null)
+            environment["AWS_ENDPOINT_URL_DYNAMODB"] = dynamoDb.ToString();
         return environment;
     }
 
@@ -98,6 +100,15 @@ public sealed class TestDeployment
         [.. response.RootElement.GetProperty("batchItemFailures").EnumerateArray().Select(f => f.GetProperty("itemIdentifier").GetString()!)];
 
     /// <summary>A SageMaker sample event from the developer guide, adapted to name one of our jobs.</summary>
+    /// <summary>The request with another request id (and name, so another job).</summary>
+    public static string WithRequestId(string body, string requestId)
+    {
+        var node = JsonNode.Parse(body)!.AsObject();
+        node["requestId"] = requestId;
+        node["name"] = requestId;
+        return node.ToJsonString();
+    }
+
     public static string SageMakerEvent(string sample, string jobName, string status, Action<JsonObject>? change = null)
     {
         var evt = JsonNode.Parse(File.ReadAllText(Repo.Path("events", sample)))!.AsObject();

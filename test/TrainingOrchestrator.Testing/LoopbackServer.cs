@@ -8,6 +8,9 @@ namespace TrainingOrchestrator.Testing;
 
 public sealed record RecordedRequest(string Method, string Target, IReadOnlyList<KeyValuePair<string, string>> Headers, byte[] Body)
 {
+    /// <summary>When the request was read in full.</summary>
+    public DateTimeOffset Received { get; init; } = DateTimeOffset.UtcNow;
+
     public string? Header(string name) =>
         Headers.Where(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value).FirstOrDefault();
 
@@ -36,11 +39,13 @@ public sealed class LoopbackServer : IAsyncDisposable
     private readonly TcpListener listener = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource stopping = new();
     private readonly ConcurrentQueue<Reply> script = new();
-    private readonly Func<RecordedRequest, Reply> fallback;
+    private readonly Func<RecordedRequest, Task<Reply>> fallback;
     private readonly Task acceptLoop;
     private readonly ConcurrentQueue<RecordedRequest> requests = new();
 
-    public LoopbackServer(Func<RecordedRequest, Reply> fallback)
+    public LoopbackServer(Func<RecordedRequest, Reply> fallback) : this(request => Task.FromResult(fallback(request))) { }
+
+    public LoopbackServer(Func<RecordedRequest, Task<Reply>> fallback)
     {
         this.fallback = fallback;
         listener.Start();
@@ -84,7 +89,7 @@ public sealed class LoopbackServer : IAsyncDisposable
                 while (await ReadRequestAsync(stream) is { } request)
                 {
                     requests.Enqueue(request);
-                    var reply = script.TryDequeue(out var next) ? next : fallback(request);
+                    var reply = script.TryDequeue(out var next) ? next : await fallback(request);
                     if (Latency > TimeSpan.Zero)
                         await Task.Delay(Latency, stopping.Token);
                     switch (reply)

@@ -1,0 +1,175 @@
+using System.Diagnostics;
+using System.Globalization;
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using Amazon.Runtime;
+using TrainingOrchestrator.Core.Jobs;
+using TrainingOrchestrator.Core.Naming;
+using TrainingOrchestrator.DynamoDb;
+using TrainingOrchestrator.Functions;
+using Xunit.Abstractions;
+
+namespace TrainingOrchestrator.Functions.Tests;
+
+/// <summary>
+/// AWS calls per launched job, per state event and per Reconcile run, counted at the clients (what the bill and
+/// the rate limits see), and the time of a batch of ten against one message with latency on every call.
+/// </summary>
+public sealed class CostTests(MotoServer moto, ITestOutputHelper output) : IClassFixture<MotoServer>
+{
+    private const string Document = "performance";
+
+    /// <summary>Every operation the host's clients made so far, as "service:Operation" to count.</summary>
+    private static Dictionary<string, int> Calls(OrchestratorHost host)
+    {
+        var calls = new Dictionary<string, int>(StringComparer.Ordinal);
+        void Add(string service, IReadOnlyDictionary<string, int> operations)
+        {
+            foreach (var (operation, count) in operations)
+                calls[$"{service}:{operation}"] = count;
+        }
+        Add("sagemaker", host.SageMakerClient.OperationsSent);
+        Add("events", host.EventBridgeClient.OperationsSent);
+        Add("sqs", host.SqsClient.OperationsSent);
+        Add("dynamodb", host.Store.OperationsCalled);
+        return calls;
+    }
+
+    private static Dictionary<string, int> Since(Dictionary<string, int> before, Dictionary<string, int> after) =>
+        after.Select(p => (p.Key, Count: p.Value - before.GetValueOrDefault(p.Key))).Where(p => p.Count > 0).ToDictionary(p => p.Key, p => p.Count);
+
+    private static string Describe(Dictionary<string, int> calls) =>
+        string.Join(", ", calls.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} {p.Value}"));
+
+    [Fact]
+    public async Task A_launch_is_two_calls_and_a_state_event_one_write()
+    {
+        var deployment = await TestDeployment.CreateAsync(moto);
+        var simulator = new SageMakerSimulator();
+        await using var sageMaker = new LoopbackServer(simulator.Answer);
+        var host = deployment.Host(sageMaker.Endpoint);
+        var rows = new List<string>();
+
+        foreach (var sample in new[] { "sqs-train-xgboost", "sqs-tune-xgboost" })
+        {
+            var message = Repo.Records(sample)[0];
+            var before = Calls(host);
+            await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, TestDeployment.SqsEvent([message]));
+            var launch = Since(before, Calls(host));
+            Assert.Equal(2, launch.Values.Sum());
+            Assert.Equal(1, launch["dynamodb:TransactWriteItems"]);
+            rows.Add($"| launch ({sample}) | {launch.Values.Sum()} | {Describe(launch)} |");
+        }
+
+        var job = Repo.Prepare(Repo.Records("sqs-train-xgboost")[0].Body, Repo.Records("sqs-train-xgboost")[0].MessageId).Plan!.JobName;
+        var stateChange = new StateChangeFunction(host);
+        foreach (var (status, change) in new (string, Action<System.Text.Json.Nodes.JsonObject>?)[]
+        {
+            ("InProgress", d => d["SecondaryStatus"] = "Training"),
+            ("InProgress", d => d["SecondaryStatus"] = "Training"), // a duplicate delivery
+            ("Completed", null),
+        })
+        {
+            var before = Calls(host);
+            await TestDeployment.InvokeAsync(stateChange.Handle, TestDeployment.SageMakerEvent("eventbridge-training-job-state-change.completed.json", job, status, change));
+            var applied = Since(before, Calls(host));
+            Assert.Equal(1, applied.Where(p => p.Key.StartsWith("dynamodb:", StringComparison.Ordinal)).Sum(p => p.Value));
+            Assert.Equal(1, applied.GetValueOrDefault("dynamodb:UpdateItem"));
+            rows.Add($"| state event {status}{(rows.Any(r => r.Contains(status, StringComparison.Ordinal)) ? " (again)" : "")} | {applied.Values.Sum()} | {Describe(applied)} |");
+        }
+        Assert.Equal(JobStatus.Completed, (await host.Store.GetAsync(job, default))!.Status);
+
+        Figures.Record(output.WriteLine, Document, "calls", string.Join("\n",
+            ["| what | AWS calls | which |", "|---|---:|---|", .. rows]));
+    }
+
+    [Fact]
+    public async Task Reconcile_reads_only_the_unfinished_jobs()
+    {
+        var finished = Figures.Count(ci: 2_000, full: 10_000);
+        var deployment = await TestDeployment.CreateAsync(moto);
+        var simulator = new SageMakerSimulator();
+        await using var sageMaker = new LoopbackServer(simulator.Answer);
+        var host = deployment.Host(sageMaker.Endpoint);
+        using var dynamo = new AmazonDynamoDBClient(new BasicAWSCredentials("testing", "testing"),
+            new AmazonDynamoDBConfig { ServiceURL = moto.Endpoint.ToString(), AuthenticationRegion = MotoServer.Region });
+        var longAgo = DateTimeOffset.UtcNow.AddDays(-1);
+        foreach (var batch in Enumerable.Range(0, finished).Chunk(25))
+            await dynamo.BatchWriteItemAsync(new Dictionary<string, List<WriteRequest>>
+            {
+                [deployment.Table] = [.. batch.Select(i => new WriteRequest(new PutRequest(DynamoDbJobStore.ToItem(
+                    JobRecord.Pending($"to-done-{i:D6}", JobKind.Training, $"done-{i}", "{}", "h", "{}", longAgo) with { Status = JobStatus.Completed, Version = 3 }))))],
+            });
+        var template = Repo.Records("sqs-train-xgboost")[0].Body;
+        var unfinished = Enumerable.Range(0, 10).Select(i => ($"m-{i}", TestDeployment.WithRequestId(template, $"open-{i}"))).ToList();
+        var submitted = await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, TestDeployment.SqsEvent(unfinished));
+        Assert.Empty(TestDeployment.FailedIds(submitted));
+        Assert.Equal(10, simulator.Jobs.Count);
+
+        // Two minutes on, with the quiet time at one minute: the ten are quiet and Pending (their events were lost).
+        var later = deployment.Host(sageMaker.Endpoint, clock: new TestDeployment.ShiftedClock(TimeSpan.FromMinutes(2)));
+        var requestsBefore = sageMaker.Requests.Count;
+        var report = await TestDeployment.InvokeAsync(new ReconcileFunction(later).Handle, "{}");
+
+        var calls = Calls(later);
+        var itemsRead = later.Store.ItemsRead;
+        Assert.Equal(10, itemsRead);
+        Assert.Equal(10, calls["sagemaker:DescribeTrainingJob"]);
+        Assert.Equal(10, sageMaker.Requests.Count - requestsBefore);
+        Assert.Equal(1, calls["dynamodb:Query"]);
+        Assert.Equal(10, report.RootElement.GetProperty("fixed").GetInt32());
+        foreach (var name in simulator.Jobs.Keys)
+            Assert.Equal(JobStatus.InProgress, (await later.Store.GetAsync(name, default))!.Status);
+        Figures.Record(output.WriteLine, Document, "reconcile", string.Join("\n",
+            $"Reconcile over {finished.ToString("N0", CultureInfo.InvariantCulture)} finished and 10 unfinished (quiet, Pending) jobs: " +
+            $"DynamoDB read **{itemsRead} items** (the `unfinished` index's ScannedCount) in {calls["dynamodb:Query"]} Query; " +
+            $"SageMaker got {calls["sagemaker:DescribeTrainingJob"]} DescribeTrainingJob; all calls: {Describe(calls)}."));
+    }
+
+    [Fact]
+    public async Task A_batch_of_ten_with_50ms_per_call_takes_about_as_long_as_one_message()
+    {
+        const int Rounds = 11;
+        var latency = TimeSpan.FromMilliseconds(50);
+        var deployment = await TestDeployment.CreateAsync(moto);
+        var simulator = new SageMakerSimulator();
+        await using var sageMaker = new LoopbackServer(simulator.Answer) { Latency = latency };
+        await using var dynamoDb = new ForwardingProxy(moto.Endpoint, latency);
+        var host = deployment.Host(sageMaker.Endpoint, dynamoDb: dynamoDb.Endpoint);
+        var submit = new SubmitFunction(host);
+        var template = Repo.Records("sqs-train-xgboost")[0].Body;
+        IEnumerable<(string, string)> Messages(string prefix, int count) =>
+            Enumerable.Range(0, count).Select(i => ($"{prefix}-{i}", TestDeployment.WithRequestId(template, $"{prefix}-{i}")));
+        async Task<(double Milliseconds, bool MotoFailed)> TimeAsync(string prefix, int count)
+        {
+            var errorsBefore = dynamoDb.ServerErrors;
+            var clock = Stopwatch.StartNew();
+            var response = await TestDeployment.InvokeAsync(submit.Handle, TestDeployment.SqsEvent(Messages(prefix, count)));
+            var elapsed = clock.Elapsed.TotalMilliseconds;
+            Assert.Empty(TestDeployment.FailedIds(response));
+            return (elapsed, dynamoDb.ServerErrors > errorsBefore);
+        }
+
+        // A warm container: JIT done, and connection pools as wide as a batch (as after its first batch).
+        await TimeAsync("warm", 10);
+        var ones = new List<double>();
+        var tens = new List<(double Milliseconds, bool MotoFailed)>();
+        for (var round = 0; round < Rounds; round++)
+        {
+            ones.Add((await TimeAsync($"one-{round}", 1)).Milliseconds);
+            tens.Add(await TimeAsync($"ten-{round}", 10));
+        }
+
+        Assert.Equal(10 + Rounds * 11, simulator.Jobs.Count);
+        static double Median(IEnumerable<double> xs) => xs.Order().ElementAt(xs.Count() / 2);
+        var clean = tens.Where(t => !t.MotoFailed).Select(t => t.Milliseconds).ToList();
+        var one = Median(ones);
+        Figures.Record(output.WriteLine, Document, "concurrency",
+            $"Submit with {latency.TotalMilliseconds:0} ms added to every AWS call (SageMaker on loopback, DynamoDB through a delaying proxy to moto), " +
+            $"{Rounds} rounds: one message, median **{one:0} ms**; a batch of ten, median of the {clean.Count} rounds in which moto answered every call " +
+            $"**{(clean.Count > 0 ? Median(clean) : double.NaN):0} ms**, ratio **{(clean.Count > 0 ? Median(clean) / one : double.NaN):0.00}** (target <= 2; moto runs the ten claims one after another, ~10-15 ms each, which is most of the excess). " +
+            $"In {Rounds - clean.Count} rounds moto 5.2.1 failed a concurrent TransactWriteItems with HTTP 500 (its transaction copy races: " +
+            $"`RuntimeError: dictionary changed size during iteration`); the SDK retried with backoff and every message still launched once; " +
+            $"median over all rounds {Median(tens.Select(t => t.Milliseconds)):0} ms (ratio {Median(tens.Select(t => t.Milliseconds)) / one:0.00}).");
+    }
+}

@@ -1,0 +1,47 @@
+namespace TrainingOrchestrator.Testing;
+
+/// <summary>
+/// Forwards each request, unchanged, to another endpoint (moto) after a delay, and relays the answer: a real service
+/// with a network's latency. It counts the 5xx answers it relayed (moto has its own failures under load).
+/// </summary>
+public sealed class ForwardingProxy : IAsyncDisposable
+{
+    private static readonly HttpClient Client = new(new SocketsHttpHandler { MaxConnectionsPerServer = 64 });
+    private static readonly HashSet<string> NotForwarded = new(StringComparer.OrdinalIgnoreCase) { "Host", "Content-Length", "Content-Type", "Connection", "Expect" };
+    private readonly Uri target;
+    private readonly LoopbackServer server;
+    private int serverErrors;
+
+    public ForwardingProxy(Uri target, TimeSpan latency)
+    {
+        this.target = target;
+        server = new LoopbackServer(ForwardAsync) { Latency = latency };
+    }
+
+    public Uri Endpoint => server.Endpoint;
+
+    /// <summary>Answers with a 5xx status relayed so far.</summary>
+    public int ServerErrors => Volatile.Read(ref serverErrors);
+
+    private async Task<Reply> ForwardAsync(RecordedRequest request)
+    {
+        using var message = new HttpRequestMessage(new HttpMethod(request.Method), new Uri(target, request.Target))
+        {
+            Content = new ByteArrayContent(request.Body),
+        };
+        foreach (var (name, value) in request.Headers)
+            if (!NotForwarded.Contains(name))
+                message.Headers.TryAddWithoutValidation(name, value);
+        if (request.Header("Content-Type") is { } contentType)
+            message.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        using var response = await Client.SendAsync(message);
+        if ((int)response.StatusCode >= 500)
+            Interlocked.Increment(ref serverErrors);
+        return new Reply.Respond((int)response.StatusCode, await response.Content.ReadAsStringAsync(),
+            response.Content.Headers.ContentType?.ToString() ?? "application/x-amz-json-1.0",
+            response.Headers.Where(h => h.Key.StartsWith("x-amz", StringComparison.OrdinalIgnoreCase))
+                .ToDictionary(h => h.Key, h => string.Join(",", h.Value)));
+    }
+
+    public ValueTask DisposeAsync() => server.DisposeAsync();
+}
