@@ -3,6 +3,9 @@ namespace TrainingOrchestrator.Testing;
 /// <summary>
 /// Forwards each request, unchanged, to another endpoint (moto) after a delay, and relays the answer: a real service
 /// with a network's latency. It counts the 5xx answers it relayed (moto has its own failures under load).
+/// With <c>serialize</c> it forwards one request at a time: moto 5.2.1's TransactWriteItems snapshots the whole table
+/// and restores the snapshot when any condition fails, erasing writes that other requests made meanwhile, so
+/// concurrent writers need it to see DynamoDB's isolation.
 /// </summary>
 public sealed class ForwardingProxy : IAsyncDisposable
 {
@@ -10,11 +13,13 @@ public sealed class ForwardingProxy : IAsyncDisposable
     private static readonly HashSet<string> NotForwarded = new(StringComparer.OrdinalIgnoreCase) { "Host", "Content-Length", "Content-Type", "Connection", "Expect" };
     private readonly Uri target;
     private readonly LoopbackServer server;
+    private readonly SemaphoreSlim? oneAtATime;
     private int serverErrors;
 
-    public ForwardingProxy(Uri target, TimeSpan latency)
+    public ForwardingProxy(Uri target, TimeSpan latency, bool serialize = false)
     {
         this.target = target;
+        oneAtATime = serialize ? new SemaphoreSlim(1) : null;
         server = new LoopbackServer(ForwardAsync) { Latency = latency };
     }
 
@@ -34,13 +39,22 @@ public sealed class ForwardingProxy : IAsyncDisposable
                 message.Headers.TryAddWithoutValidation(name, value);
         if (request.Header("Content-Type") is { } contentType)
             message.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
-        using var response = await Client.SendAsync(message);
-        if ((int)response.StatusCode >= 500)
-            Interlocked.Increment(ref serverErrors);
-        return new Reply.Respond((int)response.StatusCode, await response.Content.ReadAsStringAsync(),
+        if (oneAtATime is not null)
+            await oneAtATime.WaitAsync();
+        try
+        {
+            using var response = await Client.SendAsync(message);
+            if ((int)response.StatusCode >= 500)
+                Interlocked.Increment(ref serverErrors);
+            return new Reply.Respond((int)response.StatusCode, await response.Content.ReadAsStringAsync(),
             response.Content.Headers.ContentType?.ToString() ?? "application/x-amz-json-1.0",
             response.Headers.Where(h => h.Key.StartsWith("x-amz", StringComparison.OrdinalIgnoreCase))
                 .ToDictionary(h => h.Key, h => string.Join(",", h.Value)));
+        }
+        finally
+        {
+            oneAtATime?.Release();
+        }
     }
 
     public ValueTask DisposeAsync() => server.DisposeAsync();

@@ -5,7 +5,8 @@ using TrainingOrchestrator.Core.Validation;
 namespace TrainingOrchestrator.Core.Contract;
 
 /// <summary>The outcome of reading a request body: the request, or why it could not be read.</summary>
-public sealed record ReadResult(JobRequest? Request, IReadOnlyList<ValidationError> Errors);
+/// <summary>The outcome of reading a request body: the request, or why it could not be read (and its requestId, if that could).</summary>
+public sealed record ReadResult(JobRequest? Request, IReadOnlyList<ValidationError> Errors, string? RequestId = null);
 
 /// <summary>Reads a request body with the source-generated contract; never throws on bad input.</summary>
 public static partial class RequestReader
@@ -37,8 +38,16 @@ public static partial class RequestReader
         }
         catch (JsonException e)
         {
-            return Fail(JsonPath.FromSerializerPath(e.Path), Rules.WrongType, WrongTypeMessage(body, e));
+            // A JSON object with a wrong type somewhere: its requestId may still be readable, to key the rejection by.
+            var path = JsonPath.FromSerializerPath(e.Path);
+            return new ReadResult(null, [new ValidationError(path, Rules.WrongType, WrongTypeMessage(body, e))], TopLevelString(body, "requestId"));
         }
+    }
+
+    private static string? TopLevelString(ReadOnlySpan<byte> body, string name)
+    {
+        using var document = JsonDocument.Parse(body.ToArray());
+        return document.RootElement.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
     }
 
     private static ReadResult Fail(string path, string rule, string message) =>

@@ -21,8 +21,10 @@ public sealed class RequestPipeline(DeploymentSettings settings)
     public PreparedRequest Prepare(ReadOnlySpan<byte> body, string? messageId, CreateTrainingJobRequest? baseDefinition = null)
     {
         var read = RequestReader.Read(body);
-        if (read.Request is not { } request) return new PreparedRequest(null, messageId, read.Errors, null);
-        var requestId = request.RequestId ?? messageId;
+        // The request id keys the records; one the contract refuses (too long, odd characters) gives way to the message id.
+        if (read.Request is not { } request)
+            return new PreparedRequest(null, RequestValidator.IsValidRequestId(read.RequestId) ? read.RequestId : messageId, read.Errors, null);
+        var requestId = request.RequestId is null || RequestValidator.IsValidRequestId(request.RequestId) ? request.RequestId ?? messageId : messageId;
         var errors = _validator.Validate(request, messageId, baseDefinition);
         if (errors.Count > 0) return new PreparedRequest(request, requestId, errors, null);
         if (request.BaseJob is not null && request.Training is null && baseDefinition is null)

@@ -324,7 +324,8 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
             var at = JsonPath.Member(path, key);
             MatchesModel(key, map.Key!, at, Rules.Environment, errors, subject: "the variable name");
             if (value is null) errors.Add(at, Rules.Environment, "must be a string");
-            else MatchesModel(value, map.Value!, at, Rules.Environment, errors, subject: "the value");
+            // Environment values are where secrets go: an error never repeats one (errors are logged and stored).
+            else MatchesModel(value, map.Value!, at, Rules.Environment, errors, subject: "the value", masked: true);
         }
     }
 
@@ -546,7 +547,7 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
     }
 
     /// <summary>Checks a string against a shape of the API model; false when it failed.</summary>
-    private static bool MatchesModel(string value, string shapeName, string path, string rule, Errors errors, string subject = "the value")
+    private static bool MatchesModel(string value, string shapeName, string path, string rule, Errors errors, string subject = "the value", bool masked = false)
     {
         var shape = Model[shapeName];
         var before = errors.Count;
@@ -558,7 +559,7 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
         }
         Length(value, shapeName, path, rule, subject, errors);
         if (errors.Count == before && shape.AnchoredPattern is { } pattern && !pattern.IsMatch(value))
-            errors.Add(path, rule, $"{subject} '{Shorten(value)}' does not match the pattern {shape.Pattern} that SageMaker requires");
+            errors.Add(path, rule, $"{subject}{(masked ? "" : $" '{Shorten(value)}'")} does not match the pattern {shape.Pattern} that SageMaker requires");
         return errors.Count == before;
     }
 
@@ -589,6 +590,9 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
 
     /// <summary>SageMaker's documented EBS volume limit for training (16 TB).</summary>
     private const int MaxVolumeSizeGb = 16_384;
+
+    /// <summary>Whether a request id is one the contract accepts (and so a safe key for a record).</summary>
+    public static bool IsValidRequestId(string? requestId) => requestId is not null && RequestIdPattern().IsMatch(requestId);
 
     [GeneratedRegex(@"^[A-Za-z0-9_.:/=+\-@]{1,128}$")]
     private static partial Regex RequestIdPattern();
