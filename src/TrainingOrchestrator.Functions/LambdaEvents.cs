@@ -46,4 +46,5 @@ public sealed record StateChangeResponse(string Outcome, string? JobName, string
 [JsonSerializable(typeof(EventBridgeEvent))]
 [JsonSerializable(typeof(ReconcileResponse))]
 [JsonSerializable(typeof(StateChangeResponse))]
+[JsonSerializable(typeof(LambdaRuntimeError))]
 public sealed partial class LambdaJson : JsonSerializerContext;
