@@ -17,15 +17,22 @@ public sealed class TemplateTests
     }
 
     [Fact]
-    public void The_SAM_transform_makes_three_dotnet10_arm64_functions()
+    public void The_SAM_transform_makes_three_functions_managed_on_arm64_or_native_on_x64()
     {
         var functions = Template.Functions().ToList();
 
         Assert.Equal(["ReconcileFunction", "StateChangeFunction", "SubmitFunction"], functions.Select(f => f.LogicalId).Order());
         Assert.All(functions, f =>
         {
-            Assert.Equal("dotnet10", f.Properties.GetProperty("Runtime").GetString());
-            Assert.Equal("arm64", Assert.Single(f.Properties.GetProperty("Architectures").EnumerateArray()).GetString());
+            Assert.Equal("dotnet10", Template.Chosen(f.Properties.GetProperty("Runtime"), nativeAot: false).GetString());
+            Assert.Equal("arm64", Assert.Single(Template.Chosen(f.Properties.GetProperty("Architectures"), nativeAot: false).EnumerateArray()).GetString());
+            Assert.Equal("provided.al2023", Template.Chosen(f.Properties.GetProperty("Runtime"), nativeAot: true).GetString());
+            Assert.Equal("x86_64", Assert.Single(Template.Chosen(f.Properties.GetProperty("Architectures"), nativeAot: true).EnumerateArray()).GetString());
+            Assert.Equal("bootstrap", Template.Chosen(f.Properties.GetProperty("Handler"), nativeAot: true).GetString());
+            // The bootstrap runs the handler its variable names: the same class the managed handler string names.
+            var function = f.Properties.GetProperty("Environment").GetProperty("Variables").GetProperty(LambdaBootstrap.FunctionVariable).GetString();
+            Assert.Equal($"{function}Function", f.LogicalId);
+            Assert.Contains($".{function}Function::", Template.Chosen(f.Properties.GetProperty("Handler"), nativeAot: false).GetString(), StringComparison.Ordinal);
         });
     }
 
@@ -35,7 +42,7 @@ public sealed class TemplateTests
         var assembly = typeof(SubmitFunction).Assembly;
         foreach (var (logicalId, properties) in Template.Functions())
         {
-            var parts = properties.GetProperty("Handler").GetString()!.Split("::");
+            var parts = Template.Chosen(properties.GetProperty("Handler"), nativeAot: false).GetString()!.Split("::");
             Assert.Equal(3, parts.Length);
             Assert.Equal(assembly.GetName().Name, parts[0]);
             var type = assembly.GetType(parts[1], throwOnError: false);
