@@ -48,44 +48,74 @@ public static class ScalarText
         if (!double.IsFinite(number)) throw new ArgumentOutOfRangeException(nameof(number), "not finite");
         if (number == 0) return double.IsNegative(number) ? "-0.0" : "0.0";
 
-        // "R" gives the shortest round-trip digits; re-lay them out.
-        var roundTrip = number.ToString("R", CultureInfo.InvariantCulture);
-        var negative = roundTrip[0] == '-';
-        var body = negative ? roundTrip[1..] : roundTrip;
-        var exponentAt = body.IndexOfAny(['E', 'e']);
+        // "R" gives the shortest round-trip digits; re-lay them out. On the stack: this runs for every number planned.
+        Span<char> roundTrip = stackalloc char[32];
+        number.TryFormat(roundTrip, out var written, "R", CultureInfo.InvariantCulture);
+        ReadOnlySpan<char> formatted = roundTrip[..written];
+        var negative = formatted[0] == '-';
+        var body = negative ? formatted[1..] : formatted;
+        var exponentAt = body.IndexOfAny('E', 'e');
         var mantissa = exponentAt < 0 ? body : body[..exponentAt];
         var exponent = exponentAt < 0 ? 0 : int.Parse(body[(exponentAt + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
         var point = mantissa.IndexOf('.');
         var integerDigits = point < 0 ? mantissa.Length : point;
-        var digits = mantissa.Replace(".", "", StringComparison.Ordinal);
+        Span<char> digitBuffer = stackalloc char[32];
+        var count = 0;
+        foreach (var c in mantissa)
+            if (c != '.') digitBuffer[count++] = c;
+        ReadOnlySpan<char> digits = digitBuffer[..count];
         var leadingZeros = digits.Length - digits.TrimStart('0').Length;
         digits = digits.Trim('0');
         // Decimal exponent of the first significant digit.
         var decimalExponent = integerDigits - leadingZeros - 1 + exponent;
 
-        var text = new StringBuilder(32);
-        if (negative) text.Append('-');
-        if (decimalExponent is >= -4 and < 16)
+        Span<char> text = stackalloc char[64];
+        var at = 0;
+        if (negative) text[at++] = '-';
+        if (decimalExponent is >= 0 and < 16)
         {
-            if (decimalExponent >= 0)
+            var wholeLength = decimalExponent + 1;
+            if (digits.Length > wholeLength)
             {
-                var whole = digits.Length > decimalExponent + 1 ? digits[..(decimalExponent + 1)] : digits.PadRight(decimalExponent + 1, '0');
-                var fraction = digits.Length > decimalExponent + 1 ? digits[(decimalExponent + 1)..] : "0";
-                text.Append(whole).Append('.').Append(fraction);
+                Append(text, ref at, digits[..wholeLength]);
+                text[at++] = '.';
+                Append(text, ref at, digits[wholeLength..]);
             }
             else
             {
-                text.Append("0.").Append('0', -decimalExponent - 1).Append(digits);
+                Append(text, ref at, digits);
+                text.Slice(at, wholeLength - digits.Length).Fill('0');
+                at += wholeLength - digits.Length;
+                Append(text, ref at, ".0");
             }
+        }
+        else if (decimalExponent is >= -4 and < 0)
+        {
+            Append(text, ref at, "0.");
+            text.Slice(at, -decimalExponent - 1).Fill('0');
+            at += -decimalExponent - 1;
+            Append(text, ref at, digits);
         }
         else
         {
-            text.Append(digits[0]);
-            if (digits.Length > 1) text.Append('.').Append(digits, 1, digits.Length - 1);
-            text.Append('e').Append(decimalExponent < 0 ? '-' : '+')
-                .Append(Math.Abs(decimalExponent).ToString("00", CultureInfo.InvariantCulture));
+            text[at++] = digits[0];
+            if (digits.Length > 1)
+            {
+                text[at++] = '.';
+                Append(text, ref at, digits[1..]);
+            }
+            text[at++] = 'e';
+            text[at++] = decimalExponent < 0 ? '-' : '+';
+            Math.Abs(decimalExponent).TryFormat(text[at..], out var exponentLength, "00", CultureInfo.InvariantCulture);
+            at += exponentLength;
         }
-        return text.ToString();
+        return new string(text[..at]);
+    }
+
+    private static void Append(Span<char> text, ref int at, ReadOnlySpan<char> part)
+    {
+        part.CopyTo(text[at..]);
+        at += part.Length;
     }
 
     /// <summary>An integer literal as JSON writes it: optional minus, digits, no fraction or exponent.</summary>

@@ -91,7 +91,7 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
 
         // Hyperparameters: scalars, within the model's limits, no reserved keys.
         var hyperparameters = training.Hyperparameters ?? new Dictionary<string, JsonElement>();
-        var hpPath = JsonPath.Member(path, "hyperparameters");
+        var hpPath = JsonPath.Field(path, "hyperparameters");
         var reservedWeSet = ReservedCount(training);
         var hpShape = Model["HyperParameters"];
         if (hyperparameters.Count + reservedWeSet > hpShape.Max)
@@ -111,16 +111,16 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
             else MatchesModel(text, "HyperParameterValue", keyPath, Rules.HyperparameterValue, errors);
         }
 
-        Inputs(training.Inputs, JsonPath.Member(path, "inputs"), builtIn, errors);
-        if (training.Output is { } output) S3(output, JsonPath.Member(path, "output"), errors);
-        Resources(training.Resources, JsonPath.Member(path, "resources"), errors);
+        Inputs(training.Inputs, JsonPath.Field(path, "inputs"), builtIn, errors);
+        if (training.Output is { } output) S3(output, JsonPath.Field(path, "output"), errors);
+        Resources(training.Resources, JsonPath.Field(path, "resources"), errors);
         Stopping(training, path, errors);
-        Environment(training.Environment, JsonPath.Member(path, "environment"), forTuning, errors);
-        Tags(training.Tags, JsonPath.Member(path, "tags"), errors);
+        Environment(training.Environment, JsonPath.Field(path, "environment"), forTuning, errors);
+        Tags(training.Tags, JsonPath.Field(path, "tags"), errors);
 
         if (training.RoleArn is { } role)
         {
-            var rolePath = JsonPath.Member(path, "roleArn");
+            var rolePath = JsonPath.Field(path, "roleArn");
             if (!settings.AllowRoleOverride)
                 errors.Add(rolePath, Rules.RoleOverride, "this deployment runs every job with its own execution role; remove roleArn");
             else MatchesModel(role, "RoleArn", rolePath, Rules.RoleOverride, errors);
@@ -130,7 +130,7 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
     /// <returns>The built-in algorithm, when the request names one.</returns>
     private BuiltInAlgorithm? Algorithm(TrainingSpec training, string path, Errors errors)
     {
-        var algoPath = JsonPath.Member(path, "algorithm");
+        var algoPath = JsonPath.Field(path, "algorithm");
         var algorithm = training.Algorithm;
         if (algorithm is null)
         {
@@ -138,7 +138,7 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
             return null;
         }
         Unknown(algorithm.Unknown, algoPath, errors);
-        var namePath = JsonPath.Member(algoPath, "name");
+        var namePath = JsonPath.Field(algoPath, "name");
         var isCustom = string.Equals(algorithm.Name, ContractDefaults.CustomAlgorithm, StringComparison.OrdinalIgnoreCase);
         var builtIn = algorithm.Name is null || isCustom ? null : BuiltInAlgorithms.Find(algorithm.Name);
 
@@ -147,8 +147,8 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
         else if (!isCustom && builtIn is null)
             errors.Add(namePath, Rules.AlgorithmName, $"'{algorithm.Name}' is neither custom nor a built-in algorithm this deployment knows ({string.Join(", ", BuiltInAlgorithms.Names)})");
 
-        var versionPath = JsonPath.Member(algoPath, "version");
-        var imagePath = JsonPath.Member(algoPath, "image");
+        var versionPath = JsonPath.Field(algoPath, "version");
+        var imagePath = JsonPath.Field(algoPath, "image");
         if (builtIn is not null)
         {
             if (algorithm.Version is null)
@@ -172,25 +172,25 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
             else Length(image, "AlgorithmImage", imagePath, Rules.AlgorithmImage, "the image URI", errors);
         }
 
-        if (algorithm.InputMode is { } mode) MatchesModel(mode, "TrainingInputMode", JsonPath.Member(algoPath, "inputMode"), Rules.InputMode, errors);
-        if (algorithm.ContentType is { } contentType) MatchesModel(contentType, "ContentType", JsonPath.Member(algoPath, "contentType"), Rules.ContentType, errors);
-        Metrics(algorithm.Metrics, JsonPath.Member(algoPath, "metrics"), errors);
+        if (algorithm.InputMode is { } mode) MatchesModel(mode, "TrainingInputMode", JsonPath.Field(algoPath, "inputMode"), Rules.InputMode, errors);
+        if (algorithm.ContentType is { } contentType) MatchesModel(contentType, "ContentType", JsonPath.Field(algoPath, "contentType"), Rules.ContentType, errors);
+        Metrics(algorithm.Metrics, JsonPath.Field(algoPath, "metrics"), errors);
 
-        var scriptPath = JsonPath.Member(path, "script");
+        var scriptPath = JsonPath.Field(path, "script");
         if (training.Script is { } script)
         {
             Unknown(script.Unknown, scriptPath, errors);
             if (builtIn is not null)
                 errors.Add(scriptPath, Rules.Script, "script mode runs your code in a framework image; use algorithm name custom with that image");
             if (string.IsNullOrEmpty(script.EntryPoint))
-                errors.Add(JsonPath.Member(scriptPath, "entryPoint"), Rules.Script, "is required in script mode: the file to run, such as train.py");
+                errors.Add(JsonPath.Field(scriptPath, "entryPoint"), Rules.Script, "is required in script mode: the file to run, such as train.py");
             else if (script.EntryPoint.Contains("..", StringComparison.Ordinal) || script.EntryPoint.StartsWith('/'))
-                errors.Add(JsonPath.Member(scriptPath, "entryPoint"), Rules.Script, "must be a relative path inside sourceDir");
+                errors.Add(JsonPath.Field(scriptPath, "entryPoint"), Rules.Script, "must be a relative path inside sourceDir");
             if (script.SourceDir is null)
-                errors.Add(JsonPath.Member(scriptPath, "sourceDir"), Rules.Script, "is required in script mode: the s3:// URI of a source.tar.gz");
-            else S3(script.SourceDir, JsonPath.Member(scriptPath, "sourceDir"), errors);
+                errors.Add(JsonPath.Field(scriptPath, "sourceDir"), Rules.Script, "is required in script mode: the s3:// URI of a source.tar.gz");
+            else S3(script.SourceDir, JsonPath.Field(scriptPath, "sourceDir"), errors);
             if (script.LogLevel is { } level && level is < 0 or > 50)
-                errors.Add(JsonPath.Member(scriptPath, "logLevel"), Rules.Script, "must be a Python logging level from 0 to 50 (10 DEBUG, 20 INFO, 30 WARNING)");
+                errors.Add(JsonPath.Field(scriptPath, "logLevel"), Rules.Script, "must be a Python logging level from 0 to 50 (10 DEBUG, 20 INFO, 30 WARNING)");
         }
         return builtIn;
     }
@@ -208,14 +208,14 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
             var at = JsonPath.Index(path, i);
             if (metric is null) { errors.Add(at, Rules.Required, "a metric definition is an object with name and regex"); continue; }
             Unknown(metric.Unknown, at, errors);
-            var namePath = JsonPath.Member(at, "name");
+            var namePath = JsonPath.Field(at, "name");
             if (metric.Name is null) errors.Add(namePath, Rules.MetricName, "is required");
             else
             {
                 MatchesModel(metric.Name, "MetricName", namePath, Rules.MetricName, errors);
                 if (!seen.Add(metric.Name)) errors.Add(namePath, Rules.MetricName, $"'{metric.Name}' is defined twice");
             }
-            var regexPath = JsonPath.Member(at, "regex");
+            var regexPath = JsonPath.Field(at, "regex");
             if (metric.Regex is null) { errors.Add(regexPath, Rules.MetricRegex, "is required"); continue; }
             MatchesModel(metric.Regex, "MetricRegex", regexPath, Rules.MetricRegex, errors);
             try
@@ -244,12 +244,12 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
             MatchesModel(name, "ChannelName", at, Rules.ChannelName, errors, subject: "the channel name");
             if (channel is null) { errors.Add(at, Rules.Required, "a channel is an s3:// URI or an object with s3Uri"); continue; }
             Unknown(channel.Unknown, at, errors);
-            if (channel.S3Uri is null) errors.Add(JsonPath.Member(at, "s3Uri"), Rules.Required, "is required: where the channel's data is");
-            else S3(channel.S3Uri, channel.WrittenAsUri ? at : JsonPath.Member(at, "s3Uri"), errors);
-            if (channel.ContentType is { } contentType) MatchesModel(contentType, "ContentType", JsonPath.Member(at, "contentType"), Rules.ChannelOption, errors);
-            if (channel.Distribution is { } distribution) MatchesModel(distribution, "S3DataDistribution", JsonPath.Member(at, "distribution"), Rules.ChannelOption, errors);
-            if (channel.InputMode is { } mode) MatchesModel(mode, "TrainingInputMode", JsonPath.Member(at, "inputMode"), Rules.ChannelOption, errors);
-            if (channel.Compression is { } compression) MatchesModel(compression, "CompressionType", JsonPath.Member(at, "compression"), Rules.ChannelOption, errors);
+            if (channel.S3Uri is null) errors.Add(JsonPath.Field(at, "s3Uri"), Rules.Required, "is required: where the channel's data is");
+            else S3(channel.S3Uri, channel.WrittenAsUri ? at : JsonPath.Field(at, "s3Uri"), errors);
+            if (channel.ContentType is { } contentType) MatchesModel(contentType, "ContentType", JsonPath.Field(at, "contentType"), Rules.ChannelOption, errors);
+            if (channel.Distribution is { } distribution) MatchesModel(distribution, "S3DataDistribution", JsonPath.Field(at, "distribution"), Rules.ChannelOption, errors);
+            if (channel.InputMode is { } mode) MatchesModel(mode, "TrainingInputMode", JsonPath.Field(at, "inputMode"), Rules.ChannelOption, errors);
+            if (channel.Compression is { } compression) MatchesModel(compression, "CompressionType", JsonPath.Field(at, "compression"), Rules.ChannelOption, errors);
         }
     }
 
@@ -257,48 +257,48 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
     {
         if (resources is null) { errors.Add(path, Rules.Required, "is required: at least instanceType"); return; }
         Unknown(resources.Unknown, path, errors);
-        var typePath = JsonPath.Member(path, "instanceType");
+        var typePath = JsonPath.Field(path, "instanceType");
         if (resources.InstanceType is null) errors.Add(typePath, Rules.InstanceType, "is required, such as ml.m5.xlarge");
         else MatchesModel(resources.InstanceType, "TrainingInstanceType", typePath, Rules.InstanceType, errors, subject: "the instance type");
         if (resources.InstanceCount is { } count && count < 1)
-            errors.Add(JsonPath.Member(path, "instanceCount"), Rules.InstanceCount, $"must be at least 1, got {count}");
+            errors.Add(JsonPath.Field(path, "instanceCount"), Rules.InstanceCount, $"must be at least 1, got {count}");
         if (resources.VolumeSizeGb is { } volume && volume is < 1 or > MaxVolumeSizeGb)
-            errors.Add(JsonPath.Member(path, "volumeSizeGb"), Rules.VolumeSize, $"must be from 1 to {MaxVolumeSizeGb} GB, got {volume}");
+            errors.Add(JsonPath.Field(path, "volumeSizeGb"), Rules.VolumeSize, $"must be from 1 to {MaxVolumeSizeGb} GB, got {volume}");
 
         var protocol = resources.DistributedProtocol ?? ContractDefaults.ProtocolNone;
-        var protocolPath = JsonPath.Member(path, "distributedProtocol");
+        var protocolPath = JsonPath.Field(path, "distributedProtocol");
         if (protocol is not (ContractDefaults.ProtocolNone or ContractDefaults.ProtocolMpi))
             errors.Add(protocolPath, Rules.DistributedProtocol, $"must be unspecified or mpi, got '{protocol}'");
         else if (protocol == ContractDefaults.ProtocolMpi)
         {
             if (resources.ProcessesPerHost is null)
-                errors.Add(JsonPath.Member(path, "processesPerHost"), Rules.Mpi, "is required with distributedProtocol mpi: processes to start on each instance");
+                errors.Add(JsonPath.Field(path, "processesPerHost"), Rules.Mpi, "is required with distributedProtocol mpi: processes to start on each instance");
             else if (resources.ProcessesPerHost < 1)
-                errors.Add(JsonPath.Member(path, "processesPerHost"), Rules.Mpi, $"must be at least 1, got {resources.ProcessesPerHost}");
+                errors.Add(JsonPath.Field(path, "processesPerHost"), Rules.Mpi, $"must be at least 1, got {resources.ProcessesPerHost}");
         }
         else
         {
             if (resources.ProcessesPerHost is not null)
-                errors.Add(JsonPath.Member(path, "processesPerHost"), Rules.Mpi, "applies only with distributedProtocol mpi");
+                errors.Add(JsonPath.Field(path, "processesPerHost"), Rules.Mpi, "applies only with distributedProtocol mpi");
             if (resources.CustomMpiOptions is not null)
-                errors.Add(JsonPath.Member(path, "customMpiOptions"), Rules.Mpi, "applies only with distributedProtocol mpi");
+                errors.Add(JsonPath.Field(path, "customMpiOptions"), Rules.Mpi, "applies only with distributedProtocol mpi");
         }
         if (resources.CustomMpiOptions is { } options)
-            MatchesModel(options, "HyperParameterValue", JsonPath.Member(path, "customMpiOptions"), Rules.Mpi, errors, subject: "the option string");
+            MatchesModel(options, "HyperParameterValue", JsonPath.Field(path, "customMpiOptions"), Rules.Mpi, errors, subject: "the option string");
     }
 
     private void Stopping(TrainingSpec training, string path, Errors errors)
     {
         var stopping = training.Stopping;
-        var stoppingPath = JsonPath.Member(path, "stopping");
+        var stoppingPath = JsonPath.Field(path, "stopping");
         if (stopping is not null) Unknown(stopping.Unknown, stoppingPath, errors);
         var maxRuntime = stopping?.MaxRuntimeSeconds ?? ContractDefaults.MaxRuntimeSeconds;
         var runtimeMin = Model["MaxRuntimeInSeconds"].Min ?? 1;
         if (maxRuntime < runtimeMin)
-            errors.Add(JsonPath.Member(stoppingPath, "maxRuntimeSeconds"), Rules.MaxRuntime, $"must be at least {runtimeMin} second, got {maxRuntime}");
+            errors.Add(JsonPath.Field(stoppingPath, "maxRuntimeSeconds"), Rules.MaxRuntime, $"must be at least {runtimeMin} second, got {maxRuntime}");
 
         var spot = training.Spot ?? false;
-        var waitPath = JsonPath.Member(stoppingPath, "maxWaitSeconds");
+        var waitPath = JsonPath.Field(stoppingPath, "maxWaitSeconds");
         if (spot)
         {
             if (stopping?.MaxWaitSeconds is not { } wait)
@@ -309,7 +309,7 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
         else if (stopping?.MaxWaitSeconds is not null)
             errors.Add(waitPath, Rules.Spot, "applies only to spot training (spot: true)");
 
-        var checkpointPath = JsonPath.Member(path, "checkpointS3Uri");
+        var checkpointPath = JsonPath.Field(path, "checkpointS3Uri");
         if (training.CheckpointS3Uri is { } checkpoint) S3(checkpoint, checkpointPath, errors);
     }
 
@@ -351,35 +351,36 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
     {
         Unknown(tuning.Unknown, path, errors);
         var strategy = tuning.Strategy ?? ContractDefaults.Strategy;
-        MatchesModel(strategy, "HyperParameterTuningJobStrategyType", $"{path}.strategy", Rules.Strategy, errors);
+        MatchesModel(strategy, "HyperParameterTuningJobStrategyType", JsonPath.Field(path, "strategy"), Rules.Strategy, errors);
         var earlyStopping = tuning.EarlyStopping ?? ContractDefaults.EarlyStopping;
-        MatchesModel(earlyStopping, "TrainingJobEarlyStoppingType", $"{path}.earlyStopping", Rules.EarlyStopping, errors);
+        MatchesModel(earlyStopping, "TrainingJobEarlyStoppingType", JsonPath.Field(path, "earlyStopping"), Rules.EarlyStopping, errors);
         if (strategy == "Hyperband" && earlyStopping != "Off")
-            errors.Add($"{path}.earlyStopping", Rules.EarlyStopping, "must be Off with the Hyperband strategy, which stops trials early itself");
+            errors.Add(JsonPath.Field(path, "earlyStopping"), Rules.EarlyStopping, "must be Off with the Hyperband strategy, which stops trials early itself");
 
-        Objective(tuning.Objective, training, baseDefinition, errors, $"{path}.objective");
+        Objective(tuning.Objective, training, baseDefinition, errors, JsonPath.Field(path, "objective"));
 
         // Limits.
         var parallel = tuning.MaxParallelTrainingJobs ?? ContractDefaults.MaxParallelTrainingJobs;
         var total = tuning.MaxTrainingJobs ?? (strategy == "Grid" ? (int?)null : ContractDefaults.MaxTrainingJobs);
         if (parallel < (Model["MaxParallelTrainingJobs"].Min ?? 1))
-            errors.Add($"{path}.maxParallelTrainingJobs", Rules.TuningLimits, $"must be at least 1, got {parallel}");
+            errors.Add(JsonPath.Field(path, "maxParallelTrainingJobs"), Rules.TuningLimits, $"must be at least 1, got {parallel}");
         if (total is { } t && t < (Model["MaxNumberOfTrainingJobs"].Min ?? 1))
-            errors.Add($"{path}.maxTrainingJobs", Rules.TuningLimits, $"must be at least 1, got {t}");
+            errors.Add(JsonPath.Field(path, "maxTrainingJobs"), Rules.TuningLimits, $"must be at least 1, got {t}");
         if (total is { } limit && parallel > limit)
-            errors.Add($"{path}.maxParallelTrainingJobs", Rules.TuningLimits, $"must not exceed maxTrainingJobs ({limit}), got {parallel}");
+            errors.Add(JsonPath.Field(path, "maxParallelTrainingJobs"), Rules.TuningLimits, $"must not exceed maxTrainingJobs ({limit}), got {parallel}");
 
         // Ranges.
         var ranges = tuning.Ranges;
         if (ranges is null || ranges.Count == 0)
         {
-            errors.Add($"{path}.ranges", Rules.RangeCount, "at least one hyperparameter range is required: the search space");
+            errors.Add(JsonPath.Field(path, "ranges"), Rules.RangeCount, "at least one hyperparameter range is required: the search space");
             return;
         }
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        var rangesPath = JsonPath.Field(path, "ranges");
         foreach (var (name, range) in ranges)
         {
-            var at = JsonPath.Member($"{path}.ranges", name);
+            var at = JsonPath.Member(rangesPath, name);
             if (name.Length == 0) errors.Add(at, Rules.RangeName, "a range needs the name of the hyperparameter it varies");
             else MatchesModel(name, "ParameterKey", at, Rules.RangeName, errors, subject: "the hyperparameter name");
             if (ReservedHyperparameters.IsReserved(name))
@@ -392,13 +393,13 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
             if (type is null) continue;
             counts[type] = counts.GetValueOrDefault(type) + 1;
             if (strategy == "Grid" && type != "categorical")
-                errors.Add(JsonPath.Member(at, "type"), Rules.GridStrategy, "Grid search takes categorical ranges only; list the values to try");
+                errors.Add(JsonPath.Field(at, "type"), Rules.GridStrategy, "Grid search takes categorical ranges only; list the values to try");
         }
         foreach (var (type, count) in counts)
         {
             var shape = Model[type switch { "integer" => "IntegerParameterRanges", "continuous" => "ContinuousParameterRanges", _ => "CategoricalParameterRanges" }];
             if (count > shape.Max)
-                errors.Add($"{path}.ranges", Rules.RangeCount, $"at most {shape.Max} {type} ranges, got {count}");
+                errors.Add(JsonPath.Field(path, "ranges"), Rules.RangeCount, $"at most {shape.Max} {type} ranges, got {count}");
         }
     }
 
@@ -406,9 +407,9 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
     {
         if (objective is null) { errors.Add(path, Rules.Objective, "is required: the metric to optimize and the goal (Minimize or Maximize)"); return; }
         Unknown(objective.Unknown, path, errors);
-        if (objective.Goal is null) errors.Add($"{path}.goal", Rules.Objective, "is required: Minimize or Maximize");
-        else MatchesModel(objective.Goal, "HyperParameterTuningJobObjectiveType", $"{path}.goal", Rules.Objective, errors);
-        if (objective.Metric is null) { errors.Add($"{path}.metric", Rules.Objective, "is required: the name of a metric the training job emits"); return; }
+        if (objective.Goal is null) errors.Add(JsonPath.Field(path, "goal"), Rules.Objective, "is required: Minimize or Maximize");
+        else MatchesModel(objective.Goal, "HyperParameterTuningJobObjectiveType", JsonPath.Field(path, "goal"), Rules.Objective, errors);
+        if (objective.Metric is null) { errors.Add(JsonPath.Field(path, "metric"), Rules.Objective, "is required: the name of a metric the training job emits"); return; }
 
         // The metrics the trials will emit: their definitions, and a built-in algorithm's own.
         var defined = new HashSet<string>(StringComparer.Ordinal);
@@ -430,13 +431,13 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
         if (builtIn is not null && builtIn.MetricGoals.TryGetValue(objective.Metric, out var direction))
         {
             if (objective.Goal is { } goal && goal != direction && !defined.Contains(objective.Metric))
-                errors.Add($"{path}.goal", Rules.Objective, $"{objective.Metric} of {builtIn.Name} is to be {direction}d, not {goal}d");
+                errors.Add(JsonPath.Field(path, "goal"), Rules.Objective, $"{objective.Metric} of {builtIn.Name} is to be {direction}d, not {goal}d");
             return;
         }
         if (!defined.Contains(objective.Metric))
         {
             var known = defined.Concat(builtIn?.MetricGoals.Keys ?? []).ToList();
-            errors.Add($"{path}.metric", Rules.Objective,
+            errors.Add(JsonPath.Field(path, "metric"), Rules.Objective,
                 $"'{objective.Metric}' is not a metric of the training job" +
                 (known.Count == 0 ? "; define it under training.algorithm.metrics" : $"; known: {string.Join(", ", known)}"));
         }
@@ -445,20 +446,20 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
     /// <returns>The range's type when it is a known one.</returns>
     private static string? Range(RangeSpec range, string at, Errors errors)
     {
-        var typePath = JsonPath.Member(at, "type");
+        var typePath = JsonPath.Field(at, "type");
         if (range.Type is not ("continuous" or "integer" or "categorical"))
         {
             errors.Add(typePath, Rules.RangeType, range.Type is null ? "is required: continuous, integer or categorical" : $"must be continuous, integer or categorical, got '{range.Type}'");
             return null;
         }
-        var minPath = JsonPath.Member(at, "min");
-        var maxPath = JsonPath.Member(at, "max");
+        var minPath = JsonPath.Field(at, "min");
+        var maxPath = JsonPath.Field(at, "max");
         if (range.Type == "categorical")
         {
             if (range.Min is not null) errors.Add(minPath, Rules.RangeBounds, "a categorical range has values, not bounds");
             if (range.Max is not null) errors.Add(maxPath, Rules.RangeBounds, "a categorical range has values, not bounds");
-            if (range.Scaling is not null) errors.Add(JsonPath.Member(at, "scaling"), Rules.RangeScaling, "a categorical range has no scaling");
-            var valuesPath = JsonPath.Member(at, "values");
+            if (range.Scaling is not null) errors.Add(JsonPath.Field(at, "scaling"), Rules.RangeScaling, "a categorical range has no scaling");
+            var valuesPath = JsonPath.Field(at, "values");
             var shape = Model["ParameterValues"];
             if (range.Values is null || range.Values.Count == 0)
             {
@@ -482,7 +483,7 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
             return range.Type;
         }
 
-        if (range.Values is not null) errors.Add(JsonPath.Member(at, "values"), Rules.RangeBounds, $"a {range.Type} range has min and max, not values");
+        if (range.Values is not null) errors.Add(JsonPath.Field(at, "values"), Rules.RangeBounds, $"a {range.Type} range has min and max, not values");
         if (range.Min is null) errors.Add(minPath, Rules.RangeBounds, "is required");
         if (range.Max is null) errors.Add(maxPath, Rules.RangeBounds, "is required");
         if (range.Type == "integer")
@@ -493,7 +494,7 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
         if (range.Min is { } min && range.Max is { } max && !(min < max))
             errors.Add(maxPath, Rules.RangeBounds, $"must be greater than min ({ScalarText.Format(min)}), got {ScalarText.Format(max)}");
 
-        var scalingPath = JsonPath.Member(at, "scaling");
+        var scalingPath = JsonPath.Field(at, "scaling");
         switch (range.Scaling)
         {
             case null or "Auto" or "Linear":
@@ -566,11 +567,20 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
     private static void Length(string value, string shapeName, string path, string rule, string subject, Errors errors)
     {
         var shape = Model[shapeName];
-        var length = value.EnumerateRunes().Count();
+        var length = RuneCount(value);
         if (shape.Min is { } min && length < min)
             errors.Add(path, rule, $"{subject} must be at least {min} characters, is {length}");
         if (shape.Max is { } max && length > max)
             errors.Add(path, rule, $"{subject} must be at most {max} characters, is {length}");
+    }
+
+    /// <summary>Characters as SageMaker counts them (code points), without LINQ's boxed enumerator.</summary>
+    internal static int RuneCount(string value)
+    {
+        var count = 0;
+        foreach (var _ in value.EnumerateRunes())
+            count++;
+        return count;
     }
 
     private static int ReservedCount(TrainingSpec training) =>

@@ -17,10 +17,36 @@ public static class JsonPath
 {
     public static string Member(string parent, string name)
     {
-        var simple = name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or ':');
+        var simple = name.Length > 0 && IsSimple(name);
         var part = simple ? name : $"['{name.Replace("'", "\\'", StringComparison.Ordinal)}']";
         if (parent.Length == 0 || parent == "$") return simple ? part : "$" + part;
         return simple ? $"{parent}.{part}" : parent + part;
+    }
+
+    // A loop, not LINQ: this runs for every field of every request.
+    private static bool IsSimple(string name)
+    {
+        foreach (var c in name)
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or ':'))
+                return false;
+        return true;
+    }
+
+    private const int MaxCachedFields = 4096;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Parent, string Name), string> Fields = new();
+
+    /// <summary>
+    /// The path of one of the contract's own fields (a fixed name) under <paramref name="parent"/>: built once per
+    /// process, as validation asks for them on every request whether or not there is an error (up to a bound).
+    /// </summary>
+    public static string Field(string parent, string name)
+    {
+        if (Fields.TryGetValue((parent, name), out var path))
+            return path;
+        path = Member(parent, name);
+        if (Fields.Count < MaxCachedFields)
+            Fields.TryAdd((parent, name), path);
+        return path;
     }
 
     public static string Index(string parent, int index) =>
