@@ -25,6 +25,12 @@ public sealed class ForwardingProxy : IAsyncDisposable
 
     public Uri Endpoint => server.Endpoint;
 
+    public TimeSpan Latency
+    {
+        get => server.Latency;
+        set => server.Latency = value;
+    }
+
     /// <summary>Answers with a 5xx status relayed so far.</summary>
     public int ServerErrors => Volatile.Read(ref serverErrors);
 
