@@ -2,8 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Amazon.DynamoDBv2;
-using Amazon.Runtime;
+using TrainingOrchestrator.Core.Settings;
 using TrainingOrchestrator.DynamoDb;
 using TrainingOrchestrator.Testing;
 
@@ -16,8 +15,7 @@ var builds = args.Skip(1).Select(a => a.Split('=', 2)).Select(p => (Name: p[0], 
 var moto = new MotoServer();
 await moto.InitializeAsync();
 var table = "coldstart-" + Guid.NewGuid().ToString("N")[..8];
-using (var dynamo = new AmazonDynamoDBClient(new BasicAWSCredentials("testing", "testing"),
-    new AmazonDynamoDBConfig { ServiceURL = moto.Endpoint.ToString(), AuthenticationRegion = MotoServer.Region }))
+using (var dynamo = moto.DynamoDbClient())
     await dynamo.CreateTableAsync(JobTable.Definition(table));
 var simulator = new SageMakerSimulator();
 await using var sageMaker = new LoopbackServer(simulator.Answer);
@@ -46,15 +44,11 @@ foreach (var (name, command) in builds)
         emulator.Enqueue($"cold-{n}", sqsEvent.ToJsonString(), TimeSpan.FromSeconds(30));
         var parts = command.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         var start = new ProcessStartInfo(parts[0], parts.Skip(1)) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var (key, value) in moto.Environment)
+        foreach (var (key, value) in DeploymentSettings.LocalDefaults.Concat(moto.Environment))
             start.Environment[key] = value;
         start.Environment["AWS_ENDPOINT_URL_SAGEMAKER"] = sageMaker.Endpoint.ToString();
         start.Environment["AWS_LAMBDA_RUNTIME_API"] = emulator.Address;
         start.Environment["ORCHESTRATOR_FUNCTION"] = "Submit";
-        start.Environment["ORCHESTRATOR_ROLE_ARN"] = "arn:aws:iam::123456789012:role/SageMakerExecution";
-        start.Environment["ORCHESTRATOR_OUTPUT_URI"] = "s3://example-ml-bucket/models/";
-        start.Environment["ORCHESTRATOR_ALLOWED_BUCKETS"] = "example-ml-bucket";
-        start.Environment["ORCHESTRATOR_NAME_PREFIX"] = "to";
         start.Environment["ORCHESTRATOR_TABLE"] = table;
         start.Environment["ORCHESTRATOR_EVENT_BUS"] = "orchestrator";
         start.Environment["ORCHESTRATOR_EVENT_SOURCE"] = "training-orchestrator";

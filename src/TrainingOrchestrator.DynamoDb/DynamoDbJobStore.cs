@@ -102,7 +102,8 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
     /// </summary>
     protected override async Task<(AppliedInPlace? Applied, JobRecord? Current)> TryApplyInPlaceAsync(JobObservation observed, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var final = observed.Status is JobStatus.Completed or JobStatus.Failed or JobStatus.Stopped;
+        // An observation never says Pending: any status it brings that is not unfinished ends the job.
+        var final = !observed.Status.IsUnfinished();
         var update = new UpdateItemRequest
         {
             TableName = tableName,
@@ -135,13 +136,13 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
         {
             return (null, e.Item is { Count: > 0 } item ? FromItem(item) : null);
         }
+        // The answer is the item after this write: this observation is the last one appended. The fold keeps the
+        // document's (already incremented) version.
         var (document, pending) = Parts(response.Attributes);
         var before = Fold(document, pending.Take(pending.Count - 1));
         var after = JobTransitions.Apply(before, observed, now);
-        var version = document.Version;
-        (before, after) = (before with { Version = version }, ReferenceEquals(after, before) ? before with { Version = version } : after with { Version = version });
         if (pending.Count > FoldAfter)
-            await TryWriteAsync(after with { Version = version + 1 }, version, cancellationToken).ConfigureAwait(false); // lost: a later write folds
+            await TryWriteAsync(after with { Version = after.Version + 1 }, after.Version, cancellationToken).ConfigureAwait(false); // lost: a later write folds
         return (new AppliedInPlace(before, after), null);
     }
 

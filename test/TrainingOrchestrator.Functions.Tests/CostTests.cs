@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
-using Amazon.Runtime;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Naming;
 using TrainingOrchestrator.DynamoDb;
@@ -18,22 +16,6 @@ namespace TrainingOrchestrator.Functions.Tests;
 public sealed class CostTests(MotoServer moto, ITestOutputHelper output) : IClassFixture<MotoServer>
 {
     private const string Document = "performance";
-
-    /// <summary>Every operation the host's clients made so far, as "service:Operation" to count.</summary>
-    private static Dictionary<string, int> Calls(OrchestratorHost host)
-    {
-        var calls = new Dictionary<string, int>(StringComparer.Ordinal);
-        void Add(string service, IReadOnlyDictionary<string, int> operations)
-        {
-            foreach (var (operation, count) in operations)
-                calls[$"{service}:{operation}"] = count;
-        }
-        Add("sagemaker", host.SageMakerClient.OperationsSent);
-        Add("events", host.EventBridgeClient.OperationsSent);
-        Add("sqs", host.SqsClient.OperationsSent);
-        Add("dynamodb", host.Store.OperationsCalled);
-        return calls;
-    }
 
     private static Dictionary<string, int> Since(Dictionary<string, int> before, Dictionary<string, int> after) =>
         after.Select(p => (p.Key, Count: p.Value - before.GetValueOrDefault(p.Key))).Where(p => p.Count > 0).ToDictionary(p => p.Key, p => p.Count);
@@ -53,9 +35,9 @@ public sealed class CostTests(MotoServer moto, ITestOutputHelper output) : IClas
         foreach (var sample in new[] { "sqs-train-xgboost", "sqs-tune-xgboost" })
         {
             var message = Repo.Records(sample)[0];
-            var before = Calls(host);
+            var before = TestDeployment.Calls(host);
             await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, TestDeployment.SqsEvent([message]));
-            var launch = Since(before, Calls(host));
+            var launch = Since(before, TestDeployment.Calls(host));
             Assert.Equal(2, launch.Values.Sum());
             Assert.Equal(1, launch["dynamodb:TransactWriteItems"]);
             rows.Add($"| launch ({sample}) | {launch.Values.Sum()} | {Describe(launch)} |");
@@ -70,9 +52,9 @@ public sealed class CostTests(MotoServer moto, ITestOutputHelper output) : IClas
             ("Completed", null),
         })
         {
-            var before = Calls(host);
+            var before = TestDeployment.Calls(host);
             await TestDeployment.InvokeAsync(stateChange.Handle, TestDeployment.SageMakerEvent("eventbridge-training-job-state-change.completed.json", job, status, change));
-            var applied = Since(before, Calls(host));
+            var applied = Since(before, TestDeployment.Calls(host));
             Assert.Equal(1, applied.Where(p => p.Key.StartsWith("dynamodb:", StringComparison.Ordinal)).Sum(p => p.Value));
             Assert.Equal(1, applied.GetValueOrDefault("dynamodb:UpdateItem"));
             rows.Add($"| state event {status}{(rows.Any(r => r.Contains(status, StringComparison.Ordinal)) ? " (again)" : "")} | {applied.Values.Sum()} | {Describe(applied)} |");
@@ -93,8 +75,7 @@ public sealed class CostTests(MotoServer moto, ITestOutputHelper output) : IClas
         // The ten claims go one at a time: moto's failed transactions restore a table snapshot over concurrent ones.
         await using var dynamoDb = new ForwardingProxy(moto.Endpoint, TimeSpan.Zero, serialize: true);
         var host = deployment.Host(sageMaker.Endpoint, dynamoDb: dynamoDb.Endpoint);
-        using var dynamo = new AmazonDynamoDBClient(new BasicAWSCredentials("testing", "testing"),
-            new AmazonDynamoDBConfig { ServiceURL = moto.Endpoint.ToString(), AuthenticationRegion = MotoServer.Region });
+        using var dynamo = moto.DynamoDbClient();
         var longAgo = DateTimeOffset.UtcNow.AddDays(-1);
         foreach (var batch in Enumerable.Range(0, finished).Chunk(25))
             await dynamo.BatchWriteItemAsync(new Dictionary<string, List<WriteRequest>>
@@ -113,7 +94,7 @@ public sealed class CostTests(MotoServer moto, ITestOutputHelper output) : IClas
         var requestsBefore = sageMaker.Requests.Count;
         var report = await TestDeployment.InvokeAsync(new ReconcileFunction(later).Handle, "{}");
 
-        var calls = Calls(later);
+        var calls = TestDeployment.Calls(later);
         var itemsRead = later.Store.ItemsRead;
         Assert.Equal(10, itemsRead);
         Assert.Equal(10, calls["sagemaker:DescribeTrainingJob"]);

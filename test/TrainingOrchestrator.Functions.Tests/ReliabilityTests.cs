@@ -3,9 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
-using Amazon.Runtime;
 using TrainingOrchestrator.Aws.SageMaker;
 using TrainingOrchestrator.Aws.Signing;
 using TrainingOrchestrator.Core.Jobs;
@@ -277,8 +275,7 @@ public sealed class ReliabilityTests(MotoServer moto, ITestOutputHelper output) 
 
     private async Task<HashSet<string>> ScanKeysAsync(string table)
     {
-        using var dynamo = new AmazonDynamoDBClient(new BasicAWSCredentials("testing", "testing"),
-            new AmazonDynamoDBConfig { ServiceURL = moto.Endpoint.ToString(), AuthenticationRegion = MotoServer.Region });
+        using var dynamo = moto.DynamoDbClient();
         var keys = new HashSet<string>(StringComparer.Ordinal);
         Dictionary<string, AttributeValue>? start = null;
         do

@@ -1,8 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Amazon.DynamoDBv2;
-using Amazon.Runtime;
 using TrainingOrchestrator.Aws.Signing;
 using TrainingOrchestrator.DynamoDb;
 using TrainingOrchestrator.Functions;
@@ -34,8 +32,7 @@ public sealed class TestDeployment
     public static async Task<TestDeployment> CreateAsync(MotoServer moto)
     {
         var deployment = new TestDeployment(moto);
-        using var dynamo = new AmazonDynamoDBClient(new BasicAWSCredentials("testing", "testing"),
-            new AmazonDynamoDBConfig { ServiceURL = moto.Endpoint.ToString(), AuthenticationRegion = MotoServer.Region });
+        using var dynamo = moto.DynamoDbClient();
         await dynamo.CreateTableAsync(JobTable.Definition(deployment.Table));
         deployment.QueueUrl = (await deployment.Cli.RunAsync("sqs", "create-queue", "--queue-name", deployment.Table)).GetProperty("QueueUrl").GetString()!;
         deployment.FinishedQueueUrl = (await deployment.Cli.RunAsync("sqs", "create-queue", "--queue-name", deployment.Table + "-finished")).GetProperty("QueueUrl").GetString()!;
@@ -100,6 +97,22 @@ public sealed class TestDeployment
         [.. response.RootElement.GetProperty("batchItemFailures").EnumerateArray().Select(f => f.GetProperty("itemIdentifier").GetString()!)];
 
     /// <summary>A SageMaker sample event from the developer guide, adapted to name one of our jobs.</summary>
+    /// <summary>Every operation the host's clients made so far, as "service:Operation" to how many times.</summary>
+    public static Dictionary<string, int> Calls(OrchestratorHost host)
+    {
+        var calls = new Dictionary<string, int>(StringComparer.Ordinal);
+        void Add(string service, IReadOnlyDictionary<string, int> operations)
+        {
+            foreach (var (operation, count) in operations)
+                calls[$"{service}:{operation}"] = count;
+        }
+        Add("sagemaker", host.SageMakerClient.OperationsSent);
+        Add("events", host.EventBridgeClient.OperationsSent);
+        Add("sqs", host.SqsClient.OperationsSent);
+        Add("dynamodb", host.Store.OperationsCalled);
+        return calls;
+    }
+
     /// <summary>The request with another request id (and name, so another job).</summary>
     public static string WithRequestId(string body, string requestId)
     {

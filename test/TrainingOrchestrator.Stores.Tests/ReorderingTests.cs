@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Amazon.DynamoDBv2;
-using Amazon.Runtime;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Naming;
 using TrainingOrchestrator.Core.Orchestration;
@@ -208,8 +206,7 @@ public sealed class ReorderingTests(MotoServer moto, ITestOutputHelper output) :
     [Fact]
     public async Task Sampled_orders_and_duplications_end_in_the_in_order_record_on_DynamoDB()
     {
-        var client = new AmazonDynamoDBClient(new BasicAWSCredentials("testing", "testing"),
-            new AmazonDynamoDBConfig { ServiceURL = moto.Endpoint.ToString(), AuthenticationRegion = MotoServer.Region });
+        var client = moto.DynamoDbClient();
         var table = "jobs-" + Guid.NewGuid().ToString("N");
         await client.CreateTableAsync(JobTable.Definition(table));
         var store = new DynamoDbJobStore(client, table, new FixedClock());

@@ -1,6 +1,5 @@
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
-using Amazon.Runtime;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.DynamoDb;
 using TrainingOrchestrator.Local;
@@ -61,8 +60,7 @@ public sealed class DynamoDbJobStoreTests : JobStoreContract, IClassFixture<Moto
     public DynamoDbJobStoreTests(MotoServer moto, ITestOutputHelper output)
     {
         this.output = output;
-        client = new AmazonDynamoDBClient(new BasicAWSCredentials("testing", "testing"),
-            new AmazonDynamoDBConfig { ServiceURL = moto.Endpoint.ToString(), AuthenticationRegion = MotoServer.Region });
+        client = moto.DynamoDbClient();
         var table = "jobs-" + Guid.NewGuid().ToString("N");
         client.CreateTableAsync(JobTable.Definition(table)).GetAwaiter().GetResult();
         store = new DynamoDbJobStore(client, table);

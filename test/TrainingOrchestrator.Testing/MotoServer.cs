@@ -29,6 +29,10 @@ public sealed class MotoServer : IAsyncLifetime
         ["AWS_SECRET_ACCESS_KEY"] = "testing",
     };
 
+    /// <summary>An AWS SDK DynamoDB client on this server, for tables, seeding and scans.</summary>
+    public Amazon.DynamoDBv2.AmazonDynamoDBClient DynamoDbClient() => new(new Amazon.Runtime.BasicAWSCredentials("testing", "testing"),
+        new Amazon.DynamoDBv2.AmazonDynamoDBConfig { ServiceURL = Endpoint.ToString(), AuthenticationRegion = Region });
+
     public async Task InitializeAsync()
     {
         var port = FreePort();

@@ -4,7 +4,6 @@ using TrainingOrchestrator.Core.Validation;
 
 namespace TrainingOrchestrator.Core.Contract;
 
-/// <summary>The outcome of reading a request body: the request, or why it could not be read.</summary>
 /// <summary>The outcome of reading a request body: the request, or why it could not be read (and its requestId, if that could).</summary>
 public sealed record ReadResult(JobRequest? Request, IReadOnlyList<ValidationError> Errors, string? RequestId = null);
 
@@ -39,27 +38,22 @@ public static partial class RequestReader
         catch (JsonException e)
         {
             // A JSON object with a wrong type somewhere: its requestId may still be readable, to key the rejection by.
-            var path = JsonPath.FromSerializerPath(e.Path);
-            return new ReadResult(null, [new ValidationError(path, Rules.WrongType, WrongTypeMessage(body, e))], TopLevelString(body, "requestId"));
+            using var document = JsonDocument.Parse(body.ToArray());
+            var root = document.RootElement;
+            var requestId = root.TryGetProperty("requestId", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
+            return new ReadResult(null, [new ValidationError(JsonPath.FromSerializerPath(e.Path), Rules.WrongType, WrongTypeMessage(root, e))], requestId);
         }
-    }
-
-    private static string? TopLevelString(ReadOnlySpan<byte> body, string name)
-    {
-        using var document = JsonDocument.Parse(body.ToArray());
-        return document.RootElement.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
     }
 
     private static ReadResult Fail(string path, string rule, string message) =>
         new(null, [new ValidationError(path, rule, message)]);
 
     /// <summary>"must be a whole number, not a string": what the contract expects at the path, and what came.</summary>
-    private static string WrongTypeMessage(ReadOnlySpan<byte> body, JsonException e)
+    private static string WrongTypeMessage(JsonElement root, JsonException e)
     {
         var segments = Segments(e.Path);
         var expected = segments is null ? null : ExpectedAt(segments);
-        using var document = JsonDocument.Parse(body.ToArray());
-        var found = segments is null ? null : FoundAt(document.RootElement, segments);
+        var found = segments is null ? null : FoundAt(root, segments);
         if (expected is null) return Clean(e.Message);
         return found is { } kind ? $"must be {expected}, not {ScalarText.Describe(kind)}" : $"must be {expected}";
     }

@@ -61,7 +61,7 @@ public enum ApplyOutcome { Applied, Unchanged, UnknownJob }
 public sealed record ApplyResult(ApplyOutcome Outcome, JobRecord? Record, JobStatus? Previous = null)
 {
     /// <summary>This observation is the one that moved the job to a final status (exactly one writer can).</summary>
-    public bool Finished => Outcome == ApplyOutcome.Applied && Record is { IsUnfinished: false } && Previous is (null or JobStatus.Pending or JobStatus.InProgress or JobStatus.Stopping);
+    public bool Finished => Outcome == ApplyOutcome.Applied && Record is { IsUnfinished: false } && (Previous is null || Previous.Value.IsUnfinished());
 }
 
 /// <summary>A store operation on a record in a state that does not allow it, or a record too large to keep.</summary>

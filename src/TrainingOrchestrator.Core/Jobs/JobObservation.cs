@@ -5,6 +5,12 @@ namespace TrainingOrchestrator.Core.Jobs;
 /// <summary>Where a job stands. Pending to Stopping are unfinished; the rest are final.</summary>
 public enum JobStatus { Pending, InProgress, Stopping, Completed, Failed, Stopped, Rejected, LaunchFailed }
 
+public static class JobStatusExtensions
+{
+    /// <summary>Pending, InProgress and Stopping: a job that may still change.</summary>
+    public static bool IsUnfinished(this JobStatus status) => status is JobStatus.Pending or JobStatus.InProgress or JobStatus.Stopping;
+}
+
 /// <summary>Why a job stopped: a stop request, or one of its own limits.</summary>
 public enum StopCause { UserRequest, MaxRuntimeExceeded, MaxWaitTimeExceeded }
 

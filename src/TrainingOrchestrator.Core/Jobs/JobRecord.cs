@@ -58,7 +58,7 @@ public sealed record JobRecord
     public DateTimeOffset? ExpiresAt { get; init; }
 
     [JsonIgnore]
-    public bool IsUnfinished => Status is JobStatus.Pending or JobStatus.InProgress or JobStatus.Stopping;
+    public bool IsUnfinished => Status.IsUnfinished();
 
     // Records compare by value, lists and all: that is how the transition function and the tests tell change.
     public bool Equals(JobRecord? other) =>

@@ -98,7 +98,7 @@ public abstract class JobStoreBase(TimeSpan rejectedRetention) : IJobStore
     {
         var (inPlace, current) = await TryApplyInPlaceAsync(observed, now, cancellationToken).ConfigureAwait(false);
         if (inPlace is { Before: var before, After: var after })
-            return before.Status == after.Status && before with { Version = after.Version } == after
+            return before == after
                 ? new ApplyResult(ApplyOutcome.Unchanged, after)
                 : new ApplyResult(ApplyOutcome.Applied, after, before.Status);
         for (var attempt = 0; attempt < MaxRaceRetries; attempt++)

@@ -18,13 +18,14 @@ public sealed class RequestPipeline(DeploymentSettings settings)
 
     public DeploymentSettings Settings => settings;
 
+    /// <summary>The request id keys the records; a missing one, or one the contract refuses (too long, odd characters), gives way to the message id.</summary>
+    private static string? KeyOf(string? requestId, string? messageId) => RequestValidator.IsValidRequestId(requestId) ? requestId : messageId;
+
     public PreparedRequest Prepare(ReadOnlySpan<byte> body, string? messageId, CreateTrainingJobRequest? baseDefinition = null)
     {
         var read = RequestReader.Read(body);
-        // The request id keys the records; one the contract refuses (too long, odd characters) gives way to the message id.
-        if (read.Request is not { } request)
-            return new PreparedRequest(null, RequestValidator.IsValidRequestId(read.RequestId) ? read.RequestId : messageId, read.Errors, null);
-        var requestId = request.RequestId is null || RequestValidator.IsValidRequestId(request.RequestId) ? request.RequestId ?? messageId : messageId;
+        if (read.Request is not { } request) return new PreparedRequest(null, KeyOf(read.RequestId, messageId), read.Errors, null);
+        var requestId = KeyOf(request.RequestId, messageId);
         var errors = _validator.Validate(request, messageId, baseDefinition);
         if (errors.Count > 0) return new PreparedRequest(request, requestId, errors, null);
         if (request.BaseJob is not null && request.Training is null && baseDefinition is null)
