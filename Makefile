@@ -1,14 +1,28 @@
-# sam build runs these (BuildMethod: makefile).
-# managed (default): one portable, framework-dependent build of the functions serves all three (the dotnet10
-# runtime supplies .NET; the IL runs on arm64 as on x64).
-# ORCHESTRATOR_BUILD=native-aot: the bootstrap executable, Native AOT for linux-x64 (net9.0: see README), for
-# provided.al2023; deploy with FunctionBuild=native-aot so that the template's runtime and handler match.
-ORCHESTRATOR_BUILD ?= managed
+# sam build runs these (BuildMethod: makefile), with ARTIFACTS_DIR set; so can you.
+# Both kinds of build make an artifact that Lambda's dotnet10 runtime starts for `Handler: bootstrap` (its
+# bootstrap.net8.sh): `dotnet exec bootstrap.dll` when the managed assembly is there, else the `bootstrap` executable.
+# The template is the same for both, so a build can never disagree with the deployment.
+#   managed (default): the bootstrap assembly, framework-dependent, ReadyToRun for linux-x64.
+#   native-aot: the bootstrap as one Native AOT executable for linux-x64 (net9.0: see README); needs clang.
+# The kind is read from the tracked file function-build.txt, not from the environment: `sam build --cached`
+# keys its cache on the source files, so a kind chosen by a variable could be served from a cache of the other.
+FUNCTION_BUILD := $(strip $(file < function-build.txt))
+PROJECT := src/TrainingOrchestrator.Bootstrap/TrainingOrchestrator.Bootstrap.csproj
+
+ifneq ($(origin ORCHESTRATOR_BUILD),undefined)
+$(error ORCHESTRATOR_BUILD is no longer read: write managed or native-aot into function-build.txt)
+endif
 
 build-SubmitFunction build-StateChangeFunction build-ReconcileFunction:
-ifeq ($(ORCHESTRATOR_BUILD),native-aot)
-	dotnet publish src/TrainingOrchestrator.Bootstrap/TrainingOrchestrator.Bootstrap.csproj -c Release -f net9.0 -r linux-x64 -o "$(ARTIFACTS_DIR)"
-	rm -f "$(ARTIFACTS_DIR)"/*.dbg "$(ARTIFACTS_DIR)"/*.pdb
+ifeq ($(ARTIFACTS_DIR),)
+	$(error ARTIFACTS_DIR is not set: sam build sets it; by hand, make $@ ARTIFACTS_DIR=DIR)
+endif
+ifeq ($(FUNCTION_BUILD),native-aot)
+	dotnet publish $(PROJECT) -c Release -f net9.0 -r linux-x64 -o "$(ARTIFACTS_DIR)"
+	rm -f "$(ARTIFACTS_DIR)"/*.dbg "$(ARTIFACTS_DIR)"/*.pdb "$(ARTIFACTS_DIR)"/bootstrap.dll
+else ifeq ($(FUNCTION_BUILD),managed)
+	dotnet publish $(PROJECT) -c Release -f net10.0 -r linux-x64 --self-contained false -p:BootstrapReadyToRun=true -p:UseAppHost=false -o "$(ARTIFACTS_DIR)"
+	rm -f "$(ARTIFACTS_DIR)"/*.pdb
 else
-	dotnet publish src/TrainingOrchestrator.Functions/TrainingOrchestrator.Functions.csproj -c Release -f net10.0 -o "$(ARTIFACTS_DIR)"
+	$(error function-build.txt must hold managed or native-aot, not '$(FUNCTION_BUILD)')
 endif

@@ -8,12 +8,9 @@ namespace TrainingOrchestrator.Functions;
 /// SQS -> Submit. Records are processed concurrently up to a bound; each is a failure until it succeeds, and the
 /// response lists only the ones worth retrying. From a FIFO queue, records go in order and the first failure
 /// stops the batch: it and every later record are reported, so order is kept.
-/// Handler: TrainingOrchestrator.Functions::TrainingOrchestrator.Functions.SubmitFunction::Handle
 /// </summary>
 public sealed class SubmitFunction(OrchestratorHost host)
 {
-    public SubmitFunction() : this(OrchestratorHost.Shared) { }
-
     public async Task<Stream> Handle(Stream input)
     {
         using var deadline = CallDeadline.Until(host.InvocationDeadline());
@@ -72,12 +69,9 @@ public sealed class SubmitFunction(OrchestratorHost host)
 
 /// <summary>
 /// EventBridge (aws.sagemaker job state changes) -> the job's record; a job's end is announced once.
-/// Handler: TrainingOrchestrator.Functions::TrainingOrchestrator.Functions.StateChangeFunction::Handle
 /// </summary>
 public sealed class StateChangeFunction(OrchestratorHost host)
 {
-    public StateChangeFunction() : this(OrchestratorHost.Shared) { }
-
     public async Task<Stream> Handle(Stream input)
     {
         using var deadline = CallDeadline.Until(host.InvocationDeadline());
@@ -96,12 +90,9 @@ public sealed class StateChangeFunction(OrchestratorHost host)
 
 /// <summary>
 /// Schedule -> unfinished jobs quiet for a while are described and their records brought up to date.
-/// Handler: TrainingOrchestrator.Functions::TrainingOrchestrator.Functions.ReconcileFunction::Handle
 /// </summary>
 public sealed class ReconcileFunction(OrchestratorHost host)
 {
-    public ReconcileFunction() : this(OrchestratorHost.Shared) { }
-
     public async Task<Stream> Handle(Stream input)
     {
         using var deadline = CallDeadline.Until(host.InvocationDeadline());

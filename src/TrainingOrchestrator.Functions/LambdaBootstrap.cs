@@ -9,10 +9,10 @@ namespace TrainingOrchestrator.Functions;
 public sealed record LambdaRuntimeError(string ErrorMessage, string ErrorType);
 
 /// <summary>
-/// The Lambda Runtime API loop of a custom runtime (provided.al2023, <c>Handler: bootstrap</c>), for the Native AOT
-/// build: init the function named by <c>ORCHESTRATOR_FUNCTION</c> (an init failure goes to /init/error), then
-/// forever: next invocation, run the handler within the invocation's deadline (which also bounds every AWS call's
-/// retries), post the response, or the error.
+/// The Lambda Runtime API loop that both builds run (Lambda's dotnet10 runtime starts <c>Handler: bootstrap</c> as an
+/// executable assembly or a native executable): init the function named by <c>ORCHESTRATOR_FUNCTION</c> (an init
+/// failure goes to /init/error), then forever: next invocation, run the handler within the invocation's deadline
+/// (which also bounds every AWS call's retries) with its ids on every log line, post the response, or the error.
 /// </summary>
 public sealed class LambdaBootstrap
 {
@@ -22,13 +22,19 @@ public sealed class LambdaBootstrap
     /// <summary>Time kept back from the deadline to post the answer.</summary>
     private static readonly TimeSpan AnswerMargin = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>Where X-Ray's SDKs look for the invocation's trace header (Lambda's own runtimes set it per invocation).</summary>
+    public const string TraceIdVariable = "_X_AMZN_TRACE_ID";
+
     private readonly HttpClient http;
     private readonly Func<Stream, Task<Stream>> handler;
+    private readonly JsonLog log;
+    private bool coldStart = true;
 
-    private LambdaBootstrap(HttpClient http, Func<Stream, Task<Stream>> handler)
+    private LambdaBootstrap(HttpClient http, Func<Stream, Task<Stream>> handler, JsonLog log)
     {
         this.http = http;
         this.handler = handler;
+        this.log = log;
     }
 
     /// <summary>Serves invocations until <paramref name="stop"/>; returns 1 when the function could not start.</summary>
@@ -41,17 +47,19 @@ public sealed class LambdaBootstrap
             BaseAddress = new Uri($"http://{api}/2018-06-01/runtime/"),
             Timeout = Timeout.InfiniteTimeSpan, // /next waits as long as there is no invocation
         };
-        Func<Stream, Task<Stream>> handler;
+        LambdaBootstrap bootstrap;
         try
         {
-            handler = Handler(environment.GetValueOrDefault(FunctionVariable))(host());
+            var function = Handler(environment.GetValueOrDefault(FunctionVariable));
+            var served = host();
+            bootstrap = new LambdaBootstrap(http, function(served), served.Log);
         }
         catch (Exception e)
         {
+            await Console.Error.WriteLineAsync($"init failed: {e.GetType().Name}: {e.Message}").ConfigureAwait(false);
             await PostErrorAsync(http, "init/error", e, stop).ConfigureAwait(false);
             return 1;
         }
-        var bootstrap = new LambdaBootstrap(http, handler);
         while (!stop.IsCancellationRequested)
             await bootstrap.InvokeNextAsync(stop).ConfigureAwait(false);
         return 0;
@@ -74,6 +82,10 @@ public sealed class LambdaBootstrap
         var deadline = Header(next, "Lambda-Runtime-Deadline-Ms") is { } ms && long.TryParse(ms, NumberStyles.None, CultureInfo.InvariantCulture, out var epochMs)
             ? DateTimeOffset.FromUnixTimeMilliseconds(epochMs) - AnswerMargin
             : (DateTimeOffset?)null;
+        var traceId = Header(next, "Lambda-Runtime-Trace-Id");
+        Environment.SetEnvironmentVariable(TraceIdVariable, traceId);
+        using var scope = log.Begin(new LambdaInvocation(requestId, coldStart, Header(next, "Lambda-Runtime-Invoked-Function-Arn"), traceId));
+        coldStart = false;
         await using var input = new MemoryStream(await next.Content.ReadAsByteArrayAsync(stop).ConfigureAwait(false));
         try
         {
@@ -88,6 +100,7 @@ public sealed class LambdaBootstrap
         }
         catch (Exception e) when (e is not OperationCanceledException || !stop.IsCancellationRequested)
         {
+            log.Error($"{e.GetType().Name}: {e.Message}", outcome: "InvocationFailed");
             await PostErrorAsync(http, $"invocation/{requestId}/error", e, stop).ConfigureAwait(false);
         }
     }

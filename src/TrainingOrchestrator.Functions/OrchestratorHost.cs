@@ -18,11 +18,6 @@ namespace TrainingOrchestrator.Functions;
 /// </summary>
 public sealed class OrchestratorHost
 {
-    private static readonly Lazy<OrchestratorHost> Process = new(() => new OrchestratorHost(ProcessEnvironment.Read()));
-
-    /// <summary>The host of this process, from its environment.</summary>
-    public static OrchestratorHost Shared => Process.Value;
-
     public DeploymentSettings Deployment { get; }
     public FunctionSettings Functions { get; }
     public TimeProvider Clock { get; }
@@ -41,7 +36,7 @@ public sealed class OrchestratorHost
         Deployment = DeploymentSettings.From(environment);
         Functions = FunctionSettings.From(environment);
         Clock = clock ?? TimeProvider.System;
-        Log = new JsonLog(log ?? Console.Out, Clock);
+        Log = new JsonLog(log ?? Console.Out, Clock, LambdaFunction.From(environment));
         credentials ??= new SdkDefaultCredentialSource();
 
         var aws = AwsSettings.From(environment, Deployment.Region);

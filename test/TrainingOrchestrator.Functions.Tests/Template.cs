@@ -16,12 +16,6 @@ public sealed class Template
 
     public static JsonElement Translated => TranslatedTemplate.Value;
 
-    /// <summary>A property's value for one <c>FunctionBuild</c>: the branch of its <c>Fn::If</c> on NativeAot, or the value itself.</summary>
-    public static JsonElement Chosen(JsonElement value, bool nativeAot) =>
-        value.ValueKind == JsonValueKind.Object && value.TryGetProperty("Fn::If", out var choice) && choice[0].GetString() == "NativeAot"
-            ? choice[nativeAot ? 1 : 2]
-            : value;
-
     public static JsonElement Resource(string logicalId) => Translated.GetProperty("Resources").GetProperty(logicalId);
 
     public static IEnumerable<(string LogicalId, JsonElement Properties)> Functions() =>

@@ -14,6 +14,7 @@ public sealed class LambdaRuntimeEmulator : IAsyncDisposable
     private readonly LoopbackServer server;
     private readonly ConcurrentQueue<(string RequestId, string Event, TimeSpan Timeout)> invocations = new();
     private readonly TaskCompletionSource stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SemaphoreSlim posted = new(0);
 
     public sealed record Posted(string Kind, string? RequestId, string Body, string? ErrorType, DateTimeOffset At);
 
@@ -26,6 +27,15 @@ public sealed class LambdaRuntimeEmulator : IAsyncDisposable
 
     /// <summary>Completes at the first response, error or init error posted.</summary>
     public TaskCompletionSource<Posted> FirstPost { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Waits until <paramref name="count"/> posts in all have arrived; returns them in order.</summary>
+    public async Task<IReadOnlyList<Posted>> PostsAsync(int count, TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        while (Posts.Count < count)
+            await posted.WaitAsync(cancel.Token);
+        return [.. Posts];
+    }
 
     public void Enqueue(string requestId, string eventJson, TimeSpan timeout) => invocations.Enqueue((requestId, eventJson, timeout));
 
@@ -49,17 +59,18 @@ public sealed class LambdaRuntimeEmulator : IAsyncDisposable
             });
         }
         var parts = path.Split('/');
-        Posted? posted = (request.Method, parts) switch
+        Posted? post = (request.Method, parts) switch
         {
             ("POST", ["invocation", var id, "response"]) => new Posted("response", id, request.BodyText, null, request.Received),
             ("POST", ["invocation", var id, "error"]) => new Posted("error", id, request.BodyText, request.Header("Lambda-Runtime-Function-Error-Type"), request.Received),
             ("POST", ["init", "error"]) => new Posted("init error", null, request.BodyText, request.Header("Lambda-Runtime-Function-Error-Type"), request.Received),
             _ => null,
         };
-        if (posted is null)
+        if (post is null)
             return new Reply.Respond(404, """{"errorMessage":"unknown path","errorType":"InvalidRequestID"}""", "application/json");
-        Posts.Enqueue(posted);
-        FirstPost.TrySetResult(posted);
+        Posts.Enqueue(post);
+        FirstPost.TrySetResult(post);
+        posted.Release();
         return new Reply.Respond(202, """{"status":"OK"}""", "application/json");
     }
 
