@@ -19,7 +19,7 @@ public sealed record FunctionSettings
     [
         TableVariable, EventBusVariable, EventSourceVariable, TimeoutVariable, SubmitConcurrencyVariable, QuietMinutesVariable, QueueUrlVariable,
         DeploymentSettings.RoleArnVariable, DeploymentSettings.OutputUriVariable, DeploymentSettings.AllowedBucketsVariable,
-        DeploymentSettings.NamePrefixVariable, DeploymentSettings.AllowRoleOverrideVariable,
+        DeploymentSettings.NamePrefixVariable, DeploymentSettings.AllowRoleOverrideVariable, LambdaFunction.ServiceVariable,
     ];
 
     public required string TableName { get; init; }

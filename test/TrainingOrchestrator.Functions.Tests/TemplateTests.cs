@@ -96,6 +96,90 @@ public sealed class TemplateTests
         }
     }
 
+    [Fact]
+    public void Every_alarm_notifies_the_alarm_topic_when_one_is_given()
+    {
+        var alarms = Template.Translated.GetProperty("Resources").EnumerateObject().Where(r => r.Value.GetProperty("Type").GetString() == "AWS::CloudWatch::Alarm").ToList();
+
+        Assert.Equal(["DeadLetterAlarm", "QueueAgeAlarm", "ReconcileErrorsAlarm", "SageMakerRuleFailedInvocationsAlarm", "StateChangeDeadLetterAlarm",
+            "StateChangeErrorsAlarm", "SubmitErrorsAlarm", "ThrottlesAlarm"], alarms.Select(a => a.Name).Order());
+        foreach (var alarm in alarms)
+            foreach (var actions in new[] { "AlarmActions", "OKActions" })
+            {
+                var choice = alarm.Value.GetProperty("Properties").GetProperty(actions).GetProperty("Fn::If");
+                Assert.Equal("AlarmTopicGiven", choice[0].GetString());
+                Assert.Equal("AlarmTopicArn", Assert.Single(choice[1].EnumerateArray()).GetProperty("Ref").GetString());
+                Assert.Equal("AWS::NoValue", choice[2].GetProperty("Ref").GetString());
+            }
+    }
+
+    [Fact]
+    public void Alarms_watch_throttles_the_queues_age_and_the_SageMaker_rules_failed_invocations()
+    {
+        var throttles = Template.Resource("ThrottlesAlarm").GetProperty("Properties").GetProperty("Metrics").EnumerateArray()
+            .Where(m => m.TryGetProperty("MetricStat", out _)).Select(m => m.GetProperty("MetricStat").GetProperty("Metric")).ToList();
+        var age = Template.Resource("QueueAgeAlarm").GetProperty("Properties");
+        var failed = Template.Resource("SageMakerRuleFailedInvocationsAlarm").GetProperty("Properties");
+
+        Assert.All(throttles, m => Assert.Equal("Throttles", m.GetProperty("MetricName").GetString()));
+        Assert.Equal(["ReconcileFunction", "StateChangeFunction", "SubmitFunction"],
+            throttles.Select(m => m.GetProperty("Dimensions")[0].GetProperty("Value").GetProperty("Ref").GetString()).Order());
+        Assert.Equal("ApproximateAgeOfOldestMessage", age.GetProperty("MetricName").GetString());
+        Assert.Equal("JobsQueue", age.GetProperty("Dimensions")[0].GetProperty("Value").GetProperty("Fn::GetAtt")[0].GetString());
+        Assert.Equal("QueueAgeAlarmSeconds", age.GetProperty("Threshold").GetProperty("Ref").GetString());
+        Assert.Equal(("AWS/Events", "FailedInvocations"), (failed.GetProperty("Namespace").GetString(), failed.GetProperty("MetricName").GetString()));
+        var rule = failed.GetProperty("Dimensions")[0].GetProperty("Value").GetProperty("Ref").GetString()!;
+        Assert.Equal("AWS::Events::Rule", Template.Resource(rule).GetProperty("Type").GetString());
+        Assert.Equal("aws.sagemaker", Template.Resource(rule).GetProperty("Properties").GetProperty("EventPattern").GetProperty("source")[0].GetString());
+    }
+
+    [Fact]
+    public void Undeliverable_SageMaker_events_go_to_a_watched_dead_letter_queue_the_rule_may_write_to()
+    {
+        var target = Template.Resource("StateChangeFunctionSageMakerStateChanges").GetProperty("Properties").GetProperty("Targets")[0];
+        var policy = Template.Resource("StateChangeDeadLetterQueuePolicy").GetProperty("Properties");
+        var statement = Assert.Single(policy.GetProperty("PolicyDocument").GetProperty("Statement").EnumerateArray());
+        var alarm = Template.Resource("StateChangeDeadLetterAlarm").GetProperty("Properties");
+
+        Assert.Equal("StateChangeDeadLetterQueue", target.GetProperty("DeadLetterConfig").GetProperty("Arn").GetProperty("Fn::GetAtt")[0].GetString());
+        Assert.Equal("StateChangeDeadLetterQueue", policy.GetProperty("Queues")[0].GetProperty("Ref").GetString());
+        Assert.Equal("sqs:SendMessage", statement.GetProperty("Action").GetString());
+        Assert.Equal("StateChangeFunctionSageMakerStateChanges", statement.GetProperty("Condition").GetProperty("ArnEquals").GetProperty("aws:SourceArn").GetProperty("Fn::GetAtt")[0].GetString());
+        Assert.Equal("StateChangeDeadLetterQueue", alarm.GetProperty("Dimensions")[0].GetProperty("Value").GetProperty("Fn::GetAtt")[0].GetString());
+    }
+
+    [Fact]
+    public void Each_function_logs_to_its_own_group_kept_for_the_retention_parameter_and_traces_as_the_parameter_says()
+    {
+        foreach (var (logicalId, properties) in Template.Functions())
+        {
+            var group = properties.GetProperty("LoggingConfig").GetProperty("LogGroup").GetProperty("Ref").GetString()!;
+            Assert.Equal("LogRetentionDays", Template.Resource(group).GetProperty("Properties").GetProperty("RetentionInDays").GetProperty("Ref").GetString());
+            Assert.Equal("Tracing", properties.GetProperty("TracingConfig").GetProperty("Mode").GetProperty("Ref").GetString());
+            Assert.True(properties.GetProperty("Environment").GetProperty("Variables").TryGetProperty(LambdaFunction.ServiceVariable, out _), logicalId);
+        }
+        Assert.Equal(30, Template.Translated.GetProperty("Parameters").GetProperty("LogRetentionDays").GetProperty("Default").GetInt32());
+    }
+
+    [Fact]
+    public void The_outputs_name_what_an_operator_looks_for()
+    {
+        var outputs = Template.Translated.GetProperty("Outputs");
+
+        foreach (var (name, resource) in new[]
+        {
+            ("QueueUrl", "JobsQueue"), ("DeadLetterQueueUrl", "JobsDeadLetterQueue"), ("DeadLetterQueueArn", "JobsDeadLetterQueue"),
+            ("StateChangeDeadLetterQueueArn", "StateChangeDeadLetterQueue"), ("TableName", "JobsTable"), ("EventBusName", "EventBus"),
+            ("EventBusArn", "EventBus"), ("SubmitFunctionName", "SubmitFunction"), ("StateChangeFunctionName", "StateChangeFunction"),
+            ("ReconcileFunctionName", "ReconcileFunction"),
+        })
+        {
+            var value = outputs.GetProperty(name).GetProperty("Value");
+            var referenced = value.TryGetProperty("Ref", out var r) ? r.GetString() : value.GetProperty("Fn::GetAtt")[0].GetString();
+            Assert.Equal(resource, referenced);
+        }
+    }
+
     private static string Keys(IEnumerable<KeySchemaElement> keys) => string.Join(",", keys.Select(k => $"{k.AttributeName}:{k.KeyType.Value}"));
 
     private static string Keys(JsonElement keys) => string.Join(",", keys.EnumerateArray().Select(k => $"{k.GetProperty("AttributeName").GetString()}:{k.GetProperty("KeyType").GetString()}"));
