@@ -39,7 +39,7 @@ ORCHESTRATOR_SUITE=full ORCHESTRATOR_FIGURES="$PWD/$figures" \
   echo "The bootstrap executable (\`src/TrainingOrchestrator.Bootstrap\`, the custom runtime's entry point) built three ways,"
   echo "each run a new process: the Runtime API emulator (\`test/TrainingOrchestrator.Testing/LambdaRuntimeEmulator.cs\`) hands it"
   echo "one SQS event with a training request; it claims the job in DynamoDB (moto) and creates it on a loopback SageMaker."
-  echo "Timed from process start to the response's arrival at the emulator. Target: Native AOT <= 1/3 of JIT."
+  echo "Timed from process start to the response's arrival at the emulator, each started as the dotnet10 runtime starts Handler: bootstrap. Ratios are to the managed default."
   echo
   echo "$coldstart"
   echo

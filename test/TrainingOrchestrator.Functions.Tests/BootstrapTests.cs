@@ -16,7 +16,8 @@ public sealed class BootstrapTests(MotoServer moto) : IClassFixture<MotoServer>
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(25));
         var run = Task.Run(() => LambdaBootstrap.RunAsync(environment, host, stop.Token));
         var first = await emulator.FirstPost.Task.WaitAsync(stop.Token);
-        await stop.CancelAsync();
+        if (first.Kind != "init error") // after an init error the loop returns by itself; otherwise it would serve forever
+            await stop.CancelAsync();
         var exit = await run.ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : 0, TaskScheduler.Default);
         return (exit, first);
     }
