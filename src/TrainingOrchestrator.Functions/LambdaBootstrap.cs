@@ -56,7 +56,7 @@ public sealed class LambdaBootstrap
         }
         catch (Exception e)
         {
-            await Console.Error.WriteLineAsync($"init failed: {e.GetType().Name}: {e.Message}").ConfigureAwait(false);
+            new JsonLog(Console.Error, TimeProvider.System, LambdaFunction.From(environment)).Error($"init failed: {e.GetType().Name}: {e.Message}", outcome: "InitFailed");
             await PostErrorAsync(http, "init/error", e, stop).ConfigureAwait(false);
             return 1;
         }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Xunit.Abstractions;
 
 namespace TrainingOrchestrator.Functions.Tests;
 
@@ -11,7 +12,7 @@ namespace TrainingOrchestrator.Functions.Tests;
 /// EventBridge on moto, SageMaker on a loopback simulator. Each function answers invocations, logs with the
 /// invocation's ids, writes valid EMF; a function that cannot start reports it to /init/error.
 /// </summary>
-public sealed partial class DeploymentPackageTests(MotoServer moto, DeploymentPackageTests.Packages packages)
+public sealed partial class DeploymentPackageTests(MotoServer moto, DeploymentPackageTests.Packages packages, ITestOutputHelper output)
     : IClassFixture<MotoServer>, IClassFixture<DeploymentPackageTests.Packages>
 {
     private const string TraceHeaderRoot = "1-5759e988-bd862e3fe1be46a994272793"; // the emulator's Lambda-Runtime-Trace-Id
@@ -105,6 +106,17 @@ public sealed partial class DeploymentPackageTests(MotoServer moto, DeploymentPa
     }
 
     [Theory]
+    [InlineData("ORCHESTRATOR_BUILD=native-aot", "ORCHESTRATOR_BUILD is no longer read")] // the old switch, which the cache could not see
+    [InlineData("FUNCTION_BUILD=aot", "function-build.txt must hold managed or native-aot, not 'aot'")]
+    public async Task A_build_kind_the_Makefile_cannot_honour_stops_the_build(string variable, string message)
+    {
+        var (exit, output) = await Packages.MakeAsync(["-n", "build-SubmitFunction", "ARTIFACTS_DIR=out", variable]);
+
+        Assert.NotEqual(0, exit);
+        Assert.Contains(message, output, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("managed")]
     [InlineData("native-aot")]
     public async Task The_package_boots_under_the_dotnet10_runtime_and_serves_all_three_functions(string kind)
@@ -153,6 +165,8 @@ public sealed partial class DeploymentPackageTests(MotoServer moto, DeploymentPa
         Assert.Equal("response", reconcile.Posts[0].Kind);
         Assert.Equal(0, JsonDocument.Parse(reconcile.Posts[0].Body).RootElement.GetProperty("examined").GetInt32());
 
+        foreach (var line in submit.Stdout.Concat(stateChange.Stdout).Concat(reconcile.Stdout))
+            output.WriteLine(line); // what CloudWatch Logs would hold (dotnet test --logger "console;verbosity=detailed" shows it)
         var emf = submit.Stdout.Concat(stateChange.Stdout).Concat(reconcile.Stdout).Where(l => l.Contains("\"_aws\"", StringComparison.Ordinal)).ToList();
         Assert.All(emf, l => Assert.StartsWith("invoke-", JsonDocument.Parse(l).RootElement.GetProperty("function_request_id").GetString(), StringComparison.Ordinal));
         Assert.All(emf, l => Assert.Empty(EmbeddedMetricFormat.Problems(l)));
