@@ -22,7 +22,17 @@ public sealed record LambdaFunction(string Service, string? Name = null, string?
 }
 
 /// <summary>One invocation as the Runtime API announced it (its headers); <see cref="ColdStart"/> for the process's first.</summary>
-public sealed record LambdaInvocation(string RequestId, bool ColdStart, string? FunctionArn = null, string? TraceId = null);
+public sealed record LambdaInvocation(string RequestId, bool ColdStart, string? FunctionArn = null, string? XRayTraceId = null)
+{
+    /// <summary>The Root of a Lambda-Runtime-Trace-Id header (Root=1-...;Parent=...;Sampled=1), as Powertools logs it.</summary>
+    public static string? XRayRoot(string? header)
+    {
+        foreach (var part in (header ?? "").Split(';'))
+            if (part.StartsWith("Root=", StringComparison.Ordinal))
+                return part["Root=".Length..];
+        return null;
+    }
+}
 
 /// <summary>
 /// Logs as one JSON object per line with Powertools' key names (CloudWatch Logs Insights and Powertools' queries read
@@ -118,18 +128,7 @@ public sealed class JsonLog(TextWriter output, TimeProvider clock, LambdaFunctio
         writer.WriteBoolean("cold_start", current.ColdStart);
         writer.WriteString("function_request_id", current.RequestId);
         if (current.FunctionArn is { } arn) writer.WriteString("function_arn", arn);
-        if (XRayTraceId(current.TraceId) is { } traceId) writer.WriteString("xray_trace_id", traceId);
-    }
-
-    /// <summary>The Root of a Lambda-Runtime-Trace-Id header (Root=1-...;Parent=...;Sampled=1), as Powertools logs it.</summary>
-    private static string? XRayTraceId(string? header)
-    {
-        if (string.IsNullOrEmpty(header))
-            return null;
-        foreach (var part in header.Split(';'))
-            if (part.StartsWith("Root=", StringComparison.Ordinal))
-                return part["Root=".Length..];
-        return null;
+        if (current.XRayTraceId is { } traceId) writer.WriteString("xray_trace_id", traceId);
     }
 
     private static string Line(Action<Utf8JsonWriter> body)

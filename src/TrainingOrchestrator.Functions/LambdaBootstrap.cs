@@ -84,7 +84,8 @@ public sealed class LambdaBootstrap
             : (DateTimeOffset?)null;
         var traceId = Header(next, "Lambda-Runtime-Trace-Id");
         Environment.SetEnvironmentVariable(TraceIdVariable, traceId);
-        using var scope = log.Begin(new LambdaInvocation(requestId, coldStart, Header(next, "Lambda-Runtime-Invoked-Function-Arn"), traceId));
+        using var scope = log.Begin(new LambdaInvocation(requestId, coldStart, Header(next, "Lambda-Runtime-Invoked-Function-Arn"),
+            LambdaInvocation.XRayRoot(traceId))); // parsed once, written on every line
         coldStart = false;
         await using var input = new MemoryStream(await next.Content.ReadAsByteArrayAsync(stop).ConfigureAwait(false));
         try

@@ -37,12 +37,8 @@ public sealed partial class DeploymentPackageTests(MotoServer moto, DeploymentPa
 
         public static async Task<(int Exit, string Output)> MakeAsync(IEnumerable<string> arguments)
         {
-            var start = new ProcessStartInfo("make", ["-C", Repo.Root, .. arguments]) { RedirectStandardOutput = true, RedirectStandardError = true };
-            using var process = Process.Start(start)!;
-            var output = process.StandardOutput.ReadToEndAsync();
-            var error = process.StandardError.ReadToEndAsync();
-            await process.WaitForExitAsync();
-            return (process.ExitCode, await output + await error);
+            var (exit, output, error) = await Task.Run(() => Template.Run("make", ["-C", Repo.Root, .. arguments]));
+            return (exit, output + error);
         }
 
         public void Dispose() => Directory.Delete(root, recursive: true);
