@@ -118,6 +118,23 @@ public class ValidationRuleTests
         Assert.Contains(errors, e => e.Path == path && e.Rule == rule);
     }
 
+    /// <summary>What a JSON tree cannot express: the text itself is the problem. (body with TRAIN for the valid request's members, path, rule)</summary>
+    public static TheoryData<string, string, string> TextCases() => new()
+    {
+        { "{\"version\":1,TRAIN}", "version", Rules.DuplicateKey },
+        { "{TRAIN,\"tags\":{\"team\":\"a\",\"team\":\"b\"}}", "tags.team", Rules.DuplicateKey },
+        { "{TRAIN,\"name\":\"x\\ud800\"}", "name", Rules.InvalidText },
+        { "{TRAIN,\"x\":[1,-1e400]}", "x[1]", Rules.NumberRange },
+    };
+
+    [Theory]
+    [MemberData(nameof(TextCases))]
+    public void Text_no_request_may_hold_is_refused_at_its_path(string body, string path, string rule)
+    {
+        var errors = Repo.Prepare(body.Replace("TRAIN", ValidTrain().ToJsonString()[1..^1], StringComparison.Ordinal), "message-1").Errors;
+        Assert.Contains(errors, e => e.Path == path && e.Rule == rule);
+    }
+
     [Fact]
     public void The_unchanged_requests_are_valid()
     {
@@ -128,7 +145,7 @@ public class ValidationRuleTests
     [Fact]
     public void Every_rule_is_exercised_by_a_case_or_an_invalid_sample()
     {
-        var exercised = Cases().Select(row => (string)row[3]!).ToHashSet(StringComparer.Ordinal);
+        var exercised = Cases().Select(row => (string)row[3]!).Concat(TextCases().Select(row => (string)row[2]!)).ToHashSet(StringComparer.Ordinal);
         foreach (var sample in Repo.EventFiles("sqs-invalid*.json"))
             foreach (var (messageId, body) in Repo.Records(sample))
                 exercised.UnionWith(Repo.Prepare(body, messageId).Errors.Select(e => e.Rule));

@@ -160,7 +160,8 @@ public sealed class ReliabilityTests(MotoServer moto, ITestOutputHelper output) 
         var random = new Random(seed);
         var samples = Repo.EventFiles("sqs-*.json").Where(f => !f.Contains("invalid", StringComparison.Ordinal) && !f.Contains("stop", StringComparison.Ordinal) && !f.Contains("base-job", StringComparison.Ordinal))
             .SelectMany(f => Repo.Records(Path.GetFileNameWithoutExtension(f)).Select(r => r.Body)).ToArray();
-        string[] kinds = ["not JSON", "wrong type", "missing field", "256 KB body", "unicode and control characters in names", "huge number", "deep nesting", "secret in a bad environment value", "hostile requestId"];
+        string[] kinds = ["not JSON", "wrong type", "missing field", "256 KB body", "unicode and control characters in names", "huge number", "deep nesting", "secret in a bad environment value", "hostile requestId",
+            "lone surrogate", "duplicate key", "non-finite number", "trailing newline"];
         for (var i = 0; i < count; i++)
         {
             var kind = kinds[i % kinds.Length];
@@ -207,6 +208,25 @@ public sealed class ReliabilityTests(MotoServer moto, ITestOutputHelper output) 
                 case "hostile requestId":
                     node["requestId"] = random.Next(3) switch { 0 => JsonValue.Create(new string('r', 100_000)), 1 => JsonValue.Create("id\u0000with\nnewline"), _ => JsonValue.Create(12345) };
                     node.Remove("version");
+                    body = node.ToJsonString();
+                    break;
+                case "lone surrogate":
+                    node[random.Next(2) == 0 ? "name" : "requestId"] = "__POISON__";
+                    body = node.ToJsonString().Replace("\"__POISON__\"", "\"x\\ud800\"", StringComparison.Ordinal);
+                    break;
+                case "duplicate key":
+                    body = "{" + (random.Next(2) == 0 ? "\"version\":1," : "\"requestId\":\"other\",") + node.ToJsonString()[1..];
+                    break;
+                case "non-finite number":
+                    var bound = node["tuning"]?["ranges"]?.AsObject().Select(r => r.Value).OfType<JsonObject>().FirstOrDefault(r => r.ContainsKey("max"));
+                    if (bound is not null)
+                        bound["max"] = "__POISON__";
+                    else
+                        ((JsonObject)node["training"]!["hyperparameters"]!)["poison"] = "__POISON__";
+                    body = node.ToJsonString().Replace("\"__POISON__\"", random.Next(2) == 0 ? "1e400" : "-1e400", StringComparison.Ordinal);
+                    break;
+                case "trailing newline":
+                    node[random.Next(2) == 0 ? "name" : "requestId"] = id + "\n";
                     body = node.ToJsonString();
                     break;
                 default:

@@ -23,7 +23,7 @@ public sealed record Shape(
 
     /// <summary>The pattern anchored at both ends, as the service applies it; compiled once.</summary>
     public Regex? AnchoredPattern => Pattern is null ? null
-        : _regex ??= new Regex("^(?:" + Pattern + ")$", RegexOptions.CultureInvariant | RegexOptions.Compiled);
+        : _regex ??= new Regex("^(?:" + Pattern + @")\z", RegexOptions.CultureInvariant | RegexOptions.Compiled);
 }
 
 /// <summary>

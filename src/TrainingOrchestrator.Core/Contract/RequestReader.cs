@@ -29,6 +29,9 @@ public static partial class RequestReader
         }
         if (rootKind != JsonValueKind.Object)
             return Fail("$", Rules.NotJson, "the message body must be a JSON object (a job request)");
+        var (textErrors, cleanRequestId) = JsonTextCheck.Scan(body);
+        if (textErrors.Count > 0)
+            return new ReadResult(null, textErrors, cleanRequestId);
 
         try
         {

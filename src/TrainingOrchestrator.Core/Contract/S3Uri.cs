@@ -30,6 +30,6 @@ public sealed partial record S3Uri(string Bucket, string Key)
 
     private static string Shorten(string text) => text.Length <= 80 ? text : text[..77] + "...";
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\z")]
     private static partial Regex BucketPattern();
 }

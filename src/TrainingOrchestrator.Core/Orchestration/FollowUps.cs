@@ -28,7 +28,7 @@ public static class FollowUps
             return null;
         JsonObject original;
         try { original = JsonNode.Parse(request) as JsonObject ?? throw new JsonException("not an object"); }
-        catch (JsonException) { return null; }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException) { return null; } // a body kept from before the text check
         if (original["onCompleted"]?["tune"] is not JsonObject tune)
             return null;
         var followUp = new JsonObject
@@ -55,8 +55,9 @@ public static class FollowUps
                 ? tags.Where(t => t.Value is JsonValue).ToDictionary(t => t.Key, t => t.Value!.ToString())
                 : new Dictionary<string, string>();
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
         {
+            // Duplicate keys or broken text in a body stored before the text check: the end is announced without tags.
             return new Dictionary<string, string>();
         }
     }

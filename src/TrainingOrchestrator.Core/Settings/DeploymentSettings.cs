@@ -91,10 +91,10 @@ public sealed partial record DeploymentSettings
         };
     }
 
-    [GeneratedRegex(@"^[a-z]{2}(-[a-z]+)+-\d$")]
+    [GeneratedRegex(@"^[a-z]{2}(-[a-z]+)+-\d\z")]
     private static partial Regex RegionPattern();
 
-    [GeneratedRegex(@"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,9}$")]
+    [GeneratedRegex(@"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,9}\z")]
     private static partial Regex NamePrefixPattern();
 }
 

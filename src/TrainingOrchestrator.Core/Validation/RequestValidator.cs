@@ -604,7 +604,7 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
     /// <summary>Whether a request id is one the contract accepts (and so a safe key for a record).</summary>
     public static bool IsValidRequestId(string? requestId) => requestId is not null && RequestIdPattern().IsMatch(requestId);
 
-    [GeneratedRegex(@"^[A-Za-z0-9_.:/=+\-@]{1,128}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_.:/=+\-@]{1,128}\z")]
     private static partial Regex RequestIdPattern();
 
     private sealed class Errors

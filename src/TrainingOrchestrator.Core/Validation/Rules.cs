@@ -8,6 +8,12 @@ public static class Rules
 {
     public const string NotJson = "not-json";
     public const string WrongType = "wrong-type";
+    /// <summary>A key written twice in one object.</summary>
+    public const string DuplicateKey = "duplicate-key";
+    /// <summary>A string that is not valid Unicode (a lone surrogate).</summary>
+    public const string InvalidText = "invalid-text";
+    /// <summary>A number no double can hold (1e400).</summary>
+    public const string NumberRange = "number-range";
     public const string UnknownField = "unknown-field";
     public const string Version = "version";
     public const string Action = "action";
@@ -61,7 +67,7 @@ public static class Rules
 
     public static IReadOnlyList<string> All { get; } =
     [
-        NotJson, WrongType, UnknownField, Version, Action, RequestId, Name, FieldNotForAction, StopJobName, TuneSource,
+        NotJson, WrongType, DuplicateKey, InvalidText, NumberRange, UnknownField, Version, Action, RequestId, Name, FieldNotForAction, StopJobName, TuneSource,
         BaseJob, Required, AlgorithmName, AlgorithmVersion, AlgorithmImage, InputMode, ContentType, MetricCount,
         MetricName, MetricRegex, Script, HyperparameterCount, HyperparameterKey, HyperparameterValue,
         ReservedHyperparameter, ChannelCount, ChannelName, ChannelOption, S3UriForm, BucketNotAllowed, InstanceType,
