@@ -96,35 +96,43 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
 
     /// <summary>
     /// One UpdateItem, conditioned on the job being unfinished: append the observation (with its arrival time) and bump
-    /// the version; a final status also takes the item out of the unfinished index. The record is the fold of the
-    /// appended observations over the document (<see cref="JobTransitions.Apply"/> converges in any order), so no read
-    /// is needed. On a finished or unknown job the condition fails and the item comes back for the general path.
+    /// the version. A final status takes the item out of the unfinished partition of the sparse index: into the owed
+    /// partition for a top-level job (whose end is owed an announcement, see <see cref="JobTransitions.OwedAtEnd"/>),
+    /// out of the index for a trial. The record is the fold of the appended observations over the document
+    /// (<see cref="JobTransitions.Apply"/> converges in any order), so no read is needed. On a finished or unknown job,
+    /// or an observation whose trial-ness differs from the record's, the condition fails and the item comes back for
+    /// the general path.
     /// </summary>
     protected override async Task<(AppliedInPlace? Applied, JobRecord? Current)> TryApplyInPlaceAsync(JobObservation observed, DateTimeOffset now, CancellationToken cancellationToken)
     {
         // An observation never says Pending: any status it brings that is not unfinished ends the job.
         var final = !observed.Status.IsUnfinished();
+        var trial = observed.TuningJobName is not null;
         var update = new UpdateItemRequest
         {
             TableName = tableName,
             Key = new Dictionary<string, AttributeValue> { [JobTable.Key] = S(observed.JobName) },
-            ConditionExpression = "attribute_exists(#open)",
+            ConditionExpression = "#open = :open AND " + (trial ? "attribute_exists(#parent)" : "attribute_not_exists(#parent)"),
             UpdateExpression = "SET #obs = list_append(if_not_exists(#obs, :none), :one), #v = #v + :inc"
-                + (final ? " REMOVE #open, #quiet" : ", #quiet = :now"),
+                + (!final ? ", #quiet = :now" : trial ? " REMOVE #open, #quiet" : ", #open = :owed, #quiet = :now"),
             ExpressionAttributeNames = new Dictionary<string, string>
             {
                 ["#open"] = JobTable.Open, ["#obs"] = JobTable.Observations, ["#v"] = JobTable.Version, ["#quiet"] = JobTable.QuietSince,
+                ["#parent"] = JobTable.Parent,
             },
             ExpressionAttributeValues = new Dictionary<string, AttributeValue>
             {
                 [":none"] = new() { L = [] },
                 [":one"] = new() { L = [Pending(observed, now)] },
                 [":inc"] = N(1),
+                [":open"] = S(JobTable.OpenValue),
             },
             ReturnValues = ReturnValue.ALL_NEW,
             ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure.ALL_OLD,
         };
-        if (!final)
+        if (final && !trial)
+            update.ExpressionAttributeValues[":owed"] = S(JobTable.OwedValue);
+        if (!final || !trial)
             update.ExpressionAttributeValues[":now"] = S(SortableTime.Format(now));
         UpdateItemResponse response;
         try
@@ -204,7 +212,13 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
         }
     }
 
-    public override async Task<IReadOnlyList<JobRecord>> ListUnfinishedAsync(DateTimeOffset quietSince, int limit, CancellationToken cancellationToken) =>
+    public override Task<IReadOnlyList<JobRecord>> ListUnfinishedAsync(DateTimeOffset quietSince, int limit, CancellationToken cancellationToken) =>
+        ListQuietAsync(JobTable.OpenValue, quietSince, limit, cancellationToken);
+
+    public override Task<IReadOnlyList<JobRecord>> ListOwedAsync(DateTimeOffset quietSince, int limit, CancellationToken cancellationToken) =>
+        ListQuietAsync(JobTable.OwedValue, quietSince, limit, cancellationToken);
+
+    private async Task<IReadOnlyList<JobRecord>> ListQuietAsync(string partition, DateTimeOffset quietSince, int limit, CancellationToken cancellationToken) =>
         await QueryAsync(new QueryRequest
         {
             TableName = tableName,
@@ -213,10 +227,31 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
             ExpressionAttributeNames = new Dictionary<string, string> { ["#open"] = JobTable.Open, ["#quiet"] = JobTable.QuietSince },
             ExpressionAttributeValues = new Dictionary<string, AttributeValue>
             {
-                [":open"] = S(JobTable.OpenValue),
+                [":open"] = S(partition),
                 [":since"] = S(SortableTime.Format(quietSince)),
             },
         }, limit, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Only the index's sort key moves; an item that left the index meanwhile is left alone.</summary>
+    public override async Task PostponeAsync(string key, DateTimeOffset until, CancellationToken cancellationToken)
+    {
+        try
+        {
+            Called("UpdateItem");
+            await client.UpdateItemAsync(new UpdateItemRequest
+            {
+                TableName = tableName,
+                Key = new Dictionary<string, AttributeValue> { [JobTable.Key] = S(key) },
+                ConditionExpression = "attribute_exists(#quiet)",
+                UpdateExpression = "SET #quiet = :until",
+                ExpressionAttributeNames = new Dictionary<string, string> { ["#quiet"] = JobTable.QuietSince },
+                ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":until"] = S(SortableTime.Format(until)) },
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConditionalCheckFailedException)
+        {
+        }
+    }
 
     public override async Task<IReadOnlyList<JobRecord>> ListTrialsAsync(string tuningJobName, CancellationToken cancellationToken) =>
         await QueryAsync(new QueryRequest
@@ -285,9 +320,9 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
             item[JobTable.Request] = new AttributeValue { B = Gzip(request) };
         if (record.Plan is { } plan)
             item[JobTable.Plan] = new AttributeValue { B = Gzip(plan) };
-        if (record.IsUnfinished)
+        if (record.IsUnfinished || record.Owed.Count > 0)
         {
-            item[JobTable.Open] = S(JobTable.OpenValue);
+            item[JobTable.Open] = S(record.IsUnfinished ? JobTable.OpenValue : JobTable.OwedValue);
             item[JobTable.QuietSince] = S(SortableTime.Format(record.UpdatedAt));
         }
         if (record.ParentTuningJob is { } parent)

@@ -16,9 +16,13 @@ public static class JobTable
     public const string Observations = "obs";
     public const string Request = "req";
     public const string Plan = "plan";
-    /// <summary>Present, with the value "open", only while a job is unfinished: the sparse index's partition key.</summary>
+    /// <summary>
+    /// The sparse index's partition key: "open" while a job is unfinished, "owed" while a finished job's outbox is
+    /// not empty, absent after that.
+    /// </summary>
     public const string Open = "open";
     public const string OpenValue = "open";
+    public const string OwedValue = "owed";
     public const string QuietSince = "quietSince";
     public const string Parent = "parent";
     public const string Month = "month";

@@ -34,7 +34,7 @@ public sealed record EventBridgeEvent(
     JsonElement Detail);
 
 /// <summary>What Reconcile returns: its report.</summary>
-public sealed record ReconcileResponse(int Examined, int Fixed, int Launched, int Failed, IReadOnlyList<string> Problems);
+public sealed record ReconcileResponse(int Examined, int Fixed, int Launched, int Failed, IReadOnlyList<string> Problems, int Delivered);
 
 /// <summary>What StateChange returns (Lambda ignores it; tests and the CLI's invoke read it).</summary>
 public sealed record StateChangeResponse(string Outcome, string? JobName, string Detail);

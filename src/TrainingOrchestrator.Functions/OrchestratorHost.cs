@@ -49,7 +49,7 @@ public sealed class OrchestratorHost
         Store = new DynamoDbJobStore(new AmazonDynamoDBClient(new SourcedCredentials(credentials), dynamoConfig), Functions.TableName, Clock);
 
         var platform = new SageMakerPlatform(SageMakerClient, Deployment.NamePrefix);
-        var followUps = Functions.QueueUrl is { } queueUrl ? new SqsRequestQueue(new SqsClient(SqsClient), queueUrl) : null;
+        IRequestQueue followUps = Functions.QueueUrl is { } queueUrl ? new SqsRequestQueue(new SqsClient(SqsClient), queueUrl) : new NoRequestQueue();
         var tracker = new JobTracker(Store, new EventBridgePublisher(new EventBridgeClient(EventBridgeClient), Functions.EventBusName, Functions.EventSource), Clock, followUps);
         Submit = new SubmitProcessor(new RequestPipeline(Deployment), Store, platform) { Clock = Clock };
         StateChange = new StateChangeProcessor(tracker, Deployment.NamePrefix);
@@ -59,6 +59,13 @@ public sealed class OrchestratorHost
     /// <summary>When AWS calls of an invocation that starts now must stop retrying: the timeout less a margin to report.</summary>
     public DateTimeOffset InvocationDeadline() =>
         Clock.GetUtcNow() + Functions.Timeout - TimeSpan.FromSeconds(Math.Min(5, Functions.Timeout.TotalSeconds / 4));
+
+    /// <summary>Without a queue a follow-up cannot be sent: it stays owed (and Reconcile says why) until one is configured.</summary>
+    private sealed class NoRequestQueue : IRequestQueue
+    {
+        public Task SendAsync(string requestBody, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException($"{FunctionSettings.QueueUrlVariable} is not set: the follow-up request cannot be sent");
+    }
 
     /// <summary>Our credential source, for the AWS SDK's DynamoDB client.</summary>
     private sealed class SourcedCredentials(ICredentialSource source) : AWSCredentials

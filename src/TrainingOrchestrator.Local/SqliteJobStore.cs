@@ -48,6 +48,14 @@ public sealed class SqliteJobStore : JobStoreBase
                 payload_hash TEXT
             );
             """);
+        // The outbox column came later: a store file from before gets it here.
+        using (var columns = Command(connection, null, "SELECT COUNT(*) FROM pragma_table_info('jobs') WHERE name = 'owed_since'"))
+            if (Convert.ToInt64(columns.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0)
+            {
+                try { Execute(connection, null, "ALTER TABLE jobs ADD COLUMN owed_since TEXT"); } // updated_at while a finished job owes a delivery
+                catch (SqliteException e) when (e.Message.Contains("duplicate column", StringComparison.Ordinal)) { } // another process added it first
+            }
+        Execute(connection, null, "CREATE INDEX IF NOT EXISTS jobs_owed ON jobs (owed_since) WHERE owed_since IS NOT NULL;");
     }
 
     private SqliteConnection Open()
@@ -94,9 +102,9 @@ public sealed class SqliteJobStore : JobStoreBase
         if (current is null)
             Insert(connection, transaction, next);
         else
-            Execute(connection, transaction, "UPDATE jobs SET version = $version, doc = $doc, open_since = $open, parent = $parent WHERE key = $key",
+            Execute(connection, transaction, "UPDATE jobs SET version = $version, doc = $doc, open_since = $open, owed_since = $owed, parent = $parent WHERE key = $key",
                 ("$key", next.Key), ("$version", next.Version), ("$doc", Serialize(next)),
-                ("$open", next.IsUnfinished ? SortableTime.Format(next.UpdatedAt) : null), ("$parent", next.ParentTuningJob));
+                ("$open", OpenSince(next)), ("$owed", OwedSince(next)), ("$parent", next.ParentTuningJob));
         transaction.Commit();
         return Task.FromResult<(bool, JobRecord?)>((true, next));
     }
@@ -105,6 +113,22 @@ public sealed class SqliteJobStore : JobStoreBase
 
     public override Task<IReadOnlyList<JobRecord>> ListUnfinishedAsync(DateTimeOffset quietSince, int limit, CancellationToken cancellationToken) =>
         Task.FromResult(Query(UnfinishedQuery, ("$quiet", SortableTime.Format(quietSince)), ("$limit", limit)));
+
+    public override Task<IReadOnlyList<JobRecord>> ListOwedAsync(DateTimeOffset quietSince, int limit, CancellationToken cancellationToken) =>
+        Task.FromResult(Query("SELECT doc FROM jobs WHERE owed_since IS NOT NULL AND owed_since <= $quiet ORDER BY owed_since LIMIT $limit",
+            ("$quiet", SortableTime.Format(quietSince)), ("$limit", limit)));
+
+    public override Task PostponeAsync(string key, DateTimeOffset until, CancellationToken cancellationToken)
+    {
+        using var connection = Open();
+        var at = SortableTime.Format(until);
+        Execute(connection, null, """
+            UPDATE jobs SET open_since = CASE WHEN open_since IS NULL THEN NULL ELSE $at END,
+                            owed_since = CASE WHEN owed_since IS NULL THEN NULL ELSE $at END
+            WHERE key = $key
+            """, ("$key", key), ("$at", at));
+        return Task.CompletedTask;
+    }
 
     public override Task<IReadOnlyList<JobRecord>> ListTrialsAsync(string tuningJobName, CancellationToken cancellationToken) =>
         Task.FromResult(Query("SELECT doc FROM jobs WHERE parent = $parent ORDER BY key", ("$parent", tuningJobName)));
@@ -148,10 +172,14 @@ public sealed class SqliteJobStore : JobStoreBase
 
     private static void Insert(SqliteConnection connection, SqliteTransaction transaction, JobRecord record) =>
         Execute(connection, transaction,
-            "INSERT INTO jobs (key, version, doc, open_since, parent, created_at) VALUES ($key, $version, $doc, $open, $parent, $created)",
+            "INSERT INTO jobs (key, version, doc, open_since, owed_since, parent, created_at) VALUES ($key, $version, $doc, $open, $owed, $parent, $created)",
             ("$key", record.Key), ("$version", record.Version), ("$doc", Serialize(record)),
-            ("$open", record.IsUnfinished ? SortableTime.Format(record.UpdatedAt) : null), ("$parent", record.ParentTuningJob),
+            ("$open", OpenSince(record)), ("$owed", OwedSince(record)), ("$parent", record.ParentTuningJob),
             ("$created", SortableTime.Format(record.CreatedAt)));
+
+    private static string? OpenSince(JobRecord record) => record.IsUnfinished ? SortableTime.Format(record.UpdatedAt) : null;
+
+    private static string? OwedSince(JobRecord record) => !record.IsUnfinished && record.Owed.Count > 0 ? SortableTime.Format(record.UpdatedAt) : null;
 
     private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
     {

@@ -287,6 +287,81 @@ public abstract class JobStoreContract
     }
 
     [Fact]
+    public async Task The_write_that_ends_a_job_records_what_it_owes_until_the_delivery_is_recorded()
+    {
+        var claim = Claim("owes-1");
+        await Store.ClaimAsync(claim, default);
+        await Store.ApplyAsync(Observed(claim.Key, JobStatus.InProgress, 1), T0.AddMinutes(1), default);
+
+        var ended = await Store.ApplyAsync(Observed(claim.Key, JobStatus.Completed, 9), T0.AddMinutes(9), default);
+        var owedListing = await Store.ListOwedAsync(T0.AddMinutes(10), 10, default);
+        var unfinishedListing = await Store.ListUnfinishedAsync(T0.AddMinutes(10), 10, default);
+        var announced = await Store.RecordDeliveredAsync(ended.Record!, [Delivery.Announcement], null, T0.AddMinutes(11), default);
+        var stillOwed = await Store.ListOwedAsync(T0.AddMinutes(12), 10, default);
+        var done = await Store.RecordDeliveredAsync(announced, [Delivery.FollowUp], "followup-" + claim.Key, T0.AddMinutes(12), default);
+
+        Assert.Equal([Delivery.Announcement, Delivery.FollowUp], ended.Record!.Owed);
+        Assert.Equal([claim.Key], owedListing.Select(r => r.Key));
+        Assert.Empty(unfinishedListing);
+        Assert.Equal([Delivery.FollowUp], announced.Owed);
+        Assert.Equal([claim.Key], stillOwed.Select(r => r.Key));
+        Assert.Empty(done.Owed);
+        Assert.Equal("followup-" + claim.Key, done.FollowUp);
+        Assert.Empty(await Store.ListOwedAsync(T0.AddDays(1), 10, default));
+        Assert.Equal(done, await Store.GetAsync(claim.Key, default));
+        Assert.Equal(claim.Request, done.Request); // the clearing write keeps the whole record
+    }
+
+    [Fact]
+    public async Task An_announced_result_is_not_changed_by_a_later_snapshot_of_the_same_end()
+    {
+        var claim = Claim("frozen-1");
+        await Store.ClaimAsync(claim, default);
+        var ended = await Store.ApplyAsync(Observed(claim.Key, JobStatus.Completed, 9, more: o => o with { ModelArtifacts = "s3://ours/model.tar.gz" }), T0.AddMinutes(9), default);
+        var announced = await Store.RecordDeliveredAsync(ended.Record!, [Delivery.Announcement, Delivery.FollowUp], null, T0.AddMinutes(10), default);
+
+        var later = await Store.ApplyAsync(Observed(claim.Key, JobStatus.Completed, 60, more: o => o with { ModelArtifacts = "s3://elsewhere/model.tar.gz" }), T0.AddMinutes(61), default);
+
+        Assert.Equal(ApplyOutcome.Unchanged, later.Outcome);
+        Assert.Equal("s3://ours/model.tar.gz", (await Store.GetAsync(claim.Key, default))!.ModelArtifacts);
+        Assert.Equal(announced, later.Record);
+    }
+
+    [Fact]
+    public async Task A_trial_owes_nothing_and_an_event_cannot_make_a_top_level_job_a_trial()
+    {
+        var tuning = JobNames.Tuning("to", "owes-tune", null);
+        var trial = Observed(tuning + "-001-a", JobStatus.Completed, 5, more: o => o with { TuningJobName = tuning });
+        var claim = Claim("owes-2");
+        await Store.ClaimAsync(claim, default);
+
+        var trialEnd = await Store.ApplyAsync(trial, T0.AddMinutes(5), default);
+        var topLevelEnd = await Store.ApplyAsync(Observed(claim.Key, JobStatus.Failed, 5, more: o => o with { TuningJobName = tuning }), T0.AddMinutes(5), default);
+
+        Assert.Empty(trialEnd.Record!.Owed);
+        Assert.Null(topLevelEnd.Record!.ParentTuningJob);
+        Assert.Equal([Delivery.Announcement], topLevelEnd.Record.Owed);
+        Assert.Equal([claim.Key], (await Store.ListOwedAsync(T0.AddDays(1), 10, default)).Select(r => r.Key));
+        Assert.DoesNotContain(await Store.ListTrialsAsync(tuning, default), r => r.Key == claim.Key);
+    }
+
+    [Fact]
+    public async Task A_postponed_record_moves_behind_the_others_and_is_otherwise_untouched()
+    {
+        var claims = Enumerable.Range(0, 3).Select(i => Claim($"rot-{i}", at: T0.AddMinutes(i))).ToList();
+        foreach (var claim in claims)
+            await Store.ClaimAsync(claim, default);
+        var before = await Store.GetAsync(claims[0].Key, default);
+
+        await Store.PostponeAsync(claims[0].Key, T0.AddMinutes(10), default);
+        await Store.PostponeAsync("no-such-job", T0.AddMinutes(10), default);
+
+        Assert.Equal([claims[1].Key, claims[2].Key, claims[0].Key], (await Store.ListUnfinishedAsync(T0.AddMinutes(30), 10, default)).Select(r => r.Key));
+        Assert.Equal([claims[1].Key, claims[2].Key], (await Store.ListUnfinishedAsync(T0.AddMinutes(5), 10, default)).Select(r => r.Key));
+        Assert.Equal(before, await Store.GetAsync(claims[0].Key, default));
+    }
+
+    [Fact]
     public async Task Recent_jobs_come_newest_first()
     {
         for (var i = 0; i < 5; i++)

@@ -27,9 +27,11 @@ public sealed class ReorderingTests(MotoServer moto, ITestOutputHelper output) :
         public override DateTimeOffset GetUtcNow() => Now;
     }
 
-    private sealed class Announcements : IEventPublisher
+    private sealed class Announcements : IEventPublisher, IRequestQueue
     {
         public ConcurrentQueue<JobFinished> Published { get; } = new();
+
+        public Task SendAsync(string requestBody, CancellationToken cancellationToken) => Task.CompletedTask;
 
         public Task PublishAsync(JobFinished finished, CancellationToken cancellationToken)
         {
@@ -135,7 +137,7 @@ public sealed class ReorderingTests(MotoServer moto, ITestOutputHelper output) :
         var claim = await store.ClaimAsync(JobRecord.Pending(jobs[0], kind, RequestId(tuning, id), "{}", "h", "{}", Now), default);
         Assert.Equal(ClaimOutcome.Claimed, claim.Outcome);
         var announcements = new Announcements();
-        var processor = new StateChangeProcessor(new JobTracker(store, announcements, new FixedClock()), "to");
+        var processor = new StateChangeProcessor(new JobTracker(store, announcements, new FixedClock(), announcements), "to");
         foreach (var i in order)
         {
             using var detail = JsonDocument.Parse(events[i].Detail.ToJsonString());

@@ -20,8 +20,11 @@ public interface IJobStore
     /// <summary>SageMaker refused the Create for good: Pending becomes LaunchFailed with the reason (again: unchanged).</summary>
     Task<JobRecord> RecordLaunchFailureAsync(string jobName, string reason, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>Notes the follow-up request sent for a job (its request id).</summary>
-    Task<JobRecord> RecordFollowUpAsync(string jobName, string followUpRequestId, DateTimeOffset now, CancellationToken cancellationToken);
+    /// <summary>
+    /// Takes what was sent off the record's outbox (and notes the follow-up's request id, if one was sent). Starts
+    /// from <paramref name="known"/> (no read) and re-reads only when another writer changed the record since.
+    /// </summary>
+    Task<JobRecord> RecordDeliveredAsync(JobRecord known, IReadOnlyCollection<Delivery> delivered, string? followUpRequestId, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Keeps an invalid request with its errors under <see cref="JobRecord.RejectionKey"/>; a redelivery overwrites nothing.</summary>
     Task<JobRecord> RecordRejectionAsync(JobRecord rejected, CancellationToken cancellationToken);
@@ -36,6 +39,15 @@ public interface IJobStore
 
     /// <summary>Unfinished jobs whose record has not changed since <paramref name="quietSince"/>, oldest first.</summary>
     Task<IReadOnlyList<JobRecord>> ListUnfinishedAsync(DateTimeOffset quietSince, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Finished jobs that still owe a delivery and have not changed since <paramref name="quietSince"/>, oldest first.</summary>
+    Task<IReadOnlyList<JobRecord>> ListOwedAsync(DateTimeOffset quietSince, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Moves a record that could not be dealt with behind the others in <see cref="ListUnfinishedAsync"/> and
+    /// <see cref="ListOwedAsync"/>, as if it had changed at <paramref name="until"/>, without changing the record.
+    /// </summary>
+    Task PostponeAsync(string key, DateTimeOffset until, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<JobRecord>> ListTrialsAsync(string tuningJobName, CancellationToken cancellationToken);
 

@@ -48,6 +48,11 @@ public sealed record JobRecord
     public string? GrewFrom { get; init; }
     /// <summary>For a job whose request asked for a follow-up: the request id of the tuning request sent for it.</summary>
     public string? FollowUp { get; init; }
+    /// <summary>
+    /// The outbox: what the job's end still owes its users. Set by the write that makes a top-level job final,
+    /// cleared by the write after each send succeeded; until then StateChange's retries and Reconcile send it again.
+    /// </summary>
+    public IReadOnlyList<Delivery> Owed { get; init; } = [];
 
     /// <summary>When the orchestrator first wrote the record, and last changed it (what "quiet" is measured by).</summary>
     public required DateTimeOffset CreatedAt { get; init; }
@@ -60,6 +65,10 @@ public sealed record JobRecord
     [JsonIgnore]
     public bool IsUnfinished => Status.IsUnfinished();
 
+    /// <summary>A finished top-level job whose end was announced: its result is what users were told, and stays so.</summary>
+    [JsonIgnore]
+    public bool IsAnnounced => !IsUnfinished && ParentTuningJob is null && !Owed.Contains(Delivery.Announcement);
+
     // Records compare by value, lists and all: that is how the transition function and the tests tell change.
     public bool Equals(JobRecord? other) =>
         other is not null
@@ -71,6 +80,7 @@ public sealed record JobRecord
         && BillableSeconds == other.BillableSeconds && CreationTime == other.CreationTime && StartTime == other.StartTime
         && EndTime == other.EndTime && LastModifiedTime == other.LastModifiedTime
         && ParentTuningJob == other.ParentTuningJob && Equals(BestTrial, other.BestTrial) && GrewFrom == other.GrewFrom && FollowUp == other.FollowUp
+        && Owed.SequenceEqual(other.Owed)
         && CreatedAt == other.CreatedAt && UpdatedAt == other.UpdatedAt && Version == other.Version && ExpiresAt == other.ExpiresAt;
 
     public override int GetHashCode() => HashCode.Combine(Key, Status, Version, UpdatedAt);
@@ -93,6 +103,9 @@ public sealed record JobRecord
         UpdatedAt = now,
     };
 }
+
+/// <summary>What a job's end owes: the "Training Job Finished" event, and the <c>onCompleted</c> follow-up request.</summary>
+public enum Delivery { Announcement, FollowUp }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     UseStringEnumConverter = true)]

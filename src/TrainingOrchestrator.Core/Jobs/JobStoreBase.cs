@@ -49,6 +49,8 @@ public abstract class JobStoreBase(TimeSpan rejectedRetention) : IJobStore
     protected abstract Task<(bool Written, JobRecord? Current)> TryWriteAsync(JobRecord next, long? expectedVersion, CancellationToken cancellationToken);
 
     public abstract Task<IReadOnlyList<JobRecord>> ListUnfinishedAsync(DateTimeOffset quietSince, int limit, CancellationToken cancellationToken);
+    public abstract Task<IReadOnlyList<JobRecord>> ListOwedAsync(DateTimeOffset quietSince, int limit, CancellationToken cancellationToken);
+    public abstract Task PostponeAsync(string key, DateTimeOffset until, CancellationToken cancellationToken);
     public abstract Task<IReadOnlyList<JobRecord>> ListTrialsAsync(string tuningJobName, CancellationToken cancellationToken);
     public abstract Task<IReadOnlyList<JobRecord>> ListRecentAsync(int limit, CancellationToken cancellationToken);
 
@@ -82,8 +84,12 @@ public abstract class JobStoreBase(TimeSpan rejectedRetention) : IJobStore
             _ => throw new JobStoreException($"{jobName} is {record.Status}, not Pending: its launch cannot fail any more"),
         }, cancellationToken);
 
-    public Task<JobRecord> RecordFollowUpAsync(string jobName, string followUpRequestId, DateTimeOffset now, CancellationToken cancellationToken) =>
-        UpdateAsync(jobName, now, record => record with { FollowUp = followUpRequestId }, cancellationToken);
+    public Task<JobRecord> RecordDeliveredAsync(JobRecord known, IReadOnlyCollection<Delivery> delivered, string? followUpRequestId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        UpdateAsync(known.Key, now, record => record with
+        {
+            Owed = record.Owed.Except(delivered).ToList(),
+            FollowUp = followUpRequestId ?? record.FollowUp,
+        }, cancellationToken, known);
 
     public async Task<JobRecord> RecordRejectionAsync(JobRecord rejected, CancellationToken cancellationToken)
     {
@@ -126,9 +132,9 @@ public abstract class JobStoreBase(TimeSpan rejectedRetention) : IJobStore
         throw new JobStoreException($"{observed.JobName}: lost {MaxRaceRetries} races in a row applying an observation");
     }
 
-    private async Task<JobRecord> UpdateAsync(string key, DateTimeOffset now, Func<JobRecord, JobRecord> change, CancellationToken cancellationToken)
+    private async Task<JobRecord> UpdateAsync(string key, DateTimeOffset now, Func<JobRecord, JobRecord> change, CancellationToken cancellationToken, JobRecord? known = null)
     {
-        var current = await ReadAsync(key, cancellationToken).ConfigureAwait(false)
+        var current = known ?? await ReadAsync(key, cancellationToken).ConfigureAwait(false)
             ?? throw new JobStoreException($"no record {key}");
         for (var attempt = 0; attempt < MaxRaceRetries; attempt++)
         {

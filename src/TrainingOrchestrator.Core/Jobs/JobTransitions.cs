@@ -18,8 +18,8 @@ public static class JobTransitions
         // Never launched: nothing SageMaker says can concern this record.
         if (record.Status is JobStatus.Rejected or JobStatus.LaunchFailed)
             return record;
-        // A finished job keeps its status; a snapshot of the same end may still fill in details.
-        if (!record.IsUnfinished && observed.Status != record.Status)
+        // A finished job keeps its status; a snapshot of the same end may still fill in details until they are announced.
+        if (!record.IsUnfinished && (observed.Status != record.Status || record.IsAnnounced))
             return record;
 
         var newer = Compare(Rank(observed.Status), observed.LastModifiedTime, Rank(record.Status), record.LastModifiedTime) > 0;
@@ -38,10 +38,14 @@ public static class JobTransitions
             FinalMetrics = observed.FinalMetrics.Count > 0 && (newer || record.FinalMetrics.Count == 0) ? observed.FinalMetrics : record.FinalMetrics,
             BillableSeconds = Prefer(newer, observed.BillableSeconds, record.BillableSeconds),
             Arn = record.Arn ?? observed.Arn,
-            ParentTuningJob = record.ParentTuningJob ?? observed.TuningJobName,
+            // Only a trial's first sight makes a record a trial: an odd event cannot turn a top-level job into one.
+            ParentTuningJob = record.ParentTuningJob,
             BestTrial = Prefer(newer, observed.BestTrial, record.BestTrial),
         };
         next = next with { StopCause = next.Status == JobStatus.Stopped ? CauseOf(next) : null };
+        // The write that ends a top-level job also records what the end owes (trials end inside their tuning job).
+        if (record.IsUnfinished && !next.IsUnfinished && next.ParentTuningJob is null)
+            next = next with { Owed = OwedAtEnd(next) };
         return next == record ? record : next with { UpdatedAt = now };
     }
 
@@ -70,6 +74,10 @@ public static class JobTransitions
         Kind = record.Kind,
         Status = JobStatus.Stopping,
     };
+
+    /// <summary>A finished job is announced; a Completed training job may also owe a follow-up (its request says).</summary>
+    public static IReadOnlyList<Delivery> OwedAtEnd(JobRecord finished) =>
+        finished is { Status: JobStatus.Completed, Kind: JobKind.Training } ? [Delivery.Announcement, Delivery.FollowUp] : [Delivery.Announcement];
 
     public static int Rank(JobStatus status) => status switch
     {

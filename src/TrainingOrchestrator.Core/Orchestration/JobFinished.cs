@@ -9,6 +9,12 @@ public sealed record JobFinished
 {
     public const string DetailType = "Training Job Finished";
 
+    /// <summary>
+    /// The same for every send of one job's end (the job name and its final status): delivery is at least once, so a
+    /// consumer that must act once drops an id it has seen.
+    /// </summary>
+    public required string AnnouncementId { get; init; }
+
     public required string JobName { get; init; }
     public required JobKind Kind { get; init; }
     public required string RequestId { get; init; }
@@ -27,6 +33,7 @@ public sealed record JobFinished
 
     public static JobFinished From(JobRecord record) => new()
     {
+        AnnouncementId = $"{record.Key}:{record.Status}",
         Tags = FollowUps.TagsOf(record),
         GrewFrom = record.GrewFrom,
         JobName = record.Key,

@@ -3,26 +3,54 @@ using TrainingOrchestrator.Core.Jobs;
 namespace TrainingOrchestrator.Core.Orchestration;
 
 /// <summary>
-/// Applies what SageMaker says about a job and announces the job's end. StateChange and Reconcile both go
-/// through it, so an end is announced once, by whichever of them recorded it.
+/// Applies what SageMaker says about a job and delivers what the job's end owes (its outbox): the announcement and
+/// the follow-up. StateChange and Reconcile both go through it. The write that ends a job records the debt; each
+/// send is followed by the write that clears it, so a failed send or a crash in between leaves the debt to the
+/// next retry of the event or to Reconcile's sweep: at least once, and a repeat carries the same announcement id.
 /// </summary>
-public sealed class JobTracker(IJobStore store, IEventPublisher publisher, TimeProvider clock, IRequestQueue? followUps = null)
+public sealed class JobTracker(IJobStore store, IEventPublisher publisher, TimeProvider clock, IRequestQueue followUps)
 {
     public async Task<ApplyResult> ApplyAsync(JobObservation observed, CancellationToken cancellationToken)
     {
         var result = await store.ApplyAsync(observed, clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-        // Trials end inside their tuning job, which is what users wait for.
-        if (!result.Finished || result.Record!.ParentTuningJob is not null)
-            return result;
-        var record = result.Record;
-        await publisher.PublishAsync(JobFinished.From(record), cancellationToken).ConfigureAwait(false);
-        if (followUps is not null && FollowUps.TuneRequestFor(record) is { } tune)
-        {
-            // Sent before it is noted: a crash in between sends it again, and its request id makes that harmless.
-            await followUps.SendAsync(tune, cancellationToken).ConfigureAwait(false);
-            record = await store.RecordFollowUpAsync(record.Key, FollowUps.RequestIdFor(record.Key), clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-            result = result with { Record = record };
-        }
+        // Also when unchanged: a retry of the event that ended the job finds what its first delivery failed to send.
+        if (result.Record is { Owed.Count: > 0 } owing)
+            result = result with { Record = await DeliverAsync(owing, cancellationToken).ConfigureAwait(false) };
         return result;
+    }
+
+    /// <summary>
+    /// Sends what <paramref name="record"/> (a whole record, as read or applied, not a listing) owes and clears what
+    /// was sent. Each debt is tried even when another fails; the first failure is rethrown after the clearing write.
+    /// </summary>
+    public async Task<JobRecord> DeliverAsync(JobRecord record, CancellationToken cancellationToken)
+    {
+        var delivered = new List<Delivery>();
+        string? followUpRequestId = null;
+        Exception? failure = null;
+        foreach (var owed in record.Owed)
+        {
+            try
+            {
+                if (owed == Delivery.Announcement)
+                    await publisher.PublishAsync(JobFinished.From(record), cancellationToken).ConfigureAwait(false);
+                else if (FollowUps.TuneRequestFor(record) is { } tune)
+                {
+                    // Its request id comes from the job's name: a second send is claimed as a redelivery, not a second job.
+                    await followUps.SendAsync(tune, cancellationToken).ConfigureAwait(false);
+                    followUpRequestId = FollowUps.RequestIdFor(record.Key);
+                }
+                delivered.Add(owed);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                failure ??= e;
+            }
+        }
+        if (delivered.Count > 0)
+            record = await store.RecordDeliveredAsync(record, delivered, followUpRequestId, clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        if (failure is not null)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        return record;
     }
 }

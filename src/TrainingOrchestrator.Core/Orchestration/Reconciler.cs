@@ -8,60 +8,86 @@ public sealed record ReconcileOptions
 {
     /// <summary>A job whose record has not changed for this long is looked at.</summary>
     public TimeSpan QuietFor { get; init; } = TimeSpan.FromMinutes(30);
+    /// <summary>A finished job's outbox untouched for this long is sent again (StateChange's own retries come first).</summary>
+    public TimeSpan OwedQuietFor { get; init; } = TimeSpan.FromMinutes(2);
     public int MaxJobs { get; init; } = 200;
     public int Concurrency { get; init; } = 4;
     /// <summary>SageMaker's Describe calls have low rate limits; stay under this many per second.</summary>
     public double CallsPerSecond { get; init; } = 5;
 }
 
-public sealed record ReconcileReport(int Examined, int Fixed, int Launched, int Failed, IReadOnlyList<string> Problems);
+/// <param name="Delivered">Finished jobs whose owed announcement or follow-up this run sent.</param>
+public sealed record ReconcileReport(int Examined, int Fixed, int Launched, int Failed, IReadOnlyList<string> Problems, int Delivered = 0);
 
 /// <summary>
 /// Finishes what events missed: unfinished jobs quiet for a while are described and the answer applied;
-/// a Pending claim whose Create never happened is launched now (or recorded as failed).
+/// a Pending claim whose Create never happened is launched now (or recorded as failed); a finished job's
+/// outbox that was not emptied is sent. Each record is on its own: whatever fails for one is reported, and the
+/// record is moved behind the others (postponed), so records that keep failing cannot starve the rest.
 /// </summary>
 public sealed class Reconciler(IJobStore store, ITrainingPlatform platform, JobTracker tracker, TimeProvider clock)
 {
     public async Task<ReconcileReport> RunAsync(ReconcileOptions options, CancellationToken cancellationToken)
     {
-        var quiet = await store.ListUnfinishedAsync(clock.GetUtcNow() - options.QuietFor, options.MaxJobs, cancellationToken).ConfigureAwait(false);
-        var gate = new RateGate(options.CallsPerSecond, clock);
-        int @fixed = 0, launched = 0, failed = 0;
         var problems = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        await Parallel.ForEachAsync(quiet, new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = cancellationToken }, async (record, ct) =>
+        int @fixed = 0, launched = 0, failed = 0, delivered = 0;
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = cancellationToken };
+
+        async Task IsolatedAsync(JobRecord record, Func<CancellationToken, Task> work, CancellationToken ct)
         {
             try
             {
-                await gate.WaitAsync(ct).ConfigureAwait(false);
-                var observed = await platform.DescribeAsync(record.Kind, record.Key, ct).ConfigureAwait(false);
-                if (observed is null)
-                {
-                    // Listings carry the state only; the plan to launch is in the full record.
-                    var full = record.Status == JobStatus.Pending ? await store.GetAsync(record.Key, ct).ConfigureAwait(false) : null;
-                    if (full is { Status: JobStatus.Pending, Plan: { } plan })
-                    {
-                        // The claim was made but the Create never reached SageMaker: make it now.
-                        await gate.WaitAsync(ct).ConfigureAwait(false);
-                        await LaunchAsync(record, plan, ct).ConfigureAwait(false);
-                        Interlocked.Increment(ref launched);
-                    }
-                    else
-                    {
-                        problems.Enqueue($"{record.Key}: {record.Status} here, unknown to the platform");
-                    }
-                    return;
-                }
-                var result = await tracker.ApplyAsync(observed, ct).ConfigureAwait(false);
-                if (result.Outcome == ApplyOutcome.Applied || record.Status == JobStatus.Pending)
-                    Interlocked.Increment(ref @fixed);
+                await work(ct).ConfigureAwait(false);
             }
-            catch (PlatformException e)
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
             {
                 Interlocked.Increment(ref failed);
-                problems.Enqueue($"{record.Key}: {e.Message}");
+                problems.Enqueue($"{record.Key}: {e.GetType().Name}: {e.Message}");
+                try { await store.PostponeAsync(record.Key, clock.GetUtcNow(), ct).ConfigureAwait(false); }
+                catch (Exception postpone) when (postpone is not OperationCanceledException) { problems.Enqueue($"{record.Key}: not postponed: {postpone.Message}"); }
             }
-        }).ConfigureAwait(false);
-        return new ReconcileReport(quiet.Count, @fixed, launched, failed, [.. problems]);
+        }
+
+        var owed = await store.ListOwedAsync(clock.GetUtcNow() - options.OwedQuietFor, options.MaxJobs, cancellationToken).ConfigureAwait(false);
+        await Parallel.ForEachAsync(owed, parallel, (listed, ct) => new ValueTask(IsolatedAsync(listed, async ct =>
+        {
+            // Listings carry the state only; the follow-up is made from the whole record.
+            if (await store.GetAsync(listed.Key, ct).ConfigureAwait(false) is { Owed.Count: > 0 } record)
+            {
+                await tracker.DeliverAsync(record, ct).ConfigureAwait(false);
+                Interlocked.Increment(ref delivered);
+            }
+        }, ct))).ConfigureAwait(false);
+
+        var quiet = await store.ListUnfinishedAsync(clock.GetUtcNow() - options.QuietFor, options.MaxJobs, cancellationToken).ConfigureAwait(false);
+        var gate = new RateGate(options.CallsPerSecond, clock);
+        await Parallel.ForEachAsync(quiet, parallel, (record, ct) => new ValueTask(IsolatedAsync(record, async ct =>
+        {
+            await gate.WaitAsync(ct).ConfigureAwait(false);
+            var observed = await platform.DescribeAsync(record.Kind, record.Key, ct).ConfigureAwait(false);
+            if (observed is null)
+            {
+                // Listings carry the state only; the plan to launch is in the full record.
+                var full = record.Status == JobStatus.Pending ? await store.GetAsync(record.Key, ct).ConfigureAwait(false) : null;
+                if (full is { Status: JobStatus.Pending, Plan: { } plan })
+                {
+                    // The claim was made but the Create never reached SageMaker: make it now.
+                    await gate.WaitAsync(ct).ConfigureAwait(false);
+                    await LaunchAsync(record, plan, ct).ConfigureAwait(false);
+                    Interlocked.Increment(ref launched);
+                }
+                else
+                {
+                    problems.Enqueue($"{record.Key}: {record.Status} here, unknown to the platform");
+                    await store.PostponeAsync(record.Key, clock.GetUtcNow(), ct).ConfigureAwait(false);
+                }
+                return;
+            }
+            var result = await tracker.ApplyAsync(observed, ct).ConfigureAwait(false);
+            if (result.Outcome == ApplyOutcome.Applied || record.Status == JobStatus.Pending)
+                Interlocked.Increment(ref @fixed);
+        }, ct))).ConfigureAwait(false);
+        return new ReconcileReport(quiet.Count, @fixed, launched, failed, [.. problems], delivered);
     }
 
     private async Task LaunchAsync(JobRecord record, string plan, CancellationToken cancellationToken)
