@@ -101,7 +101,7 @@ internal sealed class LocalRun : ILocalObserver, IEventPublisher, IRequestQueue
         lock (sync) File.AppendAllText(eventsLog, evt.ToJsonString() + "\n");
         using var document = JsonDocument.Parse(evt.ToJsonString());
         var detailType = document.RootElement.GetProperty("detail-type").GetString();
-        await stateChange.ProcessAsync(detailType, document.RootElement.GetProperty("detail"), cancellationToken).ConfigureAwait(false);
+        await stateChange.ProcessAsync(document.RootElement.GetProperty("source").GetString(), detailType, document.RootElement.GetProperty("detail"), cancellationToken).ConfigureAwait(false);
     }
 
     public Task SendAsync(string requestBody, CancellationToken cancellationToken)

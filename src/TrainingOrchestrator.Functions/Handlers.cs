@@ -76,7 +76,7 @@ public sealed class StateChangeFunction(OrchestratorHost host)
     {
         using var deadline = CallDeadline.Until(host.InvocationDeadline());
         var evt = await JsonSerializer.DeserializeAsync(input, LambdaJson.Default.EventBridgeEvent).ConfigureAwait(false);
-        var result = await host.StateChange.ProcessAsync(evt?.DetailType, evt?.Detail ?? default, CancellationToken.None).ConfigureAwait(false);
+        var result = await host.StateChange.ProcessAsync(evt?.Source, evt?.DetailType, evt?.Detail ?? default, CancellationToken.None).ConfigureAwait(false);
         host.Log.Info(result.Detail, result.Record?.RequestId, result.JobName, result.Outcome.ToString());
         host.Log.Metrics("StateChange", new Dictionary<string, int>
         {

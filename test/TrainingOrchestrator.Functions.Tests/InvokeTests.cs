@@ -24,7 +24,7 @@ public sealed class InvokeTests(MotoServer moto) : IClassFixture<MotoServer>
         { "StateChange", "eventbridge-training-job-state-change.completed.json", "Ignored" },
         { "StateChange", "eventbridge-hpo-tuning-job-state-change.json", "Ignored" },
         { "StateChange", "eventbridge-training-job-finished.json", "Ignored" }, // our own event, for rules on our bus
-        { "Reconcile", "scheduled-reconcile.json", """{"examined":0,"fixed":0,"launched":0,"failed":0,"problems":[]}""" },
+        { "Reconcile", "scheduled-reconcile.json", """{"examined":0,"fixed":0,"launched":0,"failed":0,"problems":[],"delivered":0}""" },
     };
 
     [Fact]

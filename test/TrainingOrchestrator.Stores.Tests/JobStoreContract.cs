@@ -252,6 +252,8 @@ public abstract class JobStoreContract
     public async Task Trials_get_records_of_their_own_and_are_listed_under_their_tuning_job()
     {
         const string tuning = "to-churn-xgb-n9my2gg4-hpo";
+        foreach (var (name, requestId) in new[] { (tuning, "churn"), ("to-other-hpo", "other") })
+            await Store.ClaimAsync(JobRecord.Pending(name, JobKind.Tuning, requestId, "{}", requestId, "{}", T0), default);
         foreach (var (trial, status) in new[] { ("to-churn-xgb-n9my2gg4-hpo-002-b", JobStatus.InProgress), ("to-churn-xgb-n9my2gg4-hpo-001-a", JobStatus.Completed) })
             await Store.ApplyAsync(Observed(trial, status, 3, more: o => o with { TuningJobName = tuning }), T0, default);
         await Store.ApplyAsync(Observed("to-other-hpo-001-a", JobStatus.Completed, 3, more: o => o with { TuningJobName = "to-other-hpo" }), T0, default);
@@ -261,6 +263,16 @@ public abstract class JobStoreContract
         Assert.Equal(["to-churn-xgb-n9my2gg4-hpo-001-a", "to-churn-xgb-n9my2gg4-hpo-002-b"], trials.Select(t => t.Key));
         Assert.All(trials, t => Assert.Equal(tuning, t.ParentTuningJob));
         Assert.Equal([JobStatus.Completed, JobStatus.InProgress], trials.Select(t => t.Status));
+    }
+
+    [Fact]
+    public async Task A_trial_of_a_tuning_job_without_a_record_gets_none()
+    {
+        var stranger = await Store.ApplyAsync(Observed("to-squat-hpo-001-a", JobStatus.InProgress, 3, more: o => o with { TuningJobName = "to-squat-hpo" }), T0, default);
+
+        Assert.Equal(ApplyOutcome.UnknownJob, stranger.Outcome);
+        Assert.Null(await Store.GetAsync("to-squat-hpo-001-a", default));
+        Assert.Empty(await Store.ListUnfinishedAsync(T0.AddDays(1), 10, default));
     }
 
     [Fact]
@@ -331,6 +343,7 @@ public abstract class JobStoreContract
     public async Task A_trial_owes_nothing_and_an_event_cannot_make_a_top_level_job_a_trial()
     {
         var tuning = JobNames.Tuning("to", "owes-tune", null);
+        await Store.ClaimAsync(JobRecord.Pending(tuning, JobKind.Tuning, "owes-tune", "{}", "t", "{}", T0), default);
         var trial = Observed(tuning + "-001-a", JobStatus.Completed, 5, more: o => o with { TuningJobName = tuning });
         var claim = Claim("owes-2");
         await Store.ClaimAsync(claim, default);

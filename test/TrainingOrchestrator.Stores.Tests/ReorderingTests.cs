@@ -141,7 +141,7 @@ public sealed class ReorderingTests(MotoServer moto, ITestOutputHelper output) :
         foreach (var i in order)
         {
             using var detail = JsonDocument.Parse(events[i].Detail.ToJsonString());
-            var result = await processor.ProcessAsync(events[i].DetailType, detail.RootElement, default);
+            var result = await processor.ProcessAsync(SageMakerStateEvents.Source, events[i].DetailType, detail.RootElement, default);
             Assert.True(result.Outcome is StateChangeOutcome.Applied or StateChangeOutcome.Unchanged, $"{events[i].DetailType} {i}: {result}");
         }
         var records = new List<string>();

@@ -112,7 +112,9 @@ public abstract class JobStoreBase(TimeSpan rejectedRetention) : IJobStore
             JobRecord next;
             if (current is null)
             {
-                if (observed.TuningJobName is null || observed.Kind != JobKind.Training)
+                // A trial is ours only when its tuning job is: one we have a record of.
+                if (observed.TuningJobName is null || observed.Kind != JobKind.Training
+                    || await ReadAsync(observed.TuningJobName, cancellationToken).ConfigureAwait(false) is not { Kind: JobKind.Tuning })
                     return new ApplyResult(ApplyOutcome.UnknownJob, null);
                 next = JobTransitions.FirstSightOfTrial(observed, now) with { Version = 1 };
             }

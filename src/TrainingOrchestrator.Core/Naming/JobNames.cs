@@ -36,6 +36,11 @@ public static class JobNames
     /// <summary>The job name at the end of a SageMaker ARN: ...:hyper-parameter-tuning-job/name -> name.</summary>
     public static string? FromArn(string? arn) => string.IsNullOrEmpty(arn) ? null : arn[(arn.LastIndexOf('/') + 1)..];
 
+    /// <summary>SageMaker's job name pattern, ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$: letters, digits and inner hyphens, 1 to 63.</summary>
+    public static bool IsSageMakerName(string? name) =>
+        name is { Length: > 0 and <= TrainingMaxLength } && char.IsAsciiLetterOrDigit(name[0]) && char.IsAsciiLetterOrDigit(name[^1])
+        && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
+
     /// <summary>Whether a name is one of ours: our prefix, then a hyphen.</summary>
     public static bool IsOurs(string prefix, string jobName) =>
         jobName.StartsWith(prefix + "-", StringComparison.Ordinal);

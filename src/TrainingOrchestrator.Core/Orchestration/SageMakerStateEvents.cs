@@ -30,7 +30,10 @@ public static class SageMakerStateEvents
 
     private static JobObservation? Training(JsonElement d)
     {
-        if (String(d, "TrainingJobName") is not { } name || JobObservation.StatusFromSageMaker(String(d, "TrainingJobStatus")) is not { } status)
+        if (Name(d, "TrainingJobName") is not { } name || JobObservation.StatusFromSageMaker(String(d, "TrainingJobStatus")) is not { } status)
+            return null;
+        var tuningJobArn = String(d, "TuningJobArn");
+        if (tuningJobArn is not null && !JobNames.IsSageMakerName(JobNames.FromArn(tuningJobArn)))
             return null;
         return new JobObservation
         {
@@ -53,14 +56,14 @@ public static class SageMakerStateEvents
                 ? [.. metrics.EnumerateArray().Where(m => String(m, "MetricName") is not null && Number(m, "Value") is not null)
                     .Select(m => new MetricValue(String(m, "MetricName")!, Number(m, "Value")!.Value))]
                 : [],
-            BillableSeconds = Number(d, "BillableTimeInSeconds") is { } billable ? (long)billable : null,
-            TuningJobName = JobNames.FromArn(String(d, "TuningJobArn")),
+            BillableSeconds = Number(d, "BillableTimeInSeconds") is { } billable and >= 0 and < 1e15 ? (long)billable : null,
+            TuningJobName = JobNames.FromArn(tuningJobArn),
         };
     }
 
     private static JobObservation? Tuning(JsonElement d)
     {
-        if (String(d, "HyperParameterTuningJobName") is not { } name || JobObservation.StatusFromSageMaker(String(d, "HyperParameterTuningJobStatus")) is not { } status)
+        if (Name(d, "HyperParameterTuningJobName") is not { } name || JobObservation.StatusFromSageMaker(String(d, "HyperParameterTuningJobStatus")) is not { } status)
             return null;
         TrialSummary? best = null;
         if (d.TryGetProperty("BestTrainingJob", out var b) && b.ValueKind == JsonValueKind.Object
@@ -91,21 +94,33 @@ public static class SageMakerStateEvents
     private static string? String(JsonElement e, string name) =>
         e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
+    /// <summary>A job name as SageMaker writes them; anything else (a key of our table such as "request#...") is not a job.</summary>
+    private static string? Name(JsonElement e, string name) => String(e, name) is { } text && JobNames.IsSageMakerName(text) ? text : null;
+
+    /// <summary>A number a double holds: 1e400 is no metric value.</summary>
     private static double? Number(JsonElement e, string name) =>
-        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number
+        && v.TryGetDouble(out var number) && double.IsFinite(number) ? number : null;
+
+    private static readonly long MinMilliseconds = DateTimeOffset.MinValue.ToUnixTimeMilliseconds();
+    private static readonly long MaxMilliseconds = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
+
+    private static DateTimeOffset? FromMilliseconds(long ms) =>
+        ms >= MinMilliseconds && ms <= MaxMilliseconds ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
 
     /// <summary>Epoch milliseconds as a number or a string of digits, or an ISO 8601 string.</summary>
     public static DateTimeOffset? Time(JsonElement e, string name)
     {
         if (e.ValueKind != JsonValueKind.Object || !e.TryGetProperty(name, out var v))
             return null;
-        if (v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var ms))
-            return DateTimeOffset.FromUnixTimeMilliseconds(ms);
+        // A time no DateTimeOffset holds (past year 9999) is no time: the field is left unknown.
+        if (v.ValueKind == JsonValueKind.Number)
+            return v.TryGetInt64(out var ms) ? FromMilliseconds(ms) : null;
         if (v.ValueKind != JsonValueKind.String)
             return null;
         var text = v.GetString()!;
         if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var digits))
-            return DateTimeOffset.FromUnixTimeMilliseconds(digits);
+            return FromMilliseconds(digits);
         return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) ? parsed : null;
     }
 

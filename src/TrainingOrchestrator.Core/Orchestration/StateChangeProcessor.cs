@@ -8,11 +8,17 @@ public enum StateChangeOutcome { Applied, Unchanged, Ignored }
 
 public sealed record StateChangeResult(StateChangeOutcome Outcome, string? JobName, string Detail, JobRecord? Record = null);
 
-/// <summary>A SageMaker state-change event applied to the job's record. Events for jobs that are not ours are ignored.</summary>
+/// <summary>
+/// A SageMaker state-change event applied to the job's record. Events that do not come from SageMaker, or concern
+/// jobs that are not ours (a trial counts as ours only when its tuning job has a record), are ignored.
+/// </summary>
 public sealed class StateChangeProcessor(JobTracker tracker, string namePrefix)
 {
-    public async Task<StateChangeResult> ProcessAsync(string? detailType, JsonElement detail, CancellationToken cancellationToken)
+    public async Task<StateChangeResult> ProcessAsync(string? source, string? detailType, JsonElement detail, CancellationToken cancellationToken)
     {
+        // Anyone allowed PutEvents on the bus can send any detail-type; only SageMaker's own events say what jobs did.
+        if (source != SageMakerStateEvents.Source)
+            return new StateChangeResult(StateChangeOutcome.Ignored, null, $"not from {SageMakerStateEvents.Source} (source '{source}')");
         if (SageMakerStateEvents.Read(detailType, detail) is not { } observed)
             return new StateChangeResult(StateChangeOutcome.Ignored, null, $"not a SageMaker job state change we track ({detailType})");
         var ours = JobNames.IsOurs(namePrefix, observed.JobName) || observed.TuningJobName is { } tuning && JobNames.IsOurs(namePrefix, tuning);
