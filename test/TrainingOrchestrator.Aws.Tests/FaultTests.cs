@@ -135,6 +135,42 @@ public sealed class FaultTests
         Assert.Single(server.Requests);
     }
 
+    public static TheoryData<string> PassingRefusals() => ["expired token", "request expired", "clock skew", "proxy 403", "proxy 408"];
+
+    [Theory]
+    [MemberData(nameof(PassingRefusals))]
+    public async Task A_refusal_that_passes_by_itself_is_retried_and_the_job_launched_once(string refusal)
+    {
+        await using var server = Server().Script(refusal switch
+        {
+            "expired token" => SageMakerReplies.ExpiredToken(),
+            "request expired" => SageMakerReplies.RequestExpired(),
+            "clock skew" => SageMakerReplies.ClockSkew(),
+            "proxy 403" => SageMakerReplies.HtmlPage(403),
+            _ => SageMakerReplies.HtmlPage(408),
+        });
+        var (platform, delays, _) = PlatformAt(server);
+
+        var outcome = await platform.LaunchAsync(Create, default);
+
+        Assert.False(outcome.AlreadyExisted);
+        Assert.Equal(2, server.Requests.Count);
+        Assert.Single(delays.Waits);
+    }
+
+    [Fact]
+    public async Task An_unknown_code_is_not_final_but_left_to_the_message_s_next_delivery()
+    {
+        await using var server = Server().Script(SageMakerReplies.UnknownCode());
+        var (platform, _, _) = PlatformAt(server);
+
+        var error = await Assert.ThrowsAsync<AwsServiceException>(() => platform.LaunchAsync(Create, default));
+
+        Assert.Equal(AwsErrorKind.Unknown, error.Kind);
+        Assert.Equal(RetryAdvice.Later, error.Retry);
+        Assert.Single(server.Requests);
+    }
+
     [Fact]
     public async Task An_html_502_is_retried_and_then_reported_with_what_arrived()
     {

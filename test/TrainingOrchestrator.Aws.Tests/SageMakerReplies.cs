@@ -30,6 +30,21 @@ public static class SageMakerReplies
         "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n",
         "text/html");
 
+    /// <summary>What STS-issued credentials get once they expired (the Lambda role's session, renewed by the runtime).</summary>
+    public static Reply.Respond ExpiredToken() => Error(400, "ExpiredTokenException", "message", "The security token included in the request is expired");
+
+    public static Reply.Respond RequestExpired() => Error(400, "RequestExpired", "message", "Request has expired.");
+
+    /// <summary>What a signature made on a clock more than 5 minutes off gets.</summary>
+    public static Reply.Respond ClockSkew() => Error(403, "InvalidSignatureException", "message",
+        "Signature expired: 20261201T120000Z is now earlier than 20261201T121500Z (20261201T122000Z - 5 min.)");
+
+    /// <summary>A corporate proxy's or a load balancer's own page, not AWS's answer.</summary>
+    public static Reply.Respond HtmlPage(int status) => new(status,
+        $"<html><head><title>{status}</title></head><body><h1>{(status == 403 ? "Forbidden by proxy policy" : "Request Timeout")}</h1></body></html>", "text/html");
+
+    public static Reply.Respond UnknownCode() => Error(400, "SomethingNewException", "message", "a code this build has never seen");
+
     public static Reply.Respond Created(string job) => new(200, $$"""{"TrainingJobArn":"arn:aws:sagemaker:us-east-1:123456789012:training-job/{{job}}"}""");
 
     public static Reply.Respond Empty() => new(200, "{}");

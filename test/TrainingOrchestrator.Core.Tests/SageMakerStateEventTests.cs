@@ -66,4 +66,53 @@ public sealed class SageMakerStateEventTests
         Assert.Equal(new TrialSummary("to-t-n9my2gg4-hpo-001-abc", JobStatus.Completed, new MetricValue("validation:auc", 0.93),
             new Dictionary<string, string> { ["eta"] = "0.1" }, null), h.BestTrial);
     }
+
+    private static JobObservation? ReadTrainingSample(Action<System.Text.Json.Nodes.JsonObject> change)
+    {
+        var evt = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Repo.Path("events", "eventbridge-training-job-state-change.completed.json")))!;
+        change(evt["detail"]!.AsObject());
+        using var document = JsonDocument.Parse(evt.ToJsonString());
+        return SageMakerStateEvents.Read(SageMakerStateEvents.TrainingDetailType, document.RootElement.GetProperty("detail"));
+    }
+
+    [Theory]
+    [InlineData("LastModifiedTime", "253402300800000")] // 10000-01-01
+    [InlineData("LastModifiedTime", "\"99999999999999999\"")]
+    [InlineData("TrainingEndTime", "\"+10000-01-01T00:00:00Z\"")]
+    [InlineData("CreationTime", "-62135596800001")]
+    public void A_time_no_DateTimeOffset_holds_is_left_unknown_not_thrown(string field, string value)
+    {
+        var observed = ReadTrainingSample(d => d[field] = System.Text.Json.Nodes.JsonNode.Parse(value));
+
+        Assert.NotNull(observed);
+        Assert.Null(field switch { "LastModifiedTime" => observed.LastModifiedTime, "TrainingEndTime" => observed.EndTime, _ => observed.CreationTime });
+    }
+
+    [Fact]
+    public void A_metric_or_billable_time_no_double_or_long_holds_is_dropped()
+    {
+        var observed = ReadTrainingSample(d =>
+        {
+            d["FinalMetricDataList"] = System.Text.Json.Nodes.JsonNode.Parse("""[{"MetricName":"huge","Value":1e400},{"MetricName":"fine","Value":0.5}]""");
+            d["BillableTimeInSeconds"] = System.Text.Json.Nodes.JsonNode.Parse("1e300");
+        })!;
+
+        Assert.Equal([new MetricValue("fine", 0.5)], observed.FinalMetrics);
+        Assert.Null(observed.BillableSeconds);
+    }
+
+    [Theory]
+    [InlineData("request#abc", null)]
+    [InlineData("rejected#abc", null)]
+    [InlineData("to-job-1", "arn:aws:sagemaker:us-east-1:123456789012:hyper-parameter-tuning-job/request#x")]
+    [InlineData("-leading-hyphen", null)]
+    public void An_event_naming_something_that_is_no_SageMaker_job_is_not_an_observation(string name, string? tuningArn)
+    {
+        Assert.Null(ReadTrainingSample(d =>
+        {
+            d["TrainingJobName"] = name;
+            if (tuningArn is not null)
+                d["TuningJobArn"] = tuningArn;
+        }));
+    }
 }

@@ -20,16 +20,23 @@ public enum AwsErrorKind
     ServiceUnavailable,
     /// <summary>No answer: a timeout, a refused or reset connection.</summary>
     Unreachable,
+    /// <summary>
+    /// Refused for a reason that passes by itself: expired session credentials, a clock out of step (a signature
+    /// outside its 5-minute window), a proxy's 403 or 408 page that is not AWS's answer at all.
+    /// </summary>
+    Transient,
+    /// <summary>A code no list here knows: tried again on the message's next deliveries (bounded by the queue's receive count).</summary>
     Unknown,
 }
 
 /// <summary>An error answer of an AWS JSON-protocol service, read from its status, headers and body.</summary>
 public sealed record AwsError(AwsErrorKind Kind, string Code, string Message, int? StatusCode, string? RequestId)
 {
+    /// <summary>Only documented client errors are final; what passes by itself, or is not known, is tried again.</summary>
     public RetryAdvice Retry => Kind switch
     {
-        AwsErrorKind.Throttling or AwsErrorKind.ServiceUnavailable or AwsErrorKind.Unreachable => RetryAdvice.Now,
-        AwsErrorKind.ResourceLimitExceeded => RetryAdvice.Later,
+        AwsErrorKind.Throttling or AwsErrorKind.ServiceUnavailable or AwsErrorKind.Unreachable or AwsErrorKind.Transient => RetryAdvice.Now,
+        AwsErrorKind.ResourceLimitExceeded or AwsErrorKind.Unknown => RetryAdvice.Later,
         _ => RetryAdvice.Never,
     };
 
@@ -57,11 +64,27 @@ public sealed record AwsError(AwsErrorKind Kind, string Code, string Message, in
         ["AccessDenied"] = AwsErrorKind.AccessDenied,
         ["AccessDeniedException"] = AwsErrorKind.AccessDenied,
         ["UnrecognizedClientException"] = AwsErrorKind.AccessDenied,
-        ["InvalidSignatureException"] = AwsErrorKind.AccessDenied,
         ["IncompleteSignature"] = AwsErrorKind.AccessDenied,
         ["MissingAuthenticationToken"] = AwsErrorKind.AccessDenied,
         ["InvalidClientTokenId"] = AwsErrorKind.AccessDenied,
-        ["ExpiredTokenException"] = AwsErrorKind.AccessDenied,
+        ["NotAuthorized"] = AwsErrorKind.AccessDenied,
+        ["OptInRequired"] = AwsErrorKind.AccessDenied,
+        ["MissingParameter"] = AwsErrorKind.Validation,
+        ["InvalidAction"] = AwsErrorKind.Validation,
+        ["InvalidQueryParameter"] = AwsErrorKind.Validation,
+        ["MalformedQueryString"] = AwsErrorKind.Validation,
+        ["ConflictException"] = AwsErrorKind.ResourceInUse,
+        // AWS's common errors (and STS's) that pass: credentials expire and are renewed, clocks are corrected.
+        // InvalidSignatureException is what a skewed clock gets ("Signature expired: ..."); a real signing bug
+        // fails every try and ends in the dead-letter queue, not as a job recorded failed.
+        ["ExpiredToken"] = AwsErrorKind.Transient,
+        ["ExpiredTokenException"] = AwsErrorKind.Transient,
+        ["RequestExpired"] = AwsErrorKind.Transient,
+        ["RequestTimeTooSkewed"] = AwsErrorKind.Transient,
+        ["InvalidSignatureException"] = AwsErrorKind.Transient,
+        ["IDPCommunicationError"] = AwsErrorKind.Transient,
+        ["RequestTimeout"] = AwsErrorKind.Transient,
+        ["RequestTimeoutException"] = AwsErrorKind.Transient,
         ["InternalFailure"] = AwsErrorKind.ServiceUnavailable,
         ["InternalServerError"] = AwsErrorKind.ServiceUnavailable,
         ["InternalError"] = AwsErrorKind.ServiceUnavailable,
@@ -91,6 +114,8 @@ public sealed record AwsError(AwsErrorKind Kind, string Code, string Message, in
         ThrottlingCodes.Contains(code) || statusCode == 429 ? AwsErrorKind.Throttling
         : KindByCode.TryGetValue(code, out var kind) ? kind
         : statusCode >= 500 ? AwsErrorKind.ServiceUnavailable
+        // No AWS error body (FromResponse names it Http<status>): a proxy or a load balancer answered, not AWS.
+        : code.StartsWith("Http", StringComparison.Ordinal) && statusCode is 403 or 408 ? AwsErrorKind.Transient
         : AwsErrorKind.Unknown;
 
     private static (string? Code, string? Message) ReadBody(ReadOnlySpan<byte> body)

@@ -92,13 +92,19 @@ public sealed class Reconciler(IJobStore store, ITrainingPlatform platform, JobT
 
     private async Task LaunchAsync(JobRecord record, string plan, CancellationToken cancellationToken)
     {
+        var operation = PlannedOperation.FromStored(record.Kind, record.Key, record.RequestId, plan);
         try
         {
-            await platform.LaunchAsync(PlannedOperation.FromStored(record.Kind, record.Key, record.RequestId, plan), cancellationToken).ConfigureAwait(false);
+            await platform.LaunchAsync(operation, cancellationToken).ConfigureAwait(false);
         }
         catch (PlatformException e) when (e.Retry == RetryAdvice.Never)
         {
-            await store.RecordLaunchFailureAsync(record.Key, $"{e.Code}: {e.Message}", clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            await store.RecordLaunchFailureAsync(record.Key, $"{e.Code}: {ErrorText.Masked(e.Message, operation)}", clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (PlatformException e)
+        {
+            // Reported (masked) by the caller's isolation, and the record postponed.
+            throw new PlatformException(e.Code, ErrorText.Masked(e.Message, operation), e.Retry, e);
         }
     }
 

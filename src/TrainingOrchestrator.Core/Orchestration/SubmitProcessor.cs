@@ -103,13 +103,15 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
         }
         catch (PlatformException e) when (e.Retry == RetryAdvice.Never)
         {
-            await store.RecordLaunchFailureAsync(plan.JobName, $"{e.Code}: {e.Message}", Clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-            return new SubmitResult(SubmitOutcome.LaunchFailed, requestId, plan.JobName, e.Message);
+            var reason = ErrorText.Masked(e.Message, plan);
+            await store.RecordLaunchFailureAsync(plan.JobName, $"{e.Code}: {reason}", Clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            return new SubmitResult(SubmitOutcome.LaunchFailed, requestId, plan.JobName, reason);
         }
         catch (PlatformException e)
         {
-            await store.RecordLaunchDeferredAsync(plan.JobName, $"{e.Code}: {e.Message}", Clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-            return new SubmitResult(SubmitOutcome.RetryLater, requestId, plan.JobName, e.Message);
+            var reason = ErrorText.Masked(e.Message, plan);
+            await store.RecordLaunchDeferredAsync(plan.JobName, $"{e.Code}: {reason}", Clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            return new SubmitResult(SubmitOutcome.RetryLater, requestId, plan.JobName, reason);
         }
     }
 
