@@ -33,11 +33,16 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
 
     protected override async Task<(JobRecord? ExistingJob, RequestClaim? ExistingRequest)?> TryClaimAsync(JobRecord pending, RequestClaim claim, CancellationToken cancellationToken)
     {
+        var item = ToItem(pending);
+        if (ItemSize(item) is var size && size > JobTable.MaxClaimBytes)
+            throw new JobStoreException(
+                $"the record of {pending.Key} would take {size} bytes at its claim (request and plan compressed), over the {JobTable.MaxClaimBytes} bytes a claim may take " +
+                $"(DynamoDB's item limit of {JobTable.MaxItemBytes} bytes less {JobTable.StateBudgetBytes} kept for the job's state and result): send a smaller request");
         var request = new TransactWriteItemsRequest
         {
             TransactItems =
             [
-                new TransactWriteItem { Put = IfAbsent(ToItem(pending)) },
+                new TransactWriteItem { Put = IfAbsent(item) },
                 new TransactWriteItem
                 {
                     Put = IfAbsent(new Dictionary<string, AttributeValue>
@@ -149,7 +154,8 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
         var (document, pending) = Parts(response.Attributes);
         var before = Fold(document, pending.Take(pending.Count - 1));
         var after = JobTransitions.Apply(before, observed, now);
-        if (pending.Count > FoldAfter)
+        // Folded when the list is long, or when the item nears the limit (the claim budget's second half is spent).
+        if (pending.Count > FoldAfter || ItemSize(response.Attributes) > JobTable.MaxClaimBytes + JobTable.StateBudgetBytes / 2)
             await TryWriteAsync(after with { Version = after.Version + 1 }, after.Version, cancellationToken).ConfigureAwait(false); // lost: a later write folds
         return (new AppliedInPlace(before, after), null);
     }
@@ -343,9 +349,16 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
         return Fold(document, pending);
     }
 
-    // DynamoDB's rule: attribute names plus values, UTF-8 for strings, bytes for binary, about 21 bytes for a number.
-    private static long ItemSize(Dictionary<string, AttributeValue> item) =>
-        item.Sum(a => (long)Encoding.UTF8.GetByteCount(a.Key) + (a.Value.S is { } s ? Encoding.UTF8.GetByteCount(s) : a.Value.B is { } b ? b.Length : 21));
+    // DynamoDB's rule: attribute names plus values, UTF-8 for strings, about 21 bytes for a number; binary counted
+    // as its base64 text (DynamoDB counts the bytes, moto the text: the larger count keeps both under the limit).
+    internal static long ItemSize(Dictionary<string, AttributeValue> item) => item.Sum(a => (long)Encoding.UTF8.GetByteCount(a.Key) + ValueSize(a.Value));
+
+    private static long ValueSize(AttributeValue value) =>
+        value.S is { } s ? Encoding.UTF8.GetByteCount(s)
+        : value.B is { } b ? (b.Length + 2) / 3 * 4
+        : value.L is { Count: > 0 } list ? 3 + list.Sum(v => 1 + ValueSize(v))
+        : value.M is { Count: > 0 } map ? 3 + map.Sum(e => 1 + Encoding.UTF8.GetByteCount(e.Key) + ValueSize(e.Value))
+        : 21;
 
     private static string MonthOf(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM", CultureInfo.InvariantCulture);
 

@@ -38,6 +38,16 @@ public static class JobTable
     /// <summary>DynamoDB's item size limit.</summary>
     public const int MaxItemBytes = 400 * 1024;
 
+    /// <summary>
+    /// What a claim leaves free for the job's life: the appended observations (each with the status transitions so
+    /// far; folded into the document once they take half of this), and the result (metrics, failure reason up to
+    /// 1,024 characters, artifacts, best trial). A claim larger than <see cref="MaxItemBytes"/> less this is refused,
+    /// so a job that was launched can always be recorded to its end.
+    /// </summary>
+    public const int StateBudgetBytes = 100 * 1024;
+
+    public const int MaxClaimBytes = MaxItemBytes - StateBudgetBytes;
+
     // The indexes carry the record's state (document and pending observations), not the request and plan.
     private static readonly Projection StateOnly = new() { ProjectionType = ProjectionType.INCLUDE, NonKeyAttributes = [Document, Observations, Version] };
 

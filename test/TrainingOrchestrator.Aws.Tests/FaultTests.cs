@@ -80,15 +80,37 @@ public sealed class FaultTests
     }
 
     [Fact]
-    public async Task ResourceInUse_for_our_name_is_reported_as_already_launched_after_one_attempt()
+    public async Task ResourceInUse_for_our_name_and_our_definition_is_reported_as_already_launched()
     {
-        await using var server = Server().Script(SageMakerReplies.ResourceInUse(Create.JobName));
+        var simulator = new SageMakerSimulator();
+        await using var server = new LoopbackServer(simulator.Answer);
         var (platform, _, _) = PlatformAt(server);
+        await platform.LaunchAsync(Create, default);
 
         var outcome = await platform.LaunchAsync(Create, default);
 
         Assert.True(outcome.AlreadyExisted);
-        Assert.Single(server.Requests);
+        Assert.Equal(["CreateTrainingJob", "CreateTrainingJob", "DescribeTrainingJob"], server.Requests.Select(r => r.Header("X-Amz-Target")!["SageMaker.".Length..]));
+    }
+
+    [Theory]
+    [InlineData("OutputDataConfig", "S3OutputPath", "s3://attacker-bucket/out")]
+    [InlineData("AlgorithmSpecification", "TrainingImage", "123456789012.dkr.ecr.us-east-1.amazonaws.com/attacker:latest")]
+    [InlineData(null, "RoleArn", "arn:aws:iam::123456789012:role/attacker")]
+    public async Task A_job_under_our_name_with_another_definition_is_not_adopted(string? section, string field, string value)
+    {
+        var simulator = new SageMakerSimulator();
+        var squatted = System.Text.Json.Nodes.JsonNode.Parse(Create.BodyUtf8())!.AsObject();
+        (section is null ? squatted : squatted[section]!.AsObject())[field] = value;
+        simulator.PreCreate(Create.JobName, squatted.ToJsonString());
+        await using var server = new LoopbackServer(simulator.Answer);
+        var (platform, _, _) = PlatformAt(server);
+
+        var error = await Assert.ThrowsAsync<PlatformException>(() => platform.LaunchAsync(Create, default));
+
+        Assert.Equal(SageMakerPlatform.NameTaken, error.Code);
+        Assert.Equal(RetryAdvice.Never, error.Retry);
+        Assert.Contains(field, error.Message);
     }
 
     [Fact]

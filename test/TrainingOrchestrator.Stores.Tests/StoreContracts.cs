@@ -1,3 +1,4 @@
+using TrainingOrchestrator.Core.Naming;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using TrainingOrchestrator.Core.Jobs;
@@ -89,6 +90,55 @@ public sealed class DynamoDbJobStoreTests : JobStoreContract, IClassFixture<Moto
         var error = await Assert.ThrowsAsync<JobStoreException>(() => store.ClaimAsync(pending, default));
 
         Assert.Contains("over DynamoDB's item limit of 409600 bytes", error.Message);
+    }
+
+    /// <summary>The largest claim (incompressible text, 1 KB short of the claim budget), and the same 2 KB larger.</summary>
+    private static (JobRecord Fits, JobRecord TooLarge) ClaimsAtTheEdge()
+    {
+        JobRecord Of(int length)
+        {
+            var noise = Convert.ToBase64String(new Random(11).GetItems<byte>(Enumerable.Range(0, 256).Select(b => (byte)b).ToArray(), length));
+            return Claim("edge", body: $$"""{"version":1,"name":"{{noise}}"}""");
+        }
+        long SizeOf(int length) => DynamoDbJobStore.ItemSize(DynamoDbJobStore.ToItem(Of(length) with { Version = 1 }));
+        int low = 1_000, high = 400_000;
+        while (high - low > 16)
+        {
+            var middle = (low + high) / 2;
+            if (SizeOf(middle) <= JobTable.MaxClaimBytes - 1024) low = middle; else high = middle;
+        }
+        return (Of(low), Of(low + 2048));
+    }
+
+    [Fact]
+    public async Task The_largest_claim_still_records_a_long_life_to_its_end_and_a_larger_one_is_refused()
+    {
+        var (fits, tooLarge) = ClaimsAtTheEdge();
+        await store.ClaimAsync(fits, default);
+        // A long life: 9 progress events (the most appended before a fold), each with 30 transitions, then a failure
+        // with SageMaker's longest reason, 40 metrics and a long artifact path.
+        var transitions = Enumerable.Range(0, 30).Select(i => new StatusTransition($"Step{i}", T0.AddMinutes(i), T0.AddMinutes(i + 1), new string('m', 300))).ToList();
+        for (var i = 0; i < 9; i++)
+            await store.ApplyAsync(new JobObservation
+            {
+                JobName = fits.Key, Kind = JobKind.Training, Status = JobStatus.InProgress, SecondaryStatus = "Training",
+                LastModifiedTime = T0.AddMinutes(i), Transitions = transitions,
+            }, T0.AddMinutes(i), default);
+
+        var end = await store.ApplyAsync(new JobObservation
+        {
+            JobName = fits.Key, Kind = JobKind.Training, Status = JobStatus.Failed, SecondaryStatus = "Failed",
+            LastModifiedTime = T0.AddHours(1), Transitions = transitions, FailureReason = new string('r', 1024),
+            FinalMetrics = [.. Enumerable.Range(0, 40).Select(i => new MetricValue($"validation:metric-number-{i}", i))],
+            ModelArtifacts = "s3://bucket/" + new string('k', 1000),
+        }, T0.AddHours(1), default);
+        var refused = await Assert.ThrowsAsync<JobStoreException>(() => store.ClaimAsync(tooLarge, default));
+
+        Assert.Equal(JobStatus.Failed, end.Record!.Status);
+        Assert.Equal(JobStatus.Failed, (await store.GetAsync(fits.Key, default))!.Status);
+        Assert.Contains($"over the {JobTable.MaxClaimBytes} bytes a claim may take", refused.Message);
+        Output.WriteLine($"largest claim {DynamoDbJobStore.ItemSize(DynamoDbJobStore.ToItem(fits with { Version = 1 }))} bytes, " +
+            $"refused {DynamoDbJobStore.ItemSize(DynamoDbJobStore.ToItem(tooLarge with { Version = 1 }))} bytes");
     }
 
     [Fact]

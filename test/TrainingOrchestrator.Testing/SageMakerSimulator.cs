@@ -46,10 +46,16 @@ public sealed class SageMakerSimulator(double throttlingRate = 0, double serverE
         {
             "CreateTrainingJob" => Create(name, request, "training-job", "Training job names must be unique within an AWS account and region, and a training job with this name already exists"),
             "CreateHyperParameterTuningJob" => Create(name, request, "hyper-parameter-tuning-job", "Hyperparameter tuning job names must be unique within an AWS account and region, and a hyperparameter tuning job with this name already exists"),
-            "DescribeTrainingJob" when jobs.ContainsKey(name) => new Reply.Respond(200,
-                $$"""{"TrainingJobName":"{{name}}","TrainingJobArn":"{{Arn("training-job", name)}}","TrainingJobStatus":"InProgress","SecondaryStatus":"Starting","CreationTime":1700000000,"LastModifiedTime":1700000000}"""),
-            "DescribeHyperParameterTuningJob" when jobs.ContainsKey(name) => new Reply.Respond(200,
-                $$"""{"HyperParameterTuningJobName":"{{name}}","HyperParameterTuningJobArn":"{{Arn("hyper-parameter-tuning-job", name)}}","HyperParameterTuningJobStatus":"InProgress","CreationTime":1700000000,"LastModifiedTime":1700000000}"""),
+            "DescribeTrainingJob" when jobs.TryGetValue(name, out var created) => Described(created, new()
+            {
+                ["TrainingJobArn"] = Arn("training-job", name), ["TrainingJobStatus"] = "InProgress", ["SecondaryStatus"] = "Starting",
+                ["CreationTime"] = 1700000000, ["LastModifiedTime"] = 1700000000,
+            }),
+            "DescribeHyperParameterTuningJob" when jobs.TryGetValue(name, out var created) => Described(created, new()
+            {
+                ["HyperParameterTuningJobArn"] = Arn("hyper-parameter-tuning-job", name), ["HyperParameterTuningJobStatus"] = "InProgress",
+                ["CreationTime"] = 1700000000, ["LastModifiedTime"] = 1700000000,
+            }),
             "DescribeTrainingJob" or "DescribeHyperParameterTuningJob" => Error(400, "ValidationException", $"Requested resource not found: {name}"),
             _ => new Reply.Respond(200, "{}"),
         };
@@ -71,6 +77,19 @@ public sealed class SageMakerSimulator(double throttlingRate = 0, double serverE
         var field = resource == "training-job" ? "TrainingJobArn" : "HyperParameterTuningJobArn";
         return new Reply.Respond(200, $$"""{"{{field}}":"{{Arn(resource, name)}}"}""");
     }
+
+    /// <summary>As SageMaker's Describe: the definition the job was created with, and its state.</summary>
+    private static Reply.Respond Described(string createBody, System.Text.Json.Nodes.JsonObject state)
+    {
+        var described = System.Text.Json.Nodes.JsonNode.Parse(createBody)!.AsObject();
+        described.Remove("Tags");
+        foreach (var (key, value) in state)
+            described[key] = value?.DeepClone();
+        return new Reply.Respond(200, described.ToJsonString());
+    }
+
+    /// <summary>Someone else's job under a name (a squatter who guessed it): Creates of that name are refused.</summary>
+    public void PreCreate(string name, string createBody) => jobs[name] = createBody;
 
     private double Roll()
     {

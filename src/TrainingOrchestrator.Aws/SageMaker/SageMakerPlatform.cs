@@ -24,8 +24,55 @@ public sealed class SageMakerPlatform(AwsJsonClient client, string namePrefix) :
         }
         catch (AwsServiceException e) when (e.Kind == AwsErrorKind.ResourceInUse && JobNames.IsOurs(namePrefix, create.JobName))
         {
-            // Our names come from request ids, so the job is this request's, launched by an earlier delivery.
-            return new LaunchOutcome(create.JobName, null, AlreadyExisted: true);
+            // Our names come from request ids, so an earlier delivery of this request made the job, unless someone
+            // who can create jobs took the (predictable) name first: the job is ours only if it is the one we plan.
+            var (operation, described) = await DescribeRawAsync(create, cancellationToken).ConfigureAwait(false);
+            var mismatch = described is null ? "it is not found" : DefinitionMismatch(create, System.Text.Json.Nodes.JsonNode.Parse(described)!);
+            if (mismatch is not null)
+                throw new PlatformException(NameTaken,
+                    $"a {create.Kind.ToString().ToLowerInvariant()} job named {create.JobName} exists and is not this request's ({mismatch}): not adopted", RetryAdvice.Never, e);
+            var existing = create.Kind == JobKind.Training
+                ? Observe(AwsJsonClient.Deserialize(operation, described!, SageMakerWireJson.Default.DescribeTrainingJobResponse))
+                : Observe(AwsJsonClient.Deserialize(operation, described!, SageMakerWireJson.Default.DescribeHyperParameterTuningJobResponse));
+            return new LaunchOutcome(create.JobName, existing.Arn, AlreadyExisted: true, existing);
+        }
+    }
+
+    /// <summary>The code of a launch refused because a job of another definition holds the name.</summary>
+    public const string NameTaken = "JobNameTaken";
+
+    // What makes a job this request's: who runs it, what runs, and where its model goes.
+    private static readonly string[][] TrainingIdentity =
+        [["RoleArn"], ["AlgorithmSpecification", "TrainingImage"], ["AlgorithmSpecification", "AlgorithmName"], ["OutputDataConfig", "S3OutputPath"]];
+
+    private static string? DefinitionMismatch(PlannedOperation create, System.Text.Json.Nodes.JsonNode existing)
+    {
+        var planned = System.Text.Json.Nodes.JsonNode.Parse(create.BodyUtf8())!;
+        var (plannedRoot, existingRoot) = create.Kind == JobKind.Training
+            ? (planned, existing)
+            : (planned["TrainingJobDefinition"], existing["TrainingJobDefinition"]);
+        foreach (var path in TrainingIdentity)
+        {
+            string? At(System.Text.Json.Nodes.JsonNode? root) =>
+                path.Aggregate(root, (node, name) => node?[name]) is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var text) ? text : null;
+            if (At(plannedRoot) != At(existingRoot))
+                return $"its {string.Join('.', path)} differs";
+        }
+        return null;
+    }
+
+    private async Task<(string Operation, byte[]? Answer)> DescribeRawAsync(PlannedOperation create, CancellationToken cancellationToken)
+    {
+        var (operation, request) = create.Kind == JobKind.Training
+            ? ("DescribeTrainingJob", JsonSerializer.SerializeToUtf8Bytes(new DescribeTrainingJobRequest(create.JobName), SageMakerWireJson.Default.DescribeTrainingJobRequest))
+            : ("DescribeHyperParameterTuningJob", JsonSerializer.SerializeToUtf8Bytes(new DescribeHyperParameterTuningJobRequest(create.JobName), SageMakerWireJson.Default.DescribeHyperParameterTuningJobRequest));
+        try
+        {
+            return (operation, await client.SendAsync(operation, request, cancellationToken).ConfigureAwait(false));
+        }
+        catch (AwsServiceException e) when (IsNotFound(e))
+        {
+            return (operation, null);
         }
     }
 

@@ -79,6 +79,16 @@ public static class JobTransitions
     public static IReadOnlyList<Delivery> OwedAtEnd(JobRecord finished) =>
         finished is { Status: JobStatus.Completed, Kind: JobKind.Training } ? [Delivery.Announcement, Delivery.FollowUp] : [Delivery.Announcement];
 
+    /// <summary>A job stopped before SageMaker ever had it: its record ends Stopped (by the user) and is announced so.</summary>
+    public static JobObservation StoppedBeforeLaunch(JobRecord record) => new()
+    {
+        JobName = record.Key,
+        Kind = record.Kind,
+        Status = JobStatus.Stopped,
+        SecondaryStatus = "Stopped",
+        FailureReason = "Stopped before it was launched",
+    };
+
     public static int Rank(JobStatus status) => status switch
     {
         JobStatus.Pending => 0,

@@ -63,25 +63,45 @@ public sealed class Reconciler(IJobStore store, ITrainingPlatform platform, JobT
         var gate = new RateGate(options.CallsPerSecond, clock);
         await Parallel.ForEachAsync(quiet, parallel, (record, ct) => new ValueTask(IsolatedAsync(record, async ct =>
         {
-            await gate.WaitAsync(ct).ConfigureAwait(false);
-            var observed = await platform.DescribeAsync(record.Kind, record.Key, ct).ConfigureAwait(false);
+            JobObservation? observed;
+            if (record.Status == JobStatus.Pending)
+            {
+                // The claim's Create never got an answer through. Make it (again): it launches the job or, when a job
+                // has the name, finds out whether it is ours (events lost: its state comes back) or someone else's
+                // (recorded LaunchFailed, never adopted). Listings carry the state only; the plan is in the full record.
+                if (await store.GetAsync(record.Key, ct).ConfigureAwait(false) is not { Status: JobStatus.Pending, Plan: { } plan })
+                    return;
+                await gate.WaitAsync(ct).ConfigureAwait(false);
+                var outcome = await LaunchAsync(record, plan, ct).ConfigureAwait(false);
+                if (outcome is { AlreadyExisted: false })
+                    Interlocked.Increment(ref launched);
+                if (outcome?.Existing is null)
+                    return;
+                observed = outcome.Existing;
+            }
+            else
+            {
+                await gate.WaitAsync(ct).ConfigureAwait(false);
+                observed = await platform.DescribeAsync(record.Kind, record.Key, ct).ConfigureAwait(false);
+            }
             if (observed is null)
             {
-                // Listings carry the state only; the plan to launch is in the full record.
-                var full = record.Status == JobStatus.Pending ? await store.GetAsync(record.Key, ct).ConfigureAwait(false) : null;
-                if (full is { Status: JobStatus.Pending, Plan: { } plan })
+                if (record.Status == JobStatus.Stopping && record.Arn is null)
                 {
-                    // The claim was made but the Create never reached SageMaker: make it now.
-                    await gate.WaitAsync(ct).ConfigureAwait(false);
-                    await LaunchAsync(record, plan, ct).ConfigureAwait(false);
-                    Interlocked.Increment(ref launched);
+                    // Stopped while Pending: its Create never happened, and never will.
+                    await tracker.ApplyAsync(JobTransitions.StoppedBeforeLaunch(record), ct).ConfigureAwait(false);
+                    Interlocked.Increment(ref @fixed);
+                    return;
                 }
-                else
-                {
-                    problems.Enqueue($"{record.Key}: {record.Status} here, unknown to the platform");
-                    await store.PostponeAsync(record.Key, clock.GetUtcNow(), ct).ConfigureAwait(false);
-                }
+                problems.Enqueue($"{record.Key}: {record.Status} here, unknown to the platform");
+                await store.PostponeAsync(record.Key, clock.GetUtcNow(), ct).ConfigureAwait(false);
                 return;
+            }
+            if (record.Status == JobStatus.Stopping && observed.Status == JobStatus.InProgress)
+            {
+                // A stop that came while the Create was in flight: the job was made after all; stop it now.
+                await gate.WaitAsync(ct).ConfigureAwait(false);
+                await platform.StopAsync(record.Kind, record.Key, ct).ConfigureAwait(false);
             }
             var result = await tracker.ApplyAsync(observed, ct).ConfigureAwait(false);
             if (result.Outcome == ApplyOutcome.Applied || record.Status == JobStatus.Pending)
@@ -90,16 +110,18 @@ public sealed class Reconciler(IJobStore store, ITrainingPlatform platform, JobT
         return new ReconcileReport(quiet.Count, @fixed, launched, failed, [.. problems], delivered);
     }
 
-    private async Task LaunchAsync(JobRecord record, string plan, CancellationToken cancellationToken)
+    /// <summary>The launch's outcome, or null when the platform refused it for good (then recorded as LaunchFailed).</summary>
+    private async Task<LaunchOutcome?> LaunchAsync(JobRecord record, string plan, CancellationToken cancellationToken)
     {
         var operation = PlannedOperation.FromStored(record.Kind, record.Key, record.RequestId, plan);
         try
         {
-            await platform.LaunchAsync(operation, cancellationToken).ConfigureAwait(false);
+            return await platform.LaunchAsync(operation, cancellationToken).ConfigureAwait(false);
         }
         catch (PlatformException e) when (e.Retry == RetryAdvice.Never)
         {
             await store.RecordLaunchFailureAsync(record.Key, $"{e.Code}: {ErrorText.Masked(e.Message, operation)}", clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            return null;
         }
         catch (PlatformException e)
         {

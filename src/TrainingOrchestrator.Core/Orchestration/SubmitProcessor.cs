@@ -40,12 +40,16 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
     public const string RequestIdReused = "request-id-reused";
     public const string RecordTooLarge = "record-too-large";
     public const string UnknownJob = "unknown-job";
+    public const string ReservedRequestId = "reserved-request-id";
 
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
     public async Task<SubmitResult> ProcessAsync(string messageId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         var prepared = pipeline.Prepare(body.Span, messageId);
+        if (prepared.RequestId is { } id && id.StartsWith(FollowUps.RequestIdPrefix, StringComparison.Ordinal)
+            && await ForgedFollowUpAsync(id, body, cancellationToken).ConfigureAwait(false) is { } forged)
+            return await RejectAsync(id, body, null, [forged], SubmitOutcome.Rejected, cancellationToken).ConfigureAwait(false);
         if (prepared is { IsValid: true, Plan: null, Request.BaseJob: { } baseJob })
         {
             var baseDefinition = await StoredTrainingDefinitionAsync(baseJob, cancellationToken).ConfigureAwait(false);
@@ -122,6 +126,13 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
             return await RejectAsync(requestId, body, plan.Kind,
                 [new ValidationError("jobName", UnknownJob, $"'{plan.JobName}' is not a job this orchestrator launched (no record of it)")],
                 SubmitOutcome.Rejected, cancellationToken).ConfigureAwait(false);
+        if (record.Status == JobStatus.Pending)
+        {
+            // Not launched yet, or its Create is in flight: the record says Stopping first, so no redelivery and no
+            // Reconcile launches it; Reconcile ends it Stopped, or stops the job a Create in flight made after all.
+            await store.ApplyAsync(JobTransitions.StopRequested(record), Clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            return new SubmitResult(SubmitOutcome.StopRequested, requestId, plan.JobName, "stopped before launch");
+        }
         StopOutcome outcome;
         try
         {
@@ -135,6 +146,20 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
             return new SubmitResult(SubmitOutcome.NothingToStop, requestId, plan.JobName, $"{plan.JobName} is {record.Status}: {outcome}");
         await store.ApplyAsync(JobTransitions.StopRequested(record), Clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         return new SubmitResult(SubmitOutcome.StopRequested, requestId, plan.JobName, "stopping");
+    }
+
+    /// <summary>
+    /// Request ids "followup-&lt;job&gt;" are the orchestrator's own: such a request passes only when it is, to the
+    /// letter of its JSON, the follow-up that job's <c>onCompleted</c> asks for, so nobody else can take a job's follow-up.
+    /// </summary>
+    private async Task<ValidationError?> ForgedFollowUpAsync(string requestId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        var jobName = requestId[FollowUps.RequestIdPrefix.Length..];
+        var expected = await store.GetAsync(jobName, cancellationToken).ConfigureAwait(false) is { } record ? FollowUps.TuneRequestFor(record) : null;
+        if (expected is not null && System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(expected), System.Text.Json.Nodes.JsonNode.Parse(body.Span)))
+            return null;
+        return new ValidationError("requestId", ReservedRequestId,
+            $"request ids starting '{FollowUps.RequestIdPrefix}' are reserved for the follow-ups the orchestrator sends itself; this is not the follow-up of '{jobName}': use another requestId");
     }
 
     private async Task<CreateTrainingJobRequest?> StoredTrainingDefinitionAsync(string jobName, CancellationToken cancellationToken)

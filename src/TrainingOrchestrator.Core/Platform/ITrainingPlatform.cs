@@ -19,8 +19,12 @@ public interface ITrainingPlatform
     Task<IReadOnlyList<TrialSummary>> ListTrialsAsync(string tuningJobName, CancellationToken cancellationToken);
 }
 
-/// <param name="AlreadyExisted">The name was taken already: by an earlier delivery of the same request, for our names.</param>
-public sealed record LaunchOutcome(string JobName, string? Arn, bool AlreadyExisted);
+/// <param name="AlreadyExisted">
+/// The name was taken already, by a job of this definition: an earlier delivery of the same request (a job of another
+/// definition under our name is refused, never adopted).
+/// </param>
+/// <param name="Existing">For a job that existed already: its state, as the platform found it.</param>
+public sealed record LaunchOutcome(string JobName, string? Arn, bool AlreadyExisted, JobObservation? Existing = null);
 
 public enum StopOutcome
 {
