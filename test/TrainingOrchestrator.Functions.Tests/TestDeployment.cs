@@ -46,10 +46,10 @@ public sealed class TestDeployment
     }
 
     /// <summary>The functions' environment, as template.yaml sets it, with endpoints on moto (SageMaker optionally elsewhere).</summary>
-    public OrchestratorHost Host(Uri? sageMaker = null, int timeoutSeconds = 30, Uri? dynamoDb = null, TimeProvider? clock = null) =>
-        new(Environment(sageMaker, timeoutSeconds, dynamoDb), new StaticCredentialSource(new AwsCredentials("testing", "testing")), clock, Log);
+    public OrchestratorHost Host(Uri? sageMaker = null, int timeoutSeconds = 30, Uri? dynamoDb = null, TimeProvider? clock = null, Uri? eventBridge = null, Uri? sqs = null) =>
+        new(Environment(sageMaker, timeoutSeconds, dynamoDb, eventBridge, sqs), new StaticCredentialSource(new AwsCredentials("testing", "testing")), clock, Log);
 
-    public Dictionary<string, string> Environment(Uri? sageMaker = null, int timeoutSeconds = 30, Uri? dynamoDb = null)
+    public Dictionary<string, string> Environment(Uri? sageMaker = null, int timeoutSeconds = 30, Uri? dynamoDb = null, Uri? eventBridge = null, Uri? sqs = null)
     {
         var environment = new Dictionary<string, string>(moto.Environment)
         {
@@ -69,6 +69,10 @@ public sealed class TestDeployment
             environment["AWS_ENDPOINT_URL_SAGEMAKER"] = sageMaker.ToString();
         if (dynamoDb is not null)
             environment["AWS_ENDPOINT_URL_DYNAMODB"] = dynamoDb.ToString();
+        if (eventBridge is not null)
+            environment["AWS_ENDPOINT_URL_EVENTBRIDGE"] = eventBridge.ToString();
+        if (sqs is not null)
+            environment["AWS_ENDPOINT_URL_SQS"] = sqs.ToString();
         return environment;
     }
 
@@ -96,7 +100,6 @@ public sealed class TestDeployment
     public static IReadOnlyList<string> FailedIds(JsonDocument response) =>
         [.. response.RootElement.GetProperty("batchItemFailures").EnumerateArray().Select(f => f.GetProperty("itemIdentifier").GetString()!)];
 
-    /// <summary>A SageMaker sample event from the developer guide, adapted to name one of our jobs.</summary>
     /// <summary>Every operation the host's clients made so far, as "service:Operation" to how many times.</summary>
     public static Dictionary<string, int> Calls(OrchestratorHost host)
     {
@@ -122,6 +125,7 @@ public sealed class TestDeployment
         return node.ToJsonString();
     }
 
+    /// <summary>A SageMaker sample event from the developer guide, adapted to name one of our jobs.</summary>
     public static string SageMakerEvent(string sample, string jobName, string status, Action<JsonObject>? change = null)
     {
         var evt = JsonNode.Parse(File.ReadAllText(Repo.Path("events", sample)))!.AsObject();

@@ -5,10 +5,26 @@ namespace TrainingOrchestrator.Testing;
 /// with a network's latency. It counts the 5xx answers it relayed (moto has its own failures under load).
 /// With <c>serialize</c> it forwards one request at a time: moto 5.2.1's TransactWriteItems snapshots the whole table
 /// and restores the snapshot when any condition fails, erasing writes that other requests made meanwhile, so
-/// concurrent writers need it to see DynamoDB's isolation.
+/// concurrent writers need it to see DynamoDB's isolation. <see cref="Faults"/> makes it an outage on demand: a request
+/// refused with AWS's InternalFailure before it reaches the service, or forwarded and its answer replaced by one.
 /// </summary>
 public sealed class ForwardingProxy : IAsyncDisposable
 {
+    public enum Fault { None, Refuse, LoseAnswer }
+
+    /// <summary>What to do with each request (null: forward all).</summary>
+    public Func<RecordedRequest, Fault>? Faults { get; set; }
+
+    private int refused, answersLost;
+
+    /// <summary>Requests refused without reaching the service.</summary>
+    public int Refused => Volatile.Read(ref refused);
+
+    /// <summary>Requests the service took whose answer was replaced by a 500.</summary>
+    public int AnswersLost => Volatile.Read(ref answersLost);
+
+    private static Reply.Respond InternalFailure() => new(500, """{"__type":"InternalFailure","message":"injected by the test's proxy"}""");
+
     private static readonly HttpClient Client = new(new SocketsHttpHandler { MaxConnectionsPerServer = 64 });
     private static readonly HashSet<string> NotForwarded = new(StringComparer.OrdinalIgnoreCase) { "Host", "Content-Length", "Content-Type", "Connection", "Expect" };
     private readonly Uri target;
@@ -35,6 +51,21 @@ public sealed class ForwardingProxy : IAsyncDisposable
     public int ServerErrors => Volatile.Read(ref serverErrors);
 
     private async Task<Reply> ForwardAsync(RecordedRequest request)
+    {
+        var fault = Faults?.Invoke(request) ?? Fault.None;
+        if (fault == Fault.Refuse)
+        {
+            Interlocked.Increment(ref refused);
+            return InternalFailure();
+        }
+        var answer = await RelayAsync(request);
+        if (fault != Fault.LoseAnswer)
+            return answer;
+        Interlocked.Increment(ref answersLost);
+        return InternalFailure();
+    }
+
+    private async Task<Reply> RelayAsync(RecordedRequest request)
     {
         using var message = new HttpRequestMessage(new HttpMethod(request.Method), new Uri(target, request.Target))
         {

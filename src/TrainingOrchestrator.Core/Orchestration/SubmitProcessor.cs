@@ -126,13 +126,13 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
             return await RejectAsync(requestId, body, plan.Kind,
                 [new ValidationError("jobName", UnknownJob, $"'{plan.JobName}' is not a job this orchestrator launched (no record of it)")],
                 SubmitOutcome.Rejected, cancellationToken).ConfigureAwait(false);
+        // Not launched yet, or its Create succeeded or is in flight (a record stays Pending until SageMaker's first
+        // event): the record says Stopping first, so neither a redelivery nor Reconcile launches it. Then the stop
+        // goes to SageMaker; if SageMaker does not know the job, Reconcile ends it Stopped (or stops the job a Create
+        // in flight made after all).
+        var beforeLaunch = record.Status == JobStatus.Pending || record is { Status: JobStatus.Stopping, Arn: null };
         if (record.Status == JobStatus.Pending)
-        {
-            // Not launched yet, or its Create is in flight: the record says Stopping first, so no redelivery and no
-            // Reconcile launches it; Reconcile ends it Stopped, or stops the job a Create in flight made after all.
             await store.ApplyAsync(JobTransitions.StopRequested(record), Clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-            return new SubmitResult(SubmitOutcome.StopRequested, requestId, plan.JobName, "stopped before launch");
-        }
         StopOutcome outcome;
         try
         {
@@ -142,6 +142,8 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
         {
             return new SubmitResult(SubmitOutcome.RetryLater, requestId, plan.JobName, e.Message);
         }
+        if (outcome == StopOutcome.NotFound && beforeLaunch)
+            return new SubmitResult(SubmitOutcome.StopRequested, requestId, plan.JobName, "stopped before launch");
         if (outcome != StopOutcome.Stopping)
             return new SubmitResult(SubmitOutcome.NothingToStop, requestId, plan.JobName, $"{plan.JobName} is {record.Status}: {outcome}");
         await store.ApplyAsync(JobTransitions.StopRequested(record), Clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
