@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Writes docs/reliability.md from the fault suites at their full counts (CI runs the same tests at smaller ones):
-# duplicates under faults, crashes, reordering, bad input, security. A few minutes.
+# duplicates under faults, crashes, nothing lost (the outbox), reordering, bad input, security. A few minutes.
 # Usage: bash bench/reliability.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +30,18 @@ section() { cat "$figures/reliability/$1.md"; echo; }
   echo "| crash | recovered by | jobs | record |"
   echo "|---|---|---|---|"
   section crashes
+  echo "## Nothing lost: what a job's end owes (OutboxReliabilityTests)"
+  echo
+  echo "EventBridge and SQS are moto behind a proxy that refuses requests (AWS's InternalFailure, HTTP 500) or forwards them and"
+  echo "loses the answer. The write that ends a job records what the end owes (announcement, follow-up); each send is followed by"
+  echo "the write that clears it; what is not cleared is sent by EventBridge's retry of the event or by Reconcile's sweep."
+  echo
+  echo "| fault | jobs | delivered by | result |"
+  echo "|---|---:|---|---|"
+  section outbox
+  echo "## Reconcile isolates each job (OutboxReliabilityTests.Two_hundred_unreadable_jobs_...)"
+  echo
+  section reconcile-isolation
   echo "## Reordering (Stores.Tests/ReorderingTests.cs)"
   echo
   echo "Event sequences built on the developer guide's sample events (cumulative secondary-status snapshots; a tuning job with"

@@ -39,6 +39,10 @@ public sealed class LocalPlatform(string workFolder, LocalConfig config, ILocalO
         return new LaunchOutcome(tuningRun.JobName, LocalEvents.TuningArn(tuningRun.JobName), false);
     }
 
+    /// <summary>Local jobs are made by this run only: a job under the name is the plan's.</summary>
+    public Task<JobObservation?> FindOwnAsync(PlannedOperation create, CancellationToken cancellationToken) =>
+        DescribeAsync(create.Kind, create.JobName, cancellationToken);
+
     public Task<JobObservation?> DescribeAsync(JobKind kind, string jobName, CancellationToken cancellationToken) =>
         Task.FromResult(kind == JobKind.Training
             ? trainingRuns.TryGetValue(jobName, out var t) ? t.Observe() : null

@@ -100,7 +100,7 @@ public sealed class CostTests(MotoServer moto, ITestOutputHelper output) : IClas
 
         var calls = TestDeployment.Calls(later);
         var itemsRead = later.Store.ItemsRead;
-        Assert.Equal(10, itemsRead);
+        Assert.Equal(20, itemsRead); // the 10 listed, and each Pending claim's plan (to tell its job from a squatter's)
         Assert.Equal(10, calls["sagemaker:DescribeTrainingJob"]);
         Assert.Equal(10, sageMaker.Requests.Count - requestsBefore);
         Assert.Equal(2, calls["dynamodb:Query"]); // the index's two partitions: owed (empty here) and unfinished
@@ -109,7 +109,8 @@ public sealed class CostTests(MotoServer moto, ITestOutputHelper output) : IClas
             Assert.Equal(JobStatus.InProgress, (await later.Store.GetAsync(name, default))!.Status);
         Figures.Record(output.WriteLine, Document, "reconcile", string.Join("\n",
             $"Reconcile over {finished.ToString("N0", CultureInfo.InvariantCulture)} finished and 10 unfinished (quiet, Pending) jobs: " +
-            $"DynamoDB read **{itemsRead} items** (the `unfinished` index's ScannedCount) in {calls["dynamodb:Query"]} Queries (the owed and the unfinished partitions); " +
+            $"DynamoDB read **{itemsRead} items**: 10 from the `unfinished` index (its ScannedCount, in {calls["dynamodb:Query"]} Queries: the owed and the unfinished partitions) " +
+            $"and each Pending claim's whole record (its plan tells its job from one someone else made under the name); " +
             $"SageMaker got {calls["sagemaker:DescribeTrainingJob"]} DescribeTrainingJob; all calls: {Describe(calls)}."));
     }
 

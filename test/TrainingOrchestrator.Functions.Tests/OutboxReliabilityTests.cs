@@ -51,8 +51,9 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
     [Fact]
     public async Task PutEvents_refused_on_every_retry_then_recovering_announces_every_end_exactly_once()
     {
+        var deliveries = Figures.Count(ci: 2, full: 3);
         // Each refused invocation spends the client's 5 attempts with backoff (1.5 s): CI runs few.
-        var jobs = Figures.Count(ci: 5, full: 50);
+        var jobs = Figures.Count(ci: 4, full: 50);
         var deployment = await TestDeployment.CreateAsync(moto);
         var simulator = new SageMakerSimulator();
         await using var sageMaker = new LoopbackServer(simulator.Answer);
@@ -65,7 +66,7 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
         down = true;
         var stateChange = new StateChangeFunction(host);
         foreach (var name in names)
-            for (var delivery = 0; delivery < 3; delivery++)
+            for (var delivery = 0; delivery < deliveries; delivery++)
                 await Assert.ThrowsAnyAsync<Exception>(() => TestDeployment.InvokeAsync(stateChange.Handle, TestDeployment.SageMakerEvent(Completed, name, "Completed")));
         foreach (var name in names)
             Assert.Equal([Delivery.Announcement], (await host.Store.GetAsync(name, default))!.Owed);
@@ -87,14 +88,14 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
         foreach (var name in names)
             Assert.Empty((await host.Store.GetAsync(name, default))!.Owed);
         Figures.Record(output.WriteLine, Document, "outbox",
-            $"| PutEvents refused on every attempt of 3 deliveries of each Completed event ({events.Refused} requests refused), then recovered | {jobs} | " +
+            $"| PutEvents refused on every attempt of {deliveries} deliveries of each Completed event ({events.Refused} requests refused), then recovered | {jobs} | " +
             $"Reconcile's sweep of the owed partition | {announced.Count} announcements, {announced.Distinct().Count()} distinct ids: 0 lost, 0 duplicated |");
     }
 
     [Fact]
     public async Task A_PutEvents_answer_lost_after_EventBridge_took_the_event_repeats_it_with_the_same_id()
     {
-        var jobs = Figures.Count(ci: 10, full: 100);
+        var jobs = Figures.Count(ci: 6, full: 100);
         var deployment = await TestDeployment.CreateAsync(moto);
         var simulator = new SageMakerSimulator();
         await using var sageMaker = new LoopbackServer(simulator.Answer);
@@ -129,7 +130,7 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
     [Fact]
     public async Task A_process_killed_right_after_the_final_write_announces_on_the_event_s_retry_or_the_next_sweep()
     {
-        var jobs = Figures.Count(ci: 10, full: 100);
+        var jobs = Figures.Count(ci: 6, full: 100);
         var deployment = await TestDeployment.CreateAsync(moto);
         var simulator = new SageMakerSimulator();
         await using var sageMaker = new LoopbackServer(simulator.Answer);

@@ -58,6 +58,7 @@ public sealed class PermissionTests(MotoServer moto) : IClassFixture<MotoServer>
         await submitHost.Store.ClaimAsync(JobRecord.Pending("to-lost-000002-hpo", JobKind.Tuning, "lost-2", "{}", "h2",
             JsonSerializer.Serialize(Repo.Prepare(tune.Body, tune.MessageId).Plan!.CreateTuning!, Core.Planning.SageMakerJson.Default.CreateHyperParameterTuningJobRequest), now), default);
         await submitHost.Store.ClaimAsync(JobRecord.Pending(LoopbackSageMaker.DescribedJob, JobKind.Training, "described", followed.Body, "h3", "{}", now), default);
+        await submitHost.Store.ApplyAsync(new JobObservation { JobName = LoopbackSageMaker.DescribedJob, Kind = JobKind.Training, Status = JobStatus.InProgress }, now, default);
         var reconcileHost = new OrchestratorHost(deployment.Environment(sageMaker.Endpoint), new Aws.Signing.StaticCredentialSource(new("testing", "testing")),
             new TestDeployment.ShiftedClock(TimeSpan.FromMinutes(2)), deployment.Log);
         var report = await TestDeployment.InvokeAsync(new ReconcileFunction(reconcileHost).Handle, "{}");

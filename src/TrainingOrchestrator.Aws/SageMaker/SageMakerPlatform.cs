@@ -26,16 +26,23 @@ public sealed class SageMakerPlatform(AwsJsonClient client, string namePrefix) :
         {
             // Our names come from request ids, so an earlier delivery of this request made the job, unless someone
             // who can create jobs took the (predictable) name first: the job is ours only if it is the one we plan.
-            var (operation, described) = await DescribeRawAsync(create, cancellationToken).ConfigureAwait(false);
-            var mismatch = described is null ? "it is not found" : DefinitionMismatch(create, System.Text.Json.Nodes.JsonNode.Parse(described)!);
-            if (mismatch is not null)
-                throw new PlatformException(NameTaken,
-                    $"a {create.Kind.ToString().ToLowerInvariant()} job named {create.JobName} exists and is not this request's ({mismatch}): not adopted", RetryAdvice.Never, e);
-            var existing = create.Kind == JobKind.Training
-                ? Observe(AwsJsonClient.Deserialize(operation, described!, SageMakerWireJson.Default.DescribeTrainingJobResponse))
-                : Observe(AwsJsonClient.Deserialize(operation, described!, SageMakerWireJson.Default.DescribeHyperParameterTuningJobResponse));
+            var existing = await FindOwnAsync(create, cancellationToken).ConfigureAwait(false)
+                ?? throw new PlatformException(e.Code, $"{e.Message}; yet Describe does not find {create.JobName} (yet): try again later", RetryAdvice.Later, e);
             return new LaunchOutcome(create.JobName, existing.Arn, AlreadyExisted: true, existing);
         }
+    }
+
+    public async Task<JobObservation?> FindOwnAsync(PlannedOperation create, CancellationToken cancellationToken)
+    {
+        var (operation, described) = await DescribeRawAsync(create, cancellationToken).ConfigureAwait(false);
+        if (described is null)
+            return null;
+        if (DefinitionMismatch(create, System.Text.Json.Nodes.JsonNode.Parse(described)!) is { } mismatch)
+            throw new PlatformException(NameTaken,
+                $"a {create.Kind.ToString().ToLowerInvariant()} job named {create.JobName} exists and is not this request's ({mismatch}): not adopted", RetryAdvice.Never);
+        return create.Kind == JobKind.Training
+            ? Observe(AwsJsonClient.Deserialize(operation, described, SageMakerWireJson.Default.DescribeTrainingJobResponse))
+            : Observe(AwsJsonClient.Deserialize(operation, described, SageMakerWireJson.Default.DescribeHyperParameterTuningJobResponse));
     }
 
     /// <summary>The code of a launch refused because a job of another definition holds the name.</summary>

@@ -64,24 +64,34 @@ public sealed class Reconciler(IJobStore store, ITrainingPlatform platform, JobT
         await Parallel.ForEachAsync(quiet, parallel, (record, ct) => new ValueTask(IsolatedAsync(record, async ct =>
         {
             JobObservation? observed;
+            await gate.WaitAsync(ct).ConfigureAwait(false);
             if (record.Status == JobStatus.Pending)
             {
-                // The claim's Create never got an answer through. Make it (again): it launches the job or, when a job
-                // has the name, finds out whether it is ours (events lost: its state comes back) or someone else's
-                // (recorded LaunchFailed, never adopted). Listings carry the state only; the plan is in the full record.
+                // The claim's Create never got an answer through, or the job's events were lost. A job under the name
+                // is taken only if it is this claim's (never someone else's); none is launched now. Listings carry
+                // the state only; the plan is in the full record.
                 if (await store.GetAsync(record.Key, ct).ConfigureAwait(false) is not { Status: JobStatus.Pending, Plan: { } plan })
                     return;
-                await gate.WaitAsync(ct).ConfigureAwait(false);
-                var outcome = await LaunchAsync(record, plan, ct).ConfigureAwait(false);
-                if (outcome is { AlreadyExisted: false })
-                    Interlocked.Increment(ref launched);
-                if (outcome?.Existing is null)
+                var operation = PlannedOperation.FromStored(record.Kind, record.Key, record.RequestId, plan);
+                try
+                {
+                    observed = await platform.FindOwnAsync(operation, ct).ConfigureAwait(false);
+                }
+                catch (PlatformException e) when (e.Retry == RetryAdvice.Never)
+                {
+                    await RecordRefusedAsync(operation, e, ct).ConfigureAwait(false);
                     return;
-                observed = outcome.Existing;
+                }
+                if (observed is null)
+                {
+                    await gate.WaitAsync(ct).ConfigureAwait(false);
+                    if (await LaunchAsync(operation, ct).ConfigureAwait(false) is { AlreadyExisted: false })
+                        Interlocked.Increment(ref launched);
+                    return;
+                }
             }
             else
             {
-                await gate.WaitAsync(ct).ConfigureAwait(false);
                 observed = await platform.DescribeAsync(record.Kind, record.Key, ct).ConfigureAwait(false);
             }
             if (observed is null)
@@ -111,16 +121,15 @@ public sealed class Reconciler(IJobStore store, ITrainingPlatform platform, JobT
     }
 
     /// <summary>The launch's outcome, or null when the platform refused it for good (then recorded as LaunchFailed).</summary>
-    private async Task<LaunchOutcome?> LaunchAsync(JobRecord record, string plan, CancellationToken cancellationToken)
+    private async Task<LaunchOutcome?> LaunchAsync(PlannedOperation operation, CancellationToken cancellationToken)
     {
-        var operation = PlannedOperation.FromStored(record.Kind, record.Key, record.RequestId, plan);
         try
         {
             return await platform.LaunchAsync(operation, cancellationToken).ConfigureAwait(false);
         }
         catch (PlatformException e) when (e.Retry == RetryAdvice.Never)
         {
-            await store.RecordLaunchFailureAsync(record.Key, $"{e.Code}: {ErrorText.Masked(e.Message, operation)}", clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            await RecordRefusedAsync(operation, e, cancellationToken).ConfigureAwait(false);
             return null;
         }
         catch (PlatformException e)
@@ -129,6 +138,9 @@ public sealed class Reconciler(IJobStore store, ITrainingPlatform platform, JobT
             throw new PlatformException(e.Code, ErrorText.Masked(e.Message, operation), e.Retry, e);
         }
     }
+
+    private Task RecordRefusedAsync(PlannedOperation operation, PlatformException refusal, CancellationToken cancellationToken) =>
+        store.RecordLaunchFailureAsync(operation.JobName, $"{refusal.Code}: {ErrorText.Masked(refusal.Message, operation)}", clock.GetUtcNow(), cancellationToken);
 
     /// <summary>Spaces calls at least 1/rate apart, across all workers.</summary>
     private sealed class RateGate(double perSecond, TimeProvider clock)

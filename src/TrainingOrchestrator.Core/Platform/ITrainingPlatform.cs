@@ -10,6 +10,12 @@ public interface ITrainingPlatform
     /// <summary>Runs a planned Create call. A job of that name that already exists is reported, not thrown.</summary>
     Task<LaunchOutcome> LaunchAsync(PlannedOperation create, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The job under a planned Create's name, if the platform has one: its state when it is this plan's job, null when
+    /// there is none, a <see cref="PlatformException"/> that is never retried when another definition holds the name.
+    /// </summary>
+    Task<JobObservation?> FindOwnAsync(PlannedOperation create, CancellationToken cancellationToken);
+
     /// <summary>The job's current state, or null when the platform does not know the job.</summary>
     Task<JobObservation?> DescribeAsync(JobKind kind, string jobName, CancellationToken cancellationToken);
 
