@@ -156,14 +156,16 @@ public sealed class ReliabilityTests(MotoServer moto, ITestOutputHelper output) 
 
     private const string SecretMarker = "s3cr3t-MARKER-7f2a";
 
-    /// <summary>Bad messages of eight kinds, from a seed: what a broken or hostile producer sends.</summary>
+    private const string ForgedFollowUp = "forged follow-up request id";
+
+    /// <summary>Bad messages of fourteen kinds, from a seed: what a broken or hostile producer sends.</summary>
     private static IEnumerable<(string Kind, string MessageId, string Body)> BadMessages(int count, int seed)
     {
         var random = new Random(seed);
         var samples = Repo.EventFiles("sqs-*.json").Where(f => !f.Contains("invalid", StringComparison.Ordinal) && !f.Contains("stop", StringComparison.Ordinal) && !f.Contains("base-job", StringComparison.Ordinal))
             .SelectMany(f => Repo.Records(Path.GetFileNameWithoutExtension(f)).Select(r => r.Body)).ToArray();
         string[] kinds = ["not JSON", "wrong type", "missing field", "256 KB body", "unicode and control characters in names", "huge number", "deep nesting", "secret in a bad environment value", "hostile requestId",
-            "lone surrogate", "duplicate key", "non-finite number", "trailing newline"];
+            "lone surrogate", "duplicate key", "non-finite number", "trailing newline", ForgedFollowUp];
         for (var i = 0; i < count; i++)
         {
             var kind = kinds[i % kinds.Length];
@@ -227,6 +229,11 @@ public sealed class ReliabilityTests(MotoServer moto, ITestOutputHelper output) 
                         ((JsonObject)node["training"]!["hyperparameters"]!)["poison"] = "__POISON__";
                     body = node.ToJsonString().Replace("\"__POISON__\"", random.Next(2) == 0 ? "1e400" : "-1e400", StringComparison.Ordinal);
                     break;
+                case ForgedFollowUp:
+                    // Someone else's request under the id of a job's follow-up (a job with no record here, or none at all).
+                    node["requestId"] = FollowUps.RequestIdPrefix + id;
+                    body = node.ToJsonString();
+                    break;
                 case "trailing newline":
                     node[random.Next(2) == 0 ? "name" : "requestId"] = id + "\n";
                     body = node.ToJsonString();
@@ -267,7 +274,7 @@ public sealed class ReliabilityTests(MotoServer moto, ITestOutputHelper output) 
         var perKind = new Dictionary<string, (int Count, int ByRequestId, int ByMessageId)>();
         foreach (var (kind, messageId, _) in messages)
         {
-            var id = "fz-" + messageId["msg-".Length..];
+            var id = (kind == ForgedFollowUp ? FollowUps.RequestIdPrefix : "") + "fz-" + messageId["msg-".Length..];
             var byRequest = items.Contains(JobRecord.RejectionKey(id));
             var byMessage = items.Contains(JobRecord.RejectionKey(messageId));
             Assert.True(byRequest ^ byMessage, $"{messageId} ({kind}): expected exactly one Rejected record");

@@ -67,8 +67,8 @@ public sealed class Reconciler(IJobStore store, ITrainingPlatform platform, JobT
             await gate.WaitAsync(ct).ConfigureAwait(false);
             if (record.Status == JobStatus.Pending)
             {
-                // The claim's Create never got an answer through, or the job's events were lost. A job under the name
-                // is taken only if it is this claim's (never someone else's); none is launched now. Listings carry
+                // The claim's Create never got through, or the job's events were lost. A job under the name is taken
+                // only if it is this claim's (never someone else's); with none, the Create is made now. Listings carry
                 // the state only; the plan is in the full record.
                 if (await store.GetAsync(record.Key, ct).ConfigureAwait(false) is not { Status: JobStatus.Pending, Plan: { } plan })
                     return;

@@ -47,7 +47,7 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
     public async Task<SubmitResult> ProcessAsync(string messageId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         var prepared = pipeline.Prepare(body.Span, messageId);
-        if (prepared.RequestId is { } id && id.StartsWith(FollowUps.RequestIdPrefix, StringComparison.Ordinal)
+        if (prepared is { IsValid: true, RequestId: { } id } && id.StartsWith(FollowUps.RequestIdPrefix, StringComparison.Ordinal)
             && await ForgedFollowUpAsync(id, body, cancellationToken).ConfigureAwait(false) is { } forged)
             return await RejectAsync(id, body, null, [forged], SubmitOutcome.Rejected, cancellationToken).ConfigureAwait(false);
         if (prepared is { IsValid: true, Plan: null, Request.BaseJob: { } baseJob })
@@ -157,7 +157,8 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
     private async Task<ValidationError?> ForgedFollowUpAsync(string requestId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         var jobName = requestId[FollowUps.RequestIdPrefix.Length..];
-        var expected = await store.GetAsync(jobName, cancellationToken).ConfigureAwait(false) is { } record ? FollowUps.TuneRequestFor(record) : null;
+        var expected = JobNames.IsSageMakerName(jobName) && await store.GetAsync(jobName, cancellationToken).ConfigureAwait(false) is { } record
+            ? FollowUps.TuneRequestFor(record) : null;
         if (expected is not null && System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(expected), System.Text.Json.Nodes.JsonNode.Parse(body.Span)))
             return null;
         return new ValidationError("requestId", ReservedRequestId,
