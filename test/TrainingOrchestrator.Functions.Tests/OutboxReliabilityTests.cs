@@ -118,13 +118,14 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
             await TestDeployment.InvokeAsync(stateChange.Handle, TestDeployment.SageMakerEvent(Completed, name, "Completed"));
         var announced = AnnouncementIds(await DrainAsync(deployment, deployment.FinishedQueueUrl));
 
+        // Each end at least twice (the copy whose answer was lost, and the retry's); on a loaded machine a slow answer
+        // may be retried once more: more copies, never another id.
         Assert.Equal(jobs, events.AnswersLost);
-        Assert.Equal(2 * jobs, announced.Count);
-        Assert.All(announced.GroupBy(id => id), copies => Assert.Equal(2, copies.Count()));
+        Assert.All(announced.GroupBy(id => id), copies => Assert.True(copies.Count() >= 2, $"{copies.Key}: {copies.Count()} copies"));
         Assert.Equal(names.Select(n => n + ":Completed").Order(StringComparer.Ordinal), announced.Distinct().Order(StringComparer.Ordinal));
         Figures.Record(output.WriteLine, Document, "outbox",
             $"| PutEvents' answer lost after EventBridge took the event (a 500 in its place, once per job) | {jobs} | the client's retry | " +
-            $"{announced.Count} announcements, {announced.Distinct().Count()} distinct ids: each end twice with the same `announcementId` (at least once, as documented) |");
+            $"{announced.Count} announcements, {announced.Distinct().Count()} distinct ids: each end at least twice, every copy with the same `announcementId` (at least once, as documented) |");
     }
 
     [Fact]

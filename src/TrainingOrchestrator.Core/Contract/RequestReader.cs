@@ -139,7 +139,12 @@ public static partial class RequestReader
     }
 
     /// <summary>The serializer's message without the positions we already give as a path.</summary>
-    private static string Clean(string message) => PositionSuffix().Replace(message, "").TrimEnd('.');
+    // The reader quotes the offending token whole ("'fIMc...' is an invalid JSON literal"): a body is not echoed into logs.
+    private static string Clean(string message) =>
+        QuotedToken().Replace(PositionSuffix().Replace(message, "").TrimEnd('.'), m => $"'{m.Groups[1].Value[..20]}...'");
+
+    [GeneratedRegex("'([^']{41,})'")]
+    private static partial Regex QuotedToken();
 
     [GeneratedRegex(@"( Path: \S*)?\.?( \|)? LineNumber: \d+ \| BytePositionInLine: \d+\.?$")]
     private static partial Regex PositionSuffix();
