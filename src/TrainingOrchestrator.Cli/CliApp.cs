@@ -1,6 +1,8 @@
 using System.CommandLine;
-using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json;
+using TrainingOrchestrator.Core.ApiModel;
+using TrainingOrchestrator.Core.Contract;
 using TrainingOrchestrator.Core.Planning;
 using TrainingOrchestrator.Core.Settings;
 using TrainingOrchestrator.Core.Validation;

@@ -1,11 +1,12 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
 using Spectre.Console;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Naming;
 using TrainingOrchestrator.Core.Orchestration;
 using TrainingOrchestrator.Core.Planning;
+using TrainingOrchestrator.Core.Ports;
 using TrainingOrchestrator.Core.Settings;
 using TrainingOrchestrator.Local;
 

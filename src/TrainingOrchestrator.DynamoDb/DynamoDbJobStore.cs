@@ -1,10 +1,12 @@
 using System.Globalization;
 using System.IO.Compression;
-using System.Text;
 using System.Text.Json;
-using Amazon.DynamoDBv2;
+using System.Text;
 using Amazon.DynamoDBv2.Model;
+using Amazon.DynamoDBv2;
 using TrainingOrchestrator.Core.Jobs;
+using TrainingOrchestrator.Core.Ports;
+using TrainingOrchestrator.Core.Stores;
 
 namespace TrainingOrchestrator.DynamoDb;
 
@@ -35,7 +37,7 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
     {
         var item = ToItem(pending);
         if (ItemSize(item) is var size && size > JobTable.MaxClaimBytes)
-            throw new JobStoreException(
+            throw new JobStoreException(JobStoreFault.TooLarge,
                 $"the record of {pending.Key} would take {size} bytes at its claim (request and plan compressed), over the {JobTable.MaxClaimBytes} bytes a claim may take " +
                 $"(DynamoDB's item limit of {JobTable.MaxItemBytes} bytes less {JobTable.StateBudgetBytes} kept for the job's state and result): send a smaller request");
         var request = new TransactWriteItemsRequest
@@ -338,7 +340,7 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
 
         var size = ItemSize(item);
         if (size > JobTable.MaxItemBytes)
-            throw new JobStoreException(
+            throw new JobStoreException(JobStoreFault.TooLarge,
                 $"the record of {record.Key} takes {size} bytes, over DynamoDB's item limit of {JobTable.MaxItemBytes} bytes (request and plan compressed): send a smaller request");
         return item;
     }

@@ -7,6 +7,7 @@ using TrainingOrchestrator.Aws.Signing;
 using TrainingOrchestrator.Aws.Sqs;
 using TrainingOrchestrator.Core.Orchestration;
 using TrainingOrchestrator.Core.Planning;
+using TrainingOrchestrator.Core.Ports;
 using TrainingOrchestrator.Core.Settings;
 using TrainingOrchestrator.DynamoDb;
 

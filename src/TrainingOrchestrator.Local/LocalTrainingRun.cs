@@ -2,14 +2,16 @@ using System.Diagnostics;
 using System.Formats.Tar;
 using System.Globalization;
 using System.IO.Compression;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
 using System.Text.RegularExpressions;
+using TrainingOrchestrator.Core.ApiModel;
+using TrainingOrchestrator.Core.Contract;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Naming;
 using TrainingOrchestrator.Core.Orchestration;
 using TrainingOrchestrator.Core.Planning;
-using TrainingOrchestrator.Core.Platform;
+using TrainingOrchestrator.Core.Ports;
 using TrainingOrchestrator.Core.Validation;
 
 namespace TrainingOrchestrator.Local;

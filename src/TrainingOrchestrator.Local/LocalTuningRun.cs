@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json.Nodes;
+using System.Text;
+using TrainingOrchestrator.Core.ApiModel;
+using TrainingOrchestrator.Core.Contract;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Naming;
 using TrainingOrchestrator.Core.Orchestration;
@@ -161,7 +163,7 @@ public sealed class LocalTuningRun
         foreach (var (key, value) in values)
             hyperparameters[key] = value;
         if (spec.HyperParameterTuningJobConfig.HyperParameterTuningJobObjective is { } objective)
-            hyperparameters[Core.Validation.ReservedHyperparameters.TuningObjectiveMetric] = objective.MetricName;
+            hyperparameters[Core.Contract.ReservedHyperparameters.TuningObjectiveMetric] = objective.MetricName;
         var suffix = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{JobName}/{index}")))[..8];
         return new CreateTrainingJobRequest(
             $"{JobName}-{index + 1:000}-{suffix}", hyperparameters, definition.AlgorithmSpecification, definition.RoleArn, definition.InputDataConfig,

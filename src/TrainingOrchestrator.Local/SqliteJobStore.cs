@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using TrainingOrchestrator.Core.Jobs;
+using TrainingOrchestrator.Core.Stores;
 
 namespace TrainingOrchestrator.Local;
 

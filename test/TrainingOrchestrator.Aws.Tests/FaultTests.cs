@@ -2,7 +2,7 @@ using TrainingOrchestrator.Aws.Http;
 using TrainingOrchestrator.Aws.Protocol;
 using TrainingOrchestrator.Aws.SageMaker;
 using TrainingOrchestrator.Core.Planning;
-using TrainingOrchestrator.Core.Platform;
+using TrainingOrchestrator.Core.Ports;
 
 namespace TrainingOrchestrator.Aws.Tests;
 

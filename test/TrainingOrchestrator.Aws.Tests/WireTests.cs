@@ -10,7 +10,7 @@ using TrainingOrchestrator.Core.ApiModel;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Naming;
 using TrainingOrchestrator.Core.Planning;
-using TrainingOrchestrator.Core.Platform;
+using TrainingOrchestrator.Core.Ports;
 
 namespace TrainingOrchestrator.Aws.Tests;
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
-using TrainingOrchestrator.Core.Platform;
+using TrainingOrchestrator.Core.Orchestration;
+using TrainingOrchestrator.Core.Ports;
 
 namespace TrainingOrchestrator.Core.Tests;
 

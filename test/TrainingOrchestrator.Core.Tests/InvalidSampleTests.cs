@@ -1,3 +1,4 @@
+using TrainingOrchestrator.Core.Contract;
 using TrainingOrchestrator.Core.Validation;
 
 namespace TrainingOrchestrator.Core.Tests;

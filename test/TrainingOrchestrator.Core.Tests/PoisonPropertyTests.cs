@@ -1,8 +1,9 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using FsCheck;
+using System.Text.Json;
 using FsCheck.Fluent;
+using FsCheck;
 using TrainingOrchestrator.Core.ApiModel;
+using TrainingOrchestrator.Core.Contract;
 using TrainingOrchestrator.Core.Validation;
 
 namespace TrainingOrchestrator.Core.Tests;

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using TrainingOrchestrator.Core.Contract;
 using TrainingOrchestrator.Core.Settings;
 using TrainingOrchestrator.Core.Validation;
 

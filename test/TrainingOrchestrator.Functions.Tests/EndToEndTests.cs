@@ -1,7 +1,8 @@
 using System.Text.Json;
+using TrainingOrchestrator.Core.ApiModel;
 using TrainingOrchestrator.Core.Jobs;
-using TrainingOrchestrator.Core.Orchestration;
 using TrainingOrchestrator.Core.Naming;
+using TrainingOrchestrator.Core.Orchestration;
 using TrainingOrchestrator.Functions;
 
 namespace TrainingOrchestrator.Functions.Tests;
@@ -86,7 +87,7 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
         Assert.Empty(TestDeployment.FailedIds(response));
         Assert.Empty(TestDeployment.FailedIds(tuned));
         var trainPlan = Repo.Prepare(train.Body, train.MessageId).Plan!;
-        var stored = JsonSerializer.Deserialize((await host.Store.GetAsync(trainPlan.JobName, default))!.Plan!, Core.Planning.SageMakerJson.Default.CreateTrainingJobRequest);
+        var stored = JsonSerializer.Deserialize((await host.Store.GetAsync(trainPlan.JobName, default))!.Plan!, Core.ApiModel.SageMakerJson.Default.CreateTrainingJobRequest);
         var plan = new Core.Planning.RequestPipeline(host.Deployment).Prepare(System.Text.Encoding.UTF8.GetBytes(tune.Body), tune.MessageId, stored).Plan!;
         var record = (await host.Store.GetAsync(plan.JobName, default))!;
         Assert.Equal(JobKind.Tuning, record.Kind);

@@ -1,9 +1,10 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
 using TrainingOrchestrator.Aws.EventBridge;
 using TrainingOrchestrator.Aws.Protocol;
 using TrainingOrchestrator.Aws.Signing;
 using TrainingOrchestrator.Core.Orchestration;
+using TrainingOrchestrator.Core.Ports;
 
 namespace TrainingOrchestrator.Functions.Tests;
 

@@ -1,8 +1,9 @@
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
+using System.Text;
 using Amazon.DynamoDBv2.Model;
 using TrainingOrchestrator.Aws.SageMaker;
+using TrainingOrchestrator.Core.Contract;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Naming;
 using TrainingOrchestrator.Core.Orchestration;
@@ -206,11 +207,11 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
         Assert.Single(simulator.Jobs.Keys, k => k == tuning);
         Assert.Equal(1, simulator.Jobs.Keys.Count(k => k.EndsWith(JobNames.TuningSuffix, StringComparison.Ordinal)));
         var rejection = (await host.Store.GetAsync(JobRecord.RejectionKey(FollowUps.RequestIdFor(job)), default))!;
-        Assert.Equal(SubmitProcessor.ReservedRequestId, Assert.Single(rejection.Errors).Rule);
+        Assert.Equal(Rules.ReservedRequestId, Assert.Single(rejection.Errors).Rule);
         Assert.Equal(FollowUps.RequestIdFor(job), (await host.Store.GetAsync(job, default))!.FollowUp);
         Figures.Record(output.WriteLine, Document, "outbox",
             $"| SQS SendMessage refused for the first 2 deliveries of the Completed event ({sqs.Refused} requests refused), then recovered | 1 (with `onCompleted.tune`) | " +
-            $"EventBridge's third try | 1 announcement (not repeated by the retries), {requests.Count} follow-up request; delivered twice it made 1 tuning job; a forged `followup-` request was Rejected (`{SubmitProcessor.ReservedRequestId}`) |");
+            $"EventBridge's third try | 1 announcement (not repeated by the retries), {requests.Count} follow-up request; delivered twice it made 1 tuning job; a forged `followup-` request was Rejected (`{Rules.ReservedRequestId}`) |");
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using TrainingOrchestrator.Core.ApiModel;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Naming;
 using TrainingOrchestrator.Core.Orchestration;
@@ -54,9 +55,9 @@ public sealed class PermissionTests(MotoServer moto) : IClassFixture<MotoServer>
         // Reconcile, two minutes later: one claim never launched (training and tuning), one job whose end was missed.
         var now = DateTimeOffset.UtcNow;
         await submitHost.Store.ClaimAsync(JobRecord.Pending("to-lost-0000000001", JobKind.Training, "lost-1", "{}", "h1",
-            JsonSerializer.Serialize(Repo.Prepare(train.Body, train.MessageId).Plan!.CreateTraining!, Core.Planning.SageMakerJson.Default.CreateTrainingJobRequest), now), default);
+            JsonSerializer.Serialize(Repo.Prepare(train.Body, train.MessageId).Plan!.CreateTraining!, Core.ApiModel.SageMakerJson.Default.CreateTrainingJobRequest), now), default);
         await submitHost.Store.ClaimAsync(JobRecord.Pending("to-lost-000002-hpo", JobKind.Tuning, "lost-2", "{}", "h2",
-            JsonSerializer.Serialize(Repo.Prepare(tune.Body, tune.MessageId).Plan!.CreateTuning!, Core.Planning.SageMakerJson.Default.CreateHyperParameterTuningJobRequest), now), default);
+            JsonSerializer.Serialize(Repo.Prepare(tune.Body, tune.MessageId).Plan!.CreateTuning!, Core.ApiModel.SageMakerJson.Default.CreateHyperParameterTuningJobRequest), now), default);
         await submitHost.Store.ClaimAsync(JobRecord.Pending(LoopbackSageMaker.DescribedJob, JobKind.Training, "described", followed.Body, "h3", "{}", now), default);
         await submitHost.Store.ApplyAsync(new JobObservation { JobName = LoopbackSageMaker.DescribedJob, Kind = JobKind.Training, Status = JobStatus.InProgress }, now, default);
         var reconcileHost = new OrchestratorHost(deployment.Environment(sageMaker.Endpoint), new Aws.Signing.StaticCredentialSource(new("testing", "testing")),

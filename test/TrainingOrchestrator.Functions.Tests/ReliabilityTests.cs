@@ -9,7 +9,7 @@ using TrainingOrchestrator.Aws.Signing;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Orchestration;
 using TrainingOrchestrator.Core.Planning;
-using TrainingOrchestrator.Core.Platform;
+using TrainingOrchestrator.Core.Ports;
 using TrainingOrchestrator.DynamoDb;
 using TrainingOrchestrator.Functions;
 using Xunit.Abstractions;

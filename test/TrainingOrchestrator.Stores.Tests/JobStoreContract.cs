@@ -1,6 +1,9 @@
 using System.Text;
+using TrainingOrchestrator.Core.Contract;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Naming;
+using TrainingOrchestrator.Core.Ports;
+using TrainingOrchestrator.Core.Stores;
 using TrainingOrchestrator.Core.Validation;
 
 namespace TrainingOrchestrator.Stores.Tests;

@@ -1,9 +1,11 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Naming;
 using TrainingOrchestrator.Core.Orchestration;
+using TrainingOrchestrator.Core.Ports;
+using TrainingOrchestrator.Core.Stores;
 using TrainingOrchestrator.DynamoDb;
 using TrainingOrchestrator.Local;
 using Xunit.Abstractions;

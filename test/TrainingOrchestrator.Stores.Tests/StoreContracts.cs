@@ -1,7 +1,9 @@
-using TrainingOrchestrator.Core.Naming;
-using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
+using Amazon.DynamoDBv2;
 using TrainingOrchestrator.Core.Jobs;
+using TrainingOrchestrator.Core.Naming;
+using TrainingOrchestrator.Core.Ports;
+using TrainingOrchestrator.Core.Stores;
 using TrainingOrchestrator.DynamoDb;
 using TrainingOrchestrator.Local;
 using Xunit.Abstractions;

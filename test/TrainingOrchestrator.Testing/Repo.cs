@@ -1,4 +1,5 @@
 using System.Text.Json;
+using TrainingOrchestrator.Core.ApiModel;
 using TrainingOrchestrator.Core.Planning;
 using TrainingOrchestrator.Core.Settings;
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 using TrainingOrchestrator.Aws.Protocol;
-using TrainingOrchestrator.Core.Platform;
+using TrainingOrchestrator.Core.Ports;
 
 namespace TrainingOrchestrator.Aws.EventBridge;
 

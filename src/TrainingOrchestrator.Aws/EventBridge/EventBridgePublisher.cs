@@ -1,5 +1,6 @@
 using System.Text.Json;
 using TrainingOrchestrator.Core.Orchestration;
+using TrainingOrchestrator.Core.Ports;
 
 namespace TrainingOrchestrator.Aws.EventBridge;
 

@@ -1,6 +1,6 @@
 using TrainingOrchestrator.Aws.Protocol;
 using TrainingOrchestrator.Aws.Signing;
-using TrainingOrchestrator.Core.Platform;
+using TrainingOrchestrator.Core.Ports;
 
 namespace TrainingOrchestrator.Aws.Http;
 

@@ -4,7 +4,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using TrainingOrchestrator.Aws.Signing;
-using TrainingOrchestrator.Core.Platform;
+using TrainingOrchestrator.Core.Ports;
 
 namespace TrainingOrchestrator.Aws.Protocol;
 

@@ -1,9 +1,10 @@
 using System.Text.Json;
 using TrainingOrchestrator.Aws.Protocol;
+using TrainingOrchestrator.Core.ApiModel;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Naming;
 using TrainingOrchestrator.Core.Planning;
-using TrainingOrchestrator.Core.Platform;
+using TrainingOrchestrator.Core.Ports;
 
 namespace TrainingOrchestrator.Aws.SageMaker;
 

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Serialization;
 using TrainingOrchestrator.Aws.Protocol;
-using TrainingOrchestrator.Core.Platform;
+using TrainingOrchestrator.Core.Ports;
 
 namespace TrainingOrchestrator.Aws.Sqs;
 
@@ -33,7 +33,7 @@ public sealed class SqsClient(AwsJsonClient client)
 }
 
 /// <summary>Follow-up requests onto the jobs queue, where Submit takes them like any other request.</summary>
-public sealed class SqsRequestQueue(SqsClient client, string queueUrl) : TrainingOrchestrator.Core.Orchestration.IRequestQueue
+public sealed class SqsRequestQueue(SqsClient client, string queueUrl) : TrainingOrchestrator.Core.Ports.IRequestQueue
 {
     public Task SendAsync(string requestBody, CancellationToken cancellationToken) =>
         client.SendMessageAsync(new SendMessageRequest(queueUrl, requestBody), cancellationToken);

@@ -110,7 +110,7 @@ public sealed class ApiModelChecker(SageMakerApiModel model)
     private static void CheckString(Shape shape, string text, string path, List<ModelViolation> violations)
     {
         // botocore counts characters (code points), not UTF-16 units.
-        var length = Validation.RequestValidator.RuneCount(text);
+        var length = SageMakerText.Length(text);
         if (shape.Min is { } min && length < min) violations.Add(new(path, $"must be at least {min} characters, is {length} (shape {shape.Name})"));
         if (shape.Max is { } max && length > max) violations.Add(new(path, $"must be at most {max} characters, is {length} (shape {shape.Name})"));
         if (shape.Enum is { } allowed && !allowed.Contains(text))

@@ -51,9 +51,6 @@ public sealed class SageMakerApiModel
 
     public string InputShapeOf(string operation) => _operations[operation].Input;
 
-    /// <summary>The shape a member of a structure refers to.</summary>
-    public Shape MemberShape(string structure, string member) => this[this[structure].Members[member]];
-
     private static SageMakerApiModel Load()
     {
         using var document = EmbeddedData.Open("sagemaker-api-subset.json");
@@ -97,5 +94,18 @@ public sealed class SageMakerApiModel
             Target(json, "member"),
             Target(json, "key"),
             Target(json, "value"));
+    }
+}
+
+/// <summary>Text as SageMaker measures it: lengths in code points.</summary>
+public static class SageMakerText
+{
+    /// <summary>Characters as SageMaker counts them (code points), without LINQ's boxed enumerator.</summary>
+    public static int Length(string value)
+    {
+        var count = 0;
+        foreach (var _ in value.EnumerateRunes())
+            count++;
+        return count;
     }
 }

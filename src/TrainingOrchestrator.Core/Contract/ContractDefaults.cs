@@ -11,7 +11,7 @@ public static class ContractDefaults
     public const string Distribution = "FullyReplicated";
     public const string ProtocolNone = "unspecified";
     public const string ProtocolMpi = "mpi";
-    public const string Strategy = "Bayesian";
+    public const string Strategy = TuningStrategies.Bayesian;
     public const string EarlyStopping = "Off";
     public const int MaxParallelTrainingJobs = 1;
     public const int MaxTrainingJobs = 10;
@@ -22,7 +22,28 @@ public static class ContractDefaults
     public const string ActionTune = "tune";
     public const string ActionStop = "stop";
 
+    /// <summary>A tuning job's trial budget: as asked, else none for Grid (it tries every combination), else the default.</summary>
+    public static int? MaxTrainingJobsOf(TuningSpec tuning, string strategy) =>
+        tuning.MaxTrainingJobs ?? (strategy == TuningStrategies.Grid ? null : MaxTrainingJobs);
+
     /// <summary>The action a request asks for: explicit, else "tune" when it has a tuning block, else "train".</summary>
     public static string ActionOf(JobRequest request) =>
         request.Action ?? (request.Tuning is not null ? ActionTune : ActionTrain);
+}
+
+/// <summary>SageMaker's tuning strategies, as the contract names them.</summary>
+public static class TuningStrategies
+{
+    public const string Bayesian = "Bayesian";
+    public const string Random = "Random";
+    public const string Grid = "Grid";
+    public const string Hyperband = "Hyperband";
+}
+
+/// <summary>The contract's hyperparameter range types.</summary>
+public static class RangeTypes
+{
+    public const string Continuous = "continuous";
+    public const string Integer = "integer";
+    public const string Categorical = "categorical";
 }

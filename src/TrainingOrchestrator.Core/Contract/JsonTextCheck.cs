@@ -1,5 +1,4 @@
 using System.Text.Json;
-using TrainingOrchestrator.Core.Validation;
 
 namespace TrainingOrchestrator.Core.Contract;
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json.Serialization;
+using TrainingOrchestrator.Core.Contract;
 using TrainingOrchestrator.Core.Naming;
 using TrainingOrchestrator.Core.Validation;
 

@@ -4,12 +4,6 @@ using TrainingOrchestrator.Core.Jobs;
 
 namespace TrainingOrchestrator.Core.Orchestration;
 
-/// <summary>Where follow-up requests go: the jobs queue in the cloud, the same run in local mode.</summary>
-public interface IRequestQueue
-{
-    Task SendAsync(string requestBody, CancellationToken cancellationToken);
-}
-
 /// <summary>
 /// "Train it, and once it has Completed, tune around it": the tune request a completed job's <c>onCompleted.tune</c>
 /// asks for. Its request id comes from the job's name, so however often the job's end is seen, the claim of that
@@ -42,23 +36,5 @@ public static class FollowUps
         if (original["name"] is JsonValue name)
             followUp["name"] = name.DeepClone();
         return followUp.ToJsonString();
-    }
-
-    /// <summary>The tags of a job's training request, which our Finished event carries (rules match on them).</summary>
-    public static IReadOnlyDictionary<string, string> TagsOf(JobRecord record)
-    {
-        if (record.Request is null)
-            return new Dictionary<string, string>();
-        try
-        {
-            return JsonNode.Parse(record.Request)?["training"]?["tags"] is JsonObject tags
-                ? tags.Where(t => t.Value is JsonValue).ToDictionary(t => t.Key, t => t.Value!.ToString())
-                : new Dictionary<string, string>();
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
-        {
-            // Duplicate keys or broken text in a body stored before the text check: the end is announced without tags.
-            return new Dictionary<string, string>();
-        }
     }
 }

@@ -1,4 +1,5 @@
 using TrainingOrchestrator.Core.Jobs;
+using TrainingOrchestrator.Core.Ports;
 
 namespace TrainingOrchestrator.Core.Orchestration;
 

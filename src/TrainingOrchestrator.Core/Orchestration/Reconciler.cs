@@ -1,6 +1,6 @@
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Planning;
-using TrainingOrchestrator.Core.Platform;
+using TrainingOrchestrator.Core.Ports;
 
 namespace TrainingOrchestrator.Core.Orchestration;
 

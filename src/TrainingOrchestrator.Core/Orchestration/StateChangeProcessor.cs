@@ -1,6 +1,7 @@
 using System.Text.Json;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Naming;
+using TrainingOrchestrator.Core.Ports;
 
 namespace TrainingOrchestrator.Core.Orchestration;
 

@@ -1,10 +1,11 @@
-using System.Text;
 using System.Text.Json;
+using System.Text;
+using TrainingOrchestrator.Core.ApiModel;
 using TrainingOrchestrator.Core.Contract;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Naming;
 using TrainingOrchestrator.Core.Planning;
-using TrainingOrchestrator.Core.Platform;
+using TrainingOrchestrator.Core.Ports;
 using TrainingOrchestrator.Core.Validation;
 
 namespace TrainingOrchestrator.Core.Orchestration;
@@ -37,11 +38,6 @@ public sealed record SubmitResult(SubmitOutcome Outcome, string RequestId, strin
 /// </summary>
 public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, ITrainingPlatform platform)
 {
-    public const string RequestIdReused = "request-id-reused";
-    public const string RecordTooLarge = "record-too-large";
-    public const string UnknownJob = "unknown-job";
-    public const string ReservedRequestId = "reserved-request-id";
-
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
     public async Task<SubmitResult> ProcessAsync(string messageId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
@@ -80,14 +76,14 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
         }
         catch (JobStoreException e)
         {
-            return await RejectAsync(requestId, body, plan.Kind, [new ValidationError("$", RecordTooLarge, e.Message)], SubmitOutcome.Rejected, cancellationToken).ConfigureAwait(false);
+            return await RejectAsync(requestId, body, plan.Kind, [new ValidationError("$", Rules.RecordTooLarge, e.Message)], SubmitOutcome.Rejected, cancellationToken).ConfigureAwait(false);
         }
 
         switch (claim.Outcome)
         {
             case ClaimOutcome.PayloadConflict:
                 return await RejectAsync(requestId, body, plan.Kind,
-                    [new ValidationError("requestId", RequestIdReused, $"request id '{requestId}' was used before for a different request (job {claim.Record.Key}); send this one with a new requestId")],
+                    [new ValidationError("requestId", Rules.RequestIdReused, $"request id '{requestId}' was used before for a different request (job {claim.Record.Key}); send this one with a new requestId")],
                     SubmitOutcome.PayloadConflict, cancellationToken).ConfigureAwait(false);
             case ClaimOutcome.AlreadyClaimed when claim.Record.Status != JobStatus.Pending:
                 return new SubmitResult(SubmitOutcome.AlreadyLaunched, requestId, plan.JobName, $"already {claim.Record.Status}");
@@ -124,7 +120,7 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
         var record = await store.GetAsync(plan.JobName, cancellationToken).ConfigureAwait(false);
         if (record is null)
             return await RejectAsync(requestId, body, plan.Kind,
-                [new ValidationError("jobName", UnknownJob, $"'{plan.JobName}' is not a job this orchestrator launched (no record of it)")],
+                [new ValidationError("jobName", Rules.UnknownJob, $"'{plan.JobName}' is not a job this orchestrator launched (no record of it)")],
                 SubmitOutcome.Rejected, cancellationToken).ConfigureAwait(false);
         // Not launched yet, or its Create succeeded or is in flight (a record stays Pending until SageMaker's first
         // event): the record says Stopping first, so neither a redelivery nor Reconcile launches it. Then the stop
@@ -138,7 +134,14 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
         {
             outcome = await platform.StopAsync(plan.Kind, plan.JobName, cancellationToken).ConfigureAwait(false);
         }
-        catch (PlatformException e) when (e.Retry != RetryAdvice.Never)
+        catch (PlatformException e) when (e.Retry == RetryAdvice.Never)
+        {
+            // Refused for good, as a launch can be: recorded against the stop request, never redelivered.
+            return await RejectAsync(requestId, body, plan.Kind,
+                [new ValidationError("jobName", Rules.StopRefused, $"SageMaker refused to stop {plan.JobName}: {e.Code}: {ErrorText.Masked(e.Message, null)}")],
+                SubmitOutcome.Rejected, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PlatformException e)
         {
             return new SubmitResult(SubmitOutcome.RetryLater, requestId, plan.JobName, e.Message);
         }
@@ -161,7 +164,7 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
             ? FollowUps.TuneRequestFor(record) : null;
         if (expected is not null && System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(expected), System.Text.Json.Nodes.JsonNode.Parse(body.Span)))
             return null;
-        return new ValidationError("requestId", ReservedRequestId,
+        return new ValidationError("requestId", Rules.ReservedRequestId,
             $"request ids starting '{FollowUps.RequestIdPrefix}' are reserved for the follow-ups the orchestrator sends itself; this is not the follow-up of '{jobName}': use another requestId");
     }
 
@@ -193,7 +196,7 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
         {
             await store.RecordRejectionAsync(rejected, cancellationToken).ConfigureAwait(false);
         }
-        catch (JobStoreException)
+        catch (JobStoreException e) when (e.Fault == JobStoreFault.TooLarge)
         {
             // Too large to keep whole (the reason for some rejections): keep the errors without the body.
             await store.RecordRejectionAsync(rejected with { Request = null }, cancellationToken).ConfigureAwait(false);

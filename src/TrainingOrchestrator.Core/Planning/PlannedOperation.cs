@@ -1,4 +1,5 @@
 using System.Text.Json;
+using TrainingOrchestrator.Core.ApiModel;
 using TrainingOrchestrator.Core.Naming;
 
 namespace TrainingOrchestrator.Core.Planning;

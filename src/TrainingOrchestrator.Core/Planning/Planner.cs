@@ -4,7 +4,7 @@ using TrainingOrchestrator.Core.Contract;
 using TrainingOrchestrator.Core.Naming;
 using TrainingOrchestrator.Core.Reference;
 using TrainingOrchestrator.Core.Settings;
-using TrainingOrchestrator.Core.Validation;
+using TrainingOrchestrator.Core.ApiModel;
 
 namespace TrainingOrchestrator.Core.Planning;
 
@@ -14,15 +14,6 @@ namespace TrainingOrchestrator.Core.Planning;
 /// </summary>
 public sealed class Planner(DeploymentSettings settings)
 {
-    /// <summary>Tags we add to every job: who asked (request id) and which version of us launched it.</summary>
-    public const string OwnTagPrefix = "orchestrator:";
-    public const string RequestIdTag = OwnTagPrefix + "request-id";
-    public const string VersionTag = OwnTagPrefix + "version";
-    public const int OwnTagCount = 2;
-
-    public static string ProductVersion { get; } =
-        typeof(Planner).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
-
     /// <param name="baseDefinition">For a tune request with baseJob: the stored CreateTrainingJob request of that job.</param>
     public PlannedOperation Plan(JobRequest request, string? messageId = null, CreateTrainingJobRequest? baseDefinition = null)
     {
@@ -83,21 +74,8 @@ public sealed class Planner(DeploymentSettings settings)
         var hyperparameters = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, value) in spec.Hyperparameters ?? new Dictionary<string, JsonElement>())
             hyperparameters[key] = ScalarText.TryFormat(value, out _)!;
-        if (spec.Script is { } script)
-        {
-            // JSON-encoded, as the SageMaker Python SDK sends them; the training toolkit decodes either form.
-            hyperparameters[ReservedHyperparameters.Program] = JsonString(script.EntryPoint!);
-            hyperparameters[ReservedHyperparameters.SubmitDirectory] = JsonString(script.SourceDir!);
-            hyperparameters[ReservedHyperparameters.Region] = JsonString(settings.Region);
-            hyperparameters[ReservedHyperparameters.ContainerLogLevel] = Integer(script.LogLevel ?? ContractDefaults.LogLevel);
-        }
-        if (spec.Resources?.DistributedProtocol == ContractDefaults.ProtocolMpi)
-        {
-            hyperparameters[ReservedHyperparameters.MpiEnabled] = "true";
-            hyperparameters[ReservedHyperparameters.MpiProcessesPerHost] = Integer(spec.Resources.ProcessesPerHost!.Value);
-            if (spec.Resources.CustomMpiOptions is { } options)
-                hyperparameters[ReservedHyperparameters.MpiCustomOptions] = JsonString(options);
-        }
+        foreach (var (key, value) in ReservedHyperparameters.SetFor(spec, settings.Region))
+            hyperparameters[key] = value;
 
         var metrics = algorithm.Metrics is { Count: > 0 } defined
             ? defined.Select(m => new MetricDefinition(m.Name!, m.Regex!)).ToList()
@@ -144,10 +122,10 @@ public sealed class Planner(DeploymentSettings settings)
         {
             switch (range.Type)
             {
-                case "integer":
+                case RangeTypes.Integer:
                     integers.Add(new IntegerParameterRange(name, Integer((long)range.Min!.Value), Integer((long)range.Max!.Value), range.Scaling ?? "Auto"));
                     break;
-                case "continuous":
+                case RangeTypes.Continuous:
                     continuous.Add(new ContinuousParameterRange(name, ScalarText.Format(range.Min!.Value), ScalarText.Format(range.Max!.Value), range.Scaling ?? "Auto"));
                     break;
                 default:
@@ -169,7 +147,7 @@ public sealed class Planner(DeploymentSettings settings)
                 Strategy: strategy,
                 HyperParameterTuningJobObjective: new HyperParameterTuningJobObjective(tuning.Objective!.Goal!, tuning.Objective.Metric!),
                 ResourceLimits: new ResourceLimits(
-                    tuning.MaxTrainingJobs ?? (strategy == "Grid" ? null : ContractDefaults.MaxTrainingJobs),
+                    ContractDefaults.MaxTrainingJobsOf(tuning, strategy),
                     tuning.MaxParallelTrainingJobs ?? ContractDefaults.MaxParallelTrainingJobs),
                 ParameterRanges: new ParameterRanges(
                     integers.Count > 0 ? integers : null,
@@ -193,15 +171,9 @@ public sealed class Planner(DeploymentSettings settings)
     private static List<Tag> Tags(string requestId, IReadOnlyDictionary<string, string>? userTags)
     {
         var tags = userTags?.Select(t => new Tag(t.Key, t.Value)).ToList() ?? [];
-        tags.Add(new Tag(RequestIdTag, requestId));
-        tags.Add(new Tag(VersionTag, ProductVersion));
+        tags.AddRange(OwnTags.For(requestId));
         return tags;
     }
 
     private static string Integer(long value) => value.ToString(CultureInfo.InvariantCulture);
-
-    private static string JsonString(string value) => JsonSerializer.Serialize(value, PlanningJson.Default.String);
 }
-
-[System.Text.Json.Serialization.JsonSerializable(typeof(string))]
-internal sealed partial class PlanningJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -1,3 +1,4 @@
+using TrainingOrchestrator.Core.ApiModel;
 using TrainingOrchestrator.Core.Contract;
 using TrainingOrchestrator.Core.Settings;
 using TrainingOrchestrator.Core.Validation;

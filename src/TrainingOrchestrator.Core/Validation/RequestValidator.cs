@@ -4,7 +4,6 @@ using System.Text.RegularExpressions;
 using TrainingOrchestrator.Core.ApiModel;
 using TrainingOrchestrator.Core.Contract;
 using TrainingOrchestrator.Core.Naming;
-using TrainingOrchestrator.Core.Planning;
 using TrainingOrchestrator.Core.Reference;
 using TrainingOrchestrator.Core.Settings;
 
@@ -92,7 +91,7 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
         // Hyperparameters: scalars, within the model's limits, no reserved keys.
         var hyperparameters = training.Hyperparameters ?? new Dictionary<string, JsonElement>();
         var hpPath = JsonPath.Field(path, "hyperparameters");
-        var reservedWeSet = ReservedCount(training);
+        var reservedWeSet = ReservedHyperparameters.SetFor(training, settings.Region).Count;
         var hpShape = Model["HyperParameters"];
         if (hyperparameters.Count + reservedWeSet > hpShape.Max)
             errors.Add(hpPath, Rules.HyperparameterCount,
@@ -333,14 +332,14 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
     {
         if (tags is null) return;
         var list = Model["TagList"];
-        var room = list.Max - Planner.OwnTagCount;
-        if (tags.Count > room) errors.Add(path, Rules.Tag, $"at most {room} tags (SageMaker takes {list.Max}; {Planner.OwnTagCount} are ours), got {tags.Count}");
+        var room = list.Max - OwnTags.Count;
+        if (tags.Count > room) errors.Add(path, Rules.Tag, $"at most {room} tags (SageMaker takes {list.Max}; {OwnTags.Count} are ours), got {tags.Count}");
         foreach (var (key, value) in tags)
         {
             var at = JsonPath.Member(path, key);
             MatchesModel(key, "TagKey", at, Rules.Tag, errors, subject: "the tag key");
-            if (key.StartsWith("aws:", StringComparison.OrdinalIgnoreCase) || key.StartsWith(Planner.OwnTagPrefix, StringComparison.Ordinal))
-                errors.Add(at, Rules.Tag, $"tag keys starting with aws: or {Planner.OwnTagPrefix} are reserved");
+            if (key.StartsWith("aws:", StringComparison.OrdinalIgnoreCase) || key.StartsWith(OwnTags.Prefix, StringComparison.Ordinal))
+                errors.Add(at, Rules.Tag, $"tag keys starting with aws: or {OwnTags.Prefix} are reserved");
             if (value is null) errors.Add(at, Rules.Tag, "must be a string");
             else MatchesModel(value, "TagValue", at, Rules.Tag, errors, subject: "the tag value");
         }
@@ -354,14 +353,14 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
         MatchesModel(strategy, "HyperParameterTuningJobStrategyType", JsonPath.Field(path, "strategy"), Rules.Strategy, errors);
         var earlyStopping = tuning.EarlyStopping ?? ContractDefaults.EarlyStopping;
         MatchesModel(earlyStopping, "TrainingJobEarlyStoppingType", JsonPath.Field(path, "earlyStopping"), Rules.EarlyStopping, errors);
-        if (strategy == "Hyperband" && earlyStopping != "Off")
+        if (strategy == TuningStrategies.Hyperband && earlyStopping != "Off")
             errors.Add(JsonPath.Field(path, "earlyStopping"), Rules.EarlyStopping, "must be Off with the Hyperband strategy, which stops trials early itself");
 
         Objective(tuning.Objective, training, baseDefinition, errors, JsonPath.Field(path, "objective"));
 
         // Limits.
         var parallel = tuning.MaxParallelTrainingJobs ?? ContractDefaults.MaxParallelTrainingJobs;
-        var total = tuning.MaxTrainingJobs ?? (strategy == "Grid" ? (int?)null : ContractDefaults.MaxTrainingJobs);
+        var total = ContractDefaults.MaxTrainingJobsOf(tuning, strategy);
         if (parallel < (Model["MaxParallelTrainingJobs"].Min ?? 1))
             errors.Add(JsonPath.Field(path, "maxParallelTrainingJobs"), Rules.TuningLimits, $"must be at least 1, got {parallel}");
         if (total is { } t && t < (Model["MaxNumberOfTrainingJobs"].Min ?? 1))
@@ -392,12 +391,12 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
             var type = Range(range, at, errors);
             if (type is null) continue;
             counts[type] = counts.GetValueOrDefault(type) + 1;
-            if (strategy == "Grid" && type != "categorical")
+            if (strategy == TuningStrategies.Grid && type != RangeTypes.Categorical)
                 errors.Add(JsonPath.Field(at, "type"), Rules.GridStrategy, "Grid search takes categorical ranges only; list the values to try");
         }
         foreach (var (type, count) in counts)
         {
-            var shape = Model[type switch { "integer" => "IntegerParameterRanges", "continuous" => "ContinuousParameterRanges", _ => "CategoricalParameterRanges" }];
+            var shape = Model[type switch { RangeTypes.Integer => "IntegerParameterRanges", RangeTypes.Continuous => "ContinuousParameterRanges", _ => "CategoricalParameterRanges" }];
             if (count > shape.Max)
                 errors.Add(JsonPath.Field(path, "ranges"), Rules.RangeCount, $"at most {shape.Max} {type} ranges, got {count}");
         }
@@ -447,14 +446,14 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
     private static string? Range(RangeSpec range, string at, Errors errors)
     {
         var typePath = JsonPath.Field(at, "type");
-        if (range.Type is not ("continuous" or "integer" or "categorical"))
+        if (range.Type is not (RangeTypes.Continuous or RangeTypes.Integer or RangeTypes.Categorical))
         {
             errors.Add(typePath, Rules.RangeType, range.Type is null ? "is required: continuous, integer or categorical" : $"must be continuous, integer or categorical, got '{range.Type}'");
             return null;
         }
         var minPath = JsonPath.Field(at, "min");
         var maxPath = JsonPath.Field(at, "max");
-        if (range.Type == "categorical")
+        if (range.Type == RangeTypes.Categorical)
         {
             if (range.Min is not null) errors.Add(minPath, Rules.RangeBounds, "a categorical range has values, not bounds");
             if (range.Max is not null) errors.Add(maxPath, Rules.RangeBounds, "a categorical range has values, not bounds");
@@ -486,7 +485,7 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
         if (range.Values is not null) errors.Add(JsonPath.Field(at, "values"), Rules.RangeBounds, $"a {range.Type} range has min and max, not values");
         if (range.Min is null) errors.Add(minPath, Rules.RangeBounds, "is required");
         if (range.Max is null) errors.Add(maxPath, Rules.RangeBounds, "is required");
-        if (range.Type == "integer")
+        if (range.Type == RangeTypes.Integer)
         {
             if (range.Min is { } imin && !IsWhole(imin)) errors.Add(minPath, Rules.RangeBounds, $"an integer range needs whole-number bounds, got {ScalarText.Format(imin)}");
             if (range.Max is { } imax && !IsWhole(imax)) errors.Add(maxPath, Rules.RangeBounds, $"an integer range needs whole-number bounds, got {ScalarText.Format(imax)}");
@@ -504,7 +503,7 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
                     errors.Add(minPath, Rules.RangeScaling, $"Logarithmic scaling needs min > 0, got {ScalarText.Format(logMin)}");
                 break;
             case "ReverseLogarithmic":
-                if (range.Type != "continuous")
+                if (range.Type != RangeTypes.Continuous)
                     errors.Add(scalingPath, Rules.RangeScaling, "ReverseLogarithmic scaling applies to continuous ranges only");
                 else if (range.Min is { } rmin && range.Max is { } rmax && (rmin < 0 || rmax >= 1))
                     errors.Add(scalingPath, Rules.RangeScaling, "ReverseLogarithmic scaling needs 0 <= min and max < 1");
@@ -567,25 +566,12 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
     private static void Length(string value, string shapeName, string path, string rule, string subject, Errors errors)
     {
         var shape = Model[shapeName];
-        var length = RuneCount(value);
+        var length = SageMakerText.Length(value);
         if (shape.Min is { } min && length < min)
             errors.Add(path, rule, $"{subject} must be at least {min} characters, is {length}");
         if (shape.Max is { } max && length > max)
             errors.Add(path, rule, $"{subject} must be at most {max} characters, is {length}");
     }
-
-    /// <summary>Characters as SageMaker counts them (code points), without LINQ's boxed enumerator.</summary>
-    internal static int RuneCount(string value)
-    {
-        var count = 0;
-        foreach (var _ in value.EnumerateRunes())
-            count++;
-        return count;
-    }
-
-    private static int ReservedCount(TrainingSpec training) =>
-        (training.Script is not null ? 4 : 0) +
-        (training.Resources?.DistributedProtocol == ContractDefaults.ProtocolMpi ? 2 + (training.Resources.CustomMpiOptions is null ? 0 : 1) : 0);
 
     private static bool IsWhole(double value) => Math.Floor(value) == value && Math.Abs(value) <= int.MaxValue;
 

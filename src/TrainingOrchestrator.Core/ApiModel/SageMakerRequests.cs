@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace TrainingOrchestrator.Core.Planning;
+namespace TrainingOrchestrator.Core.ApiModel;
 
 // The SageMaker API requests we send, member for member as the API model names them (PascalCase), only the
 // members we use. Serialized by SageMakerJson; the model checker verifies what they produce.

@@ -1,6 +1,8 @@
+using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Naming;
+using TrainingOrchestrator.Core.Ports;
 
-namespace TrainingOrchestrator.Core.Jobs;
+namespace TrainingOrchestrator.Core.Stores;
 
 /// <summary>
 /// The store semantics both stores share, on three primitives each store implements with its own conditional
@@ -81,7 +83,7 @@ public abstract class JobStoreBase(TimeSpan rejectedRetention) : IJobStore
             JobStatus.Pending => record with { Status = JobStatus.LaunchFailed, FailureReason = reason },
             // Two deliveries of one request both had the same Create refused.
             JobStatus.LaunchFailed => record,
-            _ => throw new JobStoreException($"{jobName} is {record.Status}, not Pending: its launch cannot fail any more"),
+            _ => throw new JobStoreException(JobStoreFault.WrongState, $"{jobName} is {record.Status}, not Pending: its launch cannot fail any more"),
         }, cancellationToken);
 
     public Task<JobRecord> RecordDeliveredAsync(JobRecord known, IReadOnlyCollection<Delivery> delivered, string? followUpRequestId, DateTimeOffset now, CancellationToken cancellationToken) =>
@@ -131,13 +133,13 @@ public abstract class JobStoreBase(TimeSpan rejectedRetention) : IJobStore
             Interlocked.Increment(ref racesLost);
             current = winner;
         }
-        throw new JobStoreException($"{observed.JobName}: lost {MaxRaceRetries} races in a row applying an observation");
+        throw new JobStoreException(JobStoreFault.Contention, $"{observed.JobName}: lost {MaxRaceRetries} races in a row applying an observation");
     }
 
     private async Task<JobRecord> UpdateAsync(string key, DateTimeOffset now, Func<JobRecord, JobRecord> change, CancellationToken cancellationToken, JobRecord? known = null)
     {
         var current = known ?? await ReadAsync(key, cancellationToken).ConfigureAwait(false)
-            ?? throw new JobStoreException($"no record {key}");
+            ?? throw new JobStoreException(JobStoreFault.WrongState, $"no record {key}");
         for (var attempt = 0; attempt < MaxRaceRetries; attempt++)
         {
             var changed = change(current);
@@ -148,8 +150,8 @@ public abstract class JobStoreBase(TimeSpan rejectedRetention) : IJobStore
             if (written)
                 return next;
             Interlocked.Increment(ref racesLost);
-            current = winner ?? throw new JobStoreException($"record {key} disappeared");
+            current = winner ?? throw new JobStoreException(JobStoreFault.WrongState, $"record {key} disappeared");
         }
-        throw new JobStoreException($"{key}: lost {MaxRaceRetries} races in a row");
+        throw new JobStoreException(JobStoreFault.Contention, $"{key}: lost {MaxRaceRetries} races in a row");
     }
 }

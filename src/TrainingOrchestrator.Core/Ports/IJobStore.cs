@@ -1,4 +1,5 @@
-namespace TrainingOrchestrator.Core.Jobs;
+using TrainingOrchestrator.Core.Jobs;
+namespace TrainingOrchestrator.Core.Ports;
 
 /// <summary>Where job records live: DynamoDB in the cloud, SQLite on a laptop. Both pass one contract suite.</summary>
 public interface IJobStore
@@ -76,5 +77,19 @@ public sealed record ApplyResult(ApplyOutcome Outcome, JobRecord? Record, JobSta
     public bool Finished => Outcome == ApplyOutcome.Applied && Record is { IsUnfinished: false } && (Previous is null || Previous.Value.IsUnfinished());
 }
 
-/// <summary>A store operation on a record in a state that does not allow it, or a record too large to keep.</summary>
-public sealed class JobStoreException(string message) : Exception(message);
+/// <summary>Why a store operation could not be done.</summary>
+public enum JobStoreFault
+{
+    /// <summary>The record would pass the store's size limit: the request must be smaller (never retried).</summary>
+    TooLarge,
+    /// <summary>The record is in a state that does not allow the operation, or is not there.</summary>
+    WrongState,
+    /// <summary>Other writers changed the record on every try: worth a later retry.</summary>
+    Contention,
+}
+
+/// <summary>A store operation that could not be done, and why.</summary>
+public sealed class JobStoreException(JobStoreFault fault, string message) : Exception(message)
+{
+    public JobStoreFault Fault { get; } = fault;
+}

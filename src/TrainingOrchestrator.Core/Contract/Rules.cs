@@ -1,4 +1,4 @@
-namespace TrainingOrchestrator.Core.Validation;
+namespace TrainingOrchestrator.Core.Contract;
 
 /// <summary>
 /// The validation rules, one code each. Every <see cref="ValidationError"/> names the rule it broke, so that
@@ -65,6 +65,19 @@ public static class Rules
     public const string TuningLimits = "tuning-limits";
     public const string EarlyStopping = "early-stopping";
 
+    // Rules the submit path applies after validation, against what the store and SageMaker hold.
+    /// <summary>The request id was used before for a different request.</summary>
+    public const string RequestIdReused = "request-id-reused";
+    /// <summary>The request is too large for its job's record.</summary>
+    public const string RecordTooLarge = "record-too-large";
+    /// <summary>A stop names a job this orchestrator has no record of.</summary>
+    public const string UnknownJob = "unknown-job";
+    /// <summary>A <c>followup-</c> request id on anything but the follow-up the orchestrator sends itself.</summary>
+    public const string ReservedRequestId = "reserved-request-id";
+    /// <summary>SageMaker refused a stop for good (no access, say): the job is as it was.</summary>
+    public const string StopRefused = "stop-refused";
+
+    /// <summary>The rules the reader and the validator apply.</summary>
     public static IReadOnlyList<string> All { get; } =
     [
         NotJson, WrongType, DuplicateKey, InvalidText, NumberRange, UnknownField, Version, Action, RequestId, Name, FieldNotForAction, StopJobName, TuneSource,
@@ -75,4 +88,7 @@ public static class Rules
         Strategy, Objective, RangeCount, RangeName, RangeType, RangeBounds, RangeScaling, CategoricalValues,
         RangedAndFixed, GridStrategy, TuningLimits, EarlyStopping,
     ];
+
+    /// <summary>The rules applied at submit time, after validation.</summary>
+    public static IReadOnlyList<string> AtSubmit { get; } = [RequestIdReused, RecordTooLarge, UnknownJob, ReservedRequestId, StopRefused];
 }

@@ -1,8 +1,10 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Naming;
 
-namespace TrainingOrchestrator.Core.Orchestration;
+namespace TrainingOrchestrator.Core.Ports;
 
 /// <summary>The detail of our own "Training Job Finished" event: what downstream automation needs to act on a finished job.</summary>
 public sealed record JobFinished
@@ -34,7 +36,7 @@ public sealed record JobFinished
     public static JobFinished From(JobRecord record) => new()
     {
         AnnouncementId = $"{record.Key}:{record.Status}",
-        Tags = FollowUps.TagsOf(record),
+        Tags = TagsOf(record),
         GrewFrom = record.GrewFrom,
         JobName = record.Key,
         Kind = record.Kind,
@@ -48,6 +50,24 @@ public sealed record JobFinished
         BestTrial = record.BestTrial,
         Arn = record.Arn,
     };
+
+    /// <summary>The tags of a job's training request, which our Finished event carries (rules match on them).</summary>
+    private static IReadOnlyDictionary<string, string> TagsOf(JobRecord record)
+    {
+        if (record.Request is null)
+            return new Dictionary<string, string>();
+        try
+        {
+            return JsonNode.Parse(record.Request)?["training"]?["tags"] is JsonObject tags
+                ? tags.Where(t => t.Value is JsonValue).ToDictionary(t => t.Key, t => t.Value!.ToString())
+                : new Dictionary<string, string>();
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
+        {
+            // Duplicate keys or broken text in a body stored before the text check: the end is announced without tags.
+            return new Dictionary<string, string>();
+        }
+    }
 }
 
 /// <summary>Where "Training Job Finished" events go: EventBridge in the cloud, the console in local mode.</summary>

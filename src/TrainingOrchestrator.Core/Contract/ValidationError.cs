@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Serialization;
 
-namespace TrainingOrchestrator.Core.Validation;
+namespace TrainingOrchestrator.Core.Contract;
 
 /// <summary>
 /// One problem with a request: where (a JSON path into the request, "$" for the whole body), which rule,
@@ -56,9 +56,6 @@ public static class JsonPath
     public static string FromSerializerPath(string? path) =>
         string.IsNullOrEmpty(path) || path == "$" ? "$" : path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
 }
-
-/// <summary>A request that cannot be read as a request at all (not JSON, not an object).</summary>
-public sealed record UnusableInput(string Message);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
 [JsonSerializable(typeof(IReadOnlyList<ValidationError>))]

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using TrainingOrchestrator.Core.Planning;
 
-namespace TrainingOrchestrator.Core.Platform;
+namespace TrainingOrchestrator.Core.Orchestration;
 
 /// <summary>
 /// A platform's error text made safe to log and store: SageMaker's validation messages quote the offending value

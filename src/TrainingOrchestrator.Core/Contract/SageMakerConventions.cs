@@ -1,0 +1,77 @@
+using System.Globalization;
+using System.Text.Json;
+using TrainingOrchestrator.Core.ApiModel;
+
+namespace TrainingOrchestrator.Core.Contract;
+
+/// <summary>
+/// Hyperparameters that belong to the platform and the training toolkit, never to a user, and the ones the planner
+/// sets from the request's own fields. The validator counts what <see cref="SetFor"/> returns, so the two cannot
+/// drift apart.
+/// </summary>
+public static class ReservedHyperparameters
+{
+    public const string Program = "sagemaker_program";
+    public const string SubmitDirectory = "sagemaker_submit_directory";
+    public const string Region = "sagemaker_region";
+    public const string ContainerLogLevel = "sagemaker_container_log_level";
+    public const string MpiEnabled = "sagemaker_mpi_enabled";
+    public const string MpiProcessesPerHost = "sagemaker_mpi_num_of_processes_per_host";
+    public const string MpiCustomOptions = "sagemaker_mpi_custom_mpi_options";
+    public const string TuningObjectiveMetric = "_tuning_objective_metric";
+
+    /// <summary>Every `sagemaker_*` key and the tuning objective key (container contract, section 3).</summary>
+    public static bool IsReserved(string key) =>
+        key.StartsWith("sagemaker_", StringComparison.Ordinal) || key == TuningObjectiveMetric;
+
+    private static readonly IReadOnlyList<KeyValuePair<string, string>> None = [];
+
+    /// <summary>
+    /// What script mode and MPI add to a job's hyperparameters, JSON-encoded as the SageMaker Python SDK sends them
+    /// (the training toolkit decodes either form). On a request that is not valid yet, only the count is meaningful.
+    /// </summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> SetFor(TrainingSpec spec, string region)
+    {
+        var mpi = spec.Resources?.DistributedProtocol == ContractDefaults.ProtocolMpi;
+        if (spec.Script is null && !mpi) return None;
+        var set = new List<KeyValuePair<string, string>>(7);
+        if (spec.Script is { } script)
+        {
+            set.Add(new(Program, JsonString(script.EntryPoint ?? "")));
+            set.Add(new(SubmitDirectory, JsonString(script.SourceDir ?? "")));
+            set.Add(new(Region, JsonString(region)));
+            set.Add(new(ContainerLogLevel, Integer(script.LogLevel ?? ContractDefaults.LogLevel)));
+        }
+        if (mpi)
+        {
+            set.Add(new(MpiEnabled, "true"));
+            set.Add(new(MpiProcessesPerHost, Integer(spec.Resources!.ProcessesPerHost ?? 0)));
+            if (spec.Resources.CustomMpiOptions is { } options)
+                set.Add(new(MpiCustomOptions, JsonString(options)));
+        }
+        return set;
+    }
+
+    private static string Integer(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string JsonString(string value) => JsonSerializer.Serialize(value, ConventionsJson.Default.String);
+}
+
+/// <summary>The tags the orchestrator puts on every job it launches: who asked, and which version of us launched it.</summary>
+public static class OwnTags
+{
+    public const string Prefix = "orchestrator:";
+    public const string RequestId = Prefix + "request-id";
+    public const string Version = Prefix + "version";
+
+    public static string ProductVersion { get; } =
+        typeof(OwnTags).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
+    public static IReadOnlyList<Tag> For(string requestId) => [new(RequestId, requestId), new(Version, ProductVersion)];
+
+    /// <summary>How many of SageMaker's 50 tags per job are ours.</summary>
+    public static int Count { get; } = For("").Count;
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(string))]
+internal sealed partial class ConventionsJson : System.Text.Json.Serialization.JsonSerializerContext;
