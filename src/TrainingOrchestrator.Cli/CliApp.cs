@@ -5,7 +5,6 @@ using TrainingOrchestrator.Core.ApiModel;
 using TrainingOrchestrator.Core.Contract;
 using TrainingOrchestrator.Core.Planning;
 using TrainingOrchestrator.Core.Settings;
-using TrainingOrchestrator.Core.Validation;
 using TrainingOrchestrator.Local;
 
 namespace TrainingOrchestrator.Cli;

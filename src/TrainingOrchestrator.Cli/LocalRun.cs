@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using System.Text.Json;
 using Spectre.Console;
 using TrainingOrchestrator.Core.Jobs;
-using TrainingOrchestrator.Core.Naming;
 using TrainingOrchestrator.Core.Orchestration;
 using TrainingOrchestrator.Core.Planning;
 using TrainingOrchestrator.Core.Ports;

@@ -10,9 +10,7 @@ using TrainingOrchestrator.Core.Contract;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Naming;
 using TrainingOrchestrator.Core.Orchestration;
-using TrainingOrchestrator.Core.Planning;
 using TrainingOrchestrator.Core.Ports;
-using TrainingOrchestrator.Core.Validation;
 
 namespace TrainingOrchestrator.Local;
 

@@ -3,11 +3,9 @@ using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using System.Text;
 using TrainingOrchestrator.Core.ApiModel;
-using TrainingOrchestrator.Core.Contract;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Naming;
 using TrainingOrchestrator.Core.Orchestration;
-using TrainingOrchestrator.Core.Planning;
 
 namespace TrainingOrchestrator.Local;
 

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using TrainingOrchestrator.Aws.EventBridge;
@@ -9,7 +8,6 @@ using TrainingOrchestrator.Aws.Sqs;
 using TrainingOrchestrator.Core.ApiModel;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Naming;
-using TrainingOrchestrator.Core.Planning;
 using TrainingOrchestrator.Core.Ports;
 
 namespace TrainingOrchestrator.Aws.Tests;

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using TrainingOrchestrator.Core.Orchestration;
-using TrainingOrchestrator.Core.Ports;
 
 namespace TrainingOrchestrator.Core.Tests;
 

@@ -1,5 +1,4 @@
 using TrainingOrchestrator.Core.Contract;
-using TrainingOrchestrator.Core.Validation;
 
 namespace TrainingOrchestrator.Core.Tests;
 

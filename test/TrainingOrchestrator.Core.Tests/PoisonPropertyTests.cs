@@ -4,7 +4,6 @@ using FsCheck.Fluent;
 using FsCheck;
 using TrainingOrchestrator.Core.ApiModel;
 using TrainingOrchestrator.Core.Contract;
-using TrainingOrchestrator.Core.Validation;
 
 namespace TrainingOrchestrator.Core.Tests;
 

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using TrainingOrchestrator.Core.Contract;
-using TrainingOrchestrator.Core.Settings;
 using TrainingOrchestrator.Core.Validation;
 
 namespace TrainingOrchestrator.Core.Tests;

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using TrainingOrchestrator.Functions;
 
 namespace TrainingOrchestrator.Functions.Tests;
 

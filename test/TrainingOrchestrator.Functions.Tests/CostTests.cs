@@ -4,7 +4,6 @@ using Amazon.DynamoDBv2.Model;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Naming;
 using TrainingOrchestrator.DynamoDb;
-using TrainingOrchestrator.Functions;
 using Xunit.Abstractions;
 
 namespace TrainingOrchestrator.Functions.Tests;

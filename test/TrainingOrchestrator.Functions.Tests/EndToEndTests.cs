@@ -1,9 +1,7 @@
 using System.Text.Json;
-using TrainingOrchestrator.Core.ApiModel;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Naming;
 using TrainingOrchestrator.Core.Orchestration;
-using TrainingOrchestrator.Functions;
 
 namespace TrainingOrchestrator.Functions.Tests;
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using TrainingOrchestrator.Core.Jobs;
-using TrainingOrchestrator.Functions;
 
 namespace TrainingOrchestrator.Functions.Tests;
 

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -11,7 +10,6 @@ using TrainingOrchestrator.Core.Orchestration;
 using TrainingOrchestrator.Core.Planning;
 using TrainingOrchestrator.Core.Ports;
 using TrainingOrchestrator.DynamoDb;
-using TrainingOrchestrator.Functions;
 using Xunit.Abstractions;
 
 namespace TrainingOrchestrator.Functions.Tests;

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Amazon.DynamoDBv2.Model;
 using TrainingOrchestrator.DynamoDb;
-using TrainingOrchestrator.Functions;
 
 namespace TrainingOrchestrator.Functions.Tests;
 

@@ -3,7 +3,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using TrainingOrchestrator.Aws.Signing;
 using TrainingOrchestrator.DynamoDb;
-using TrainingOrchestrator.Functions;
 
 namespace TrainingOrchestrator.Functions.Tests;
 

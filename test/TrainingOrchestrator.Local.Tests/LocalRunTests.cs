@@ -4,7 +4,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using TrainingOrchestrator.Cli;
 using TrainingOrchestrator.Core.Jobs;
-using TrainingOrchestrator.Local;
 using Xunit.Abstractions;
 
 namespace TrainingOrchestrator.Local.Tests;

@@ -1,6 +1,5 @@
 using System.Globalization;
 using TrainingOrchestrator.Core.ApiModel;
-using TrainingOrchestrator.Core.Planning;
 
 namespace TrainingOrchestrator.Local.Tests;
 

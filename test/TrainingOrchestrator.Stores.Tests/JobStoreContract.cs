@@ -4,7 +4,6 @@ using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Naming;
 using TrainingOrchestrator.Core.Ports;
 using TrainingOrchestrator.Core.Stores;
-using TrainingOrchestrator.Core.Validation;
 
 namespace TrainingOrchestrator.Stores.Tests;
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using TrainingOrchestrator.Core.Orchestration;
 using TrainingOrchestrator.Core.Ports;
 
 namespace TrainingOrchestrator.Aws.EventBridge;

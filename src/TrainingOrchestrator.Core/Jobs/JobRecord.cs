@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text.Json.Serialization;
 using TrainingOrchestrator.Core.Contract;
 using TrainingOrchestrator.Core.Naming;
-using TrainingOrchestrator.Core.Validation;
 
 namespace TrainingOrchestrator.Core.Jobs;
 

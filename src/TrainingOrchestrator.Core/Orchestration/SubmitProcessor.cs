@@ -6,7 +6,6 @@ using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Naming;
 using TrainingOrchestrator.Core.Planning;
 using TrainingOrchestrator.Core.Ports;
-using TrainingOrchestrator.Core.Validation;
 
 namespace TrainingOrchestrator.Core.Orchestration;
 

@@ -1,0 +1,75 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using TrainingOrchestrator.Core.ApiModel;
+using TrainingOrchestrator.Core.Contract;
+using TrainingOrchestrator.Core.Reference;
+using TrainingOrchestrator.Core.Settings;
+
+namespace TrainingOrchestrator.Core.Validation;
+
+// Training.resources and training.stopping.
+public sealed partial class RequestValidator
+{
+    /// <summary>SageMaker's documented EBS volume limit for training (16 TB).</summary>
+    private const int MaxVolumeSizeGb = 16_384;
+
+    private static void Resources(ResourcesSpec? resources, string path, Errors errors)
+    {
+        if (resources is null) { errors.Add(path, Rules.Required, "is required: at least instanceType"); return; }
+        Unknown(resources.Unknown, path, errors);
+        var typePath = JsonPath.Field(path, "instanceType");
+        if (resources.InstanceType is null) errors.Add(typePath, Rules.InstanceType, "is required, such as ml.m5.xlarge");
+        else MatchesModel(resources.InstanceType, "TrainingInstanceType", typePath, Rules.InstanceType, errors, subject: "the instance type");
+        if (resources.InstanceCount is { } count && count < 1)
+            errors.Add(JsonPath.Field(path, "instanceCount"), Rules.InstanceCount, $"must be at least 1, got {count}");
+        if (resources.VolumeSizeGb is { } volume && volume is < 1 or > MaxVolumeSizeGb)
+            errors.Add(JsonPath.Field(path, "volumeSizeGb"), Rules.VolumeSize, $"must be from 1 to {MaxVolumeSizeGb} GB, got {volume}");
+
+        var protocol = resources.DistributedProtocol ?? ContractDefaults.ProtocolNone;
+        var protocolPath = JsonPath.Field(path, "distributedProtocol");
+        if (protocol is not (ContractDefaults.ProtocolNone or ContractDefaults.ProtocolMpi))
+            errors.Add(protocolPath, Rules.DistributedProtocol, $"must be unspecified or mpi, got '{protocol}'");
+        else if (protocol == ContractDefaults.ProtocolMpi)
+        {
+            if (resources.ProcessesPerHost is null)
+                errors.Add(JsonPath.Field(path, "processesPerHost"), Rules.Mpi, "is required with distributedProtocol mpi: processes to start on each instance");
+            else if (resources.ProcessesPerHost < 1)
+                errors.Add(JsonPath.Field(path, "processesPerHost"), Rules.Mpi, $"must be at least 1, got {resources.ProcessesPerHost}");
+        }
+        else
+        {
+            if (resources.ProcessesPerHost is not null)
+                errors.Add(JsonPath.Field(path, "processesPerHost"), Rules.Mpi, "applies only with distributedProtocol mpi");
+            if (resources.CustomMpiOptions is not null)
+                errors.Add(JsonPath.Field(path, "customMpiOptions"), Rules.Mpi, "applies only with distributedProtocol mpi");
+        }
+        if (resources.CustomMpiOptions is { } options)
+            MatchesModel(options, "HyperParameterValue", JsonPath.Field(path, "customMpiOptions"), Rules.Mpi, errors, subject: "the option string");
+    }
+
+    private void Stopping(TrainingSpec training, string path, Errors errors)
+    {
+        var stopping = training.Stopping;
+        var stoppingPath = JsonPath.Field(path, "stopping");
+        if (stopping is not null) Unknown(stopping.Unknown, stoppingPath, errors);
+        var maxRuntime = stopping?.MaxRuntimeSeconds ?? ContractDefaults.MaxRuntimeSeconds;
+        var runtimeMin = Model["MaxRuntimeInSeconds"].Min ?? 1;
+        if (maxRuntime < runtimeMin)
+            errors.Add(JsonPath.Field(stoppingPath, "maxRuntimeSeconds"), Rules.MaxRuntime, $"must be at least {runtimeMin} second, got {maxRuntime}");
+
+        var spot = training.Spot ?? false;
+        var waitPath = JsonPath.Field(stoppingPath, "maxWaitSeconds");
+        if (spot)
+        {
+            if (stopping?.MaxWaitSeconds is not { } wait)
+                errors.Add(waitPath, Rules.Spot, "is required for spot training: how long to wait for spot capacity plus the run itself");
+            else if (wait < maxRuntime)
+                errors.Add(waitPath, Rules.Spot, $"must be at least maxRuntimeSeconds ({maxRuntime}) for spot training, got {wait}");
+        }
+        else if (stopping?.MaxWaitSeconds is not null)
+            errors.Add(waitPath, Rules.Spot, "applies only to spot training (spot: true)");
+
+        var checkpointPath = JsonPath.Field(path, "checkpointS3Uri");
+        if (training.CheckpointS3Uri is { } checkpoint) S3(checkpoint, checkpointPath, errors);
+    }
+}

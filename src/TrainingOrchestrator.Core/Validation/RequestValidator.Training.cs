@@ -1,0 +1,157 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using TrainingOrchestrator.Core.Contract;
+using TrainingOrchestrator.Core.Reference;
+
+namespace TrainingOrchestrator.Core.Validation;
+
+// Training: hyperparameters, algorithm, script mode, metrics.
+public sealed partial class RequestValidator
+{
+    private void Training(TrainingSpec training, string path, bool forTuning, Errors errors)
+    {
+        Unknown(training.Unknown, path, errors);
+        var builtIn = Algorithm(training, path, errors);
+
+        // Hyperparameters: scalars, within the model's limits, no reserved keys.
+        var hyperparameters = training.Hyperparameters ?? new Dictionary<string, JsonElement>();
+        var hpPath = JsonPath.Field(path, "hyperparameters");
+        var reservedWeSet = ReservedHyperparameters.SetFor(training, settings.Region).Count;
+        var hpShape = Model["HyperParameters"];
+        if (hyperparameters.Count + reservedWeSet > hpShape.Max)
+            errors.Add(hpPath, Rules.HyperparameterCount,
+                $"at most {hpShape.Max} hyperparameters reach SageMaker; this request has {hyperparameters.Count}" +
+                (reservedWeSet > 0 ? $" plus {reservedWeSet} that script mode or MPI add" : ""));
+        foreach (var (key, value) in hyperparameters)
+        {
+            var keyPath = JsonPath.Member(hpPath, key);
+            if (key.Length == 0) errors.Add(keyPath, Rules.HyperparameterKey, "a hyperparameter needs a non-empty name");
+            else MatchesModel(key, "HyperParameterKey", keyPath, Rules.HyperparameterKey, errors, subject: "the name");
+            if (ReservedHyperparameters.IsReserved(key))
+                errors.Add(keyPath, Rules.ReservedHyperparameter,
+                    $"'{key}' is reserved for the platform; script mode, MPI and tuning set these from their own fields");
+            var text = ScalarText.TryFormat(value, out var problem);
+            if (text is null) errors.Add(keyPath, Rules.HyperparameterValue, problem!);
+            else MatchesModel(text, "HyperParameterValue", keyPath, Rules.HyperparameterValue, errors);
+        }
+
+        Inputs(training.Inputs, JsonPath.Field(path, "inputs"), builtIn, errors);
+        if (training.Output is { } output) S3(output, JsonPath.Field(path, "output"), errors);
+        Resources(training.Resources, JsonPath.Field(path, "resources"), errors);
+        Stopping(training, path, errors);
+        Environment(training.Environment, JsonPath.Field(path, "environment"), forTuning, errors);
+        Tags(training.Tags, JsonPath.Field(path, "tags"), errors);
+
+        if (training.RoleArn is { } role)
+        {
+            var rolePath = JsonPath.Field(path, "roleArn");
+            if (!settings.AllowRoleOverride)
+                errors.Add(rolePath, Rules.RoleOverride, "this deployment runs every job with its own execution role; remove roleArn");
+            else MatchesModel(role, "RoleArn", rolePath, Rules.RoleOverride, errors);
+        }
+    }
+
+    /// <returns>The built-in algorithm, when the request names one.</returns>
+    private BuiltInAlgorithm? Algorithm(TrainingSpec training, string path, Errors errors)
+    {
+        var algoPath = JsonPath.Field(path, "algorithm");
+        var algorithm = training.Algorithm;
+        if (algorithm is null)
+        {
+            errors.Add(algoPath, Rules.Required, "is required: name (custom or a built-in such as xgboost) and, for custom, image");
+            return null;
+        }
+        Unknown(algorithm.Unknown, algoPath, errors);
+        var namePath = JsonPath.Field(algoPath, "name");
+        var isCustom = string.Equals(algorithm.Name, ContractDefaults.CustomAlgorithm, StringComparison.OrdinalIgnoreCase);
+        var builtIn = algorithm.Name is null || isCustom ? null : BuiltInAlgorithms.Find(algorithm.Name);
+
+        if (algorithm.Name is null)
+            errors.Add(namePath, Rules.Required, "is required: custom, or a built-in algorithm (" + string.Join(", ", BuiltInAlgorithms.Names) + ")");
+        else if (!isCustom && builtIn is null)
+            errors.Add(namePath, Rules.AlgorithmName, $"'{algorithm.Name}' is neither custom nor a built-in algorithm this deployment knows ({string.Join(", ", BuiltInAlgorithms.Names)})");
+
+        var versionPath = JsonPath.Field(algoPath, "version");
+        var imagePath = JsonPath.Field(algoPath, "image");
+        if (builtIn is not null)
+        {
+            if (algorithm.Version is null)
+                errors.Add(versionPath, Rules.AlgorithmVersion, $"is required for the built-in {builtIn.Name}; known: {string.Join(", ", builtIn.VersionOrder)}");
+            else if (BuiltInAlgorithms.ImageUri(builtIn, algorithm.Version, settings.Region, out var problem) is null)
+                errors.Add(versionPath, Rules.AlgorithmVersion, problem!);
+            if (algorithm.Image is not null)
+                errors.Add(imagePath, Rules.AlgorithmImage, $"a built-in algorithm brings its own image; remove image (or use name custom)");
+        }
+        else if (isCustom)
+        {
+            if (algorithm.Version is not null)
+                errors.Add(versionPath, Rules.AlgorithmVersion, "is for built-in algorithms only; a custom image carries its own version in its tag");
+            if (algorithm.Image is null)
+                errors.Add(imagePath, Rules.AlgorithmImage, "is required for a custom algorithm: the ECR URI of the training image");
+        }
+        if (algorithm.Image is { } image)
+        {
+            if (image.Length == 0 || image.Any(char.IsWhiteSpace))
+                errors.Add(imagePath, Rules.AlgorithmImage, "must be an image URI without spaces");
+            else Length(image, "AlgorithmImage", imagePath, Rules.AlgorithmImage, "the image URI", errors);
+        }
+
+        if (algorithm.InputMode is { } mode) MatchesModel(mode, "TrainingInputMode", JsonPath.Field(algoPath, "inputMode"), Rules.InputMode, errors);
+        if (algorithm.ContentType is { } contentType) MatchesModel(contentType, "ContentType", JsonPath.Field(algoPath, "contentType"), Rules.ContentType, errors);
+        Metrics(algorithm.Metrics, JsonPath.Field(algoPath, "metrics"), errors);
+
+        var scriptPath = JsonPath.Field(path, "script");
+        if (training.Script is { } script)
+        {
+            Unknown(script.Unknown, scriptPath, errors);
+            if (builtIn is not null)
+                errors.Add(scriptPath, Rules.Script, "script mode runs your code in a framework image; use algorithm name custom with that image");
+            if (string.IsNullOrEmpty(script.EntryPoint))
+                errors.Add(JsonPath.Field(scriptPath, "entryPoint"), Rules.Script, "is required in script mode: the file to run, such as train.py");
+            else if (script.EntryPoint.Contains("..", StringComparison.Ordinal) || script.EntryPoint.StartsWith('/'))
+                errors.Add(JsonPath.Field(scriptPath, "entryPoint"), Rules.Script, "must be a relative path inside sourceDir");
+            if (script.SourceDir is null)
+                errors.Add(JsonPath.Field(scriptPath, "sourceDir"), Rules.Script, "is required in script mode: the s3:// URI of a source.tar.gz");
+            else S3(script.SourceDir, JsonPath.Field(scriptPath, "sourceDir"), errors);
+            if (script.LogLevel is { } level && level is < 0 or > 50)
+                errors.Add(JsonPath.Field(scriptPath, "logLevel"), Rules.Script, "must be a Python logging level from 0 to 50 (10 DEBUG, 20 INFO, 30 WARNING)");
+        }
+        return builtIn;
+    }
+
+    private static void Metrics(IReadOnlyList<MetricSpec>? metrics, string path, Errors errors)
+    {
+        if (metrics is null) return;
+        var listShape = Model["MetricDefinitionList"];
+        if (metrics.Count > listShape.Max)
+            errors.Add(path, Rules.MetricCount, $"at most {listShape.Max} metric definitions, got {metrics.Count}");
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < metrics.Count; i++)
+        {
+            var metric = metrics[i];
+            var at = JsonPath.Index(path, i);
+            if (metric is null) { errors.Add(at, Rules.Required, "a metric definition is an object with name and regex"); continue; }
+            Unknown(metric.Unknown, at, errors);
+            var namePath = JsonPath.Field(at, "name");
+            if (metric.Name is null) errors.Add(namePath, Rules.MetricName, "is required");
+            else
+            {
+                MatchesModel(metric.Name, "MetricName", namePath, Rules.MetricName, errors);
+                if (!seen.Add(metric.Name)) errors.Add(namePath, Rules.MetricName, $"'{metric.Name}' is defined twice");
+            }
+            var regexPath = JsonPath.Field(at, "regex");
+            if (metric.Regex is null) { errors.Add(regexPath, Rules.MetricRegex, "is required"); continue; }
+            MatchesModel(metric.Regex, "MetricRegex", regexPath, Rules.MetricRegex, errors);
+            try
+            {
+                var groups = new Regex(metric.Regex, RegexOptions.None, TimeSpan.FromSeconds(1)).GetGroupNumbers().Length - 1;
+                if (groups != 1)
+                    errors.Add(regexPath, Rules.MetricRegex, $"must have exactly one capture group (the metric's value), has {groups}; use (?:...) for other groups");
+            }
+            catch (ArgumentException e)
+            {
+                errors.Add(regexPath, Rules.MetricRegex, $"does not compile: {e.Message}");
+            }
+        }
+    }
+}

@@ -1,0 +1,183 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using TrainingOrchestrator.Core.ApiModel;
+using TrainingOrchestrator.Core.Contract;
+using TrainingOrchestrator.Core.Reference;
+
+namespace TrainingOrchestrator.Core.Validation;
+
+// Tuning: strategy, objective, limits and ranges.
+public sealed partial class RequestValidator
+{
+    private void Tuning(TuningSpec tuning, TrainingSpec? training, CreateTrainingJobRequest? baseDefinition, Errors errors,
+        string path = "tuning", bool rangesMayBeFixed = false)
+    {
+        Unknown(tuning.Unknown, path, errors);
+        var strategy = tuning.Strategy ?? ContractDefaults.Strategy;
+        MatchesModel(strategy, "HyperParameterTuningJobStrategyType", JsonPath.Field(path, "strategy"), Rules.Strategy, errors);
+        var earlyStopping = tuning.EarlyStopping ?? ContractDefaults.EarlyStopping;
+        MatchesModel(earlyStopping, "TrainingJobEarlyStoppingType", JsonPath.Field(path, "earlyStopping"), Rules.EarlyStopping, errors);
+        if (strategy == TuningStrategies.Hyperband && earlyStopping != "Off")
+            errors.Add(JsonPath.Field(path, "earlyStopping"), Rules.EarlyStopping, "must be Off with the Hyperband strategy, which stops trials early itself");
+
+        Objective(tuning.Objective, training, baseDefinition, errors, JsonPath.Field(path, "objective"));
+
+        // Limits.
+        var parallel = tuning.MaxParallelTrainingJobs ?? ContractDefaults.MaxParallelTrainingJobs;
+        var total = ContractDefaults.MaxTrainingJobsOf(tuning, strategy);
+        if (parallel < (Model["MaxParallelTrainingJobs"].Min ?? 1))
+            errors.Add(JsonPath.Field(path, "maxParallelTrainingJobs"), Rules.TuningLimits, $"must be at least 1, got {parallel}");
+        if (total is { } t && t < (Model["MaxNumberOfTrainingJobs"].Min ?? 1))
+            errors.Add(JsonPath.Field(path, "maxTrainingJobs"), Rules.TuningLimits, $"must be at least 1, got {t}");
+        if (total is { } limit && parallel > limit)
+            errors.Add(JsonPath.Field(path, "maxParallelTrainingJobs"), Rules.TuningLimits, $"must not exceed maxTrainingJobs ({limit}), got {parallel}");
+
+        // Ranges.
+        var ranges = tuning.Ranges;
+        if (ranges is null || ranges.Count == 0)
+        {
+            errors.Add(JsonPath.Field(path, "ranges"), Rules.RangeCount, "at least one hyperparameter range is required: the search space");
+            return;
+        }
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        var rangesPath = JsonPath.Field(path, "ranges");
+        foreach (var (name, range) in ranges)
+        {
+            var at = JsonPath.Member(rangesPath, name);
+            if (name.Length == 0) errors.Add(at, Rules.RangeName, "a range needs the name of the hyperparameter it varies");
+            else MatchesModel(name, "ParameterKey", at, Rules.RangeName, errors, subject: "the hyperparameter name");
+            if (ReservedHyperparameters.IsReserved(name))
+                errors.Add(at, Rules.ReservedHyperparameter, $"'{name}' is reserved for the platform and cannot be tuned");
+            if (!rangesMayBeFixed && training?.Hyperparameters?.ContainsKey(name) == true)
+                errors.Add(at, Rules.RangedAndFixed, $"'{name}' is also fixed in training.hyperparameters; a hyperparameter is either fixed or ranged");
+            if (range is null) { errors.Add(at, Rules.Required, "a range is an object with type and bounds or values"); continue; }
+            Unknown(range.Unknown, at, errors);
+            var type = Range(range, at, errors);
+            if (type is null) continue;
+            counts[type] = counts.GetValueOrDefault(type) + 1;
+            if (strategy == TuningStrategies.Grid && type != RangeTypes.Categorical)
+                errors.Add(JsonPath.Field(at, "type"), Rules.GridStrategy, "Grid search takes categorical ranges only; list the values to try");
+        }
+        foreach (var (type, count) in counts)
+        {
+            var shape = Model[type switch { RangeTypes.Integer => "IntegerParameterRanges", RangeTypes.Continuous => "ContinuousParameterRanges", _ => "CategoricalParameterRanges" }];
+            if (count > shape.Max)
+                errors.Add(JsonPath.Field(path, "ranges"), Rules.RangeCount, $"at most {shape.Max} {type} ranges, got {count}");
+        }
+    }
+
+    private static void Objective(ObjectiveSpec? objective, TrainingSpec? training, CreateTrainingJobRequest? baseDefinition, Errors errors, string path)
+    {
+        if (objective is null) { errors.Add(path, Rules.Objective, "is required: the metric to optimize and the goal (Minimize or Maximize)"); return; }
+        Unknown(objective.Unknown, path, errors);
+        if (objective.Goal is null) errors.Add(JsonPath.Field(path, "goal"), Rules.Objective, "is required: Minimize or Maximize");
+        else MatchesModel(objective.Goal, "HyperParameterTuningJobObjectiveType", JsonPath.Field(path, "goal"), Rules.Objective, errors);
+        if (objective.Metric is null) { errors.Add(JsonPath.Field(path, "metric"), Rules.Objective, "is required: the name of a metric the training job emits"); return; }
+
+        // The metrics the trials will emit: their definitions, and a built-in algorithm's own.
+        var defined = new HashSet<string>(StringComparer.Ordinal);
+        BuiltInAlgorithm? builtIn = null;
+        if (training is not null)
+        {
+            foreach (var metric in training.Algorithm?.Metrics ?? [])
+                if (metric?.Name is { } n) defined.Add(n);
+            if (training.Algorithm?.Name is { } algorithmName) builtIn = BuiltInAlgorithms.Find(algorithmName);
+        }
+        else if (baseDefinition is not null)
+        {
+            foreach (var metric in baseDefinition.AlgorithmSpecification.MetricDefinitions ?? []) defined.Add(metric.Name);
+            builtIn = BuiltInAlgorithms.Names.Select(BuiltInAlgorithms.Find)
+                .FirstOrDefault(a => a!.Versions.Values.Any(v => baseDefinition.AlgorithmSpecification.TrainingImage.Contains("/" + v.Repository + ":", StringComparison.Ordinal)));
+        }
+        else return; // a baseJob not yet looked up: checked again when its definition is known
+
+        if (builtIn is not null && builtIn.MetricGoals.TryGetValue(objective.Metric, out var direction))
+        {
+            if (objective.Goal is { } goal && goal != direction && !defined.Contains(objective.Metric))
+                errors.Add(JsonPath.Field(path, "goal"), Rules.Objective, $"{objective.Metric} of {builtIn.Name} is to be {direction}d, not {goal}d");
+            return;
+        }
+        if (!defined.Contains(objective.Metric))
+        {
+            var known = defined.Concat(builtIn?.MetricGoals.Keys ?? []).ToList();
+            errors.Add(JsonPath.Field(path, "metric"), Rules.Objective,
+                $"'{objective.Metric}' is not a metric of the training job" +
+                (known.Count == 0 ? "; define it under training.algorithm.metrics" : $"; known: {string.Join(", ", known)}"));
+        }
+    }
+
+    /// <returns>The range's type when it is a known one.</returns>
+    private static string? Range(RangeSpec range, string at, Errors errors)
+    {
+        var typePath = JsonPath.Field(at, "type");
+        if (range.Type is not (RangeTypes.Continuous or RangeTypes.Integer or RangeTypes.Categorical))
+        {
+            errors.Add(typePath, Rules.RangeType, range.Type is null ? "is required: continuous, integer or categorical" : $"must be continuous, integer or categorical, got '{range.Type}'");
+            return null;
+        }
+        var minPath = JsonPath.Field(at, "min");
+        var maxPath = JsonPath.Field(at, "max");
+        if (range.Type == RangeTypes.Categorical)
+        {
+            if (range.Min is not null) errors.Add(minPath, Rules.RangeBounds, "a categorical range has values, not bounds");
+            if (range.Max is not null) errors.Add(maxPath, Rules.RangeBounds, "a categorical range has values, not bounds");
+            if (range.Scaling is not null) errors.Add(JsonPath.Field(at, "scaling"), Rules.RangeScaling, "a categorical range has no scaling");
+            var valuesPath = JsonPath.Field(at, "values");
+            var shape = Model["ParameterValues"];
+            if (range.Values is null || range.Values.Count == 0)
+            {
+                errors.Add(valuesPath, Rules.CategoricalValues, "is required: the values to try, at least one");
+                return range.Type;
+            }
+            if (range.Values.Count > shape.Max)
+                errors.Add(valuesPath, Rules.CategoricalValues, $"at most {shape.Max} values, got {range.Values.Count}");
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            for (var i = 0; i < range.Values.Count; i++)
+            {
+                var text = ScalarText.TryFormat(range.Values[i], out var problem);
+                var valuePath = JsonPath.Index(valuesPath, i);
+                if (text is null) errors.Add(valuePath, Rules.CategoricalValues, problem!);
+                else
+                {
+                    MatchesModel(text, "ParameterValue", valuePath, Rules.CategoricalValues, errors, subject: "the value");
+                    if (!seen.Add(text)) errors.Add(valuePath, Rules.CategoricalValues, $"'{text}' is listed twice");
+                }
+            }
+            return range.Type;
+        }
+
+        if (range.Values is not null) errors.Add(JsonPath.Field(at, "values"), Rules.RangeBounds, $"a {range.Type} range has min and max, not values");
+        if (range.Min is null) errors.Add(minPath, Rules.RangeBounds, "is required");
+        if (range.Max is null) errors.Add(maxPath, Rules.RangeBounds, "is required");
+        if (range.Type == RangeTypes.Integer)
+        {
+            if (range.Min is { } imin && !IsWhole(imin)) errors.Add(minPath, Rules.RangeBounds, $"an integer range needs whole-number bounds, got {ScalarText.Format(imin)}");
+            if (range.Max is { } imax && !IsWhole(imax)) errors.Add(maxPath, Rules.RangeBounds, $"an integer range needs whole-number bounds, got {ScalarText.Format(imax)}");
+        }
+        if (range.Min is { } min && range.Max is { } max && !(min < max))
+            errors.Add(maxPath, Rules.RangeBounds, $"must be greater than min ({ScalarText.Format(min)}), got {ScalarText.Format(max)}");
+
+        var scalingPath = JsonPath.Field(at, "scaling");
+        switch (range.Scaling)
+        {
+            case null or "Auto" or "Linear":
+                break;
+            case "Logarithmic":
+                if (range.Min is { } logMin && logMin <= 0)
+                    errors.Add(minPath, Rules.RangeScaling, $"Logarithmic scaling needs min > 0, got {ScalarText.Format(logMin)}");
+                break;
+            case "ReverseLogarithmic":
+                if (range.Type != RangeTypes.Continuous)
+                    errors.Add(scalingPath, Rules.RangeScaling, "ReverseLogarithmic scaling applies to continuous ranges only");
+                else if (range.Min is { } rmin && range.Max is { } rmax && (rmin < 0 || rmax >= 1))
+                    errors.Add(scalingPath, Rules.RangeScaling, "ReverseLogarithmic scaling needs 0 <= min and max < 1");
+                break;
+            default:
+                MatchesModel(range.Scaling, "HyperParameterScalingType", scalingPath, Rules.RangeScaling, errors);
+                break;
+        }
+        return range.Type;
+    }
+
+    private static bool IsWhole(double value) => Math.Floor(value) == value && Math.Abs(value) <= int.MaxValue;
+}
