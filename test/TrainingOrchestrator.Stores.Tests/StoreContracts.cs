@@ -10,6 +10,24 @@ using Xunit.Abstractions;
 
 namespace TrainingOrchestrator.Stores.Tests;
 
+public sealed class InMemoryJobStoreTests(ITestOutputHelper output) : JobStoreContract
+{
+    private readonly InMemoryJobStore store = new();
+
+    protected override JobStoreBase Store => store;
+    protected override ITestOutputHelper Output => output;
+    protected override long Reads => store.RecordsRead;
+
+    protected override async Task SeedAsync(IReadOnlyList<JobRecord> records)
+    {
+        foreach (var record in records)
+        {
+            await store.ClaimAsync(record with { Status = JobStatus.Pending, Version = 0 }, default);
+            await store.ApplyAsync(new JobObservation { JobName = record.Key, Kind = record.Kind, Status = record.Status, LastModifiedTime = record.LastModifiedTime, SecondaryStatus = record.SecondaryStatus, Transitions = record.Transitions }, record.UpdatedAt, default);
+        }
+    }
+}
+
 public sealed class SqliteJobStoreTests(ITestOutputHelper output) : JobStoreContract, IDisposable
 {
     private readonly string folder = Directory.CreateTempSubdirectory("orchestrator-store-").FullName;

@@ -19,11 +19,6 @@ public abstract class JobStoreBase(TimeSpan rejectedRetention) : IJobStore
     /// <summary>The claim of a request id: which job it launched, and with which payload.</summary>
     protected sealed record RequestClaim(string RequestId, string JobName, string? PayloadHash);
 
-    private long racesLost;
-
-    /// <summary>Conditional writes that lost to another writer and were re-tried (a measure of contention).</summary>
-    public long RacesLost => Interlocked.Read(ref racesLost);
-
     protected static string RequestClaimKey(string requestId) => "request#" + requestId;
 
     /// <summary>
@@ -130,7 +125,6 @@ public abstract class JobStoreBase(TimeSpan rejectedRetention) : IJobStore
             var (written, winner) = await TryWriteAsync(next, current?.Version, cancellationToken).ConfigureAwait(false);
             if (written)
                 return new ApplyResult(ApplyOutcome.Applied, next, current?.Status);
-            Interlocked.Increment(ref racesLost);
             current = winner;
         }
         throw new JobStoreException(JobStoreFault.Contention, $"{observed.JobName}: lost {MaxRaceRetries} races in a row applying an observation");
@@ -149,7 +143,6 @@ public abstract class JobStoreBase(TimeSpan rejectedRetention) : IJobStore
             var (written, winner) = await TryWriteAsync(next, current.Version, cancellationToken).ConfigureAwait(false);
             if (written)
                 return next;
-            Interlocked.Increment(ref racesLost);
             current = winner ?? throw new JobStoreException(JobStoreFault.WrongState, $"record {key} disappeared");
         }
         throw new JobStoreException(JobStoreFault.Contention, $"{key}: lost {MaxRaceRetries} races in a row");

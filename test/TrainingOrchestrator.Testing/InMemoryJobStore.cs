@@ -1,0 +1,96 @@
+using TrainingOrchestrator.Core.Jobs;
+using TrainingOrchestrator.Core.Stores;
+
+namespace TrainingOrchestrator.Testing;
+
+/// <summary>
+/// A job store in memory, on the same <see cref="JobStoreBase"/> as the real ones and run through the same contract
+/// suite: what the orchestration unit tests use, so they take milliseconds and no moto.
+/// </summary>
+public sealed class InMemoryJobStore(TimeSpan? rejectedRetention = null) : JobStoreBase(rejectedRetention ?? DefaultRejectedRetention)
+{
+    /// <summary>A record and where the listings sort it (its last change, or where Postpone moved it).</summary>
+    private sealed record Entry(JobRecord Record, DateTimeOffset SortedAt);
+
+    private readonly Lock gate = new();
+    private readonly Dictionary<string, Entry> records = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RequestClaim> claims = new(StringComparer.Ordinal);
+    private long recordsRead;
+
+    /// <summary>Records handed out by reads and listings, as an index would read them.</summary>
+    public long RecordsRead { get { lock (gate) return recordsRead; } }
+
+    protected override Task<(JobRecord? ExistingJob, RequestClaim? ExistingRequest)?> TryClaimAsync(JobRecord pending, RequestClaim claim, CancellationToken cancellationToken)
+    {
+        lock (gate)
+        {
+            var job = records.GetValueOrDefault(pending.Key)?.Record;
+            var request = claims.GetValueOrDefault(claim.RequestId);
+            if (job is not null || request is not null)
+                return Task.FromResult<(JobRecord?, RequestClaim?)?>((job, request));
+            records[pending.Key] = new Entry(pending, pending.UpdatedAt);
+            claims[claim.RequestId] = claim;
+            return Task.FromResult<(JobRecord?, RequestClaim?)?>(null);
+        }
+    }
+
+    protected override Task<JobRecord?> ReadAsync(string key, CancellationToken cancellationToken)
+    {
+        lock (gate)
+        {
+            var record = records.GetValueOrDefault(key)?.Record;
+            if (record is not null) recordsRead++;
+            return Task.FromResult(record);
+        }
+    }
+
+    protected override Task<(bool Written, JobRecord? Current)> TryWriteAsync(JobRecord next, long? expectedVersion, CancellationToken cancellationToken)
+    {
+        lock (gate)
+        {
+            var current = records.GetValueOrDefault(next.Key)?.Record;
+            if (current?.Version != expectedVersion)
+                return Task.FromResult((false, current));
+            records[next.Key] = new Entry(next, next.UpdatedAt);
+            return Task.FromResult<(bool, JobRecord?)>((true, next));
+        }
+    }
+
+    public override Task<IReadOnlyList<JobRecord>> ListUnfinishedAsync(DateTimeOffset quietSince, int limit, CancellationToken cancellationToken) =>
+        List(e => e.Record.IsUnfinished && e.SortedAt <= quietSince, e => e.SortedAt, limit);
+
+    public override Task<IReadOnlyList<JobRecord>> ListOwedAsync(DateTimeOffset quietSince, int limit, CancellationToken cancellationToken) =>
+        List(e => !e.Record.IsUnfinished && e.Record.Owed.Count > 0 && e.SortedAt <= quietSince, e => e.SortedAt, limit);
+
+    public override Task PostponeAsync(string key, DateTimeOffset until, CancellationToken cancellationToken)
+    {
+        lock (gate)
+            if (records.TryGetValue(key, out var entry))
+                records[key] = entry with { SortedAt = until };
+        return Task.CompletedTask;
+    }
+
+    public override Task<IReadOnlyList<JobRecord>> ListTrialsAsync(string tuningJobName, CancellationToken cancellationToken) =>
+        List(e => e.Record.ParentTuningJob == tuningJobName, e => e.Record.Key, int.MaxValue);
+
+    public override Task<IReadOnlyList<JobRecord>> ListRecentAsync(int limit, CancellationToken cancellationToken)
+    {
+        lock (gate)
+        {
+            IReadOnlyList<JobRecord> recent = records.Values.Select(e => e.Record)
+                .OrderByDescending(r => r.CreatedAt).ThenBy(r => r.Key, StringComparer.Ordinal).Take(limit).ToList();
+            recordsRead += recent.Count;
+            return Task.FromResult(recent);
+        }
+    }
+
+    private Task<IReadOnlyList<JobRecord>> List<TKey>(Func<Entry, bool> where, Func<Entry, TKey> orderBy, int limit)
+    {
+        lock (gate)
+        {
+            IReadOnlyList<JobRecord> listed = records.Values.Where(where).OrderBy(orderBy).Take(limit).Select(e => e.Record).ToList();
+            recordsRead += listed.Count;
+            return Task.FromResult(listed);
+        }
+    }
+}
