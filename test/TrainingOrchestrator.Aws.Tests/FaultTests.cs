@@ -11,7 +11,7 @@ public sealed class FaultTests
 {
     private static readonly PlannedOperation Create = Repo.Prepare(Repo.Records("sqs-train-custom")[0].Body, Repo.Records("sqs-train-custom")[0].MessageId).Plan!;
 
-    private static (SageMakerPlatform Platform, RecordingDelays Delays, ManualClock Clock) PlatformAt(
+    private static (SageMakerPlatform Platform, RecordingDelays Delays, TestClock Clock) PlatformAt(
         LoopbackServer server, RetryPolicy? retry = null, Func<double>? random = null)
     {
         var (client, delays, clock) = TestClients.At(server.Endpoint, AwsService.SageMaker, retry, random);

@@ -61,7 +61,7 @@ public sealed class SigV4VectorTests
                 return new NetworkStream(socket, ownsSocket: true);
             },
         };
-        var clock = new ManualClock(SignedAt);
+        var clock = TestClock.At(SignedAt);
         using var http = new HttpClient(new SigningHandler(new SigV4Signer(), new StaticCredentialSource(vector.Credentials), Scope, clock) { InnerHandler = sockets });
         var uri = new Uri("http://example.amazonaws.com" + vector.Request.Uri.PathAndQuery);
         using var request = new HttpRequestMessage(new HttpMethod(vector.Request.Method), uri);

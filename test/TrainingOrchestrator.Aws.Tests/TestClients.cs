@@ -4,16 +4,8 @@ using TrainingOrchestrator.Aws.Signing;
 
 namespace TrainingOrchestrator.Aws.Tests;
 
-/// <summary>A clock that moves only when the client waits, so retry tests take no real time.</summary>
-public sealed class ManualClock(DateTimeOffset start) : TimeProvider
-{
-    private DateTimeOffset now = start;
-    public override DateTimeOffset GetUtcNow() { lock (this) return now; }
-    public void Advance(TimeSpan by) { lock (this) now += by; }
-}
-
-/// <summary>Records every backoff wait and moves the clock instead of sleeping.</summary>
-public sealed class RecordingDelays(ManualClock clock) : IDelaySource
+/// <summary>Records every backoff wait and moves the clock instead of sleeping, so retry tests take no real time.</summary>
+public sealed class RecordingDelays(TestClock clock) : IDelaySource
 {
     private readonly List<TimeSpan> waits = [];
     public IReadOnlyList<TimeSpan> Waits { get { lock (waits) return [.. waits]; } }
@@ -31,10 +23,10 @@ public static class TestClients
     public static readonly AwsCredentials Credentials = new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
 
     /// <summary>A client of <paramref name="service"/> at <paramref name="endpoint"/>, with a manual clock and recorded waits.</summary>
-    public static (AwsJsonClient Client, RecordingDelays Delays, ManualClock Clock) At(
+    public static (AwsJsonClient Client, RecordingDelays Delays, TestClock Clock) At(
         Uri endpoint, AwsService service, RetryPolicy? retry = null, Func<double>? random = null, AwsCredentials? credentials = null)
     {
-        var clock = new ManualClock(new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero));
+        var clock = TestClock.At(new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero));
         var delays = new RecordingDelays(clock);
         var settings = new AwsSettings
         {

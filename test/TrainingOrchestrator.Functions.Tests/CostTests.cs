@@ -87,13 +87,13 @@ public sealed class CostTests(MotoServer moto, ITestOutputHelper output) : IClas
                     JobRecord.Pending($"to-done-{i:D6}", JobKind.Training, $"done-{i}", "{}", "h", "{}", longAgo) with { Status = JobStatus.Completed, Version = 3 }))))],
             });
         var template = Repo.Records("sqs-train-xgboost")[0].Body;
-        var unfinished = Enumerable.Range(0, 10).Select(i => ($"m-{i}", TestDeployment.WithRequestId(template, $"open-{i}"))).ToList();
+        var unfinished = Enumerable.Range(0, 10).Select(i => ($"m-{i}", Samples.WithRequestId(template, $"open-{i}"))).ToList();
         var submitted = await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, TestDeployment.SqsEvent(unfinished));
         Assert.Empty(TestDeployment.FailedIds(submitted));
         Assert.Equal(10, simulator.Jobs.Count);
 
         // Two minutes on, with the quiet time at one minute: the ten are quiet and Pending (their events were lost).
-        var later = deployment.Host(sageMaker.Endpoint, clock: new TestDeployment.ShiftedClock(TimeSpan.FromMinutes(2)));
+        var later = deployment.Host(sageMaker.Endpoint, clock: TestClock.Shifted(TimeSpan.FromMinutes(2)));
         var requestsBefore = sageMaker.Requests.Count;
         var report = await TestDeployment.InvokeAsync(new ReconcileFunction(later).Handle, "{}");
 
@@ -128,7 +128,7 @@ public sealed class CostTests(MotoServer moto, ITestOutputHelper output) : IClas
         var submit = new SubmitFunction(host);
         var template = Repo.Records("sqs-train-xgboost")[0].Body;
         IEnumerable<(string, string)> Messages(string prefix, int count) =>
-            Enumerable.Range(0, count).Select(i => ($"{prefix}-{i}", TestDeployment.WithRequestId(template, $"{prefix}-{i}")));
+            Enumerable.Range(0, count).Select(i => ($"{prefix}-{i}", Samples.WithRequestId(template, $"{prefix}-{i}")));
         async Task<(double Milliseconds, bool MotoFailed)> TimeAsync(string prefix, int count)
         {
             var errorsBefore = dynamoDb.ServerErrors;

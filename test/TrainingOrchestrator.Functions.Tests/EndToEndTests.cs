@@ -115,7 +115,7 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
         var jobName = Repo.Prepare(body, messageId).Plan!.JobName;
 
         // Quiet for a minute (the setting): a host whose clock is two minutes ahead sees it as quiet.
-        var later = new TestDeployment.ShiftedClock(TimeSpan.FromMinutes(2));
+        var later = TestClock.Shifted(TimeSpan.FromMinutes(2));
         var reconcile = new ReconcileFunction(new OrchestratorHost(deployment.Environment(), new Aws.Signing.StaticCredentialSource(new("testing", "testing")), later, deployment.Log));
         var report = await TestDeployment.InvokeAsync(reconcile.Handle, """{"source":"aws.events","detail-type":"Scheduled Event","detail":{}}""");
 
@@ -164,8 +164,8 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
         var host = deployment.Host();
         var submit = new SubmitFunction(host);
         var stateChange = new StateChangeFunction(host);
-        var followed = TestDeployment.TrainThenTune();
-        var failedToo = TestDeployment.TrainThenTune("churn-linear-fails");
+        var followed = Samples.TrainThenTune();
+        var failedToo = Samples.TrainThenTune("churn-linear-fails");
         await TestDeployment.InvokeAsync(submit.Handle, TestDeployment.SqsEvent([followed, failedToo]));
         var job = Repo.Prepare(followed.Body, followed.MessageId).Plan!.JobName;
         var failingJob = Repo.Prepare(failedToo.Body, failedToo.MessageId).Plan!.JobName;

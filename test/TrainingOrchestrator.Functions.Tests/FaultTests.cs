@@ -91,7 +91,7 @@ public sealed class FaultTests(MotoServer moto) : IClassFixture<MotoServer>
         await using var sageMaker = new LoopbackServer(Created);
         var host = deployment.Host(sageMaker.Endpoint);
         var template = Repo.Records("sqs-train-custom")[0].Body;
-        List<(string, string)> good = [.. Enumerable.Range(0, 9).Select(i => ($"msg-{i}", TestDeployment.WithRequestId(template, $"batch-{i}")))];
+        List<(string, string)> good = [.. Enumerable.Range(0, 9).Select(i => ($"msg-{i}", Samples.WithRequestId(template, $"batch-{i}")))];
         var bad = ("msg-bad", """{"version":1,"action":"train","requestId":"batch-bad","training":{"resources":{"instanceCount":0}}}""");
 
         var response = await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, TestDeployment.SqsEvent([.. good.Take(4), bad, .. good.Skip(4)]));
@@ -111,7 +111,7 @@ public sealed class FaultTests(MotoServer moto) : IClassFixture<MotoServer>
         sageMaker.Script([Created(new RecordedRequest("POST", "/", [], """{"TrainingJobName":"x"}"""u8.ToArray())),
             .. Enumerable.Repeat<Reply>(Error("ThrottlingException", "Rate exceeded"), 5)]);
         var template = Repo.Records("sqs-train-custom")[0].Body;
-        var messages = Enumerable.Range(0, 4).Select(i => ($"fifo-{i}", TestDeployment.WithRequestId(template, $"fifo-{i}"))).ToList();
+        var messages = Enumerable.Range(0, 4).Select(i => ($"fifo-{i}", Samples.WithRequestId(template, $"fifo-{i}"))).ToList();
 
         var response = await TestDeployment.InvokeAsync(new SubmitFunction(deployment.Host(sageMaker.Endpoint)).Handle, TestDeployment.SqsEvent(messages, "jobs.fifo"));
 

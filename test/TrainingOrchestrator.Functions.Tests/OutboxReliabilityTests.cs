@@ -43,7 +43,7 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
     private static async Task<List<string>> LaunchAsync(OrchestratorHost host, string prefix, int count, (string MessageId, string Body)? template = null)
     {
         var body = template?.Body ?? Repo.Records("sqs-train-custom")[0].Body;
-        var messages = Enumerable.Range(0, count).Select(i => ($"{prefix}-{i}", TestDeployment.WithRequestId(body, $"{prefix}-{i}"))).ToList();
+        var messages = Enumerable.Range(0, count).Select(i => ($"{prefix}-{i}", Samples.WithRequestId(body, $"{prefix}-{i}"))).ToList();
         foreach (var batch in messages.Chunk(10))
             Assert.Empty(TestDeployment.FailedIds(await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, TestDeployment.SqsEvent(batch))));
         return [.. messages.Select(m => Repo.Prepare(m.Item2, m.Item1).Plan!.JobName)];
@@ -75,7 +75,7 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
 
         // EventBridge recovers. Reconcile's next run (two minutes on) sends what is owed; a last retry of each event finds nothing owed.
         down = false;
-        var later = deployment.Host(sageMaker.Endpoint, eventBridge: events.Endpoint, clock: new TestDeployment.ShiftedClock(TimeSpan.FromMinutes(3)));
+        var later = deployment.Host(sageMaker.Endpoint, eventBridge: events.Endpoint, clock: TestClock.Shifted(TimeSpan.FromMinutes(3)));
         var report = await TestDeployment.InvokeAsync(new ReconcileFunction(later).Handle, "{}");
         foreach (var name in names)
         {
@@ -152,7 +152,7 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
         var stateChange = new StateChangeFunction(host);
         foreach (var name in names.Take(jobs / 2))
             await TestDeployment.InvokeAsync(stateChange.Handle, TestDeployment.SageMakerEvent(Completed, name, "Completed"));
-        var later = deployment.Host(sageMaker.Endpoint, clock: new TestDeployment.ShiftedClock(TimeSpan.FromMinutes(3)));
+        var later = deployment.Host(sageMaker.Endpoint, clock: TestClock.Shifted(TimeSpan.FromMinutes(3)));
         var report = await TestDeployment.InvokeAsync(new ReconcileFunction(later).Handle, "{}");
         var again = await TestDeployment.InvokeAsync(new ReconcileFunction(later).Handle, "{}");
         var announced = AnnouncementIds(await DrainAsync(deployment, deployment.FinishedQueueUrl));
@@ -174,7 +174,7 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
         var down = false;
         await using var sqs = new ForwardingProxy(moto.Endpoint, TimeSpan.Zero) { Faults = _ => down ? ForwardingProxy.Fault.Refuse : ForwardingProxy.Fault.None };
         var host = deployment.Host(sageMaker.Endpoint, sqs: sqs.Endpoint);
-        var followed = TestDeployment.TrainThenTune("outbox-followup");
+        var followed = Samples.TrainThenTune("outbox-followup");
         var job = (await LaunchAsync(host, "outbox-followup", 1, followed))[0];
         var stateChange = new StateChangeFunction(host);
         var completed = TestDeployment.SageMakerEvent(Completed, job, "Completed");
@@ -185,7 +185,7 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
         var owed = (await host.Store.GetAsync(job, default))!.Owed;
         down = false;
         await TestDeployment.InvokeAsync(stateChange.Handle, completed); // EventBridge's third try
-        var later = deployment.Host(sageMaker.Endpoint, sqs: sqs.Endpoint, clock: new TestDeployment.ShiftedClock(TimeSpan.FromMinutes(3)));
+        var later = deployment.Host(sageMaker.Endpoint, sqs: sqs.Endpoint, clock: TestClock.Shifted(TimeSpan.FromMinutes(3)));
         var report = await TestDeployment.InvokeAsync(new ReconcileFunction(later).Handle, "{}");
         var requests = await DrainAsync(deployment, deployment.QueueUrl);
         var announced = AnnouncementIds(await DrainAsync(deployment, deployment.FinishedQueueUrl));
@@ -222,7 +222,7 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
         await using var sageMaker = new LoopbackServer(simulator.Answer);
         var host = deployment.Host(sageMaker.Endpoint);
         var (messageId, train) = Repo.Records("sqs-train-custom")[0];
-        train = TestDeployment.WithRequestId(train, "stop-before-launch");
+        train = Samples.WithRequestId(train, "stop-before-launch");
         var job = Repo.Prepare(train, messageId).Plan!.JobName;
         // The first delivery claims, then dies before its Create.
         var dying = new SubmitProcessor(new RequestPipeline(host.Deployment), host.Store,
@@ -232,7 +232,7 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
 
         var stopped = await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, TestDeployment.SqsEvent([("stop", stop)]));
         var redelivered = await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, TestDeployment.SqsEvent([(messageId, train)]));
-        var later = deployment.Host(sageMaker.Endpoint, clock: new TestDeployment.ShiftedClock(TimeSpan.FromMinutes(3)));
+        var later = deployment.Host(sageMaker.Endpoint, clock: TestClock.Shifted(TimeSpan.FromMinutes(3)));
         await TestDeployment.InvokeAsync(new ReconcileFunction(later).Handle, "{}");
         var announced = AnnouncementIds(await DrainAsync(deployment, deployment.FinishedQueueUrl));
 
@@ -334,7 +334,7 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
         var options = new ReconcileOptions { QuietFor = TimeSpan.FromMinutes(1), CallsPerSecond = 10_000 };
 
         var first = await deployment.Host(sageMaker.Endpoint).Reconciler.RunAsync(options, default);
-        var second = await deployment.Host(sageMaker.Endpoint, clock: new TestDeployment.ShiftedClock(TimeSpan.FromMinutes(2))).Reconciler.RunAsync(options, default);
+        var second = await deployment.Host(sageMaker.Endpoint, clock: TestClock.Shifted(TimeSpan.FromMinutes(2))).Reconciler.RunAsync(options, default);
 
         Assert.Equal((200, 200), (first.Examined, first.Failed));
         Assert.Equal(JobStatus.Completed, (await deployment.Host().Store.GetAsync(real, default))!.Status);

@@ -36,7 +36,7 @@ public sealed class PermissionTests(MotoServer moto) : IClassFixture<MotoServer>
         var trainJob = Repo.Prepare(train.Body, train.MessageId).Plan!.JobName;
         var tuneJob = Repo.Prepare(tune.Body, tune.MessageId).Plan!.JobName;
         var stops = new[] { trainJob, tuneJob }.Select(job => ($"stop-{job}", $$"""{"version":1,"action":"stop","requestId":"stop-{{job}}","jobName":"{{job}}"}"""));
-        var followed = TestDeployment.TrainThenTune();
+        var followed = Samples.TrainThenTune();
         var followedJob = Repo.Prepare(followed.Body, followed.MessageId).Plan!.JobName;
         var submitted = await TestDeployment.InvokeAsync(new SubmitFunction(submitHost).Handle, TestDeployment.SqsEvent([train, tune, followed]));
         var stopped = await TestDeployment.InvokeAsync(new SubmitFunction(submitHost).Handle, TestDeployment.SqsEvent(stops));
@@ -59,7 +59,7 @@ public sealed class PermissionTests(MotoServer moto) : IClassFixture<MotoServer>
         await submitHost.Store.ClaimAsync(JobRecord.Pending(LoopbackSageMaker.DescribedJob, JobKind.Training, "described", followed.Body, "h3", "{}", now), default);
         await submitHost.Store.ApplyAsync(new JobObservation { JobName = LoopbackSageMaker.DescribedJob, Kind = JobKind.Training, Status = JobStatus.InProgress }, now, default);
         var reconcileHost = new OrchestratorHost(deployment.Environment(sageMaker.Endpoint), new Aws.Signing.StaticCredentialSource(new("testing", "testing")),
-            new TestDeployment.ShiftedClock(TimeSpan.FromMinutes(2)), deployment.Log);
+            TestClock.Shifted(TimeSpan.FromMinutes(2)), deployment.Log);
         var report = await TestDeployment.InvokeAsync(new ReconcileFunction(reconcileHost).Handle, "{}");
         Assert.True(report.RootElement.GetProperty("launched").GetInt32() == 2, report.RootElement.GetRawText());
         Assert.Equal(JobStatus.Completed, (await submitHost.Store.GetAsync(LoopbackSageMaker.DescribedJob, default))!.Status);

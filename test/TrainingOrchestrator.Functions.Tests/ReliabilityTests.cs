@@ -55,7 +55,7 @@ public sealed class ReliabilityTests(MotoServer moto, ITestOutputHelper output) 
         var host = deployment.Host(sageMaker.Endpoint, dynamoDb: dynamoDb.Endpoint);
         var random = new Random(7);
         var samples = new[] { "sqs-train-xgboost", "sqs-train-custom", "sqs-tune-xgboost" }.Select(s => Repo.Records(s)[0].Body).ToArray();
-        var messages = Enumerable.Range(0, requests).Select(i => (MessageId: $"dup-{i}", Body: TestDeployment.WithRequestId(samples[i % samples.Length], $"dup-{i}"))).ToList();
+        var messages = Enumerable.Range(0, requests).Select(i => (MessageId: $"dup-{i}", Body: Samples.WithRequestId(samples[i % samples.Length], $"dup-{i}"))).ToList();
         var deliveries = messages.SelectMany(m => Enumerable.Repeat(m, random.Next(1, 5))).OrderBy(_ => random.Next()).ToList();
 
         var (rounds, redelivered) = await DeliverAsync(new SubmitFunction(host), deliveries, instances: 4);
@@ -126,7 +126,7 @@ public sealed class ReliabilityTests(MotoServer moto, ITestOutputHelper output) 
         else
         {
             // The message is gone (to the dead-letter queue, say): Reconcile, once the claims are quiet, finishes the launch.
-            var later = deployment.Host(sageMaker.Endpoint, clock: new TestDeployment.ShiftedClock(TimeSpan.FromMinutes(2)));
+            var later = deployment.Host(sageMaker.Endpoint, clock: TestClock.Shifted(TimeSpan.FromMinutes(2)));
             var report = await TestDeployment.InvokeAsync(new ReconcileFunction(later).Handle, "{}");
             Assert.Equal(afterCreate ? 0 : names.Count, report.RootElement.GetProperty("launched").GetInt32());
             how = "Reconcile";

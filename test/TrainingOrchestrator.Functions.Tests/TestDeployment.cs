@@ -115,15 +115,6 @@ public sealed class TestDeployment
         return calls;
     }
 
-    /// <summary>The request with another request id (and name, so another job).</summary>
-    public static string WithRequestId(string body, string requestId)
-    {
-        var node = JsonNode.Parse(body)!.AsObject();
-        node["requestId"] = requestId;
-        node["name"] = requestId;
-        return node.ToJsonString();
-    }
-
     /// <summary>A SageMaker sample event from the developer guide, adapted to name one of our jobs.</summary>
     public static string SageMakerEvent(string sample, string jobName, string status, Action<JsonObject>? change = null)
     {
@@ -146,22 +137,4 @@ public sealed class TestDeployment
         return evt.ToJsonString();
     }
 
-    /// <summary>The system clock moved by a fixed amount: a function running later.</summary>
-    public sealed class ShiftedClock(TimeSpan by) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + by;
-    }
-
-    /// <summary>The custom training sample with a follow-up: tune learning_rate around it once it has Completed.</summary>
-    public static (string MessageId, string Body) TrainThenTune(string requestId = "churn-linear-followup")
-    {
-        var body = System.Text.Json.Nodes.JsonNode.Parse(Repo.Records("sqs-train-custom")[0].Body)!.AsObject();
-        body["requestId"] = requestId;
-        body["onCompleted"] = System.Text.Json.Nodes.JsonNode.Parse("""
-            {"tune":{"strategy":"Random","objective":{"metric":"validation:mse","goal":"Minimize"},
-                     "ranges":{"learning_rate":{"type":"continuous","min":0.01,"max":0.5,"scaling":"Logarithmic"}},
-                     "maxTrainingJobs":6,"maxParallelTrainingJobs":2}}
-            """);
-        return ("msg-" + requestId, body.ToJsonString());
-    }
 }

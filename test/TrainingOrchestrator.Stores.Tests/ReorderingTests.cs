@@ -24,11 +24,6 @@ public sealed class ReorderingTests(MotoServer moto, ITestOutputHelper output) :
 
     public void Dispose() => Directory.Delete(folder, recursive: true);
 
-    private sealed class FixedClock : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
-
     private sealed class Announcements : IEventPublisher, IRequestQueue
     {
         public ConcurrentQueue<JobFinished> Published { get; } = new();
@@ -139,7 +134,7 @@ public sealed class ReorderingTests(MotoServer moto, ITestOutputHelper output) :
         var claim = await store.ClaimAsync(JobRecord.Pending(jobs[0], kind, RequestId(tuning, id), "{}", "h", "{}", Now), default);
         Assert.Equal(ClaimOutcome.Claimed, claim.Outcome);
         var announcements = new Announcements();
-        var processor = new StateChangeProcessor(new JobTracker(store, announcements, new FixedClock(), announcements), "to");
+        var processor = new StateChangeProcessor(new JobTracker(store, announcements, TestClock.At(Now), announcements), "to");
         foreach (var i in order)
         {
             using var detail = JsonDocument.Parse(events[i].Detail.ToJsonString());
@@ -213,7 +208,7 @@ public sealed class ReorderingTests(MotoServer moto, ITestOutputHelper output) :
         var client = moto.DynamoDbClient();
         var table = "jobs-" + Guid.NewGuid().ToString("N");
         await client.CreateTableAsync(JobTable.Definition(table));
-        var store = new DynamoDbJobStore(client, table, new FixedClock());
+        var store = new DynamoDbJobStore(client, table, TestClock.At(Now));
         var rows = new[]
         {
             await CheckAsync("DynamoDB (moto)", store, tuning: false, duplications: 2, sample: Figures.Count(ci: 40, full: 300)),

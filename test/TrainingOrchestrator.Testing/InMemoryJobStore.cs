@@ -1,4 +1,5 @@
 using TrainingOrchestrator.Core.Jobs;
+using TrainingOrchestrator.Core.Ports;
 using TrainingOrchestrator.Core.Stores;
 
 namespace TrainingOrchestrator.Testing;
@@ -7,7 +8,8 @@ namespace TrainingOrchestrator.Testing;
 /// A job store in memory, on the same <see cref="JobStoreBase"/> as the real ones and run through the same contract
 /// suite: what the orchestration unit tests use, so they take milliseconds and no moto.
 /// </summary>
-public sealed class InMemoryJobStore(TimeSpan? rejectedRetention = null) : JobStoreBase(rejectedRetention ?? DefaultRejectedRetention)
+/// <param name="maxClaimCharacters">A claim whose request and plan together are longer is refused as too large, as DynamoDB's item limit refuses it.</param>
+public sealed class InMemoryJobStore(TimeSpan? rejectedRetention = null, int maxClaimCharacters = int.MaxValue) : JobStoreBase(rejectedRetention ?? DefaultRejectedRetention)
 {
     /// <summary>A record and where the listings sort it (its last change, or where Postpone moved it).</summary>
     private sealed record Entry(JobRecord Record, DateTimeOffset SortedAt);
@@ -17,11 +19,21 @@ public sealed class InMemoryJobStore(TimeSpan? rejectedRetention = null) : JobSt
     private readonly Dictionary<string, RequestClaim> claims = new(StringComparer.Ordinal);
     private long recordsRead;
 
+    /// <summary>Thrown by the next claim, once: a store failing as a test scripts it.</summary>
+    public JobStoreException? NextClaimFault { get; set; }
+
     /// <summary>Records handed out by reads and listings, as an index would read them.</summary>
     public long RecordsRead { get { lock (gate) return recordsRead; } }
 
     protected override Task<(JobRecord? ExistingJob, RequestClaim? ExistingRequest)?> TryClaimAsync(JobRecord pending, RequestClaim claim, CancellationToken cancellationToken)
     {
+        if (NextClaimFault is { } fault)
+        {
+            NextClaimFault = null;
+            throw fault;
+        }
+        if ((pending.Request?.Length ?? 0) + (pending.Plan?.Length ?? 0) > maxClaimCharacters)
+            throw new JobStoreException(JobStoreFault.TooLarge, $"the record of {pending.Key} is over the {maxClaimCharacters} characters a claim may take");
         lock (gate)
         {
             var job = records.GetValueOrDefault(pending.Key)?.Record;

@@ -73,8 +73,9 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
         {
             claim = await store.ClaimAsync(pending, cancellationToken).ConfigureAwait(false);
         }
-        catch (JobStoreException e)
+        catch (JobStoreException e) when (e.Fault == JobStoreFault.TooLarge)
         {
+            // Any other store failure escapes: the message comes back and tries again.
             return await RejectAsync(requestId, body, plan.Kind, [new ValidationError("$", Rules.RecordTooLarge, e.Message)], SubmitOutcome.Rejected, cancellationToken).ConfigureAwait(false);
         }
 
