@@ -114,7 +114,7 @@ public sealed class CostTests(MotoServer moto, ITestOutputHelper output) : IClas
     }
 
     [Fact]
-    public async Task A_batch_of_ten_with_50ms_per_call_takes_about_as_long_as_one_message()
+    public async Task A_batch_of_ten_overlaps_its_calls_instead_of_queueing_them()
     {
         const int Rounds = 11;
         var latency = TimeSpan.FromMilliseconds(50);
@@ -159,7 +159,10 @@ public sealed class CostTests(MotoServer moto, ITestOutputHelper output) : IClas
             tensBare.Add((await TimeAsync($"bare-ten-{round}", 10)).Milliseconds);
         }
 
+        // Every message launched once; and the batch's Creates were in flight together, not one after another (the
+        // times below are recorded for docs/performance.md, not asserted: this machine is noisy).
         Assert.Equal(10 + Rounds * 22, simulator.Jobs.Count);
+        Assert.True(sageMaker.MaxInFlight >= 3, $"at most {sageMaker.MaxInFlight} Creates were in flight at once in a batch of ten");
         static double Median(IEnumerable<double> xs) => xs.Order().ElementAt(xs.Count() / 2);
         var one = Median(ones);
         Figures.Record(output.WriteLine, Document, "concurrency",

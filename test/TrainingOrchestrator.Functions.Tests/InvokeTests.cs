@@ -1,30 +1,51 @@
 using System.Text.Json;
 using TrainingOrchestrator.Cli;
+using TrainingOrchestrator.Core.Jobs;
 
 namespace TrainingOrchestrator.Functions.Tests;
 
-/// <summary>`orchestrator invoke FUNCTION EVENT_FILE` on every file of events/, as `sam local invoke` would run them.</summary>
-public sealed class InvokeTests(MotoServer moto) : IClassFixture<MotoServer>
+/// <summary>
+/// `orchestrator invoke FUNCTION EVENT_FILE` on every file of events/, as `sam local invoke` would run them: each file
+/// on a deployment of its own, after what it needs (the stop and the tune-around need the custom training job).
+/// </summary>
+public sealed class InvokeTests(InvokeTests.Shared shared) : IClassFixture<InvokeTests.Shared>
 {
-    // In order: the stop and the tune-around need the custom training job to exist first.
-    public static TheoryData<string, string, string> Expectations() => new()
+    /// <summary>One deployment's queues and bus for all cases (they send nothing there); each case gets its own table.</summary>
+    public sealed class Shared : IAsyncLifetime
     {
-        { "Submit", "sqs-train-custom.json", """{"batchItemFailures":[]}""" },
-        { "Submit", "sqs-train-xgboost.json", """{"batchItemFailures":[]}""" },
-        { "Submit", "sqs-train-script-mode.json", """{"batchItemFailures":[]}""" },
-        { "Submit", "sqs-train-mpi.json", """{"batchItemFailures":[]}""" },
-        { "Submit", "sqs-train-spot.json", """{"batchItemFailures":[]}""" },
-        { "Submit", "sqs-tune-xgboost.json", """{"batchItemFailures":[]}""" },
-        { "Submit", "sqs-tune-custom.json", """{"batchItemFailures":[]}""" },
-        { "Submit", "sqs-tune-base-job.json", """{"batchItemFailures":[]}""" },
-        { "Submit", "sqs-stop.json", """{"batchItemFailures":[]}""" },
-        { "Submit", "sqs-invalid-train.json", """{"batchItemFailures":[]}""" },
-        { "Submit", "sqs-invalid-tune.json", """{"batchItemFailures":[]}""" },
-        { "Submit", "sqs-invalid-batch.json", """{"batchItemFailures":[]}""" },
-        { "StateChange", "eventbridge-training-job-state-change.completed.json", "Ignored" },
-        { "StateChange", "eventbridge-hpo-tuning-job-state-change.json", "Ignored" },
-        { "StateChange", "eventbridge-training-job-finished.json", "Ignored" }, // our own event, for rules on our bus
-        { "Reconcile", "scheduled-reconcile.json", """{"examined":0,"fixed":0,"launched":0,"failed":0,"problems":[],"delivered":0}""" },
+        public MotoServer Moto { get; } = new();
+        public TestDeployment Deployment { get; private set; } = null!;
+        public async Task InitializeAsync()
+        {
+            await Moto.InitializeAsync();
+            Deployment = await TestDeployment.CreateAsync(Moto);
+        }
+
+        public Task DisposeAsync() => Moto.DisposeAsync();
+    }
+
+    private const string NoFailures = """{"batchItemFailures":[]}""";
+
+    /// <summary>Function, event file, the file to run first (or ""), its answer (StateChange: the outcome), and the records it leaves new or changed.</summary>
+    public static TheoryData<string, string, string, string, string> Expectations() => new()
+    {
+        { "Submit", "sqs-train-custom.json", "", NoFailures, "Pending" },
+        { "Submit", "sqs-train-xgboost.json", "", NoFailures, "Pending" },
+        { "Submit", "sqs-train-script-mode.json", "", NoFailures, "Pending" },
+        { "Submit", "sqs-train-mpi.json", "", NoFailures, "Pending" },
+        { "Submit", "sqs-train-spot.json", "", NoFailures, "Pending" },
+        { "Submit", "sqs-tune-xgboost.json", "", NoFailures, "Pending" },
+        { "Submit", "sqs-tune-custom.json", "", NoFailures, "Pending" },
+        { "Submit", "sqs-tune-base-job.json", "sqs-train-custom.json", NoFailures, "Pending" },
+        { "Submit", "sqs-stop.json", "sqs-train-custom.json", NoFailures, "Stopping" },
+        { "Submit", "sqs-invalid-train.json", "", NoFailures, "Rejected" },
+        { "Submit", "sqs-invalid-tune.json", "", NoFailures, "Rejected" },
+        { "Submit", "sqs-invalid-batch.json", "", NoFailures, "Rejected Rejected Rejected Rejected Rejected" },
+        // The samples name jobs of no deployment of ours; the Finished sample is our own event, for rules on our bus.
+        { "StateChange", "eventbridge-training-job-state-change.completed.json", "", "Ignored", "" },
+        { "StateChange", "eventbridge-hpo-tuning-job-state-change.json", "", "Ignored", "" },
+        { "StateChange", "eventbridge-training-job-finished.json", "", "Ignored", "" },
+        { "Reconcile", "scheduled-reconcile.json", "", """{"examined":0,"fixed":0,"launched":0,"failed":0,"problems":[],"delivered":0}""", "" },
     };
 
     [Fact]
@@ -32,29 +53,32 @@ public sealed class InvokeTests(MotoServer moto) : IClassFixture<MotoServer>
         Assert.Equal(Directory.GetFiles(Repo.Path("events")).Select(Path.GetFileName).Order(),
             Expectations().Select(row => (string)row[1]).Order());
 
-    [Fact]
-    public async Task Every_event_file_runs_through_its_handler()
+    [Theory]
+    [MemberData(nameof(Expectations))]
+    public async Task The_event_file_runs_through_its_handler(string function, string file, string first, string expected, string records)
     {
-        var deployment = await TestDeployment.CreateAsync(moto);
+        var deployment = await shared.Deployment.WithFreshTableAsync();
         await using var sageMaker = new LoopbackServer(LoopbackSageMaker.Answer);
         var environment = deployment.Environment(sageMaker.Endpoint);
-
-        foreach (var row in Expectations())
+        var store = deployment.Host().Store;
+        (int Exit, string Output, string Error) Invoke(string name, string eventFile)
         {
-            var (function, file, expected) = ((string)row[0], (string)row[1], (string)row[2]);
-            var output = new StringWriter();
-            var error = new StringWriter();
-
-            var exit = new CliApp(output, error, environment).Run(["invoke", function, Repo.Path("events", file)]);
-
-            Assert.True(exit == 0, $"{file}: exit {exit}: {error}");
-            using var response = JsonDocument.Parse(output.ToString());
-            if (function == "StateChange")
-                Assert.Equal(expected, response.RootElement.GetProperty("outcome").GetString());
-            else
-                Assert.True(expected == response.RootElement.GetRawText(), $"{file}: {response.RootElement.GetRawText()}\n{error}");
+            var (output, error) = (new StringWriter(), new StringWriter());
+            var exit = new CliApp(output, error, environment).Run(["invoke", name, Repo.Path("events", eventFile)]);
+            return (exit, output.ToString(), error.ToString());
         }
-        var stopped = (await deployment.Host().Store.GetAsync("to-churn-linear-usyod5unjf", default))!;
-        Assert.Equal(Core.Jobs.JobStatus.Stopping, stopped.Status);
+        if (first.Length > 0)
+            Assert.Equal(0, Invoke("Submit", first).Exit);
+        var before = (await store.ListRecentAsync(100, default)).ToDictionary(r => r.Key, r => r.Version);
+
+        var (exit, answer, errors) = Invoke(function, file);
+
+        Assert.True(exit == 0, $"exit {exit}: {errors}");
+        using var response = JsonDocument.Parse(answer);
+        Assert.Equal(expected, function == "StateChange" ? response.RootElement.GetProperty("outcome").GetString() : response.RootElement.GetRawText());
+        var touched = (await store.ListRecentAsync(100, default)).Where(r => before.GetValueOrDefault(r.Key) != r.Version).ToList();
+        Assert.Equal(records, string.Join(" ", touched.Select(r => r.Status)));
+        if (touched.Any(r => r.Status == JobStatus.Rejected))
+            Assert.All(touched, r => Assert.NotEmpty(r.Errors));
     }
 }

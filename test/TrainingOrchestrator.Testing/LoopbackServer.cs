@@ -60,6 +60,11 @@ public sealed class LoopbackServer : IAsyncDisposable
 
     public IReadOnlyList<RecordedRequest> Requests => requests.ToArray();
 
+    private int inFlight, maxInFlight;
+
+    /// <summary>The most requests this server was answering at one time: whether a client overlaps its calls.</summary>
+    public int MaxInFlight => Volatile.Read(ref maxInFlight);
+
     /// <summary>Answers the next requests with these replies, in order, before the default.</summary>
     public LoopbackServer Script(params Reply[] replies)
     {
@@ -86,27 +91,40 @@ public sealed class LoopbackServer : IAsyncDisposable
         {
             try
             {
-                while (await ReadRequestAsync(stream) is { } request)
+                var open = true;
+                while (open && await ReadRequestAsync(stream) is { } request)
                 {
                     requests.Enqueue(request);
-                    var reply = script.TryDequeue(out var next) ? next : await fallback(request);
-                    if (Latency > TimeSpan.Zero)
-                        await Task.Delay(Latency, stopping.Token);
-                    switch (reply)
-                    {
-                        case Reply.Stall:
-                            await Task.Delay(Timeout.Infinite, stopping.Token);
-                            return;
-                        case Reply.Reset:
-                            socket.LingerState = new LingerOption(true, 0);
-                            return;
-                        case Reply.Respond respond:
-                            await WriteAsync(stream, respond);
-                            break;
-                    }
+                    var now = Interlocked.Increment(ref inFlight);
+                    for (var max = maxInFlight; now > max; max = maxInFlight)
+                        Interlocked.CompareExchange(ref maxInFlight, now, max);
+                    try { open = await AnswerAsync(socket, stream, request); }
+                    finally { Interlocked.Decrement(ref inFlight); }
                 }
             }
             catch (Exception e) when (e is IOException or SocketException or OperationCanceledException) { }
+        }
+    }
+
+    /// <summary>Answers one request; false when the connection is to be dropped (a reset) instead.</summary>
+    private async Task<bool> AnswerAsync(Socket socket, NetworkStream stream, RecordedRequest request)
+    {
+        var reply = script.TryDequeue(out var next) ? next : await fallback(request);
+        if (Latency > TimeSpan.Zero)
+            await Task.Delay(Latency, stopping.Token);
+        switch (reply)
+        {
+            case Reply.Stall:
+                await Task.Delay(Timeout.Infinite, stopping.Token);
+                return false;
+            case Reply.Reset:
+                socket.LingerState = new LingerOption(true, 0);
+                return false;
+            case Reply.Respond respond:
+                await WriteAsync(stream, respond);
+                return true;
+            default:
+                return true;
         }
     }
 
