@@ -29,8 +29,8 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
         var deployment = await TestDeployment.CreateAsync(moto);
         var host = deployment.Host();
         var submit = new SubmitFunction(host);
-        var (messageId, body) = Repo.Records("sqs-train-custom")[0];
-        var jobName = Repo.Prepare(body, messageId).Plan!.JobName;
+        var (_, body) = Repo.Records("sqs-train-custom")[0];
+        var jobName = Repo.Golden("sqs-train-custom").JobName;
         await deployment.Cli.RunAsync("sqs", "send-message", "--queue-url", deployment.QueueUrl, "--message-body", body);
 
         var (response, received) = await PollOnceAsync(deployment, submit);
@@ -84,12 +84,16 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
 
         Assert.Empty(TestDeployment.FailedIds(response));
         Assert.Empty(TestDeployment.FailedIds(tuned));
-        var trainPlan = Repo.Prepare(train.Body, train.MessageId).Plan!;
-        var stored = JsonSerializer.Deserialize((await host.Store.GetAsync(trainPlan.JobName, default))!.Plan!, Core.ApiModel.SageMakerJson.Default.CreateTrainingJobRequest);
-        var plan = new Core.Planning.RequestPipeline(host.Deployment).Prepare(System.Text.Encoding.UTF8.GetBytes(tune.Body), tune.MessageId, stored).Plan!;
-        var record = (await host.Store.GetAsync(plan.JobName, default))!;
-        Assert.Equal(JobKind.Tuning, record.Kind);
-        Assert.Equal(System.Text.Encoding.UTF8.GetString(plan.BodyUtf8()), record.Plan);
+        // The golden plans, made with the CLI's settings, but for this deployment's execution role.
+        const string Role = "arn:aws:iam::123456789012:role/SageMakerExecution";
+        var trained = Repo.Golden("sqs-train-custom");
+        trained.Request["RoleArn"] = Role;
+        var expected = Repo.Golden("sqs-tune-base-job");
+        expected.Request["TrainingJobDefinition"]!["RoleArn"] = Role;
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(trained.Request, System.Text.Json.Nodes.JsonNode.Parse((await host.Store.GetAsync(trained.JobName, default))!.Plan!)));
+        var record = (await host.Store.GetAsync(expected.JobName, default))!;
+        Assert.Equal((JobKind.Tuning, trained.JobName), (record.Kind, record.GrewFrom));
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(expected.Request, System.Text.Json.Nodes.JsonNode.Parse(record.Plan!)), record.Plan);
     }
 
     [Fact]
@@ -112,7 +116,7 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
         var host = deployment.Host();
         var (messageId, body) = Repo.Records("sqs-train-xgboost")[0];
         await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, TestDeployment.SqsEvent([(messageId, body)]));
-        var jobName = Repo.Prepare(body, messageId).Plan!.JobName;
+        var jobName = Repo.Golden("sqs-train-xgboost").JobName;
 
         // Quiet for a minute (the setting): a host whose clock is two minutes ahead sees it as quiet.
         var later = TestClock.Shifted(TimeSpan.FromMinutes(2));
@@ -131,7 +135,7 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
         var host = deployment.Host();
         var (messageId, body) = Repo.Records("sqs-tune-xgboost")[0];
         await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, TestDeployment.SqsEvent([(messageId, body)]));
-        var tuning = Repo.Prepare(body, messageId).Plan!.JobName;
+        var tuning = Repo.Golden("sqs-tune-xgboost").JobName;
         var trial = tuning + "-001-a1b2c3d4";
         var stateChange = new StateChangeFunction(host);
 
@@ -167,8 +171,10 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
         var followed = Samples.TrainThenTune();
         var failedToo = Samples.TrainThenTune("churn-linear-fails");
         await TestDeployment.InvokeAsync(submit.Handle, TestDeployment.SqsEvent([followed, failedToo]));
-        var job = Repo.Prepare(followed.Body, followed.MessageId).Plan!.JobName;
-        var failingJob = Repo.Prepare(failedToo.Body, failedToo.MessageId).Plan!.JobName;
+        // Not golden samples: each job is the record its request id claimed.
+        var claimed = await host.Store.ListRecentAsync(10, default);
+        var job = claimed.Single(r => r.RequestId == "churn-linear-followup").Key;
+        var failingJob = claimed.Single(r => r.RequestId == "churn-linear-fails").Key;
 
         // The Completed event twice, and a Failed end of another job with a follow-up.
         var completed = TestDeployment.SageMakerEvent("eventbridge-training-job-state-change.completed.json", job, "Completed");
@@ -197,7 +203,7 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
         Assert.Equal("followup-" + job, baseRecord.FollowUp);
         Assert.Null((await host.Store.GetAsync(failingJob, default))!.FollowUp);
         // moto is shared by this class's tests: count the tuning jobs this follow-up could have made.
-        var tuningName = Core.Naming.JobNames.Tuning("to", FollowUps.RequestIdFor(job), JsonDocument.Parse(followed.Body).RootElement.GetProperty("name").GetString());
+        var tuningName = (await host.Store.ListRecentAsync(10, default)).Single(r => r.RequestId == "followup-" + job).Key;
         var tunings = await deployment.Cli.RunAsync("sagemaker", "list-hyper-parameter-tuning-jobs", "--name-contains", tuningName[..^4]);
         Assert.Equal(tuningName, Assert.Single(tunings.GetProperty("HyperParameterTuningJobSummaries").EnumerateArray()).GetProperty("HyperParameterTuningJobName").GetString());
         var tuning = (await host.Store.GetAsync(tuningName, default))!;
