@@ -319,6 +319,7 @@ public sealed class ReliabilityTests(MotoServer moto, ITestOutputHelper output) 
     public void No_policy_grants_a_write_on_everything_and_PassRole_goes_to_SageMaker_only()
     {
         var checkedStatements = 0;
+        var passingRoles = new List<string>();
         foreach (var (function, _) in Template.Functions())
             foreach (var policy in Template.Resource(function + "Role").GetProperty("Properties").GetProperty("Policies").EnumerateArray())
                 foreach (var statement in policy.GetProperty("PolicyDocument").GetProperty("Statement").EnumerateArray())
@@ -330,11 +331,16 @@ public sealed class ReliabilityTests(MotoServer moto, ITestOutputHelper output) 
                         Assert.All(actions, a => Assert.Matches(@"^[a-z0-9-]+:(Describe|List|Get)[A-Za-z]*$", a));
                     if (actions.Contains("iam:PassRole"))
                     {
+                        passingRoles.Add(function);
                         Assert.Equal(["iam:PassRole"], actions);
                         Assert.Equal("ExecutionRoleArn", statement.GetProperty("Resource").GetProperty("Ref").GetString());
                         Assert.Equal("sagemaker.amazonaws.com", statement.GetProperty("Condition").GetProperty("StringEquals").GetProperty("iam:PassedToService").GetString());
                     }
                 }
+        // Not vacuous: the three functions' policies were read, and exactly the two that launch jobs may pass the role.
+        Assert.Equal(["ReconcileFunction", "StateChangeFunction", "SubmitFunction"], Template.Functions().Select(f => f.LogicalId).Order(StringComparer.Ordinal));
+        Assert.All(Template.Functions(), f => Assert.NotEmpty(Template.AllowedActions(f.LogicalId)));
+        Assert.Equal(["ReconcileFunction", "SubmitFunction"], passingRoles.Order(StringComparer.Ordinal));
         Figures.Record(output.WriteLine, Document, "security",
             $"- template.yaml, translated by aws-sam-translator: {checkedStatements} policy statements over {Template.Functions().Count()} functions; none allows " +
             "anything but Describe/List/Get on `*`; `iam:PassRole` stands alone, on the execution role only, conditioned on `iam:PassedToService: sagemaker.amazonaws.com`.");
