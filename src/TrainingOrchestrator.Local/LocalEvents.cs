@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Globalization;
 using System.Text.Json.Nodes;
 
@@ -30,6 +31,13 @@ public static class LocalEvents
     };
 
     public static string Millis(DateTimeOffset time) => time.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>A detail built here, as the reader of SageMaker's documents takes it.</summary>
+    public static JsonElement Element(JsonObject detail)
+    {
+        using var document = JsonDocument.Parse(detail.ToJsonString());
+        return document.RootElement.Clone();
+    }
 }
 
 /// <summary>Where local jobs report: the console (live output and status) and the StateChange path (events).</summary>

@@ -28,6 +28,7 @@ public sealed class LocalTrainingRun
     private readonly IReadOnlyList<(string Channel, string Source)> inputs;
     private readonly string? scriptSource;
     private readonly IReadOnlyList<(string Name, Regex Regex)> metricDefinitions;
+    private readonly TimeProvider clock;
     private readonly CancellationTokenSource stopping = new();
     private readonly Lock sync = new();
     private readonly List<StatusTransition> transitions = [];
@@ -42,7 +43,7 @@ public sealed class LocalTrainingRun
     public TimeSpan StopGracePeriod { get; }
     public JobStatus Status { get; private set; } = JobStatus.InProgress;
     public string SecondaryStatus { get; private set; } = "Starting";
-    public DateTimeOffset CreationTime { get; } = DateTimeOffset.UtcNow;
+    public DateTimeOffset CreationTime { get; }
     public DateTimeOffset? StartTime { get; private set; }
     public DateTimeOffset? EndTime { get; private set; }
     public string? FailureReason { get; private set; }
@@ -56,8 +57,10 @@ public sealed class LocalTrainingRun
     }
 
     private LocalTrainingRun(CreateTrainingJobRequest spec, string folder, string? tuningJobName, ILocalObserver observer,
-        IReadOnlyList<string> command, string workingDirectory, IReadOnlyList<(string, string)> inputs, string? scriptSource, TimeSpan stopGracePeriod)
+        IReadOnlyList<string> command, string workingDirectory, IReadOnlyList<(string, string)> inputs, string? scriptSource, TimeSpan stopGracePeriod, TimeProvider clock)
     {
+        this.clock = clock;
+        CreationTime = clock.GetUtcNow();
         StopGracePeriod = stopGracePeriod;
         this.spec = spec;
         Folder = folder;
@@ -74,7 +77,7 @@ public sealed class LocalTrainingRun
     /// Everything that can be known before the job runs is checked here: a refusal is a validation error of the
     /// platform (the job is recorded as LaunchFailed) and nothing has been created yet.
     /// </summary>
-    public static LocalTrainingRun Prepare(CreateTrainingJobRequest spec, string jobsFolder, string? tuningJobName, LocalConfig config, ILocalObserver observer, TimeSpan stopGracePeriod)
+    public static LocalTrainingRun Prepare(CreateTrainingJobRequest spec, string jobsFolder, string? tuningJobName, LocalConfig config, ILocalObserver observer, TimeSpan stopGracePeriod, TimeProvider clock)
     {
         var folder = Path.Combine(jobsFolder, spec.TrainingJobName);
         // What runs is checked first: a built-in algorithm is refused for itself, not for its data.
@@ -88,7 +91,7 @@ public sealed class LocalTrainingRun
                 throw Refuse($"input channel '{channel.ChannelName}': {uri} maps to {local}, which does not exist");
             inputs.Add((channel.ChannelName, local));
         }
-        return new LocalTrainingRun(spec, folder, tuningJobName, observer, command, workingDirectory, inputs, scriptSource, stopGracePeriod);
+        return new LocalTrainingRun(spec, folder, tuningJobName, observer, command, workingDirectory, inputs, scriptSource, stopGracePeriod, clock);
     }
 
     /// <summary>The command that stands in for the container, where it runs, and the script-mode source to copy.</summary>
@@ -139,29 +142,12 @@ public sealed class LocalTrainingRun
         stopping.Cancel();
     }
 
+    /// <summary>What a Describe would answer now: the detail of the event SageMaker would send, read as SageMaker's are.</summary>
     public JobObservation Observe()
     {
-        lock (sync)
-        {
-            return new JobObservation
-            {
-                JobName = JobName,
-                Kind = JobKind.Training,
-                Status = Status,
-                Arn = LocalEvents.TrainingArn(JobName),
-                SecondaryStatus = SecondaryStatus,
-                Transitions = [.. transitions],
-                CreationTime = CreationTime,
-                LastModifiedTime = lastModified,
-                StartTime = StartTime,
-                EndTime = EndTime,
-                FailureReason = FailureReason,
-                ModelArtifacts = ModelArtifacts,
-                FinalMetrics = [.. metrics.Select(m => new MetricValue(m.Key, m.Value[^1]))],
-                BillableSeconds = StartTime is { } s && EndTime is { } e ? (long)Math.Ceiling((e - s).TotalSeconds) : null,
-                TuningJobName = TuningJobName,
-            };
-        }
+        JsonObject detail;
+        lock (sync) detail = Detail();
+        return SageMakerJobReader.Training(LocalEvents.Element(detail), SageMakerTimeUnit.EpochMilliseconds)!;
     }
 
     private async Task RunAsync(CancellationToken cancellationToken)
@@ -172,15 +158,15 @@ public sealed class LocalTrainingRun
             LayOut();
             await StepAsync(JobStatus.InProgress, "Downloading", "Copying the input data", cancellationToken).ConfigureAwait(false);
             CopyInputs();
-            StartTime = DateTimeOffset.UtcNow;
+            StartTime = clock.GetUtcNow();
             await StepAsync(JobStatus.InProgress, "Training", "Training the model", cancellationToken).ConfigureAwait(false);
             var exit = await RunProcessAsync(cancellationToken).ConfigureAwait(false);
-            EndTime = DateTimeOffset.UtcNow;
+            EndTime = clock.GetUtcNow();
             await FinishAsync(exit, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception or InvalidDataException)
         {
-            EndTime ??= DateTimeOffset.UtcNow;
+            EndTime ??= clock.GetUtcNow();
             FailureReason = $"ClientError: {e.Message}";
             await StepAsync(JobStatus.Failed, "Failed", FailureReason, cancellationToken).ConfigureAwait(false);
         }
@@ -282,7 +268,7 @@ public sealed class LocalTrainingRun
 
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token, cancellationToken);
         var maxRuntime = TimeSpan.FromSeconds(spec.StoppingCondition.MaxRuntimeInSeconds);
-        using var runtimeLimit = new CancellationTokenSource(maxRuntime);
+        using var runtimeLimit = new CancellationTokenSource(maxRuntime, clock);
         using var registration = runtimeLimit.Token.Register(() => Stop(StopCause.MaxRuntimeExceeded));
         try
         {
@@ -295,7 +281,7 @@ public sealed class LocalTrainingRun
             lock (sync) stopCause ??= StopCause.UserRequest;
             observer.Notice(JobName, $"stopping ({stopCause}): SIGTERM, then kill after {StopGracePeriod.TotalSeconds:0} s");
             Signal(process, "TERM", grouped);
-            using var grace = new CancellationTokenSource(StopGracePeriod);
+            using var grace = new CancellationTokenSource(StopGracePeriod, clock);
             try { await process.WaitForExitAsync(grace.Token).ConfigureAwait(false); }
             catch (OperationCanceledException)
             {
@@ -438,7 +424,7 @@ public sealed class LocalTrainingRun
         JsonObject evt;
         lock (sync)
         {
-            var now = DateTimeOffset.UtcNow;
+            var now = clock.GetUtcNow();
             lastModified = now > lastModified ? now : lastModified.AddMilliseconds(1); // strictly later, as the record orders by it
             if (transitions.Count > 0)
                 transitions[^1] = transitions[^1] with { EndTime = lastModified };
@@ -452,7 +438,11 @@ public sealed class LocalTrainingRun
     }
 
     /// <summary>The event SageMaker would send now (call under the lock).</summary>
-    private JsonObject Event()
+    private JsonObject Event() =>
+        LocalEvents.Envelope(SageMakerStateEvents.TrainingDetailType, LocalEvents.TrainingArn(JobName), lastModified, Detail());
+
+    /// <summary>The job as SageMaker describes it now, in its event's shape (call under the lock).</summary>
+    private JsonObject Detail()
     {
         var detail = new JsonObject
         {
@@ -496,7 +486,7 @@ public sealed class LocalTrainingRun
             })]);
         if (StartTime is { } s && EndTime is { } e)
             detail["BillableTimeInSeconds"] = (long)Math.Ceiling((e - s).TotalSeconds);
-        return LocalEvents.Envelope(SageMakerStateEvents.TrainingDetailType, LocalEvents.TrainingArn(JobName), lastModified, detail);
+        return detail;
     }
 
     private static JsonObject Transition(StatusTransition t)

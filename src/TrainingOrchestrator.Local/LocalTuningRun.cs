@@ -18,6 +18,7 @@ public sealed class LocalTuningRun
     private readonly CreateHyperParameterTuningJobRequest spec;
     private readonly Func<CreateTrainingJobRequest, string, Task<LocalTrainingRun>> startTrial;
     private readonly ILocalObserver observer;
+    private readonly TimeProvider clock;
     private readonly CancellationTokenSource stopping = new();
     private readonly Lock sync = new();
     private readonly List<LocalTrainingRun> trials = [];
@@ -26,15 +27,16 @@ public sealed class LocalTuningRun
 
     public string JobName => spec.HyperParameterTuningJobName;
     public JobStatus Status { get; private set; } = JobStatus.InProgress;
-    public DateTimeOffset CreationTime { get; } = DateTimeOffset.UtcNow;
+    public DateTimeOffset CreationTime { get; }
     public DateTimeOffset? EndTime { get; private set; }
     public string? FailureReason { get; private set; }
     public Task Completion { get; private set; } = Task.CompletedTask;
     public IReadOnlyList<LocalTrainingRun> Trials { get { lock (sync) return [.. trials]; } }
-    public TrialSummary? Best { get { lock (sync) return best; } }
 
-    public LocalTuningRun(CreateHyperParameterTuningJobRequest spec, Func<CreateTrainingJobRequest, string, Task<LocalTrainingRun>> startTrial, ILocalObserver observer)
+    public LocalTuningRun(CreateHyperParameterTuningJobRequest spec, Func<CreateTrainingJobRequest, string, Task<LocalTrainingRun>> startTrial, ILocalObserver observer, TimeProvider clock)
     {
+        this.clock = clock;
+        CreationTime = clock.GetUtcNow();
         this.spec = spec;
         this.startTrial = startTrial;
         this.observer = observer;
@@ -49,14 +51,12 @@ public sealed class LocalTuningRun
             trial.Stop();
     }
 
+    /// <summary>What a Describe would answer now: the detail of the event SageMaker would send, read as SageMaker's are.</summary>
     public JobObservation Observe()
     {
-        lock (sync)
-            return new JobObservation
-            {
-                JobName = JobName, Kind = JobKind.Tuning, Status = Status, Arn = LocalEvents.TuningArn(JobName), CreationTime = CreationTime, StartTime = CreationTime,
-                LastModifiedTime = lastModified, EndTime = EndTime, FailureReason = FailureReason, BestTrial = best,
-            };
+        JsonObject detail;
+        lock (sync) detail = Detail();
+        return SageMakerJobReader.Tuning(LocalEvents.Element(detail), SageMakerTimeUnit.EpochMilliseconds)!;
     }
 
     /// <summary>The hyperparameter values of each trial, in order: a deterministic function of the tuning job.</summary>
@@ -127,7 +127,7 @@ public sealed class LocalTuningRun
 
         lock (sync)
         {
-            EndTime = DateTimeOffset.UtcNow;
+            EndTime = clock.GetUtcNow();
             Status = stopping.IsCancellationRequested ? JobStatus.Stopped
                 : best is not null ? JobStatus.Completed
                 : JobStatus.Failed;
@@ -174,41 +174,47 @@ public sealed class LocalTuningRun
         JsonObject evt;
         lock (sync)
         {
-            var now = DateTimeOffset.UtcNow;
+            var now = clock.GetUtcNow();
             lastModified = now > lastModified ? now : lastModified.AddMilliseconds(1);
-            var detail = new JsonObject
-            {
-                ["HyperParameterTuningJobName"] = JobName,
-                ["HyperParameterTuningJobArn"] = LocalEvents.TuningArn(JobName),
-                ["HyperParameterTuningJobStatus"] = Status.ToString(),
-                ["CreationTime"] = LocalEvents.Millis(CreationTime),
-                ["LastModifiedTime"] = LocalEvents.Millis(lastModified),
-                ["TrainingJobStatusCounters"] = new JsonObject
-                {
-                    ["Completed"] = trials.Count(t => t.Status == JobStatus.Completed),
-                    ["InProgress"] = trials.Count(t => t.Status == JobStatus.InProgress),
-                    ["RetryableError"] = 0,
-                    ["NonRetryableError"] = trials.Count(t => t.Status == JobStatus.Failed),
-                    ["Stopped"] = trials.Count(t => t.Status == JobStatus.Stopped),
-                },
-                ["Tags"] = new JsonObject(),
-            };
-            if (EndTime is { } end) detail["HyperParameterTuningEndTime"] = LocalEvents.Millis(end);
-            if (FailureReason is { } reason) detail["FailureReason"] = reason;
-            if (best is { } b)
-            {
-                var tuned = new JsonObject();
-                foreach (var (key, value) in b.TunedHyperparameters) tuned[key] = value;
-                detail["BestTrainingJob"] = new JsonObject
-                {
-                    ["TrainingJobName"] = b.TrainingJobName,
-                    ["TrainingJobStatus"] = b.Status.ToString(),
-                    ["TunedHyperParameters"] = tuned,
-                    ["FinalHyperParameterTuningJobObjectiveMetric"] = new JsonObject { ["MetricName"] = b.Objective!.Name, ["Value"] = b.Objective.Value },
-                };
-            }
-            evt = LocalEvents.Envelope(SageMakerStateEvents.TuningDetailType, LocalEvents.TuningArn(JobName), lastModified, detail);
+            evt = LocalEvents.Envelope(SageMakerStateEvents.TuningDetailType, LocalEvents.TuningArn(JobName), lastModified, Detail());
         }
         await observer.EventAsync(evt, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The tuning job as SageMaker describes it now, in its event's shape (call under the lock).</summary>
+    private JsonObject Detail()
+    {
+        var detail = new JsonObject
+        {
+            ["HyperParameterTuningJobName"] = JobName,
+            ["HyperParameterTuningJobArn"] = LocalEvents.TuningArn(JobName),
+            ["HyperParameterTuningJobStatus"] = Status.ToString(),
+            ["CreationTime"] = LocalEvents.Millis(CreationTime),
+            ["LastModifiedTime"] = LocalEvents.Millis(lastModified),
+            ["TrainingJobStatusCounters"] = new JsonObject
+            {
+                ["Completed"] = trials.Count(t => t.Status == JobStatus.Completed),
+                ["InProgress"] = trials.Count(t => t.Status == JobStatus.InProgress),
+                ["RetryableError"] = 0,
+                ["NonRetryableError"] = trials.Count(t => t.Status == JobStatus.Failed),
+                ["Stopped"] = trials.Count(t => t.Status == JobStatus.Stopped),
+            },
+            ["Tags"] = new JsonObject(),
+        };
+        if (EndTime is { } end) detail["HyperParameterTuningEndTime"] = LocalEvents.Millis(end);
+        if (FailureReason is { } reason) detail["FailureReason"] = reason;
+        if (best is { } b)
+        {
+            var tuned = new JsonObject();
+            foreach (var (key, value) in b.TunedHyperparameters) tuned[key] = value;
+            detail["BestTrainingJob"] = new JsonObject
+            {
+                ["TrainingJobName"] = b.TrainingJobName,
+                ["TrainingJobStatus"] = b.Status.ToString(),
+                ["TunedHyperParameters"] = tuned,
+                ["FinalHyperParameterTuningJobObjectiveMetric"] = new JsonObject { ["MetricName"] = b.Objective!.Name, ["Value"] = b.Objective.Value },
+            };
+        }
+        return detail;
     }
 }

@@ -41,7 +41,18 @@ public sealed class SageMakerStateEventTests
     {
         using var detail = JsonDocument.Parse($$"""{"t":{{value}}}""");
 
-        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1583831889050), SageMakerStateEvents.Time(detail.RootElement, "t"));
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1583831889050), SageMakerJobReader.Time(detail.RootElement, "t", SageMakerTimeUnit.EpochMilliseconds));
+    }
+
+    [Theory]
+    [InlineData("1583831889.05")]
+    [InlineData("1583831889.0504")]
+    [InlineData("\"2020-03-10T09:18:09.050Z\"")]
+    public void Describe_answers_times_are_read_as_epoch_seconds_to_the_millisecond(string value)
+    {
+        using var detail = JsonDocument.Parse($$"""{"t":{{value}}}""");
+
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1583831889050), SageMakerJobReader.Time(detail.RootElement, "t", SageMakerTimeUnit.EpochSeconds));
     }
 
     [Fact]

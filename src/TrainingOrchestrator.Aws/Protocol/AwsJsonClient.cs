@@ -84,10 +84,13 @@ public sealed class AwsJsonClient : IDisposable
         }
         catch (JsonException e)
         {
-            throw new AwsServiceException(operation,
-                new AwsError(AwsErrorKind.Unknown, "MalformedResponse", $"the response body is not the expected JSON: {e.Message}", 200, null), 1, e);
+            throw Malformed(operation, e.Message, e);
         }
     }
+
+    /// <summary>A 200 answer that is not the operation's response: retried later, as any unknown error.</summary>
+    internal static AwsServiceException Malformed(string operation, string problem, Exception? inner = null) =>
+        new(operation, new AwsError(AwsErrorKind.Unknown, "MalformedResponse", $"the response body is not the expected JSON: {problem}", 200, null), 1, inner);
 
     public void Dispose() => http.Dispose();
 }

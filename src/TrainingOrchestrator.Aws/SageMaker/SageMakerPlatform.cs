@@ -41,9 +41,7 @@ public sealed class SageMakerPlatform(AwsJsonClient client, string namePrefix) :
         if (DefinitionMismatch(create, System.Text.Json.Nodes.JsonNode.Parse(described)!) is { } mismatch)
             throw new PlatformException(NameTaken,
                 $"a {create.Kind.ToString().ToLowerInvariant()} job named {create.JobName} exists and is not this request's ({mismatch}): not adopted", RetryAdvice.Never);
-        return create.Kind == JobKind.Training
-            ? Observe(AwsJsonClient.Deserialize(operation, described, SageMakerWireJson.Default.DescribeTrainingJobResponse))
-            : Observe(AwsJsonClient.Deserialize(operation, described, SageMakerWireJson.Default.DescribeHyperParameterTuningJobResponse));
+        return Observe(operation, create.Kind, create.JobName, described);
     }
 
     /// <summary>The code of a launch refused because a job of another definition holds the name.</summary>
@@ -69,11 +67,14 @@ public sealed class SageMakerPlatform(AwsJsonClient client, string namePrefix) :
         return null;
     }
 
-    private async Task<(string Operation, byte[]? Answer)> DescribeRawAsync(PlannedOperation create, CancellationToken cancellationToken)
+    private Task<(string Operation, byte[]? Answer)> DescribeRawAsync(PlannedOperation create, CancellationToken cancellationToken) =>
+        DescribeRawAsync(create.Kind, create.JobName, cancellationToken);
+
+    private async Task<(string Operation, byte[]? Answer)> DescribeRawAsync(JobKind kind, string jobName, CancellationToken cancellationToken)
     {
-        var (operation, request) = create.Kind == JobKind.Training
-            ? ("DescribeTrainingJob", JsonSerializer.SerializeToUtf8Bytes(new DescribeTrainingJobRequest(create.JobName), SageMakerWireJson.Default.DescribeTrainingJobRequest))
-            : ("DescribeHyperParameterTuningJob", JsonSerializer.SerializeToUtf8Bytes(new DescribeHyperParameterTuningJobRequest(create.JobName), SageMakerWireJson.Default.DescribeHyperParameterTuningJobRequest));
+        var (operation, request) = kind == JobKind.Training
+            ? ("DescribeTrainingJob", JsonSerializer.SerializeToUtf8Bytes(new DescribeTrainingJobRequest(jobName), SageMakerWireJson.Default.DescribeTrainingJobRequest))
+            : ("DescribeHyperParameterTuningJob", JsonSerializer.SerializeToUtf8Bytes(new DescribeHyperParameterTuningJobRequest(jobName), SageMakerWireJson.Default.DescribeHyperParameterTuningJobRequest));
         try
         {
             return (operation, await client.SendAsync(operation, request, cancellationToken).ConfigureAwait(false));
@@ -86,18 +87,8 @@ public sealed class SageMakerPlatform(AwsJsonClient client, string namePrefix) :
 
     public async Task<JobObservation?> DescribeAsync(JobKind kind, string jobName, CancellationToken cancellationToken)
     {
-        try
-        {
-            return kind == JobKind.Training
-                ? Observe(await client.CallAsync("DescribeTrainingJob", new DescribeTrainingJobRequest(jobName),
-                    SageMakerWireJson.Default.DescribeTrainingJobRequest, SageMakerWireJson.Default.DescribeTrainingJobResponse, cancellationToken).ConfigureAwait(false))
-                : Observe(await client.CallAsync("DescribeHyperParameterTuningJob", new DescribeHyperParameterTuningJobRequest(jobName),
-                    SageMakerWireJson.Default.DescribeHyperParameterTuningJobRequest, SageMakerWireJson.Default.DescribeHyperParameterTuningJobResponse, cancellationToken).ConfigureAwait(false));
-        }
-        catch (AwsServiceException e) when (IsNotFound(e))
-        {
-            return null;
-        }
+        var (operation, described) = await DescribeRawAsync(kind, jobName, cancellationToken).ConfigureAwait(false);
+        return described is null ? null : Observe(operation, kind, jobName, described);
     }
 
     public async Task<StopOutcome> StopAsync(JobKind kind, string jobName, CancellationToken cancellationToken)
@@ -127,14 +118,13 @@ public sealed class SageMakerPlatform(AwsJsonClient client, string namePrefix) :
         string? nextToken = null;
         do
         {
-            var page = await client.CallAsync("ListTrainingJobsForHyperParameterTuningJob",
-                new ListTrainingJobsForTuningJobRequest(tuningJobName, nextToken, 100),
-                SageMakerWireJson.Default.ListTrainingJobsForTuningJobRequest, SageMakerWireJson.Default.ListTrainingJobsForTuningJobResponse,
-                cancellationToken).ConfigureAwait(false);
-            foreach (var summary in page.TrainingJobSummaries ?? [])
-                if (Trial(summary) is { } trial)
-                    trials.Add(trial);
-            nextToken = page.NextToken;
+            var request = JsonSerializer.SerializeToUtf8Bytes(new ListTrainingJobsForTuningJobRequest(tuningJobName, nextToken, 100), SageMakerWireJson.Default.ListTrainingJobsForTuningJobRequest);
+            using var page = JsonDocument.Parse(await client.SendAsync("ListTrainingJobsForHyperParameterTuningJob", request, cancellationToken).ConfigureAwait(false));
+            if (page.RootElement.TryGetProperty("TrainingJobSummaries", out var summaries) && summaries.ValueKind == JsonValueKind.Array)
+                foreach (var summary in summaries.EnumerateArray())
+                    if (SageMakerJobReader.Trial(summary) is { } trial)
+                        trials.Add(trial);
+            nextToken = SageMakerJobReader.String(page.RootElement, "NextToken");
         }
         while (!string.IsNullOrEmpty(nextToken));
         return trials;
@@ -148,51 +138,20 @@ public sealed class SageMakerPlatform(AwsJsonClient client, string namePrefix) :
             && (e.Error.Message.Contains("not found", StringComparison.OrdinalIgnoreCase)
                 || e.Error.Message.Contains("could not find", StringComparison.OrdinalIgnoreCase)));
 
-    internal static JobObservation Observe(DescribeTrainingJobResponse job) => new()
+    /// <summary>A Describe answer as an observation, read as events are (its times are epoch seconds).</summary>
+    private static JobObservation Observe(string operation, JobKind kind, string jobName, byte[] described)
     {
-        JobName = job.TrainingJobName,
-        Kind = JobKind.Training,
-        Status = StatusOf(job.TrainingJobStatus, job.TrainingJobName),
-        Arn = job.TrainingJobArn,
-        SecondaryStatus = job.SecondaryStatus,
-        Transitions = job.SecondaryStatusTransitions?.Select(t => new StatusTransition(t.Status, t.StartTime, t.EndTime, t.StatusMessage)).ToList() ?? [],
-        CreationTime = job.CreationTime,
-        LastModifiedTime = job.LastModifiedTime,
-        StartTime = job.TrainingStartTime,
-        EndTime = job.TrainingEndTime,
-        FailureReason = job.FailureReason,
-        ModelArtifacts = job.ModelArtifacts?.S3ModelArtifacts,
-        FinalMetrics = job.FinalMetricDataList?.Select(m => new MetricValue(m.MetricName, m.Value)).ToList() ?? [],
-        BillableSeconds = job.BillableTimeInSeconds,
-        TuningJobName = JobNames.FromArn(job.TuningJobArn),
-    };
-
-    internal static JobObservation Observe(DescribeHyperParameterTuningJobResponse job) => new()
-    {
-        JobName = job.HyperParameterTuningJobName,
-        Kind = JobKind.Tuning,
-        Status = StatusOf(job.HyperParameterTuningJobStatus, job.HyperParameterTuningJobName),
-        Arn = job.HyperParameterTuningJobArn,
-        CreationTime = job.CreationTime,
-        LastModifiedTime = job.LastModifiedTime,
-        StartTime = job.CreationTime,
-        EndTime = job.HyperParameterTuningEndTime,
-        FailureReason = job.FailureReason,
-        BestTrial = job.BestTrainingJob is { } best ? Trial(best) : null,
-    };
-
-    private static TrialSummary? Trial(WireTrainingJobSummary summary) =>
-        JobObservation.StatusFromSageMaker(summary.TrainingJobStatus) is { } status
-            ? new TrialSummary(
-                summary.TrainingJobName,
-                status,
-                summary.FinalHyperParameterTuningJobObjectiveMetric is { } m ? new MetricValue(m.MetricName, m.Value) : null,
-                summary.TunedHyperParameters ?? new Dictionary<string, string>(),
-                summary.FailureReason)
-            : null;
-
-    private static JobStatus StatusOf(string status, string jobName) =>
-        JobObservation.StatusFromSageMaker(status)
-        ?? throw new PlatformException("UnknownStatus", $"SageMaker reports job {jobName} in status '{status}', which the orchestrator does not track", RetryAdvice.Never);
-
+        var (nameMember, statusMember) = kind == JobKind.Training ? ("TrainingJobName", "TrainingJobStatus") : ("HyperParameterTuningJobName", "HyperParameterTuningJobStatus");
+        JsonDocument document;
+        try { document = JsonDocument.Parse(described); }
+        catch (JsonException e) { throw AwsJsonClient.Malformed(operation, e.Message, e); }
+        using (document)
+        {
+            var root = document.RootElement;
+            if (SageMakerJobReader.String(root, nameMember) is null || SageMakerJobReader.String(root, statusMember) is not { } status)
+                throw AwsJsonClient.Malformed(operation, $"no {nameMember} and {statusMember}");
+            return (kind == JobKind.Training ? SageMakerJobReader.Training(root, SageMakerTimeUnit.EpochSeconds) : SageMakerJobReader.Tuning(root, SageMakerTimeUnit.EpochSeconds))
+                ?? throw new PlatformException("UnknownStatus", $"SageMaker reports job {jobName} in status '{status}', which the orchestrator does not track", RetryAdvice.Never);
+        }
+    }
 }
