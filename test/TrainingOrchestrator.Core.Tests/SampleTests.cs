@@ -39,18 +39,6 @@ public class SampleTests
         Assert.Empty(ApiModelChecker.Default.CheckOperationInput(plan.Operation, body.RootElement));
     }
 
-    [Theory]
-    [MemberData(nameof(ValidSamples))]
-    public void Valid_sample_plan_matches_its_golden_file(string sample)
-    {
-        var plan = Prepare(sample).Plan!;
-        var actual = Cli.CliApp.FormatPlan(plan) + "\n";
-        var golden = Repo.Path("test", "TrainingOrchestrator.Core.Tests", "golden", sample + ".plan.json");
-        if (Environment.GetEnvironmentVariable("UPDATE_GOLDEN") == "1") File.WriteAllText(golden, actual);
-        Assert.True(File.Exists(golden), $"no golden file for {sample}; run the tests once with UPDATE_GOLDEN=1 and review it");
-        Assert.Equal(File.ReadAllText(golden), actual);
-    }
-
     [Fact]
     public void Script_mode_sets_the_toolkit_hyperparameters()
     {

@@ -41,12 +41,12 @@ public static class Repo
     }
 
     /// <summary>
-    /// A sample's golden plan (test/TrainingOrchestrator.Core.Tests/golden, reviewed by hand): the job name and the
+    /// A sample's golden plan (test/golden, reviewed by hand): the job name and the
     /// SageMaker request it must produce. What tests above the planner expect, instead of asking the planner.
     /// </summary>
     public static (string JobName, System.Text.Json.Nodes.JsonNode Request) Golden(string sample)
     {
-        var golden = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path("test", "TrainingOrchestrator.Core.Tests", "golden", sample + ".plan.json")))!;
+        var golden = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path("test", "golden", sample + ".plan.json")))!;
         var request = golden["request"]!;
         var name = (request["TrainingJobName"] ?? request["HyperParameterTuningJobName"] ?? request["HyperParameterTuningJobName"])!.GetValue<string>();
         return (name, request);

@@ -2,7 +2,7 @@ using System.Text.Json;
 using TrainingOrchestrator.Cli;
 using TrainingOrchestrator.Core.ApiModel;
 
-namespace TrainingOrchestrator.Core.Tests;
+namespace TrainingOrchestrator.Cli.Tests;
 
 /// <summary>The CLI as a user runs it: exit codes, messages and the printed plans.</summary>
 public class CliTests

@@ -1,0 +1,21 @@
+namespace TrainingOrchestrator.Cli.Tests;
+
+/// <summary>What `orchestrator plan` prints for each valid sample, pinned by the reviewed files in test/golden.</summary>
+public class GoldenPlanTests
+{
+    public static TheoryData<string> ValidSamples() =>
+        new(Repo.EventFiles("sqs-*.json").Where(n => !n.StartsWith("sqs-invalid", StringComparison.Ordinal)));
+
+    [Theory]
+    [MemberData(nameof(ValidSamples))]
+    public void Valid_sample_plan_matches_its_golden_file(string sample)
+    {
+        var (messageId, body) = Assert.Single(Repo.Records(sample));
+        var plan = Repo.Prepare(body, messageId, Repo.BaseDefinitionFor(sample)).Plan!;
+        var actual = CliApp.FormatPlan(plan) + "\n";
+        var golden = Repo.Path("test", "golden", sample + ".plan.json");
+        if (Environment.GetEnvironmentVariable("UPDATE_GOLDEN") == "1") File.WriteAllText(golden, actual);
+        Assert.True(File.Exists(golden), $"no golden file for {sample}; run the tests once with UPDATE_GOLDEN=1 and review it");
+        Assert.Equal(File.ReadAllText(golden), actual);
+    }
+}
