@@ -19,19 +19,7 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
     : JobStoreBase(rejectedRetention ?? DefaultRejectedRetention)
 {
     private readonly TimeProvider clock = clock ?? TimeProvider.System;
-    private long itemsRead;
-
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> operationsCalled = new(StringComparer.Ordinal);
-
     public string TableName => tableName;
-
-    /// <summary>How many times each DynamoDB operation was called: what IAM must allow, what a run costs.</summary>
-    public IReadOnlyDictionary<string, int> OperationsCalled => operationsCalled;
-
-    private void Called(string operation) => operationsCalled.AddOrUpdate(operation, 1, (_, n) => n + 1);
-
-    /// <summary>Items DynamoDB read for this store so far (ScannedCount of queries, items got): what a listing costs.</summary>
-    public long ItemsRead => Interlocked.Read(ref itemsRead);
 
     protected override async Task<(JobRecord? ExistingJob, RequestClaim? ExistingRequest)?> TryClaimAsync(JobRecord pending, RequestClaim claim, CancellationToken cancellationToken)
     {
@@ -60,7 +48,6 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
         {
             try
             {
-                Called("TransactWriteItems");
                 await client.TransactWriteItemsAsync(request, cancellationToken).ConfigureAwait(false);
                 return null;
             }
@@ -85,7 +72,6 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
 
     protected override async Task<JobRecord?> ReadAsync(string key, CancellationToken cancellationToken)
     {
-        Called("GetItem");
         var response = await client.GetItemAsync(new GetItemRequest
         {
             TableName = tableName,
@@ -94,7 +80,6 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
         }, cancellationToken).ConfigureAwait(false);
         if (response.Item is not { Count: > 0 } item)
             return null;
-        Interlocked.Increment(ref itemsRead);
         return FromItem(item);
     }
 
@@ -144,7 +129,6 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
         UpdateItemResponse response;
         try
         {
-            Called("UpdateItem");
             response = await client.UpdateItemAsync(update, cancellationToken).ConfigureAwait(false);
         }
         catch (ConditionalCheckFailedException e)
@@ -210,7 +194,6 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
         }
         try
         {
-            Called("PutItem");
             await client.PutItemAsync(put, cancellationToken).ConfigureAwait(false);
             return (true, next);
         }
@@ -245,7 +228,6 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
     {
         try
         {
-            Called("UpdateItem");
             await client.UpdateItemAsync(new UpdateItemRequest
             {
                 TableName = tableName,
@@ -295,9 +277,7 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
         do
         {
             query.Limit = Math.Min(limit - records.Count, 1000);
-            Called("Query");
             var page = await client.QueryAsync(query, cancellationToken).ConfigureAwait(false);
-            Interlocked.Add(ref itemsRead, page.ScannedCount ?? 0);
             records.AddRange((page.Items ?? []).Select(FromItem));
             query.ExclusiveStartKey = page.LastEvaluatedKey is { Count: > 0 } last ? last : null;
         }

@@ -13,11 +13,6 @@ namespace TrainingOrchestrator.Local;
 public sealed class SqliteJobStore : JobStoreBase
 {
     private readonly string connectionString;
-    private long rowsRead;
-
-    /// <summary>Rows read by the list and get operations so far: what a listing costs.</summary>
-    public long RowsRead => Interlocked.Read(ref rowsRead);
-
     public SqliteJobStore(string path, TimeSpan? rejectedRetention = null)
         : base(rejectedRetention ?? DefaultRejectedRetention)
     {
@@ -157,7 +152,6 @@ public sealed class SqliteJobStore : JobStoreBase
         var records = new List<JobRecord>();
         while (reader.Read())
             records.Add(Deserialize(reader.GetString(0)));
-        Interlocked.Add(ref rowsRead, records.Count);
         return records;
     }
 
@@ -167,7 +161,6 @@ public sealed class SqliteJobStore : JobStoreBase
         var doc = command.ExecuteScalar() as string;
         if (doc is null)
             return null;
-        Interlocked.Increment(ref rowsRead);
         return Deserialize(doc);
     }
 

@@ -28,15 +28,16 @@ public sealed class CostTests(MotoServer moto, ITestOutputHelper output) : IClas
         var deployment = await TestDeployment.CreateAsync(moto);
         var simulator = new SageMakerSimulator();
         await using var sageMaker = new LoopbackServer(simulator.Answer);
-        var host = deployment.Host(sageMaker.Endpoint);
+        await using var metered = deployment.MeteredHost(sageMaker.Endpoint);
+        var host = metered.Host;
         var rows = new List<string>();
 
         foreach (var sample in new[] { "sqs-train-xgboost", "sqs-tune-xgboost" })
         {
             var message = Repo.Records(sample)[0];
-            var before = TestDeployment.Calls(host);
+            var before = metered.Calls();
             await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, TestDeployment.SqsEvent([message]));
-            var launch = Since(before, TestDeployment.Calls(host));
+            var launch = Since(before, metered.Calls());
             Assert.Equal(2, launch.Values.Sum());
             Assert.Equal(1, launch["dynamodb:TransactWriteItems"]);
             rows.Add($"| launch ({sample}) | {launch.Values.Sum()} | {Describe(launch)} |");
@@ -51,9 +52,9 @@ public sealed class CostTests(MotoServer moto, ITestOutputHelper output) : IClas
             ("Completed", null),
         })
         {
-            var before = TestDeployment.Calls(host);
+            var before = metered.Calls();
             await TestDeployment.InvokeAsync(stateChange.Handle, TestDeployment.SageMakerEvent("eventbridge-training-job-state-change.completed.json", job, status, change));
-            var applied = Since(before, TestDeployment.Calls(host));
+            var applied = Since(before, metered.Calls());
             // One conditional write applies the event; the end also costs the write that clears its outbox after the announcement.
             var final = status == "Completed";
             Assert.Equal(final ? 2 : 1, applied.Where(p => p.Key.StartsWith("dynamodb:", StringComparison.Ordinal)).Sum(p => p.Value));
@@ -93,19 +94,19 @@ public sealed class CostTests(MotoServer moto, ITestOutputHelper output) : IClas
         Assert.Equal(10, simulator.Jobs.Count);
 
         // Two minutes on, with the quiet time at one minute: the ten are quiet and Pending (their events were lost).
-        var later = deployment.Host(sageMaker.Endpoint, clock: TestClock.Shifted(TimeSpan.FromMinutes(2)));
+        await using var later = deployment.MeteredHost(sageMaker.Endpoint, TestClock.Shifted(TimeSpan.FromMinutes(2)));
         var requestsBefore = sageMaker.Requests.Count;
-        var report = await TestDeployment.InvokeAsync(new ReconcileFunction(later).Handle, "{}");
+        var report = await TestDeployment.InvokeAsync(new ReconcileFunction(later.Host).Handle, "{}");
 
-        var calls = TestDeployment.Calls(later);
-        var itemsRead = later.Store.ItemsRead;
+        var calls = later.Calls();
+        var itemsRead = later.ItemsRead;
         Assert.Equal(20, itemsRead); // the 10 listed, and each Pending claim's plan (to tell its job from a squatter's)
         Assert.Equal(10, calls["sagemaker:DescribeTrainingJob"]);
         Assert.Equal(10, sageMaker.Requests.Count - requestsBefore);
         Assert.Equal(2, calls["dynamodb:Query"]); // the index's two partitions: owed (empty here) and unfinished
         Assert.Equal(10, report.RootElement.GetProperty("fixed").GetInt32());
         foreach (var name in simulator.Jobs.Keys)
-            Assert.Equal(JobStatus.InProgress, (await later.Store.GetAsync(name, default))!.Status);
+            Assert.Equal(JobStatus.InProgress, (await later.Host.Store.GetAsync(name, default))!.Status);
         Figures.Record(output.WriteLine, Document, "reconcile", string.Join("\n",
             $"Reconcile over {finished.ToString("N0", CultureInfo.InvariantCulture)} finished and 10 unfinished (quiet, Pending) jobs: " +
             $"DynamoDB read **{itemsRead} items**: 10 from the `unfinished` index (its ScannedCount, in {calls["dynamodb:Query"]} Queries: the owed and the unfinished partitions) " +

@@ -11,10 +11,10 @@ namespace TrainingOrchestrator.Functions.Tests;
 /// </summary>
 public sealed class PermissionTests(MotoServer moto) : IClassFixture<MotoServer>
 {
-    private static IReadOnlySet<string> Actions(OrchestratorHost host)
+    private static IReadOnlySet<string> Actions(TestDeployment.Metered host)
     {
         var actions = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var call in TestDeployment.Calls(host).Keys)
+        foreach (var call in host.Calls().Keys)
         {
             actions.Add(call == "dynamodb:TransactWriteItems" ? "dynamodb:PutItem" : call); // our transactions are Puts
             if (call.StartsWith("sagemaker:Create", StringComparison.Ordinal))
@@ -30,7 +30,8 @@ public sealed class PermissionTests(MotoServer moto) : IClassFixture<MotoServer>
         await using var sageMaker = new LoopbackServer(LoopbackSageMaker.Answer);
 
         // Submit: train, tune, stop each.
-        var submitHost = deployment.Host(sageMaker.Endpoint);
+        await using var submitMeter = deployment.MeteredHost(sageMaker.Endpoint);
+        var submitHost = submitMeter.Host;
         var train = Repo.Records("sqs-train-custom")[0];
         var tune = Repo.Records("sqs-tune-xgboost")[0];
         var trainJob = Repo.Prepare(train.Body, train.MessageId).Plan!.JobName;
@@ -45,7 +46,8 @@ public sealed class PermissionTests(MotoServer moto) : IClassFixture<MotoServer>
         Assert.Equal(JobStatus.Stopping, (await submitHost.Store.GetAsync(tuneJob, default))!.Status);
 
         // StateChange: a job with a follow-up completes: announced, and its tune request sent.
-        var stateHost = deployment.Host(sageMaker.Endpoint);
+        await using var stateMeter = deployment.MeteredHost(sageMaker.Endpoint);
+        var stateHost = stateMeter.Host;
         await TestDeployment.InvokeAsync(new StateChangeFunction(stateHost).Handle,
             TestDeployment.SageMakerEvent("eventbridge-training-job-state-change.completed.json", followedJob, "Completed"));
         Assert.Equal(FollowUps.RequestIdFor(followedJob), (await stateHost.Store.GetAsync(followedJob, default))!.FollowUp);
@@ -58,14 +60,14 @@ public sealed class PermissionTests(MotoServer moto) : IClassFixture<MotoServer>
             JsonSerializer.Serialize(Repo.Prepare(tune.Body, tune.MessageId).Plan!.CreateTuning!, Core.ApiModel.SageMakerJson.Default.CreateHyperParameterTuningJobRequest), now), default);
         await submitHost.Store.ClaimAsync(JobRecord.Pending(LoopbackSageMaker.DescribedJob, JobKind.Training, "described", followed.Body, "h3", "{}", now), default);
         await submitHost.Store.ApplyAsync(new JobObservation { JobName = LoopbackSageMaker.DescribedJob, Kind = JobKind.Training, Status = JobStatus.InProgress }, now, default);
-        var reconcileHost = new OrchestratorHost(deployment.Environment(sageMaker.Endpoint), new Aws.Signing.StaticCredentialSource(new("testing", "testing")),
-            TestClock.Shifted(TimeSpan.FromMinutes(2)), deployment.Log);
+        await using var reconcileMeter = deployment.MeteredHost(sageMaker.Endpoint, TestClock.Shifted(TimeSpan.FromMinutes(2)));
+        var reconcileHost = reconcileMeter.Host;
         var report = await TestDeployment.InvokeAsync(new ReconcileFunction(reconcileHost).Handle, "{}");
         Assert.True(report.RootElement.GetProperty("launched").GetInt32() == 2, report.RootElement.GetRawText());
         Assert.Equal(JobStatus.Completed, (await submitHost.Store.GetAsync(LoopbackSageMaker.DescribedJob, default))!.Status);
 
-        Assert.Equal(Template.AllowedActions("SubmitFunction"), Actions(submitHost));
-        Assert.Equal(Template.AllowedActions("StateChangeFunction"), Actions(stateHost));
-        Assert.Equal(Template.AllowedActions("ReconcileFunction"), Actions(reconcileHost));
+        Assert.Equal(Template.AllowedActions("SubmitFunction"), Actions(submitMeter));
+        Assert.Equal(Template.AllowedActions("StateChangeFunction"), Actions(stateMeter));
+        Assert.Equal(Template.AllowedActions("ReconcileFunction"), Actions(reconcileMeter));
     }
 }

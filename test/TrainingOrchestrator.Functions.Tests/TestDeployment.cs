@@ -108,20 +108,40 @@ public sealed class TestDeployment
     public static IReadOnlyList<string> FailedIds(JsonDocument response) =>
         [.. response.RootElement.GetProperty("batchItemFailures").EnumerateArray().Select(f => f.GetProperty("itemIdentifier").GetString()!)];
 
-    /// <summary>Every operation the host's clients made so far, as "service:Operation" to how many times.</summary>
-    public static Dictionary<string, int> Calls(OrchestratorHost host)
+    /// <summary>
+    /// A host whose every AWS call passes a metering proxy (to moto, and to <paramref name="sageMaker"/> for SageMaker):
+    /// what it called, counted as the services saw it. <paramref name="serializeDynamoDb"/> forwards DynamoDB calls one at a time.
+    /// </summary>
+    public Metered MeteredHost(Uri? sageMaker = null, TimeProvider? clock = null, bool serializeDynamoDb = false)
     {
-        var calls = new Dictionary<string, int>(StringComparer.Ordinal);
-        void Add(string service, IReadOnlyDictionary<string, int> operations)
+        var proxies = new Dictionary<string, ForwardingProxy>(StringComparer.Ordinal)
         {
-            foreach (var (operation, count) in operations)
-                calls[$"{service}:{operation}"] = count;
+            ["sagemaker"] = new(sageMaker ?? moto.Endpoint, TimeSpan.Zero),
+            ["dynamodb"] = new(moto.Endpoint, TimeSpan.Zero, serializeDynamoDb),
+            ["events"] = new(moto.Endpoint, TimeSpan.Zero),
+            ["sqs"] = new(moto.Endpoint, TimeSpan.Zero),
+        };
+        var host = Host(proxies["sagemaker"].Endpoint, dynamoDb: proxies["dynamodb"].Endpoint, clock: clock,
+            eventBridge: proxies["events"].Endpoint, sqs: proxies["sqs"].Endpoint);
+        return new Metered(host, proxies);
+    }
+
+    public sealed class Metered(OrchestratorHost host, IReadOnlyDictionary<string, ForwardingProxy> proxies) : IAsyncDisposable
+    {
+        public OrchestratorHost Host => host;
+
+        /// <summary>Every operation so far, as "service:Operation" to how many times.</summary>
+        public Dictionary<string, int> Calls() =>
+            proxies.SelectMany(p => p.Value.Operations.Select(o => (Key: $"{p.Key}:{o.Key}", o.Value))).ToDictionary(c => c.Key, c => c.Value, StringComparer.Ordinal);
+
+        /// <summary>The DynamoDB items the host's calls read (ScannedCount of queries, items got).</summary>
+        public long ItemsRead => proxies["dynamodb"].ItemsRead;
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var proxy in proxies.Values)
+                await proxy.DisposeAsync();
         }
-        Add("sagemaker", host.SageMakerClient.OperationsSent);
-        Add("events", host.EventBridgeClient.OperationsSent);
-        Add("sqs", host.SqsClient.OperationsSent);
-        Add("dynamodb", host.Store.OperationsCalled);
-        return calls;
     }
 
     /// <summary>A SageMaker sample event from the developer guide, adapted to name one of our jobs.</summary>

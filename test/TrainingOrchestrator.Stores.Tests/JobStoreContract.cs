@@ -17,8 +17,11 @@ public abstract class JobStoreContract
 
     protected abstract Xunit.Abstractions.ITestOutputHelper Output { get; }
 
-    /// <summary>Records or items the store has read so far.</summary>
-    protected abstract long Reads { get; }
+    /// <summary>
+    /// Records or items the store has read so far, as a meter outside the store sees them; null for a store whose
+    /// listing is shown to use its index another way (SQLite: its query plan).
+    /// </summary>
+    protected abstract long? Reads { get; }
 
     /// <summary>Puts records as history, by the store's fastest path (the listing under test is what counts).</summary>
     protected abstract Task SeedAsync(IReadOnlyList<JobRecord> records);
@@ -295,7 +298,7 @@ public abstract class JobStoreContract
         var noneQuietYet = await Store.ListUnfinishedAsync(T0.AddMinutes(-1), 100, default);
 
         Assert.Equal(open.Select(c => c.Key).Order(), listed.Select(r => r.Key).Order());
-        Assert.Equal(10, readsForListing);
+        if (Reads is not null) Assert.Equal(10, readsForListing);
         Assert.Empty(noneQuietYet);
         Assert.Equal(3, (await Store.ListUnfinishedAsync(T0.AddMinutes(1), 3, default)).Count);
     }

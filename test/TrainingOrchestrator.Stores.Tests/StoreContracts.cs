@@ -16,7 +16,7 @@ public sealed class InMemoryJobStoreTests(ITestOutputHelper output) : JobStoreCo
 
     protected override JobStoreBase Store => store;
     protected override ITestOutputHelper Output => output;
-    protected override long Reads => store.RecordsRead;
+    protected override long? Reads => store.RecordsRead;
 
     protected override async Task SeedAsync(IReadOnlyList<JobRecord> records)
     {
@@ -36,7 +36,7 @@ public sealed class SqliteJobStoreTests(ITestOutputHelper output) : JobStoreCont
 
     protected override JobStoreBase Store => store;
     protected override ITestOutputHelper Output => output;
-    protected override long Reads => store.RowsRead;
+    protected override long? Reads => null; // The_unfinished_listing_uses_the_partial_index
 
     protected override async Task SeedAsync(IReadOnlyList<JobRecord> records)
     {
@@ -71,10 +71,12 @@ public sealed class SqliteJobStoreTests(ITestOutputHelper output) : JobStoreCont
     }
 }
 
-public sealed class DynamoDbJobStoreTests : JobStoreContract, IClassFixture<MotoServer>
+public sealed class DynamoDbJobStoreTests : JobStoreContract, IClassFixture<MotoServer>, IAsyncLifetime
 {
     private readonly DynamoDbJobStore store;
     private readonly IAmazonDynamoDB client;
+    /// <summary>Between the store and moto: counts the items DynamoDB read for it.</summary>
+    private readonly ForwardingProxy meter;
 
     private readonly ITestOutputHelper output;
 
@@ -84,12 +86,18 @@ public sealed class DynamoDbJobStoreTests : JobStoreContract, IClassFixture<Moto
         client = moto.DynamoDbClient();
         var table = "jobs-" + Guid.NewGuid().ToString("N");
         client.CreateTableAsync(JobTable.Definition(table)).GetAwaiter().GetResult();
-        store = new DynamoDbJobStore(client, table);
+        meter = new ForwardingProxy(moto.Endpoint, TimeSpan.Zero);
+        store = new DynamoDbJobStore(new AmazonDynamoDBClient(new Amazon.Runtime.BasicAWSCredentials("testing", "testing"),
+            new AmazonDynamoDBConfig { ServiceURL = meter.Endpoint.ToString(), AuthenticationRegion = MotoServer.Region }), table);
     }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => meter.DisposeAsync().AsTask();
 
     protected override JobStoreBase Store => store;
     protected override ITestOutputHelper Output => output;
-    protected override long Reads => store.ItemsRead;
+    protected override long? Reads => meter.ItemsRead;
 
     protected override async Task SeedAsync(IReadOnlyList<JobRecord> records)
     {

@@ -7,6 +7,8 @@ namespace TrainingOrchestrator.Testing;
 /// and restores the snapshot when any condition fails, erasing writes that other requests made meanwhile, so
 /// concurrent writers need it to see DynamoDB's isolation. <see cref="Faults"/> makes it an outage on demand: a request
 /// refused with AWS's InternalFailure before it reaches the service, or forwarded and its answer replaced by one.
+/// It is also the tests' meter: the operations it saw (by their X-Amz-Target) and the DynamoDB items they read, so
+/// that production code carries no counters only tests read.
 /// </summary>
 public sealed class ForwardingProxy : IAsyncDisposable
 {
@@ -50,6 +52,29 @@ public sealed class ForwardingProxy : IAsyncDisposable
     /// <summary>Answers with a 5xx status relayed so far.</summary>
     public int ServerErrors => Volatile.Read(ref serverErrors);
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> operations = new(StringComparer.Ordinal);
+    private long itemsRead;
+
+    /// <summary>Each operation forwarded (every attempt, as the service bills it), by name: "Query", "CreateTrainingJob".</summary>
+    public IReadOnlyDictionary<string, int> Operations => operations;
+
+    /// <summary>The DynamoDB items the forwarded answers read: a Query's or Scan's ScannedCount, a GetItem's one item.</summary>
+    public long ItemsRead => Interlocked.Read(ref itemsRead);
+
+    private void Meter(RecordedRequest request, Reply answer)
+    {
+        var target = request.Header("X-Amz-Target");
+        if (target is null) return;
+        var operation = target[(target.IndexOf('.', StringComparison.Ordinal) + 1)..];
+        operations.AddOrUpdate(operation, 1, (_, n) => n + 1);
+        if (answer is not Reply.Respond { Status: 200 } respond || operation is not ("Query" or "Scan" or "GetItem")) return;
+        using var body = System.Text.Json.JsonDocument.Parse(respond.Body);
+        var read = operation == "GetItem"
+            ? body.RootElement.TryGetProperty("Item", out _) ? 1 : 0
+            : body.RootElement.TryGetProperty("ScannedCount", out var scanned) ? scanned.GetInt64() : 0;
+        Interlocked.Add(ref itemsRead, read);
+    }
+
     private async Task<Reply> ForwardAsync(RecordedRequest request)
     {
         var fault = Faults?.Invoke(request) ?? Fault.None;
@@ -59,6 +84,7 @@ public sealed class ForwardingProxy : IAsyncDisposable
             return InternalFailure();
         }
         var answer = await RelayAsync(request);
+        Meter(request, answer);
         if (fault != Fault.LoseAnswer)
             return answer;
         Interlocked.Increment(ref answersLost);

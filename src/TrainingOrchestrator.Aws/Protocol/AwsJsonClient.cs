@@ -17,12 +17,7 @@ public sealed class AwsJsonClient : IDisposable
     private readonly Uri endpoint;
     private readonly MediaTypeHeaderValue contentType;
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> operationsSent = new(StringComparer.Ordinal);
-
     public AwsService Service { get; }
-
-    /// <summary>How many times each operation was called (retries not counted): what IAM must allow, what a run costs.</summary>
-    public IReadOnlyDictionary<string, int> OperationsSent => operationsSent;
 
     public AwsJsonClient(AwsService service, AwsSettings settings, ICredentialSource credentials,
         IRequestSigner? signer = null, IDelaySource? delays = null, TimeProvider? clock = null, Func<double>? random = null)
@@ -58,7 +53,6 @@ public sealed class AwsJsonClient : IDisposable
             Content = new ReadOnlyMemoryContent(body) { Headers = { ContentType = contentType } },
         };
         request.Headers.TryAddWithoutValidation(AwsHeaders.Target, $"{Service.TargetPrefix}.{operation}");
-        operationsSent.AddOrUpdate(operation, 1, (_, n) => n + 1);
         using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
         if (response.IsSuccessStatusCode)
