@@ -45,8 +45,8 @@ public sealed class OrchestratorHost
         EventBridgeClient = new AwsJsonClient(AwsService.EventBridge, aws, credentials, clock: Clock);
         SqsClient = new AwsJsonClient(AwsService.Sqs, aws, credentials, clock: Clock);
         var dynamoConfig = new AmazonDynamoDBConfig { AuthenticationRegion = Deployment.Region, RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(Deployment.Region) };
-        if ((environment.GetValueOrDefault("AWS_ENDPOINT_URL_DYNAMODB") ?? environment.GetValueOrDefault(AwsSettings.GlobalEndpointVariable)) is { Length: > 0 } dynamoEndpoint)
-            dynamoConfig.ServiceURL = dynamoEndpoint;
+        if (aws.EndpointOverrideFor(AwsService.DynamoDb) is { } dynamoEndpoint)
+            dynamoConfig.ServiceURL = dynamoEndpoint.ToString();
         Store = new DynamoDbJobStore(new AmazonDynamoDBClient(new SourcedCredentials(credentials), dynamoConfig), Functions.TableName, Clock);
 
         var platform = new SageMakerPlatform(SageMakerClient, Deployment.NamePrefix);

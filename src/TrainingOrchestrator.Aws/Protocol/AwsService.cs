@@ -9,6 +9,8 @@ public sealed record AwsService(string ServiceId, string EndpointPrefix, string 
     public static AwsService SageMaker { get; } = new("SageMaker", "api.sagemaker", "sagemaker", "SageMaker", "1.1", "AWS_ENDPOINT_URL_SAGEMAKER");
     public static AwsService EventBridge { get; } = new("EventBridge", "events", "events", "AWSEvents", "1.1", "AWS_ENDPOINT_URL_EVENTBRIDGE");
     public static AwsService Sqs { get; } = new("SQS", "sqs", "sqs", "AmazonSQS", "1.0", "AWS_ENDPOINT_URL_SQS");
+    /// <summary>Called through the AWS SDK's client; described here for its endpoint override.</summary>
+    public static AwsService DynamoDb { get; } = new("DynamoDB", "dynamodb", "dynamodb", "DynamoDB_20120810", "1.0", "AWS_ENDPOINT_URL_DYNAMODB");
 
     public string ContentType => "application/x-amz-json-" + JsonVersion;
 

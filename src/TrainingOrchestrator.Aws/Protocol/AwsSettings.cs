@@ -12,10 +12,13 @@ public sealed record AwsSettings
     public IReadOnlyDictionary<string, string> EndpointOverrides { get; init; } = new Dictionary<string, string>();
     public RetryPolicy Retry { get; init; } = new();
 
-    public Uri EndpointFor(AwsService service) =>
+    public Uri EndpointFor(AwsService service) => EndpointOverrideFor(service) ?? service.DefaultEndpoint(Region);
+
+    /// <summary>The service's own override, else the global one, else none (the SDKs' and the CLI's order).</summary>
+    public Uri? EndpointOverrideFor(AwsService service) =>
         EndpointOverrides.TryGetValue(service.EndpointVariable, out var own) ? new Uri(own)
         : EndpointOverrides.TryGetValue(GlobalEndpointVariable, out var global) ? new Uri(global)
-        : service.DefaultEndpoint(Region);
+        : null;
 
     public static AwsSettings From(IReadOnlyDictionary<string, string> environment, string region)
     {

@@ -35,5 +35,4 @@ public static class AwsHeaders
 {
     public const string Target = "X-Amz-Target";
     public const string RequestId = "x-amzn-RequestId";
-    public const string QueryError = "x-amzn-query-error";
 }
