@@ -100,8 +100,8 @@ public sealed class LocalTrainingRun
         var hyperparameters = spec.HyperParameters ?? new Dictionary<string, string>();
         if (hyperparameters.TryGetValue(ReservedHyperparameters.Program, out var program) && hyperparameters.TryGetValue(ReservedHyperparameters.SubmitDirectory, out var submit))
         {
-            var entryPoint = JsonDecode(program);
-            var sourceUri = JsonDecode(submit);
+            var entryPoint = ContainerContract.JsonDecode(program);
+            var sourceUri = ContainerContract.JsonDecode(submit);
             var source = config.LocalPathOf(sourceUri) ?? throw Refuse($"script source {sourceUri} is not mapped to a local folder or .tar.gz in local.json's \"data\"");
             if (!Directory.Exists(source) && !File.Exists(source))
                 throw Refuse($"script source {sourceUri} maps to {source}, which does not exist");
@@ -113,7 +113,7 @@ public sealed class LocalTrainingRun
                 ".sh" => ["bash", entry],
                 _ => [entry],
             };
-            return ([.. runner, .. UserArguments(hyperparameters)], code, source);
+            return ([.. runner, .. ContainerContract.UserArguments(hyperparameters)], code, source);
         }
 
         var image = spec.AlgorithmSpecification.TrainingImage;
@@ -206,8 +206,8 @@ public sealed class LocalTrainingRun
             Directory.CreateDirectory(Path.Combine(Folder, sub));
         var hyperparameters = spec.HyperParameters ?? new Dictionary<string, string>();
         File.WriteAllText(Path.Combine(Folder, "input/config/hyperparameters.json"), JsonSerializer.Serialize(hyperparameters, LocalJson.Default.IReadOnlyDictionaryStringString));
-        File.WriteAllText(Path.Combine(Folder, "input/config/inputdataconfig.json"), InputDataConfig().ToJsonString());
-        File.WriteAllText(Path.Combine(Folder, "input/config/resourceconfig.json"), ResourceConfig().ToJsonString());
+        File.WriteAllText(Path.Combine(Folder, "input/config/inputdataconfig.json"), ContainerContract.InputDataConfig(spec).ToJsonString());
+        File.WriteAllText(Path.Combine(Folder, "input/config/resourceconfig.json"), ContainerContract.ResourceConfig(spec).ToJsonString());
         if (scriptSource is not null)
         {
             if (Directory.Exists(scriptSource))
@@ -237,8 +237,8 @@ public sealed class LocalTrainingRun
     {
         // In a process group of its own (setsid), so that a stop reaches the algorithm's children too: a shell
         // script's `sleep` would otherwise outlive the shell and hold the output open.
-        var grouped = Setsid is not null;
-        var start = new ProcessStartInfo(grouped ? Setsid! : command[0])
+        var grouped = ProcessGroup.Setsid is not null;
+        var start = new ProcessStartInfo(grouped ? ProcessGroup.Setsid! : command[0])
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -247,7 +247,7 @@ public sealed class LocalTrainingRun
         };
         foreach (var argument in grouped ? command : command.Skip(1))
             start.ArgumentList.Add(argument);
-        foreach (var (name, value) in Environment())
+        foreach (var (name, value) in ContainerContract.Environment(spec, Folder, inputs.Select(i => i.Channel)))
             start.Environment[name] = value;
 
         using var log = new StreamWriter(Path.Combine(Folder, "output", "training.log"), append: true) { AutoFlush = true };
@@ -280,35 +280,16 @@ public sealed class LocalTrainingRun
         {
             lock (sync) stopCause ??= StopCause.UserRequest;
             observer.Notice(JobName, $"stopping ({stopCause}): SIGTERM, then kill after {StopGracePeriod.TotalSeconds:0} s");
-            Signal(process, "TERM", grouped);
+            ProcessGroup.Signal(process, "TERM", grouped);
             using var grace = new CancellationTokenSource(StopGracePeriod, clock);
             try { await process.WaitForExitAsync(grace.Token).ConfigureAwait(false); }
             catch (OperationCanceledException)
             {
-                Signal(process, "KILL", grouped);
+                ProcessGroup.Signal(process, "KILL", grouped);
                 await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
             }
             return null;
         }
-    }
-
-    private static readonly string? Setsid = new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists);
-
-    /// <summary>Sends a signal to the algorithm (its whole process group when it has one); .NET itself can only kill.</summary>
-    private static void Signal(Process process, string signal, bool group)
-    {
-        var target = (group ? "-" : "") + process.Id.ToString(CultureInfo.InvariantCulture);
-        try
-        {
-            using var kill = Process.Start(new ProcessStartInfo("kill", [$"-{signal}", "--", target]) { UseShellExecute = false });
-            kill?.WaitForExit();
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            process.Kill(entireProcessTree: true);
-        }
-        if (signal == "KILL" && !process.HasExited)
-            process.Kill(entireProcessTree: true);
     }
 
     private void Scrape(string line)
@@ -325,99 +306,6 @@ public sealed class LocalTrainingRun
                 }
         }
     }
-
-    private IEnumerable<(string, string)> Environment()
-    {
-        var hyperparameters = spec.HyperParameters ?? new Dictionary<string, string>();
-        var user = hyperparameters.Where(h => !IsReserved(h.Key)).OrderBy(h => h.Key, StringComparer.Ordinal).ToList();
-        var channels = inputs.Select(i => i.Channel).Order(StringComparer.Ordinal).ToList();
-        var hps = new JsonObject();
-        foreach (var (key, value) in user)
-            hps[key] = JsonValueOf(value);
-        yield return ("TRAINING_JOB_NAME", JobName);
-        yield return ("TRAINING_JOB_ARN", LocalEvents.TrainingArn(JobName));
-        yield return ("SM_MODEL_DIR", Path.Combine(Folder, "model"));
-        yield return ("SM_INPUT_DIR", Path.Combine(Folder, "input"));
-        yield return ("SM_INPUT_CONFIG_DIR", Path.Combine(Folder, "input/config"));
-        yield return ("SM_OUTPUT_DIR", Path.Combine(Folder, "output"));
-        yield return ("SM_OUTPUT_DATA_DIR", Path.Combine(Folder, "output/data"));
-        yield return ("SM_OUTPUT_INTERMEDIATE_DIR", Path.Combine(Folder, "output/intermediate"));
-        yield return ("SM_CHANNELS", JsonSerializer.Serialize(channels, LocalJson.Default.ListString));
-        foreach (var channel in channels)
-            yield return ($"SM_CHANNEL_{channel.ToUpperInvariant()}", Path.Combine(Folder, "input/data", channel));
-        yield return ("SM_HPS", hps.ToJsonString());
-        foreach (var (key, value) in user)
-            yield return ($"SM_HP_{key.ToUpperInvariant()}", JsonDecode(value));
-        yield return ("SM_USER_ARGS", JsonSerializer.Serialize(UserArguments(hyperparameters).ToList(), LocalJson.Default.ListString));
-        yield return ("SM_INPUT_DATA_CONFIG", InputDataConfig().ToJsonString());
-        yield return ("SM_RESOURCE_CONFIG", ResourceConfig().ToJsonString());
-        yield return ("SM_NUM_CPUS", System.Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture));
-        yield return ("SM_NUM_GPUS", "0");
-        yield return ("SM_HOSTS", """["algo-1"]""");
-        yield return ("SM_CURRENT_HOST", "algo-1");
-        yield return ("SM_CURRENT_INSTANCE_TYPE", spec.ResourceConfig.InstanceType);
-        yield return ("SM_LOG_LEVEL", hyperparameters.TryGetValue(ReservedHyperparameters.ContainerLogLevel, out var level) ? level : "20");
-        if (hyperparameters.TryGetValue(ReservedHyperparameters.Program, out var program))
-        {
-            yield return ("SM_USER_ENTRY_POINT", JsonDecode(program));
-            yield return ("SM_MODULE_NAME", Path.GetFileNameWithoutExtension(JsonDecode(program)));
-            yield return ("SM_MODULE_DIR", Path.Combine(Folder, "code"));
-        }
-        foreach (var (name, value) in spec.Environment ?? new Dictionary<string, string>())
-            yield return (name, value);
-    }
-
-    private static IEnumerable<string> UserArguments(IReadOnlyDictionary<string, string> hyperparameters) =>
-        hyperparameters.Where(h => !IsReserved(h.Key)).OrderBy(h => h.Key, StringComparer.Ordinal)
-            .SelectMany(h => new[] { (h.Key.Length == 1 ? "-" : "--") + h.Key, JsonDecode(h.Value) });
-
-    private static bool IsReserved(string key) => ReservedHyperparameters.IsReserved(key) || key == "default_user_module_name";
-
-    // The toolkit tries json.loads on every value and keeps the raw string when that fails.
-    private static string JsonDecode(string value)
-    {
-        try { return JsonNode.Parse(value) is JsonValue v && v.TryGetValue<string>(out var s) ? s : value; }
-        catch (JsonException) { return value; }
-    }
-
-    private static JsonNode? JsonValueOf(string value)
-    {
-        try { return JsonNode.Parse(value); }
-        catch (JsonException) { return JsonValue.Create(value); }
-    }
-
-    private JsonObject InputDataConfig()
-    {
-        var config = new JsonObject();
-        foreach (var channel in spec.InputDataConfig ?? [])
-        {
-            var entry = new JsonObject
-            {
-                ["TrainingInputMode"] = channel.InputMode ?? spec.AlgorithmSpecification.TrainingInputMode,
-                ["S3DistributionType"] = channel.DataSource.S3DataSource.S3DataDistributionType,
-                ["RecordWrapperType"] = "None",
-            };
-            if (channel.ContentType is { } contentType)
-                entry["ContentType"] = contentType;
-            config[channel.ChannelName] = entry;
-        }
-        return config;
-    }
-
-    private JsonObject ResourceConfig() => new()
-    {
-        ["current_host"] = "algo-1",
-        ["current_instance_type"] = spec.ResourceConfig.InstanceType,
-        ["current_group_name"] = "homogeneousCluster",
-        ["hosts"] = new JsonArray("algo-1"),
-        ["instance_groups"] = new JsonArray(new JsonObject
-        {
-            ["instance_group_name"] = "homogeneousCluster",
-            ["instance_type"] = spec.ResourceConfig.InstanceType,
-            ["hosts"] = new JsonArray("algo-1"),
-        }),
-        ["network_interface_name"] = "eth0",
-    };
 
     private async Task StepAsync(JobStatus status, string secondary, string message, CancellationToken cancellationToken)
     {
