@@ -20,6 +20,25 @@ public sealed class FaultTests
 
     private static LoopbackServer Server() => new(_ => SageMakerReplies.Created(Create.JobName));
 
+    /// <summary>What a launch came to against a server that answers first with <paramref name="replies"/> and then creates the job.</summary>
+    private sealed record Attempted(LaunchOutcome? Outcome, AwsServiceException? Error, int Requests, int Waits);
+
+    private static async Task<Attempted> LaunchAgainstAsync(params Reply[] replies)
+    {
+        await using var server = Server().Script(replies);
+        var (platform, delays, _) = PlatformAt(server);
+        try
+        {
+            var outcome = await platform.LaunchAsync(Create, default);
+            return new Attempted(outcome, null, server.Requests.Count, delays.Waits.Count);
+        }
+        catch (AwsServiceException error)
+        {
+            Assert.Equal(server.Requests.Count, error.Attempts);
+            return new Attempted(null, error, server.Requests.Count, delays.Waits.Count);
+        }
+    }
+
     [Fact]
     public async Task Throttled_twice_then_created_takes_three_signed_attempts_and_launches_once()
     {
@@ -41,26 +60,19 @@ public sealed class FaultTests
     [Fact]
     public async Task A_500_then_success_takes_two_attempts()
     {
-        await using var server = Server().Script(SageMakerReplies.InternalFailure());
-        var (platform, delays, _) = PlatformAt(server);
+        var attempted = await LaunchAgainstAsync(SageMakerReplies.InternalFailure());
 
-        var outcome = await platform.LaunchAsync(Create, default);
-
-        Assert.NotNull(outcome.Arn);
-        Assert.Equal(2, server.Requests.Count);
-        Assert.Single(delays.Waits);
+        Assert.NotNull(attempted.Outcome?.Arn);
+        Assert.Equal((2, 1), (attempted.Requests, attempted.Waits));
     }
 
     [Fact]
     public async Task A_reset_connection_is_retried()
     {
-        await using var server = Server().Script(new Reply.Reset());
-        var (platform, _, _) = PlatformAt(server);
+        var attempted = await LaunchAgainstAsync(new Reply.Reset());
 
-        var outcome = await platform.LaunchAsync(Create, default);
-
-        Assert.NotNull(outcome.Arn);
-        Assert.Equal(2, server.Requests.Count);
+        Assert.NotNull(attempted.Outcome?.Arn);
+        Assert.Equal(2, attempted.Requests);
     }
 
     [Fact]
@@ -128,16 +140,11 @@ public sealed class FaultTests
     [Fact]
     public async Task ResourceLimitExceeded_is_not_retried_in_the_call_but_advised_for_later()
     {
-        await using var server = Server().Script(SageMakerReplies.ResourceLimitExceeded());
-        var (platform, delays, _) = PlatformAt(server);
+        var attempted = await LaunchAgainstAsync(SageMakerReplies.ResourceLimitExceeded());
 
-        var error = await Assert.ThrowsAsync<AwsServiceException>(() => platform.LaunchAsync(Create, default));
-
-        Assert.Equal(AwsErrorKind.ResourceLimitExceeded, error.Kind);
-        Assert.Equal(RetryAdvice.Later, error.Retry);
-        Assert.Equal(1, error.Attempts);
-        Assert.Single(server.Requests);
-        Assert.Empty(delays.Waits);
+        var error = attempted.Error!;
+        Assert.Equal((AwsErrorKind.ResourceLimitExceeded, RetryAdvice.Later), (error.Kind, error.Retry));
+        Assert.Equal((1, 0), (attempted.Requests, attempted.Waits));
         Assert.Contains("ml.p3.2xlarge for training job usage", error.Message);
         Assert.Matches("request id [0-9a-f-]{36}", error.Message);
     }
@@ -147,14 +154,11 @@ public sealed class FaultTests
     [InlineData("access")]
     public async Task Validation_and_access_errors_are_answered_after_one_attempt(string kind)
     {
-        await using var server = Server().Script(kind == "validation" ? SageMakerReplies.Validation() : SageMakerReplies.AccessDenied());
-        var (platform, _, _) = PlatformAt(server);
+        var attempted = await LaunchAgainstAsync(kind == "validation" ? SageMakerReplies.Validation() : SageMakerReplies.AccessDenied());
 
-        var error = await Assert.ThrowsAsync<AwsServiceException>(() => platform.LaunchAsync(Create, default));
-
-        Assert.Equal(kind == "validation" ? AwsErrorKind.Validation : AwsErrorKind.AccessDenied, error.Kind);
-        Assert.Equal(RetryAdvice.Never, error.Retry);
-        Assert.Single(server.Requests);
+        Assert.Equal(kind == "validation" ? AwsErrorKind.Validation : AwsErrorKind.AccessDenied, attempted.Error!.Kind);
+        Assert.Equal(RetryAdvice.Never, attempted.Error.Retry);
+        Assert.Equal(1, attempted.Requests);
     }
 
     public static TheoryData<string> PassingRefusals() => ["expired token", "request expired", "clock skew", "proxy 403", "proxy 408"];
@@ -163,7 +167,7 @@ public sealed class FaultTests
     [MemberData(nameof(PassingRefusals))]
     public async Task A_refusal_that_passes_by_itself_is_retried_and_the_job_launched_once(string refusal)
     {
-        await using var server = Server().Script(refusal switch
+        var attempted = await LaunchAgainstAsync(refusal switch
         {
             "expired token" => SageMakerReplies.ExpiredToken(),
             "request expired" => SageMakerReplies.RequestExpired(),
@@ -171,26 +175,18 @@ public sealed class FaultTests
             "proxy 403" => SageMakerReplies.HtmlPage(403),
             _ => SageMakerReplies.HtmlPage(408),
         });
-        var (platform, delays, _) = PlatformAt(server);
 
-        var outcome = await platform.LaunchAsync(Create, default);
-
-        Assert.False(outcome.AlreadyExisted);
-        Assert.Equal(2, server.Requests.Count);
-        Assert.Single(delays.Waits);
+        Assert.False(attempted.Outcome!.AlreadyExisted);
+        Assert.Equal((2, 1), (attempted.Requests, attempted.Waits));
     }
 
     [Fact]
     public async Task An_unknown_code_is_not_final_but_left_to_the_message_s_next_delivery()
     {
-        await using var server = Server().Script(SageMakerReplies.UnknownCode());
-        var (platform, _, _) = PlatformAt(server);
+        var attempted = await LaunchAgainstAsync(SageMakerReplies.UnknownCode());
 
-        var error = await Assert.ThrowsAsync<AwsServiceException>(() => platform.LaunchAsync(Create, default));
-
-        Assert.Equal(AwsErrorKind.Unknown, error.Kind);
-        Assert.Equal(RetryAdvice.Later, error.Retry);
-        Assert.Single(server.Requests);
+        Assert.Equal((AwsErrorKind.Unknown, RetryAdvice.Later), (attempted.Error!.Kind, attempted.Error.Retry));
+        Assert.Equal(1, attempted.Requests);
     }
 
     [Fact]
