@@ -1,4 +1,3 @@
-using System.Globalization;
 using TrainingOrchestrator.Core.Settings;
 
 namespace TrainingOrchestrator.Functions;
@@ -34,27 +33,18 @@ public sealed record FunctionSettings
 
     public static FunctionSettings From(IReadOnlyDictionary<string, string> environment)
     {
-        var problems = new List<string>();
-        string? Get(string name) => environment.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
-        int Number(string name, int fallback, int min, int max)
-        {
-            if (Get(name) is not { } text) return fallback;
-            if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max) return n;
-            problems.Add($"{name} must be a whole number from {min} to {max}, not '{text}'");
-            return fallback;
-        }
-        var table = Get(TableVariable);
-        if (table is null) problems.Add($"{TableVariable} is not set: the DynamoDB table of job records");
+        var read = new SettingsReader(environment);
         var settings = new FunctionSettings
         {
-            TableName = table ?? "",
-            EventBusName = Get(EventBusVariable) ?? "default",
-            EventSource = Get(EventSourceVariable) ?? "training-orchestrator",
-            Timeout = TimeSpan.FromSeconds(Number(TimeoutVariable, 60, 3, 900)),
-            SubmitConcurrency = Number(SubmitConcurrencyVariable, 10, 1, 10),
-            ReconcileQuietFor = TimeSpan.FromMinutes(Number(QuietMinutesVariable, 30, 1, 10_080)),
-            QueueUrl = Get(QueueUrlVariable),
+            TableName = read.Required(TableVariable, "the DynamoDB table of job records"),
+            EventBusName = read.Get(EventBusVariable) ?? "default",
+            EventSource = read.Get(EventSourceVariable) ?? "training-orchestrator",
+            Timeout = TimeSpan.FromSeconds(read.Number(TimeoutVariable, 60, 3, 900)),
+            SubmitConcurrency = read.Number(SubmitConcurrencyVariable, 10, 1, 10),
+            ReconcileQuietFor = TimeSpan.FromMinutes(read.Number(QuietMinutesVariable, 30, 1, 10_080)),
+            QueueUrl = read.Get(QueueUrlVariable),
         };
-        return problems.Count == 0 ? settings : throw new SettingsException(problems);
+        read.ThrowIfAny();
+        return settings;
     }
 }

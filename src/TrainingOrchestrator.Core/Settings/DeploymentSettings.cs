@@ -46,40 +46,28 @@ public sealed partial record DeploymentSettings
     /// <summary>Builds and checks settings; every problem is reported at once in a <see cref="SettingsException"/>.</summary>
     public static DeploymentSettings From(IReadOnlyDictionary<string, string> environment, IReadOnlyDictionary<string, string>? defaults = null)
     {
-        var problems = new List<string>();
-        string? Get(string name) =>
-            environment.TryGetValue(name, out var value) && !string.IsNullOrWhiteSpace(value) ? value.Trim()
-            : defaults?.GetValueOrDefault(name);
-        string Required(string name, string what)
-        {
-            var value = Get(name);
-            if (value is null) problems.Add($"{name} is not set: {what}");
-            return value ?? "";
-        }
-
-        var role = Required(RoleArnVariable, "the ARN of the IAM role SageMaker runs training jobs with");
+        var settings = new SettingsReader(environment, defaults);
+        var role = settings.Required(RoleArnVariable, "the ARN of the IAM role SageMaker runs training jobs with");
         if (role.Length > 0 && !SageMakerApiModel.Instance["RoleArn"].AnchoredPattern!.IsMatch(role))
-            problems.Add($"{RoleArnVariable} is not an IAM role ARN: '{role}'");
-        var output = Required(OutputUriVariable, "the default S3 output URI, s3://bucket/prefix/");
+            settings.Problem($"{RoleArnVariable} is not an IAM role ARN: '{role}'");
+        var output = settings.Required(OutputUriVariable, "the default S3 output URI, s3://bucket/prefix/");
         var outputBucket = S3Uri.TryParse(output, out var parsed, out _) ? parsed!.Bucket : null;
         if (output.Length > 0 && outputBucket is null)
-            problems.Add($"{OutputUriVariable} is not an S3 URI of the form s3://bucket/prefix: '{output}'");
-        var region = Required(RegionVariable, "the AWS region of the deployment (Lambda sets it)");
+            settings.Problem($"{OutputUriVariable} is not an S3 URI of the form s3://bucket/prefix: '{output}'");
+        var region = settings.Required(RegionVariable, "the AWS region of the deployment (Lambda sets it)");
         if (region.Length > 0 && !RegionPattern().IsMatch(region))
-            problems.Add($"{RegionVariable} is not a region name: '{region}'");
-        var prefix = Get(NamePrefixVariable) ?? "to";
+            settings.Problem($"{RegionVariable} is not a region name: '{region}'");
+        var prefix = settings.Get(NamePrefixVariable) ?? "to";
         if (!NamePrefixPattern().IsMatch(prefix))
-            problems.Add($"{NamePrefixVariable} must be 1 to 10 letters, digits or inner hyphens: '{prefix}'");
-        var buckets = (Get(AllowedBucketsVariable) ?? outputBucket ?? "")
+            settings.Problem($"{NamePrefixVariable} must be 1 to 10 letters, digits or inner hyphens: '{prefix}'");
+        var buckets = (settings.Get(AllowedBucketsVariable) ?? outputBucket ?? "")
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .ToFrozenSet(StringComparer.Ordinal);
         if (buckets.Count == 0)
-            problems.Add($"{AllowedBucketsVariable} is empty: list the buckets requests may use, or * for any");
-        var overrideText = Get(AllowRoleOverrideVariable) ?? "false";
-        if (!bool.TryParse(overrideText, out var allowOverride))
-            problems.Add($"{AllowRoleOverrideVariable} must be true or false: '{overrideText}'");
+            settings.Problem($"{AllowedBucketsVariable} is empty: list the buckets requests may use, or * for any");
+        var allowOverride = settings.Flag(AllowRoleOverrideVariable, false);
 
-        if (problems.Count > 0) throw new SettingsException(problems);
+        settings.ThrowIfAny();
         return new DeploymentSettings
         {
             RoleArn = role,
@@ -96,10 +84,4 @@ public sealed partial record DeploymentSettings
 
     [GeneratedRegex(@"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,9}\z")]
     private static partial Regex NamePrefixPattern();
-}
-
-public sealed class SettingsException(IReadOnlyList<string> problems)
-    : Exception("The deployment settings are incomplete or wrong:\n  " + string.Join("\n  ", problems))
-{
-    public IReadOnlyList<string> Problems { get; } = problems;
 }
