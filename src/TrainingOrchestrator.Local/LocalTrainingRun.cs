@@ -8,7 +8,6 @@ using System.Text.RegularExpressions;
 using TrainingOrchestrator.Core.ApiModel;
 using TrainingOrchestrator.Core.Contract;
 using TrainingOrchestrator.Core.Jobs;
-using TrainingOrchestrator.Core.Naming;
 using TrainingOrchestrator.Core.Orchestration;
 using TrainingOrchestrator.Core.Ports;
 

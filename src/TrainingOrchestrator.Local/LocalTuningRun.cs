@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using System.Text;
 using TrainingOrchestrator.Core.ApiModel;
 using TrainingOrchestrator.Core.Jobs;
-using TrainingOrchestrator.Core.Naming;
 using TrainingOrchestrator.Core.Orchestration;
 
 namespace TrainingOrchestrator.Local;

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using TrainingOrchestrator.Cli;
 using TrainingOrchestrator.Core.ApiModel;
 
 namespace TrainingOrchestrator.Cli.Tests;

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Naming;
-using TrainingOrchestrator.Core.Orchestration;
 
 namespace TrainingOrchestrator.Functions.Tests;
 

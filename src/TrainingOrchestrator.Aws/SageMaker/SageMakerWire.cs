@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using TrainingOrchestrator.Aws.Protocol;
 
 namespace TrainingOrchestrator.Aws.SageMaker;
 

@@ -1,8 +1,6 @@
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using TrainingOrchestrator.Core.ApiModel;
 using TrainingOrchestrator.Core.Contract;
-using TrainingOrchestrator.Core.Reference;
 using TrainingOrchestrator.Core.Settings;
 
 namespace TrainingOrchestrator.Core.Validation;

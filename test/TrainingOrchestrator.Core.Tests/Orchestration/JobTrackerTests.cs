@@ -1,6 +1,5 @@
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Naming;
-using TrainingOrchestrator.Core.Orchestration;
 using TrainingOrchestrator.Core.Ports;
 
 namespace TrainingOrchestrator.Core.Tests.Orchestration;
