@@ -11,6 +11,14 @@ public sealed class SubmitProcessorTests
 {
     private readonly Orchestra o = new();
 
+    /// <summary>The training sample, launched and reported InProgress.</summary>
+    private async Task<string> RunningJobAsync()
+    {
+        var job = (await o.SendAsync(Samples.Train())).JobName!;
+        await o.ObserveAsync(job, JobStatus.InProgress);
+        return job;
+    }
+
     [Fact]
     public async Task A_valid_request_is_claimed_and_launched_once()
     {
@@ -147,14 +155,13 @@ public sealed class SubmitProcessorTests
     [Fact]
     public async Task Stopping_a_running_job_stops_it_on_the_platform_and_records_Stopping()
     {
-        var launched = await o.SendAsync(Samples.Train());
-        await o.ObserveAsync(launched.JobName!, JobStatus.InProgress);
+        var job = await RunningJobAsync();
 
-        var result = await o.SendAsync(("m-s", Orchestra.Stop(launched.JobName!)));
+        var result = await o.SendAsync(("m-s", Orchestra.Stop(job)));
 
         Assert.Equal(SubmitOutcome.StopRequested, result.Outcome);
-        Assert.Equal(JobStatus.Stopping, (await o.RecordAsync(launched.JobName!)).Status);
-        Assert.Equal(JobStatus.Stopping, (await o.Platform.DescribeAsync(Naming.JobKind.Training, launched.JobName!, default))!.Status);
+        Assert.Equal(JobStatus.Stopping, (await o.RecordAsync(job)).Status);
+        Assert.Equal(JobStatus.Stopping, (await o.Platform.DescribeAsync(Naming.JobKind.Training, job, default))!.Status);
     }
 
     [Fact]
@@ -190,31 +197,29 @@ public sealed class SubmitProcessorTests
     [Fact]
     public async Task A_stop_refused_for_good_is_recorded_like_a_refused_launch_not_redelivered()
     {
-        var launched = await o.SendAsync(Samples.Train());
-        await o.ObserveAsync(launched.JobName!, JobStatus.InProgress);
+        var job = await RunningJobAsync();
         o.Platform.Fail(PlannedOperation.StopTrainingJob, new PlatformException("AccessDeniedException", "not authorized to perform sagemaker:StopTrainingJob", RetryAdvice.Never));
 
-        var result = await o.SendAsync(("m-s", Orchestra.Stop(launched.JobName!)));
+        var result = await o.SendAsync(("m-s", Orchestra.Stop(job)));
 
         Assert.Equal(SubmitOutcome.Rejected, result.Outcome);
         Assert.False(result.ShouldRetry);
         var rejected = await o.RecordAsync(JobRecord.RejectionKey("stop-1"));
         Assert.Equal(Rules.StopRefused, Assert.Single(rejected.Errors).Rule);
         Assert.Contains("AccessDeniedException", rejected.Errors[0].Message, StringComparison.Ordinal);
-        Assert.Equal(JobStatus.InProgress, (await o.RecordAsync(launched.JobName!)).Status);
+        Assert.Equal(JobStatus.InProgress, (await o.RecordAsync(job)).Status);
     }
 
     [Fact]
     public async Task A_throttled_stop_asks_for_a_retry()
     {
-        var launched = await o.SendAsync(Samples.Train());
-        await o.ObserveAsync(launched.JobName!, JobStatus.InProgress);
+        var job = await RunningJobAsync();
         o.Platform.Fail(PlannedOperation.StopTrainingJob, new PlatformException("ThrottlingException", "Rate exceeded", RetryAdvice.Now));
 
-        var result = await o.SendAsync(("m-s", Orchestra.Stop(launched.JobName!)));
+        var result = await o.SendAsync(("m-s", Orchestra.Stop(job)));
 
         Assert.Equal(SubmitOutcome.RetryLater, result.Outcome);
-        Assert.Equal(JobStatus.InProgress, (await o.RecordAsync(launched.JobName!)).Status);
+        Assert.Equal(JobStatus.InProgress, (await o.RecordAsync(job)).Status);
     }
 
     [Fact]
