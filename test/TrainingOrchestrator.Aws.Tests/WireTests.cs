@@ -82,6 +82,32 @@ public sealed class WireTests
         Assert.Equal("to-churn-xgb-n9my2gg4-hpo", observed.TuningJobName);
     }
 
+    [Theory]
+    [InlineData("""{"TrainingJobName":"to-a-1","TrainingJobStatus":"InProgress","LastModifiedTime":253402300800,"FinalMetricDataList":[{"MetricName":"loss","Value":"NaN"}]}""", "InProgress")]
+    [InlineData("""{"TrainingJobName":"to-a-1","TrainingJobStatus":"Deleting"}""", "UnknownStatus")]
+    [InlineData("""{"TrainingJobName":"to-a-1"}""", "MalformedResponse")]
+    [InlineData("<html>not JSON</html>", "MalformedResponse")]
+    public async Task A_description_is_read_as_an_event_is_and_only_what_is_no_job_fails(string answer, string expected)
+    {
+        // As in an event, a malformed member (a "NaN" metric, a time past year 9999) is left unknown; a status we do
+        // not track, or an answer that names no status, fails the call.
+        await using var server = new LoopbackServer(_ => new Reply.Respond(200, answer));
+        var (client, _, _) = TestClients.At(server.Endpoint, AwsService.SageMaker);
+        var platform = new SageMakerPlatform(client, "to");
+
+        string outcome;
+        try
+        {
+            var observed = (await platform.DescribeAsync(JobKind.Training, "to-a-1", default))!;
+            Assert.Empty(observed.FinalMetrics);
+            Assert.Null(observed.LastModifiedTime);
+            outcome = observed.Status.ToString();
+        }
+        catch (PlatformException e) { outcome = e.Code; }
+
+        Assert.Equal(expected, outcome);
+    }
+
     [Fact]
     public async Task An_unknown_job_is_null_whether_SageMaker_says_ResourceNotFound_or_ValidationException()
     {
