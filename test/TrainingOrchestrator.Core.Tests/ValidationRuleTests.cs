@@ -108,7 +108,34 @@ public class ValidationRuleTests
         { "tune", "/training/environment=" + Environment(49), "training.environment", Rules.Environment },
         { "train", "/training/tags=" + Tags(49), "training.tags", Rules.Tag },
         { "train", "/training/inputs/train=7", "training.inputs.train", Rules.WrongType },
+        // What SageMaker or the training toolkit would refuse after launch (issue 16's bugs found with real requests).
+        { "train", "/training/script={\"entryPoint\":\"train.py\",\"sourceDir\":\"s3://example-ml-bucket/code/\"}", "training.script.sourceDir", Rules.Script },
+        { "tune", "/tuning/strategy=\"Hyperband\"&/training/hyperparameters/epochs!", "tuning.strategy", Rules.Strategy },
+        { "tune", "/tuning/strategy=\"Hyperband\"&/tuning/ranges/epochs={\"type\":\"integer\",\"min\":1,\"max\":9}&/training/hyperparameters/epochs!", "tuning.strategy", Rules.Strategy },
+        { "tune", "/tuning/strategy=\"Hyperband\"&/training/hyperparameters/epochs=20001", "tuning.strategy", Rules.Strategy },
+        { "train", "/training/algorithm/image=\"111122223333.dkr.ecr.eu-west-1.amazonaws.com/algo:1\"", "training.algorithm.image", Rules.AlgorithmImage },
+        { "tune", "/training/algorithm={\"name\":\"xgboost\",\"version\":\"1.7-1\"}&/tuning/objective={\"metric\":\"validation:auc\",\"goal\":\"Maximize\"}", "tuning.objective.metric", Rules.Objective },
+        { "train", "/training/stopping={\"maxRuntimeSeconds\":2419201}", "training.stopping.maxRuntimeSeconds", Rules.MaxRuntime },
+        { "train", "/training/algorithm={\"name\":\"xgboost\",\"version\":\"0.90-2\"}&/training/resources/instanceType=\"ml.p3.2xlarge\"", "training.resources.instanceType", Rules.InstanceType },
     };
+
+    /// <summary>The edges of those refusals, still valid: what SageMaker does accept.</summary>
+    public static TheoryData<string, string> StillValid() => new()
+    {
+        { "tune", "/tuning/strategy=\"Hyperband\"" }, // epochs 3 fixed in training
+        { "tune", "/tuning/strategy=\"Hyperband\"&/training/hyperparameters/epochs!&/training/hyperparameters/num_epochs=20000" },
+        { "train", "/training/stopping={\"maxRuntimeSeconds\":2419200}" },
+        { "train", "/training/script={\"entryPoint\":\"train.py\",\"sourceDir\":\"s3://example-ml-bucket/code/source.tar.gz\"}" },
+        { "train", "/training/algorithm={\"name\":\"xgboost\",\"version\":\"1.7-1\"}&/training/resources/instanceType=\"ml.p3.2xlarge\"" },
+        { "train", "/training/algorithm={\"name\":\"xgboost\",\"version\":\"0.90-2\"}&/training/resources/instanceType=\"ml.m5.xlarge\"" },
+        { "train", "/training/algorithm/image=\"111122223333.dkr.ecr.us-east-1.amazonaws.com/algo:2\"" },
+        { "tune", "/training/algorithm={\"name\":\"xgboost\",\"version\":\"1.7-1\"}&/training/inputs/validation=\"s3://example-ml-bucket/v/\"&/tuning/objective={\"metric\":\"validation:auc\",\"goal\":\"Maximize\"}" },
+    };
+
+    [Theory]
+    [MemberData(nameof(StillValid))]
+    public void What_SageMaker_accepts_stays_valid(string baseRequest, string changes) =>
+        Assert.Empty(Validate(Apply(baseRequest == "tune" ? ValidTune() : ValidTrain(), changes)));
 
     [Theory]
     [MemberData(nameof(Cases))]

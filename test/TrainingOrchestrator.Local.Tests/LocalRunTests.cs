@@ -176,7 +176,7 @@ public sealed class LocalRunTests(ITestOutputHelper log) : IDisposable
         var folder = Scratch("sleepy");
         File.WriteAllText(Path.Combine(folder, "src/train.sh"), "echo starting\nsleep 60\necho never\n");
         var request = Request(folder, "sleepy", ScriptImage, "s3://example-ml-bucket/sleepy/data/", maxRuntime: 1, script: "train.sh");
-        LocalJson(folder, """{"data":{"s3://example-ml-bucket/sleepy/data/":"data/","s3://example-ml-bucket/sleepy/src/":"src/"}}""");
+        LocalJson(folder, """{"data":{"s3://example-ml-bucket/sleepy/data/":"data/","s3://example-ml-bucket/sleepy/src/source.tar.gz":"src/"}}""");
 
         var (exit, output) = Run(request);
 
@@ -283,7 +283,7 @@ public sealed class LocalRunTests(ITestOutputHelper log) : IDisposable
             },
         };
         if (script is not null)
-            request["training"]!["script"] = new JsonObject { ["entryPoint"] = script, ["sourceDir"] = dataPrefix.Replace("/data/", "/src/", StringComparison.Ordinal) };
+            request["training"]!["script"] = new JsonObject { ["entryPoint"] = script, ["sourceDir"] = dataPrefix.Replace("/data/", "/src/source.tar.gz", StringComparison.Ordinal) };
         var path = Path.Combine(folder, "request.json");
         File.WriteAllText(path, request.ToJsonString());
         return path;

@@ -4,7 +4,9 @@ using System.Text.Json;
 namespace TrainingOrchestrator.Core.Reference;
 
 /// <summary>One version of a built-in algorithm's training image, as the SDK's image table lists it.</summary>
-public sealed record ImageVersion(string Repository, FrozenDictionary<string, string> AccountByRegion, string? Processor, string? PythonVersion)
+/// <param name="Processors">The processors it has images for ("cpu", "gpu"), when the table limits them; null for any.</param>
+public sealed record ImageVersion(string Repository, FrozenDictionary<string, string> AccountByRegion, string? Processor, string? PythonVersion,
+    IReadOnlyList<string>? Processors = null)
 {
     /// <summary>The image tag: the version, with processor and python version joined when the table lists them.</summary>
     public string Tag(string version) =>
@@ -53,6 +55,20 @@ public static class BuiltInAlgorithms
         return $"{account}.dkr.ecr.{region}.{DnsSuffix(region)}/{image.Repository}:{image.Tag(canonical)}";
     }
 
+    /// <summary>
+    /// The processor an instance type gives a framework image, as the SageMaker Python SDK decides it: families starting
+    /// with g or p are GPU; inf and trn are AWS's own accelerators; the rest CPU.
+    /// </summary>
+    public static string ProcessorOf(string instanceType)
+    {
+        var parts = instanceType.Split('.');
+        var family = parts.Length > 1 ? parts[1] : "";
+        return family.StartsWith("inf", StringComparison.Ordinal) ? "inf"
+            : family.StartsWith("trn", StringComparison.Ordinal) ? "trn"
+            : family.Length > 0 && family[0] is 'g' or 'p' ? "gpu"
+            : "cpu";
+    }
+
     /// <summary>The DNS suffix of the region's partition (botocore partitions.json).</summary>
     public static string DnsSuffix(string region) => region switch
     {
@@ -77,7 +93,8 @@ public static class BuiltInAlgorithms
                     v.Value.GetProperty("repository").GetString()!,
                     v.Value.GetProperty("registries").EnumerateObject().ToFrozenDictionary(r => r.Name, r => r.Value.GetString()!),
                     FirstOrNull(v.Value, "processors"),
-                    FirstOrNull(v.Value, "py_versions")));
+                    FirstOrNull(v.Value, "py_versions"),
+                    v.Value.TryGetProperty("processors", out var processors) ? [.. processors.EnumerateArray().Select(p => p.GetString()!)] : null));
             var aliases = training.TryGetProperty("version_aliases", out var a)
                 ? a.EnumerateObject().ToFrozenDictionary(x => x.Name, x => x.Value.GetString()!)
                 : FrozenDictionary<string, string>.Empty;

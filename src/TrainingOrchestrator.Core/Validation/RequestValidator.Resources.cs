@@ -8,6 +8,9 @@ namespace TrainingOrchestrator.Core.Validation;
 // Training.resources and training.stopping.
 public sealed partial class RequestValidator
 {
+    /// <summary>SageMaker's longest training job: 28 days (StoppingCondition.MaxRuntimeInSeconds, developer guide).</summary>
+    private const int MaxRuntimeSeconds = 28 * 24 * 3600;
+
     /// <summary>SageMaker's documented EBS volume limit for training (16 TB).</summary>
     private const int MaxVolumeSizeGb = 16_384;
 
@@ -54,6 +57,9 @@ public sealed partial class RequestValidator
         var runtimeMin = Model["MaxRuntimeInSeconds"].Min ?? 1;
         if (maxRuntime < runtimeMin)
             errors.Add(JsonPath.Field(stoppingPath, "maxRuntimeSeconds"), Rules.MaxRuntime, $"must be at least {runtimeMin} second, got {maxRuntime}");
+        else if (maxRuntime > MaxRuntimeSeconds)
+            errors.Add(JsonPath.Field(stoppingPath, "maxRuntimeSeconds"), Rules.MaxRuntime,
+                $"must be at most {MaxRuntimeSeconds} (28 days, SageMaker's limit for a training job), got {maxRuntime}");
 
         var spot = training.Spot ?? false;
         var waitPath = JsonPath.Field(stoppingPath, "maxWaitSeconds");

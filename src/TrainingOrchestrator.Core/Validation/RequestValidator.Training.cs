@@ -8,6 +8,10 @@ namespace TrainingOrchestrator.Core.Validation;
 // Training: hyperparameters, algorithm, script mode, metrics.
 public sealed partial class RequestValidator
 {
+    /// <summary>An ECR image URI and its region: account.dkr.ecr.region.amazonaws.com[.cn]/repository.</summary>
+    [GeneratedRegex(@"^\d{12}\.dkr\.ecr(?:-fips)?\.([a-z]{2}(?:-[a-z]+)+-\d)\.")]
+    private static partial Regex EcrImageRegion();
+
     private void Training(TrainingSpec training, string path, bool forTuning, Errors errors)
     {
         Unknown(training.Unknown, path, errors);
@@ -79,6 +83,12 @@ public sealed partial class RequestValidator
                 errors.Add(versionPath, Rules.AlgorithmVersion, $"is required for the built-in {builtIn.Name}; known: {string.Join(", ", builtIn.VersionOrder)}");
             else if (BuiltInAlgorithms.ImageUri(builtIn, algorithm.Version, settings.Region, out var problem) is null)
                 errors.Add(versionPath, Rules.AlgorithmVersion, problem!);
+            else if (training.Resources?.InstanceType is { } instanceType
+                && builtIn.Versions[builtIn.CanonicalVersion(algorithm.Version)!].Processors is { } processors
+                && BuiltInAlgorithms.ProcessorOf(instanceType) is var processor && !processors.Contains(processor))
+                errors.Add(JsonPath.Field(JsonPath.Field(path, "resources"), "instanceType"), Rules.InstanceType,
+                    $"{builtIn.Name} {algorithm.Version} has {string.Join("/", processors)} images only, and {instanceType} is a {processor} instance; use a " +
+                    $"{string.Join("/", processors)} instance type or a version without that limit ({string.Join(", ", builtIn.VersionOrder.Where(v => builtIn.Versions[v].Processors is null || builtIn.Versions[v].Processors!.Contains(processor)))})");
             if (algorithm.Image is not null)
                 errors.Add(imagePath, Rules.AlgorithmImage, $"a built-in algorithm brings its own image; remove image (or use name custom)");
         }
@@ -93,7 +103,13 @@ public sealed partial class RequestValidator
         {
             if (image.Length == 0 || image.Any(char.IsWhiteSpace))
                 errors.Add(imagePath, Rules.AlgorithmImage, "must be an image URI without spaces");
-            else Length(image, "AlgorithmImage", imagePath, Rules.AlgorithmImage, "the image URI", errors);
+            else
+            {
+                Length(image, "AlgorithmImage", imagePath, Rules.AlgorithmImage, "the image URI", errors);
+                if (EcrImageRegion().Match(image) is { Success: true } ecr && ecr.Groups[1].Value != settings.Region)
+                    errors.Add(imagePath, Rules.AlgorithmImage,
+                        $"is in ECR of region {ecr.Groups[1].Value}; SageMaker in this deployment's region {settings.Region} pulls training images from {settings.Region} only (replicate the image there)");
+            }
         }
 
         if (algorithm.InputMode is { } mode) MatchesModel(mode, "TrainingInputMode", JsonPath.Field(algoPath, "inputMode"), Rules.InputMode, errors);
@@ -112,7 +128,14 @@ public sealed partial class RequestValidator
                 errors.Add(JsonPath.Field(scriptPath, "entryPoint"), Rules.Script, "must be a relative path inside sourceDir");
             if (script.SourceDir is null)
                 errors.Add(JsonPath.Field(scriptPath, "sourceDir"), Rules.Script, "is required in script mode: the s3:// URI of a source.tar.gz");
-            else S3(script.SourceDir, JsonPath.Field(scriptPath, "sourceDir"), errors);
+            else
+            {
+                S3(script.SourceDir, JsonPath.Field(scriptPath, "sourceDir"), errors);
+                // The training toolkit downloads this one object and unpacks it: a prefix would fail in the container.
+                if (S3Uri.TryParse(script.SourceDir, out _, out _) && !script.SourceDir.EndsWith(".tar.gz", StringComparison.Ordinal))
+                    errors.Add(JsonPath.Field(scriptPath, "sourceDir"), Rules.Script,
+                        "must be the s3:// URI of a .tar.gz object (the training toolkit downloads it and unpacks it), such as s3://bucket/code/source.tar.gz; a prefix is not downloaded");
+            }
             if (script.LogLevel is { } level && level is < 0 or > 50)
                 errors.Add(JsonPath.Field(scriptPath, "logLevel"), Rules.Script, "must be a Python logging level from 0 to 50 (10 DEBUG, 20 INFO, 30 WARNING)");
         }

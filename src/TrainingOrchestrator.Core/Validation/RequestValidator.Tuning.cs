@@ -20,6 +20,8 @@ public sealed partial class RequestValidator
             errors.Add(JsonPath.Field(path, "earlyStopping"), Rules.EarlyStopping, "must be Off with the Hyperband strategy, which stops trials early itself");
 
         Objective(tuning.Objective, training, baseDefinition, errors, JsonPath.Field(path, "objective"));
+        if (strategy == TuningStrategies.Hyperband)
+            HyperbandResource(tuning, training, baseDefinition, errors, JsonPath.Field(path, "strategy"));
 
         // Limits.
         var parallel = tuning.MaxParallelTrainingJobs ?? ContractDefaults.MaxParallelTrainingJobs;
@@ -65,6 +67,30 @@ public sealed partial class RequestValidator
         }
     }
 
+    /// <summary>
+    /// The hyperparameter keys SageMaker reads Hyperband's maximum resource from when the tuning job does not set it
+    /// (HyperbandStrategyConfig.MaxResource, SageMaker API reference), and the largest value it takes.
+    /// </summary>
+    private static readonly string[] HyperbandResourceKeys = ["epochs", "numepochs", "n-epochs", "n_epochs", "num_epochs"];
+    private const int HyperbandMaxResource = 20_000;
+
+    private static void HyperbandResource(TuningSpec tuning, TrainingSpec? training, CreateTrainingJobRequest? baseDefinition, Errors errors, string path)
+    {
+        // The static hyperparameters the trials get: the training's, less the ranged ones.
+        IEnumerable<(string Key, string? Value)> statics;
+        if (training is not null)
+            statics = (training.Hyperparameters ?? new Dictionary<string, System.Text.Json.JsonElement>()).Select(h => (h.Key, ScalarText.TryFormat(h.Value, out _)));
+        else if (baseDefinition is not null)
+            statics = (baseDefinition.HyperParameters ?? new Dictionary<string, string>()).Select(h => (h.Key, (string?)h.Value));
+        else return; // a baseJob not yet looked up: checked again when its definition is known
+        var resource = statics.FirstOrDefault(h => HyperbandResourceKeys.Contains(h.Key, StringComparer.Ordinal) && tuning.Ranges?.ContainsKey(h.Key) != true);
+        if (resource.Key is null)
+            errors.Add(path, Rules.Strategy,
+                $"Hyperband needs the trials' maximum resource: a fixed hyperparameter named {string.Join(", ", HyperbandResourceKeys)} (not ranged), which SageMaker reads it from");
+        else if (!int.TryParse(resource.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var epochs) || epochs is < 1 or > HyperbandMaxResource)
+            errors.Add(path, Rules.Strategy, $"Hyperband reads its maximum resource from '{resource.Key}', which must be a whole number from 1 to {HyperbandMaxResource}, not '{resource.Value}'");
+    }
+
     private static void Objective(ObjectiveSpec? objective, TrainingSpec? training, CreateTrainingJobRequest? baseDefinition, Errors errors, string path)
     {
         if (objective is null) { errors.Add(path, Rules.Objective, "is required: the metric to optimize and the goal (Minimize or Maximize)"); return; }
@@ -92,6 +118,11 @@ public sealed partial class RequestValidator
 
         if (builtIn is not null && builtIn.MetricGoals.TryGetValue(objective.Metric, out var direction))
         {
+            // A built-in computes validation:* on the validation channel; without one the objective never appears.
+            var channels = training is not null ? training.Inputs?.Keys ?? [] : baseDefinition!.InputDataConfig?.Select(c => c.ChannelName) ?? [];
+            if (objective.Metric.StartsWith("validation:", StringComparison.Ordinal) && !channels.Contains("validation", StringComparer.Ordinal))
+                errors.Add(JsonPath.Field(path, "metric"), Rules.Objective,
+                    $"{builtIn.Name} computes {objective.Metric} on a channel named validation, and the training job has none ({string.Join(", ", channels)})");
             if (objective.Goal is { } goal && goal != direction && !defined.Contains(objective.Metric))
                 errors.Add(JsonPath.Field(path, "goal"), Rules.Objective, $"{objective.Metric} of {builtIn.Name} is to be {direction}d, not {goal}d");
             return;
