@@ -19,6 +19,8 @@ public sealed record FunctionSettings
         TableVariable, EventBusVariable, EventSourceVariable, TimeoutVariable, SubmitConcurrencyVariable, QuietMinutesVariable, QueueUrlVariable,
         DeploymentSettings.RoleArnVariable, DeploymentSettings.OutputUriVariable, DeploymentSettings.AllowedBucketsVariable,
         DeploymentSettings.NamePrefixVariable, DeploymentSettings.AllowRoleOverrideVariable, LambdaFunction.ServiceVariable,
+        DeploymentSettings.VpcSubnetsVariable, DeploymentSettings.VpcSecurityGroupsVariable, DeploymentSettings.NetworkIsolationVariable,
+        DeploymentSettings.EncryptInterContainerTrafficVariable, DeploymentSettings.OutputKmsKeyVariable, DeploymentSettings.VolumeKmsKeyVariable,
     ];
 
     public required string TableName { get; init; }

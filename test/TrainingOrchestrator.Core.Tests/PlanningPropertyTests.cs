@@ -58,10 +58,11 @@ public class PlanningPropertyTests
         from strategy in Gen.Elements("Bayesian", "Random", "Grid", "Hyperband")
         from parallel in Gen.Choose(0, 6).Select(p => Math.Min(p, 5))
         from id in ArbMap.Default.GeneratorFor<Guid>()
-        select Build(tune, builtIn, instance, count, bucket, hps, spot, runtime, wait, mpi, ranges, strategy, parallel, id);
+        from network in Gen.Choose(0, 5)
+        select Build(tune, builtIn, instance, count, bucket, hps, spot, runtime, wait, mpi, ranges, strategy, parallel, id, network);
 
     private static JsonObject Build(bool tune, bool builtIn, string instance, int count, string bucket, JsonNode?[] hps,
-        bool spot, int runtime, int wait, bool mpi, JsonObject ranges, string strategy, int parallel, Guid id)
+        bool spot, int runtime, int wait, bool mpi, JsonObject ranges, string strategy, int parallel, Guid id, int network = 0)
     {
         var hyperparameters = new JsonObject();
         for (var i = 0; i < hps.Length; i++) hyperparameters["h" + i] = hps[i]?.DeepClone();
@@ -77,6 +78,15 @@ public class PlanningPropertyTests
             ["stopping"] = spot ? new JsonObject { ["maxRuntimeSeconds"] = runtime, ["maxWaitSeconds"] = wait } : new JsonObject { ["maxRuntimeSeconds"] = runtime },
             ["spot"] = spot,
         };
+        // Network and encryption: none, a VPC, isolation and encryption, KMS keys, all of them, or ids SageMaker refuses.
+        if (network is 1 or 4)
+            training["vpc"] = new JsonObject { ["subnets"] = new JsonArray("subnet-0a1b2c3d"), ["securityGroups"] = new JsonArray("sg-0a1b2c3d", "sg-1e2f3a4b") };
+        if (network is 2 or 4)
+            (training["networkIsolation"], training["encryptInterContainerTraffic"]) = (true, id.GetHashCode() % 2 == 0);
+        if (network is 3 or 4)
+            (training["outputKmsKey"], training["volumeKmsKey"]) = ("alias/ml-artifacts", "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab");
+        if (network == 5)
+            training["vpc"] = new JsonObject { ["subnets"] = new JsonArray("subnet 1"), ["securityGroups"] = new JsonArray() };
         if (mpi) training["resources"]!["distributedProtocol"] = "mpi";
         if (mpi) training["resources"]!["processesPerHost"] = count;
         var request = new JsonObject { ["version"] = 1, ["requestId"] = id.ToString(), ["training"] = training };

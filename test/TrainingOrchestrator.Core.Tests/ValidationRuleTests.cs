@@ -108,6 +108,8 @@ public class ValidationRuleTests
         { "tune", "/training/environment=" + Environment(49), "training.environment", Rules.Environment },
         { "train", "/training/tags=" + Tags(49), "training.tags", Rules.Tag },
         { "train", "/training/inputs/train=7", "training.inputs.train", Rules.WrongType },
+        { "train", "/training/vpc={\"subnets\":[\"subnet 1\"],\"securityGroups\":[\"sg-1\"]}", "training.vpc.subnets[0]", Rules.Vpc },
+        { "train", "/training/volumeKmsKey=\"my key\"", "training.volumeKmsKey", Rules.KmsKey },
         // What SageMaker or the training toolkit would refuse after launch (issue 16's bugs found with real requests).
         { "train", "/training/script={\"entryPoint\":\"train.py\",\"sourceDir\":\"s3://example-ml-bucket/code/\"}", "training.script.sourceDir", Rules.Script },
         { "tune", "/tuning/strategy=\"Hyperband\"&/training/hyperparameters/epochs!", "tuning.strategy", Rules.Strategy },
@@ -173,6 +175,10 @@ public class ValidationRuleTests
     public void Every_rule_is_exercised_by_a_case_or_an_invalid_sample()
     {
         var exercised = Cases().Select(row => (string)row[3]!).Concat(TextCases().Select(row => (string)row[2]!)).ToHashSet(StringComparer.Ordinal);
+        // A rule that needs a deployment that requires something: network isolation turned off.
+        var isolating = Repo.Settings with { NetworkIsolation = true };
+        exercised.UnionWith(new Planning.RequestPipeline(isolating).Prepare(
+            System.Text.Encoding.UTF8.GetBytes(Apply(ValidTrain(), "/training/networkIsolation=false").ToJsonString()), null).Errors.Select(e => e.Rule));
         foreach (var sample in Repo.EventFiles("sqs-invalid*.json"))
             foreach (var (messageId, body) in Repo.Records(sample))
                 exercised.UnionWith(Repo.Prepare(body, messageId).Errors.Select(e => e.Rule));

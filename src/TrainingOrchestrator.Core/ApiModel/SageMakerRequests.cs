@@ -17,7 +17,12 @@ public sealed record CreateTrainingJobRequest(
     IReadOnlyList<Tag>? Tags,
     bool? EnableManagedSpotTraining,
     CheckpointConfig? CheckpointConfig,
-    IReadOnlyDictionary<string, string>? Environment);
+    IReadOnlyDictionary<string, string>? Environment,
+    VpcConfig? VpcConfig = null,
+    bool? EnableNetworkIsolation = null,
+    bool? EnableInterContainerTrafficEncryption = null);
+
+public sealed record VpcConfig(IReadOnlyList<string> SecurityGroupIds, IReadOnlyList<string> Subnets);
 
 public sealed record AlgorithmSpecification(
     string TrainingImage,
@@ -37,9 +42,9 @@ public sealed record DataSource(S3DataSource S3DataSource);
 
 public sealed record S3DataSource(string S3DataType, string S3Uri, string S3DataDistributionType);
 
-public sealed record OutputDataConfig(string S3OutputPath);
+public sealed record OutputDataConfig(string S3OutputPath, string? KmsKeyId = null);
 
-public sealed record ResourceConfig(string InstanceType, int InstanceCount, int VolumeSizeInGB);
+public sealed record ResourceConfig(string InstanceType, int InstanceCount, int VolumeSizeInGB, string? VolumeKmsKeyId = null);
 
 public sealed record StoppingCondition(int MaxRuntimeInSeconds, int? MaxWaitTimeInSeconds);
 
@@ -86,7 +91,10 @@ public sealed record HyperParameterTrainingJobDefinition(
     StoppingCondition StoppingCondition,
     bool? EnableManagedSpotTraining,
     CheckpointConfig? CheckpointConfig,
-    IReadOnlyDictionary<string, string>? Environment);
+    IReadOnlyDictionary<string, string>? Environment,
+    VpcConfig? VpcConfig = null,
+    bool? EnableNetworkIsolation = null,
+    bool? EnableInterContainerTrafficEncryption = null);
 
 public sealed record StopTrainingJobRequest(string TrainingJobName);
 

@@ -47,6 +47,24 @@ public sealed record TrainingSpec
     public IReadOnlyDictionary<string, string>? Environment { get; init; }
     public IReadOnlyDictionary<string, string>? Tags { get; init; }
     public string? RoleArn { get; init; }
+    /// <summary>The VPC the job's instances run in (else the deployment's, if it sets one).</summary>
+    public VpcSpec? Vpc { get; init; }
+    /// <summary>No network access from the training container (else as the deployment sets it).</summary>
+    public bool? NetworkIsolation { get; init; }
+    /// <summary>Encrypt traffic between the job's instances (else as the deployment sets it).</summary>
+    public bool? EncryptInterContainerTraffic { get; init; }
+    /// <summary>The KMS key of the model artifacts in S3 (else the deployment's).</summary>
+    public string? OutputKmsKey { get; init; }
+    /// <summary>The KMS key of the instances' storage volumes (else the deployment's).</summary>
+    public string? VolumeKmsKey { get; init; }
+
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
+}
+
+public sealed record VpcSpec
+{
+    public IReadOnlyList<string>? Subnets { get; init; }
+    public IReadOnlyList<string>? SecurityGroups { get; init; }
 
     [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
 }

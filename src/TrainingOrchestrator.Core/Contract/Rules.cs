@@ -52,6 +52,11 @@ public static class Rules
     public const string Environment = "environment";
     public const string Tag = "tag";
     public const string RoleOverride = "role-override";
+    /// <summary>A VPC's subnets and security groups.</summary>
+    public const string Vpc = "vpc";
+    /// <summary>Network isolation or traffic encryption the deployment requires, turned off.</summary>
+    public const string Network = "network";
+    public const string KmsKey = "kms-key";
     public const string Strategy = "strategy";
     public const string Objective = "objective";
     public const string RangeCount = "range-count";
@@ -84,7 +89,7 @@ public static class Rules
         BaseJob, Required, AlgorithmName, AlgorithmVersion, AlgorithmImage, InputMode, ContentType, MetricCount,
         MetricName, MetricRegex, Script, HyperparameterCount, HyperparameterKey, HyperparameterValue,
         ReservedHyperparameter, ChannelCount, ChannelName, ChannelOption, S3UriForm, BucketNotAllowed, InstanceType,
-        InstanceCount, VolumeSize, DistributedProtocol, Mpi, MaxRuntime, Spot, Environment, Tag, RoleOverride,
+        InstanceCount, VolumeSize, DistributedProtocol, Mpi, MaxRuntime, Spot, Environment, Tag, RoleOverride, Vpc, Network, KmsKey,
         Strategy, Objective, RangeCount, RangeName, RangeType, RangeBounds, RangeScaling, CategoricalValues,
         RangedAndFixed, GridStrategy, TuningLimits, EarlyStopping,
     ];

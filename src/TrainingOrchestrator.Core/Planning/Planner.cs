@@ -97,18 +97,23 @@ public sealed class Planner(DeploymentSettings settings)
             AlgorithmSpecification: new AlgorithmSpecification(image, algorithm.InputMode ?? ContractDefaults.InputMode, metrics),
             RoleArn: spec.RoleArn ?? settings.RoleArn,
             InputDataConfig: channels,
-            OutputDataConfig: new OutputDataConfig(spec.Output ?? settings.DefaultOutputUri),
+            OutputDataConfig: new OutputDataConfig(spec.Output ?? settings.DefaultOutputUri, spec.OutputKmsKey ?? settings.OutputKmsKey),
             ResourceConfig: new ResourceConfig(
                 resources.InstanceType!,
                 resources.InstanceCount ?? ContractDefaults.InstanceCount,
-                resources.VolumeSizeGb ?? ContractDefaults.VolumeSizeGb),
+                resources.VolumeSizeGb ?? ContractDefaults.VolumeSizeGb,
+                spec.VolumeKmsKey ?? settings.VolumeKmsKey),
             StoppingCondition: new StoppingCondition(
                 spec.Stopping?.MaxRuntimeSeconds ?? ContractDefaults.MaxRuntimeSeconds,
                 spot ? spec.Stopping?.MaxWaitSeconds : null),
             Tags: Tags(requestId, spec.Tags),
             EnableManagedSpotTraining: spot ? true : null,
             CheckpointConfig: spec.CheckpointS3Uri is { } checkpoint ? new CheckpointConfig(checkpoint) : null,
-            Environment: spec.Environment is { Count: > 0 } environment ? environment : null);
+            Environment: spec.Environment is { Count: > 0 } environment ? environment : null,
+            VpcConfig: spec.Vpc is { } vpc ? new VpcConfig(vpc.SecurityGroups!, vpc.Subnets!) : settings.Vpc,
+            // Written only when on: a request that asks for neither plans as it did before these existed.
+            EnableNetworkIsolation: spec.NetworkIsolation ?? settings.NetworkIsolation ? true : null,
+            EnableInterContainerTrafficEncryption: spec.EncryptInterContainerTraffic ?? settings.EncryptInterContainerTraffic ? true : null);
     }
 
     private static CreateHyperParameterTuningJobRequest TuningJob(
@@ -164,7 +169,10 @@ public sealed class Planner(DeploymentSettings settings)
                 StoppingCondition: training.StoppingCondition,
                 EnableManagedSpotTraining: training.EnableManagedSpotTraining,
                 CheckpointConfig: training.CheckpointConfig,
-                Environment: training.Environment),
+                Environment: training.Environment,
+                VpcConfig: training.VpcConfig,
+                EnableNetworkIsolation: training.EnableNetworkIsolation,
+                EnableInterContainerTrafficEncryption: training.EnableInterContainerTrafficEncryption),
             Tags: Tags(requestId, userTags));
     }
 

@@ -14,6 +14,12 @@ public sealed partial record DeploymentSettings
     public const string NamePrefixVariable = "ORCHESTRATOR_NAME_PREFIX";
     public const string AllowRoleOverrideVariable = "ORCHESTRATOR_ALLOW_ROLE_OVERRIDE";
     public const string RegionVariable = "AWS_REGION";
+    public const string VpcSubnetsVariable = "ORCHESTRATOR_VPC_SUBNETS";
+    public const string VpcSecurityGroupsVariable = "ORCHESTRATOR_VPC_SECURITY_GROUPS";
+    public const string NetworkIsolationVariable = "ORCHESTRATOR_NETWORK_ISOLATION";
+    public const string EncryptInterContainerTrafficVariable = "ORCHESTRATOR_ENCRYPT_INTER_CONTAINER_TRAFFIC";
+    public const string OutputKmsKeyVariable = "ORCHESTRATOR_OUTPUT_KMS_KEY";
+    public const string VolumeKmsKeyVariable = "ORCHESTRATOR_VOLUME_KMS_KEY";
 
     /// <summary>The IAM role SageMaker runs jobs with (iam:PassRole target).</summary>
     public required string RoleArn { get; init; }
@@ -25,6 +31,15 @@ public sealed partial record DeploymentSettings
     /// <summary>First part of every job name of ours; also what IAM policies match on.</summary>
     public string NamePrefix { get; init; } = "to";
     public bool AllowRoleOverride { get; init; }
+    /// <summary>The VPC every job runs in unless its request names its own; null: no VPC required.</summary>
+    public VpcConfig? Vpc { get; init; }
+    /// <summary>Every job without network access; a request cannot turn it off.</summary>
+    public bool NetworkIsolation { get; init; }
+    /// <summary>Every job's traffic between instances encrypted; a request cannot turn it off.</summary>
+    public bool EncryptInterContainerTraffic { get; init; }
+    /// <summary>KMS keys jobs use unless their request names others.</summary>
+    public string? OutputKmsKey { get; init; }
+    public string? VolumeKmsKey { get; init; }
 
     public bool IsBucketAllowed(string bucket) => AllowedBuckets.Contains("*") || AllowedBuckets.Contains(bucket);
 
@@ -66,6 +81,11 @@ public sealed partial record DeploymentSettings
         if (buckets.Count == 0)
             settings.Problem($"{AllowedBucketsVariable} is empty: list the buckets requests may use, or * for any");
         var allowOverride = settings.Flag(AllowRoleOverrideVariable, false);
+        var vpc = VpcOf(settings);
+        var outputKey = KmsKeyOf(settings, OutputKmsKeyVariable);
+        var volumeKey = KmsKeyOf(settings, VolumeKmsKeyVariable);
+        var isolation = settings.Flag(NetworkIsolationVariable, false);
+        var encryptTraffic = settings.Flag(EncryptInterContainerTrafficVariable, false);
 
         settings.ThrowIfAny();
         return new DeploymentSettings
@@ -76,8 +96,44 @@ public sealed partial record DeploymentSettings
             Region = region,
             NamePrefix = prefix,
             AllowRoleOverride = allowOverride,
+            Vpc = vpc,
+            NetworkIsolation = isolation,
+            EncryptInterContainerTraffic = encryptTraffic,
+            OutputKmsKey = outputKey,
+            VolumeKmsKey = volumeKey,
         };
     }
+
+    /// <summary>Both lists or neither, each within SageMaker's VpcConfig limits and patterns.</summary>
+    private static VpcConfig? VpcOf(SettingsReader settings)
+    {
+        var subnets = List(settings.Get(VpcSubnetsVariable));
+        var groups = List(settings.Get(VpcSecurityGroupsVariable));
+        if (subnets.Count == 0 && groups.Count == 0) return null;
+        var model = SageMakerApiModel.Instance;
+        void Check(IReadOnlyList<string> values, string variable, string listShape, string itemShape)
+        {
+            var list = model[listShape];
+            if (values.Count < (list.Min ?? 1) || values.Count > list.Max)
+                settings.Problem($"{variable} must list {list.Min ?? 1} to {list.Max}, comma-separated; it lists {values.Count}");
+            foreach (var value in values.Where(v => v.Length > (model[itemShape].Max ?? int.MaxValue) || !model[itemShape].AnchoredPattern!.IsMatch(v)))
+                settings.Problem($"{variable}: '{value}' is not an id SageMaker takes");
+        }
+        Check(subnets, VpcSubnetsVariable, "Subnets", "SubnetId");
+        Check(groups, VpcSecurityGroupsVariable, "VpcSecurityGroupIds", "SecurityGroupId");
+        return new VpcConfig(groups, subnets);
+    }
+
+    private static string? KmsKeyOf(SettingsReader settings, string variable)
+    {
+        var key = settings.Get(variable);
+        if (key is not null && (key.Length > (SageMakerApiModel.Instance["KmsKeyId"].Max ?? int.MaxValue) || !SageMakerApiModel.Instance["KmsKeyId"].AnchoredPattern!.IsMatch(key)))
+            settings.Problem($"{variable} is not a KMS key id, alias or ARN SageMaker takes: '{key}'");
+        return key;
+    }
+
+    private static List<string> List(string? text) =>
+        text is null ? [] : [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
 
     [GeneratedRegex(@"^[a-z]{2}(-[a-z]+)+-\d\z")]
     private static partial Regex RegionPattern();

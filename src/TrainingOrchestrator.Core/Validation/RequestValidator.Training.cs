@@ -45,6 +45,7 @@ public sealed partial class RequestValidator
         Stopping(training, path, errors);
         Environment(training.Environment, JsonPath.Field(path, "environment"), forTuning, errors);
         Tags(training.Tags, JsonPath.Field(path, "tags"), errors);
+        Network(training, path, errors);
 
         if (training.RoleArn is { } role)
         {
