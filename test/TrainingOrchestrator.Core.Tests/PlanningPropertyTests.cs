@@ -91,6 +91,7 @@ public class PlanningPropertyTests
         if (mpi) training["resources"]!["processesPerHost"] = count;
         var request = new JsonObject { ["version"] = 1, ["requestId"] = id.ToString(), ["training"] = training };
         if (tune)
+        {
             request["tuning"] = new JsonObject
             {
                 ["strategy"] = strategy,
@@ -99,6 +100,11 @@ public class PlanningPropertyTests
                 ["maxTrainingJobs"] = 5,
                 ["maxParallelTrainingJobs"] = parallel,
             };
+            // The tuning job's own controls, on the same variety of requests (some out of their bounds).
+            if (network is 1 or 4) request["tuning"]!["maxRuntimeSeconds"] = runtime + 60;
+            if (network is 2 or 4) request["tuning"]!["completion"] = new JsonObject { ["stopAfterTrialsNotImproving"] = count, ["stopOnConvergence"] = spot };
+            if (network is 3 or 4) (request["tuning"]!["randomSeed"], request["tuning"]!["hyperband"]) = (parallel - 1, new JsonObject { ["maxResource"] = runtime });
+        }
         return request;
     }
 

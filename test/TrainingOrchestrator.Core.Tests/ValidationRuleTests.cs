@@ -110,6 +110,12 @@ public class ValidationRuleTests
         { "train", "/training/inputs/train=7", "training.inputs.train", Rules.WrongType },
         { "train", "/training/vpc={\"subnets\":[\"subnet 1\"],\"securityGroups\":[\"sg-1\"]}", "training.vpc.subnets[0]", Rules.Vpc },
         { "train", "/training/volumeKmsKey=\"my key\"", "training.volumeKmsKey", Rules.KmsKey },
+        { "tune", "/tuning/maxRuntimeSeconds=60", "tuning.maxRuntimeSeconds", Rules.TuningLimits },
+        { "tune", "/tuning/completion={}", "tuning.completion", Rules.Completion },
+        { "tune", "/tuning/completion={\"stopAfterTrialsNotImproving\":2}", "tuning.completion.stopAfterTrialsNotImproving", Rules.Completion },
+        { "tune", "/tuning/randomSeed=-1", "tuning.randomSeed", Rules.RandomSeed },
+        { "tune", "/tuning/hyperband={\"maxResource\":10}", "tuning.hyperband", Rules.Strategy },
+        { "tune", "/tuning/strategy=\"Hyperband\"&/tuning/hyperband={\"minResource\":5,\"maxResource\":2}", "tuning.hyperband.maxResource", Rules.Strategy },
         // What SageMaker or the training toolkit would refuse after launch (issue 16's bugs found with real requests).
         { "train", "/training/script={\"entryPoint\":\"train.py\",\"sourceDir\":\"s3://example-ml-bucket/code/\"}", "training.script.sourceDir", Rules.Script },
         { "tune", "/tuning/strategy=\"Hyperband\"&/training/hyperparameters/epochs!", "tuning.strategy", Rules.Strategy },
@@ -127,6 +133,8 @@ public class ValidationRuleTests
         { "tune", "/tuning/strategy=\"Hyperband\"" }, // epochs 3 fixed in training
         { "tune", "/tuning/strategy=\"Hyperband\"&/training/hyperparameters/epochs!&/training/hyperparameters/num_epochs=20000" },
         { "train", "/training/stopping={\"maxRuntimeSeconds\":2419200}" },
+        { "tune", "/tuning/strategy=\"Hyperband\"&/training/hyperparameters/epochs!&/tuning/hyperband={\"minResource\":1,\"maxResource\":50}" },
+        { "tune", "/tuning/completion={\"targetObjectiveValue\":0.05,\"stopAfterTrialsNotImproving\":5,\"stopOnConvergence\":true}&/tuning/maxRuntimeSeconds=3600&/tuning/randomSeed=7" },
         { "train", "/training/script={\"entryPoint\":\"train.py\",\"sourceDir\":\"s3://example-ml-bucket/code/source.tar.gz\"}" },
         { "train", "/training/algorithm={\"name\":\"xgboost\",\"version\":\"1.7-1\"}&/training/resources/instanceType=\"ml.p3.2xlarge\"" },
         { "train", "/training/algorithm={\"name\":\"xgboost\",\"version\":\"0.90-2\"}&/training/resources/instanceType=\"ml.m5.xlarge\"" },

@@ -63,11 +63,27 @@ public sealed record HyperParameterTuningJobConfig(
     HyperParameterTuningJobObjective? HyperParameterTuningJobObjective,
     ResourceLimits ResourceLimits,
     ParameterRanges ParameterRanges,
-    string TrainingJobEarlyStoppingType);
+    string TrainingJobEarlyStoppingType,
+    HyperParameterTuningJobStrategyConfig? StrategyConfig = null,
+    TuningJobCompletionCriteria? TuningJobCompletionCriteria = null,
+    int? RandomSeed = null);
+
+public sealed record HyperParameterTuningJobStrategyConfig(HyperbandStrategyConfig HyperbandStrategyConfig);
+
+public sealed record HyperbandStrategyConfig(int? MinResource, int? MaxResource);
+
+public sealed record TuningJobCompletionCriteria(
+    double? TargetObjectiveMetricValue,
+    BestObjectiveNotImproving? BestObjectiveNotImproving,
+    ConvergenceDetected? ConvergenceDetected);
+
+public sealed record BestObjectiveNotImproving(int MaxNumberOfTrainingJobsNotImproving);
+
+public sealed record ConvergenceDetected(string CompleteOnConvergence);
 
 public sealed record HyperParameterTuningJobObjective(string Type, string MetricName);
 
-public sealed record ResourceLimits(int? MaxNumberOfTrainingJobs, int MaxParallelTrainingJobs);
+public sealed record ResourceLimits(int? MaxNumberOfTrainingJobs, int MaxParallelTrainingJobs, int? MaxRuntimeInSeconds = null);
 
 public sealed record ParameterRanges(
     IReadOnlyList<IntegerParameterRange>? IntegerParameterRanges,

@@ -142,6 +142,33 @@ public sealed record TuningSpec
     public int? MaxTrainingJobs { get; init; }
     public int? MaxParallelTrainingJobs { get; init; }
     public string? EarlyStopping { get; init; }
+    /// <summary>The whole tuning job's time limit.</summary>
+    public int? MaxRuntimeSeconds { get; init; }
+    /// <summary>When the tuning job may end before its trial budget is spent.</summary>
+    public CompletionSpec? Completion { get; init; }
+    public int? RandomSeed { get; init; }
+    /// <summary>Hyperband's resource bounds (epochs, say): with maxResource no epochs-like hyperparameter is needed.</summary>
+    public HyperbandSpec? Hyperband { get; init; }
+
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
+}
+
+public sealed record CompletionSpec
+{
+    /// <summary>End once a trial reaches this objective value.</summary>
+    public double? TargetObjectiveValue { get; init; }
+    /// <summary>End after this many trials in a row do not improve the best one (at least 3).</summary>
+    public int? StopAfterTrialsNotImproving { get; init; }
+    /// <summary>End when SageMaker's automatic tuning detects convergence.</summary>
+    public bool? StopOnConvergence { get; init; }
+
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
+}
+
+public sealed record HyperbandSpec
+{
+    public int? MinResource { get; init; }
+    public int? MaxResource { get; init; }
 
     [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
 }

@@ -69,6 +69,9 @@ public static class Rules
     public const string GridStrategy = "grid-strategy";
     public const string TuningLimits = "tuning-limits";
     public const string EarlyStopping = "early-stopping";
+    /// <summary>A tuning job's completion criteria.</summary>
+    public const string Completion = "completion";
+    public const string RandomSeed = "random-seed";
 
     // Rules the submit path applies after validation, against what the store and SageMaker hold.
     /// <summary>The request id was used before for a different request.</summary>
@@ -91,7 +94,7 @@ public static class Rules
         ReservedHyperparameter, ChannelCount, ChannelName, ChannelOption, S3UriForm, BucketNotAllowed, InstanceType,
         InstanceCount, VolumeSize, DistributedProtocol, Mpi, MaxRuntime, Spot, Environment, Tag, RoleOverride, Vpc, Network, KmsKey,
         Strategy, Objective, RangeCount, RangeName, RangeType, RangeBounds, RangeScaling, CategoricalValues,
-        RangedAndFixed, GridStrategy, TuningLimits, EarlyStopping,
+        RangedAndFixed, GridStrategy, TuningLimits, EarlyStopping, Completion, RandomSeed,
     ];
 
     /// <summary>The rules applied at submit time, after validation.</summary>

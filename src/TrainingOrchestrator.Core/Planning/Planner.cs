@@ -153,12 +153,22 @@ public sealed class Planner(DeploymentSettings settings)
                 HyperParameterTuningJobObjective: new HyperParameterTuningJobObjective(tuning.Objective!.Goal!, tuning.Objective.Metric!),
                 ResourceLimits: new ResourceLimits(
                     ContractDefaults.MaxTrainingJobsOf(tuning, strategy),
-                    tuning.MaxParallelTrainingJobs ?? ContractDefaults.MaxParallelTrainingJobs),
+                    tuning.MaxParallelTrainingJobs ?? ContractDefaults.MaxParallelTrainingJobs,
+                    tuning.MaxRuntimeSeconds),
                 ParameterRanges: new ParameterRanges(
                     integers.Count > 0 ? integers : null,
                     continuous.Count > 0 ? continuous : null,
                     categorical.Count > 0 ? categorical : null),
-                TrainingJobEarlyStoppingType: tuning.EarlyStopping ?? ContractDefaults.EarlyStopping),
+                TrainingJobEarlyStoppingType: tuning.EarlyStopping ?? ContractDefaults.EarlyStopping,
+                StrategyConfig: tuning.Hyperband is { } hyperband
+                    ? new HyperParameterTuningJobStrategyConfig(new HyperbandStrategyConfig(hyperband.MinResource, hyperband.MaxResource)) : null,
+                TuningJobCompletionCriteria: tuning.Completion is { } completion
+                    ? new TuningJobCompletionCriteria(
+                        completion.TargetObjectiveValue,
+                        completion.StopAfterTrialsNotImproving is { } trials ? new BestObjectiveNotImproving(trials) : null,
+                        completion.StopOnConvergence is { } converge ? new ConvergenceDetected(converge ? "Enabled" : "Disabled") : null)
+                    : null,
+                RandomSeed: tuning.RandomSeed),
             TrainingJobDefinition: new HyperParameterTrainingJobDefinition(
                 StaticHyperParameters: statics is { Count: > 0 } ? statics : null,
                 AlgorithmSpecification: training.AlgorithmSpecification,

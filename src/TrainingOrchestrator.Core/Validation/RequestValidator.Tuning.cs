@@ -20,8 +20,16 @@ public sealed partial class RequestValidator
             errors.Add(JsonPath.Field(path, "earlyStopping"), Rules.EarlyStopping, "must be Off with the Hyperband strategy, which stops trials early itself");
 
         Objective(tuning.Objective, training, baseDefinition, errors, JsonPath.Field(path, "objective"));
-        if (strategy == TuningStrategies.Hyperband)
+        Hyperband(tuning, strategy, path, errors);
+        if (strategy == TuningStrategies.Hyperband && tuning.Hyperband?.MaxResource is null)
             HyperbandResource(tuning, training, baseDefinition, errors, JsonPath.Field(path, "strategy"));
+        Completion(tuning, path, errors);
+        if (tuning.MaxRuntimeSeconds is { } runtime && Model["HyperParameterTuningMaxRuntimeInSeconds"] is var runtimeShape
+            && (runtime < runtimeShape.Min || runtime > runtimeShape.Max))
+            errors.Add(JsonPath.Field(path, "maxRuntimeSeconds"), Rules.TuningLimits,
+                $"must be from {runtimeShape.Min} to {runtimeShape.Max} seconds (the whole tuning job's limit), got {runtime}");
+        if (tuning.RandomSeed is < 0)
+            errors.Add(JsonPath.Field(path, "randomSeed"), Rules.RandomSeed, $"must be 0 or more, got {tuning.RandomSeed}");
 
         // Limits.
         var parallel = tuning.MaxParallelTrainingJobs ?? ContractDefaults.MaxParallelTrainingJobs;
@@ -67,6 +75,33 @@ public sealed partial class RequestValidator
         }
     }
 
+    private static void Hyperband(TuningSpec tuning, string strategy, string path, Errors errors)
+    {
+        if (tuning.Hyperband is not { } hyperband) return;
+        var at = JsonPath.Field(path, "hyperband");
+        Unknown(hyperband.Unknown, at, errors);
+        if (strategy != TuningStrategies.Hyperband)
+            errors.Add(at, Rules.Strategy, $"applies only with strategy Hyperband, not {strategy}");
+        if (hyperband.MinResource is < 1)
+            errors.Add(JsonPath.Field(at, "minResource"), Rules.Strategy, $"must be at least 1, got {hyperband.MinResource}");
+        if (hyperband.MaxResource is < 1 or > HyperbandMaxResource)
+            errors.Add(JsonPath.Field(at, "maxResource"), Rules.Strategy, $"must be from 1 to {HyperbandMaxResource}, got {hyperband.MaxResource}");
+        else if (hyperband is { MinResource: { } min, MaxResource: { } max } && min > max)
+            errors.Add(JsonPath.Field(at, "maxResource"), Rules.Strategy, $"must be at least minResource ({min}), got {max}");
+    }
+
+    private static void Completion(TuningSpec tuning, string path, Errors errors)
+    {
+        if (tuning.Completion is not { } completion) return;
+        var at = JsonPath.Field(path, "completion");
+        Unknown(completion.Unknown, at, errors);
+        if (completion is { TargetObjectiveValue: null, StopAfterTrialsNotImproving: null, StopOnConvergence: null })
+            errors.Add(at, Rules.Completion, "names no criterion: targetObjectiveValue, stopAfterTrialsNotImproving or stopOnConvergence");
+        var least = Model["MaxNumberOfTrainingJobsNotImproving"].Min ?? 3;
+        if (completion.StopAfterTrialsNotImproving < least)
+            errors.Add(JsonPath.Field(at, "stopAfterTrialsNotImproving"), Rules.Completion, $"must be at least {least}, got {completion.StopAfterTrialsNotImproving}");
+    }
+
     /// <summary>
     /// The hyperparameter keys SageMaker reads Hyperband's maximum resource from when the tuning job does not set it
     /// (HyperbandStrategyConfig.MaxResource, SageMaker API reference), and the largest value it takes.
@@ -86,7 +121,7 @@ public sealed partial class RequestValidator
         var resource = statics.FirstOrDefault(h => HyperbandResourceKeys.Contains(h.Key, StringComparer.Ordinal) && tuning.Ranges?.ContainsKey(h.Key) != true);
         if (resource.Key is null)
             errors.Add(path, Rules.Strategy,
-                $"Hyperband needs the trials' maximum resource: a fixed hyperparameter named {string.Join(", ", HyperbandResourceKeys)} (not ranged), which SageMaker reads it from");
+                $"Hyperband needs the trials' maximum resource: tuning.hyperband.maxResource, or a fixed hyperparameter named {string.Join(", ", HyperbandResourceKeys)} (not ranged), which SageMaker reads it from");
         else if (!int.TryParse(resource.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var epochs) || epochs is < 1 or > HyperbandMaxResource)
             errors.Add(path, Rules.Strategy, $"Hyperband reads its maximum resource from '{resource.Key}', which must be a whole number from 1 to {HyperbandMaxResource}, not '{resource.Value}'");
     }
