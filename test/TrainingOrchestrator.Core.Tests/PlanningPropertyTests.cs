@@ -58,7 +58,7 @@ public class PlanningPropertyTests
         from strategy in Gen.Elements("Bayesian", "Random", "Grid", "Hyperband")
         from parallel in Gen.Choose(0, 6).Select(p => Math.Min(p, 5))
         from id in ArbMap.Default.GeneratorFor<Guid>()
-        from network in Gen.Choose(0, 5)
+        from network in Gen.Choose(0, 7) // 6 and 7: none of the sections below
         select Build(tune, builtIn, instance, count, bucket, hps, spot, runtime, wait, mpi, ranges, strategy, parallel, id, network);
 
     private static JsonObject Build(bool tune, bool builtIn, string instance, int count, string bucket, JsonNode?[] hps,
@@ -87,6 +87,11 @@ public class PlanningPropertyTests
             (training["outputKmsKey"], training["volumeKmsKey"]) = ("alias/ml-artifacts", "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab");
         if (network == 5)
             training["vpc"] = new JsonObject { ["subnets"] = new JsonArray("subnet 1"), ["securityGroups"] = new JsonArray() };
+        // Job controls, in and out of their bounds: retries, a warm pool, pending time, the container's command.
+        if (network is 2 or 5) training["retries"] = count;
+        if (network is 3 or 5) training["resources"]!["keepAliveSeconds"] = wait / 10;
+        if (network is 1 or 5) training["stopping"]!["maxPendingSeconds"] = runtime + 7_000;
+        if (network is 4 or 5 && !builtIn) training["algorithm"]!["arguments"] = new JsonArray("--epochs", "3");
         if (mpi) training["resources"]!["distributedProtocol"] = "mpi";
         if (mpi) training["resources"]!["processesPerHost"] = count;
         var request = new JsonObject { ["version"] = 1, ["requestId"] = id.ToString(), ["training"] = training };
@@ -120,9 +125,9 @@ public class PlanningPropertyTests
             using var body = JsonDocument.Parse(prepared.Plan!.BodyUtf8());
             var violations = ApiModelChecker.Default.CheckOperationInput(prepared.Plan.Operation, body.RootElement);
             return violations.Count == 0;
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(3_000));
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(6_000));
         // The generator must reach valid requests often enough for the property to mean something.
-        Assert.True(accepted >= 300, $"only {accepted} of 3000 generated requests were valid");
+        Assert.True(accepted >= 300, $"only {accepted} of 6000 generated requests were valid");
     }
 
     [Fact]

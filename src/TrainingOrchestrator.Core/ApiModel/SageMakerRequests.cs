@@ -20,14 +20,19 @@ public sealed record CreateTrainingJobRequest(
     IReadOnlyDictionary<string, string>? Environment,
     VpcConfig? VpcConfig = null,
     bool? EnableNetworkIsolation = null,
-    bool? EnableInterContainerTrafficEncryption = null);
+    bool? EnableInterContainerTrafficEncryption = null,
+    RetryStrategy? RetryStrategy = null);
+
+public sealed record RetryStrategy(int MaximumRetryAttempts);
 
 public sealed record VpcConfig(IReadOnlyList<string> SecurityGroupIds, IReadOnlyList<string> Subnets);
 
 public sealed record AlgorithmSpecification(
     string TrainingImage,
     string TrainingInputMode,
-    IReadOnlyList<MetricDefinition>? MetricDefinitions);
+    IReadOnlyList<MetricDefinition>? MetricDefinitions,
+    IReadOnlyList<string>? ContainerEntrypoint = null,
+    IReadOnlyList<string>? ContainerArguments = null);
 
 public sealed record MetricDefinition(string Name, string Regex);
 
@@ -44,11 +49,11 @@ public sealed record S3DataSource(string S3DataType, string S3Uri, string S3Data
 
 public sealed record OutputDataConfig(string S3OutputPath, string? KmsKeyId = null);
 
-public sealed record ResourceConfig(string InstanceType, int InstanceCount, int VolumeSizeInGB, string? VolumeKmsKeyId = null);
+public sealed record ResourceConfig(string InstanceType, int InstanceCount, int VolumeSizeInGB, string? VolumeKmsKeyId = null, int? KeepAlivePeriodInSeconds = null);
 
-public sealed record StoppingCondition(int MaxRuntimeInSeconds, int? MaxWaitTimeInSeconds);
+public sealed record StoppingCondition(int MaxRuntimeInSeconds, int? MaxWaitTimeInSeconds, int? MaxPendingTimeInSeconds = null);
 
-public sealed record CheckpointConfig(string S3Uri);
+public sealed record CheckpointConfig(string S3Uri, string? LocalPath = null);
 
 public sealed record Tag(string Key, string Value);
 
@@ -110,7 +115,8 @@ public sealed record HyperParameterTrainingJobDefinition(
     IReadOnlyDictionary<string, string>? Environment,
     VpcConfig? VpcConfig = null,
     bool? EnableNetworkIsolation = null,
-    bool? EnableInterContainerTrafficEncryption = null);
+    bool? EnableInterContainerTrafficEncryption = null,
+    RetryStrategy? RetryStrategy = null);
 
 public sealed record StopTrainingJobRequest(string TrainingJobName);
 

@@ -57,6 +57,10 @@ public sealed record TrainingSpec
     public string? OutputKmsKey { get; init; }
     /// <summary>The KMS key of the instances' storage volumes (else the deployment's).</summary>
     public string? VolumeKmsKey { get; init; }
+    /// <summary>How often SageMaker starts the job again after an internal error (RetryStrategy, 1-30).</summary>
+    public int? Retries { get; init; }
+    /// <summary>Where in the container checkpoints are written (synced with checkpointS3Uri); SageMaker's default /opt/ml/checkpoints.</summary>
+    public string? CheckpointLocalPath { get; init; }
 
     [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
 }
@@ -77,6 +81,9 @@ public sealed record AlgorithmSpec
     public string? InputMode { get; init; }
     public string? ContentType { get; init; }
     public IReadOnlyList<MetricSpec>? Metrics { get; init; }
+    /// <summary>The custom image's entry point and arguments, instead of its own ENTRYPOINT and SageMaker's "train".</summary>
+    public IReadOnlyList<string>? EntryPoint { get; init; }
+    public IReadOnlyList<string>? Arguments { get; init; }
 
     [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
 }
@@ -122,6 +129,8 @@ public sealed record ResourcesSpec
     public string? DistributedProtocol { get; init; }
     public int? ProcessesPerHost { get; init; }
     public string? CustomMpiOptions { get; init; }
+    /// <summary>A warm pool: keep the instances this long after the job for the next one of the same shape.</summary>
+    public int? KeepAliveSeconds { get; init; }
 
     [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
 }
@@ -130,6 +139,8 @@ public sealed record StoppingSpec
 {
     public int? MaxRuntimeSeconds { get; init; }
     public int? MaxWaitSeconds { get; init; }
+    /// <summary>How long the job may wait for capacity before it fails.</summary>
+    public int? MaxPendingSeconds { get; init; }
 
     [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
 }

@@ -57,6 +57,12 @@ public static class Rules
     /// <summary>Network isolation or traffic encryption the deployment requires, turned off.</summary>
     public const string Network = "network";
     public const string KmsKey = "kms-key";
+    public const string Retries = "retries";
+    /// <summary>A warm pool's keep-alive period.</summary>
+    public const string WarmPool = "warm-pool";
+    public const string Checkpoint = "checkpoint";
+    /// <summary>A container entry point or arguments.</summary>
+    public const string ContainerCommand = "container-command";
     public const string Strategy = "strategy";
     public const string Objective = "objective";
     public const string RangeCount = "range-count";
@@ -92,7 +98,7 @@ public static class Rules
         BaseJob, Required, AlgorithmName, AlgorithmVersion, AlgorithmImage, InputMode, ContentType, MetricCount,
         MetricName, MetricRegex, Script, HyperparameterCount, HyperparameterKey, HyperparameterValue,
         ReservedHyperparameter, ChannelCount, ChannelName, ChannelOption, S3UriForm, BucketNotAllowed, InstanceType,
-        InstanceCount, VolumeSize, DistributedProtocol, Mpi, MaxRuntime, Spot, Environment, Tag, RoleOverride, Vpc, Network, KmsKey,
+        InstanceCount, VolumeSize, DistributedProtocol, Mpi, MaxRuntime, Spot, Environment, Tag, RoleOverride, Vpc, Network, KmsKey, Retries, WarmPool, Checkpoint, ContainerCommand,
         Strategy, Objective, RangeCount, RangeName, RangeType, RangeBounds, RangeScaling, CategoricalValues,
         RangedAndFixed, GridStrategy, TuningLimits, EarlyStopping, Completion, RandomSeed,
     ];

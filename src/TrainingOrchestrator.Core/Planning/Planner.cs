@@ -94,7 +94,8 @@ public sealed class Planner(DeploymentSettings settings)
         return new CreateTrainingJobRequest(
             TrainingJobName: jobName,
             HyperParameters: hyperparameters.Count > 0 ? hyperparameters : null,
-            AlgorithmSpecification: new AlgorithmSpecification(image, algorithm.InputMode ?? ContractDefaults.InputMode, metrics),
+            AlgorithmSpecification: new AlgorithmSpecification(image, algorithm.InputMode ?? ContractDefaults.InputMode, metrics,
+                algorithm.EntryPoint is { Count: > 0 } entryPoint ? entryPoint : null, algorithm.Arguments is { Count: > 0 } arguments ? arguments : null),
             RoleArn: spec.RoleArn ?? settings.RoleArn,
             InputDataConfig: channels,
             OutputDataConfig: new OutputDataConfig(spec.Output ?? settings.DefaultOutputUri, spec.OutputKmsKey ?? settings.OutputKmsKey),
@@ -102,18 +103,21 @@ public sealed class Planner(DeploymentSettings settings)
                 resources.InstanceType!,
                 resources.InstanceCount ?? ContractDefaults.InstanceCount,
                 resources.VolumeSizeGb ?? ContractDefaults.VolumeSizeGb,
-                spec.VolumeKmsKey ?? settings.VolumeKmsKey),
+                spec.VolumeKmsKey ?? settings.VolumeKmsKey,
+                resources.KeepAliveSeconds),
             StoppingCondition: new StoppingCondition(
                 spec.Stopping?.MaxRuntimeSeconds ?? ContractDefaults.MaxRuntimeSeconds,
-                spot ? spec.Stopping?.MaxWaitSeconds : null),
+                spot ? spec.Stopping?.MaxWaitSeconds : null,
+                spec.Stopping?.MaxPendingSeconds),
             Tags: Tags(requestId, spec.Tags),
             EnableManagedSpotTraining: spot ? true : null,
-            CheckpointConfig: spec.CheckpointS3Uri is { } checkpoint ? new CheckpointConfig(checkpoint) : null,
+            CheckpointConfig: spec.CheckpointS3Uri is { } checkpoint ? new CheckpointConfig(checkpoint, spec.CheckpointLocalPath) : null,
             Environment: spec.Environment is { Count: > 0 } environment ? environment : null,
             VpcConfig: spec.Vpc is { } vpc ? new VpcConfig(vpc.SecurityGroups!, vpc.Subnets!) : settings.Vpc,
             // Written only when on: a request that asks for neither plans as it did before these existed.
             EnableNetworkIsolation: spec.NetworkIsolation ?? settings.NetworkIsolation ? true : null,
-            EnableInterContainerTrafficEncryption: spec.EncryptInterContainerTraffic ?? settings.EncryptInterContainerTraffic ? true : null);
+            EnableInterContainerTrafficEncryption: spec.EncryptInterContainerTraffic ?? settings.EncryptInterContainerTraffic ? true : null,
+            RetryStrategy: spec.Retries is { } retries ? new RetryStrategy(retries) : null);
     }
 
     private static CreateHyperParameterTuningJobRequest TuningJob(
@@ -182,7 +186,8 @@ public sealed class Planner(DeploymentSettings settings)
                 Environment: training.Environment,
                 VpcConfig: training.VpcConfig,
                 EnableNetworkIsolation: training.EnableNetworkIsolation,
-                EnableInterContainerTrafficEncryption: training.EnableInterContainerTrafficEncryption),
+                EnableInterContainerTrafficEncryption: training.EnableInterContainerTrafficEncryption,
+                RetryStrategy: training.RetryStrategy),
             Tags: Tags(requestId, userTags));
     }
 

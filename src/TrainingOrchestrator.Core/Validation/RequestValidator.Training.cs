@@ -46,6 +46,7 @@ public sealed partial class RequestValidator
         Environment(training.Environment, JsonPath.Field(path, "environment"), forTuning, errors);
         Tags(training.Tags, JsonPath.Field(path, "tags"), errors);
         Network(training, path, errors);
+        JobControls(training, path, builtIn, errors);
 
         if (training.RoleArn is { } role)
         {

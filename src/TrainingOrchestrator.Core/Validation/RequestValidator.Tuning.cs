@@ -20,6 +20,10 @@ public sealed partial class RequestValidator
             errors.Add(JsonPath.Field(path, "earlyStopping"), Rules.EarlyStopping, "must be Off with the Hyperband strategy, which stops trials early itself");
 
         Objective(tuning.Objective, training, baseDefinition, errors, JsonPath.Field(path, "objective"));
+        // SageMaker's tuning API has no ContainerEntrypoint or ContainerArguments for the trials.
+        if (training?.Algorithm is { EntryPoint: not null } or { Arguments: not null }
+            || baseDefinition?.AlgorithmSpecification is { ContainerEntrypoint: not null } or { ContainerArguments: not null })
+            errors.Add(path, Rules.ContainerCommand, "a tuning job's trials run the image's own entry point: SageMaker's tuning API takes no algorithm entryPoint or arguments");
         Hyperband(tuning, strategy, path, errors);
         if (strategy == TuningStrategies.Hyperband && tuning.Hyperband?.MaxResource is null)
             HyperbandResource(tuning, training, baseDefinition, errors, JsonPath.Field(path, "strategy"));
