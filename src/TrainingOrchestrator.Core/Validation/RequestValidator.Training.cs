@@ -132,9 +132,8 @@ public sealed partial class RequestValidator
                 errors.Add(JsonPath.Field(scriptPath, "sourceDir"), Rules.Script, "is required in script mode: the s3:// URI of a source.tar.gz");
             else
             {
-                S3(script.SourceDir, JsonPath.Field(scriptPath, "sourceDir"), errors);
                 // The training toolkit downloads this one object and unpacks it: a prefix would fail in the container.
-                if (S3Uri.TryParse(script.SourceDir, out _, out _) && !script.SourceDir.EndsWith(".tar.gz", StringComparison.Ordinal))
+                if (S3(script.SourceDir, JsonPath.Field(scriptPath, "sourceDir"), errors) && !script.SourceDir.EndsWith(".tar.gz", StringComparison.Ordinal))
                     errors.Add(JsonPath.Field(scriptPath, "sourceDir"), Rules.Script,
                         "must be the s3:// URI of a .tar.gz object (the training toolkit downloads it and unpacks it), such as s3://bucket/code/source.tar.gz; a prefix is not downloaded");
             }

@@ -81,13 +81,15 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
         return errors.List;
     }
 
-    private void S3(string uri, string path, Errors errors)
+    /// <returns>Whether the URI is an S3 URI at all (it may still be refused, for its bucket say).</returns>
+    private bool S3(string uri, string path, Errors errors)
     {
-        if (!S3Uri.TryParse(uri, out var parsed, out var problem)) { errors.Add(path, Rules.S3UriForm, problem!); return; }
+        if (!S3Uri.TryParse(uri, out var parsed, out var problem)) { errors.Add(path, Rules.S3UriForm, problem!); return false; }
         MatchesModel(uri, "S3Uri", path, Rules.S3UriForm, errors, subject: "the URI");
         if (!settings.IsBucketAllowed(parsed!.Bucket))
             errors.Add(path, Rules.BucketNotAllowed,
                 $"bucket '{parsed.Bucket}' is not one this deployment may use ({string.Join(", ", settings.AllowedBuckets.Order(StringComparer.Ordinal))})");
+        return true;
     }
 
     private void OurJobName(string name, string path, string rule, JobKind? kind, Errors errors)
