@@ -9,6 +9,7 @@ using TrainingOrchestrator.Core.ApiModel;
 using TrainingOrchestrator.Core.Contract;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Orchestration;
+using TrainingOrchestrator.Core.Reference;
 using TrainingOrchestrator.Core.Ports;
 
 namespace TrainingOrchestrator.Local;
@@ -123,7 +124,7 @@ public sealed class LocalTrainingRun
                 command = ["unshare", "--mount", "--map-root-user", "sh", "-c", "mkdir -p /opt/ml 2>/dev/null; mount --bind \"$0\" /opt/ml && shift && exec \"$@\"", folder, "sh", .. command];
             return (command, folder, null);
         }
-        var algorithm = image.Contains("/sagemaker-xgboost:", StringComparison.Ordinal) ? "the built-in XGBoost algorithm" : $"image {image}";
+        var algorithm = BuiltInAlgorithms.OfImage(image) is { } builtIn ? $"the built-in {builtIn.Name} algorithm" : $"image {image}";
         throw Refuse($"{algorithm} has no local equivalent: map the image to a local command in local.json's \"images\", or run it on SageMaker");
     }
 

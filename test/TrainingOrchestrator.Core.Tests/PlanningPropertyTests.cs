@@ -64,20 +64,31 @@ public class PlanningPropertyTests
     private static JsonObject Build(bool tune, bool builtIn, string instance, int count, string bucket, JsonNode?[] hps,
         bool spot, int runtime, int wait, bool mpi, JsonObject ranges, string strategy, int parallel, Guid id, int network = 0)
     {
+        // The algorithm: a custom image, a built-in, or a framework running a script (sklearn has CPU images only).
+        var pick = id.GetHashCode() & int.MaxValue;
+        var algorithm = builtIn ? AwsAlgorithms[pick % 2] : OwnCode[pick % 3];
         var hyperparameters = new JsonObject();
         for (var i = 0; i < hps.Length; i++) hyperparameters["h" + i] = hps[i]?.DeepClone();
         var training = new JsonObject
         {
-            ["algorithm"] = builtIn
-                ? new JsonObject { ["name"] = "xgboost", ["version"] = "1.7-1" }
-                : new JsonObject { ["name"] = "custom", ["image"] = "111122223333.dkr.ecr.us-east-1.amazonaws.com/a:1",
-                                   ["metrics"] = new JsonArray(new JsonObject { ["name"] = "loss", ["regex"] = "loss=([0-9.]+)" }) },
+            ["algorithm"] = algorithm switch
+            {
+                Algorithm.XgBoost => new JsonObject { ["name"] = "xgboost", ["version"] = "1.7-1" },
+                Algorithm.LinearLearner => new JsonObject { ["name"] = "linear-learner" },
+                _ => new JsonObject { ["metrics"] = new JsonArray(new JsonObject { ["name"] = "loss", ["regex"] = "loss=([0-9.]+)" }) },
+            },
             ["hyperparameters"] = hyperparameters,
-            ["inputs"] = new JsonObject { ["train"] = $"s3://{bucket}/train/" },
+            ["inputs"] = new JsonObject { ["train"] = $"s3://{bucket}/train/", ["validation"] = $"s3://{bucket}/validation/", ["test"] = $"s3://{bucket}/test/" },
             ["resources"] = new JsonObject { ["instanceType"] = instance, ["instanceCount"] = count },
             ["stopping"] = spot ? new JsonObject { ["maxRuntimeSeconds"] = runtime, ["maxWaitSeconds"] = wait } : new JsonObject { ["maxRuntimeSeconds"] = runtime },
             ["spot"] = spot,
         };
+        if (algorithm is Algorithm.Custom) (training["algorithm"]!["name"], training["algorithm"]!["image"]) = ("custom", "111122223333.dkr.ecr.us-east-1.amazonaws.com/a:1");
+        if (algorithm is Algorithm.PyTorch or Algorithm.Sklearn)
+        {
+            (training["algorithm"]!["name"], training["algorithm"]!["version"]) = algorithm is Algorithm.PyTorch ? ("pytorch", "2.3") : ("sklearn", "1.2-1");
+            training["script"] = new JsonObject { ["entryPoint"] = "train.py", ["sourceDir"] = $"s3://{bucket}/code/source.tar.gz" };
+        }
         // Network and encryption: none, a VPC, isolation and encryption, KMS keys, all of them, or ids SageMaker refuses.
         if (network is 1 or 4)
             training["vpc"] = new JsonObject { ["subnets"] = new JsonArray("subnet-0a1b2c3d"), ["securityGroups"] = new JsonArray("sg-0a1b2c3d", "sg-1e2f3a4b") };
@@ -91,7 +102,7 @@ public class PlanningPropertyTests
         if (network is 2 or 5) training["retries"] = count;
         if (network is 3 or 5) training["resources"]!["keepAliveSeconds"] = wait / 10;
         if (network is 1 or 5) training["stopping"]!["maxPendingSeconds"] = runtime + 7_000;
-        if (network is 4 or 5 && !builtIn) training["algorithm"]!["arguments"] = new JsonArray("--epochs", "3");
+        if (network is 4 or 5 && algorithm is Algorithm.Custom) training["algorithm"]!["arguments"] = new JsonArray("--epochs", "3");
         if (mpi) training["resources"]!["distributedProtocol"] = "mpi";
         if (mpi) training["resources"]!["processesPerHost"] = count;
         var request = new JsonObject { ["version"] = 1, ["requestId"] = id.ToString(), ["training"] = training };
@@ -100,7 +111,7 @@ public class PlanningPropertyTests
             request["tuning"] = new JsonObject
             {
                 ["strategy"] = strategy,
-                ["objective"] = new JsonObject { ["metric"] = builtIn ? "validation:rmse" : "loss", ["goal"] = "Minimize" },
+                ["objective"] = new JsonObject { ["metric"] = algorithm switch { Algorithm.XgBoost => "validation:rmse", Algorithm.LinearLearner => "test:mse", _ => "loss" }, ["goal"] = "Minimize" },
                 ["ranges"] = ranges,
                 ["maxTrainingJobs"] = 5,
                 ["maxParallelTrainingJobs"] = parallel,
@@ -117,17 +128,20 @@ public class PlanningPropertyTests
     public void Every_request_the_validator_accepts_plans_to_a_request_the_API_model_accepts()
     {
         var accepted = 0;
+        var acceptedAlgorithms = new HashSet<string>();
         Prop.ForAll(Arb.From(Requests), request =>
         {
             var prepared = Repo.Prepare(request.ToJsonString(), "message-1");
             if (!prepared.IsValid) return true;
             accepted++;
+            acceptedAlgorithms.Add((string)request["training"]!["algorithm"]!["name"]!);
             using var body = JsonDocument.Parse(prepared.Plan!.BodyUtf8());
             var violations = ApiModelChecker.Default.CheckOperationInput(prepared.Plan.Operation, body.RootElement);
             return violations.Count == 0;
         }).Check(Config.QuickThrowOnFailure.WithMaxTest(6_000));
         // The generator must reach valid requests often enough for the property to mean something.
         Assert.True(accepted >= 300, $"only {accepted} of 6000 generated requests were valid");
+        Assert.Equal(["custom", "linear-learner", "pytorch", "sklearn", "xgboost"], acceptedAlgorithms.Order());
     }
 
     [Fact]
@@ -144,4 +158,8 @@ public class PlanningPropertyTests
                 && double.Parse(range.MaxValue, CultureInfo.InvariantCulture).Equals(b.Item2);
         }).Check(Config.QuickThrowOnFailure.WithMaxTest(2_000));
     }
+
+    private enum Algorithm { Custom, XgBoost, LinearLearner, PyTorch, Sklearn }
+    private static readonly Algorithm[] AwsAlgorithms = [Algorithm.XgBoost, Algorithm.LinearLearner];
+    private static readonly Algorithm[] OwnCode = [Algorithm.Custom, Algorithm.PyTorch, Algorithm.Sklearn];
 }

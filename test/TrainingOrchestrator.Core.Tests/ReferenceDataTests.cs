@@ -59,7 +59,8 @@ public class ApiModelCheckerTests
 /// <summary>Image URIs as the SDK forms them (reference/image-uris/README.md gives these examples).</summary>
 public class BuiltInAlgorithmTests
 {
-    private static readonly BuiltInAlgorithm XgBoost = BuiltInAlgorithms.Find("xgboost")!;
+    private static string? Xgboost(string version, string region) =>
+        TrainingImages.Resolve(new ImageRequest("xgboost", version, null, null, null, region)).Uri;
 
     [Theory]
     [InlineData("1.7-1", "us-east-1", "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1")]
@@ -68,19 +69,16 @@ public class BuiltInAlgorithmTests
     [InlineData("latest", "us-east-1", "811284229777.dkr.ecr.us-east-1.amazonaws.com/xgboost:1")]
     [InlineData("0.90-1", "us-east-1", "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:0.90-1-cpu-py3")]
     [InlineData("1.7-1", "cn-north-1", "450853457545.dkr.ecr.cn-north-1.amazonaws.com.cn/sagemaker-xgboost:1.7-1")]
-    public void Image_uri_follows_the_table(string version, string region, string expected)
-    {
-        Assert.Equal(expected, BuiltInAlgorithms.ImageUri(XgBoost, version, region, out var problem));
-        Assert.Null(problem);
-    }
+    public void Image_uri_follows_the_table(string version, string region, string expected) =>
+        Assert.Equal(expected, Xgboost(version, region));
 
     [Fact]
     public void Unknown_versions_and_regions_are_refused_with_a_reason()
     {
-        Assert.Null(BuiltInAlgorithms.ImageUri(XgBoost, "2.0-1", "us-east-1", out var version));
-        Assert.Contains("1.7-1", version, StringComparison.Ordinal);
-        Assert.Null(BuiltInAlgorithms.ImageUri(XgBoost, "1.7-1", "mars-north-1", out var region));
-        Assert.Contains("mars-north-1", region, StringComparison.Ordinal);
+        var version = TrainingImages.Resolve(new ImageRequest("xgboost", "2.0-1", null, null, null, "us-east-1"));
+        Assert.Equal((ImagePart.Version, true), (version.ProblemAt!.Value, version.Problem!.Contains("1.7-1", StringComparison.Ordinal)));
+        var region = TrainingImages.Resolve(new ImageRequest("xgboost", "1.7-1", null, null, null, "mars-north-1"));
+        Assert.Equal((ImagePart.Region, true), (region.ProblemAt!.Value, region.Problem!.Contains("mars-north-1", StringComparison.Ordinal)));
     }
 
     [Theory]
@@ -89,5 +87,5 @@ public class BuiltInAlgorithmTests
     [InlineData("us-gov-west-1", "amazonaws.com")]
     [InlineData("cn-northwest-1", "amazonaws.com.cn")]
     public void Partition_dns_suffixes(string region, string suffix) =>
-        Assert.Equal(suffix, BuiltInAlgorithms.DnsSuffix(region));
+        Assert.Equal(suffix, TrainingImages.DnsSuffix(region));
 }

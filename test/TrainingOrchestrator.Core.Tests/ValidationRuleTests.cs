@@ -45,7 +45,7 @@ public class ValidationRuleTests
         { "train", "/name=\"-bad\"", "name", Rules.Name },
         { "train", "/jobName=\"to-x-1234567890\"", "jobName", Rules.FieldNotForAction },
         { "train", "/training!", "training", Rules.Required },
-        { "train", "/training/algorithm/name=\"kmeans\"", "training.algorithm.name", Rules.AlgorithmName },
+        { "train", "/training/algorithm/name=\"kmeanz\"", "training.algorithm.name", Rules.AlgorithmName },
         { "train", "/training/algorithm/version=\"1\"", "training.algorithm.version", Rules.AlgorithmVersion },
         { "train", "/training/algorithm/image!", "training.algorithm.image", Rules.AlgorithmImage },
         { "train", "/training/algorithm/inputMode=\"Stream\"", "training.algorithm.inputMode", Rules.InputMode },

@@ -229,7 +229,7 @@ public sealed class LocalRunTests(ITestOutputHelper log) : IDisposable
         var (exit, output) = Run(Repo.Path("events", "sqs-train-xgboost.json"));
 
         Assert.Equal(LocalRunExit.NotCompleted, exit);
-        Assert.Contains("the built-in XGBoost algorithm has no local equivalent", output);
+        Assert.Contains("the built-in xgboost algorithm has no local equivalent", output);
     }
 
     [Fact]

@@ -14,5 +14,5 @@ public sealed record AwsService(string ServiceId, string EndpointPrefix, string 
 
     public string ContentType => "application/x-amz-json-" + JsonVersion;
 
-    public Uri DefaultEndpoint(string region) => new($"https://{EndpointPrefix}.{region}.{BuiltInAlgorithms.DnsSuffix(region)}/");
+    public Uri DefaultEndpoint(string region) => new($"https://{EndpointPrefix}.{region}.{TrainingImages.DnsSuffix(region)}/");
 }

@@ -77,6 +77,11 @@ public sealed record AlgorithmSpec
 {
     public string? Name { get; init; }
     public string? Version { get; init; }
+    /// <summary>A framework's Python version (py310, py3), when its version has images for more than one.</summary>
+    public string? PyVersion { get; init; }
+    /// <summary>Hugging Face: the PyTorch or TensorFlow version under transformers (one of the two).</summary>
+    public string? PytorchVersion { get; init; }
+    public string? TensorflowVersion { get; init; }
     public string? Image { get; init; }
     public string? InputMode { get; init; }
     public string? ContentType { get; init; }

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using TrainingOrchestrator.Core.Contract;
 using TrainingOrchestrator.Core.Naming;
-using TrainingOrchestrator.Core.Reference;
 using TrainingOrchestrator.Core.Settings;
 using TrainingOrchestrator.Core.ApiModel;
 
@@ -66,10 +65,7 @@ public sealed class Planner(DeploymentSettings settings)
     private CreateTrainingJobRequest TrainingJob(string jobName, string requestId, TrainingSpec spec)
     {
         var algorithm = spec.Algorithm!;
-        var builtIn = BuiltInAlgorithms.Find(algorithm.Name!);
-        var image = builtIn is null
-            ? algorithm.Image!
-            : BuiltInAlgorithms.ImageUri(builtIn, algorithm.Version!, settings.Region, out _)!;
+        var image = AlgorithmImages.ImageOf(spec, settings.Region);
 
         var hyperparameters = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, value) in spec.Hyperparameters ?? new Dictionary<string, JsonElement>())

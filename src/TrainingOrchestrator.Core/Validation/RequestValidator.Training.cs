@@ -69,38 +69,36 @@ public sealed partial class RequestValidator
         }
         Unknown(algorithm.Unknown, algoPath, errors);
         var namePath = JsonPath.Field(algoPath, "name");
-        var isCustom = string.Equals(algorithm.Name, ContractDefaults.CustomAlgorithm, StringComparison.OrdinalIgnoreCase);
-        var builtIn = algorithm.Name is null || isCustom ? null : BuiltInAlgorithms.Find(algorithm.Name);
-
-        if (algorithm.Name is null)
-            errors.Add(namePath, Rules.Required, "is required: custom, or a built-in algorithm (" + string.Join(", ", BuiltInAlgorithms.Names) + ")");
-        else if (!isCustom && builtIn is null)
-            errors.Add(namePath, Rules.AlgorithmName, $"'{algorithm.Name}' is neither custom nor a built-in algorithm this deployment knows ({string.Join(", ", BuiltInAlgorithms.Names)})");
-
-        var versionPath = JsonPath.Field(algoPath, "version");
         var imagePath = JsonPath.Field(algoPath, "image");
-        if (builtIn is not null)
+        var kind = AlgorithmImages.KindOf(training);
+        var builtIn = kind == AlgorithmKind.BuiltIn ? BuiltInAlgorithms.Find(algorithm.Name!) : null;
+
+        var names = $"custom, a framework ({string.Join(", ", TrainingImages.Frameworks)}) or a built-in algorithm ({string.Join(", ", BuiltInAlgorithms.Names)})";
+        if (algorithm.Name is null)
+            errors.Add(namePath, Rules.Required, $"is required: {names}");
+        else if (kind == AlgorithmKind.Unknown)
+            errors.Add(namePath, Rules.AlgorithmName, $"'{algorithm.Name}' is none of {names}");
+
+        if (kind is AlgorithmKind.BuiltIn or AlgorithmKind.Framework)
         {
-            if (algorithm.Version is null)
-                errors.Add(versionPath, Rules.AlgorithmVersion, $"is required for the built-in {builtIn.Name}; known: {string.Join(", ", builtIn.VersionOrder)}");
-            else if (BuiltInAlgorithms.ImageUri(builtIn, algorithm.Version, settings.Region, out var problem) is null)
-                errors.Add(versionPath, Rules.AlgorithmVersion, problem!);
-            else if (training.Resources?.InstanceType is { } instanceType
-                && builtIn.Versions[builtIn.CanonicalVersion(algorithm.Version)!].Processors is { } processors
-                && BuiltInAlgorithms.ProcessorOf(instanceType) is var processor && !processors.Contains(processor))
-                errors.Add(JsonPath.Field(JsonPath.Field(path, "resources"), "instanceType"), Rules.InstanceType,
-                    $"{builtIn.Name} {algorithm.Version} has {string.Join("/", processors)} images only, and {instanceType} is a {processor} instance; use a " +
-                    $"{string.Join("/", processors)} instance type or a version without that limit ({string.Join(", ", builtIn.VersionOrder.Where(v => builtIn.Versions[v].Processors is null || builtIn.Versions[v].Processors!.Contains(processor)))})");
             if (algorithm.Image is not null)
-                errors.Add(imagePath, Rules.AlgorithmImage, $"a built-in algorithm brings its own image; remove image (or use name custom)");
+                errors.Add(imagePath, Rules.AlgorithmImage, $"{algorithm.Name} brings AWS's own image; remove image (or use name custom)");
+            if (kind == AlgorithmKind.Framework && training.Script is null)
+                errors.Add(JsonPath.Field(path, "script"), Rules.Script, $"{algorithm.Name} runs your training script: add script with entryPoint and sourceDir");
+            ImageOf(training, algoPath, path, errors);
         }
-        else if (isCustom)
+        else
         {
-            if (algorithm.Version is not null)
-                errors.Add(versionPath, Rules.AlgorithmVersion, "is for built-in algorithms only; a custom image carries its own version in its tag");
-            if (algorithm.Image is null)
+            foreach (var (field, value) in new[] { ("version", algorithm.Version), ("pyVersion", algorithm.PyVersion) })
+                if (value is not null && kind == AlgorithmKind.Custom)
+                    errors.Add(JsonPath.Field(algoPath, field), Rules.AlgorithmVersion, "is for AWS's images only; a custom image carries its versions in its tag");
+            if (kind == AlgorithmKind.Custom && algorithm.Image is null)
                 errors.Add(imagePath, Rules.AlgorithmImage, "is required for a custom algorithm: the ECR URI of the training image");
         }
+        if (!string.Equals(algorithm.Name, "huggingface", StringComparison.OrdinalIgnoreCase))
+            foreach (var (field, value) in new[] { ("pytorchVersion", algorithm.PytorchVersion), ("tensorflowVersion", algorithm.TensorflowVersion) })
+                if (value is not null)
+                    errors.Add(JsonPath.Field(algoPath, field), Rules.AlgorithmVersion, "is for huggingface only, to name the framework under transformers");
         if (algorithm.Image is { } image)
         {
             if (image.Length == 0 || image.Any(char.IsWhiteSpace))
@@ -123,7 +121,7 @@ public sealed partial class RequestValidator
         {
             Unknown(script.Unknown, scriptPath, errors);
             if (builtIn is not null)
-                errors.Add(scriptPath, Rules.Script, "script mode runs your code in a framework image; use algorithm name custom with that image");
+                errors.Add(scriptPath, Rules.Script, $"the built-in {builtIn.Name} runs AWS's own code; script mode needs a framework ({string.Join(", ", TrainingImages.Frameworks)}) or a custom image");
             if (string.IsNullOrEmpty(script.EntryPoint))
                 errors.Add(JsonPath.Field(scriptPath, "entryPoint"), Rules.Script, "is required in script mode: the file to run, such as train.py");
             else if (script.EntryPoint.Contains("..", StringComparison.Ordinal) || script.EntryPoint.StartsWith('/'))
@@ -141,6 +139,27 @@ public sealed partial class RequestValidator
                 errors.Add(JsonPath.Field(scriptPath, "logLevel"), Rules.Script, "must be a Python logging level from 0 to 50 (10 DEBUG, 20 INFO, 30 WARNING)");
         }
         return builtIn;
+    }
+
+    /// <summary>A built-in's or framework's image must exist for the version, py version, processor and region asked.</summary>
+    private void ImageOf(TrainingSpec training, string algoPath, string path, Errors errors)
+    {
+        var algorithm = training.Algorithm!;
+        if (algorithm.PytorchVersion is not null && algorithm.TensorflowVersion is not null)
+        {
+            errors.Add(JsonPath.Field(algoPath, "tensorflowVersion"), Rules.AlgorithmVersion, "huggingface runs on PyTorch or on TensorFlow: name one of pytorchVersion and tensorflowVersion");
+            return;
+        }
+        var resolution = TrainingImages.Resolve(AlgorithmImages.RequestOf(training, settings.Region)!);
+        if (resolution.Uri is not null) return;
+        var (at, rule) = resolution.ProblemAt switch
+        {
+            ImagePart.PyVersion => (JsonPath.Field(algoPath, "pyVersion"), Rules.AlgorithmVersion),
+            ImagePart.BaseFramework => (JsonPath.Field(algoPath, algorithm.TensorflowVersion is not null ? "tensorflowVersion" : "pytorchVersion"), Rules.AlgorithmVersion),
+            ImagePart.InstanceType => (JsonPath.Field(JsonPath.Field(path, "resources"), "instanceType"), Rules.InstanceType),
+            _ => (JsonPath.Field(algoPath, "version"), Rules.AlgorithmVersion),
+        };
+        errors.Add(at, rule, resolution.Problem!);
     }
 
     private static void Metrics(IReadOnlyList<MetricSpec>? metrics, string path, Errors errors)

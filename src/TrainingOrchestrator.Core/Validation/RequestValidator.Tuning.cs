@@ -145,23 +145,25 @@ public sealed partial class RequestValidator
         {
             foreach (var metric in training.Algorithm?.Metrics ?? [])
                 if (metric?.Name is { } n) defined.Add(n);
-            if (training.Algorithm?.Name is { } algorithmName) builtIn = BuiltInAlgorithms.Find(algorithmName);
+            if (AlgorithmImages.KindOf(training) == AlgorithmKind.BuiltIn) builtIn = BuiltInAlgorithms.Find(training.Algorithm!.Name!);
         }
         else if (baseDefinition is not null)
         {
             foreach (var metric in baseDefinition.AlgorithmSpecification.MetricDefinitions ?? []) defined.Add(metric.Name);
-            builtIn = BuiltInAlgorithms.Names.Select(BuiltInAlgorithms.Find)
-                .FirstOrDefault(a => a!.Versions.Values.Any(v => baseDefinition.AlgorithmSpecification.TrainingImage.Contains("/" + v.Repository + ":", StringComparison.Ordinal)));
+            // Script mode in a built-in's image (xgboost as a framework) reports what the script defines.
+            if (baseDefinition.HyperParameters?.ContainsKey(ReservedHyperparameters.Program) != true)
+                builtIn = BuiltInAlgorithms.OfImage(baseDefinition.AlgorithmSpecification.TrainingImage);
         }
         else return; // a baseJob not yet looked up: checked again when its definition is known
 
         if (builtIn is not null && builtIn.MetricGoals.TryGetValue(objective.Metric, out var direction))
         {
-            // A built-in computes validation:* on the validation channel; without one the objective never appears.
+            // A built-in computes validation:* and test:* on the channel of that name; without one the objective never appears.
             var channels = training is not null ? training.Inputs?.Keys ?? [] : baseDefinition!.InputDataConfig?.Select(c => c.ChannelName) ?? [];
-            if (objective.Metric.StartsWith("validation:", StringComparison.Ordinal) && !channels.Contains("validation", StringComparer.Ordinal))
+            var channel = objective.Metric[..objective.Metric.IndexOf(':', StringComparison.Ordinal)];
+            if (channel is "validation" or "test" && !channels.Contains(channel, StringComparer.Ordinal))
                 errors.Add(JsonPath.Field(path, "metric"), Rules.Objective,
-                    $"{builtIn.Name} computes {objective.Metric} on a channel named validation, and the training job has none ({string.Join(", ", channels)})");
+                    $"{builtIn.Name} computes {objective.Metric} on a channel named {channel}, and the training job has none ({string.Join(", ", channels)})");
             if (objective.Goal is { } goal && goal != direction && !defined.Contains(objective.Metric))
                 errors.Add(JsonPath.Field(path, "goal"), Rules.Objective, $"{objective.Metric} of {builtIn.Name} is to be {direction}d, not {goal}d");
             return;

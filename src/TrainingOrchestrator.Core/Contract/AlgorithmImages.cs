@@ -1,0 +1,37 @@
+using TrainingOrchestrator.Core.Reference;
+
+namespace TrainingOrchestrator.Core.Contract;
+
+public enum AlgorithmKind { Unknown, Custom, BuiltIn, Framework }
+
+/// <summary>What <c>training.algorithm.name</c> names, and the AWS image it stands for.</summary>
+public static class AlgorithmImages
+{
+    /// <summary>
+    /// custom: the request's own image; a framework (pytorch, tensorflow, sklearn, huggingface, mxnet) runs the request's
+    /// script; xgboost is a built-in, or a framework when the request has a script; the others are built-ins.
+    /// </summary>
+    public static AlgorithmKind KindOf(TrainingSpec training)
+    {
+        var name = training.Algorithm?.Name?.ToLowerInvariant();
+        if (name is null) return AlgorithmKind.Unknown;
+        if (name == ContractDefaults.CustomAlgorithm) return AlgorithmKind.Custom;
+        if (TrainingImages.IsFramework(name) && (training.Script is not null || BuiltInAlgorithms.Find(name) is null)) return AlgorithmKind.Framework;
+        return BuiltInAlgorithms.Find(name) is not null ? AlgorithmKind.BuiltIn : AlgorithmKind.Unknown;
+    }
+
+    /// <summary>The image a built-in or framework request names (null for custom).</summary>
+    public static ImageRequest? RequestOf(TrainingSpec training, string region)
+    {
+        if (KindOf(training) is not (AlgorithmKind.BuiltIn or AlgorithmKind.Framework)) return null;
+        var algorithm = training.Algorithm!;
+        var baseFramework = algorithm.PytorchVersion is { } pytorch ? "pytorch" + pytorch
+            : algorithm.TensorflowVersion is { } tensorflow ? "tensorflow" + tensorflow : null;
+        return new ImageRequest(algorithm.Name!.ToLowerInvariant(), algorithm.Version, algorithm.PyVersion, baseFramework,
+            training.Resources?.InstanceType, region);
+    }
+
+    /// <summary>The planned image URI; call only for a request the validator accepted.</summary>
+    public static string ImageOf(TrainingSpec training, string region) =>
+        RequestOf(training, region) is { } request ? TrainingImages.Resolve(request).Uri! : training.Algorithm!.Image!;
+}

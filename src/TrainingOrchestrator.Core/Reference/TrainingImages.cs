@@ -1,0 +1,155 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+
+namespace TrainingOrchestrator.Core.Reference;
+
+/// <summary>The part of an image request that has no image: where a refusal points.</summary>
+public enum ImagePart { Version, PyVersion, BaseFramework, InstanceType, Region }
+
+/// <summary>An image URI, or why there is none and which part of the request is at fault.</summary>
+public sealed record ImageResolution(string? Uri, ImagePart? ProblemAt = null, string? Problem = null)
+{
+    public static ImageResolution Refused(ImagePart at, string problem) => new(null, at, problem);
+}
+
+/// <summary>What a request names to get an AWS training image: the framework or algorithm and its versions.</summary>
+/// <param name="BaseFramework">Hugging Face only: the framework under transformers, as the table keys it ("pytorch2.5").</param>
+public sealed record ImageRequest(string Name, string? Version, string? PyVersion, string? BaseFramework, string? InstanceType, string Region);
+
+/// <summary>
+/// AWS's training images by name, read from the SageMaker Python SDK's image tables (Reference/image-uris) and formed as
+/// its <c>image_uris.retrieve(..., image_scope="training")</c> forms them: version (or alias), py version, processor from
+/// the instance type, account per region, the partition's DNS suffix. One difference: an alias ("2.3") is written as the
+/// version it stands for ("2.3.0"), so a plan names one image and does not float.
+/// </summary>
+public static class TrainingImages
+{
+    /// <summary>Frameworks that run a training script (script mode); xgboost is also a built-in algorithm.</summary>
+    public static readonly IReadOnlyList<string> Frameworks = ["huggingface", "mxnet", "pytorch", "sklearn", "tensorflow", "xgboost"];
+
+    private static readonly ConcurrentDictionary<string, JsonElement> Tables = new(StringComparer.Ordinal);
+
+    public static bool IsFramework(string name) => Frameworks.Contains(name, StringComparer.Ordinal);
+
+    /// <summary>The training scope of a table: framework tables keep it under "training", the built-ins' are the whole file.</summary>
+    public static JsonElement TableOf(string name) => Tables.GetOrAdd(name, static n =>
+    {
+        using var document = EmbeddedData.Open($"image-uris/{n}.json");
+        var root = document.RootElement.TryGetProperty("training", out var training) ? training : document.RootElement;
+        return root.Clone();
+    });
+
+    public static ImageResolution Resolve(ImageRequest request)
+    {
+        var table = TableOf(request.Name);
+        var versions = table.GetProperty("versions");
+        var aliases = table.TryGetProperty("version_aliases", out var a) ? a : default;
+
+        // Version: required unless the table has just one.
+        var known = Keys(versions);
+        string version;
+        if (request.Version is null)
+        {
+            if (known.Count != 1) return ImageResolution.Refused(ImagePart.Version, $"is required for {request.Name}; known: {string.Join(", ", known)}");
+            version = known[0];
+        }
+        else if (versions.TryGetProperty(request.Version, out _)) version = request.Version;
+        else if (aliases.ValueKind == JsonValueKind.Object && aliases.TryGetProperty(request.Version, out var target)) version = target.GetString()!;
+        else return ImageResolution.Refused(ImagePart.Version, $"{request.Name} has no version '{request.Version}'; known: {string.Join(", ", known)}");
+        var config = versions.GetProperty(version);
+
+        // Hugging Face: one image per framework under transformers.
+        string? baseVersion = null;
+        if (request.Name == "huggingface")
+        {
+            var bases = Keys(config).Where(k => k != "version_aliases").ToList();
+            var wanted = request.BaseFramework;
+            if (wanted is not null && config.TryGetProperty("version_aliases", out var baseAliases) && baseAliases.TryGetProperty(wanted, out var full))
+                wanted = full.GetString();
+            if (wanted is null || !config.TryGetProperty(wanted, out var baseConfig))
+                return ImageResolution.Refused(ImagePart.BaseFramework,
+                    $"huggingface {version} runs on {string.Join(", ", bases)}; name one with pytorchVersion or tensorflowVersion" +
+                    (request.BaseFramework is null ? "" : $" (not {request.BaseFramework})"));
+            config = baseConfig;
+            baseVersion = wanted[(wanted.StartsWith("pytorch", StringComparison.Ordinal) ? "pytorch".Length : "tensorflow".Length)..];
+        }
+
+        // Python version: a list in the version, or one config per py version (older TensorFlow and MXNet).
+        var pyVersions = config.TryGetProperty("repository", out _)
+            ? config.TryGetProperty("py_versions", out var list) ? list.EnumerateArray().Select(p => p.GetString()!).ToList() : []
+            : Keys(config);
+        string? pyVersion = null;
+        if (pyVersions.Count > 0)
+        {
+            pyVersion = request.PyVersion ?? (pyVersions.Count == 1 ? pyVersions[0] : null);
+            if (pyVersion is null || !pyVersions.Contains(pyVersion, StringComparer.Ordinal))
+                return ImageResolution.Refused(ImagePart.PyVersion,
+                    $"{request.Name} {version} has images for {string.Join(", ", pyVersions)}" + (request.PyVersion is null ? "; name one" : $", not {request.PyVersion}"));
+            if (config.TryGetProperty(pyVersion, out var perPython)) config = perPython;
+        }
+        else if (request.PyVersion is not null)
+            return ImageResolution.Refused(ImagePart.PyVersion, $"{request.Name} {version} has one image, not one per Python version; remove pyVersion");
+
+        // Processor: from the instance type, among those the table lists (none listed: one image for all).
+        var processors = table.TryGetProperty("processors", out var p) || config.TryGetProperty("processors", out p)
+            ? p.EnumerateArray().Select(x => x.GetString()!).ToList() : [];
+        string? processor = null;
+        if (processors.Count > 0 && request.InstanceType is { } instanceType)
+        {
+            processor = ProcessorOf(instanceType, processors);
+            if (!processors.Contains(processor, StringComparer.Ordinal))
+            {
+                var fits = known.Where(v => ProcessorsOf(table, versions.GetProperty(v)).Contains(processor, StringComparer.Ordinal)).ToList();
+                return ImageResolution.Refused(ImagePart.InstanceType,
+                    $"{request.Name} {request.Version ?? version} has {string.Join("/", processors)} images only, and {instanceType} is a {processor} instance; use a " +
+                    $"{string.Join("/", processors)} instance type" + (fits.Count > 0 ? $" or a version with {processor} images ({string.Join(", ", fits)})" : ""));
+            }
+        }
+        else if (processors.Count == 1) processor = processors[0];
+
+        if (!config.GetProperty("registries").TryGetProperty(request.Region, out var account))
+            return ImageResolution.Refused(ImagePart.Region, $"{request.Name} {version} has no image in region {request.Region}");
+
+        var containerVersion = processor is not null && config.TryGetProperty("container_version", out var containers)
+            && containers.TryGetProperty(processor, out var container) ? container.GetString() : null;
+        var tagPrefix = baseVersion is null ? version : $"{baseVersion}-transformers{version}";
+        var tag = string.Join('-', new[] { tagPrefix, processor, pyVersion, containerVersion }.Where(part => part is not null));
+        return new ImageResolution($"{account.GetString()}.dkr.ecr.{request.Region}.{DnsSuffix(request.Region)}/{config.GetProperty("repository").GetString()}:{tag}");
+    }
+
+    /// <summary>
+    /// The processor an instance type gives an image, as the SageMaker Python SDK decides it: a family the table names
+    /// itself; inf and trn are AWS's own accelerators; families starting with g or p are GPU; the rest CPU.
+    /// </summary>
+    public static string ProcessorOf(string instanceType, IReadOnlyCollection<string>? available = null)
+    {
+        var parts = instanceType.Split('.');
+        var family = parts.Length > 1 ? parts[1] : "";
+        return available?.Contains(family) == true ? family
+            : family.StartsWith("inf", StringComparison.Ordinal) ? "inf"
+            : family.StartsWith("trn", StringComparison.Ordinal) ? "trn"
+            : family.Length > 0 && family[0] is 'g' or 'p' ? "gpu"
+            : "cpu";
+    }
+
+    /// <summary>The DNS suffix of the region's partition (botocore partitions.json).</summary>
+    public static string DnsSuffix(string region) => region switch
+    {
+        _ when region.StartsWith("cn-", StringComparison.Ordinal) => "amazonaws.com.cn",
+        _ when region.StartsWith("us-isob-", StringComparison.Ordinal) => "sc2s.sgov.gov",
+        _ when region.StartsWith("us-isof-", StringComparison.Ordinal) => "csp.hci.ic.gov",
+        _ when region.StartsWith("us-iso-", StringComparison.Ordinal) => "c2s.ic.gov",
+        _ => "amazonaws.com",
+    };
+
+    /// <summary>The repositories of a table's images (to recognise an image planned earlier).</summary>
+    public static IEnumerable<string> Repositories(string name) =>
+        TableOf(name).GetProperty("versions").EnumerateObject()
+            .Select(v => v.Value.TryGetProperty("repository", out var r) ? r.GetString() : null).OfType<string>().Distinct(StringComparer.Ordinal);
+
+    private static List<string> ProcessorsOf(JsonElement table, JsonElement version) =>
+        table.TryGetProperty("processors", out var p) || version.TryGetProperty("processors", out p)
+            ? p.EnumerateArray().Select(x => x.GetString()!).ToList() : ["cpu", "gpu"];
+
+    private static List<string> Keys(JsonElement element) => element.EnumerateObject().Select(p => p.Name).ToList();
+}
