@@ -58,7 +58,7 @@ public class PlanningPropertyTests
         from strategy in Gen.Elements("Bayesian", "Random", "Grid", "Hyperband")
         from parallel in Gen.Choose(0, 6).Select(p => Math.Min(p, 5))
         from id in ArbMap.Default.GeneratorFor<Guid>()
-        from network in Gen.Choose(0, 7) // 6 and 7: none of the sections below
+        from network in Gen.Choose(0, 7) // 6: overrides; 7: none of the sections below
         select Build(tune, builtIn, instance, count, bucket, hps, spot, runtime, wait, mpi, ranges, strategy, parallel, id, network);
 
     private static JsonObject Build(bool tune, bool builtIn, string instance, int count, string bucket, JsonNode?[] hps,
@@ -103,6 +103,13 @@ public class PlanningPropertyTests
         if (network is 3 or 5) training["resources"]!["keepAliveSeconds"] = wait / 10;
         if (network is 1 or 5) training["stopping"]!["maxPendingSeconds"] = runtime + 7_000;
         if (network is 4 or 5 && algorithm is Algorithm.Custom) training["algorithm"]!["arguments"] = new JsonArray("--epochs", "3");
+        // Overrides of members the contract does not name (in a tune request TensorBoard is not a definition member).
+        if (network == 6)
+            training["overrides"] = JsonNode.Parse($$"""
+                { {{(tune ? "" : $"\"TensorBoardOutputConfig\": {{ \"S3OutputPath\": \"s3://{bucket}/tb/\" }},")}}
+                  "ResourceConfig": { "InstancePlacementConfig": { "EnableMultipleJobs": {{(spot ? "true" : "false")}} } },
+                  "OutputDataConfig": { "CompressionType": "{{(mpi ? "NONE" : "GZIP")}}" } }
+                """);
         if (mpi) training["resources"]!["distributedProtocol"] = "mpi";
         if (mpi) training["resources"]!["processesPerHost"] = count;
         var request = new JsonObject { ["version"] = 1, ["requestId"] = id.ToString(), ["training"] = training };
@@ -119,6 +126,7 @@ public class PlanningPropertyTests
             // The tuning job's own controls, on the same variety of requests (some out of their bounds).
             if (network is 1 or 4) request["tuning"]!["maxRuntimeSeconds"] = runtime + 60;
             if (network is 2 or 4) request["tuning"]!["completion"] = new JsonObject { ["stopAfterTrialsNotImproving"] = count, ["stopOnConvergence"] = spot };
+            if (network == 6) request["tuning"]!["overrides"] = JsonNode.Parse("""{ "Autotune": { "Mode": "Enabled" } }""");
             if (network is 3 or 4) (request["tuning"]!["randomSeed"], request["tuning"]!["hyperband"]) = (parallel - 1, new JsonObject { ["maxResource"] = runtime });
         }
         return request;

@@ -48,6 +48,8 @@ public class ValidationRuleTests
         { "train", "/training/algorithm/name=\"kmeanz\"", "training.algorithm.name", Rules.AlgorithmName },
         { "train", "/training/algorithm/version=\"1\"", "training.algorithm.version", Rules.AlgorithmVersion },
         { "train", "/training/algorithm/image!", "training.algorithm.image", Rules.AlgorithmImage },
+        { "train", "/training/overrides={\"VpcConfig\":{}}", "training.overrides.VpcConfig", Rules.Overrides },
+        { "tune", "/tuning/overrides={\"Autotune\":{\"Mode\":\"Sometimes\"}}", "tuning.overrides.Autotune.Mode", Rules.Overrides },
         { "train", "/training/algorithm/inputMode=\"Stream\"", "training.algorithm.inputMode", Rules.InputMode },
         { "train", "/training/algorithm/contentType=\"" + new string('x', 257) + "\"", "training.algorithm.contentType", Rules.ContentType },
         { "train", "/training/algorithm/metrics=" + Metrics(41), "training.algorithm.metrics", Rules.MetricCount },

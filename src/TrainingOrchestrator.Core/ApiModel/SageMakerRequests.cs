@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace TrainingOrchestrator.Core.ApiModel;
@@ -21,7 +22,12 @@ public sealed record CreateTrainingJobRequest(
     VpcConfig? VpcConfig = null,
     bool? EnableNetworkIsolation = null,
     bool? EnableInterContainerTrafficEncryption = null,
-    RetryStrategy? RetryStrategy = null);
+    RetryStrategy? RetryStrategy = null)
+{
+    /// <summary>Members a request's overrides add here (merged by the planner, kept through the stored plan). Settable only
+    /// because System.Text.Json cannot fill init-only extension data beside a constructor; nothing sets it after planning.</summary>
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Overrides { get; set; }
+}
 
 public sealed record RetryStrategy(int MaximumRetryAttempts);
 
@@ -32,7 +38,12 @@ public sealed record AlgorithmSpecification(
     string TrainingInputMode,
     IReadOnlyList<MetricDefinition>? MetricDefinitions,
     IReadOnlyList<string>? ContainerEntrypoint = null,
-    IReadOnlyList<string>? ContainerArguments = null);
+    IReadOnlyList<string>? ContainerArguments = null)
+{
+    /// <summary>Members a request's overrides add here (merged by the planner, kept through the stored plan). Settable only
+    /// because System.Text.Json cannot fill init-only extension data beside a constructor; nothing sets it after planning.</summary>
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Overrides { get; set; }
+}
 
 public sealed record MetricDefinition(string Name, string Regex);
 
@@ -47,9 +58,19 @@ public sealed record DataSource(S3DataSource S3DataSource);
 
 public sealed record S3DataSource(string S3DataType, string S3Uri, string S3DataDistributionType);
 
-public sealed record OutputDataConfig(string S3OutputPath, string? KmsKeyId = null);
+public sealed record OutputDataConfig(string S3OutputPath, string? KmsKeyId = null)
+{
+    /// <summary>Members a request's overrides add here (merged by the planner, kept through the stored plan). Settable only
+    /// because System.Text.Json cannot fill init-only extension data beside a constructor; nothing sets it after planning.</summary>
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Overrides { get; set; }
+}
 
-public sealed record ResourceConfig(string InstanceType, int InstanceCount, int VolumeSizeInGB, string? VolumeKmsKeyId = null, int? KeepAlivePeriodInSeconds = null);
+public sealed record ResourceConfig(string InstanceType, int InstanceCount, int VolumeSizeInGB, string? VolumeKmsKeyId = null, int? KeepAlivePeriodInSeconds = null)
+{
+    /// <summary>Members a request's overrides add here (merged by the planner, kept through the stored plan). Settable only
+    /// because System.Text.Json cannot fill init-only extension data beside a constructor; nothing sets it after planning.</summary>
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Overrides { get; set; }
+}
 
 public sealed record StoppingCondition(int MaxRuntimeInSeconds, int? MaxWaitTimeInSeconds, int? MaxPendingTimeInSeconds = null);
 
@@ -61,7 +82,12 @@ public sealed record CreateHyperParameterTuningJobRequest(
     string HyperParameterTuningJobName,
     HyperParameterTuningJobConfig HyperParameterTuningJobConfig,
     HyperParameterTrainingJobDefinition TrainingJobDefinition,
-    IReadOnlyList<Tag>? Tags);
+    IReadOnlyList<Tag>? Tags)
+{
+    /// <summary>Members a request's overrides add here (merged by the planner, kept through the stored plan). Settable only
+    /// because System.Text.Json cannot fill init-only extension data beside a constructor; nothing sets it after planning.</summary>
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Overrides { get; set; }
+}
 
 public sealed record HyperParameterTuningJobConfig(
     string Strategy,
@@ -116,7 +142,12 @@ public sealed record HyperParameterTrainingJobDefinition(
     VpcConfig? VpcConfig = null,
     bool? EnableNetworkIsolation = null,
     bool? EnableInterContainerTrafficEncryption = null,
-    RetryStrategy? RetryStrategy = null);
+    RetryStrategy? RetryStrategy = null)
+{
+    /// <summary>Members a request's overrides add here (merged by the planner, kept through the stored plan). Settable only
+    /// because System.Text.Json cannot fill init-only extension data beside a constructor; nothing sets it after planning.</summary>
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Overrides { get; set; }
+}
 
 public sealed record StopTrainingJobRequest(string TrainingJobName);
 

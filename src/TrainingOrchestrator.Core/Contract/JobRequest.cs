@@ -61,6 +61,8 @@ public sealed record TrainingSpec
     public int? Retries { get; init; }
     /// <summary>Where in the container checkpoints are written (synced with checkpointS3Uri); SageMaker's default /opt/ml/checkpoints.</summary>
     public string? CheckpointLocalPath { get; init; }
+    /// <summary>Members of the SageMaker training request the contract does not name (TensorBoardOutputConfig, ...), merged into the plan.</summary>
+    public JsonElement? Overrides { get; init; }
 
     [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
 }
@@ -165,6 +167,8 @@ public sealed record TuningSpec
     public int? RandomSeed { get; init; }
     /// <summary>Hyperband's resource bounds (epochs, say): with maxResource no epochs-like hyperparameter is needed.</summary>
     public HyperbandSpec? Hyperband { get; init; }
+    /// <summary>Members of CreateHyperParameterTuningJob the contract does not name (Autotune, ...), merged into the plan.</summary>
+    public JsonElement? Overrides { get; init; }
 
     [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
 }

@@ -78,6 +78,8 @@ public static class Rules
     /// <summary>A tuning job's completion criteria.</summary>
     public const string Completion = "completion";
     public const string RandomSeed = "random-seed";
+    /// <summary>An override of a SageMaker member: one the contract does not own, as the API model describes it.</summary>
+    public const string Overrides = "overrides";
 
     // Rules the submit path applies after validation, against what the store and SageMaker hold.
     /// <summary>The request id was used before for a different request.</summary>
@@ -100,7 +102,7 @@ public static class Rules
         ReservedHyperparameter, ChannelCount, ChannelName, ChannelOption, S3UriForm, BucketNotAllowed, InstanceType,
         InstanceCount, VolumeSize, DistributedProtocol, Mpi, MaxRuntime, Spot, Environment, Tag, RoleOverride, Vpc, Network, KmsKey, Retries, WarmPool, Checkpoint, ContainerCommand,
         Strategy, Objective, RangeCount, RangeName, RangeType, RangeBounds, RangeScaling, CategoricalValues,
-        RangedAndFixed, GridStrategy, TuningLimits, EarlyStopping, Completion, RandomSeed,
+        RangedAndFixed, GridStrategy, TuningLimits, EarlyStopping, Completion, RandomSeed, Overrides,
     ];
 
     /// <summary>The rules applied at submit time, after validation.</summary>

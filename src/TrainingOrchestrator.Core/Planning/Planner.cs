@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
 using TrainingOrchestrator.Core.Contract;
 using TrainingOrchestrator.Core.Naming;
 using TrainingOrchestrator.Core.Settings;
@@ -26,7 +28,8 @@ public sealed class Planner(DeploymentSettings settings)
                 return new PlannedOperation
                 {
                     Operation = PlannedOperation.CreateTrainingJob, JobName = name, Kind = JobKind.Training, RequestId = requestId,
-                    CreateTraining = TrainingJob(name, requestId, request.Training!),
+                    CreateTraining = Merged(TrainingJob(name, requestId, request.Training!), SageMakerJson.Default.CreateTrainingJobRequest,
+                        (request.Training!.Overrides, null)),
                 };
             }
             case ContractDefaults.ActionTune:
@@ -38,7 +41,8 @@ public sealed class Planner(DeploymentSettings settings)
                 return new PlannedOperation
                 {
                     Operation = PlannedOperation.CreateHyperParameterTuningJob, JobName = name, Kind = JobKind.Tuning, RequestId = requestId,
-                    CreateTuning = TuningJob(name, requestId, request.Tuning!, training, request.Training?.Tags),
+                    CreateTuning = Merged(TuningJob(name, requestId, request.Tuning!, training, request.Training?.Tags), SageMakerJson.Default.CreateHyperParameterTuningJobRequest,
+                        (request.Training?.Overrides, "TrainingJobDefinition"), (request.Tuning!.Overrides, null)),
                 };
             }
             case ContractDefaults.ActionStop:
@@ -171,7 +175,8 @@ public sealed class Planner(DeploymentSettings settings)
                 RandomSeed: tuning.RandomSeed),
             TrainingJobDefinition: new HyperParameterTrainingJobDefinition(
                 StaticHyperParameters: statics is { Count: > 0 } ? statics : null,
-                AlgorithmSpecification: training.AlgorithmSpecification,
+                // A tuning job's algorithm specification has fewer members: a training request's overrides of it stay behind.
+                AlgorithmSpecification: training.AlgorithmSpecification.Overrides is null ? training.AlgorithmSpecification : training.AlgorithmSpecification with { Overrides = null },
                 RoleArn: training.RoleArn,
                 InputDataConfig: training.InputDataConfig,
                 OutputDataConfig: training.OutputDataConfig,
@@ -185,6 +190,28 @@ public sealed class Planner(DeploymentSettings settings)
                 EnableInterContainerTrafficEncryption: training.EnableInterContainerTrafficEncryption,
                 RetryStrategy: training.RetryStrategy),
             Tags: Tags(requestId, userTags));
+    }
+
+    /// <summary>
+    /// The plan with the request's overrides merged in (each under a member of the body, or at its root): objects member
+    /// by member, anything else as given. The validator let through only members the plan does not set.
+    /// </summary>
+    private static T Merged<T>(T planned, JsonTypeInfo<T> type, params (JsonElement? Overrides, string? Under)[] merges)
+    {
+        if (merges.All(m => m.Overrides is null)) return planned;
+        var body = JsonSerializer.SerializeToNode(planned, type)!.AsObject();
+        foreach (var (overrides, under) in merges)
+            if (overrides is { } members) Merge(under is null ? body : body[under]!.AsObject(), members);
+        return body.Deserialize(type)!;
+    }
+
+    private static void Merge(JsonObject target, JsonElement members)
+    {
+        foreach (var member in members.EnumerateObject())
+        {
+            if (target[member.Name] is JsonObject inner && member.Value.ValueKind == JsonValueKind.Object) Merge(inner, member.Value);
+            else target[member.Name] = JsonNode.Parse(member.Value.GetRawText());
+        }
     }
 
     private static List<Tag> Tags(string requestId, IReadOnlyDictionary<string, string>? userTags)

@@ -47,6 +47,7 @@ public sealed partial class RequestValidator
         Tags(training.Tags, JsonPath.Field(path, "tags"), errors);
         Network(training, path, errors);
         JobControls(training, path, builtIn, errors);
+        Overrides(training.Overrides, JsonPath.Field(path, "overrides"), forTuning ? "HyperParameterTrainingJobDefinition" : "CreateTrainingJobRequest", tuningJob: false, errors);
 
         if (training.RoleArn is { } role)
         {

@@ -28,6 +28,7 @@ public sealed partial class RequestValidator
         if (strategy == TuningStrategies.Hyperband && tuning.Hyperband?.MaxResource is null)
             HyperbandResource(tuning, training, baseDefinition, errors, JsonPath.Field(path, "strategy"));
         Completion(tuning, path, errors);
+        Overrides(tuning.Overrides, JsonPath.Field(path, "overrides"), "CreateHyperParameterTuningJobRequest", tuningJob: true, errors);
         if (tuning.MaxRuntimeSeconds is { } runtime && Model["HyperParameterTuningMaxRuntimeInSeconds"] is var runtimeShape
             && (runtime < runtimeShape.Min || runtime > runtimeShape.Max))
             errors.Add(JsonPath.Field(path, "maxRuntimeSeconds"), Rules.TuningLimits,
