@@ -102,6 +102,8 @@ public sealed class LocalTuningRun
         var config = spec.HyperParameterTuningJobConfig;
         if (config.Strategy is "Bayesian" or "Hyperband")
             observer.Notice(JobName, $"strategy {config.Strategy} runs as Random search locally (SageMaker runs it as {config.Strategy})");
+        if (spec.WarmStartConfig is { } warmStart)
+            observer.Notice(JobName, $"warm start from {string.Join(", ", warmStart.ParentHyperParameterTuningJobs.Select(p => p.HyperParameterTuningJobName))} is ignored locally: the trials start fresh");
         await EmitAsync(cancellationToken).ConfigureAwait(false);
         var candidates = Candidates(config, JobName);
         var objective = config.HyperParameterTuningJobObjective;

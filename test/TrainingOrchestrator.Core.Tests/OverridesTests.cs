@@ -76,13 +76,9 @@ public sealed class OverridesTests
     {
         var body = PlanBody(Request(tune: true,
             """{ "ResourceConfig": { "InstancePlacementConfig": { "EnableMultipleJobs": false } } }""",
-            """
-            { "Autotune": { "Mode": "Enabled" },
-              "WarmStartConfig": { "ParentHyperParameterTuningJobs": [ { "HyperParameterTuningJobName": "to-churn-hpo-abc" } ], "WarmStartType": "TransferLearning" } }
-            """));
+            """{ "Autotune": { "Mode": "Enabled" } }"""));
         Assert.False((bool)body["TrainingJobDefinition"]!["ResourceConfig"]!["InstancePlacementConfig"]!["EnableMultipleJobs"]!);
         Assert.Equal("Enabled", (string?)body["Autotune"]!["Mode"]);
-        Assert.Equal("TransferLearning", (string?)body["WarmStartConfig"]!["WarmStartType"]);
     }
 
     [Theory]
@@ -91,9 +87,13 @@ public sealed class OverridesTests
     [InlineData(false, """{ "ResourceConfig": { "InstanceGroups": [] } }""", "training.overrides.ResourceConfig.InstanceGroups", "heterogeneous clusters")]
     [InlineData(false, """{ "StoppingCondition": { "MaxRuntimeInSeconds": 60 } }""", "training.overrides.StoppingCondition", "training.stopping")]
     [InlineData(true, """{ "HyperParameterRanges": {} }""", "training.overrides.HyperParameterRanges", "tuning.ranges")]
-    public void A_member_the_contract_owns_is_refused_with_the_field_to_use(bool tune, string overrides, string path, string says)
+    [InlineData(true, null, "tuning.overrides.WarmStartConfig", "tuning.warmStart")]
+    public void A_member_the_contract_owns_is_refused_with_the_field_to_use(bool tune, string? overrides, string path, string says)
     {
-        var error = Assert.Single(Prepare(Request(tune, overrides)).Errors);
+        var request = overrides is null
+            ? Request(tune, null, """{ "WarmStartConfig": { "ParentHyperParameterTuningJobs": [ { "HyperParameterTuningJobName": "p1" } ], "WarmStartType": "TransferLearning" } }""")
+            : Request(tune, overrides);
+        var error = Assert.Single(Prepare(request).Errors);
         Assert.Equal((path, Rules.Overrides), (error.Path, error.Rule));
         Assert.Contains(says, error.Message, StringComparison.Ordinal);
     }

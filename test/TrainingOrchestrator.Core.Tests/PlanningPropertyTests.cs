@@ -126,6 +126,7 @@ public class PlanningPropertyTests
             // The tuning job's own controls, on the same variety of requests (some out of their bounds).
             if (network is 1 or 4) request["tuning"]!["maxRuntimeSeconds"] = runtime + 60;
             if (network is 2 or 4) request["tuning"]!["completion"] = new JsonObject { ["stopAfterTrialsNotImproving"] = count, ["stopOnConvergence"] = spot };
+            if (network is 1 or 5) request["tuning"]!["warmStart"] = new JsonObject { ["parents"] = new JsonArray(network == 1 ? "parent-hpo" : "bad_name") };
             if (network == 6) request["tuning"]!["overrides"] = JsonNode.Parse("""{ "Autotune": { "Mode": "Enabled" } }""");
             if (network is 3 or 4) (request["tuning"]!["randomSeed"], request["tuning"]!["hyperband"]) = (parallel - 1, new JsonObject { ["maxResource"] = runtime });
         }

@@ -82,12 +82,17 @@ public sealed record CreateHyperParameterTuningJobRequest(
     string HyperParameterTuningJobName,
     HyperParameterTuningJobConfig HyperParameterTuningJobConfig,
     HyperParameterTrainingJobDefinition TrainingJobDefinition,
-    IReadOnlyList<Tag>? Tags)
+    IReadOnlyList<Tag>? Tags,
+    HyperParameterTuningJobWarmStartConfig? WarmStartConfig = null)
 {
     /// <summary>Members a request's overrides add here (merged by the planner, kept through the stored plan). Settable only
     /// because System.Text.Json cannot fill init-only extension data beside a constructor; nothing sets it after planning.</summary>
     [JsonExtensionData] public Dictionary<string, JsonElement>? Overrides { get; set; }
 }
+
+public sealed record HyperParameterTuningJobWarmStartConfig(IReadOnlyList<ParentHyperParameterTuningJob> ParentHyperParameterTuningJobs, string WarmStartType);
+
+public sealed record ParentHyperParameterTuningJob(string HyperParameterTuningJobName);
 
 public sealed record HyperParameterTuningJobConfig(
     string Strategy,
@@ -147,6 +152,16 @@ public sealed record HyperParameterTrainingJobDefinition(
     /// <summary>Members a request's overrides add here (merged by the planner, kept through the stored plan). Settable only
     /// because System.Text.Json cannot fill init-only extension data beside a constructor; nothing sets it after planning.</summary>
     [JsonExtensionData] public Dictionary<string, JsonElement>? Overrides { get; set; }
+}
+
+/// <summary>A tuning job's training definition as the training request it stands for (to tune around a tuning job).</summary>
+public static class TrainingDefinitions
+{
+    public static CreateTrainingJobRequest AsTrainingJob(this HyperParameterTrainingJobDefinition definition, string jobName) => new(
+        jobName, definition.StaticHyperParameters, definition.AlgorithmSpecification, definition.RoleArn, definition.InputDataConfig,
+        definition.OutputDataConfig, definition.ResourceConfig, definition.StoppingCondition, Tags: null, definition.EnableManagedSpotTraining,
+        definition.CheckpointConfig, definition.Environment, definition.VpcConfig, definition.EnableNetworkIsolation,
+        definition.EnableInterContainerTrafficEncryption, definition.RetryStrategy);
 }
 
 public sealed record StopTrainingJobRequest(string TrainingJobName);

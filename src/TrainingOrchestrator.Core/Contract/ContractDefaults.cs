@@ -26,6 +26,21 @@ public static class ContractDefaults
     public static int? MaxTrainingJobsOf(TuningSpec tuning, string strategy) =>
         tuning.MaxTrainingJobs ?? (strategy == TuningStrategies.Grid ? null : MaxTrainingJobs);
 
+    public const string WarmStartType = "TransferLearning";
+
+    /// <summary>
+    /// A tuning job's warm-start parents: a tuning job named as baseJob first (its trials are where this one starts), then
+    /// warmStart.parents, each once.
+    /// </summary>
+    public static IReadOnlyList<string> WarmStartParentsOf(TuningSpec tuning, string? baseJob)
+    {
+        var parents = new List<string>();
+        if (baseJob is not null && Naming.JobNames.KindOf(baseJob) == Naming.JobKind.Tuning) parents.Add(baseJob);
+        foreach (var parent in tuning.WarmStart?.Parents ?? [])
+            if (parent is not null && !parents.Contains(parent, StringComparer.Ordinal)) parents.Add(parent);
+        return parents;
+    }
+
     /// <summary>The action a request asks for: explicit, else "tune" when it has a tuning block, else "train".</summary>
     public static string ActionOf(JobRequest request) =>
         request.Action ?? (request.Tuning is not null ? ActionTune : ActionTrain);

@@ -167,6 +167,8 @@ public sealed record TuningSpec
     public int? RandomSeed { get; init; }
     /// <summary>Hyperband's resource bounds (epochs, say): with maxResource no epochs-like hyperparameter is needed.</summary>
     public HyperbandSpec? Hyperband { get; init; }
+    /// <summary>Start from what earlier tuning jobs learned (WarmStartConfig).</summary>
+    public WarmStartSpec? WarmStart { get; init; }
     /// <summary>Members of CreateHyperParameterTuningJob the contract does not name (Autotune, ...), merged into the plan.</summary>
     public JsonElement? Overrides { get; init; }
 
@@ -181,6 +183,16 @@ public sealed record CompletionSpec
     public int? StopAfterTrialsNotImproving { get; init; }
     /// <summary>End when SageMaker's automatic tuning detects convergence.</summary>
     public bool? StopOnConvergence { get; init; }
+
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
+}
+
+public sealed record WarmStartSpec
+{
+    /// <summary>Up to 5 tuning jobs (any of the account's; a tuning baseJob is one too).</summary>
+    public IReadOnlyList<string>? Parents { get; init; }
+    /// <summary>TransferLearning (default: data, image and static values may differ) or IdenticalDataAndAlgorithm.</summary>
+    public string? Type { get; init; }
 
     [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
 }

@@ -59,6 +59,7 @@ public static class OverridableMembers
         ["TrainingJobDefinition"] = "training and training.overrides",
         ["TrainingJobDefinitions"] = "training (one training definition per tuning job)",
         ["Tags"] = "training.tags",
+        ["WarmStartConfig"] = "tuning.warmStart",
     };
 
     /// <summary>The contract field that owns this member path (or a member above it), or null when an override may set it.</summary>

@@ -78,6 +78,7 @@ public static class Rules
     /// <summary>A tuning job's completion criteria.</summary>
     public const string Completion = "completion";
     public const string RandomSeed = "random-seed";
+    public const string WarmStart = "warm-start";
     /// <summary>An override of a SageMaker member: one the contract does not own, as the API model describes it.</summary>
     public const string Overrides = "overrides";
 
@@ -102,7 +103,7 @@ public static class Rules
         ReservedHyperparameter, ChannelCount, ChannelName, ChannelOption, S3UriForm, BucketNotAllowed, InstanceType,
         InstanceCount, VolumeSize, DistributedProtocol, Mpi, MaxRuntime, Spot, Environment, Tag, RoleOverride, Vpc, Network, KmsKey, Retries, WarmPool, Checkpoint, ContainerCommand,
         Strategy, Objective, RangeCount, RangeName, RangeType, RangeBounds, RangeScaling, CategoricalValues,
-        RangedAndFixed, GridStrategy, TuningLimits, EarlyStopping, Completion, RandomSeed, Overrides,
+        RangedAndFixed, GridStrategy, TuningLimits, EarlyStopping, Completion, RandomSeed, WarmStart, Overrides,
     ];
 
     /// <summary>The rules applied at submit time, after validation.</summary>

@@ -50,7 +50,7 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
             var baseDefinition = await StoredTrainingDefinitionAsync(baseJob, cancellationToken).ConfigureAwait(false);
             if (baseDefinition is null)
                 return await RejectAsync(prepared.RequestId ?? messageId, body, null,
-                    [new ValidationError("baseJob", Rules.BaseJob, $"'{baseJob}' is not a training job this orchestrator launched (no record of it)")],
+                    [new ValidationError("baseJob", Rules.BaseJob, $"'{baseJob}' is not a job this orchestrator launched (no record of it)")],
                     SubmitOutcome.Rejected, cancellationToken).ConfigureAwait(false);
             prepared = pipeline.Prepare(body.Span, messageId, baseDefinition);
         }
@@ -171,9 +171,14 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
     private async Task<CreateTrainingJobRequest?> StoredTrainingDefinitionAsync(string jobName, CancellationToken cancellationToken)
     {
         var record = await store.GetAsync(jobName, cancellationToken).ConfigureAwait(false);
-        return record is { Kind: JobKind.Training, Plan: { } plan }
-            ? JsonSerializer.Deserialize(plan, SageMakerJson.Default.CreateTrainingJobRequest)
-            : null;
+        return record switch
+        {
+            { Kind: JobKind.Training, Plan: { } plan } => JsonSerializer.Deserialize(plan, SageMakerJson.Default.CreateTrainingJobRequest),
+            // A tuning job's trials: tuning around it starts from them (it becomes a warm-start parent).
+            { Kind: JobKind.Tuning, Plan: { } plan } => JsonSerializer.Deserialize(plan, SageMakerJson.Default.CreateHyperParameterTuningJobRequest)!
+                .TrainingJobDefinition.AsTrainingJob(jobName),
+            _ => null,
+        };
     }
 
     private async Task<SubmitResult> RejectAsync(string requestId, ReadOnlyMemory<byte> body, JobKind? kind,

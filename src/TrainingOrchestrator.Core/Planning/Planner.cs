@@ -41,7 +41,7 @@ public sealed class Planner(DeploymentSettings settings)
                 return new PlannedOperation
                 {
                     Operation = PlannedOperation.CreateHyperParameterTuningJob, JobName = name, Kind = JobKind.Tuning, RequestId = requestId,
-                    CreateTuning = Merged(TuningJob(name, requestId, request.Tuning!, training, request.Training?.Tags), SageMakerJson.Default.CreateHyperParameterTuningJobRequest,
+                    CreateTuning = Merged(TuningJob(name, requestId, request.Tuning!, training, request.Training?.Tags, request.BaseJob), SageMakerJson.Default.CreateHyperParameterTuningJobRequest,
                         (request.Training?.Overrides, "TrainingJobDefinition"), (request.Tuning!.Overrides, null)),
                 };
             }
@@ -121,7 +121,7 @@ public sealed class Planner(DeploymentSettings settings)
     }
 
     private static CreateHyperParameterTuningJobRequest TuningJob(
-        string jobName, string requestId, TuningSpec tuning, CreateTrainingJobRequest training, IReadOnlyDictionary<string, string>? userTags)
+        string jobName, string requestId, TuningSpec tuning, CreateTrainingJobRequest training, IReadOnlyDictionary<string, string>? userTags, string? baseJob)
     {
         var ranges = tuning.Ranges!;
         var integers = new List<IntegerParameterRange>();
@@ -189,7 +189,11 @@ public sealed class Planner(DeploymentSettings settings)
                 EnableNetworkIsolation: training.EnableNetworkIsolation,
                 EnableInterContainerTrafficEncryption: training.EnableInterContainerTrafficEncryption,
                 RetryStrategy: training.RetryStrategy),
-            Tags: Tags(requestId, userTags));
+            Tags: Tags(requestId, userTags),
+            WarmStartConfig: ContractDefaults.WarmStartParentsOf(tuning, baseJob) is { Count: > 0 } parents
+                ? new HyperParameterTuningJobWarmStartConfig(
+                    parents.Select(p => new ParentHyperParameterTuningJob(p)).ToList(), tuning.WarmStart?.Type ?? ContractDefaults.WarmStartType)
+                : null);
     }
 
     /// <summary>

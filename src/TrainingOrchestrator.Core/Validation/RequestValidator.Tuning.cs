@@ -9,7 +9,7 @@ namespace TrainingOrchestrator.Core.Validation;
 public sealed partial class RequestValidator
 {
     private void Tuning(TuningSpec tuning, TrainingSpec? training, CreateTrainingJobRequest? baseDefinition, Errors errors,
-        string path = "tuning", bool rangesMayBeFixed = false)
+        string path = "tuning", bool rangesMayBeFixed = false, string? baseJob = null)
     {
         Unknown(tuning.Unknown, path, errors);
         var strategy = tuning.Strategy ?? ContractDefaults.Strategy;
@@ -28,6 +28,7 @@ public sealed partial class RequestValidator
         if (strategy == TuningStrategies.Hyperband && tuning.Hyperband?.MaxResource is null)
             HyperbandResource(tuning, training, baseDefinition, errors, JsonPath.Field(path, "strategy"));
         Completion(tuning, path, errors);
+        WarmStart(tuning, baseJob, path, errors);
         Overrides(tuning.Overrides, JsonPath.Field(path, "overrides"), "CreateHyperParameterTuningJobRequest", tuningJob: true, errors);
         if (tuning.MaxRuntimeSeconds is { } runtime && Model["HyperParameterTuningMaxRuntimeInSeconds"] is var runtimeShape
             && (runtime < runtimeShape.Min || runtime > runtimeShape.Max))
@@ -105,6 +106,27 @@ public sealed partial class RequestValidator
         var least = Model["MaxNumberOfTrainingJobsNotImproving"].Min ?? 3;
         if (completion.StopAfterTrialsNotImproving < least)
             errors.Add(JsonPath.Field(at, "stopAfterTrialsNotImproving"), Rules.Completion, $"must be at least {least}, got {completion.StopAfterTrialsNotImproving}");
+    }
+
+    private static void WarmStart(TuningSpec tuning, string? baseJob, string path, Errors errors)
+    {
+        if (tuning.WarmStart is not { } warmStart) return;
+        var at = JsonPath.Field(path, "warmStart");
+        Unknown(warmStart.Unknown, at, errors);
+        if (warmStart.Type is { } type) MatchesModel(type, "HyperParameterTuningJobWarmStartType", JsonPath.Field(at, "type"), Rules.WarmStart, errors);
+        var parentsPath = JsonPath.Field(at, "parents");
+        if (warmStart.Parents is not { Count: > 0 } parents)
+        {
+            errors.Add(parentsPath, Rules.WarmStart, "is required: the names of 1 to 5 tuning jobs to start from");
+            return;
+        }
+        for (var i = 0; i < parents.Count; i++)
+            if (parents[i] is not { } parent) errors.Add(JsonPath.Index(parentsPath, i), Rules.WarmStart, "must be a tuning job name");
+            else MatchesModel(parent, "HyperParameterTuningJobName", JsonPath.Index(parentsPath, i), Rules.WarmStart, errors, subject: "the job name");
+        var all = ContractDefaults.WarmStartParentsOf(tuning, baseJob);
+        var most = Model["ParentHyperParameterTuningJobs"].Max ?? 5;
+        if (all.Count > most)
+            errors.Add(parentsPath, Rules.WarmStart, $"at most {most} parent tuning jobs, got {all.Count}" + (all[0] == baseJob ? $" with the baseJob {baseJob}" : ""));
     }
 
     /// <summary>

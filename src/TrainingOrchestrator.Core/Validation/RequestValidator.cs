@@ -59,10 +59,10 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
                 if (request.Training is null == request.BaseJob is null)
                     errors.Add(request.Training is null ? "$" : "baseJob", Rules.TuneSource,
                         "a tune request needs exactly one of training (the job to tune) or baseJob (an earlier job of ours to tune around)");
-                if (request.BaseJob is { } baseJob) OurJobName(baseJob, "baseJob", Rules.BaseJob, JobKind.Training, errors);
+                if (request.BaseJob is { } baseJob) OurJobName(baseJob, "baseJob", Rules.BaseJob, null, errors);
                 if (request.Training is not null) Training(request.Training, "training", forTuning: true, errors);
                 if (request.Tuning is null) errors.Add("tuning", Rules.Required, "is required for action tune");
-                else Tuning(request.Tuning, request.Training, baseDefinition, errors);
+                else Tuning(request.Tuning, request.Training, baseDefinition, errors, baseJob: request.BaseJob);
                 break;
 
             case ContractDefaults.ActionStop:

@@ -248,4 +248,32 @@ public sealed class SubmitProcessorTests
         Assert.Equal(Rules.BaseJob, Assert.Single((await o.RecordAsync(JobRecord.RejectionKey("tune-1"))).Errors).Rule);
         Assert.Empty(o.Platform.Calls);
     }
+
+    [Fact]
+    public async Task Tuning_around_a_tuning_job_of_ours_tunes_its_trials_again_warm_started_from_it()
+    {
+        const string Tuning = """{"objective":{"metric":"validation:mse","goal":"Minimize"},"ranges":{"l2":{"type":"continuous","min":0.0001,"max":0.1}}}""";
+        var first = System.Text.Json.Nodes.JsonNode.Parse(Samples.Train().Body)!.AsObject();
+        (first["action"], first["tuning"]) = ("tune", System.Text.Json.Nodes.JsonNode.Parse(Tuning));
+        first["training"]!["hyperparameters"]!.AsObject().Remove("l2");
+        var parent = (await o.SendAsync(("m-1", first.ToJsonString()))).JobName!;
+        Assert.EndsWith("-hpo", parent, StringComparison.Ordinal);
+
+        var again = """{"version":1,"action":"tune","requestId":"tune-again","baseJob":"PARENT",""" +
+            """ "tuning":{"objective":{"metric":"validation:mse","goal":"Minimize"},"ranges":{"epochs":{"type":"integer","min":5,"max":50}},""" +
+            """ "warmStart":{"parents":["their-earlier-hpo"]}}}""";
+        again = again.Replace("PARENT", parent, StringComparison.Ordinal);
+        var result = await o.SendAsync(("m-2", again));
+
+        Assert.Equal(SubmitOutcome.Launched, result.Outcome);
+        var parentPlan = (await o.RecordAsync(parent)).Plan!;
+        var plan = System.Text.Json.JsonSerializer.Deserialize((await o.RecordAsync(result.JobName!)).Plan!, ApiModel.SageMakerJson.Default.CreateHyperParameterTuningJobRequest)!;
+        var parentDefinition = System.Text.Json.JsonSerializer.Deserialize(parentPlan, ApiModel.SageMakerJson.Default.CreateHyperParameterTuningJobRequest)!.TrainingJobDefinition;
+        Assert.Equal(parentDefinition.AlgorithmSpecification.TrainingImage, plan.TrainingJobDefinition.AlgorithmSpecification.TrainingImage);
+        Assert.Equal(parentDefinition.InputDataConfig!.Select(c => c.DataSource.S3DataSource.S3Uri), plan.TrainingJobDefinition.InputDataConfig!.Select(c => c.DataSource.S3DataSource.S3Uri));
+        Assert.False(plan.TrainingJobDefinition.StaticHyperParameters!.ContainsKey("epochs")); // ranged now
+        Assert.Equal([parent, "their-earlier-hpo"], plan.WarmStartConfig!.ParentHyperParameterTuningJobs.Select(p => p.HyperParameterTuningJobName));
+        Assert.Equal("TransferLearning", plan.WarmStartConfig.WarmStartType);
+        Assert.Equal(parent, (await o.RecordAsync(result.JobName!)).GrewFrom);
+    }
 }
