@@ -110,8 +110,9 @@ public class PlanningPropertyTests
                   "ResourceConfig": { "InstancePlacementConfig": { "EnableMultipleJobs": {{(spot ? "true" : "false")}} } },
                   "OutputDataConfig": { "CompressionType": "{{(mpi ? "NONE" : "GZIP")}}" } }
                 """);
-        if (mpi) training["resources"]!["distributedProtocol"] = "mpi";
-        if (mpi) training["resources"]!["processesPerHost"] = count;
+        // MPI with any image; torchrun for the PyTorch script (GPU instances only).
+        if (mpi) training["resources"]!["distributedProtocol"] = algorithm is Algorithm.PyTorch ? "torch_distributed" : "mpi";
+        if (mpi && algorithm is not Algorithm.PyTorch) training["resources"]!["processesPerHost"] = count;
         var request = new JsonObject { ["version"] = 1, ["requestId"] = id.ToString(), ["training"] = training };
         if (tune)
         {

@@ -9,8 +9,6 @@ public static class ContractDefaults
     public const int VolumeSizeGb = 30;
     public const int MaxRuntimeSeconds = 86_400;
     public const string Distribution = "FullyReplicated";
-    public const string ProtocolNone = "unspecified";
-    public const string ProtocolMpi = "mpi";
     public const string Strategy = TuningStrategies.Bayesian;
     public const string EarlyStopping = "Off";
     public const int MaxParallelTrainingJobs = 1;

@@ -18,6 +18,12 @@ public static class ReservedHyperparameters
     public const string MpiEnabled = "sagemaker_mpi_enabled";
     public const string MpiProcessesPerHost = "sagemaker_mpi_num_of_processes_per_host";
     public const string MpiCustomOptions = "sagemaker_mpi_custom_mpi_options";
+    public const string TorchDistributedEnabled = "sagemaker_torch_distributed_enabled";
+    public const string SmddpEnabled = "sagemaker_distributed_dataparallel_enabled";
+    public const string SmddpCustomOptions = "sagemaker_distributed_dataparallel_custom_mpi_options";
+    public const string ParameterServerEnabled = "sagemaker_parameter_server_enabled";
+    public const string MultiWorkerMirroredEnabled = "sagemaker_multi_worker_mirrored_strategy_enabled";
+    public const string InstanceType = "sagemaker_instance_type";
     public const string TuningObjectiveMetric = "_tuning_objective_metric";
 
     /// <summary>Every `sagemaker_*` key and the tuning objective key (container contract, section 3).</summary>
@@ -27,13 +33,15 @@ public static class ReservedHyperparameters
     private static readonly IReadOnlyList<KeyValuePair<string, string>> None = [];
 
     /// <summary>
-    /// What script mode and MPI add to a job's hyperparameters, JSON-encoded as the SageMaker Python SDK sends them
-    /// (the training toolkit decodes either form). On a request that is not valid yet, only the count is meaningful.
+    /// What script mode and the distributed protocol add to a job's hyperparameters, JSON-encoded as the SageMaker Python
+    /// SDK sends them (the training toolkit decodes either form). On a request that is not valid yet, only the count is
+    /// meaningful.
     /// </summary>
     public static IReadOnlyList<KeyValuePair<string, string>> SetFor(TrainingSpec spec, string region)
     {
-        var mpi = spec.Resources?.DistributedProtocol == ContractDefaults.ProtocolMpi;
-        if (spec.Script is null && !mpi) return None;
+        var protocol = spec.Resources?.DistributedProtocol ?? DistributedProtocols.None;
+        var mpi = protocol == DistributedProtocols.Mpi;
+        if (spec.Script is null && protocol == DistributedProtocols.None) return None;
         var set = new List<KeyValuePair<string, string>>(7);
         if (spec.Script is { } script)
         {
@@ -48,6 +56,25 @@ public static class ReservedHyperparameters
             set.Add(new(MpiProcessesPerHost, Integer(spec.Resources!.ProcessesPerHost ?? 0)));
             if (spec.Resources.CustomMpiOptions is { } options)
                 set.Add(new(MpiCustomOptions, JsonString(options)));
+        }
+        var instanceType = JsonString(spec.Resources?.InstanceType ?? "");
+        switch (protocol)
+        {
+            case DistributedProtocols.TorchDistributed:
+                set.Add(new(TorchDistributedEnabled, "true"));
+                set.Add(new(InstanceType, instanceType));
+                break;
+            case DistributedProtocols.Smddp:
+                set.Add(new(SmddpEnabled, "true"));
+                set.Add(new(InstanceType, instanceType));
+                set.Add(new(SmddpCustomOptions, JsonString(spec.Resources!.CustomMpiOptions ?? "")));
+                break;
+            case DistributedProtocols.ParameterServer:
+                set.Add(new(ParameterServerEnabled, "true"));
+                break;
+            case DistributedProtocols.MultiWorkerMirrored:
+                set.Add(new(MultiWorkerMirroredEnabled, "true"));
+                break;
         }
         return set;
     }

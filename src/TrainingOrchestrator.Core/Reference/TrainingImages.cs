@@ -43,7 +43,6 @@ public static class TrainingImages
     {
         var table = TableOf(request.Name);
         var versions = table.GetProperty("versions");
-        var aliases = table.TryGetProperty("version_aliases", out var a) ? a : default;
 
         // Version: required unless the table has just one.
         var known = Keys(versions);
@@ -53,8 +52,7 @@ public static class TrainingImages
             if (known.Count != 1) return ImageResolution.Refused(ImagePart.Version, $"is required for {request.Name}; known: {string.Join(", ", known)}");
             version = known[0];
         }
-        else if (versions.TryGetProperty(request.Version, out _)) version = request.Version;
-        else if (aliases.ValueKind == JsonValueKind.Object && aliases.TryGetProperty(request.Version, out var target)) version = target.GetString()!;
+        else if (VersionOf(request.Name, request.Version) is { } full) version = full;
         else return ImageResolution.Refused(ImagePart.Version, $"{request.Name} has no version '{request.Version}'; known: {string.Join(", ", known)}");
         var config = versions.GetProperty(version);
 
@@ -115,6 +113,14 @@ public static class TrainingImages
         var tagPrefix = baseVersion is null ? version : $"{baseVersion}-transformers{version}";
         var tag = string.Join('-', new[] { tagPrefix, processor, pyVersion, containerVersion }.Where(part => part is not null));
         return new ImageResolution($"{account.GetString()}.dkr.ecr.{request.Region}.{DnsSuffix(request.Region)}/{config.GetProperty("repository").GetString()}:{tag}");
+    }
+
+    /// <summary>The full version a version or alias names in a table, or null when it names none.</summary>
+    public static string? VersionOf(string name, string version)
+    {
+        var table = TableOf(name);
+        if (table.GetProperty("versions").TryGetProperty(version, out _)) return version;
+        return table.TryGetProperty("version_aliases", out var aliases) && aliases.TryGetProperty(version, out var target) ? target.GetString() : null;
     }
 
     /// <summary>

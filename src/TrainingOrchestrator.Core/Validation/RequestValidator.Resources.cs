@@ -26,11 +26,11 @@ public sealed partial class RequestValidator
         if (resources.VolumeSizeGb is { } volume && volume is < 1 or > MaxVolumeSizeGb)
             errors.Add(JsonPath.Field(path, "volumeSizeGb"), Rules.VolumeSize, $"must be from 1 to {MaxVolumeSizeGb} GB, got {volume}");
 
-        var protocol = resources.DistributedProtocol ?? ContractDefaults.ProtocolNone;
+        var protocol = resources.DistributedProtocol ?? DistributedProtocols.None;
         var protocolPath = JsonPath.Field(path, "distributedProtocol");
-        if (protocol is not (ContractDefaults.ProtocolNone or ContractDefaults.ProtocolMpi))
-            errors.Add(protocolPath, Rules.DistributedProtocol, $"must be unspecified or mpi, got '{protocol}'");
-        else if (protocol == ContractDefaults.ProtocolMpi)
+        if (!DistributedProtocols.All.Contains(protocol, StringComparer.Ordinal))
+            errors.Add(protocolPath, Rules.DistributedProtocol, $"must be one of {string.Join(", ", DistributedProtocols.All)}, got '{protocol}'");
+        else if (protocol == DistributedProtocols.Mpi)
         {
             if (resources.ProcessesPerHost is null)
                 errors.Add(JsonPath.Field(path, "processesPerHost"), Rules.Mpi, "is required with distributedProtocol mpi: processes to start on each instance");
@@ -41,8 +41,8 @@ public sealed partial class RequestValidator
         {
             if (resources.ProcessesPerHost is not null)
                 errors.Add(JsonPath.Field(path, "processesPerHost"), Rules.Mpi, "applies only with distributedProtocol mpi");
-            if (resources.CustomMpiOptions is not null)
-                errors.Add(JsonPath.Field(path, "customMpiOptions"), Rules.Mpi, "applies only with distributedProtocol mpi");
+            if (resources.CustomMpiOptions is not null && protocol != DistributedProtocols.Smddp)
+                errors.Add(JsonPath.Field(path, "customMpiOptions"), Rules.Mpi, "applies only with distributedProtocol mpi or smddp");
         }
         if (resources.CustomMpiOptions is { } options)
             MatchesModel(options, "HyperParameterValue", JsonPath.Field(path, "customMpiOptions"), Rules.Mpi, errors, subject: "the option string");

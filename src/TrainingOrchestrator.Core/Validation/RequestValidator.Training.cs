@@ -42,6 +42,7 @@ public sealed partial class RequestValidator
         Inputs(training.Inputs, JsonPath.Field(path, "inputs"), builtIn, errors);
         if (training.Output is { } output) S3(output, JsonPath.Field(path, "output"), errors);
         Resources(training.Resources, JsonPath.Field(path, "resources"), errors);
+        Distribution(training, path, errors);
         Stopping(training, path, errors);
         Environment(training.Environment, JsonPath.Field(path, "environment"), forTuning, errors);
         Tags(training.Tags, JsonPath.Field(path, "tags"), errors);
