@@ -84,8 +84,8 @@ internal static class ContainerContract
             var entry = new JsonObject
             {
                 ["TrainingInputMode"] = channel.InputMode ?? spec.AlgorithmSpecification.TrainingInputMode,
-                ["S3DistributionType"] = channel.DataSource.S3DataSource.S3DataDistributionType,
-                ["RecordWrapperType"] = "None",
+                ["S3DistributionType"] = channel.DataSource.S3DataSource?.S3DataDistributionType ?? "FullyReplicated",
+                ["RecordWrapperType"] = channel.RecordWrapperType ?? "None",
             };
             if (channel.ContentType is { } contentType)
                 entry["ContentType"] = contentType;

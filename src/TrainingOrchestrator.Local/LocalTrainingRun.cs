@@ -85,7 +85,9 @@ public sealed class LocalTrainingRun
         var inputs = new List<(string, string)>();
         foreach (var channel in spec.InputDataConfig ?? [])
         {
-            var uri = channel.DataSource.S3DataSource.S3Uri;
+            if (channel.DataSource.FileSystemDataSource is { } fileSystem)
+                throw Refuse($"input channel '{channel.ChannelName}' reads {fileSystem.FileSystemType} {fileSystem.FileSystemId}:{fileSystem.DirectoryPath}, which has no local equivalent; copy the data to S3 (or a local folder that an s3:// URI maps to) to try the job here");
+            var uri = channel.DataSource.S3DataSource!.S3Uri;
             var local = config.LocalPathOf(uri) ?? throw Refuse($"input channel '{channel.ChannelName}' reads {uri}, which no entry of local.json's \"data\" maps to a local folder");
             if (!Directory.Exists(local) && !File.Exists(local))
                 throw Refuse($"input channel '{channel.ChannelName}': {uri} maps to {local}, which does not exist");

@@ -52,11 +52,19 @@ public sealed record Channel(
     DataSource DataSource,
     string? ContentType,
     string? CompressionType,
-    string? InputMode);
+    string? InputMode,
+    string? RecordWrapperType = null,
+    ShuffleConfig? ShuffleConfig = null);
 
-public sealed record DataSource(S3DataSource S3DataSource);
+/// <summary>One of the two: S3 objects, or an FSx for Lustre / EFS file system.</summary>
+public sealed record DataSource(S3DataSource? S3DataSource, FileSystemDataSource? FileSystemDataSource = null);
 
-public sealed record S3DataSource(string S3DataType, string S3Uri, string S3DataDistributionType);
+public sealed record S3DataSource(string S3DataType, string S3Uri, string? S3DataDistributionType,
+    IReadOnlyList<string>? AttributeNames = null, IReadOnlyList<string>? InstanceGroupNames = null);
+
+public sealed record FileSystemDataSource(string FileSystemId, string FileSystemAccessMode, string FileSystemType, string DirectoryPath);
+
+public sealed record ShuffleConfig(long Seed);
 
 public sealed record OutputDataConfig(string S3OutputPath, string? KmsKeyId = null)
 {

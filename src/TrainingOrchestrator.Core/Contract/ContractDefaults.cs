@@ -9,6 +9,8 @@ public static class ContractDefaults
     public const int VolumeSizeGb = 30;
     public const int MaxRuntimeSeconds = 86_400;
     public const string Distribution = "FullyReplicated";
+    public const string S3DataType = "S3Prefix";
+    public const string FileSystemAccessMode = "ro";
     public const string Strategy = TuningStrategies.Bayesian;
     public const string EarlyStopping = "Off";
     public const int MaxParallelTrainingJobs = 1;

@@ -113,10 +113,33 @@ public sealed record ScriptSpec
     [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
 }
 
+public sealed record FileSystemSpec
+{
+    /// <summary>FSxLustre or EFS.</summary>
+    public string? Type { get; init; }
+    public string? Id { get; init; }
+    /// <summary>The directory to read: for FSx for Lustre it starts with the mount name (/fsx/...), for EFS it is a path from the root.</summary>
+    public string? Path { get; init; }
+    /// <summary>ro (default) or rw.</summary>
+    public string? AccessMode { get; init; }
+
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
+}
+
 /// <summary>A channel: written either as a bare S3 URI string or as this object.</summary>
 public sealed record ChannelSpec
 {
     public string? S3Uri { get; init; }
+    /// <summary>Instead of s3Uri: an FSx for Lustre or EFS file system (needs a VPC).</summary>
+    public FileSystemSpec? FileSystem { get; init; }
+    /// <summary>What s3Uri names: S3Prefix (default), ManifestFile or AugmentedManifestFile.</summary>
+    public string? DataType { get; init; }
+    /// <summary>AugmentedManifestFile: the JSON attributes each record passes on, in order.</summary>
+    public IReadOnlyList<string>? AttributeNames { get; init; }
+    /// <summary>Shuffle the S3 objects (and Pipe records) with this seed, anew each epoch.</summary>
+    public long? ShuffleSeed { get; init; }
+    /// <summary>RecordIO: wrap each record for Pipe mode (None: as stored).</summary>
+    public string? RecordWrapper { get; init; }
     public string? ContentType { get; init; }
     public string? Distribution { get; init; }
     public string? InputMode { get; init; }

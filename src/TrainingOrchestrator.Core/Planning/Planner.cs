@@ -83,10 +83,15 @@ public sealed class Planner(DeploymentSettings settings)
         var channels = spec.Inputs is { Count: > 0 } inputs
             ? inputs.Select(input => new Channel(
                 input.Key,
-                new DataSource(new S3DataSource("S3Prefix", input.Value.S3Uri!, input.Value.Distribution ?? ContractDefaults.Distribution)),
+                input.Value.FileSystem is { } fileSystem
+                    ? new DataSource(null, new FileSystemDataSource(fileSystem.Id!, fileSystem.AccessMode ?? ContractDefaults.FileSystemAccessMode, fileSystem.Type!, fileSystem.Path!))
+                    : new DataSource(new S3DataSource(input.Value.DataType ?? ContractDefaults.S3DataType, input.Value.S3Uri!,
+                        input.Value.Distribution ?? ContractDefaults.Distribution, input.Value.AttributeNames)),
                 input.Value.ContentType ?? algorithm.ContentType,
                 input.Value.Compression,
-                input.Value.InputMode)).ToList()
+                input.Value.InputMode,
+                input.Value.RecordWrapper,
+                input.Value.ShuffleSeed is { } seed ? new ShuffleConfig(seed) : null)).ToList()
             : null;
         var resources = spec.Resources!;
         var spot = spec.Spot == true;

@@ -39,7 +39,7 @@ public sealed partial class RequestValidator
             else MatchesModel(text, "HyperParameterValue", keyPath, Rules.HyperparameterValue, errors);
         }
 
-        Inputs(training.Inputs, JsonPath.Field(path, "inputs"), builtIn, errors);
+        Inputs(training, JsonPath.Field(path, "inputs"), builtIn, errors);
         if (training.Output is { } output) S3(output, JsonPath.Field(path, "output"), errors);
         Resources(training.Resources, JsonPath.Field(path, "resources"), errors);
         Distribution(training, path, errors);

@@ -1,0 +1,86 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using TrainingOrchestrator.Core.ApiModel;
+using TrainingOrchestrator.Core.Contract;
+using TrainingOrchestrator.Core.Planning;
+using TrainingOrchestrator.Core.Settings;
+
+namespace TrainingOrchestrator.Core.Tests;
+
+/// <summary>Channels beyond an S3 prefix: FSx for Lustre and EFS, manifests and augmented manifests, shuffling, RecordIO.</summary>
+public sealed class InputVariantTests
+{
+    private const string Vpc = """{ "subnets": ["subnet-0a1b2c3d4e5f60718"], "securityGroups": ["sg-0123456789abcdef0"] }""";
+
+    private static JsonObject Request(string channel, string? vpc = Vpc)
+    {
+        var request = JsonNode.Parse(Samples.Train().Body)!.AsObject();
+        request["training"]!["inputs"] = new JsonObject { ["train"] = JsonNode.Parse(channel) };
+        if (vpc is not null) request["training"]!["vpc"] = JsonNode.Parse(vpc);
+        return request;
+    }
+
+    private static PreparedRequest Prepare(JsonObject request, DeploymentSettings? settings = null) =>
+        new RequestPipeline(settings ?? Repo.Settings).Prepare(System.Text.Encoding.UTF8.GetBytes(request.ToJsonString()), "m-1");
+
+    private static JsonNode Channel(JsonObject request, DeploymentSettings? settings = null)
+    {
+        var prepared = Prepare(request, settings);
+        Assert.Empty(prepared.Errors);
+        using var body = JsonDocument.Parse(prepared.Plan!.BodyUtf8());
+        Assert.Empty(ApiModelChecker.Default.CheckOperationInput(prepared.Plan.Operation, body.RootElement));
+        return JsonNode.Parse(prepared.Plan.BodyUtf8())!["InputDataConfig"]![0]!;
+    }
+
+    private static IReadOnlyList<(string Path, string Rule)> Errors(JsonObject request) =>
+        Prepare(request).Errors.Select(e => (e.Path, e.Rule)).ToList();
+
+    [Fact]
+    public void An_FSx_for_Lustre_channel_is_mounted_read_only_by_default()
+    {
+        var channel = Channel(Request("""{ "fileSystem": { "type": "FSxLustre", "id": "fs-0123456789abcdef0", "path": "/fsx/churn/train" } }"""));
+        Assert.Equal("""{"FileSystemId":"fs-0123456789abcdef0","FileSystemAccessMode":"ro","FileSystemType":"FSxLustre","DirectoryPath":"/fsx/churn/train"}""",
+            channel["DataSource"]!["FileSystemDataSource"]!.ToJsonString());
+        Assert.Null(channel["DataSource"]!["S3DataSource"]);
+    }
+
+    [Fact]
+    public void A_file_system_needs_a_VPC_which_the_deployment_may_give()
+    {
+        var request = Request("""{ "fileSystem": { "type": "EFS", "id": "fs-0123456789abcdef0", "path": "/data", "accessMode": "rw" } }""", vpc: null);
+        Assert.Equal([("training.inputs.train.fileSystem", Rules.Vpc)], Errors(request));
+
+        var deployment = DeploymentSettings.From(new Dictionary<string, string>(DeploymentSettings.LocalDefaults)
+        {
+            [DeploymentSettings.VpcSubnetsVariable] = "subnet-aaaa1111",
+            [DeploymentSettings.VpcSecurityGroupsVariable] = "sg-cccc3333",
+        });
+        Assert.Equal("rw", (string?)Channel(request, deployment)["DataSource"]!["FileSystemDataSource"]!["FileSystemAccessMode"]);
+    }
+
+    [Theory]
+    [InlineData("""{ "fileSystem": { "type": "FSxLustre", "id": "fs-0123456789abcdef0", "path": "/fsx" }, "inputMode": "Pipe" }""", "training.inputs.train.inputMode")]
+    [InlineData("""{ "fileSystem": { "type": "FSxLustre", "id": "fs-0123456789abcdef0", "path": "/fsx" }, "distribution": "ShardedByS3Key" }""", "training.inputs.train.distribution")]
+    [InlineData("""{ "fileSystem": { "type": "FSxLustre", "id": "fs-0123456789abcdef0", "path": "/fsx" }, "s3Uri": "s3://example-ml-bucket/x/" }""", "training.inputs.train")]
+    [InlineData("""{ "fileSystem": { "type": "FSx", "id": "fs-0123456789abcdef0", "path": "/fsx" } }""", "training.inputs.train.fileSystem.type")]
+    [InlineData("""{ "fileSystem": { "type": "EFS", "id": "efs-1", "path": "/fsx" } }""", "training.inputs.train.fileSystem.id")]
+    [InlineData("""{ "fileSystem": { "type": "EFS", "id": "fs-0123456789abcdef0", "path": "data" } }""", "training.inputs.train.fileSystem.path")]
+    [InlineData("""{ "s3Uri": "s3://example-ml-bucket/images/train.manifest", "dataType": "AugmentedManifestFile" }""", "training.inputs.train.attributeNames")]
+    [InlineData("""{ "s3Uri": "s3://example-ml-bucket/images/", "attributeNames": ["source-ref"] }""", "training.inputs.train.attributeNames")]
+    [InlineData("""{ "s3Uri": "s3://example-ml-bucket/images/", "recordWrapper": "Protobuf" }""", "training.inputs.train.recordWrapper")]
+    public void A_channel_SageMaker_would_refuse_is_refused_at_its_field(string channel, string path) =>
+        Assert.Equal([(path, Rules.ChannelOption)], Errors(Request(channel)));
+
+    [Fact]
+    public void An_augmented_manifest_in_Pipe_mode_with_RecordIO_and_a_shuffle_seed()
+    {
+        var channel = Channel(Request("""
+            { "s3Uri": "s3://example-ml-bucket/images/train.manifest", "dataType": "AugmentedManifestFile",
+              "attributeNames": ["source-ref", "class"], "recordWrapper": "RecordIO", "inputMode": "Pipe", "shuffleSeed": 42 }
+            """));
+        Assert.Equal("AugmentedManifestFile", (string?)channel["DataSource"]!["S3DataSource"]!["S3DataType"]);
+        Assert.Equal("""["source-ref","class"]""", channel["DataSource"]!["S3DataSource"]!["AttributeNames"]!.ToJsonString());
+        Assert.Equal("RecordIO", (string?)channel["RecordWrapperType"]);
+        Assert.Equal(42, (long)channel["ShuffleConfig"]!["Seed"]!);
+    }
+}
