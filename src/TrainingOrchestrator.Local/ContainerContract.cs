@@ -43,7 +43,7 @@ internal static class ContainerContract
         yield return ("SM_NUM_GPUS", "0");
         yield return ("SM_HOSTS", """["algo-1"]""");
         yield return ("SM_CURRENT_HOST", "algo-1");
-        yield return ("SM_CURRENT_INSTANCE_TYPE", spec.ResourceConfig.InstanceType);
+        yield return ("SM_CURRENT_INSTANCE_TYPE", spec.ResourceConfig.InstanceType ?? "");
         yield return ("SM_LOG_LEVEL", hyperparameters.TryGetValue(ReservedHyperparameters.ContainerLogLevel, out var level) ? level : "20");
         if (hyperparameters.TryGetValue(ReservedHyperparameters.Program, out var program))
         {

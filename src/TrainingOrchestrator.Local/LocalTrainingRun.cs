@@ -80,6 +80,8 @@ public sealed class LocalTrainingRun
     public static LocalTrainingRun Prepare(CreateTrainingJobRequest spec, string jobsFolder, string? tuningJobName, LocalConfig config, ILocalObserver observer, TimeSpan stopGracePeriod, TimeProvider clock)
     {
         var folder = Path.Combine(jobsFolder, spec.TrainingJobName);
+        if (spec.ResourceConfig.InstanceGroups is { Count: > 0 })
+            throw Refuse("a heterogeneous cluster (resources.instanceGroups) has no local equivalent: try the script with instanceType and instanceCount here");
         // What runs is checked first: a built-in algorithm is refused for itself, not for its data.
         var (command, workingDirectory, scriptSource) = Program(spec, folder, config);
         var inputs = new List<(string, string)>();

@@ -83,4 +83,42 @@ public sealed class InputVariantTests
         Assert.Equal("RecordIO", (string?)channel["RecordWrapperType"]);
         Assert.Equal(42, (long)channel["ShuffleConfig"]!["Seed"]!);
     }
+
+    /// <summary>A heterogeneous cluster: a CPU group reads the raw data, a GPU group the features; the image is the GPU group's.</summary>
+    [Fact]
+    public void Instance_groups_with_channels_per_group()
+    {
+        var request = JsonNode.Parse("""
+            { "version": 1, "requestId": "hetero-1",
+              "training": {
+                "algorithm": { "name": "pytorch", "version": "2.3" },
+                "script": { "entryPoint": "train.py", "sourceDir": "s3://example-ml-bucket/code/hetero/source.tar.gz" },
+                "inputs": { "raw": { "s3Uri": "s3://example-ml-bucket/raw/", "instanceGroups": ["data"] },
+                            "features": { "s3Uri": "s3://example-ml-bucket/features/", "instanceGroups": ["data", "gpu"] } },
+                "resources": { "instanceGroups": [ { "name": "data", "instanceType": "ml.c5.18xlarge", "instanceCount": 2 },
+                                                   { "name": "gpu", "instanceType": "ml.p4d.24xlarge" } ] } } }
+            """)!.AsObject();
+        var prepared = Prepare(request);
+        Assert.Empty(prepared.Errors);
+        using var body = JsonDocument.Parse(prepared.Plan!.BodyUtf8());
+        Assert.Empty(ApiModelChecker.Default.CheckOperationInput(prepared.Plan.Operation, body.RootElement));
+        var job = JsonNode.Parse(prepared.Plan.BodyUtf8())!;
+        Assert.Equal("""[{"InstanceType":"ml.c5.18xlarge","InstanceCount":2,"InstanceGroupName":"data"},{"InstanceType":"ml.p4d.24xlarge","InstanceCount":1,"InstanceGroupName":"gpu"}]""",
+            job["ResourceConfig"]!["InstanceGroups"]!.ToJsonString());
+        Assert.Null(job["ResourceConfig"]!["InstanceType"]);
+        Assert.Equal("""["data"]""", job["InputDataConfig"]![0]!["DataSource"]!["S3DataSource"]!["InstanceGroupNames"]!.ToJsonString());
+        Assert.EndsWith("pytorch-training:2.3.0-gpu-py311", (string?)job["AlgorithmSpecification"]!["TrainingImage"], StringComparison.Ordinal);
+
+        request["training"]!["inputs"]!["raw"]!["instanceGroups"] = new JsonArray("cpu");
+        request["training"]!["resources"]!["instanceType"] = "ml.m5.xlarge";
+        Assert.Equal([("training.inputs.raw.instanceGroups", Rules.InstanceGroups), ("training.resources.instanceType", Rules.InstanceType)],
+            Errors(request).Order());
+
+        request["training"]!["resources"]!.AsObject().Remove("instanceType");
+        request["training"]!["inputs"]!["raw"]!["instanceGroups"] = new JsonArray("data");
+        request["action"] = "tune";
+        request["training"]!["algorithm"]!["metrics"] = JsonNode.Parse("""[{ "name": "loss", "regex": "loss=([0-9.]+)" }]""");
+        request["tuning"] = JsonNode.Parse("""{ "objective": { "metric": "loss", "goal": "Minimize" }, "ranges": { "lr": { "type": "continuous", "min": 0.001, "max": 0.1 } } }""");
+        Assert.Equal([("training.resources.instanceGroups", Rules.InstanceGroups)], Errors(request));
+    }
 }

@@ -84,7 +84,7 @@ public sealed class OverridesTests
     [Theory]
     [InlineData(false, """{ "VpcConfig": { "Subnets": ["subnet-1"], "SecurityGroupIds": ["sg-1"] } }""", "training.overrides.VpcConfig", "training.vpc")]
     [InlineData(false, """{ "AlgorithmSpecification": { "TrainingImage": "x" } }""", "training.overrides.AlgorithmSpecification.TrainingImage", "training.algorithm")]
-    [InlineData(false, """{ "ResourceConfig": { "InstanceGroups": [] } }""", "training.overrides.ResourceConfig.InstanceGroups", "heterogeneous clusters")]
+    [InlineData(false, """{ "ResourceConfig": { "InstanceGroups": [] } }""", "training.overrides.ResourceConfig.InstanceGroups", "training.resources.instanceGroups")]
     [InlineData(false, """{ "StoppingCondition": { "MaxRuntimeInSeconds": 60 } }""", "training.overrides.StoppingCondition", "training.stopping")]
     [InlineData(true, """{ "HyperParameterRanges": {} }""", "training.overrides.HyperParameterRanges", "tuning.ranges")]
     [InlineData(true, null, "tuning.overrides.WarmStartConfig", "tuning.warmStart")]

@@ -48,6 +48,7 @@ public class ValidationRuleTests
         { "train", "/training/algorithm/name=\"kmeanz\"", "training.algorithm.name", Rules.AlgorithmName },
         { "train", "/training/algorithm/version=\"1\"", "training.algorithm.version", Rules.AlgorithmVersion },
         { "train", "/training/algorithm/image!", "training.algorithm.image", Rules.AlgorithmImage },
+        { "train", "/training/resources={\"instanceGroups\":[{\"name\":\"a\",\"instanceType\":\"ml.m5.xlarge\"},{\"name\":\"a\",\"instanceType\":\"ml.m5.xlarge\"}]}", "training.resources.instanceGroups[1].name", Rules.InstanceGroups },
         { "train", "/training/overrides={\"VpcConfig\":{}}", "training.overrides.VpcConfig", Rules.Overrides },
         { "tune", "/tuning/overrides={\"Autotune\":{\"Mode\":\"Sometimes\"}}", "tuning.overrides.Autotune.Mode", Rules.Overrides },
         { "train", "/training/algorithm/inputMode=\"Stream\"", "training.algorithm.inputMode", Rules.InputMode },

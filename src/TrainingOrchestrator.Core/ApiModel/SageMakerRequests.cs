@@ -73,12 +73,16 @@ public sealed record OutputDataConfig(string S3OutputPath, string? KmsKeyId = nu
     [JsonExtensionData] public Dictionary<string, JsonElement>? Overrides { get; set; }
 }
 
-public sealed record ResourceConfig(string InstanceType, int InstanceCount, int VolumeSizeInGB, string? VolumeKmsKeyId = null, int? KeepAlivePeriodInSeconds = null)
+/// <summary>InstanceType and InstanceCount, or InstanceGroups (a heterogeneous cluster).</summary>
+public sealed record ResourceConfig(string? InstanceType, int? InstanceCount, int VolumeSizeInGB, string? VolumeKmsKeyId = null, int? KeepAlivePeriodInSeconds = null,
+    IReadOnlyList<InstanceGroup>? InstanceGroups = null)
 {
     /// <summary>Members a request's overrides add here (merged by the planner, kept through the stored plan). Settable only
     /// because System.Text.Json cannot fill init-only extension data beside a constructor; nothing sets it after planning.</summary>
     [JsonExtensionData] public Dictionary<string, JsonElement>? Overrides { get; set; }
 }
+
+public sealed record InstanceGroup(string InstanceType, int InstanceCount, string InstanceGroupName);
 
 public sealed record StoppingCondition(int MaxRuntimeInSeconds, int? MaxWaitTimeInSeconds, int? MaxPendingTimeInSeconds = null);
 

@@ -28,8 +28,17 @@ public static class AlgorithmImages
         var baseFramework = algorithm.PytorchVersion is { } pytorch ? "pytorch" + pytorch
             : algorithm.TensorflowVersion is { } tensorflow ? "tensorflow" + tensorflow : null;
         return new ImageRequest(algorithm.Name!.ToLowerInvariant(), algorithm.Version, algorithm.PyVersion, baseFramework,
-            training.Resources?.InstanceType, region);
+            ImageInstanceTypeOf(training.Resources), region);
     }
+
+    /// <summary>
+    /// The instance type that picks a framework image's processor: the job's, or in a heterogeneous cluster the first GPU
+    /// group's, else the first group's (as the SageMaker Python SDK picks it).
+    /// </summary>
+    public static string? ImageInstanceTypeOf(ResourcesSpec? resources) =>
+        resources?.InstanceGroups is { Count: > 0 } groups
+            ? groups.Select(g => g?.InstanceType).FirstOrDefault(t => t is not null && TrainingImages.ProcessorOf(t) == "gpu") ?? groups[0]?.InstanceType
+            : resources?.InstanceType;
 
     /// <summary>The planned image URI; call only for a request the validator accepted.</summary>
     public static string ImageOf(TrainingSpec training, string region) =>

@@ -140,6 +140,8 @@ public sealed record ChannelSpec
     public long? ShuffleSeed { get; init; }
     /// <summary>RecordIO: wrap each record for Pipe mode (None: as stored).</summary>
     public string? RecordWrapper { get; init; }
+    /// <summary>With resources.instanceGroups: the groups whose instances get this channel (else all).</summary>
+    public IReadOnlyList<string>? InstanceGroups { get; init; }
     public string? ContentType { get; init; }
     public string? Distribution { get; init; }
     public string? InputMode { get; init; }
@@ -161,6 +163,17 @@ public sealed record ResourcesSpec
     public string? CustomMpiOptions { get; init; }
     /// <summary>A warm pool: keep the instances this long after the job for the next one of the same shape.</summary>
     public int? KeepAliveSeconds { get; init; }
+    /// <summary>A heterogeneous cluster: named groups of instances of one type each, instead of instanceType and instanceCount.</summary>
+    public IReadOnlyList<InstanceGroupSpec>? InstanceGroups { get; init; }
+
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
+}
+
+public sealed record InstanceGroupSpec
+{
+    public string? Name { get; init; }
+    public string? InstanceType { get; init; }
+    public int? InstanceCount { get; init; }
 
     [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
 }

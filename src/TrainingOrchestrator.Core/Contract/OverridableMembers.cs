@@ -29,7 +29,7 @@ public static class OverridableMembers
         ["ResourceConfig.VolumeKmsKeyId"] = "training.volumeKmsKey",
         ["ResourceConfig.KeepAlivePeriodInSeconds"] = "training.resources.keepAliveSeconds",
         // SageMaker takes instance groups instead of a type and count, which the contract requires.
-        ["ResourceConfig.InstanceGroups"] = "training.resources (instanceType and instanceCount; heterogeneous clusters are not in contract v1)",
+        ["ResourceConfig.InstanceGroups"] = "training.resources.instanceGroups",
         ["HyperParameterTuningResourceConfig"] = "training.resources (a tuning job's trials take ResourceConfig from it)",
         ["StoppingCondition"] = "training.stopping",
         ["Tags"] = "training.tags",

@@ -44,6 +44,8 @@ public static class Rules
     public const string BucketNotAllowed = "bucket-not-allowed";
     public const string InstanceType = "instance-type";
     public const string InstanceCount = "instance-count";
+    /// <summary>A heterogeneous cluster's groups, and the channels that name them.</summary>
+    public const string InstanceGroups = "instance-groups";
     public const string VolumeSize = "volume-size";
     public const string DistributedProtocol = "distributed-protocol";
     public const string Mpi = "mpi";
@@ -101,7 +103,7 @@ public static class Rules
         BaseJob, Required, AlgorithmName, AlgorithmVersion, AlgorithmImage, InputMode, ContentType, MetricCount,
         MetricName, MetricRegex, Script, HyperparameterCount, HyperparameterKey, HyperparameterValue,
         ReservedHyperparameter, ChannelCount, ChannelName, ChannelOption, S3UriForm, BucketNotAllowed, InstanceType,
-        InstanceCount, VolumeSize, DistributedProtocol, Mpi, MaxRuntime, Spot, Environment, Tag, RoleOverride, Vpc, Network, KmsKey, Retries, WarmPool, Checkpoint, ContainerCommand,
+        InstanceCount, InstanceGroups, VolumeSize, DistributedProtocol, Mpi, MaxRuntime, Spot, Environment, Tag, RoleOverride, Vpc, Network, KmsKey, Retries, WarmPool, Checkpoint, ContainerCommand,
         Strategy, Objective, RangeCount, RangeName, RangeType, RangeBounds, RangeScaling, CategoricalValues,
         RangedAndFixed, GridStrategy, TuningLimits, EarlyStopping, Completion, RandomSeed, WarmStart, Overrides,
     ];

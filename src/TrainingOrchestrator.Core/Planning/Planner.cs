@@ -86,7 +86,7 @@ public sealed class Planner(DeploymentSettings settings)
                 input.Value.FileSystem is { } fileSystem
                     ? new DataSource(null, new FileSystemDataSource(fileSystem.Id!, fileSystem.AccessMode ?? ContractDefaults.FileSystemAccessMode, fileSystem.Type!, fileSystem.Path!))
                     : new DataSource(new S3DataSource(input.Value.DataType ?? ContractDefaults.S3DataType, input.Value.S3Uri!,
-                        input.Value.Distribution ?? ContractDefaults.Distribution, input.Value.AttributeNames)),
+                        input.Value.Distribution ?? ContractDefaults.Distribution, input.Value.AttributeNames, input.Value.InstanceGroups)),
                 input.Value.ContentType ?? algorithm.ContentType,
                 input.Value.Compression,
                 input.Value.InputMode,
@@ -105,11 +105,12 @@ public sealed class Planner(DeploymentSettings settings)
             InputDataConfig: channels,
             OutputDataConfig: new OutputDataConfig(spec.Output ?? settings.DefaultOutputUri, spec.OutputKmsKey ?? settings.OutputKmsKey),
             ResourceConfig: new ResourceConfig(
-                resources.InstanceType!,
-                resources.InstanceCount ?? ContractDefaults.InstanceCount,
+                resources.InstanceGroups is null ? resources.InstanceType! : null,
+                resources.InstanceGroups is null ? resources.InstanceCount ?? ContractDefaults.InstanceCount : null,
                 resources.VolumeSizeGb ?? ContractDefaults.VolumeSizeGb,
                 spec.VolumeKmsKey ?? settings.VolumeKmsKey,
-                resources.KeepAliveSeconds),
+                resources.KeepAliveSeconds,
+                resources.InstanceGroups?.Select(g => new InstanceGroup(g.InstanceType!, g.InstanceCount ?? ContractDefaults.InstanceCount, g.Name!)).ToList()),
             StoppingCondition: new StoppingCondition(
                 spec.Stopping?.MaxRuntimeSeconds ?? ContractDefaults.MaxRuntimeSeconds,
                 spot ? spec.Stopping?.MaxWaitSeconds : null,

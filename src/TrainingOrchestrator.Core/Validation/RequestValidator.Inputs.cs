@@ -42,6 +42,15 @@ public sealed partial class RequestValidator
             }
             else if (channel.DataType == "AugmentedManifestFile")
                 errors.Add(JsonPath.Field(at, "attributeNames"), Rules.ChannelOption, "is required with dataType AugmentedManifestFile: the attributes each record passes on, such as [\"source-ref\", \"class\"]");
+            if (channel.InstanceGroups is { } channelGroups)
+            {
+                var groupsPath = JsonPath.Field(at, "instanceGroups");
+                var known = training.Resources?.InstanceGroups?.Select(g => g?.Name).OfType<string>().ToList();
+                if (known is null) errors.Add(groupsPath, Rules.InstanceGroups, "applies only with resources.instanceGroups");
+                else if (channel.FileSystem is not null) errors.Add(groupsPath, Rules.InstanceGroups, "applies to S3 channels only");
+                else foreach (var group in channelGroups.Where(g => !known.Contains(g, StringComparer.Ordinal)))
+                    errors.Add(groupsPath, Rules.InstanceGroups, $"'{group}' is not one of resources.instanceGroups ({string.Join(", ", known)})");
+            }
             if (channel.RecordWrapper is { } wrapper) MatchesModel(wrapper, "RecordWrapper", JsonPath.Field(at, "recordWrapper"), Rules.ChannelOption, errors);
             if (channel.ContentType is { } contentType) MatchesModel(contentType, "ContentType", JsonPath.Field(at, "contentType"), Rules.ChannelOption, errors);
             if (channel.Distribution is { } distribution) MatchesModel(distribution, "S3DataDistribution", JsonPath.Field(at, "distribution"), Rules.ChannelOption, errors);

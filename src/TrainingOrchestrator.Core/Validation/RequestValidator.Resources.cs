@@ -19,7 +19,13 @@ public sealed partial class RequestValidator
         if (resources is null) { errors.Add(path, Rules.Required, "is required: at least instanceType"); return; }
         Unknown(resources.Unknown, path, errors);
         var typePath = JsonPath.Field(path, "instanceType");
-        if (resources.InstanceType is null) errors.Add(typePath, Rules.InstanceType, "is required, such as ml.m5.xlarge");
+        if (resources.InstanceGroups is { } groups)
+        {
+            InstanceGroups(groups, JsonPath.Field(path, "instanceGroups"), errors);
+            if (resources.InstanceType is not null) errors.Add(typePath, Rules.InstanceType, "goes with instanceGroups only inside each group");
+            if (resources.InstanceCount is not null) errors.Add(JsonPath.Field(path, "instanceCount"), Rules.InstanceCount, "goes with instanceGroups only inside each group");
+        }
+        else if (resources.InstanceType is null) errors.Add(typePath, Rules.InstanceType, "is required, such as ml.m5.xlarge (or instanceGroups)");
         else MatchesModel(resources.InstanceType, "TrainingInstanceType", typePath, Rules.InstanceType, errors, subject: "the instance type");
         if (resources.InstanceCount is { } count && count < 1)
             errors.Add(JsonPath.Field(path, "instanceCount"), Rules.InstanceCount, $"must be at least 1, got {count}");
@@ -46,6 +52,29 @@ public sealed partial class RequestValidator
         }
         if (resources.CustomMpiOptions is { } options)
             MatchesModel(options, "HyperParameterValue", JsonPath.Field(path, "customMpiOptions"), Rules.Mpi, errors, subject: "the option string");
+    }
+
+    /// <summary>A heterogeneous cluster: 1 to 5 uniquely named groups, each of one instance type.</summary>
+    private static void InstanceGroups(IReadOnlyList<InstanceGroupSpec> groups, string path, Errors errors)
+    {
+        var most = Model["InstanceGroups"].Max ?? 5;
+        if (groups.Count == 0 || groups.Count > most) errors.Add(path, Rules.InstanceGroups, $"must have 1 to {most} groups, got {groups.Count}");
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < groups.Count; i++)
+        {
+            var at = JsonPath.Index(path, i);
+            if (groups[i] is not { } group) { errors.Add(at, Rules.InstanceGroups, "a group is an object with name, instanceType and instanceCount"); continue; }
+            Unknown(group.Unknown, at, errors);
+            var namePath = JsonPath.Field(at, "name");
+            if (group.Name is null) errors.Add(namePath, Rules.InstanceGroups, "is required: the group's name, which channels may name");
+            else if (MatchesModel(group.Name, "InstanceGroupName", namePath, Rules.InstanceGroups, errors) && !names.Add(group.Name))
+                errors.Add(namePath, Rules.InstanceGroups, $"'{group.Name}' names two groups");
+            var typePath = JsonPath.Field(at, "instanceType");
+            if (group.InstanceType is null) errors.Add(typePath, Rules.InstanceType, "is required, such as ml.m5.xlarge");
+            else MatchesModel(group.InstanceType, "TrainingInstanceType", typePath, Rules.InstanceType, errors, subject: "the instance type");
+            if (group.InstanceCount is { } count && count < 1)
+                errors.Add(JsonPath.Field(at, "instanceCount"), Rules.InstanceCount, $"must be at least 1, got {count}");
+        }
     }
 
     private void Stopping(TrainingSpec training, string path, Errors errors)

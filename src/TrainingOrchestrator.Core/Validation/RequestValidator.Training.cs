@@ -43,6 +43,13 @@ public sealed partial class RequestValidator
         if (training.Output is { } output) S3(output, JsonPath.Field(path, "output"), errors);
         Resources(training.Resources, JsonPath.Field(path, "resources"), errors);
         Distribution(training, path, errors);
+        if (training.Resources?.InstanceGroups is not null)
+        {
+            var groupsPath = JsonPath.Field(JsonPath.Field(path, "resources"), "instanceGroups");
+            if (forTuning) errors.Add(groupsPath, Rules.InstanceGroups, "a tuning job's trials run on one instance type: use instanceType and instanceCount");
+            if ((training.Resources.DistributedProtocol ?? DistributedProtocols.None) != DistributedProtocols.None)
+                errors.Add(groupsPath, Rules.InstanceGroups, "distributing across instance groups is not in contract v1: leave distributedProtocol unspecified and start the processes from the script");
+        }
         Stopping(training, path, errors);
         Environment(training.Environment, JsonPath.Field(path, "environment"), forTuning, errors);
         Tags(training.Tags, JsonPath.Field(path, "tags"), errors);
@@ -158,7 +165,7 @@ public sealed partial class RequestValidator
         {
             ImagePart.PyVersion => (JsonPath.Field(algoPath, "pyVersion"), Rules.AlgorithmVersion),
             ImagePart.BaseFramework => (JsonPath.Field(algoPath, algorithm.TensorflowVersion is not null ? "tensorflowVersion" : "pytorchVersion"), Rules.AlgorithmVersion),
-            ImagePart.InstanceType => (JsonPath.Field(JsonPath.Field(path, "resources"), "instanceType"), Rules.InstanceType),
+            ImagePart.InstanceType => (JsonPath.Field(JsonPath.Field(path, "resources"), training.Resources?.InstanceGroups is null ? "instanceType" : "instanceGroups"), Rules.InstanceType),
             _ => (JsonPath.Field(algoPath, "version"), Rules.AlgorithmVersion),
         };
         errors.Add(at, rule, resolution.Problem!);
