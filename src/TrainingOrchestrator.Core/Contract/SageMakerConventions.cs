@@ -57,16 +57,15 @@ public static class ReservedHyperparameters
             if (spec.Resources.CustomMpiOptions is { } options)
                 set.Add(new(MpiCustomOptions, JsonString(options)));
         }
-        var instanceType = JsonString(spec.Resources?.InstanceType ?? "");
         switch (protocol)
         {
             case DistributedProtocols.TorchDistributed:
                 set.Add(new(TorchDistributedEnabled, "true"));
-                set.Add(new(InstanceType, instanceType));
+                set.Add(new(InstanceType, JsonString(spec.Resources?.InstanceType ?? "")));
                 break;
             case DistributedProtocols.Smddp:
                 set.Add(new(SmddpEnabled, "true"));
-                set.Add(new(InstanceType, instanceType));
+                set.Add(new(InstanceType, JsonString(spec.Resources?.InstanceType ?? "")));
                 set.Add(new(SmddpCustomOptions, JsonString(spec.Resources!.CustomMpiOptions ?? "")));
                 break;
             case DistributedProtocols.ParameterServer:

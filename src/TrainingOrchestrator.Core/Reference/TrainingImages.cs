@@ -39,7 +39,22 @@ public static class TrainingImages
         return root.Clone();
     });
 
+    private const int MaxCachedResolutions = 4096;
+    private static readonly ConcurrentDictionary<ImageRequest, ImageResolution> Resolutions = new();
+
+    /// <summary>
+    /// The image for a request; remembered (up to a bound), as validation and planning both ask for it on every message
+    /// and the answer depends on the request and the tables alone.
+    /// </summary>
     public static ImageResolution Resolve(ImageRequest request)
+    {
+        if (Resolutions.TryGetValue(request, out var remembered)) return remembered;
+        var resolution = ResolveFromTables(request);
+        if (Resolutions.Count < MaxCachedResolutions) Resolutions.TryAdd(request, resolution);
+        return resolution;
+    }
+
+    private static ImageResolution ResolveFromTables(ImageRequest request)
     {
         var table = TableOf(request.Name);
         var versions = table.GetProperty("versions");

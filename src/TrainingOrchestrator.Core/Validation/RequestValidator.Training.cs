@@ -66,6 +66,9 @@ public sealed partial class RequestValidator
         }
     }
 
+    private static readonly Lazy<string> AlgorithmNames = new(() =>
+        $"custom, a framework ({string.Join(", ", TrainingImages.Frameworks)}) or a built-in algorithm ({string.Join(", ", BuiltInAlgorithms.Names)})");
+
     /// <returns>The built-in algorithm, when the request names one.</returns>
     private BuiltInAlgorithm? Algorithm(TrainingSpec training, string path, Errors errors)
     {
@@ -82,11 +85,10 @@ public sealed partial class RequestValidator
         var kind = AlgorithmImages.KindOf(training);
         var builtIn = kind == AlgorithmKind.BuiltIn ? BuiltInAlgorithms.Find(algorithm.Name!) : null;
 
-        var names = $"custom, a framework ({string.Join(", ", TrainingImages.Frameworks)}) or a built-in algorithm ({string.Join(", ", BuiltInAlgorithms.Names)})";
         if (algorithm.Name is null)
-            errors.Add(namePath, Rules.Required, $"is required: {names}");
+            errors.Add(namePath, Rules.Required, $"is required: {AlgorithmNames.Value}");
         else if (kind == AlgorithmKind.Unknown)
-            errors.Add(namePath, Rules.AlgorithmName, $"'{algorithm.Name}' is none of {names}");
+            errors.Add(namePath, Rules.AlgorithmName, $"'{algorithm.Name}' is none of {AlgorithmNames.Value}");
 
         if (kind is AlgorithmKind.BuiltIn or AlgorithmKind.Framework)
         {
@@ -98,16 +100,18 @@ public sealed partial class RequestValidator
         }
         else
         {
-            foreach (var (field, value) in new[] { ("version", algorithm.Version), ("pyVersion", algorithm.PyVersion) })
-                if (value is not null && kind == AlgorithmKind.Custom)
-                    errors.Add(JsonPath.Field(algoPath, field), Rules.AlgorithmVersion, "is for AWS's images only; a custom image carries its versions in its tag");
+            const string OnlyAws = "is for AWS's images only; a custom image carries its versions in its tag";
+            if (kind == AlgorithmKind.Custom && algorithm.Version is not null) errors.Add(JsonPath.Field(algoPath, "version"), Rules.AlgorithmVersion, OnlyAws);
+            if (kind == AlgorithmKind.Custom && algorithm.PyVersion is not null) errors.Add(JsonPath.Field(algoPath, "pyVersion"), Rules.AlgorithmVersion, OnlyAws);
             if (kind == AlgorithmKind.Custom && algorithm.Image is null)
                 errors.Add(imagePath, Rules.AlgorithmImage, "is required for a custom algorithm: the ECR URI of the training image");
         }
         if (!string.Equals(algorithm.Name, "huggingface", StringComparison.OrdinalIgnoreCase))
-            foreach (var (field, value) in new[] { ("pytorchVersion", algorithm.PytorchVersion), ("tensorflowVersion", algorithm.TensorflowVersion) })
-                if (value is not null)
-                    errors.Add(JsonPath.Field(algoPath, field), Rules.AlgorithmVersion, "is for huggingface only, to name the framework under transformers");
+        {
+            const string OnlyHuggingFace = "is for huggingface only, to name the framework under transformers";
+            if (algorithm.PytorchVersion is not null) errors.Add(JsonPath.Field(algoPath, "pytorchVersion"), Rules.AlgorithmVersion, OnlyHuggingFace);
+            if (algorithm.TensorflowVersion is not null) errors.Add(JsonPath.Field(algoPath, "tensorflowVersion"), Rules.AlgorithmVersion, OnlyHuggingFace);
+        }
         if (algorithm.Image is { } image)
         {
             if (image.Length == 0 || image.Any(char.IsWhiteSpace))
