@@ -36,22 +36,10 @@ public sealed class DistributedTrainingTests
         return request;
     }
 
-    private static JsonNode Plan(JsonObject request)
-    {
-        var prepared = Repo.Prepare(request.ToJsonString(), "m-1");
-        Assert.Empty(prepared.Errors);
-        using var body = JsonDocument.Parse(prepared.Plan!.BodyUtf8());
-        Assert.Empty(ApiModelChecker.Default.CheckOperationInput(prepared.Plan.Operation, body.RootElement));
-        return JsonNode.Parse(prepared.Plan.BodyUtf8())!;
-    }
-
-    private static IReadOnlyList<(string Path, string Rule)> Errors(JsonObject request) =>
-        Repo.Prepare(request.ToJsonString(), "m-1").Errors.Select(e => (e.Path, e.Rule)).ToList();
-
     [Fact]
     public void Torchrun_on_two_GPU_instances_in_a_VPC_with_KMS_plans_what_the_SDK_sends()
     {
-        var job = Plan(Torchrun());
+        var job = CheckedPlans.Body(Torchrun());
         var hyperparameters = job["HyperParameters"]!;
         Assert.Equal("true", (string?)hyperparameters["sagemaker_torch_distributed_enabled"]);
         Assert.Equal("\"ml.p4d.24xlarge\"", (string?)hyperparameters["sagemaker_instance_type"]);
@@ -74,10 +62,10 @@ public sealed class DistributedTrainingTests
         var request = With(Torchrun(), framework, version, instanceType, protocol);
         if (key is null)
         {
-            Assert.Equal([("training.resources.instanceType", Rules.InstanceType)], Errors(request)); // the image table's refusal
+            Assert.Equal([("training.resources.instanceType", Rules.InstanceType)], CheckedPlans.Errors(request)); // the image table's refusal
             return;
         }
-        var hyperparameters = Plan(request)["HyperParameters"]!.AsObject();
+        var hyperparameters = CheckedPlans.Body(request)["HyperParameters"]!.AsObject();
         Assert.Equal("true", (string?)hyperparameters[key]);
         if (protocol == "smddp")
         {
@@ -97,7 +85,7 @@ public sealed class DistributedTrainingTests
     public void A_protocol_is_refused_where_the_SDK_refuses_it(string framework, string version, string instanceType, string protocol, string path)
     {
         var request = With(Torchrun(), framework, version, instanceType, protocol);
-        Assert.Equal([(path, Rules.DistributedProtocol)], Errors(request));
+        Assert.Equal([(path, Rules.DistributedProtocol)], CheckedPlans.Errors(request));
     }
 
     [Fact]
@@ -106,10 +94,10 @@ public sealed class DistributedTrainingTests
         var custom = Torchrun();
         custom["training"]!["algorithm"] = JsonNode.Parse("""{ "name": "custom", "image": "111122223333.dkr.ecr.us-east-1.amazonaws.com/trainer:1" }""");
         custom["training"]!.AsObject().Remove("script");
-        Assert.Equal([("training.resources.distributedProtocol", Rules.DistributedProtocol)], Errors(custom));
+        Assert.Equal([("training.resources.distributedProtocol", Rules.DistributedProtocol)], CheckedPlans.Errors(custom));
 
         var shell = Torchrun();
         shell["training"]!["script"]!["entryPoint"] = "train.sh";
-        Assert.Equal([("training.script.entryPoint", Rules.DistributedProtocol)], Errors(shell));
+        Assert.Equal([("training.script.entryPoint", Rules.DistributedProtocol)], CheckedPlans.Errors(shell));
     }
 }

@@ -10,6 +10,8 @@ namespace TrainingOrchestrator.Core.Tests;
 /// <summary>Channels beyond an S3 prefix: FSx for Lustre and EFS, manifests and augmented manifests, shuffling, RecordIO.</summary>
 public sealed class InputVariantTests
 {
+    private static JsonNode Channel(JsonObject request, DeploymentSettings? settings = null) => CheckedPlans.Body(request, settings)["InputDataConfig"]![0]!;
+
     private const string Vpc = """{ "subnets": ["subnet-0a1b2c3d4e5f60718"], "securityGroups": ["sg-0123456789abcdef0"] }""";
 
     private static JsonObject Request(string channel, string? vpc = Vpc)
@@ -19,21 +21,6 @@ public sealed class InputVariantTests
         if (vpc is not null) request["training"]!["vpc"] = JsonNode.Parse(vpc);
         return request;
     }
-
-    private static PreparedRequest Prepare(JsonObject request, DeploymentSettings? settings = null) =>
-        new RequestPipeline(settings ?? Repo.Settings).Prepare(System.Text.Encoding.UTF8.GetBytes(request.ToJsonString()), "m-1");
-
-    private static JsonNode Channel(JsonObject request, DeploymentSettings? settings = null)
-    {
-        var prepared = Prepare(request, settings);
-        Assert.Empty(prepared.Errors);
-        using var body = JsonDocument.Parse(prepared.Plan!.BodyUtf8());
-        Assert.Empty(ApiModelChecker.Default.CheckOperationInput(prepared.Plan.Operation, body.RootElement));
-        return JsonNode.Parse(prepared.Plan.BodyUtf8())!["InputDataConfig"]![0]!;
-    }
-
-    private static IReadOnlyList<(string Path, string Rule)> Errors(JsonObject request) =>
-        Prepare(request).Errors.Select(e => (e.Path, e.Rule)).ToList();
 
     [Fact]
     public void An_FSx_for_Lustre_channel_is_mounted_read_only_by_default()
@@ -48,7 +35,7 @@ public sealed class InputVariantTests
     public void A_file_system_needs_a_VPC_which_the_deployment_may_give()
     {
         var request = Request("""{ "fileSystem": { "type": "EFS", "id": "fs-0123456789abcdef0", "path": "/data", "accessMode": "rw" } }""", vpc: null);
-        Assert.Equal([("training.inputs.train.fileSystem", Rules.Vpc)], Errors(request));
+        Assert.Equal([("training.inputs.train.fileSystem", Rules.Vpc)], CheckedPlans.Errors(request));
 
         var deployment = DeploymentSettings.From(new Dictionary<string, string>(DeploymentSettings.LocalDefaults)
         {
@@ -69,7 +56,7 @@ public sealed class InputVariantTests
     [InlineData("""{ "s3Uri": "s3://example-ml-bucket/images/", "attributeNames": ["source-ref"] }""", "training.inputs.train.attributeNames")]
     [InlineData("""{ "s3Uri": "s3://example-ml-bucket/images/", "recordWrapper": "Protobuf" }""", "training.inputs.train.recordWrapper")]
     public void A_channel_SageMaker_would_refuse_is_refused_at_its_field(string channel, string path) =>
-        Assert.Equal([(path, Rules.ChannelOption)], Errors(Request(channel)));
+        Assert.Equal([(path, Rules.ChannelOption)], CheckedPlans.Errors(Request(channel)));
 
     [Fact]
     public void An_augmented_manifest_in_Pipe_mode_with_RecordIO_and_a_shuffle_seed()
@@ -98,11 +85,7 @@ public sealed class InputVariantTests
                 "resources": { "instanceGroups": [ { "name": "data", "instanceType": "ml.c5.18xlarge", "instanceCount": 2 },
                                                    { "name": "gpu", "instanceType": "ml.p4d.24xlarge" } ] } } }
             """)!.AsObject();
-        var prepared = Prepare(request);
-        Assert.Empty(prepared.Errors);
-        using var body = JsonDocument.Parse(prepared.Plan!.BodyUtf8());
-        Assert.Empty(ApiModelChecker.Default.CheckOperationInput(prepared.Plan.Operation, body.RootElement));
-        var job = JsonNode.Parse(prepared.Plan.BodyUtf8())!;
+        var job = CheckedPlans.Body(request);
         Assert.Equal("""[{"InstanceType":"ml.c5.18xlarge","InstanceCount":2,"InstanceGroupName":"data"},{"InstanceType":"ml.p4d.24xlarge","InstanceCount":1,"InstanceGroupName":"gpu"}]""",
             job["ResourceConfig"]!["InstanceGroups"]!.ToJsonString());
         Assert.Null(job["ResourceConfig"]!["InstanceType"]);
@@ -112,13 +95,13 @@ public sealed class InputVariantTests
         request["training"]!["inputs"]!["raw"]!["instanceGroups"] = new JsonArray("cpu");
         request["training"]!["resources"]!["instanceType"] = "ml.m5.xlarge";
         Assert.Equal([("training.inputs.raw.instanceGroups", Rules.InstanceGroups), ("training.resources.instanceType", Rules.InstanceType)],
-            Errors(request).Order());
+            CheckedPlans.Errors(request).Order());
 
         request["training"]!["resources"]!.AsObject().Remove("instanceType");
         request["training"]!["inputs"]!["raw"]!["instanceGroups"] = new JsonArray("data");
         request["action"] = "tune";
         request["training"]!["algorithm"]!["metrics"] = JsonNode.Parse("""[{ "name": "loss", "regex": "loss=([0-9.]+)" }]""");
         request["tuning"] = JsonNode.Parse("""{ "objective": { "metric": "loss", "goal": "Minimize" }, "ranges": { "lr": { "type": "continuous", "min": 0.001, "max": 0.1 } } }""");
-        Assert.Equal([("training.resources.instanceGroups", Rules.InstanceGroups)], Errors(request));
+        Assert.Equal([("training.resources.instanceGroups", Rules.InstanceGroups)], CheckedPlans.Errors(request));
     }
 }

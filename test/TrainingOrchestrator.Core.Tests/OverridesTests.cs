@@ -26,16 +26,7 @@ public sealed class OverridesTests
         return request;
     }
 
-    private static PreparedRequest Prepare(JsonObject request) => Repo.Prepare(request.ToJsonString(), "m-1");
-
-    private static JsonNode PlanBody(JsonObject request)
-    {
-        var prepared = Prepare(request);
-        Assert.Empty(prepared.Errors);
-        using var body = JsonDocument.Parse(prepared.Plan!.BodyUtf8());
-        Assert.Empty(ApiModelChecker.Default.CheckOperationInput(prepared.Plan.Operation, body.RootElement));
-        return JsonNode.Parse(prepared.Plan.BodyUtf8())!;
-    }
+    private static PreparedRequest Prepare(JsonObject request) => CheckedPlans.Prepare(request);
 
     private const string TrainingExtras = """
         { "TensorBoardOutputConfig": { "S3OutputPath": "s3://example-ml-bucket/tensorboard/" },
@@ -50,14 +41,14 @@ public sealed class OverridesTests
     [Fact]
     public void Training_overrides_reach_CreateTrainingJob_beside_what_the_contract_plans()
     {
-        var job = PlanBody(Request(tune: false, TrainingExtras));
+        var job = CheckedPlans.Body(Request(tune: false, TrainingExtras));
         Assert.Equal("s3://example-ml-bucket/tensorboard/", (string?)job["TensorBoardOutputConfig"]!["S3OutputPath"]);
         Assert.Equal("churn", (string?)job["ExperimentConfig"]!["ExperimentName"]);
         Assert.True((bool)job["ProfilerConfig"]!["DisableProfiler"]!);
         Assert.Equal("Vpc", (string?)job["AlgorithmSpecification"]!["TrainingImageConfig"]!["TrainingRepositoryAccessMode"]);
         Assert.Equal("NONE", (string?)job["OutputDataConfig"]!["CompressionType"]);
         // Merged member by member: what the contract planned is still there.
-        var planned = PlanBody(Request(tune: false));
+        var planned = CheckedPlans.Body(Request(tune: false));
         Assert.Equal(planned["AlgorithmSpecification"]!["TrainingImage"]!.ToJsonString(), job["AlgorithmSpecification"]!["TrainingImage"]!.ToJsonString());
         Assert.Equal(planned["ResourceConfig"]!["InstanceType"]!.ToJsonString(), job["ResourceConfig"]!["InstanceType"]!.ToJsonString());
         Assert.Equal(planned["OutputDataConfig"]!["S3OutputPath"]!.ToJsonString(), job["OutputDataConfig"]!["S3OutputPath"]!.ToJsonString());
@@ -74,7 +65,7 @@ public sealed class OverridesTests
     [Fact]
     public void In_a_tune_request_training_overrides_go_to_the_training_definition_and_tuning_overrides_to_the_tuning_job()
     {
-        var body = PlanBody(Request(tune: true,
+        var body = CheckedPlans.Body(Request(tune: true,
             """{ "ResourceConfig": { "InstancePlacementConfig": { "EnableMultipleJobs": false } } }""",
             """{ "Autotune": { "Mode": "Enabled" } }"""));
         Assert.False((bool)body["TrainingJobDefinition"]!["ResourceConfig"]!["InstancePlacementConfig"]!["EnableMultipleJobs"]!);

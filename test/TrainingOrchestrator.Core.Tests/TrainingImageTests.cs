@@ -73,22 +73,10 @@ public sealed class TrainingImageTests
             "resources": { "instanceType": "ml.m5.large" } } }
         """)!.AsObject();
 
-    private static JsonNode Plan(JsonObject request)
-    {
-        var prepared = Repo.Prepare(request.ToJsonString(), "m-1");
-        Assert.Empty(prepared.Errors);
-        using var body = JsonDocument.Parse(prepared.Plan!.BodyUtf8());
-        Assert.Empty(ApiModelChecker.Default.CheckOperationInput(prepared.Plan.Operation, body.RootElement));
-        return JsonNode.Parse(prepared.Plan.BodyUtf8())!;
-    }
-
-    private static IReadOnlyList<(string Path, string Rule)> Errors(JsonObject request) =>
-        Repo.Prepare(request.ToJsonString(), "m-1").Errors.Select(e => (e.Path, e.Rule)).ToList();
-
     [Fact]
     public void A_framework_runs_the_script_in_AWS_s_image_for_that_version()
     {
-        var job = Plan(Sklearn());
+        var job = CheckedPlans.Body(Sklearn());
         Assert.Equal("683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3", (string?)job["AlgorithmSpecification"]!["TrainingImage"]);
         Assert.Equal("\"train.py\"", (string?)job["HyperParameters"]!["sagemaker_program"]);
         Assert.Equal("\"s3://example-ml-bucket/code/iris/source.tar.gz\"", (string?)job["HyperParameters"]!["sagemaker_submit_directory"]);
@@ -101,12 +89,12 @@ public sealed class TrainingImageTests
         request["training"]!["algorithm"] = JsonNode.Parse("""{ "name": "xgboost", "version": "1.7-1", "metrics": [ { "name": "rmse", "regex": "rmse=([0-9.]+)" } ] }""");
         request["action"] = "tune";
         request["tuning"] = JsonNode.Parse("""{ "objective": { "metric": "rmse", "goal": "Minimize" }, "ranges": { "eta": { "type": "continuous", "min": 0.1, "max": 0.5 } } }""");
-        var job = Plan(request);
+        var job = CheckedPlans.Body(request);
         Assert.Equal("683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1", (string?)job["TrainingJobDefinition"]!["AlgorithmSpecification"]!["TrainingImage"]);
 
         // Its built-in metrics are the built-in's, not the script's.
         request["tuning"]!["objective"]!["metric"] = "validation:rmse";
-        Assert.Contains(("tuning.objective.metric", Rules.Objective), Errors(request));
+        Assert.Contains(("tuning.objective.metric", Rules.Objective), CheckedPlans.Errors(request));
     }
 
     [Fact]
@@ -118,7 +106,7 @@ public sealed class TrainingImageTests
         request["training"]!["algorithm"]!["pytorchVersion"] = "2.3";
         Assert.Equal(
             [("training.algorithm.image", Rules.AlgorithmImage), ("training.algorithm.pytorchVersion", Rules.AlgorithmVersion), ("training.script", Rules.Script)],
-            Errors(request).Order());
+            CheckedPlans.Errors(request).Order());
     }
 
     [Theory]
@@ -131,7 +119,7 @@ public sealed class TrainingImageTests
         var parts = pointer.Trim('/').Split('/');
         var parent = parts[..^1].Aggregate((JsonNode)request, (node, key) => node[key]!);
         parent[parts[^1]] = JsonNode.Parse(value);
-        Assert.Equal([(path, rule)], Errors(request));
+        Assert.Equal([(path, rule)], CheckedPlans.Errors(request));
     }
 
     [Fact]
@@ -147,10 +135,10 @@ public sealed class TrainingImageTests
               "tuning": { "objective": { "metric": "test:msd", "goal": "Minimize" },
                           "ranges": { "mini_batch_size": { "type": "integer", "min": 500, "max": 5000 } } } }
             """)!.AsObject();
-        Assert.Equal([("tuning.objective.metric", Rules.Objective)], Errors(request));
+        Assert.Equal([("tuning.objective.metric", Rules.Objective)], CheckedPlans.Errors(request));
 
         request["training"]!["inputs"]!["test"] = "s3://example-ml-bucket/mnist/test/";
         Assert.Equal("382416733822.dkr.ecr.us-east-1.amazonaws.com/kmeans:1",
-            (string?)Plan(request)["TrainingJobDefinition"]!["AlgorithmSpecification"]!["TrainingImage"]);
+            (string?)CheckedPlans.Body(request)["TrainingJobDefinition"]!["AlgorithmSpecification"]!["TrainingImage"]);
     }
 }
