@@ -29,8 +29,7 @@ public sealed class NetworkTests
         return train;
     }
 
-    private static PreparedRequest Prepare(JsonObject request, DeploymentSettings? settings = null) =>
-        new RequestPipeline(settings ?? Repo.Settings).Prepare(System.Text.Encoding.UTF8.GetBytes(request.ToJsonString()), "m-1");
+    private static PreparedRequest Prepare(JsonObject request, DeploymentSettings? settings = null) => CheckedPlans.Prepare(request, settings);
 
     private static DeploymentSettings Locked() => DeploymentSettings.From(new Dictionary<string, string>(DeploymentSettings.LocalDefaults)
     {

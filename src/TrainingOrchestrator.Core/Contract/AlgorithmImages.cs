@@ -16,8 +16,9 @@ public static class AlgorithmImages
         var name = training.Algorithm?.Name?.ToLowerInvariant();
         if (name is null) return AlgorithmKind.Unknown;
         if (name == ContractDefaults.CustomAlgorithm) return AlgorithmKind.Custom;
-        if (TrainingImages.IsFramework(name) && (training.Script is not null || BuiltInAlgorithms.Find(name) is null)) return AlgorithmKind.Framework;
-        return BuiltInAlgorithms.Find(name) is not null ? AlgorithmKind.BuiltIn : AlgorithmKind.Unknown;
+        var builtIn = BuiltInAlgorithms.Find(name) is not null;
+        if (TrainingImages.IsFramework(name) && (training.Script is not null || !builtIn)) return AlgorithmKind.Framework;
+        return builtIn ? AlgorithmKind.BuiltIn : AlgorithmKind.Unknown;
     }
 
     /// <summary>The image a built-in or framework request names (null for custom).</summary>

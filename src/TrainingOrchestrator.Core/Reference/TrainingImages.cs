@@ -104,15 +104,14 @@ public static class TrainingImages
             return ImageResolution.Refused(ImagePart.PyVersion, $"{request.Name} {version} has one image, not one per Python version; remove pyVersion");
 
         // Processor: from the instance type, among those the table lists (none listed: one image for all).
-        var processors = table.TryGetProperty("processors", out var p) || config.TryGetProperty("processors", out p)
-            ? p.EnumerateArray().Select(x => x.GetString()!).ToList() : [];
+        var processors = ProcessorsOf(table, config);
         string? processor = null;
         if (processors.Count > 0 && request.InstanceType is { } instanceType)
         {
             processor = ProcessorOf(instanceType, processors);
             if (!processors.Contains(processor, StringComparer.Ordinal))
             {
-                var fits = known.Where(v => ProcessorsOf(table, versions.GetProperty(v)).Contains(processor, StringComparer.Ordinal)).ToList();
+                var fits = known.Where(v => ProcessorsOf(table, versions.GetProperty(v)) is var listed && (listed.Count == 0 || listed.Contains(processor, StringComparer.Ordinal))).ToList();
                 return ImageResolution.Refused(ImagePart.InstanceType,
                     $"{request.Name} {request.Version ?? version} has {string.Join("/", processors)} images only, and {instanceType} is a {processor} instance; use a " +
                     $"{string.Join("/", processors)} instance type" + (fits.Count > 0 ? $" or a version with {processor} images ({string.Join(", ", fits)})" : ""));
@@ -168,9 +167,10 @@ public static class TrainingImages
         TableOf(name).GetProperty("versions").EnumerateObject()
             .Select(v => v.Value.TryGetProperty("repository", out var r) ? r.GetString() : null).OfType<string>().Distinct(StringComparer.Ordinal);
 
+    /// <summary>The processors a version has images for, from the table or the version; none listed: one image for all.</summary>
     private static List<string> ProcessorsOf(JsonElement table, JsonElement version) =>
         table.TryGetProperty("processors", out var p) || version.TryGetProperty("processors", out p)
-            ? p.EnumerateArray().Select(x => x.GetString()!).ToList() : ["cpu", "gpu"];
+            ? p.EnumerateArray().Select(x => x.GetString()!).ToList() : [];
 
     private static List<string> Keys(JsonElement element) => element.EnumerateObject().Select(p => p.Name).ToList();
 }
