@@ -1,7 +1,4 @@
 using System.Globalization;
-using System.IO.Compression;
-using System.Text.Json;
-using System.Text;
 using Amazon.DynamoDBv2.Model;
 using Amazon.DynamoDBv2;
 using TrainingOrchestrator.Core.Jobs;
@@ -12,8 +9,8 @@ namespace TrainingOrchestrator.DynamoDb;
 
 /// <summary>
 /// The job store on one DynamoDB table (see <see cref="JobTable"/>). Claims are a two-item transaction, updates
-/// are puts conditioned on the version read; a lost condition returns the winning item (ALL_OLD), so no second
-/// read is needed. The request and plan are kept gzip-compressed.
+/// are puts conditioned on the version read, and a state event is one in-place update (see <see cref="TryApplyInPlaceAsync"/>);
+/// a lost condition returns the winning item (ALL_OLD), so no second read is needed. Items are laid out by <see cref="JobItems"/>.
 /// </summary>
 public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, TimeProvider? clock = null, TimeSpan? rejectedRetention = null)
     : JobStoreBase(rejectedRetention ?? DefaultRejectedRetention)
@@ -83,49 +80,18 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
         return FromItem(item);
     }
 
-    /// <summary>Pending observations beyond this many are folded into the document by the write that finds them.</summary>
-    public const int FoldAfter = 8;
-
     /// <summary>
-    /// One UpdateItem, conditioned on the job being unfinished: append the observation (with its arrival time) and bump
-    /// the version. A final status takes the item out of the unfinished partition of the sparse index: into the owed
-    /// partition for a top-level job (whose end is owed an announcement, see <see cref="JobTransitions.OwedAtEnd"/>),
-    /// out of the index for a trial. The record is the fold of the appended observations over the document
-    /// (<see cref="JobTransitions.Apply"/> converges in any order), so no read is needed. On a finished or unknown job,
-    /// or an observation whose trial-ness differs from the record's, the condition fails and the item comes back for
-    /// the general path.
+    /// One UpdateItem that writes what the observation says into the item's plain attributes, conditioned on the
+    /// item being what makes that write equal <see cref="JobTransitions.Apply"/>: the job unfinished and of the same
+    /// trial-ness, the observation newer (status rank, then LastModifiedTime), the transitions stored a prefix of the
+    /// observed ones (by digest; the last may still lack its end), and no launch-deferral reason left to clear. That is
+    /// every in-order event. The old item comes back (ALL_OLD), and the record is the fold applied to it. Anything else
+    /// fails the condition with the item (ALL_OLD) for the general path: read-apply-put on the version.
     /// </summary>
     protected override async Task<(AppliedInPlace? Applied, JobRecord? Current)> TryApplyInPlaceAsync(JobObservation observed, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        // An observation never says Pending: any status it brings that is not unfinished ends the job.
-        var final = !observed.Status.IsUnfinished();
-        var trial = observed.TuningJobName is not null;
-        var update = new UpdateItemRequest
-        {
-            TableName = tableName,
-            Key = new Dictionary<string, AttributeValue> { [JobTable.Key] = S(observed.JobName) },
-            ConditionExpression = "#open = :open AND " + (trial ? "attribute_exists(#parent)" : "attribute_not_exists(#parent)"),
-            UpdateExpression = "SET #obs = list_append(if_not_exists(#obs, :none), :one), #v = #v + :inc"
-                + (!final ? ", #quiet = :now" : trial ? " REMOVE #open, #quiet" : ", #open = :owed, #quiet = :now"),
-            ExpressionAttributeNames = new Dictionary<string, string>
-            {
-                ["#open"] = JobTable.Open, ["#obs"] = JobTable.Observations, ["#v"] = JobTable.Version, ["#quiet"] = JobTable.QuietSince,
-                ["#parent"] = JobTable.Parent,
-            },
-            ExpressionAttributeValues = new Dictionary<string, AttributeValue>
-            {
-                [":none"] = new() { L = [] },
-                [":one"] = new() { L = [Pending(observed, now)] },
-                [":inc"] = N(1),
-                [":open"] = S(JobTable.OpenValue),
-            },
-            ReturnValues = ReturnValue.ALL_NEW,
-            ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure.ALL_OLD,
-        };
-        if (final && !trial)
-            update.ExpressionAttributeValues[":owed"] = S(JobTable.OwedValue);
-        if (!final || !trial)
-            update.ExpressionAttributeValues[":now"] = S(SortableTime.Format(now));
+        if (InPlaceUpdate(observed, now) is not { } update)
+            return (null, await ReadAsync(observed.JobName, cancellationToken).ConfigureAwait(false));
         UpdateItemResponse response;
         try
         {
@@ -135,43 +101,101 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
         {
             return (null, e.Item is { Count: > 0 } item ? FromItem(item) : null);
         }
-        // The answer is the item after this write: this observation is the last one appended. The fold keeps the
-        // document's (already incremented) version.
-        var (document, pending) = Parts(response.Attributes);
-        var before = Fold(document, pending.Take(pending.Count - 1));
-        var after = JobTransitions.Apply(before, observed, now);
-        // Folded when the list is long, or when the item nears the limit (the claim budget's second half is spent).
-        if (pending.Count > FoldAfter || ItemSize(response.Attributes) > JobTable.MaxClaimBytes + JobTable.StateBudgetBytes / 2)
-            await TryWriteAsync(after with { Version = after.Version + 1 }, after.Version, cancellationToken).ConfigureAwait(false); // lost: a later write folds
-        return (new AppliedInPlace(before, after), null);
+        var before = FromItem(response.Attributes);
+        return (new AppliedInPlace(before, JobTransitions.Apply(before, observed, now) with { Version = before.Version + 1 }), null);
     }
 
-    private static AttributeValue Pending(JobObservation observed, DateTimeOffset at) => new()
-    {
-        M = new Dictionary<string, AttributeValue>
-        {
-            ["t"] = S(SortableTime.Format(at)),
-            ["o"] = S(JsonSerializer.Serialize(observed, JobRecordJson.Default.JobObservation)),
-        },
-    };
+    /// <summary>Transitions beyond this many take the general path (a condition's IN list holds at most 100 digests).</summary>
+    private const int MaxInPlaceTransitions = 40;
 
-    private static (JobRecord Document, List<(JobObservation Observed, DateTimeOffset At)> Pending) Parts(Dictionary<string, AttributeValue> item)
+    /// <summary>The in-place write of an observation, or null when its effect depends on more of the record than a condition can check.</summary>
+    private UpdateItemRequest? InPlaceUpdate(JobObservation observed, DateTimeOffset now)
     {
-        var document = JsonSerializer.Deserialize(item[JobTable.Document].S, JobRecordJson.Default.JobRecord)! with
+        var final = !observed.Status.IsUnfinished();
+        var trial = observed.TuningJobName is not null;
+        var observedTransitions = JobTransitions.MergeTransitions([], observed.Transitions);
+        // A stop's cause reads the secondary status; without one in the observation it is the stored one.
+        if ((observed.Status == JobStatus.Stopped && observed.SecondaryStatus is null) || observedTransitions.Count > MaxInPlaceTransitions)
+            return null;
+
+        // What the observation makes of any older record: its attributes are the ones this write sets.
+        var shaped = JobItems.StateOf(JobTransitions.Apply(new JobRecord
         {
-            Version = long.Parse(item[JobTable.Version].N, CultureInfo.InvariantCulture),
-            Request = item.TryGetValue(JobTable.Request, out var request) ? Gunzip(request.B) : null,
-            Plan = item.TryGetValue(JobTable.Plan, out var plan) ? Gunzip(plan.B) : null,
+            Key = observed.JobName, Kind = observed.Kind, RequestId = "", Status = JobStatus.Pending, ParentTuningJob = observed.TuningJobName,
+            CreatedAt = now, UpdatedAt = now,
+        }, observed, now));
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        var values = new Dictionary<string, AttributeValue>(StringComparer.Ordinal);
+        string Name(string attribute) { names["#" + attribute] = attribute; return "#" + attribute; }
+        string Value(string key, AttributeValue value) { values[":" + key] = value; return ":" + key; }
+
+        var set = new List<string> { $"{Name(JobTable.Version)} = {Name(JobTable.Version)} + {Value("one", JobItems.N(1))}" };
+        var remove = new List<string>();
+        foreach (var attribute in (string[])[JobTable.Status, JobTable.SecondaryStatus, JobTable.LastModifiedTime, JobTable.CreationTime, JobTable.StartTime,
+                     JobTable.EndTime, JobTable.FailureReason, JobTable.ModelArtifacts, JobTable.FinalMetrics, JobTable.BillableSeconds, JobTable.BestTrial,
+                     JobTable.Transitions, JobTable.TransitionsDigest, JobTable.Owed, JobTable.UpdatedAt])
+            if (shaped.TryGetValue(attribute, out var value))
+                set.Add($"{Name(attribute)} = {Value(attribute, value)}");
+        if (shaped.TryGetValue(JobTable.Arn, out var arn))
+            set.Add($"{Name(JobTable.Arn)} = if_not_exists({Name(JobTable.Arn)}, {Value(JobTable.Arn, arn)})");
+        if (shaped.TryGetValue(JobTable.StopCause, out var cause))
+            set.Add($"{Name(JobTable.StopCause)} = {Value(JobTable.StopCause, cause)}");
+        else
+            remove.Add(Name(JobTable.StopCause));
+        if (!final)
+            set.Add($"{Name(JobTable.QuietSince)} = {Value("now", JobItems.S(SortableTime.Format(now)))}");
+        else if (trial)
+            remove.AddRange([Name(JobTable.Open), Name(JobTable.QuietSince)]);
+        else
+            set.AddRange([$"{Name(JobTable.Open)} = {Value("owedPartition", JobItems.S(JobTable.OwedValue))}",
+                $"{Name(JobTable.QuietSince)} = {Value("now", JobItems.S(SortableTime.Format(now)))}"]);
+
+        // Newer: a lower-ranked status stored, or the same one last modified earlier.
+        var lower = Enum.GetValues<JobStatus>().Where(s => s.IsUnfinished() && JobTransitions.Rank(s) < JobTransitions.Rank(observed.Status)).ToList();
+        var newer = new List<string>();
+        if (lower.Count > 0)
+            newer.Add($"{Name(JobTable.Status)} IN ({string.Join(", ", lower.Select(s => Value("lower" + s, JobItems.S(s.ToString()))))})");
+        if (!final && shaped.TryGetValue(JobTable.LastModifiedTime, out var modified))
+            newer.Add($"({Name(JobTable.Status)} = {Value(JobTable.Status, shaped[JobTable.Status])} AND " +
+                $"(attribute_not_exists({Name(JobTable.LastModifiedTime)}) OR {Name(JobTable.LastModifiedTime)} < {Value("modified", modified)}))");
+        if (newer.Count == 0)
+            return null;
+        var condition = new List<string>
+        {
+            $"{Name(JobTable.Open)} = {Value("openPartition", JobItems.S(JobTable.OpenValue))}",
+            trial ? $"attribute_exists({Name(JobTable.Parent)})" : $"attribute_not_exists({Name(JobTable.Parent)})",
+            "(" + string.Join(" OR ", newer) + ")",
         };
-        var pending = item.TryGetValue(JobTable.Observations, out var list) && list.L is { Count: > 0 } entries
-            ? entries.Select(e => (JsonSerializer.Deserialize(e.M["o"].S, JobRecordJson.Default.JobObservation)!,
-                DateTimeOffset.Parse(e.M["t"].S, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal))).ToList()
-            : [];
-        return (document, pending);
+        // A Pending record's failure reason says why its launch was deferred: an observation without one clears it.
+        if (observed.FailureReason is null)
+            condition.Add($"(attribute_not_exists({Name(JobTable.FailureReason)}) OR {Name(JobTable.Status)} <> {Value("pending", JobItems.S(nameof(JobStatus.Pending)))})");
+        // The observed transitions replace the stored ones: only when those are a prefix of them (the last one may have
+        // ended since), which is what SageMaker's cumulative snapshots make of every in-order event.
+        if (observedTransitions.Count > 0)
+        {
+            var prefixes = new List<string>();
+            for (var n = 1; n <= observedTransitions.Count; n++)
+            {
+                var prefix = observedTransitions.Take(n).ToList();
+                prefixes.Add(JobItems.DigestOf(prefix));
+                if (prefix[^1].EndTime is not null)
+                    prefixes.Add(JobItems.DigestOf([.. prefix.Take(n - 1), prefix[^1] with { EndTime = null }]));
+            }
+            condition.Add($"(attribute_not_exists({Name(JobTable.TransitionsDigest)}) OR {Name(JobTable.TransitionsDigest)} IN (" +
+                string.Join(", ", prefixes.Distinct(StringComparer.Ordinal).Select((d, i) => Value("digest" + i, JobItems.S(d)))) + "))");
+        }
+        return new UpdateItemRequest
+        {
+            TableName = tableName,
+            Key = new Dictionary<string, AttributeValue> { [JobTable.Key] = JobItems.S(observed.JobName) },
+            ConditionExpression = string.Join(" AND ", condition),
+            UpdateExpression = "SET " + string.Join(", ", set) + (remove.Count > 0 ? " REMOVE " + string.Join(", ", remove) : ""),
+            ExpressionAttributeNames = names,
+            ExpressionAttributeValues = values,
+            ReturnValues = ReturnValue.ALL_OLD,
+            ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure.ALL_OLD,
+        };
     }
-
-    private static JobRecord Fold(JobRecord document, IEnumerable<(JobObservation Observed, DateTimeOffset At)> pending) =>
-        pending.Aggregate(document, (record, p) => JobTransitions.Apply(record, p.Observed, p.At));
 
     protected override async Task<(bool Written, JobRecord? Current)> TryWriteAsync(JobRecord next, long? expectedVersion, CancellationToken cancellationToken)
     {
@@ -296,28 +320,7 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
 
     internal static Dictionary<string, AttributeValue> ToItem(JobRecord record)
     {
-        var item = new Dictionary<string, AttributeValue>
-        {
-            [JobTable.Key] = S(record.Key),
-            [JobTable.Version] = N(record.Version),
-            [JobTable.Document] = S(JsonSerializer.Serialize(record with { Request = null, Plan = null }, JobRecordJson.Default.JobRecord)),
-            [JobTable.Month] = S(MonthOf(record.CreatedAt)),
-            [JobTable.CreatedAt] = S(SortableTime.Format(record.CreatedAt)),
-        };
-        if (record.Request is { } request)
-            item[JobTable.Request] = new AttributeValue { B = Gzip(request) };
-        if (record.Plan is { } plan)
-            item[JobTable.Plan] = new AttributeValue { B = Gzip(plan) };
-        if (record.IsUnfinished || record.Owed.Count > 0)
-        {
-            item[JobTable.Open] = S(record.IsUnfinished ? JobTable.OpenValue : JobTable.OwedValue);
-            item[JobTable.QuietSince] = S(SortableTime.Format(record.UpdatedAt));
-        }
-        if (record.ParentTuningJob is { } parent)
-            item[JobTable.Parent] = S(parent);
-        if (record.ExpiresAt is { } expires)
-            item[JobTable.ExpiresAt] = N(expires.ToUnixTimeSeconds());
-
+        var item = JobItems.ToItem(record);
         var size = ItemSize(item);
         if (size > JobTable.MaxItemBytes)
             throw new JobStoreException(JobStoreFault.TooLarge,
@@ -325,43 +328,13 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
         return item;
     }
 
-    internal static JobRecord FromItem(Dictionary<string, AttributeValue> item)
-    {
-        var (document, pending) = Parts(item);
-        return Fold(document, pending);
-    }
+    internal static JobRecord FromItem(Dictionary<string, AttributeValue> item) => JobItems.FromItem(item);
 
-    // DynamoDB's rule: attribute names plus values, UTF-8 for strings, about 21 bytes for a number; binary counted
-    // as its base64 text (DynamoDB counts the bytes, moto the text: the larger count keeps both under the limit).
-    internal static long ItemSize(Dictionary<string, AttributeValue> item) => item.Sum(a => (long)Encoding.UTF8.GetByteCount(a.Key) + ValueSize(a.Value));
+    internal static long ItemSize(Dictionary<string, AttributeValue> item) => JobItems.ItemSize(item);
 
-    private static long ValueSize(AttributeValue value) =>
-        value.S is { } s ? Encoding.UTF8.GetByteCount(s)
-        : value.B is { } b ? (b.Length + 2) / 3 * 4
-        : value.L is { Count: > 0 } list ? 3 + list.Sum(v => 1 + ValueSize(v))
-        : value.M is { Count: > 0 } map ? 3 + map.Sum(e => 1 + Encoding.UTF8.GetByteCount(e.Key) + ValueSize(e.Value))
-        : 21;
+    private static string MonthOf(DateTimeOffset time) => JobItems.MonthOf(time);
 
-    private static string MonthOf(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM", CultureInfo.InvariantCulture);
+    private static AttributeValue S(string value) => JobItems.S(value);
 
-    private static AttributeValue S(string value) => new() { S = value };
-
-    private static AttributeValue N(long value) => new() { N = value.ToString(CultureInfo.InvariantCulture) };
-
-    private static MemoryStream Gzip(string text)
-    {
-        var buffer = new MemoryStream();
-        using (var gzip = new GZipStream(buffer, CompressionLevel.Optimal, leaveOpen: true))
-            gzip.Write(Encoding.UTF8.GetBytes(text));
-        buffer.Position = 0;
-        return buffer;
-    }
-
-    private static string Gunzip(MemoryStream compressed)
-    {
-        compressed.Position = 0;
-        using var gzip = new GZipStream(compressed, CompressionMode.Decompress, leaveOpen: true);
-        using var reader = new StreamReader(gzip, Encoding.UTF8);
-        return reader.ReadToEnd();
-    }
+    private static AttributeValue N(long value) => JobItems.N(value);
 }

@@ -170,15 +170,93 @@ public sealed class DynamoDbJobStoreTests : JobStoreContract, IClassFixture<Moto
     }
 
     [Fact]
-    public async Task A_typical_request_is_stored_compressed_well_under_the_limit()
+    public async Task A_typical_request_and_its_plan_are_stored_as_readable_json()
     {
         var body = Repo.Records("sqs-tune-xgboost")[0].Body;
         var pending = Claim("typical", body);
         await store.ClaimAsync(pending, default);
 
-        var item = (await client.GetItemAsync(store.TableName, new Dictionary<string, AttributeValue> { [JobTable.Key] = new() { S = pending.Key } })).Item;
+        var item = await RawItemAsync(pending.Key);
 
-        Assert.True(item[JobTable.Request].B.Length < System.Text.Encoding.UTF8.GetByteCount(body));
+        Assert.Equal(body, item[JobTable.Request].S);
+        Assert.Equal(pending.Plan, item[JobTable.Plan].S);
+        Assert.Equal("Pending", item[JobTable.Status].S);
         Assert.Equal(body, (await store.GetAsync(pending.Key, default))!.Request);
     }
+
+    [Fact]
+    public async Task A_request_too_large_to_store_as_text_is_stored_compressed_and_read_back_whole()
+    {
+        // 200 KB of request and as much plan: over a claim's 300 KB as text, well under it compressed.
+        var body = $$"""{"version":1,"padding":"{{string.Concat(Enumerable.Repeat("abcdefgh", 25_000))}}"}""";
+        var pending = Claim("large", body) with { Plan = body };
+        await store.ClaimAsync(pending, default);
+
+        var item = await RawItemAsync(pending.Key);
+
+        Assert.False(item.ContainsKey(JobTable.Request));
+        Assert.True(item[JobTable.RequestCompressed].B.Length < body.Length / 10);
+        var read = (await store.GetAsync(pending.Key, default))!;
+        Assert.Equal(body, read.Request);
+        Assert.Equal(body, read.Plan);
+    }
+
+    /// <summary>
+    /// The item is the record, whichever way an event was written: after every event of a job's life, delivered in
+    /// order, reversed and shuffled, its attributes are exactly those a put of the record would write. (In order, each
+    /// event is one in-place update; the others take the read-apply-put path.)
+    /// </summary>
+    [Fact]
+    public async Task After_every_event_in_any_order_the_item_holds_the_record_in_plain_attributes()
+    {
+        string[] steps = ["Starting", "Downloading", "Training", "Uploading", "Completed"];
+        JobObservation Snapshot(string job, int k) => new()
+        {
+            JobName = job, Kind = JobKind.Training, Status = k == steps.Length - 1 ? JobStatus.Completed : JobStatus.InProgress,
+            SecondaryStatus = steps[k], LastModifiedTime = T0.AddMinutes(k), StartTime = T0,
+            Arn = $"arn:aws:sagemaker:us-east-1:123456789012:training-job/{job}",
+            Transitions = [.. Enumerable.Range(0, k + 1).Select(i => new StatusTransition(steps[i], T0.AddMinutes(i), i < k ? T0.AddMinutes(i + 1) : null, $"{steps[i]} the job"))],
+            EndTime = k == steps.Length - 1 ? T0.AddMinutes(k) : null,
+            FinalMetrics = k == steps.Length - 1 ? [new MetricValue("validation:rmse", 0.25), new MetricValue("train:rmse", 1.5e-7)] : [],
+            ModelArtifacts = k == steps.Length - 1 ? $"s3://example-ml-bucket/models/{job}/output/model.tar.gz" : null,
+        };
+        int[][] orders = [[0, 1, 2, 3, 4], [4, 3, 2, 1, 0], [1, 0, 3, 4, 2], [0, 2, 2, 1, 4, 3]];
+        foreach (var (order, n) in orders.Select((o, n) => (o, n)))
+        {
+            var pending = Claim($"plain-{n}");
+            await store.ClaimAsync(pending, default);
+            foreach (var k in order)
+            {
+                var callsBefore = meter.Operations.ToDictionary();
+                var applied = await store.ApplyAsync(Snapshot(pending.Key, k), T0.AddMinutes(10 + k), default);
+                if (n == 0) // in order: each event is one UpdateItem, and nothing else
+                    Assert.Equal(["UpdateItem"], meter.Operations.Where(o => o.Value != callsBefore.GetValueOrDefault(o.Key)).Select(o => o.Key));
+                if (n == 0)
+                    Assert.Equal(callsBefore.GetValueOrDefault("UpdateItem") + 1, meter.Operations["UpdateItem"]);
+                var expected = DynamoDbJobStore.ToItem((await store.GetAsync(pending.Key, default))!);
+                Assert.Equal(applied.Record, await store.GetAsync(pending.Key, default));
+                Assert.Equal(Canonical(expected), Canonical(await RawItemAsync(pending.Key)));
+            }
+            var item = await RawItemAsync(pending.Key);
+            Assert.Equal("Completed", item[JobTable.Status].S);
+            Assert.Equal(steps, item[JobTable.Transitions].L.Select(t => t.M["status"].S));
+            Assert.Equal("0.25", item[JobTable.FinalMetrics].L[0].M["value"].N);
+            Assert.Equal("2026-11-21T09:04:00.0000000Z", item[JobTable.EndTime].S);
+        }
+    }
+
+    private async Task<Dictionary<string, AttributeValue>> RawItemAsync(string key) =>
+        (await client.GetItemAsync(store.TableName, new Dictionary<string, AttributeValue> { [JobTable.Key] = new() { S = key } })).Item;
+
+    private static string Canonical(Dictionary<string, AttributeValue> item) =>
+        string.Join("\n", item.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => $"{a.Key}={Canonical(a.Value)}"));
+
+    private static string Canonical(AttributeValue value) =>
+        value.S is { } s ? "S:" + s
+        : value.N is { } n ? "N:" + n
+        : value.B is { } b ? "B:" + Convert.ToBase64String(b.ToArray())
+        : value.BOOL is { } flag ? "BOOL:" + flag
+        : value.M is { } map ? "{" + string.Join(",", map.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => $"{e.Key}={Canonical(e.Value)}")) + "}"
+        : value.L is { } list ? "[" + string.Join(",", list.Select(Canonical)) + "]"
+        : "NULL";
 }

@@ -107,7 +107,8 @@ public static class JobTransitions
     private static T? Prefer<T>(bool newer, T? observed, T? recorded) where T : struct =>
         newer ? observed ?? recorded : recorded ?? observed;
 
-    private static IReadOnlyList<StatusTransition> MergeTransitions(IReadOnlyList<StatusTransition> recorded, IReadOnlyList<StatusTransition> observed)
+    /// <summary>Status transitions as a set ordered by start time: a step seen twice keeps the copy that knows more.</summary>
+    public static IReadOnlyList<StatusTransition> MergeTransitions(IReadOnlyList<StatusTransition> recorded, IReadOnlyList<StatusTransition> observed)
     {
         if (observed.Count == 0)
             return recorded;

@@ -92,7 +92,9 @@ public abstract class JobStoreBase(TimeSpan rejectedRetention) : IJobStore
     {
         if (rejected.Status != JobStatus.Rejected || rejected.Key != JobRecord.RejectionKey(rejected.RequestId))
             throw new ArgumentException("a rejection is a Rejected record under its request's rejection key", nameof(rejected));
-        var stored = rejected with { Version = 1, ExpiresAt = rejected.ExpiresAt ?? rejected.CreatedAt + rejectedRetention };
+        // Whole seconds: DynamoDB's TTL attribute holds epoch seconds, and every store keeps the same record.
+        var expires = rejected.ExpiresAt ?? rejected.CreatedAt + rejectedRetention;
+        var stored = rejected with { Version = 1, ExpiresAt = DateTimeOffset.FromUnixTimeSeconds(expires.ToUnixTimeSeconds()) };
         var (written, current) = await TryWriteAsync(stored, null, cancellationToken).ConfigureAwait(false);
         return written ? stored : current!;
     }
