@@ -5,6 +5,7 @@ using TrainingOrchestrator.Core.ApiModel;
 using TrainingOrchestrator.Core.Contract;
 using TrainingOrchestrator.Core.Planning;
 using TrainingOrchestrator.Core.Settings;
+using TrainingOrchestrator.Cli.Operate;
 using TrainingOrchestrator.Local;
 
 namespace TrainingOrchestrator.Cli;
@@ -47,11 +48,40 @@ public sealed class CliApp(TextWriter output, TextWriter error, IReadOnlyDiction
         var localConfig = new Option<string?>("--local-config") { Description = "local.json: local commands for images, local folders for S3 prefixes (default: local.json beside FILE)" };
         var run = new Command("run", "Run requests on this machine: the same Submit and StateChange code, the SQLite store, jobs as local processes") { file, work, localConfig };
         run.SetAction(parse => Run(parse.GetValue(file)!, parse.GetValue(work)!, parse.GetValue(localConfig)));
-        var jobName = new Argument<string?>("job") { Description = "One job's name", Arity = ArgumentArity.ZeroOrOne };
-        var status = new Command("status", "List the jobs of the local store, or show one") { jobName, work };
-        status.SetAction(parse => LocalRun.Status(output, parse.GetValue(work)!, parse.GetValue(jobName)));
+        // Operating a deployment (or the local work folder): where, then what.
+        var stack = new Option<string?>("--stack") { Description = "A deployed stack's name: its outputs give the queue and table, its parameters the settings (default: $ORCHESTRATOR_STACK)" };
+        var queue = new Option<string?>("--queue") { Description = "Instead of a stack: the jobs queue URL, with --table (default: $ORCHESTRATOR_QUEUE_URL)" };
+        var table = new Option<string?>("--table") { Description = "Instead of a stack: the jobs table, with --queue (default: $ORCHESTRATOR_TABLE)" };
+        var region = new Option<string?>("--region") { Description = "The stack's region (default: $AWS_REGION, then $AWS_DEFAULT_REGION)" };
+        var local = new Option<bool>("--local") { Description = "The local work folder's jobs (the default when no stack, queue or table is named)" };
+        var interval = new Option<double?>("--interval") { Description = "Seconds between looks (default: 10 in the cloud, 1 locally)" };
+        Option[] place = [stack, queue, table, region, local, work];
+        var job = new Argument<string>("job") { Description = "A job name, or the requestId of the request that launched it" };
+        var optionalJob = new Argument<string?>("job") { Description = "A job name or request id; none: the most recent jobs", Arity = ArgumentArity.ZeroOrOne };
+        var wait = new Option<bool>("--wait") { Description = "Follow the job to its end, as watch does" };
+        var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new lines until the job has ended" };
+        var limit = new Option<int>("--limit") { Description = "How many recent jobs to list", DefaultValueFactory = _ => 20 };
+        Func<ParseResult, Func<OperateCommands, Task<int>>, int> operate = (parse, act) =>
+            Operate(parse.GetValue(stack), parse.GetValue(queue), parse.GetValue(table), parse.GetValue(region), parse.GetValue(local), parse.GetValue(work)!, act);
+        TimeSpan? Every(ParseResult parse) => parse.GetValue(interval) is { } seconds ? TimeSpan.FromSeconds(seconds) : null;
 
-        var root = new RootCommand("TrainingOrchestrator: SageMaker training and tuning jobs from JSON requests") { validate, plan, invoke, run, status };
+        var submit = new Command("submit", "Validate requests as Submit will, send them to the deployment's queue and print the job each gets (locally: run them)") { file, wait, interval, localConfig };
+        submit.SetAction(parse => IsLocal(parse.GetValue(stack), parse.GetValue(queue), parse.GetValue(table), parse.GetValue(local))
+            ? Run(parse.GetValue(file)!, parse.GetValue(work)!, parse.GetValue(localConfig))
+            : TryRead(parse.GetValue(file)!, out var sources) ? operate(parse, c => c.SubmitAsync(sources, parse.GetValue(wait), Every(parse), CancellationToken.None)) : Unusable);
+        var status = new Command("status", "One job: status, secondary status history, metrics, artifacts, failure reason, trials; or the recent jobs") { optionalJob, json, limit };
+        status.SetAction(parse => operate(parse, c => c.StatusAsync(parse.GetValue(optionalJob), parse.GetValue(json), parse.GetValue(limit), CancellationToken.None)));
+        var watch = new Command("watch", "Print a job's progress (secondary status, metrics, trials) until it ends; exit 0 Completed, 3 otherwise") { job, interval };
+        watch.SetAction(parse => operate(parse, c => c.WatchAsync(parse.GetValue(job)!, Every(parse), waitForRecord: false, CancellationToken.None)));
+        var stop = new Command("stop", "Stop a job: a stop request through the queue, as any client would send it") { job };
+        stop.SetAction(parse => operate(parse, c => c.StopAsync(parse.GetValue(job)!, CancellationToken.None)));
+        var logs = new Command("logs", "A training job's log (CloudWatch Logs /aws/sagemaker/TrainingJobs; locally its training.log)") { job, follow, interval };
+        logs.SetAction(parse => operate(parse, c => c.LogsAsync(parse.GetValue(job)!, parse.GetValue(follow), Every(parse), CancellationToken.None)));
+        foreach (var command in (Command[])[submit, status, watch, stop, logs])
+            foreach (var option in place)
+                command.Options.Add(option);
+
+        var root = new RootCommand("TrainingOrchestrator: SageMaker training and tuning jobs from JSON requests") { validate, plan, invoke, run, submit, status, watch, stop, logs };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
@@ -59,6 +89,81 @@ public sealed class CliApp(TextWriter output, TextWriter error, IReadOnlyDiction
             return Unusable;
         }
         return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error });
+    }
+
+    private bool IsLocal(string? stack, string? queue, string? table, bool local) =>
+        local || (stack ?? queue ?? table ?? Env("ORCHESTRATOR_STACK") ?? Env("ORCHESTRATOR_QUEUE_URL") ?? Env("ORCHESTRATOR_TABLE")) is null;
+
+    private string? Env(string name) => (environment ?? ProcessEnvironment.Read()).GetValueOrDefault(name) is { Length: > 0 } value ? value : null;
+
+    /// <summary>
+    /// Opens the deployment named (a stack; a queue and table; else the local work folder) and runs the command on it.
+    /// AWS calls use the standard credential chain, region and endpoint variables (AWS_ENDPOINT_URL... for moto).
+    /// </summary>
+    private int Operate(string? stack, string? queue, string? table, string? region, bool local, string workFolder, Func<OperateCommands, Task<int>> act)
+    {
+        JobPlace place;
+        try
+        {
+            place = OpenPlace(stack, queue, table, region, local, workFolder).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is PlaceException or SettingsException or ArgumentException or Aws.Protocol.AwsServiceException)
+        {
+            error.WriteLine(e.Message);
+            return Unusable;
+        }
+        using (place)
+        {
+            if (place is LocalPlace { Exists: false })
+            {
+                output.WriteLine($"no local jobs yet: {Path.Combine(workFolder, "jobs.db")} does not exist (`run` or `submit` creates it)");
+                return Valid;
+            }
+            try
+            {
+                return act(new OperateCommands(output, error, place)).GetAwaiter().GetResult();
+            }
+            catch (Exception e) when (e is Aws.Protocol.AwsServiceException or Amazon.Runtime.AmazonServiceException or HttpRequestException)
+            {
+                error.WriteLine($"{place.Name}: {e.Message}");
+                return Unusable;
+            }
+        }
+    }
+
+    private async Task<JobPlace> OpenPlace(string? stack, string? queue, string? table, string? region, bool local, string workFolder)
+    {
+        var env = environment ?? ProcessEnvironment.Read();
+        var settings = DeploymentSettings.From(env, DeploymentSettings.LocalDefaults);
+        if (IsLocal(stack, queue, table, local))
+            return new LocalPlace(workFolder, settings);
+        var regionName = region ?? Env("AWS_REGION") ?? Env("AWS_DEFAULT_REGION")
+            ?? throw new PlaceException("no region: set AWS_REGION (or AWS_DEFAULT_REGION), or pass --region");
+        var aws = Aws.Protocol.AwsSettings.From(env, regionName);
+        Aws.Signing.ICredentialSource credentials = env.TryGetValue("AWS_ACCESS_KEY_ID", out var key) && env.TryGetValue("AWS_SECRET_ACCESS_KEY", out var secret)
+            ? new Aws.Signing.StaticCredentialSource(new(key, secret, env.GetValueOrDefault("AWS_SESSION_TOKEN")))
+            : new Aws.Signing.SdkDefaultCredentialSource();
+        // Named on the command line first; then the variables, a stack before a queue and table.
+        if ((stack ?? (queue is null && table is null ? Env("ORCHESTRATOR_STACK") : null)) is { } stackName)
+            return await CloudPlace.FromStackAsync(stackName, aws, credentials, CancellationToken.None).ConfigureAwait(false);
+        var queueUrl = queue ?? Env("ORCHESTRATOR_QUEUE_URL") ?? throw new PlaceException("--table needs --queue (the jobs queue URL), or name the stack with --stack");
+        var tableName = table ?? Env("ORCHESTRATOR_TABLE") ?? throw new PlaceException("--queue needs --table (the jobs table), or name the stack with --stack");
+        return CloudPlace.FromNames(queueUrl, tableName, aws, credentials, settings);
+    }
+
+    private bool TryRead(string path, out IReadOnlyList<RequestSource> sources)
+    {
+        try
+        {
+            sources = InputFile.Read(path);
+            return true;
+        }
+        catch (UnusableInputException e)
+        {
+            error.WriteLine(e.Message);
+            sources = [];
+            return false;
+        }
     }
 
     /// <summary>

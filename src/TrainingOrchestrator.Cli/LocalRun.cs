@@ -24,6 +24,7 @@ internal sealed class LocalRun : ILocalObserver, IEventPublisher, IRequestQueue
     private readonly IAnsiConsole console;
     private readonly Lock sync = new();
     private readonly string eventsLog;
+    private readonly string workFolder;
     private readonly SqliteJobStore store;
     private readonly LocalPlatform platform;
     private readonly SubmitProcessor submit;
@@ -42,6 +43,7 @@ internal sealed class LocalRun : ILocalObserver, IEventPublisher, IRequestQueue
         });
         console.Profile.Width = Math.Max(console.Profile.Width, 120);
         Directory.CreateDirectory(workFolder);
+        this.workFolder = workFolder;
         eventsLog = Path.Combine(workFolder, "events.jsonl");
         store = new SqliteJobStore(Path.Combine(workFolder, "jobs.db"));
         platform = new LocalPlatform(workFolder, config, this);
@@ -53,6 +55,43 @@ internal sealed class LocalRun : ILocalObserver, IEventPublisher, IRequestQueue
     public LocalPlatform Platform => platform;
 
     public async Task<int> RunAsync(IReadOnlyList<RequestSource> sources, CancellationToken cancellationToken)
+    {
+        using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var inbox = TakeInboxAsync(done.Token);
+        try
+        {
+            return await RunQueueAsync(sources, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await done.CancelAsync().ConfigureAwait(false);
+            await inbox.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Requests other commands leave in the work folder's inbox while this run goes on (`stop --local` leaves one): taken in
+    /// turn by the same Submit code, as the queue's messages are in the cloud, each file deleted once processed.
+    /// </summary>
+    private async Task TakeInboxAsync(CancellationToken cancellationToken)
+    {
+        var inbox = Operate.LocalPlace.InboxOf(workFolder);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            if (Directory.Exists(inbox))
+                foreach (var path in Directory.GetFiles(inbox, "*.json").Order(StringComparer.Ordinal))
+                {
+                    var result = await submit.ProcessAsync(Path.GetFileNameWithoutExtension(path), await File.ReadAllBytesAsync(path, CancellationToken.None).ConfigureAwait(false), CancellationToken.None)
+                        .ConfigureAwait(false);
+                    Line($"{result.Outcome}: {Path.GetFileName(path)}: {result.Detail}");
+                    File.Delete(path);
+                }
+            try { await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken).ConfigureAwait(false); }
+            catch (OperationCanceledException) { return; }
+        }
+    }
+
+    private async Task<int> RunQueueAsync(IReadOnlyList<RequestSource> sources, CancellationToken cancellationToken)
     {
         var exit = Completed;
         foreach (var source in sources)
@@ -160,36 +199,5 @@ internal sealed class LocalRun : ILocalObserver, IEventPublisher, IRequestQueue
             summary.AddRow("job folder", Markup.Escape(Path.Combine(platform.JobsFolder, record.Key)));
             console.Write(summary);
         }
-    }
-
-    /// <summary>`status`: the jobs of the local store, newest first; `status NAME`: one job's record.</summary>
-    public static int Status(TextWriter output, string workFolder, string? jobName)
-    {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
-        console.Profile.Width = Math.Max(console.Profile.Width, 140); // job names whole, not wrapped
-        var path = Path.Combine(workFolder, "jobs.db");
-        if (!File.Exists(path))
-        {
-            output.WriteLine($"no local jobs yet: {path} does not exist (`run` creates it)");
-            return CliApp.Valid;
-        }
-        var store = new SqliteJobStore(path);
-        if (jobName is null)
-        {
-            var table = new Table().AddColumns("job", "kind", "status", "created", "request id");
-            foreach (var record in store.ListRecentAsync(50, CancellationToken.None).GetAwaiter().GetResult())
-                table.AddRow(Markup.Escape(record.Key), record.Kind.ToString(), record.Status.ToString(),
-                    record.CreatedAt.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture), Markup.Escape(record.RequestId));
-            console.Write(table);
-            return CliApp.Valid;
-        }
-        var one = store.GetAsync(jobName, CancellationToken.None).GetAwaiter().GetResult();
-        if (one is null)
-        {
-            output.WriteLine($"no job {jobName} in {path}");
-            return CliApp.Invalid;
-        }
-        output.WriteLine(JsonSerializer.Serialize(one with { Request = null, Plan = null }, JobRecordJson.Default.JobRecord));
-        return CliApp.Valid;
     }
 }

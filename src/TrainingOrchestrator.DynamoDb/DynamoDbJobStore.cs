@@ -80,6 +80,17 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
         return FromItem(item);
     }
 
+    protected override async Task<string?> ReadClaimedJobAsync(string requestId, CancellationToken cancellationToken)
+    {
+        var response = await client.GetItemAsync(new GetItemRequest
+        {
+            TableName = tableName,
+            Key = new Dictionary<string, AttributeValue> { [JobTable.Key] = S(RequestClaimKey(requestId)) },
+            ConsistentRead = true,
+        }, cancellationToken).ConfigureAwait(false);
+        return response.Item is { Count: > 0 } item && item.TryGetValue(JobTable.ClaimedJob, out var job) ? job.S : null;
+    }
+
     /// <summary>
     /// One UpdateItem that writes what the observation says into the item's plain attributes, conditioned on the
     /// item being what makes that write equal <see cref="JobTransitions.Apply"/>: the job unfinished and of the same

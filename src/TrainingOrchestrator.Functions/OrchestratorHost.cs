@@ -1,5 +1,4 @@
 using Amazon.DynamoDBv2;
-using Amazon.Runtime;
 using TrainingOrchestrator.Aws.EventBridge;
 using TrainingOrchestrator.Aws.Protocol;
 using TrainingOrchestrator.Aws.SageMaker;
@@ -47,7 +46,7 @@ public sealed class OrchestratorHost
         var dynamoConfig = new AmazonDynamoDBConfig { AuthenticationRegion = Deployment.Region, RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(Deployment.Region) };
         if (aws.EndpointOverrideFor(AwsService.DynamoDb) is { } dynamoEndpoint)
             dynamoConfig.ServiceURL = dynamoEndpoint.ToString();
-        Store = new DynamoDbJobStore(new AmazonDynamoDBClient(new SourcedCredentials(credentials), dynamoConfig), Functions.TableName, Clock);
+        Store = new DynamoDbJobStore(new AmazonDynamoDBClient(new SdkCredentialsAdapter(credentials), dynamoConfig), Functions.TableName, Clock);
 
         var platform = new SageMakerPlatform(SageMakerClient, Deployment.NamePrefix);
         IRequestQueue followUps = Functions.QueueUrl is { } queueUrl ? new SqsRequestQueue(new SqsClient(SqsClient), queueUrl) : new NoRequestQueue();
@@ -66,17 +65,5 @@ public sealed class OrchestratorHost
     {
         public Task SendAsync(string requestBody, CancellationToken cancellationToken) =>
             throw new InvalidOperationException($"{FunctionSettings.QueueUrlVariable} is not set: the follow-up request cannot be sent");
-    }
-
-    /// <summary>Our credential source, for the AWS SDK's DynamoDB client.</summary>
-    private sealed class SourcedCredentials(ICredentialSource source) : AWSCredentials
-    {
-        public override ImmutableCredentials GetCredentials() => GetCredentialsAsync().GetAwaiter().GetResult();
-
-        public override async Task<ImmutableCredentials> GetCredentialsAsync()
-        {
-            var c = await source.GetAsync(CancellationToken.None).ConfigureAwait(false);
-            return new ImmutableCredentials(c.AccessKeyId, c.SecretAccessKey, c.SessionToken);
-        }
     }
 }

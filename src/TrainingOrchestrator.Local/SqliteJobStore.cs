@@ -88,6 +88,13 @@ public sealed class SqliteJobStore : JobStoreBase
         return Task.FromResult(Read(connection, null, key));
     }
 
+    protected override Task<string?> ReadClaimedJobAsync(string requestId, CancellationToken cancellationToken)
+    {
+        using var connection = Open();
+        using var select = Command(connection, null, "SELECT job_name FROM request_claims WHERE request_id = $id", ("$id", requestId));
+        return Task.FromResult(select.ExecuteScalar() as string);
+    }
+
     protected override Task<(bool Written, JobRecord? Current)> TryWriteAsync(JobRecord next, long? expectedVersion, CancellationToken cancellationToken)
     {
         using var connection = Open();

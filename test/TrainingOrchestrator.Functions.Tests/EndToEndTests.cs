@@ -8,7 +8,7 @@ namespace TrainingOrchestrator.Functions.Tests;
 public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
 {
     /// <summary>What Lambda's event source mapping does: receive a batch, invoke, delete what succeeded.</summary>
-    private static async Task<(JsonDocument Response, int Received)> PollOnceAsync(TestDeployment deployment, SubmitFunction submit)
+    internal static async Task<(JsonDocument Response, int Received)> PollOnceAsync(TestDeployment deployment, SubmitFunction submit)
     {
         var received = await deployment.Cli.RunAsync("sqs", "receive-message", "--queue-url", deployment.QueueUrl,
             "--max-number-of-messages", "10", "--wait-time-seconds", "1");

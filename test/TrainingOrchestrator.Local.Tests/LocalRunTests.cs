@@ -56,10 +56,13 @@ public sealed class LocalRunTests(ITestOutputHelper log) : IDisposable
         var list = new StringWriter();
         var one = new StringWriter();
         Assert.Equal(0, new CliApp(list, list).Run(["status", "--work", work]));
-        Assert.Equal(0, new CliApp(one, one).Run(["status", record.Key, "--work", work]));
+        Assert.Equal(0, new CliApp(one, one).Run(["status", record.Key, "--work", work, "--json"]));
         Assert.Contains(record.Key, list.ToString());
         Assert.Contains("Completed", list.ToString());
         Assert.Equal(record.Key, JsonNode.Parse(one.ToString())!["key"]!.GetValue<string>());
+        var logs = new StringWriter();
+        Assert.Equal(0, new CliApp(logs, logs).Run(["logs", record.Key, "--work", work]));
+        Assert.Contains("train:mse=", logs.ToString());
     }
 
     [Fact]
@@ -186,6 +189,41 @@ public sealed class LocalRunTests(ITestOutputHelper log) : IDisposable
         Assert.Equal(JobStatus.Stopped, record.Status);
         Assert.Equal(StopCause.MaxRuntimeExceeded, record.StopCause);
         Assert.DoesNotContain("never", output);
+    }
+
+    [Fact]
+    public async Task A_running_job_is_stopped_from_another_command_as_in_the_cloud()
+    {
+        var folder = Scratch("stoppable");
+        File.WriteAllText(Path.Combine(folder, "src/train.sh"), "echo starting\nsleep 60\necho never\n");
+        var request = Request(folder, "stoppable", ScriptImage, "s3://example-ml-bucket/stoppable/data/", maxRuntime: 600, script: "train.sh");
+        LocalJson(folder, """{"data":{"s3://example-ml-bucket/stoppable/data/":"data/","s3://example-ml-bucket/stoppable/src/source.tar.gz":"src/"}}""");
+        var job = JobName(request);
+        (int Exit, string Output) Command(params string[] args)
+        {
+            var output = new StringWriter();
+            return (new CliApp(output, output, new Dictionary<string, string>()).Run([.. args, "--work", work]), output.ToString());
+        }
+
+        var running = Task.Run(() => Run(request));
+        for (var i = 0; i < 300 && !(File.Exists(Path.Combine(work, "jobs.db")) && Record(job).Status == JobStatus.InProgress); i++)
+            await Task.Delay(100);
+        var watching = Task.Run(() => Command("watch", job, "--interval", "0.2"));
+        var stop = Command("stop", job);
+        var (exit, output) = await running.WaitAsync(TimeSpan.FromSeconds(60));
+        var watched = await watching.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(0, stop.Exit);
+        Assert.Contains($"stop requested: {job}", stop.Output);
+        Assert.Equal(LocalRunExit.NotCompleted, exit);
+        Assert.Contains("StopRequested", output);
+        Assert.DoesNotContain("never", output);
+        Assert.Equal(JobStatus.Stopped, Record(job).Status);
+        Assert.Equal(StopCause.UserRequest, Record(job).StopCause);
+        Assert.Equal(LocalRunExit.NotCompleted, watched.Exit);
+        Assert.Contains("Stopped (UserRequest)", watched.Output);
+        Assert.Contains("starting", Command("logs", job).Output);
+        Assert.Contains("already ended Stopped", Command("stop", job).Output);
     }
 
     [Fact]

@@ -142,6 +142,23 @@ public abstract class JobStoreContract
     }
 
     [Fact]
+    public async Task A_job_is_found_by_its_name_or_by_the_request_id_that_launched_or_was_refused()
+    {
+        var pending = Claim("find-me");
+        await Store.ClaimAsync(pending, default);
+        await Store.RecordRejectionAsync(new JobRecord
+        {
+            Key = JobRecord.RejectionKey("refused"), Kind = JobKind.Training, RequestId = "refused", Status = JobStatus.Rejected,
+            CreatedAt = T0, UpdatedAt = T0,
+        }, default);
+
+        Assert.Equal(pending.Key, (await Store.FindAsync(pending.Key, default))!.Key);
+        Assert.Equal(pending.Key, (await Store.FindAsync("find-me", default))!.Key);
+        Assert.Equal(JobStatus.Rejected, (await Store.FindAsync("refused", default))!.Status);
+        Assert.Null(await Store.FindAsync("never-sent", default));
+    }
+
+    [Fact]
     public async Task A_rejection_is_kept_with_its_errors_and_an_expiry_and_is_not_overwritten()
     {
         var rejected = new JobRecord

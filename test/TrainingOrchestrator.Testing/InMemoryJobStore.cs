@@ -56,6 +56,11 @@ public sealed class InMemoryJobStore(TimeSpan? rejectedRetention = null, int max
         }
     }
 
+    protected override Task<string?> ReadClaimedJobAsync(string requestId, CancellationToken cancellationToken)
+    {
+        lock (gate) return Task.FromResult(claims.GetValueOrDefault(requestId)?.JobName);
+    }
+
     protected override Task<(bool Written, JobRecord? Current)> TryWriteAsync(JobRecord next, long? expectedVersion, CancellationToken cancellationToken)
     {
         lock (gate)

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -25,24 +24,7 @@ public sealed class AwsJsonClient : IDisposable
         Service = service;
         endpoint = settings.EndpointFor(service);
         contentType = new MediaTypeHeaderValue(service.ContentType);
-        clock ??= TimeProvider.System;
-        var sockets = new SocketsHttpHandler
-        {
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            ConnectTimeout = TimeSpan.FromSeconds(5),
-        };
-        var signing = new SigningHandler(signer ?? new SigV4Signer(), credentials, new SigningScope(settings.Region, service.SigningName), clock)
-        {
-            InnerHandler = sockets,
-        };
-        var retry = new RetryHandler(settings.Retry, delays ?? RealDelays.Instance, clock, random ?? Random.Shared.NextDouble)
-        {
-            InnerHandler = signing,
-        };
-        // The retry handler owns the time limits; HttpClient's own timeout must not cut across them.
-        http = new HttpClient(retry) { Timeout = Timeout.InfiniteTimeSpan };
+        http = AwsHttpPipeline.Create(service, settings, credentials, signer, delays, clock, random);
     }
 
     /// <summary>Sends one operation and returns the response body; an error answer becomes an <see cref="AwsServiceException"/>.</summary>

@@ -9,6 +9,10 @@ public sealed record AwsService(string ServiceId, string EndpointPrefix, string 
     public static AwsService SageMaker { get; } = new("SageMaker", "api.sagemaker", "sagemaker", "SageMaker", "1.1", "AWS_ENDPOINT_URL_SAGEMAKER");
     public static AwsService EventBridge { get; } = new("EventBridge", "events", "events", "AWSEvents", "1.1", "AWS_ENDPOINT_URL_EVENTBRIDGE");
     public static AwsService Sqs { get; } = new("SQS", "sqs", "sqs", "AmazonSQS", "1.0", "AWS_ENDPOINT_URL_SQS");
+    /// <summary>The CLI's <c>logs</c>: SageMaker's training logs.</summary>
+    public static AwsService CloudWatchLogs { get; } = new("CloudWatch Logs", "logs", "logs", "Logs_20140328", "1.1", "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS");
+    /// <summary>The CLI finds a deployment by its stack name (AWS query protocol: no target prefix, no JSON version).</summary>
+    public static AwsService CloudFormation { get; } = new("CloudFormation", "cloudformation", "cloudformation", "", "", "AWS_ENDPOINT_URL_CLOUDFORMATION");
     /// <summary>Called through the AWS SDK's client; described here for its endpoint override.</summary>
     public static AwsService DynamoDb { get; } = new("DynamoDB", "dynamodb", "dynamodb", "DynamoDB_20120810", "1.0", "AWS_ENDPOINT_URL_DYNAMODB");
 

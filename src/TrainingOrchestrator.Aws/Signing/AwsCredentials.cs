@@ -34,3 +34,15 @@ public sealed class SdkDefaultCredentialSource : ICredentialSource
         return new AwsCredentials(current.AccessKey, current.SecretKey, current.UseToken ? current.Token : null);
     }
 }
+
+/// <summary>Our credential source, for the AWS SDK's own clients (DynamoDB).</summary>
+public sealed class SdkCredentialsAdapter(ICredentialSource source) : Amazon.Runtime.AWSCredentials
+{
+    public override Amazon.Runtime.ImmutableCredentials GetCredentials() => GetCredentialsAsync().GetAwaiter().GetResult();
+
+    public override async Task<Amazon.Runtime.ImmutableCredentials> GetCredentialsAsync()
+    {
+        var c = await source.GetAsync(CancellationToken.None).ConfigureAwait(false);
+        return new Amazon.Runtime.ImmutableCredentials(c.AccessKeyId, c.SecretAccessKey, c.SessionToken);
+    }
+}

@@ -38,6 +38,9 @@ public interface IJobStore
 
     Task<JobRecord?> GetAsync(string key, CancellationToken cancellationToken);
 
+    /// <summary>A job by its name, or by the request id that launched it (or was rejected): what people have at hand.</summary>
+    Task<JobRecord?> FindAsync(string jobNameOrRequestId, CancellationToken cancellationToken);
+
     /// <summary>Unfinished jobs whose record has not changed since <paramref name="quietSince"/>, oldest first.</summary>
     Task<IReadOnlyList<JobRecord>> ListUnfinishedAsync(DateTimeOffset quietSince, int limit, CancellationToken cancellationToken);
 

@@ -29,6 +29,9 @@ public abstract class JobStoreBase(TimeSpan rejectedRetention) : IJobStore
 
     protected abstract Task<JobRecord?> ReadAsync(string key, CancellationToken cancellationToken);
 
+    /// <summary>Which job a request id launched (null: none claimed it).</summary>
+    protected abstract Task<string?> ReadClaimedJobAsync(string requestId, CancellationToken cancellationToken);
+
     /// <summary>An observation a store applied in one write without reading first: the record before and after it.</summary>
     protected sealed record AppliedInPlace(JobRecord Before, JobRecord After);
 
@@ -52,6 +55,12 @@ public abstract class JobStoreBase(TimeSpan rejectedRetention) : IJobStore
     public abstract Task<IReadOnlyList<JobRecord>> ListRecentAsync(int limit, CancellationToken cancellationToken);
 
     public Task<JobRecord?> GetAsync(string key, CancellationToken cancellationToken) => ReadAsync(key, cancellationToken);
+
+    public async Task<JobRecord?> FindAsync(string jobNameOrRequestId, CancellationToken cancellationToken) =>
+        await ReadAsync(jobNameOrRequestId, cancellationToken).ConfigureAwait(false)
+        ?? (await ReadClaimedJobAsync(jobNameOrRequestId, cancellationToken).ConfigureAwait(false) is { } claimed
+            ? await ReadAsync(claimed, cancellationToken).ConfigureAwait(false) : null)
+        ?? await ReadAsync(JobRecord.RejectionKey(jobNameOrRequestId), cancellationToken).ConfigureAwait(false);
 
     public async Task<ClaimResult> ClaimAsync(JobRecord pending, CancellationToken cancellationToken)
     {

@@ -1,0 +1,212 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using TrainingOrchestrator.Core.Jobs;
+using TrainingOrchestrator.Core.Naming;
+using TrainingOrchestrator.Core.Planning;
+
+namespace TrainingOrchestrator.Cli.Operate;
+
+/// <summary>
+/// submit, status, watch, stop and logs on a <see cref="JobPlace"/>. Exit codes as `run`'s: 0 done (a watched job
+/// Completed), 1 a request invalid, 2 unusable input (no such job, no such stack), 3 a watched job ended otherwise.
+/// </summary>
+internal sealed class OperateCommands(TextWriter output, TextWriter error, JobPlace place)
+{
+    public const int NotCompleted = 3;
+
+    /// <summary>How long `submit --wait` waits for Submit to take a request before it gives up.</summary>
+    public static readonly TimeSpan RecordWait = TimeSpan.FromMinutes(10);
+
+    /// <summary>Validates every request first (nothing is sent if one is invalid), sends each, prints the job it gets.</summary>
+    public async Task<int> SubmitAsync(IReadOnlyList<RequestSource> sources, bool wait, TimeSpan? interval, CancellationToken cancellationToken)
+    {
+        var pipeline = new RequestPipeline(place.Settings);
+        var invalid = sources.Select(s => (source: s, prepared: pipeline.Prepare(s.Body, s.MessageId))).Where(r => !r.prepared.IsValid).ToList();
+        foreach (var (source, prepared) in invalid)
+        {
+            error.WriteLine($"invalid: {source.Label} ({prepared.Errors.Count} error{(prepared.Errors.Count == 1 ? "" : "s")}); nothing was sent");
+            foreach (var e in prepared.Errors) error.WriteLine($"  {e.Path}: {e.Message} [{e.Rule}]");
+        }
+        if (invalid.Count > 0)
+            return CliApp.Invalid;
+
+        var jobs = new List<string>();
+        foreach (var source in sources)
+        {
+            var body = System.Text.Encoding.UTF8.GetString(source.Body);
+            var messageId = await place.SendAsync(body, cancellationToken).ConfigureAwait(false);
+            // The job name is a function of the request id, which is the message id when the request has none.
+            var prepared = pipeline.Prepare(source.Body, messageId);
+            var job = JobNameOf(prepared, place.Settings.NamePrefix);
+            var what = prepared.Request?.Action == "stop" ? $"stop of {job}" : job;
+            output.WriteLine($"sent: {source.Label} -> {what} (request id {prepared.RequestId}, message {messageId}, {place.Name})");
+            if (prepared.Request?.RequestId is null)
+                output.WriteLine("  the request has no requestId: the message id stands in, so sending the file again launches another job");
+            if (prepared.Request?.Action != "stop")
+                jobs.Add(job);
+        }
+        if (!wait)
+        {
+            if (jobs.Count > 0)
+                output.WriteLine($"follow it: orchestrator watch {jobs[0]}");
+            return CliApp.Valid;
+        }
+        var exit = CliApp.Valid;
+        foreach (var job in jobs)
+            exit = Math.Max(exit, await WatchAsync(job, interval, waitForRecord: true, cancellationToken).ConfigureAwait(false));
+        return exit;
+    }
+
+    public static string JobNameOf(PreparedRequest prepared, string prefix) =>
+        prepared.Plan?.JobName
+        ?? (prepared.Request?.Action == "stop" ? prepared.Request.JobName! : JobNames.For(
+            prepared.Request?.Action == "tune" ? JobKind.Tuning : JobKind.Training, prefix, prepared.RequestId!, prepared.Request?.Name));
+
+    public async Task<int> StatusAsync(string? job, bool asJson, int limit, CancellationToken cancellationToken)
+    {
+        if (job is null)
+        {
+            var recent = await place.Store.ListRecentAsync(limit, cancellationToken).ConfigureAwait(false);
+            if (asJson)
+                output.WriteLine(JobView.Json(recent));
+            else if (recent.Count == 0)
+                output.WriteLine($"no jobs yet in {place.Name}");
+            else
+                JobView.Recent(JobView.Console(output), recent);
+            return CliApp.Valid;
+        }
+        if (await FindAsync(job, cancellationToken).ConfigureAwait(false) is not { } record)
+            return CliApp.Unusable;
+        var trials = record.Kind == JobKind.Tuning ? await place.Store.ListTrialsAsync(record.Key, cancellationToken).ConfigureAwait(false) : [];
+        if (asJson)
+            output.WriteLine(JobView.Json(record, trials));
+        else
+            JobView.One(JobView.Console(output), record, trials);
+        return CliApp.Valid;
+    }
+
+    /// <summary>Prints what changes (status, secondary status steps, metrics, trials) until the job ends; the exit code says how.</summary>
+    public async Task<int> WatchAsync(string job, TimeSpan? interval, bool waitForRecord, CancellationToken cancellationToken)
+    {
+        var every = interval ?? place.DefaultInterval;
+        var giveUp = DateTimeOffset.UtcNow + (waitForRecord ? RecordWait : TimeSpan.Zero);
+        JobRecord? seen = null;
+        var trialsSeen = "";
+        while (true)
+        {
+            var record = await place.Store.FindAsync(job, cancellationToken).ConfigureAwait(false);
+            if (record is null)
+            {
+                if (DateTimeOffset.UtcNow >= giveUp)
+                {
+                    error.WriteLine(waitForRecord
+                        ? $"{job}: Submit has not taken the request within {RecordWait.TotalMinutes} minutes; is the stack's Submit function running? (its log: sam logs --name SubmitFunction)"
+                        : $"no job {job} in {place.Name} (a job name, or the requestId of a request)");
+                    return CliApp.Unusable;
+                }
+            }
+            else
+            {
+                Report(seen, record);
+                seen = record;
+                var trials = record.Kind == JobKind.Tuning ? await place.Store.ListTrialsAsync(record.Key, cancellationToken).ConfigureAwait(false) : [];
+                var counts = string.Join(", ", trials.GroupBy(t => t.Status).OrderBy(g => g.Key).Select(g => $"{g.Count()} {g.Key}"));
+                if (counts.Length > 0 && counts != trialsSeen)
+                    Line($"trials: {counts}");
+                trialsSeen = counts;
+                if (!record.IsUnfinished)
+                {
+                    JobView.One(JobView.Console(output), record, trials);
+                    return record.Status == JobStatus.Completed ? CliApp.Valid : NotCompleted;
+                }
+            }
+            await Task.Delay(every, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void Report(JobRecord? seen, JobRecord now)
+    {
+        if (seen is null)
+            Line($"{now.Key} ({now.Kind}, request {now.RequestId}): {JobView.StatusText(now)}");
+        var known = seen?.Transitions.Select(t => (t.Status, t.StartTime)).ToHashSet() ?? [];
+        foreach (var step in now.Transitions.Where(t => !known.Contains((t.Status, t.StartTime))))
+            Line($"{JobView.Time(step.StartTime)} {step.Status}{(step.Message is { } m ? ": " + m : "")}");
+        if (seen is not null && (seen.Status != now.Status || seen.StopCause != now.StopCause))
+            Line($"status: {JobView.StatusText(now)}");
+        if (now.FinalMetrics.Count > 0 && !now.FinalMetrics.SequenceEqual(seen?.FinalMetrics ?? []))
+            Line("metrics: " + string.Join(", ", now.FinalMetrics.Select(m => $"{m.Name}={JobView.Number(m.Value)}")));
+        if (now.BestTrial is { } best && best.TrainingJobName != seen?.BestTrial?.TrainingJobName)
+            Line($"best trial: {best.TrainingJobName}" + (best.Objective is { } o ? $" ({o.Name}={JobView.Number(o.Value)})" : ""));
+        if (now.FailureReason is { } reason && reason != seen?.FailureReason)
+            Line((now.Status == JobStatus.Pending ? "launch deferred: " : "failure reason: ") + reason);
+    }
+
+    /// <summary>Sends a stop request for the job through the queue, as any client would; a job already ended needs none.</summary>
+    public async Task<int> StopAsync(string job, CancellationToken cancellationToken)
+    {
+        if (await FindAsync(job, cancellationToken).ConfigureAwait(false) is not { } record)
+            return CliApp.Unusable;
+        if (!record.IsUnfinished)
+        {
+            output.WriteLine($"{record.Key} already ended {JobView.StatusText(record)}: nothing to stop");
+            return CliApp.Valid;
+        }
+        var body = new JsonObject
+        {
+            ["version"] = 1,
+            ["action"] = "stop",
+            ["requestId"] = $"stop-{record.Key}-{DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture)}",
+            ["jobName"] = record.Key,
+        }.ToJsonString();
+        var messageId = await place.SendAsync(body, cancellationToken).ConfigureAwait(false);
+        output.WriteLine($"stop requested: {record.Key} (message {messageId}, {place.Name}); `watch {record.Key}` follows it to Stopped");
+        return CliApp.Valid;
+    }
+
+    /// <summary>The job's training log; with follow, new lines as they come until the job has ended and its last lines are read.</summary>
+    public async Task<int> LogsAsync(string job, bool follow, TimeSpan? interval, CancellationToken cancellationToken)
+    {
+        if (await FindAsync(job, cancellationToken).ConfigureAwait(false) is not { } record)
+            return CliApp.Unusable;
+        if (record.Kind == JobKind.Tuning)
+        {
+            var trials = await place.Store.ListTrialsAsync(record.Key, cancellationToken).ConfigureAwait(false);
+            error.WriteLine($"{record.Key} is a tuning job: the logs are its trials'. " +
+                (trials.Count > 0 ? "Trials: " + string.Join(", ", trials.Select(t => t.Key)) : "It has no trials yet."));
+            return CliApp.Unusable;
+        }
+        var printed = new HashSet<string>(StringComparer.Ordinal);
+        DateTimeOffset? since = null;
+        var announcedWaiting = false;
+        while (true)
+        {
+            // Read the record before the log: lines written before it ended are all in the read that follows.
+            var ended = !(await place.Store.GetAsync(record.Key, cancellationToken).ConfigureAwait(false) ?? record).IsUnfinished;
+            var lines = await place.ReadLogAsync(record.Key, since, cancellationToken).ConfigureAwait(false);
+            if (lines is null && !announcedWaiting)
+            {
+                error.WriteLine($"no log lines for {record.Key} yet ({JobView.StatusText(record)})");
+                announcedWaiting = true;
+            }
+            foreach (var line in lines ?? [])
+            {
+                if (!printed.Add(line.Id)) continue;
+                output.WriteLine(line.Source.Length > 0 ? $"[{line.Source}] {line.Message}" : line.Message);
+                if (line.Time != DateTimeOffset.MinValue && (since is null || line.Time > since)) since = line.Time;
+            }
+            if (!follow || ended)
+                return CliApp.Valid;
+            await Task.Delay(interval ?? place.DefaultInterval, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<JobRecord?> FindAsync(string job, CancellationToken cancellationToken)
+    {
+        var record = await place.Store.FindAsync(job, cancellationToken).ConfigureAwait(false);
+        if (record is null)
+            error.WriteLine($"no job {job} in {place.Name} (a job name, or the requestId of a request)");
+        return record;
+    }
+
+    private void Line(string text) => output.WriteLine($"{DateTime.UtcNow.ToString("HH:mm:ss", CultureInfo.InvariantCulture)}  {text}");
+}
