@@ -26,18 +26,29 @@ public sealed class OperateTests(MotoServer moto) : IClassFixture<MotoServer>, I
         return new Cli(exit, output.ToString(), error.ToString());
     });
 
-    private static async Task<string> CreateStackAsync(TestDeployment deployment)
+    /// <summary>
+    /// The stand-in stack scripts/try-on-moto.sh deploys: template.yaml's own queue and table, created by moto's
+    /// CloudFormation, with the stack's parameters; the deployment moved onto them.
+    /// </summary>
+    private async Task<(string Stack, TestDeployment Deployment)> CreateStackAsync()
     {
+        var shared = await TestDeployment.CreateAsync(moto);
         var name = "orchestrator-" + Guid.NewGuid().ToString("N")[..8];
-        var environment = deployment.Environment();
-        await deployment.Cli.RunAsync("cloudformation", "create-stack", "--stack-name", name,
-            "--template-body", "file://" + Repo.Path("test", "TrainingOrchestrator.Functions.Tests", "stacks", "operated-stack.yaml"),
-            "--parameters",
+        var template = Path.Combine(folder, "stack.json");
+        var python = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("python3", [Repo.Path("scripts", "stand-in-stack.py"), Repo.Path()])
+        {
+            RedirectStandardOutput = true,
+        })!;
+        File.WriteAllText(template, await python.StandardOutput.ReadToEndAsync());
+        await python.WaitForExitAsync();
+        Assert.Equal(0, python.ExitCode);
+        var environment = shared.Environment();
+        await shared.Cli.RunAsync("cloudformation", "create-stack", "--stack-name", name, "--template-body", "file://" + template, "--parameters",
             $"ParameterKey=ExecutionRoleArn,ParameterValue={environment["ORCHESTRATOR_ROLE_ARN"]}",
-            $"ParameterKey=DefaultOutputUri,ParameterValue={environment["ORCHESTRATOR_OUTPUT_URI"]}",
-            $"ParameterKey=JobsQueueUrl,ParameterValue={deployment.QueueUrl}",
-            $"ParameterKey=JobsTableName,ParameterValue={deployment.Table}");
-        return name;
+            $"ParameterKey=DefaultOutputUri,ParameterValue={environment["ORCHESTRATOR_OUTPUT_URI"]}");
+        var outputs = (await shared.Cli.RunAsync("cloudformation", "describe-stacks", "--stack-name", name)).GetProperty("Stacks")[0].GetProperty("Outputs")
+            .EnumerateArray().ToDictionary(o => o.GetProperty("OutputKey").GetString()!, o => o.GetProperty("OutputValue").GetString()!);
+        return (name, shared.On(outputs["TableName"], outputs["QueueUrl"]));
     }
 
     private string RequestFile(string requestId, Action<JsonObject>? change = null)
@@ -79,8 +90,7 @@ public sealed class OperateTests(MotoServer moto) : IClassFixture<MotoServer>, I
     [Fact]
     public async Task A_job_is_submitted_followed_to_its_end_and_read_back_without_writing_an_aws_command()
     {
-        var deployment = await TestDeployment.CreateAsync(moto);
-        var stack = await CreateStackAsync(deployment);
+        var (stack, deployment) = await CreateStackAsync();
         var host = deployment.Host();
         var submit = new SubmitFunction(host);
         var stateChange = new StateChangeFunction(host);
@@ -164,8 +174,7 @@ public sealed class OperateTests(MotoServer moto) : IClassFixture<MotoServer>, I
     [Fact]
     public async Task A_running_job_is_stopped_through_the_queue_and_watch_exits_with_its_outcome()
     {
-        var deployment = await TestDeployment.CreateAsync(moto);
-        var stack = await CreateStackAsync(deployment);
+        var (stack, deployment) = await CreateStackAsync();
         // moto has no StopTrainingJob: SageMaker is the loopback server that speaks its wire format.
         await using var sageMaker = new LoopbackServer(LoopbackSageMaker.Answer);
         var host = deployment.Host(sageMaker.Endpoint);
@@ -214,6 +223,28 @@ public sealed class OperateTests(MotoServer moto) : IClassFixture<MotoServer>, I
         Assert.Contains("stack not-ours (CREATE_COMPLETE) has no output QueueUrl", notOurs.Error);
         Assert.Equal(0, byNames.Exit);
         Assert.Contains($"no jobs yet in table {deployment.Table}", byNames.Output);
+    }
+
+    /// <summary>The README's walk-through, scripts/try-on-moto.sh, on a moto of its own: it must run as the README shows it.</summary>
+    [Fact]
+    public async Task The_walk_through_on_moto_runs_as_the_README_shows_it()
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("bash", [Repo.Path("scripts", "try-on-moto.sh"), MotoServer.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture)])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var script = System.Diagnostics.Process.Start(start)!;
+        var output = script.StandardOutput.ReadToEndAsync();
+        var error = script.StandardError.ReadToEndAsync();
+        await script.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(4));
+
+        Assert.True(script.ExitCode == 0, await output + await error);
+        var text = await output;
+        Assert.Contains("(watch exited 0)", text);
+        Assert.Contains("metrics: validation:mse=0.0012", text);
+        Assert.Contains("[algo-1-1583831889] epoch 40 train:mse=0.0011 validation:mse=0.0012", text);
+        Assert.Matches(@"Completed\tCompleted\t2020-03-10T09:22:09.0500000Z\ts3://example-ml-bucket/models/to-linreg-\w+/output/model.tar.gz", text);
     }
 
     [Fact]

@@ -53,6 +53,9 @@ public sealed class TestDeployment
         return fresh;
     }
 
+    /// <summary>The same deployment on another table and jobs queue (a stack's own).</summary>
+    public TestDeployment On(string table, string queueUrl) => new(moto) { Table = table, Bus = Bus, QueueUrl = queueUrl, FinishedQueueUrl = FinishedQueueUrl };
+
     /// <summary>The functions' environment, as template.yaml sets it, with endpoints on moto (SageMaker optionally elsewhere).</summary>
     public OrchestratorHost Host(Uri? sageMaker = null, int timeoutSeconds = 30, Uri? dynamoDb = null, TimeProvider? clock = null, Uri? eventBridge = null, Uri? sqs = null) =>
         new(Environment(sageMaker, timeoutSeconds, dynamoDb, eventBridge, sqs), new StaticCredentialSource(new AwsCredentials("testing", "testing")), clock, Log);

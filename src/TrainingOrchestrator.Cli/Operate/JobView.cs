@@ -38,7 +38,7 @@ internal static class JobView
 
     public static void One(IAnsiConsole console, JobRecord record, IReadOnlyList<JobRecord> trials)
     {
-        var table = new Table().Title($"{record.Kind} job {Markup.Escape(record.Key)}").AddColumns("", "");
+        var table = new Table().Title($"{record.Kind} job {Markup.Escape(record.Key)}").AddColumns("", "").HideHeaders();
         void Row(string name, string? value) { if (!string.IsNullOrEmpty(value)) table.AddRow(name, Markup.Escape(value)); }
         Row("status", StatusText(record));
         Row("request id", record.RequestId);
