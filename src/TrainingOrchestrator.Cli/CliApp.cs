@@ -4,15 +4,16 @@ using System.Text.Json;
 using TrainingOrchestrator.Core.ApiModel;
 using TrainingOrchestrator.Core.Contract;
 using TrainingOrchestrator.Core.Planning;
-using TrainingOrchestrator.Core.Settings;
 using TrainingOrchestrator.Cli.Operate;
+using TrainingOrchestrator.Core.Settings;
 using TrainingOrchestrator.Local;
 
 namespace TrainingOrchestrator.Cli;
 
 /// <summary>
-/// The command line: validate and plan requests. Exit codes: 0 all valid, 1 some request invalid,
-/// 2 unusable input (missing file, not JSON) or bad settings.
+/// The command line: validate and plan requests, run them here, operate a deployment (Operate/). Exit codes: 0 all
+/// valid (or done), 1 some request invalid, 2 unusable input (missing file, not JSON, no such job or stack) or bad
+/// settings, 3 a job run or watched ended other than Completed.
 /// </summary>
 public sealed class CliApp(TextWriter output, TextWriter error, IReadOnlyDictionary<string, string>? environment = null)
 {
@@ -140,9 +141,7 @@ public sealed class CliApp(TextWriter output, TextWriter error, IReadOnlyDiction
         var regionName = region ?? Env("AWS_REGION") ?? Env("AWS_DEFAULT_REGION")
             ?? throw new PlaceException("no region: set AWS_REGION (or AWS_DEFAULT_REGION), or pass --region");
         var aws = Aws.Protocol.AwsSettings.From(env, regionName);
-        Aws.Signing.ICredentialSource credentials = env.TryGetValue("AWS_ACCESS_KEY_ID", out var key) && env.TryGetValue("AWS_SECRET_ACCESS_KEY", out var secret)
-            ? new Aws.Signing.StaticCredentialSource(new(key, secret, env.GetValueOrDefault("AWS_SESSION_TOKEN")))
-            : new Aws.Signing.SdkDefaultCredentialSource();
+        var credentials = CredentialsOf(env);
         // Named on the command line first; then the variables, a stack before a queue and table.
         if ((stack ?? (queue is null && table is null ? Env("ORCHESTRATOR_STACK") : null)) is { } stackName)
             return await CloudPlace.FromStackAsync(stackName, aws, credentials, CancellationToken.None).ConfigureAwait(false);
@@ -150,6 +149,12 @@ public sealed class CliApp(TextWriter output, TextWriter error, IReadOnlyDiction
         var tableName = table ?? Env("ORCHESTRATOR_TABLE") ?? throw new PlaceException("--queue needs --table (the jobs table), or name the stack with --stack");
         return CloudPlace.FromNames(queueUrl, tableName, aws, credentials, settings);
     }
+
+    /// <summary>Keys in the given environment (tests, moto); otherwise the AWS SDK's default chain.</summary>
+    private static Aws.Signing.ICredentialSource CredentialsOf(IReadOnlyDictionary<string, string> env) =>
+        env.TryGetValue("AWS_ACCESS_KEY_ID", out var key) && env.TryGetValue("AWS_SECRET_ACCESS_KEY", out var secret)
+            ? new Aws.Signing.StaticCredentialSource(new(key, secret, env.GetValueOrDefault("AWS_SESSION_TOKEN")))
+            : new Aws.Signing.SdkDefaultCredentialSource();
 
     private bool TryRead(string path, out IReadOnlyList<RequestSource> sources)
     {
@@ -181,10 +186,7 @@ public sealed class CliApp(TextWriter output, TextWriter error, IReadOnlyDiction
         Functions.OrchestratorHost host;
         try
         {
-            Aws.Signing.ICredentialSource? credentials = env.TryGetValue("AWS_ACCESS_KEY_ID", out var key) && env.TryGetValue("AWS_SECRET_ACCESS_KEY", out var secret)
-                ? new Aws.Signing.StaticCredentialSource(new(key, secret, env.GetValueOrDefault("AWS_SESSION_TOKEN")))
-                : null;
-            host = new Functions.OrchestratorHost(env, credentials, log: error);
+            host = new Functions.OrchestratorHost(env, CredentialsOf(env), log: error);
         }
         catch (SettingsException e)
         {
@@ -212,13 +214,8 @@ public sealed class CliApp(TextWriter output, TextWriter error, IReadOnlyDiction
 
     private int Run(string path, string workFolder, string? localConfigPath)
     {
-        IReadOnlyList<RequestSource> sources;
-        try { sources = InputFile.Read(path); }
-        catch (UnusableInputException e)
-        {
-            error.WriteLine(e.Message);
+        if (!TryRead(path, out var sources))
             return Unusable;
-        }
         var configPath = localConfigPath ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "local.json");
         LocalConfig config;
         try

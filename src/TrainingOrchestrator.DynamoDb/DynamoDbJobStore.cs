@@ -145,7 +145,8 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
         foreach (var attribute in (string[])[JobTable.Status, JobTable.SecondaryStatus, JobTable.LastModifiedTime, JobTable.CreationTime, JobTable.StartTime,
                      JobTable.EndTime, JobTable.FailureReason, JobTable.ModelArtifacts, JobTable.FinalMetrics, JobTable.BillableSeconds, JobTable.BestTrial,
                      JobTable.Transitions, JobTable.TransitionsDigest, JobTable.Owed, JobTable.UpdatedAt])
-            if (shaped.TryGetValue(attribute, out var value))
+            // What the observation does not say (null, or an empty list: no history, no metrics yet) keeps the stored value.
+            if (shaped.TryGetValue(attribute, out var value) && value.L is not { Count: 0 })
                 set.Add($"{Name(attribute)} = {Value(attribute, value)}");
         if (shaped.TryGetValue(JobTable.Arn, out var arn))
             set.Add($"{Name(JobTable.Arn)} = if_not_exists({Name(JobTable.Arn)}, {Value(JobTable.Arn, arn)})");

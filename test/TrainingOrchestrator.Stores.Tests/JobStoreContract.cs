@@ -243,6 +243,23 @@ public abstract class JobStoreContract
     }
 
     [Fact]
+    public async Task An_observation_that_says_nothing_of_history_or_metrics_keeps_the_recorded_ones()
+    {
+        var pending = Claim("r1");
+        await Store.ClaimAsync(pending, default);
+        var training = Observed(pending.Key, JobStatus.InProgress, 5, "Training", o => o with { FinalMetrics = [new MetricValue("train:loss", 0.5)] });
+        var recorded = (await Store.ApplyAsync(training, T0.AddMinutes(5), default)).Record!;
+
+        // A stop request accepted: Stopping, and nothing else said.
+        var stopping = await Store.ApplyAsync(JobTransitions.StopRequested(recorded), T0.AddMinutes(6), default);
+
+        Assert.Equal(JobTransitions.Apply(recorded, JobTransitions.StopRequested(recorded), T0.AddMinutes(6)) with { Version = recorded.Version + 1 }, stopping.Record);
+        Assert.Equal(stopping.Record, await Store.GetAsync(pending.Key, default));
+        Assert.Equal(["Training"], stopping.Record!.Transitions.Select(t => t.Status));
+        Assert.Equal("train:loss", Assert.Single(stopping.Record.FinalMetrics).Name);
+    }
+
+    [Fact]
     public async Task Stale_and_duplicate_observations_change_nothing()
     {
         var pending = Claim("r1");

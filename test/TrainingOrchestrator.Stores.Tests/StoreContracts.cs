@@ -245,6 +245,58 @@ public sealed class DynamoDbJobStoreTests : JobStoreContract, IClassFixture<Moto
         }
     }
 
+    /// <summary>
+    /// Random observations (statuses, times, partial histories with and without end times and messages, metrics,
+    /// failure reasons, a launch deferred first) through this store and the in-memory one: every step ends in the same
+    /// record, and the item holds exactly the attributes a put of that record would write. Seeded: a failure repeats.
+    /// </summary>
+    [Fact]
+    public async Task Random_observations_end_in_the_in_memory_stores_record_and_a_plain_item()
+    {
+        var random = new Random(20261202);
+        string[] steps = ["Starting", "Downloading", "Training", "Uploading", "Completed"];
+        JobStatus[] statuses = [JobStatus.InProgress, JobStatus.InProgress, JobStatus.Stopping, JobStatus.Completed, JobStatus.Failed, JobStatus.Stopped];
+        T? Maybe<T>(T value) where T : class => random.Next(3) == 0 ? null : value;
+        DateTimeOffset? MaybeTime(int minute) => random.Next(3) == 0 ? null : T0.AddMinutes(minute);
+        var (inPlace, put) = (0, 0);
+        for (var run = 0; run < 15; run++)
+        {
+            var memory = new InMemoryJobStore();
+            var pending = Claim($"random-{run}");
+            await store.ClaimAsync(pending, default);
+            await memory.ClaimAsync(pending, default);
+            if (random.Next(4) == 0)
+                foreach (var s in (JobStoreBase[])[store, memory])
+                    await s.RecordLaunchDeferredAsync(pending.Key, "ThrottlingException: slow down", T0, default);
+            for (var i = 0; i < 6; i++)
+            {
+                var observed = new JobObservation
+                {
+                    JobName = pending.Key, Kind = JobKind.Training, Status = statuses[random.Next(statuses.Length)],
+                    SecondaryStatus = Maybe(steps[random.Next(steps.Length)]), LastModifiedTime = MaybeTime(random.Next(6)),
+                    Arn = Maybe("arn:aws:sagemaker:us-east-1:123456789012:training-job/" + pending.Key), StartTime = MaybeTime(0),
+                    Transitions = [.. steps.Take(random.Next(steps.Length + 1)).Select((step, k) => new StatusTransition(step, T0.AddMinutes(k),
+                        random.Next(2) == 0 ? T0.AddMinutes(k + 1) : null, Maybe($"{step} the job")))],
+                    FailureReason = random.Next(4) == 0 ? "AlgorithmError: boom" : null,
+                    FinalMetrics = random.Next(3) == 0 ? [new MetricValue("validation:rmse", random.Next(100) / 8.0)] : [],
+                    ModelArtifacts = Maybe("s3://example-ml-bucket/models/model.tar.gz"),
+                };
+                var putsBefore = meter.Operations.GetValueOrDefault("PutItem");
+                var there = await store.ApplyAsync(observed, T0.AddMinutes(10 + i), default);
+                var here = await memory.ApplyAsync(observed, T0.AddMinutes(10 + i), default);
+                if (there.Outcome == ApplyOutcome.Applied)
+                    (meter.Operations.GetValueOrDefault("PutItem") == putsBefore ? ref inPlace : ref put)++;
+
+                Assert.Equal(here.Outcome, there.Outcome);
+                Assert.Equal(here.Record, there.Record);
+                Assert.Equal(here.Record, await store.GetAsync(pending.Key, default));
+                Assert.Equal(Canonical(DynamoDbJobStore.ToItem(here.Record!)), Canonical(await RawItemAsync(pending.Key)));
+            }
+        }
+        // Both paths taken, or the test proves less than it says.
+        Assert.True(inPlace > 10 && put > 10, $"in place {inPlace}, by put {put}");
+    }
+
     private async Task<Dictionary<string, AttributeValue>> RawItemAsync(string key) =>
         (await client.GetItemAsync(store.TableName, new Dictionary<string, AttributeValue> { [JobTable.Key] = new() { S = key } })).Item;
 
