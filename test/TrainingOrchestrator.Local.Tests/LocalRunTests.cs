@@ -134,6 +134,22 @@ public sealed class LocalRunTests(ITestOutputHelper log) : IDisposable
         Assert.Equal(8, folders.Distinct().Count());
         Assert.All(folders, f => Assert.True(File.Exists(Path.Combine(f, "input/config/hyperparameters.json"))));
         Assert.Equal(8, folders.Select(f => File.ReadAllText(Path.Combine(f, "input/config/hyperparameters.json"))).Distinct().Count());
+
+        // The operating commands on the tuning job: its trials, its best trial, and its logs that are its trials'.
+        (int Exit, string Output) Command(params string[] args)
+        {
+            var text = new StringWriter();
+            return (new CliApp(text, text, new Dictionary<string, string>()).Run([.. args, "--work", work]), text.ToString());
+        }
+        var status = Command("status", tuning.Key, "--json");
+        var watch = Command("watch", tuning.Key);
+        var logs = Command("logs", tuning.Key);
+        Assert.Equal(8, JsonNode.Parse(status.Output)!["trials"]!.AsArray().Count);
+        Assert.Equal(0, watch.Exit);
+        Assert.Contains($"best trial: {best.Key}", watch.Output);
+        Assert.Contains($"{best.Key} (best)", watch.Output);
+        Assert.Equal(CliApp.Unusable, logs.Exit);
+        Assert.Contains("is a tuning job: the logs are its trials'", logs.Output);
     }
 
     [Fact]
