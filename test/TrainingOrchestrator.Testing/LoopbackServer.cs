@@ -80,6 +80,7 @@ public sealed class LoopbackServer : IAsyncDisposable
             Socket socket;
             try { socket = await listener.AcceptSocketAsync(stopping.Token); }
             catch (Exception) when (stopping.IsCancellationRequested) { return; }
+            socket.NoDelay = true; // answers go out when written, as a real server's do
             _ = ServeAsync(socket);
         }
     }
@@ -161,8 +162,8 @@ public sealed class LoopbackServer : IAsyncDisposable
         foreach (var (name, value) in respond.Headers ?? new Dictionary<string, string>())
             head.Append(CultureInfo.InvariantCulture, $"{name}: {value}\r\n");
         head.Append("\r\n");
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(head.ToString()), stopping.Token);
-        await stream.WriteAsync(body, stopping.Token);
+        // One send: head and body written apart would wait out the client's delayed ACK (about 40 ms) under Nagle.
+        await stream.WriteAsync((byte[])[.. Encoding.ASCII.GetBytes(head.ToString()), .. body], stopping.Token);
     }
 
     private static string ReasonPhrase(int status) => status switch
