@@ -81,6 +81,14 @@ public class SubmitPath
         return request.ToJsonString();
     }
 
+    /// <summary>The floor: a plain parse of the same body, no contract. The Ratio column is the Submit path's cost in these.</summary>
+    [Benchmark(Baseline = true)]
+    public int PlainParse()
+    {
+        using var document = JsonDocument.Parse(body);
+        return document.RootElement.GetPropertyCount();
+    }
+
     [Benchmark]
     public int PrepareAndSerialize() => pipeline.Prepare(body, "bench").Plan!.BodyUtf8().Length;
 }
