@@ -12,6 +12,19 @@ using TrainingOrchestrator.Core.Orchestration;
 using TrainingOrchestrator.Core.Planning;
 using TrainingOrchestrator.Core.Settings;
 
+// bench/peer.sh's modes: the three requests and their plans as files, and one timed run of the Submit path on a file.
+if (args is ["--write-requests", var folder])
+{
+    SubmitPath.WriteRequests(folder);
+    return;
+}
+if (args is ["--time", var file, var count])
+{
+    Console.WriteLine(SubmitPath.MedianMicroseconds(File.ReadAllBytes(file), int.Parse(count, System.Globalization.CultureInfo.InvariantCulture))
+        .ToString("0.00", System.Globalization.CultureInfo.InvariantCulture));
+    return;
+}
+
 // In-process: the benchmarks run inside this build (the repository's build settings would break a generated project).
 var config = DefaultConfig.Instance
     .AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance))
@@ -44,15 +57,51 @@ public class SubmitPath
     [Params("small", "typical", "large")]
     public string Request { get; set; } = "typical";
 
+    private static string BodyOf(string size) => size switch
+    {
+        "small" => Repo.Body("sqs-train-xgboost"),
+        "typical" => Repo.Body("sqs-tune-xgboost"),
+        _ => Large(),
+    };
+
+    /// <summary>For the peer: each request (size.request.json) and the SageMaker request it becomes (size.plan.json).</summary>
+    public static void WriteRequests(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var pipeline = new RequestPipeline(DeploymentSettings.From(new Dictionary<string, string>(), DeploymentSettings.LocalDefaults));
+        foreach (var size in (string[])["small", "typical", "large"])
+        {
+            var body = BodyOf(size);
+            var plan = pipeline.Prepare(Encoding.UTF8.GetBytes(body), "bench").Plan!;
+            File.WriteAllText(Path.Combine(folder, size + ".request.json"), body);
+            File.WriteAllText(Path.Combine(folder, size + ".plan.json"),
+                new JsonObject { ["operation"] = plan.Operation, ["request"] = JsonNode.Parse(plan.BodyUtf8()) }.ToJsonString());
+        }
+    }
+
+    /// <summary>
+    /// The Submit path on one body, warm: the median over 15 batches of a tenth of <paramref name="count"/> calls, after 3 s
+    /// of calls (tiered compilation keeps optimizing for about that long; a count of calls alone stops short of it).
+    /// </summary>
+    public static double MedianMicroseconds(byte[] body, int count)
+    {
+        var pipeline = new RequestPipeline(DeploymentSettings.From(new Dictionary<string, string>(), DeploymentSettings.LocalDefaults));
+        for (var warm = System.Diagnostics.Stopwatch.StartNew(); warm.Elapsed < TimeSpan.FromSeconds(3);) pipeline.Prepare(body, "bench").Plan!.BodyUtf8();
+        var batch = Math.Max(1, count / 10);
+        var medians = new List<double>();
+        for (var round = 0; round < 15; round++)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            for (var i = 0; i < batch; i++) pipeline.Prepare(body, "bench").Plan!.BodyUtf8();
+            medians.Add(clock.Elapsed.TotalMicroseconds / batch);
+        }
+        return medians.Order().ElementAt(medians.Count / 2);
+    }
+
     [GlobalSetup]
     public void Setup()
     {
-        body = Encoding.UTF8.GetBytes(Request switch
-        {
-            "small" => Repo.Body("sqs-train-xgboost"),
-            "typical" => Repo.Body("sqs-tune-xgboost"),
-            _ => Large(),
-        });
+        body = Encoding.UTF8.GetBytes(BodyOf(Request));
         if (pipeline.Prepare(body, "bench").Plan is null)
             throw new InvalidOperationException($"the {Request} request does not plan");
     }
