@@ -180,6 +180,10 @@ public class ValidationRuleTests
         { "{TRAIN,\"tags\":{\"team\":\"a\",\"team\":\"b\"}}", "tags.team", Rules.DuplicateKey },
         { "{TRAIN,\"name\":\"x\\ud800\"}", "name", Rules.InvalidText },
         { "{TRAIN,\"x\":[1,-1e400]}", "x[1]", Rules.NumberRange },
+        { "{TRAIN,\"x\":[{\"a\":[0,{\"b\":\"\\udc00\"}]}]}", "x[0].a[1].b", Rules.InvalidText },
+        // An object of many keys (checked with a set past 16) and one of few after it, in an array.
+        { "{TRAIN,\"tags\":{" + string.Join(",", Enumerable.Range(0, 20).Select(i => $"\"k{i}\":\"v\"")) + ",\"k5\":\"w\"}}", "tags.k5", Rules.DuplicateKey },
+        { "{TRAIN,\"x\":[{\"a\":1},{\"a\":1,\"a\":2}]}", "x[1].a", Rules.DuplicateKey },
     };
 
     [Theory]

@@ -13,6 +13,20 @@ public static class JsonTextCheck
     /// <summary>At most this many problems are listed; a body full of them is refused as well with fewer.</summary>
     public const int MaxErrors = 20;
 
+    /// <summary>An open container: the key it sits under (null in an array), the next index (arrays), where its keys start.</summary>
+    private struct Frame(string? key, bool isObject, int keysStart)
+    {
+        public readonly string? Key = key;
+        public readonly bool IsObject = isObject;
+        public readonly int KeysStart = keysStart;
+        public int Index;
+        /// <summary>An object with many keys checks them here instead of one by one.</summary>
+        public HashSet<string>? ManyKeys;
+    }
+
+    /// <summary>Objects with more keys than this get a hash set for the duplicate check; fewer are compared one by one.</summary>
+    private const int FewKeys = 16;
+
     /// <summary>Throws <see cref="JsonException"/> when the text is not JSON at all (the caller reports that).</summary>
     public static (IReadOnlyList<ValidationError> Errors, string? RequestId) Scan(ReadOnlySpan<byte> body)
     {
@@ -20,8 +34,10 @@ public static class JsonTextCheck
         string? requestId = null;
         var requestIdTwice = false;
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 64 });
-        // One frame per open container: its path, the keys seen (objects), the next index (arrays).
-        var frames = new Stack<(string Path, HashSet<string>? Keys, int Index)>();
+        // The open containers, outermost first, and the keys of the open objects, one run per object: nothing is
+        // allocated per value, and a path is built only for a value that is wrong.
+        var frames = new List<Frame>();
+        var keys = new List<string>();
         string? pendingKey = null;
 
         while (reader.Read() && errors.Count < MaxErrors)
@@ -30,42 +46,45 @@ public static class JsonTextCheck
             {
                 case JsonTokenType.PropertyName:
                 {
-                    var frame = frames.Peek();
                     if (Text(ref reader) is not { } key)
                     {
-                        errors.Add(new ValidationError(frame.Path, Rules.InvalidText, "has a key that is not valid Unicode text (a lone surrogate such as \\ud800)"));
+                        errors.Add(new ValidationError(PathOf(frames, null), Rules.InvalidText, "has a key that is not valid Unicode text (a lone surrogate such as \\ud800)"));
                         pendingKey = "\uFFFD";
                         continue;
                     }
-                    if (!frame.Keys!.Add(key))
+                    if (!AddKey(frames, keys, key))
                     {
                         requestIdTwice |= frames.Count == 1 && key == "requestId";
-                        errors.Add(new ValidationError(JsonPath.Member(frame.Path, key), Rules.DuplicateKey, "is written twice in the same object; write each key once"));
+                        errors.Add(new ValidationError(PathOf(frames, key), Rules.DuplicateKey, "is written twice in the same object; write each key once"));
                     }
                     pendingKey = key;
                     continue;
                 }
                 case JsonTokenType.StartObject or JsonTokenType.StartArray:
-                    frames.Push((ValuePath(frames, pendingKey), reader.TokenType == JsonTokenType.StartObject ? new HashSet<string>(StringComparer.Ordinal) : null, 0));
+                    frames.Add(new Frame(pendingKey, reader.TokenType == JsonTokenType.StartObject, keys.Count));
                     pendingKey = null;
                     continue;
                 case JsonTokenType.EndObject or JsonTokenType.EndArray:
-                    frames.Pop();
+                    keys.RemoveRange(frames[^1].KeysStart, keys.Count - frames[^1].KeysStart);
+                    frames.RemoveAt(frames.Count - 1);
                     Advance(frames);
                     continue;
                 case JsonTokenType.String:
                 {
-                    var path = ValuePath(frames, pendingKey);
+                    // Most values are plain UTF-8 with no escapes: checked in place, with no string made (nor a path, unless wrong).
+                    var requestIdValue = frames.Count == 1 && pendingKey == "requestId";
+                    if (!requestIdValue && !reader.ValueIsEscaped && !reader.HasValueSequence && System.Text.Unicode.Utf8.IsValid(reader.ValueSpan))
+                        break;
                     var text = Text(ref reader);
                     if (text is null)
-                        errors.Add(new ValidationError(path, Rules.InvalidText, "is not valid Unicode text (a lone surrogate such as \\ud800); send the characters themselves"));
-                    else if (frames.Count == 1 && pendingKey == "requestId")
+                        errors.Add(new ValidationError(PathOf(frames, pendingKey), Rules.InvalidText, "is not valid Unicode text (a lone surrogate such as \\ud800); send the characters themselves"));
+                    else if (requestIdValue)
                         requestId = text;
                     break;
                 }
                 case JsonTokenType.Number:
                     if (!reader.TryGetDouble(out var number) || !double.IsFinite(number))
-                        errors.Add(new ValidationError(ValuePath(frames, pendingKey), Rules.NumberRange,
+                        errors.Add(new ValidationError(PathOf(frames, pendingKey), Rules.NumberRange,
                             $"the number {System.Text.Encoding.UTF8.GetString(reader.ValueSpan)} is out of the range of a 64-bit floating-point number"));
                     break;
             }
@@ -74,6 +93,27 @@ public static class JsonTextCheck
         }
         // Which of two requestIds would be the request's is anyone's guess: key the rejection by the message instead.
         return (errors, requestIdTwice ? null : requestId);
+    }
+
+    /// <summary>Adds a key to the innermost object's; false when it has it already.</summary>
+    private static bool AddKey(List<Frame> frames, List<string> keys, string key)
+    {
+        var frame = frames[^1];
+        if (frame.ManyKeys is { } many)
+        {
+            keys.Add(key);
+            return many.Add(key);
+        }
+        for (var i = frame.KeysStart; i < keys.Count; i++)
+            if (keys[i] == key)
+                return false;
+        keys.Add(key);
+        if (keys.Count - frame.KeysStart > FewKeys)
+        {
+            frame.ManyKeys = new HashSet<string>(keys.Skip(frame.KeysStart), StringComparer.Ordinal);
+            frames[^1] = frame;
+        }
+        return true;
     }
 
     private static string? Text(ref Utf8JsonReader reader)
@@ -88,21 +128,25 @@ public static class JsonTextCheck
         }
     }
 
-    private static string ValuePath(Stack<(string Path, HashSet<string>? Keys, int Index)> frames, string? key)
+    /// <summary>The path of the value under <paramref name="key"/> (or at the next index) of the innermost container; "$" outside all.</summary>
+    private static string PathOf(List<Frame> frames, string? key)
     {
+        var path = "$";
+        for (var i = 1; i < frames.Count; i++)
+            path = frames[i].Key is { } member ? JsonPath.Member(path, member) : JsonPath.Index(path, frames[i - 1].Index);
         if (frames.Count == 0)
-            return "$";
-        var parent = frames.Peek();
-        return key is not null ? JsonPath.Member(parent.Path, key) : JsonPath.Index(parent.Path, parent.Index);
+            return path;
+        return key is not null ? JsonPath.Member(path, key) : frames[^1].IsObject ? path : JsonPath.Index(path, frames[^1].Index);
     }
 
     // A value of an array moves the array on to its next index.
-    private static void Advance(Stack<(string Path, HashSet<string>? Keys, int Index)> frames)
+    private static void Advance(List<Frame> frames)
     {
-        if (frames.Count > 0 && frames.Peek() is { Keys: null } array)
+        if (frames.Count > 0 && !frames[^1].IsObject)
         {
-            frames.Pop();
-            frames.Push(array with { Index = array.Index + 1 });
+            var array = frames[^1];
+            array.Index++;
+            frames[^1] = array;
         }
     }
 }
