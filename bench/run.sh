@@ -49,7 +49,7 @@ ORCHESTRATOR_SUITE=full ORCHESTRATOR_FIGURES="$PWD/$figures" \
   echo "The bootstrap executable (\`src/TrainingOrchestrator.Bootstrap\`, the custom runtime's entry point) built three ways,"
   echo "each run a new process: the Runtime API emulator (\`test/TrainingOrchestrator.Testing/LambdaRuntimeEmulator.cs\`) hands it"
   echo "one SQS event with a training request; it claims the job in DynamoDB (moto) and creates it on a loopback SageMaker."
-  echo "Timed from process start to the response's arrival at the emulator, each started as the dotnet10 runtime starts Handler: bootstrap. Ratios are to the managed default."
+  echo "Timed from process start to the response's arrival at the emulator, each started as the dotnet10 runtime starts Handler: bootstrap. The first row is the peer, a Python + boto3 function doing the same claim and Create (bench/peer/submit_lambda.py, its SageMaker request precomputed); ratios are to it."
   echo
   echo "$coldstart"
   echo

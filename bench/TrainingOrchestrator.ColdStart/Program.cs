@@ -21,12 +21,12 @@ var simulator = new SageMakerSimulator();
 await using var sageMaker = new LoopbackServer(simulator.Answer);
 var template = JsonNode.Parse(File.ReadAllText(Repo.Path("events", "sqs-train-xgboost.json")))!["Records"]![0]!["body"]!.GetValue<string>();
 
-var results = new List<(string Name, List<double> Milliseconds)>();
+// Interleaved: each round runs every build once, so that the machine's drift falls on all of them alike.
+var results = builds.Select(b => (b.Name, Milliseconds: new List<double>())).ToList();
 var n = 0;
-foreach (var (name, command) in builds)
+for (var run = 0; run < runs; run++)
 {
-    var times = new List<double>();
-    for (var run = 0; run < runs; run++)
+    foreach (var ((name, command), times) in builds.Zip(results.Select(r => r.Milliseconds)))
     {
         await using var emulator = new LambdaRuntimeEmulator();
         var body = JsonNode.Parse(template)!.AsObject();
@@ -65,7 +65,6 @@ foreach (var (name, command) in builds)
             throw new InvalidOperationException($"{name}: the invocation was not launched: {first.Kind} {first.Body}");
         times.Add(elapsed);
     }
-    results.Add((name, times));
 }
 await moto.DisposeAsync();
 if (simulator.Jobs.Count != n)
