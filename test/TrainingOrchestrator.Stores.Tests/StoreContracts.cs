@@ -86,7 +86,10 @@ public sealed class DynamoDbJobStoreTests : JobStoreContract, IClassFixture<Moto
         client = moto.DynamoDbClient();
         var table = "jobs-" + Guid.NewGuid().ToString("N");
         client.CreateTableAsync(JobTable.Definition(table)).GetAwaiter().GetResult();
-        meter = new ForwardingProxy(moto.Endpoint, TimeSpan.Zero);
+        // One call at a time: DynamoDB applies each conditional write to an item atomically; moto, serving requests on
+        // threads with no lock, can interleave two writes' condition checks and updates. The races between calls (a read,
+        // then a write on what it read) that the store must survive are all still there.
+        meter = new ForwardingProxy(moto.Endpoint, TimeSpan.Zero, serialize: true);
         store = new DynamoDbJobStore(new AmazonDynamoDBClient(new Amazon.Runtime.BasicAWSCredentials("testing", "testing"),
             new AmazonDynamoDBConfig { ServiceURL = meter.Endpoint.ToString(), AuthenticationRegion = MotoServer.Region }), table);
     }
