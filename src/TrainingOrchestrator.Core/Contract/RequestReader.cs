@@ -13,24 +13,24 @@ public static partial class RequestReader
 
     public static ReadResult Read(ReadOnlySpan<byte> body)
     {
-        JsonValueKind rootKind;
+        // The text check is also the syntax check: a body that is a well-formed object costs one pass before the
+        // serializer's. Anything else is diagnosed by SyntaxProblem, which says exactly what is wrong.
+        (IReadOnlyList<ValidationError> Errors, string? RequestId) text;
         try
         {
-            var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 64 });
-            if (!reader.Read()) return Fail("$", Rules.NotJson, "the message body is empty; it must be a JSON object (a job request)");
-            rootKind = reader.TokenType == JsonTokenType.StartObject ? JsonValueKind.Object : JsonValueKind.Undefined;
-            reader.Skip();
-            if (reader.Read()) return Fail("$", Rules.NotJson, "the message body has data after its JSON value");
+            if (!StartsWithObject(body))
+                return SyntaxProblem(body) ?? Fail("$", Rules.NotJson, "the message body must be a JSON object (a job request)");
+            text = JsonTextCheck.Scan(body);
         }
-        catch (JsonException e)
+        catch (JsonException)
         {
-            return Fail("$", Rules.NotJson, $"the message body is not JSON: {Clean(e.Message)} (at byte {e.BytePositionInLine})");
+            return SyntaxProblem(body) ?? Fail("$", Rules.NotJson, "the message body is not JSON");
         }
-        if (rootKind != JsonValueKind.Object)
-            return Fail("$", Rules.NotJson, "the message body must be a JSON object (a job request)");
-        var (textErrors, cleanRequestId) = JsonTextCheck.Scan(body);
-        if (textErrors.Count > 0)
-            return new ReadResult(null, textErrors, cleanRequestId);
+        // A scan that stopped at its error limit did not read to the end: a syntax error further on comes first.
+        if (text.Errors.Count >= JsonTextCheck.MaxErrors && SyntaxProblem(body) is { } syntax)
+            return syntax;
+        if (text.Errors.Count > 0)
+            return new ReadResult(null, text.Errors, text.RequestId);
 
         try
         {
@@ -45,6 +45,31 @@ public static partial class RequestReader
             var requestId = root.TryGetProperty("requestId", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
             return new ReadResult(null, [new ValidationError(JsonPath.FromSerializerPath(e.Path), Rules.WrongType, WrongTypeMessage(root, e))], requestId);
         }
+    }
+
+    private static bool StartsWithObject(ReadOnlySpan<byte> body)
+    {
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 64 });
+        return reader.Read() && reader.TokenType == JsonTokenType.StartObject;
+    }
+
+    /// <summary>Why a body is not one JSON object, precisely (empty, not JSON at a byte, data after the value); null when it is one.</summary>
+    private static ReadResult? SyntaxProblem(ReadOnlySpan<byte> body)
+    {
+        JsonValueKind rootKind;
+        try
+        {
+            var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 64 });
+            if (!reader.Read()) return Fail("$", Rules.NotJson, "the message body is empty; it must be a JSON object (a job request)");
+            rootKind = reader.TokenType == JsonTokenType.StartObject ? JsonValueKind.Object : JsonValueKind.Undefined;
+            reader.Skip();
+            if (reader.Read()) return Fail("$", Rules.NotJson, "the message body has data after its JSON value");
+        }
+        catch (JsonException e)
+        {
+            return Fail("$", Rules.NotJson, $"the message body is not JSON: {Clean(e.Message)} (at byte {e.BytePositionInLine})");
+        }
+        return rootKind != JsonValueKind.Object ? Fail("$", Rules.NotJson, "the message body must be a JSON object (a job request)") : null;
     }
 
     private static ReadResult Fail(string path, string rule, string message) =>
