@@ -8,8 +8,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 port="${1:-5123}"
 work="$(mktemp -d)"
-dotnet build src/TrainingOrchestrator.Cli -v quiet -nologo >/dev/null
-orchestrator() { dotnet src/TrainingOrchestrator.Cli/bin/Debug/net10.0/orchestrator.dll "$@"; }
+# ORCHESTRATOR_CLI: an orchestrator.dll already built (the tests pass theirs); otherwise this builds one. No MSBuild
+# worker nodes are left behind for later builds to find (or to find killed).
+cli="${ORCHESTRATOR_CLI:-src/TrainingOrchestrator.Cli/bin/Debug/net10.0/orchestrator.dll}"
+[ -n "${ORCHESTRATOR_CLI:-}" ] || dotnet build src/TrainingOrchestrator.Cli -v quiet -nologo -nodeReuse:false >/dev/null
+orchestrator() { dotnet "$cli" "$@"; }
 say() { printf '\n$ %s\n' "$*"; }
 
 moto_server -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &

@@ -233,6 +233,8 @@ public sealed class OperateTests(MotoServer moto) : IClassFixture<MotoServer>, I
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            // The CLI this test project was built with: no build inside the test run.
+            Environment = { ["ORCHESTRATOR_CLI"] = Path.Combine(AppContext.BaseDirectory, "orchestrator.dll") },
         };
         using var script = System.Diagnostics.Process.Start(start)!;
         var output = script.StandardOutput.ReadToEndAsync();

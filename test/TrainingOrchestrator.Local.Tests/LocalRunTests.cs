@@ -108,7 +108,7 @@ public sealed class LocalRunTests(ITestOutputHelper log) : IDisposable
             {
                 [LinearRegressionImage] = new JsonObject
                 {
-                    ["prepare"] = new JsonArray("dotnet", "build", $"{sample}/LinearRegression.csproj", "-c", "Release", "-o", $"{sample}/out", "-v", "quiet", "-nologo"),
+                    ["prepare"] = new JsonArray("dotnet", "build", $"{sample}/LinearRegression.csproj", "-c", "Release", "-o", $"{sample}/out", "-v", "quiet", "-nologo", "-nodeReuse:false"),
                     ["command"] = new JsonArray("sh", "-c", program),
                 },
             },
@@ -176,7 +176,7 @@ public sealed class LocalRunTests(ITestOutputHelper log) : IDisposable
         var folder = Scratch("bad-data");
         File.WriteAllText(Path.Combine(folder, "data/train/points.csv"), "x,y\n1,2\nthree,4\n");
         var request = Request(folder, "linreg-bad", LinearRegressionImage, "s3://example-ml-bucket/bad/");
-        LocalJson(folder, """{"images":{"IMAGE":{"prepare":["dotnet","build","PROJECT","-c","Release","-o","OUT","-v","quiet","-nologo"],"command":["dotnet","OUT/LinearRegression.dll"]}},"data":{"s3://example-ml-bucket/bad/":"data/"}}"""
+        LocalJson(folder, """{"images":{"IMAGE":{"prepare":["dotnet","build","PROJECT","-c","Release","-o","OUT","-v","quiet","-nologo","-nodeReuse:false"],"command":["dotnet","OUT/LinearRegression.dll"]}},"data":{"s3://example-ml-bucket/bad/":"data/"}}"""
             .Replace("IMAGE", LinearRegressionImage, StringComparison.Ordinal)
             .Replace("PROJECT", Repo.Path("samples", "linear-regression", "LinearRegression.csproj"), StringComparison.Ordinal)
             .Replace("OUT", Repo.Path("samples", "linear-regression", "out"), StringComparison.Ordinal));
