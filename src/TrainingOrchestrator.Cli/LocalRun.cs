@@ -34,14 +34,7 @@ internal sealed class LocalRun : ILocalObserver, IEventPublisher, IRequestQueue
     public LocalRun(TextWriter output, DeploymentSettings settings, string workFolder, LocalConfig config)
     {
         this.output = output;
-        console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(output),
-            // Colours and widths only for a person at a terminal; plain text for CI and files.
-            Ansi = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected ? AnsiSupport.Detect : AnsiSupport.No,
-            Interactive = InteractionSupport.No,
-        });
-        console.Profile.Width = Math.Max(console.Profile.Width, 120);
+        console = Operate.JobView.Console(output, width: 120);
         Directory.CreateDirectory(workFolder);
         this.workFolder = workFolder;
         eventsLog = Path.Combine(workFolder, "events.jsonl");

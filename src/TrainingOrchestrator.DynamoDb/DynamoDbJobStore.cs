@@ -4,6 +4,7 @@ using Amazon.DynamoDBv2;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Ports;
 using TrainingOrchestrator.Core.Stores;
+using static TrainingOrchestrator.DynamoDb.JobItems;
 
 namespace TrainingOrchestrator.DynamoDb;
 
@@ -140,7 +141,7 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
         string Name(string attribute) { names["#" + attribute] = attribute; return "#" + attribute; }
         string Value(string key, AttributeValue value) { values[":" + key] = value; return ":" + key; }
 
-        var set = new List<string> { $"{Name(JobTable.Version)} = {Name(JobTable.Version)} + {Value("one", JobItems.N(1))}" };
+        var set = new List<string> { $"{Name(JobTable.Version)} = {Name(JobTable.Version)} + {Value("one", N(1))}" };
         var remove = new List<string>();
         foreach (var attribute in (string[])[JobTable.Status, JobTable.SecondaryStatus, JobTable.LastModifiedTime, JobTable.CreationTime, JobTable.StartTime,
                      JobTable.EndTime, JobTable.FailureReason, JobTable.ModelArtifacts, JobTable.FinalMetrics, JobTable.BillableSeconds, JobTable.BestTrial,
@@ -155,18 +156,18 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
         else
             remove.Add(Name(JobTable.StopCause));
         if (!final)
-            set.Add($"{Name(JobTable.QuietSince)} = {Value("now", JobItems.S(SortableTime.Format(now)))}");
+            set.Add($"{Name(JobTable.QuietSince)} = {Value("now", S(SortableTime.Format(now)))}");
         else if (trial)
             remove.AddRange([Name(JobTable.Open), Name(JobTable.QuietSince)]);
         else
-            set.AddRange([$"{Name(JobTable.Open)} = {Value("owedPartition", JobItems.S(JobTable.OwedValue))}",
-                $"{Name(JobTable.QuietSince)} = {Value("now", JobItems.S(SortableTime.Format(now)))}"]);
+            set.AddRange([$"{Name(JobTable.Open)} = {Value("owedPartition", S(JobTable.OwedValue))}",
+                $"{Name(JobTable.QuietSince)} = {Value("now", S(SortableTime.Format(now)))}"]);
 
         // Newer: a lower-ranked status stored, or the same one last modified earlier.
         var lower = Enum.GetValues<JobStatus>().Where(s => s.IsUnfinished() && JobTransitions.Rank(s) < JobTransitions.Rank(observed.Status)).ToList();
         var newer = new List<string>();
         if (lower.Count > 0)
-            newer.Add($"{Name(JobTable.Status)} IN ({string.Join(", ", lower.Select(s => Value("lower" + s, JobItems.S(s.ToString()))))})");
+            newer.Add($"{Name(JobTable.Status)} IN ({string.Join(", ", lower.Select(s => Value("lower" + s, S(s.ToString()))))})");
         if (!final && shaped.TryGetValue(JobTable.LastModifiedTime, out var modified))
             newer.Add($"({Name(JobTable.Status)} = {Value(JobTable.Status, shaped[JobTable.Status])} AND " +
                 $"(attribute_not_exists({Name(JobTable.LastModifiedTime)}) OR {Name(JobTable.LastModifiedTime)} < {Value("modified", modified)}))");
@@ -174,13 +175,13 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
             return null;
         var condition = new List<string>
         {
-            $"{Name(JobTable.Open)} = {Value("openPartition", JobItems.S(JobTable.OpenValue))}",
+            $"{Name(JobTable.Open)} = {Value("openPartition", S(JobTable.OpenValue))}",
             trial ? $"attribute_exists({Name(JobTable.Parent)})" : $"attribute_not_exists({Name(JobTable.Parent)})",
             "(" + string.Join(" OR ", newer) + ")",
         };
         // A Pending record's failure reason says why its launch was deferred: an observation without one clears it.
         if (observed.FailureReason is null)
-            condition.Add($"(attribute_not_exists({Name(JobTable.FailureReason)}) OR {Name(JobTable.Status)} <> {Value("pending", JobItems.S(nameof(JobStatus.Pending)))})");
+            condition.Add($"(attribute_not_exists({Name(JobTable.FailureReason)}) OR {Name(JobTable.Status)} <> {Value("pending", S(nameof(JobStatus.Pending)))})");
         // The observed transitions replace the stored ones: only when those are a prefix of them (the last one may have
         // ended since), which is what SageMaker's cumulative snapshots make of every in-order event.
         if (observedTransitions.Count > 0)
@@ -194,12 +195,12 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
                     prefixes.Add(JobItems.DigestOf([.. prefix.Take(n - 1), prefix[^1] with { EndTime = null }]));
             }
             condition.Add($"(attribute_not_exists({Name(JobTable.TransitionsDigest)}) OR {Name(JobTable.TransitionsDigest)} IN (" +
-                string.Join(", ", prefixes.Distinct(StringComparer.Ordinal).Select((d, i) => Value("digest" + i, JobItems.S(d)))) + "))");
+                string.Join(", ", prefixes.Distinct(StringComparer.Ordinal).Select((d, i) => Value("digest" + i, S(d)))) + "))");
         }
         return new UpdateItemRequest
         {
             TableName = tableName,
-            Key = new Dictionary<string, AttributeValue> { [JobTable.Key] = JobItems.S(observed.JobName) },
+            Key = new Dictionary<string, AttributeValue> { [JobTable.Key] = S(observed.JobName) },
             ConditionExpression = string.Join(" AND ", condition),
             UpdateExpression = "SET " + string.Join(", ", set) + (remove.Count > 0 ? " REMOVE " + string.Join(", ", remove) : ""),
             ExpressionAttributeNames = names,
@@ -343,10 +344,4 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
     internal static JobRecord FromItem(Dictionary<string, AttributeValue> item) => JobItems.FromItem(item);
 
     internal static long ItemSize(Dictionary<string, AttributeValue> item) => JobItems.ItemSize(item);
-
-    private static string MonthOf(DateTimeOffset time) => JobItems.MonthOf(time);
-
-    private static AttributeValue S(string value) => JobItems.S(value);
-
-    private static AttributeValue N(long value) => JobItems.N(value);
 }

@@ -16,9 +16,15 @@ namespace TrainingOrchestrator.DynamoDb;
 /// </summary>
 internal static class JobItems
 {
-    private static readonly HashSet<string> TopLevelTimes = new(StringComparer.Ordinal)
+    /// <summary>The record's own times, written as sortable UTC text (the condition of an in-place update compares them as text).</summary>
+    private static readonly Dictionary<string, Func<JobRecord, DateTimeOffset?>> TopLevelTimes = new(StringComparer.Ordinal)
     {
-        JobTable.CreationTime, JobTable.StartTime, JobTable.EndTime, JobTable.LastModifiedTime, JobTable.CreatedAt, JobTable.UpdatedAt,
+        [JobTable.CreationTime] = r => r.CreationTime,
+        [JobTable.StartTime] = r => r.StartTime,
+        [JobTable.EndTime] = r => r.EndTime,
+        [JobTable.LastModifiedTime] = r => r.LastModifiedTime,
+        [JobTable.CreatedAt] = r => r.CreatedAt,
+        [JobTable.UpdatedAt] = r => r.UpdatedAt,
     };
 
     public static Dictionary<string, AttributeValue> ToItem(JobRecord record)
@@ -64,8 +70,8 @@ internal static class JobItems
                     if (record.Transitions.Count > 0)
                         item[JobTable.TransitionsDigest] = S(DigestOf(record.Transitions));
                     break;
-                case var time when TopLevelTimes.Contains(time):
-                    item[time] = S(SortableTime.Format(DateTimeOffset.Parse(value!.GetValue<string>(), CultureInfo.InvariantCulture)));
+                case var time when TopLevelTimes.TryGetValue(time, out var timeOf):
+                    item[time] = S(SortableTime.Format(timeOf(record)!.Value));
                     break;
                 default:
                     // Empty lists are kept: the source-generated reader sets an absent init-only member to null.

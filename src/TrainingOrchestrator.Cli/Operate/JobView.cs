@@ -9,7 +9,8 @@ namespace TrainingOrchestrator.Cli.Operate;
 /// <summary>How status shows records: a job as a two-column table (and its trials), the recent jobs as one table, or JSON.</summary>
 internal static class JobView
 {
-    public static IAnsiConsole Console(TextWriter output)
+    /// <summary>Colours only for a person at a terminal, plain text for CI and files; at least <paramref name="width"/> wide.</summary>
+    public static IAnsiConsole Console(TextWriter output, int width = 140)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
@@ -17,7 +18,7 @@ internal static class JobView
             Ansi = ReferenceEquals(output, System.Console.Out) && !System.Console.IsOutputRedirected ? AnsiSupport.Detect : AnsiSupport.No,
             Interactive = InteractionSupport.No,
         });
-        console.Profile.Width = Math.Max(console.Profile.Width, 140); // job names and S3 URIs whole, not wrapped
+        console.Profile.Width = Math.Max(console.Profile.Width, width); // job names and S3 URIs whole, not wrapped
         return console;
     }
 
