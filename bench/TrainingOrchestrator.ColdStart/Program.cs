@@ -54,9 +54,13 @@ for (var run = 0; run < runs; run++)
         start.Environment["ORCHESTRATOR_EVENT_SOURCE"] = "training-orchestrator";
         var clock = Stopwatch.StartNew();
         using var process = Process.Start(start)!;
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var first = await emulator.FirstPost.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        var first = await emulator.FirstPost.Task.WaitAsync(TimeSpan.FromSeconds(60)).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result
+            : throw new InvalidOperationException($"{name}: no answer in 60 s; exited: {process.HasExited}\n{string.Join('\n', output)}"));
         var elapsed = clock.Elapsed.TotalMilliseconds;
         process.Kill(entireProcessTree: true);
         await process.WaitForExitAsync();
