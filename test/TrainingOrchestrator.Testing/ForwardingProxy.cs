@@ -61,6 +61,10 @@ public sealed class ForwardingProxy : IAsyncDisposable
     /// <summary>The DynamoDB items the forwarded answers read: a Query's or Scan's ScannedCount, a GetItem's one item.</summary>
     public long ItemsRead => Interlocked.Read(ref itemsRead);
 
+    /// <summary>The time the target took over the forwarded calls, summed (with <c>serialize</c>: one after another).</summary>
+    public TimeSpan UpstreamTime => TimeSpan.FromTicks(Interlocked.Read(ref upstreamTicks));
+    private long upstreamTicks;
+
     private void Meter(RecordedRequest request, Reply answer)
     {
         var target = request.Header("X-Amz-Target");
@@ -104,6 +108,7 @@ public sealed class ForwardingProxy : IAsyncDisposable
             message.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
         if (oneAtATime is not null)
             await oneAtATime.WaitAsync();
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             using var response = await Client.SendAsync(message);
@@ -116,6 +121,7 @@ public sealed class ForwardingProxy : IAsyncDisposable
         }
         finally
         {
+            Interlocked.Add(ref upstreamTicks, System.Diagnostics.Stopwatch.GetElapsedTime(started).Ticks);
             oneAtATime?.Release();
         }
     }

@@ -10,7 +10,7 @@ namespace TrainingOrchestrator.Testing;
 /// A moto_server of the test run's own on a free loopback port. The project's machines have moto from PyPI;
 /// a machine without it fails here with a message that says so, never skips.
 /// </summary>
-public sealed class MotoServer : IAsyncLifetime
+public sealed class MotoServer : IAsyncLifetime, IAsyncDisposable
 {
     public const string Region = "us-east-1";
     public const string AccountId = "123456789012"; // moto's default account
@@ -82,6 +82,16 @@ public sealed class MotoServer : IAsyncLifetime
         using var response = await http.PostAsync(new Uri(Endpoint, "moto-api/reset"), null);
         response.EnsureSuccessStatusCode();
     }
+
+    /// <summary>A server of the caller's own, beside the class fixture's (dispose it with <c>await using</c>).</summary>
+    public static async Task<MotoServer> StartAsync()
+    {
+        var server = new MotoServer();
+        await server.InitializeAsync();
+        return server;
+    }
+
+    ValueTask IAsyncDisposable.DisposeAsync() => new(DisposeAsync());
 
     public Task DisposeAsync()
     {
