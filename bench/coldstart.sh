@@ -3,7 +3,7 @@
 # and times each cold start (process start -> first response) started as Lambda's dotnet10 runtime starts
 # `Handler: bootstrap` (dotnet exec bootstrap.dll, or the bootstrap executable), against the Runtime API emulator with
 # one SQS event, DynamoDB on moto and SageMaker on loopback; and the peer, a Python + boto3 function doing the same
-# claim and Create. Prints a Markdown table.
+# claim and Create. Then the CPU each spends per message once warm. Prints Markdown tables.
 # Usage: bash bench/coldstart.sh [RUNS]      (default 11 runs of each build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,12 +30,17 @@ dotnet run -c Release --project bench/TrainingOrchestrator.Bench -- --write-requ
 export PEER_PLAN="$out/requests/small.plan.json"
 size() { du -sh "$1" | cut -f1; }
 # The peer first: the ratios are to it.
-dotnet bench/TrainingOrchestrator.ColdStart/bin/Release/net10.0/TrainingOrchestrator.ColdStart.dll "$runs" \
-  "peer: Python $(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])') + boto3 $(python3 -c 'import boto3; print(boto3.__version__)')=python3 $PWD/bench/peer/submit_lambda.py" \
-  "managed (default: self-contained, trimmed, composite ReadyToRun; net10.0)=dotnet exec $out/managed/bootstrap.dll" \
-  "on Lambda's .NET, ReadyToRun (net10.0, for reference)=dotnet exec $out/shared-r2r/bootstrap.dll" \
-  "on Lambda's .NET, JIT only (net10.0, for reference)=dotnet exec $out/jit/bootstrap.dll" \
-  "Native AOT (net9.0, linux-x64)=$out/aot/bootstrap"
+peer="peer: Python $(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])') + boto3 $(python3 -c 'import boto3; print(boto3.__version__)')=python3 $PWD/bench/peer/submit_lambda.py"
+managed="managed (default: self-contained, trimmed, composite ReadyToRun; net10.0)=dotnet exec $out/managed/bootstrap.dll"
+shared="on Lambda's .NET, ReadyToRun (net10.0, for reference)=dotnet exec $out/shared-r2r/bootstrap.dll"
+aot="Native AOT (net9.0, linux-x64)=$out/aot/bootstrap"
+coldstart=bench/TrainingOrchestrator.ColdStart/bin/Release/net10.0/TrainingOrchestrator.ColdStart.dll
+dotnet "$coldstart" "$runs" "$peer" "$managed" "$shared" \
+  "on Lambda's .NET, JIT only (net10.0, for reference)=dotnet exec $out/jit/bootstrap.dll" "$aot"
+echo
+echo "### Warm: CPU per message"
+echo
+dotnet "$coldstart" --warm 300 "$peer" "$managed" "$shared" "$aot"
 echo
 zipped() { (cd "$1" && zip -qr - . | wc -c | awk '{printf "%.1fM", $1 / 1048576}'); }
 echo "Package sizes (unzipped, zipped): managed $(size "$out/managed"), $(zipped "$out/managed"); on Lambda's .NET ReadyToRun $(size "$out/shared-r2r"), $(zipped "$out/shared-r2r"); JIT only $(size "$out/jit"), $(zipped "$out/jit"); Native AOT $(size "$out/aot/bootstrap"), $(zipped "$out/aot"). 0 trim/AOT warnings."

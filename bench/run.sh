@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Writes docs/performance.md: per-message costs (BenchmarkDotNet), cold start of the three builds
 # (bench/coldstart.sh), and AWS calls per launch / state event / Reconcile plus batch concurrency (the cost
-# suite in test/TrainingOrchestrator.Functions.Tests, at its full counts). About 10 minutes.
+# suite in test/TrainingOrchestrator.Functions.Tests, at its full counts), then prints the targets table (bench/targets.py).
+# About 20 minutes.
 # Usage: bash bench/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,22 +11,31 @@ figures=bench/out/figures
 rm -rf "$artifacts" "$figures"
 mkdir -p "$figures"
 dotnet run -c Release --project bench/TrainingOrchestrator.Bench -- --filter '*' --artifacts "$artifacts" >/dev/null
-coldstart=$(bash bench/coldstart.sh 11)
+bash bench/coldstart.sh 11 > "$figures/coldstart.md"
 peer=$(bash bench/peer.sh 5)
 ORCHESTRATOR_SUITE=full ORCHESTRATOR_FIGURES="$PWD/$figures" \
   dotnet test test/TrainingOrchestrator.Functions.Tests --filter "FullyQualifiedName~CostTests" >/dev/null
+python3 bench/targets.py "$artifacts/results" bench/out/requests "$figures/coldstart.md" "$figures/performance/concurrency.md" > "$figures/targets.md"
 {
   echo "# Performance"
   echo
   echo "Produced by \`bash bench/run.sh\` on $(date -u +%Y-%m-%d) on this project's machine (2 cores, x64; a shared, noisy"
   echo "machine: compare figures of one run, not across runs)."
   echo
+  echo "## Targets"
+  echo
+  echo "Issue 19's targets, each from the figures below (\`bench/targets.py\`); the peer is a Python + boto3 Lambda doing the"
+  echo "same work, measured in this same run."
+  echo
+  cat "$figures/targets.md"
+  echo
   echo "## Per message (BenchmarkDotNet, in-process, Release)"
   echo
   echo "- **Submit path**: read, validate and plan one request, and serialize its SageMaker request: what Submit"
   echo "  does per message before any AWS call. small = a built-in XGBoost training request; typical = a tuning"
   echo "  request (5 ranges); large = a tuning request at the API's limits (60 ranges, 35 fixed hyperparameters,"
-  echo "  40 metric definitions). Targets: 20 us and 16 KB per message."
+  echo "  40 metric definitions). PlainParse is the floor: a plain \`JsonDocument\` parse of the same body; Ratio is the"
+  echo "  Submit path in those."
   echo "- **State event**: parse a SageMaker state-change event (the developer guide's sample with five status"
   echo "  transitions) and apply it to a record: what StateChange does per event before its one write. Target: 10 us."
   echo
@@ -46,12 +56,18 @@ ORCHESTRATOR_SUITE=full ORCHESTRATOR_FIGURES="$PWD/$figures" \
   echo
   echo "## Cold start (bench/coldstart.sh)"
   echo
-  echo "The bootstrap executable (\`src/TrainingOrchestrator.Bootstrap\`, the custom runtime's entry point) built three ways,"
-  echo "each run a new process: the Runtime API emulator (\`test/TrainingOrchestrator.Testing/LambdaRuntimeEmulator.cs\`) hands it"
-  echo "one SQS event with a training request; it claims the job in DynamoDB (moto) and creates it on a loopback SageMaker."
-  echo "Timed from process start to the response's arrival at the emulator, each started as the dotnet10 runtime starts Handler: bootstrap. The first row is the peer, a Python + boto3 function doing the same claim and Create (bench/peer/submit_lambda.py, its SageMaker request precomputed); ratios are to it."
+  echo "The deployment package as the Makefile builds it (\`make build-SubmitFunction\`, both kinds), plus the same code on"
+  echo "Lambda's own .NET (framework-dependent, with and without ReadyToRun) for reference, each run a new process started as"
+  echo "Lambda's dotnet10 runtime starts \`Handler: bootstrap\` (\`dotnet exec bootstrap.dll\`, or the \`bootstrap\` executable): the"
+  echo "Runtime API emulator (\`test/TrainingOrchestrator.Testing/LambdaRuntimeEmulator.cs\`) hands it one SQS event with a"
+  echo "training request; it claims the job in DynamoDB (moto) and creates it on a loopback SageMaker. Timed from process start"
+  echo "to the response's arrival at the emulator; init is the time to the first \`GET /invocation/next\`. The first row is the"
+  echo "peer, a Python + boto3 function doing the same claim and Create (bench/peer/submit_lambda.py: its own Runtime API loop,"
+  echo "the SageMaker request our plan gives for the sample, precomputed); ratios are to it. The builds are interleaved (each"
+  echo "round runs every build once). The warm table: one process per build, CPU (user + system, all threads) per message"
+  echo "over 300 invocations after 30."
   echo
-  echo "$coldstart"
+  cat "$figures/coldstart.md"
   echo
   echo "Native AOT is built for net9.0 because this machine's NuGet copy lacks .NET 10's NativeAOT runtime pack (.NET 9's"
   echo "ILCompiler is there); the libraries it links multi-target net10.0 and net9.0, everything else is net10.0. x64 only here."
@@ -70,3 +86,4 @@ ORCHESTRATOR_SUITE=full ORCHESTRATOR_FIGURES="$PWD/$figures" \
   cat "$figures/performance/concurrency.md"
 } > docs/performance.md
 echo "wrote docs/performance.md"
+cat "$figures/targets.md"

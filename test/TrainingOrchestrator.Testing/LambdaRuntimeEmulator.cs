@@ -25,6 +25,12 @@ public sealed class LambdaRuntimeEmulator : IAsyncDisposable
 
     public ConcurrentQueue<Posted> Posts { get; } = new();
 
+    /// <summary>When the first GET /invocation/next arrived: the end of the function's init.</summary>
+    public DateTimeOffset? FirstNextAt { get; private set; }
+
+    /// <summary>Runs at each post before it is answered, while the function waits for that answer.</summary>
+    public Action<Posted>? BeforeAnswer { get; set; }
+
     /// <summary>Completes at the first response, error or init error posted.</summary>
     public TaskCompletionSource<Posted> FirstPost { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -44,6 +50,7 @@ public sealed class LambdaRuntimeEmulator : IAsyncDisposable
         var path = request.Target.StartsWith(Prefix, StringComparison.Ordinal) ? request.Target[Prefix.Length..] : request.Target;
         if (request.Method == "GET" && path == "invocation/next")
         {
+            FirstNextAt ??= request.Received;
             if (!invocations.TryDequeue(out var invocation))
             {
                 await stopped.Task; // no more work: wait, as Lambda does, until the sandbox goes away
@@ -68,6 +75,7 @@ public sealed class LambdaRuntimeEmulator : IAsyncDisposable
         };
         if (post is null)
             return new Reply.Respond(404, """{"errorMessage":"unknown path","errorType":"InvalidRequestID"}""", "application/json");
+        BeforeAnswer?.Invoke(post);
         Posts.Enqueue(post);
         FirstPost.TrySetResult(post);
         posted.Release();
