@@ -115,6 +115,8 @@ public class ValidationRuleTests
         { "tune", "/training/environment=" + Environment(49), "training.environment", Rules.Environment },
         { "train", "/training/tags=" + Tags(49), "training.tags", Rules.Tag },
         { "train", "/training/inputs/train=7", "training.inputs.train", Rules.WrongType },
+        { "train", "/training/hyperparameters=[1]", "training.hyperparameters", Rules.WrongType },
+        { "tune", "/tuning/ranges/b={\"type\":\"categorical\",\"values\":\"a\"}", "tuning.ranges.b.values", Rules.WrongType },
         { "train", "/training/vpc={\"subnets\":[\"subnet 1\"],\"securityGroups\":[\"sg-1\"]}", "training.vpc.subnets[0]", Rules.Vpc },
         { "train", "/training/volumeKmsKey=\"my key\"", "training.volumeKmsKey", Rules.KmsKey },
         { "tune", "/tuning/maxRuntimeSeconds=60", "tuning.maxRuntimeSeconds", Rules.TuningLimits },

@@ -43,3 +43,50 @@ internal static class ChannelObjectJsonAccess
 {
     public static System.Text.Json.Serialization.Metadata.JsonTypeInfo<ChannelSpec> TypeInfo => ChannelObjectJson.Default.ChannelSpec;
 }
+
+/// <summary>
+/// A map of JSON values read as one document: the serializer's own JsonElement converter makes a document for each
+/// value, which for a request's hyperparameters was most of its reading cost.
+/// </summary>
+public sealed class JsonValueMapConverter : JsonConverter<IReadOnlyDictionary<string, JsonElement>>
+{
+    public override IReadOnlyDictionary<string, JsonElement>? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+            throw new JsonException(); // the serializer adds the path; RequestReader says what was expected there
+        var map = new Dictionary<string, JsonElement>();
+        foreach (var property in JsonElement.ParseValue(ref reader).EnumerateObject())
+            map[property.Name] = property.Value; // a repeated name: the last wins, as the serializer's own dictionaries do
+        return map;
+    }
+
+    public override void Write(Utf8JsonWriter writer, IReadOnlyDictionary<string, JsonElement> value, JsonSerializerOptions options)
+    {
+        writer.WriteStartObject();
+        foreach (var (name, element) in value)
+        {
+            writer.WritePropertyName(name);
+            element.WriteTo(writer);
+        }
+        writer.WriteEndObject();
+    }
+}
+
+/// <summary>A list of JSON values read as one document (see <see cref="JsonValueMapConverter"/>).</summary>
+public sealed class JsonValueListConverter : JsonConverter<IReadOnlyList<JsonElement>>
+{
+    public override IReadOnlyList<JsonElement>? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+            throw new JsonException();
+        return [.. JsonElement.ParseValue(ref reader).EnumerateArray()];
+    }
+
+    public override void Write(Utf8JsonWriter writer, IReadOnlyList<JsonElement> value, JsonSerializerOptions options)
+    {
+        writer.WriteStartArray();
+        foreach (var element in value)
+            element.WriteTo(writer);
+        writer.WriteEndArray();
+    }
+}

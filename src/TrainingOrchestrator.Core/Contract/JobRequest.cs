@@ -37,6 +37,7 @@ public sealed record TrainingSpec
     public AlgorithmSpec? Algorithm { get; init; }
     public ScriptSpec? Script { get; init; }
     /// <summary>Scalars only; each becomes the string SageMaker receives (see <see cref="ScalarText"/>).</summary>
+    [JsonConverter(typeof(JsonValueMapConverter))]
     public IReadOnlyDictionary<string, JsonElement>? Hyperparameters { get; init; }
     public IReadOnlyDictionary<string, ChannelSpec>? Inputs { get; init; }
     public string? Output { get; init; }
@@ -255,6 +256,7 @@ public sealed record RangeSpec
     public double? Min { get; init; }
     public double? Max { get; init; }
     public string? Scaling { get; init; }
+    [JsonConverter(typeof(JsonValueListConverter))]
     public IReadOnlyList<JsonElement>? Values { get; init; }
 
     [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
