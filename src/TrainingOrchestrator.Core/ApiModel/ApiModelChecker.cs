@@ -115,7 +115,7 @@ public sealed class ApiModelChecker(SageMakerApiModel model)
         if (shape.Max is { } max && length > max) violations.Add(new(path, $"must be at most {max} characters, is {length} (shape {shape.Name})"));
         if (shape.Enum is { } allowed && !allowed.Contains(text))
             violations.Add(new(path, $"'{text}' is not one of the {allowed.Count} values of {shape.Name}"));
-        if (shape.AnchoredPattern is { } pattern && !pattern.IsMatch(text))
+        if (!shape.MatchesPattern(text))
             violations.Add(new(path, $"does not match the pattern {shape.Pattern} of {shape.Name}"));
     }
 

@@ -24,6 +24,18 @@ public sealed record Shape(
     /// <summary>The pattern anchored at both ends, as the service applies it; compiled once.</summary>
     public Regex? AnchoredPattern => Pattern is null ? null
         : _regex ??= new Regex("^(?:" + Pattern + @")\z", RegexOptions.CultureInvariant | RegexOptions.Compiled);
+
+    /// <summary>
+    /// Whether <paramref name="value"/> matches the pattern (true without one). The model's most common patterns, .*
+    /// and .+, say only "one line" (and "not empty"): answered without running the regex.
+    /// </summary>
+    public bool MatchesPattern(string value) => Pattern switch
+    {
+        null => true,
+        ".*" => !value.Contains('\n'),
+        ".+" => value.Length > 0 && !value.Contains('\n'),
+        _ => AnchoredPattern!.IsMatch(value),
+    };
 }
 
 /// <summary>
@@ -103,6 +115,8 @@ public static class SageMakerText
     /// <summary>Characters as SageMaker counts them (code points), without LINQ's boxed enumerator.</summary>
     public static int Length(string value)
     {
+        if (!value.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF'))
+            return value.Length; // no surrogate pairs: one code point per UTF-16 unit
         var count = 0;
         foreach (var _ in value.EnumerateRunes())
             count++;

@@ -74,7 +74,13 @@ public static class JobNames
         const string alphabet = "0123456789abcdefghijklmnopqrstuvwxyz";
         Span<byte> digest = stackalloc byte[32];
         SHA256.HashData(Encoding.UTF8.GetBytes(requestId), digest);
-        var value = new System.Numerics.BigInteger(digest, isUnsigned: true);
+        // The digest as a little-endian number, written in base 36 from its lowest digit: only the number modulo
+        // 36^length matters, so it is reduced byte by byte from the top instead of divided as a 256-bit integer.
+        var modulus = (UInt128)1;
+        for (var i = 0; i < length; i++) modulus *= 36;
+        var value = (UInt128)0;
+        for (var i = digest.Length - 1; i >= 0; i--)
+            value = (value * 256 + digest[i]) % modulus;
         Span<char> chars = stackalloc char[length];
         for (var i = 0; i < length; i++)
         {

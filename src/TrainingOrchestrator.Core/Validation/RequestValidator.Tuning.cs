@@ -203,19 +203,20 @@ public sealed partial class RequestValidator
     /// <returns>The range's type when it is a known one.</returns>
     private static string? Range(RangeSpec range, string at, Errors errors)
     {
-        var typePath = JsonPath.Field(at, "type");
+        // Paths are built only for an error: most ranges have none, and a tuning request may hold 60 of them.
+        string MinPath() => JsonPath.Field(at, "min");
+        string MaxPath() => JsonPath.Field(at, "max");
+        string ScalingPath() => JsonPath.Field(at, "scaling");
         if (range.Type is not (RangeTypes.Continuous or RangeTypes.Integer or RangeTypes.Categorical))
         {
-            errors.Add(typePath, Rules.RangeType, range.Type is null ? "is required: continuous, integer or categorical" : $"must be continuous, integer or categorical, got '{range.Type}'");
+            errors.Add(JsonPath.Field(at, "type"), Rules.RangeType, range.Type is null ? "is required: continuous, integer or categorical" : $"must be continuous, integer or categorical, got '{range.Type}'");
             return null;
         }
-        var minPath = JsonPath.Field(at, "min");
-        var maxPath = JsonPath.Field(at, "max");
         if (range.Type == RangeTypes.Categorical)
         {
-            if (range.Min is not null) errors.Add(minPath, Rules.RangeBounds, "a categorical range has values, not bounds");
-            if (range.Max is not null) errors.Add(maxPath, Rules.RangeBounds, "a categorical range has values, not bounds");
-            if (range.Scaling is not null) errors.Add(JsonPath.Field(at, "scaling"), Rules.RangeScaling, "a categorical range has no scaling");
+            if (range.Min is not null) errors.Add(MinPath(), Rules.RangeBounds, "a categorical range has values, not bounds");
+            if (range.Max is not null) errors.Add(MaxPath(), Rules.RangeBounds, "a categorical range has values, not bounds");
+            if (range.Scaling is not null) errors.Add(ScalingPath(), Rules.RangeScaling, "a categorical range has no scaling");
             var valuesPath = JsonPath.Field(at, "values");
             var shape = Model["ParameterValues"];
             if (range.Values is null || range.Values.Count == 0)
@@ -241,33 +242,32 @@ public sealed partial class RequestValidator
         }
 
         if (range.Values is not null) errors.Add(JsonPath.Field(at, "values"), Rules.RangeBounds, $"a {range.Type} range has min and max, not values");
-        if (range.Min is null) errors.Add(minPath, Rules.RangeBounds, "is required");
-        if (range.Max is null) errors.Add(maxPath, Rules.RangeBounds, "is required");
+        if (range.Min is null) errors.Add(MinPath(), Rules.RangeBounds, "is required");
+        if (range.Max is null) errors.Add(MaxPath(), Rules.RangeBounds, "is required");
         if (range.Type == RangeTypes.Integer)
         {
-            if (range.Min is { } imin && !IsWhole(imin)) errors.Add(minPath, Rules.RangeBounds, $"an integer range needs whole-number bounds, got {ScalarText.Format(imin)}");
-            if (range.Max is { } imax && !IsWhole(imax)) errors.Add(maxPath, Rules.RangeBounds, $"an integer range needs whole-number bounds, got {ScalarText.Format(imax)}");
+            if (range.Min is { } imin && !IsWhole(imin)) errors.Add(MinPath(), Rules.RangeBounds, $"an integer range needs whole-number bounds, got {ScalarText.Format(imin)}");
+            if (range.Max is { } imax && !IsWhole(imax)) errors.Add(MaxPath(), Rules.RangeBounds, $"an integer range needs whole-number bounds, got {ScalarText.Format(imax)}");
         }
         if (range.Min is { } min && range.Max is { } max && !(min < max))
-            errors.Add(maxPath, Rules.RangeBounds, $"must be greater than min ({ScalarText.Format(min)}), got {ScalarText.Format(max)}");
+            errors.Add(MaxPath(), Rules.RangeBounds, $"must be greater than min ({ScalarText.Format(min)}), got {ScalarText.Format(max)}");
 
-        var scalingPath = JsonPath.Field(at, "scaling");
         switch (range.Scaling)
         {
             case null or "Auto" or "Linear":
                 break;
             case "Logarithmic":
                 if (range.Min is { } logMin && logMin <= 0)
-                    errors.Add(minPath, Rules.RangeScaling, $"Logarithmic scaling needs min > 0, got {ScalarText.Format(logMin)}");
+                    errors.Add(MinPath(), Rules.RangeScaling, $"Logarithmic scaling needs min > 0, got {ScalarText.Format(logMin)}");
                 break;
             case "ReverseLogarithmic":
                 if (range.Type != RangeTypes.Continuous)
-                    errors.Add(scalingPath, Rules.RangeScaling, "ReverseLogarithmic scaling applies to continuous ranges only");
+                    errors.Add(ScalingPath(), Rules.RangeScaling, "ReverseLogarithmic scaling applies to continuous ranges only");
                 else if (range.Min is { } rmin && range.Max is { } rmax && (rmin < 0 || rmax >= 1))
-                    errors.Add(scalingPath, Rules.RangeScaling, "ReverseLogarithmic scaling needs 0 <= min and max < 1");
+                    errors.Add(ScalingPath(), Rules.RangeScaling, "ReverseLogarithmic scaling needs 0 <= min and max < 1");
                 break;
             default:
-                MatchesModel(range.Scaling, "HyperParameterScalingType", scalingPath, Rules.RangeScaling, errors);
+                MatchesModel(range.Scaling, "HyperParameterScalingType", ScalingPath(), Rules.RangeScaling, errors);
                 break;
         }
         return range.Type;

@@ -125,15 +125,17 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
             errors.Add(path, rule, $"'{value}' is not allowed; use {listed}");
             return false;
         }
-        Length(value, shapeName, path, rule, subject, errors);
-        if (errors.Count == before && shape.AnchoredPattern is { } pattern && !pattern.IsMatch(value))
+        Length(value, shape, path, rule, subject, errors);
+        if (errors.Count == before && !shape.MatchesPattern(value))
             errors.Add(path, rule, $"{subject}{(masked ? "" : $" '{Shorten(value)}'")} does not match the pattern {shape.Pattern} that SageMaker requires");
         return errors.Count == before;
     }
 
-    private static void Length(string value, string shapeName, string path, string rule, string subject, Errors errors)
+    private static void Length(string value, string shapeName, string path, string rule, string subject, Errors errors) =>
+        Length(value, Model[shapeName], path, rule, subject, errors);
+
+    private static void Length(string value, Shape shape, string path, string rule, string subject, Errors errors)
     {
-        var shape = Model[shapeName];
         var length = SageMakerText.Length(value);
         if (shape.Min is { } min && length < min)
             errors.Add(path, rule, $"{subject} must be at least {min} characters, is {length}");
