@@ -75,10 +75,12 @@ public static class JobNames
         Span<byte> digest = stackalloc byte[32];
         SHA256.HashData(Encoding.UTF8.GetBytes(requestId), digest);
         // The digest as a little-endian number, written in base 36 from its lowest digit: only the number modulo
-        // 36^length matters, so it is reduced byte by byte from the top instead of divided as a 256-bit integer.
-        var modulus = (UInt128)1;
+        // 36^length matters, so it is reduced byte by byte from the top instead of divided as a 256-bit integer
+        // (36^10 * 256 is below 2^63, so a ulong holds every step).
+        if (length > 10) throw new ArgumentOutOfRangeException(nameof(length), length, "at most 10 base-36 digits");
+        var modulus = 1UL;
         for (var i = 0; i < length; i++) modulus *= 36;
-        var value = (UInt128)0;
+        var value = 0UL;
         for (var i = digest.Length - 1; i >= 0; i--)
             value = (value * 256 + digest[i]) % modulus;
         Span<char> chars = stackalloc char[length];
