@@ -14,10 +14,11 @@ rm -rf "$out"
 # trimmed, composite ReadyToRun).
 make build-SubmitFunction ARTIFACTS_DIR="$out/managed" FUNCTION_BUILD=managed > "$out.managed.log" 2>&1
 # For reference: the same assembly on Lambda's own .NET (framework-dependent), ReadyToRun (the default until 2026-12-02)
-# and without it (every method JIT-compiled at first use). Its own intermediate folder: the deployment's composite
-# ReadyToRun output in obj/ would otherwise be taken as up to date and copied (a component of a composite it lacks).
+# and without it (every method JIT-compiled at first use). The deployment's composite ReadyToRun output in obj/ goes
+# first: the SDK would take it as up to date and copy it (components of a composite the reference lacks).
+rm -rf src/TrainingOrchestrator.Bootstrap/obj/Release/net10.0/linux-x64/R2R
 dotnet publish src/TrainingOrchestrator.Bootstrap -c Release -f net10.0 -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
-  -p:UseAppHost=false -p:IntermediateOutputPath=obj/reference-r2r/ -o "$out/shared-r2r" >/dev/null
+  -p:UseAppHost=false -o "$out/shared-r2r" >/dev/null
 dotnet publish src/TrainingOrchestrator.Bootstrap -c Release -f net10.0 -p:UseAppHost=false -o "$out/jit" >/dev/null
 # The other deployable kind: function-build.txt = native-aot.
 make build-SubmitFunction ARTIFACTS_DIR="$out/aot" FUNCTION_BUILD=native-aot > "$out.aot.log" 2>&1
