@@ -43,10 +43,7 @@ public sealed class OrchestratorHost
         SageMakerClient = new AwsJsonClient(AwsService.SageMaker, aws, credentials, clock: Clock);
         EventBridgeClient = new AwsJsonClient(AwsService.EventBridge, aws, credentials, clock: Clock);
         SqsClient = new AwsJsonClient(AwsService.Sqs, aws, credentials, clock: Clock);
-        var dynamoConfig = new AmazonDynamoDBConfig { AuthenticationRegion = Deployment.Region, RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(Deployment.Region) };
-        if (aws.EndpointOverrideFor(AwsService.DynamoDb) is { } dynamoEndpoint)
-            dynamoConfig.ServiceURL = dynamoEndpoint.ToString();
-        Store = new DynamoDbJobStore(new AmazonDynamoDBClient(new SdkCredentialsAdapter(credentials), dynamoConfig), Functions.TableName, Clock);
+        Store = new DynamoDbJobStore(DynamoDbClient(aws, credentials), Functions.TableName, Clock);
 
         var platform = new SageMakerPlatform(SageMakerClient, Deployment.NamePrefix);
         IRequestQueue followUps = Functions.QueueUrl is { } queueUrl ? new SqsRequestQueue(new SqsClient(SqsClient), queueUrl) : new NoRequestQueue();
@@ -54,6 +51,15 @@ public sealed class OrchestratorHost
         Submit = new SubmitProcessor(new RequestPipeline(Deployment), Store, platform) { Clock = Clock };
         StateChange = new StateChangeProcessor(tracker, Deployment.NamePrefix);
         Reconciler = new Reconciler(Store, platform, tracker, Clock);
+    }
+
+    /// <summary>The AWS SDK's DynamoDB client for <paramref name="aws"/>'s region and endpoint, signing with our credential source.</summary>
+    public static AmazonDynamoDBClient DynamoDbClient(AwsSettings aws, ICredentialSource credentials)
+    {
+        var config = new AmazonDynamoDBConfig { AuthenticationRegion = aws.Region, RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(aws.Region) };
+        if (aws.EndpointOverrideFor(AwsService.DynamoDb) is { } endpoint)
+            config.ServiceURL = endpoint.ToString();
+        return new AmazonDynamoDBClient(new SdkCredentialsAdapter(credentials), config);
     }
 
     /// <summary>When AWS calls of an invocation that starts now must stop retrying: the timeout less a margin to report.</summary>

@@ -61,10 +61,7 @@ internal sealed class CloudPlace : JobPlace
         this.queueUrl = queueUrl;
         sqs = new AwsJsonClient(AwsService.Sqs, aws, credentials);
         logs = new AwsJsonClient(AwsService.CloudWatchLogs, aws, credentials);
-        var config = new AmazonDynamoDBConfig { AuthenticationRegion = aws.Region, RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(aws.Region) };
-        if (aws.EndpointOverrideFor(AwsService.DynamoDb) is { } endpoint)
-            config.ServiceURL = endpoint.ToString();
-        dynamo = new AmazonDynamoDBClient(new SdkCredentialsAdapter(credentials), config);
+        dynamo = Functions.OrchestratorHost.DynamoDbClient(aws, credentials);
         Store = new DynamoDbJobStore(dynamo, tableName);
     }
 

@@ -63,7 +63,7 @@ public sealed partial record DeploymentSettings
     {
         var settings = new SettingsReader(environment, defaults);
         var role = settings.Required(RoleArnVariable, "the ARN of the IAM role SageMaker runs training jobs with");
-        if (role.Length > 0 && !SageMakerApiModel.Instance["RoleArn"].AnchoredPattern!.IsMatch(role))
+        if (role.Length > 0 && !SageMakerApiModel.Instance["RoleArn"].MatchesPattern(role))
             settings.Problem($"{RoleArnVariable} is not an IAM role ARN: '{role}'");
         var output = settings.Required(OutputUriVariable, "the default S3 output URI, s3://bucket/prefix/");
         var outputBucket = S3Uri.TryParse(output, out var parsed, out _) ? parsed!.Bucket : null;
@@ -116,7 +116,7 @@ public sealed partial record DeploymentSettings
             var list = model[listShape];
             if (values.Count < (list.Min ?? 1) || values.Count > list.Max)
                 settings.Problem($"{variable} must list {list.Min ?? 1} to {list.Max}, comma-separated; it lists {values.Count}");
-            foreach (var value in values.Where(v => v.Length > (model[itemShape].Max ?? int.MaxValue) || !model[itemShape].AnchoredPattern!.IsMatch(v)))
+            foreach (var value in values.Where(v => v.Length > (model[itemShape].Max ?? int.MaxValue) || !model[itemShape].MatchesPattern(v)))
                 settings.Problem($"{variable}: '{value}' is not an id SageMaker takes");
         }
         Check(subnets, VpcSubnetsVariable, "Subnets", "SubnetId");
@@ -127,7 +127,7 @@ public sealed partial record DeploymentSettings
     private static string? KmsKeyOf(SettingsReader settings, string variable)
     {
         var key = settings.Get(variable);
-        if (key is not null && (key.Length > (SageMakerApiModel.Instance["KmsKeyId"].Max ?? int.MaxValue) || !SageMakerApiModel.Instance["KmsKeyId"].AnchoredPattern!.IsMatch(key)))
+        if (key is not null && (key.Length > (SageMakerApiModel.Instance["KmsKeyId"].Max ?? int.MaxValue) || !SageMakerApiModel.Instance["KmsKeyId"].MatchesPattern(key)))
             settings.Problem($"{variable} is not a KMS key id, alias or ARN SageMaker takes: '{key}'");
         return key;
     }

@@ -33,7 +33,7 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
         else if (request.RequestId is { } id && !RequestIdPattern().IsMatch(id))
             errors.Add("requestId", Rules.RequestId, "must be 1 to 128 letters, digits or _.:/=+-@ (it is also a tag value on the job)");
 
-        if (request.Name is { } name && !Model["TrainingJobName"].AnchoredPattern!.IsMatch(name))
+        if (request.Name is { } name && !Model["TrainingJobName"].MatchesPattern(name))
             errors.Add("name", Rules.Name, "must be 1 to 63 letters, digits and inner hyphens (it becomes part of the SageMaker job name)");
 
         switch (action)
