@@ -3,11 +3,11 @@ using System.Text.Json.Serialization;
 
 namespace TrainingOrchestrator.Local;
 
-/// <summary>How a local command stands in for a training image.</summary>
+/// <summary>What stands in for a training image: a command for a custom image, or a Python for a framework image.</summary>
+/// <param name="Command">A custom image's entrypoint: run as SageMaker runs the image, with the argument `train`.</param>
 /// <param name="Prepare">Run once per `run` before the first job that uses the image (a build, say).</param>
-/// <param name="Command">The program and its arguments; it runs in the job folder with the SM_* variables set.</param>
-/// <param name="Mount">Run it in a private mount namespace with the job folder at /opt/ml (unshare), for programs that insist on that path.</param>
-public sealed record LocalImage(IReadOnlyList<string> Command, IReadOnlyList<string>? Prepare = null, bool Mount = false);
+/// <param name="Python">A framework image's Python (an interpreter or a venv's bin/python): script mode runs the entry point with it.</param>
+public sealed record LocalImage(IReadOnlyList<string>? Command = null, IReadOnlyList<string>? Prepare = null, string? Python = null);
 
 /// <summary>
 /// local.json: what stands in for the cloud in local mode. "images" maps a training image URI to a local command;
@@ -20,11 +20,26 @@ public sealed record LocalConfig
     public IReadOnlyDictionary<string, LocalImage>? ImageMap { get; init; }
     [JsonPropertyName("data")]
     public IReadOnlyDictionary<string, string>? DataMap { get; init; }
+    /// <summary>Variables added to every job's environment here (credentials, a token): the host's own do not reach the job.</summary>
+    [JsonPropertyName("environment")]
+    public IReadOnlyDictionary<string, string>? EnvironmentMap { get; init; }
+    /// <summary>How long a stopped job has between SIGTERM and SIGKILL; SageMaker gives 120 s.</summary>
+    [JsonPropertyName("stopGraceSeconds")]
+    public double? StopGraceSeconds { get; init; }
+    /// <summary>How often checkpoints are copied out to the mapped checkpointS3Uri while a job runs.</summary>
+    [JsonPropertyName("checkpointSyncSeconds")]
+    public double? CheckpointSyncSeconds { get; init; }
 
     [JsonIgnore]
     public IReadOnlyDictionary<string, LocalImage> Images => ImageMap ?? new Dictionary<string, LocalImage>();
     [JsonIgnore]
     public IReadOnlyDictionary<string, string> Data => DataMap ?? new Dictionary<string, string>();
+    [JsonIgnore]
+    public IReadOnlyDictionary<string, string> Environment => EnvironmentMap ?? new Dictionary<string, string>();
+    [JsonIgnore]
+    public TimeSpan StopGracePeriod => TimeSpan.FromSeconds(StopGraceSeconds ?? 120);
+    [JsonIgnore]
+    public TimeSpan CheckpointSyncPeriod => TimeSpan.FromSeconds(CheckpointSyncSeconds ?? 10);
     /// <summary>Where relative paths start: the folder of the config file.</summary>
     [JsonIgnore]
     public string BaseFolder { get; init; } = Directory.GetCurrentDirectory();
@@ -33,6 +48,11 @@ public sealed record LocalConfig
     {
         var config = JsonSerializer.Deserialize(File.ReadAllBytes(path), LocalConfigJson.Default.LocalConfig)
             ?? throw new JsonException($"{path} is empty");
+        foreach (var (uri, image) in config.Images)
+            if ((image.Command is { Count: > 0 }) == (image.Python is not null))
+                throw new JsonException($"$.images['{uri}']: give either \"command\" (a custom image's entrypoint) or \"python\" (a framework image's Python), not {(image.Python is null ? "neither" : "both")}");
+        if (config.StopGraceSeconds is < 0 || config.CheckpointSyncSeconds is <= 0)
+            throw new JsonException("$.stopGraceSeconds must be >= 0 and $.checkpointSyncSeconds > 0");
         return config with { BaseFolder = Path.GetDirectoryName(Path.GetFullPath(path))! };
     }
 
@@ -51,6 +71,12 @@ public sealed record LocalConfig
     /// </summary>
     public IReadOnlyList<string> Resolve(IReadOnlyList<string> command) =>
         [.. command.Select(a => IsRelativePath(a) ? Path.GetFullPath(Path.Combine(BaseFolder, a)) : a)];
+
+    /// <summary>A framework image's Python: the mapped interpreter (relative to this file), else python3 from PATH.</summary>
+    public string PythonFor(string image) =>
+        Images.TryGetValue(image, out var local) && local.Python is { } python
+            ? python.Contains('/') ? Path.GetFullPath(Path.Combine(BaseFolder, python)) : python
+            : "python3";
 
     private bool IsRelativePath(string argument) =>
         !Path.IsPathRooted(argument) && !argument.StartsWith('-') && !argument.Any(char.IsWhiteSpace)

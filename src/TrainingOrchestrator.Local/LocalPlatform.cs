@@ -17,7 +17,6 @@ public sealed class LocalPlatform(string workFolder, LocalConfig config, ILocalO
 
     // Absolute: the algorithm runs inside its job folder and gets these paths in its SM_* variables.
     public string JobsFolder { get; } = Path.Combine(Path.GetFullPath(workFolder), "jobs");
-    public TimeSpan StopGracePeriod { get; init; } = TimeSpan.FromSeconds(10);
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
     public async Task<LaunchOutcome> LaunchAsync(PlannedOperation create, CancellationToken cancellationToken)
@@ -33,7 +32,7 @@ public sealed class LocalPlatform(string workFolder, LocalConfig config, ILocalO
         // Check the training definition before anything starts: the first trial's refusal is the tuning job's.
         if (LocalTuningRun.Candidates(tuning.HyperParameterTuningJobConfig, tuning.HyperParameterTuningJobName).Count == 0)
             throw new PlatformException("ValidationException", "the ranges give no trial to run", RetryAdvice.Never);
-        LocalTrainingRun.Prepare(TrialProbe(tuning), JobsFolder, tuning.HyperParameterTuningJobName, config, observer, StopGracePeriod, Clock);
+        LocalTrainingRun.Prepare(TrialProbe(tuning), JobsFolder, tuning.HyperParameterTuningJobName, config, observer, Clock);
         var tuningRun = new LocalTuningRun(tuning, (spec, parent) => StartTrainingAsync(spec, parent, cancellationToken), observer, Clock);
         tuningRuns[tuningRun.JobName] = tuningRun;
         Directory.CreateDirectory(Path.Combine(JobsFolder, tuningRun.JobName));
@@ -84,7 +83,7 @@ public sealed class LocalPlatform(string workFolder, LocalConfig config, ILocalO
 
     private async Task<LocalTrainingRun> StartTrainingAsync(CreateTrainingJobRequest spec, string? tuningJobName, CancellationToken cancellationToken)
     {
-        var run = LocalTrainingRun.Prepare(spec, JobsFolder, tuningJobName, config, observer, StopGracePeriod, Clock);
+        var run = LocalTrainingRun.Prepare(spec, JobsFolder, tuningJobName, config, observer, Clock);
         if (LocalTrainingRun.PrepareCommand(spec, config) is { } prepare)
             await prepared.GetOrAdd(spec.AlgorithmSpecification.TrainingImage, _ => new Lazy<Task>(() => PrepareAsync(spec.AlgorithmSpecification.TrainingImage, prepare))).Value.ConfigureAwait(false);
         if (!trainingRuns.TryAdd(spec.TrainingJobName, run))

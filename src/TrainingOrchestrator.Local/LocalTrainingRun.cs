@@ -15,18 +15,25 @@ using TrainingOrchestrator.Core.Ports;
 namespace TrainingOrchestrator.Local;
 
 /// <summary>
-/// One training job run on this machine as SageMaker would run its container: a job folder laid out as /opt/ml, the
-/// config files, the channels' data, the SM_* variables, the algorithm as a process, metrics scraped from its output,
-/// model/ packed into model.tar.gz, and the state changes as SageMaker-shaped events.
+/// One training job run on this machine as SageMaker would run its containers: one process per host (algo-1..N), each
+/// in a private mount namespace with its own folder at /opt/ml and the job's hosts at /etc/hosts; the config files,
+/// the channels' data (copied, sharded, or fed through named pipes), checkpoints in and out, a clean environment with
+/// what SageMaker (and, in script mode, the training toolkit) sets; metrics scraped from the output; model/ and
+/// output/data packed into model.tar.gz and output.tar.gz, placed at the mapped output; state changes as
+/// SageMaker-shaped events.
 /// </summary>
 public sealed class LocalTrainingRun
 {
     private readonly CreateTrainingJobRequest spec;
     private readonly ILocalObserver observer;
-    private readonly IReadOnlyList<string> command;
-    private readonly string workingDirectory;
-    private readonly IReadOnlyList<(string Channel, string Source)> inputs;
-    private readonly string? scriptSource;
+    private readonly LocalConfig config;
+    private readonly LocalProgram program;
+    private readonly IReadOnlyList<LocalHost> hosts;
+    private readonly string privateFolder;
+    private readonly IReadOnlyList<(Channel Channel, string Source)> inputs;
+    private readonly (string Local, string InContainer)? checkpoints;
+    private readonly string? outputTarget;
+    private readonly string? whyNoPrivateMounts;
     private readonly IReadOnlyList<(string Name, Regex Regex)> metricDefinitions;
     private readonly TimeProvider clock;
     private readonly CancellationTokenSource stopping = new();
@@ -38,9 +45,10 @@ public sealed class LocalTrainingRun
 
     public string JobName => spec.TrainingJobName;
     public IReadOnlyDictionary<string, string> Hyperparameters => spec.HyperParameters ?? new Dictionary<string, string>();
+    /// <summary>The job's folder: the only host's /opt/ml, or with several hosts the folder of their folders (algo-N/).</summary>
     public string Folder { get; }
     public string? TuningJobName { get; }
-    public TimeSpan StopGracePeriod { get; }
+    public TimeSpan StopGracePeriod => config.StopGracePeriod;
     public JobStatus Status { get; private set; } = JobStatus.InProgress;
     public string SecondaryStatus { get; private set; } = "Starting";
     public DateTimeOffset CreationTime { get; }
@@ -56,20 +64,24 @@ public sealed class LocalTrainingRun
         get { lock (sync) return metrics.ToDictionary(m => m.Key, m => (IReadOnlyList<double>)[.. m.Value]); }
     }
 
-    private LocalTrainingRun(CreateTrainingJobRequest spec, string folder, string? tuningJobName, ILocalObserver observer,
-        IReadOnlyList<string> command, string workingDirectory, IReadOnlyList<(string, string)> inputs, string? scriptSource, TimeSpan stopGracePeriod, TimeProvider clock)
+    private LocalTrainingRun(CreateTrainingJobRequest spec, string folder, string privateFolder, string? tuningJobName, ILocalObserver observer, LocalConfig config,
+        LocalProgram program, IReadOnlyList<LocalHost> hosts, IReadOnlyList<(Channel, string)> inputs, (string, string)? checkpoints, string? outputTarget,
+        string? whyNoPrivateMounts, TimeProvider clock)
     {
         this.clock = clock;
         CreationTime = clock.GetUtcNow();
-        StopGracePeriod = stopGracePeriod;
         this.spec = spec;
         Folder = folder;
+        this.privateFolder = privateFolder;
         TuningJobName = tuningJobName;
         this.observer = observer;
-        this.command = command;
-        this.workingDirectory = workingDirectory;
+        this.config = config;
+        this.program = program;
+        this.hosts = hosts;
         this.inputs = inputs;
-        this.scriptSource = scriptSource;
+        this.checkpoints = checkpoints;
+        this.outputTarget = outputTarget;
+        this.whyNoPrivateMounts = whyNoPrivateMounts;
         metricDefinitions = [.. (spec.AlgorithmSpecification.MetricDefinitions ?? []).Select(m => (m.Name, new Regex(m.Regex, RegexOptions.CultureInvariant)))];
     }
 
@@ -77,14 +89,20 @@ public sealed class LocalTrainingRun
     /// Everything that can be known before the job runs is checked here: a refusal is a validation error of the
     /// platform (the job is recorded as LaunchFailed) and nothing has been created yet.
     /// </summary>
-    public static LocalTrainingRun Prepare(CreateTrainingJobRequest spec, string jobsFolder, string? tuningJobName, LocalConfig config, ILocalObserver observer, TimeSpan stopGracePeriod, TimeProvider clock)
+    public static LocalTrainingRun Prepare(CreateTrainingJobRequest spec, string jobsFolder, string? tuningJobName, LocalConfig config, ILocalObserver observer, TimeProvider clock)
     {
         var folder = Path.Combine(jobsFolder, spec.TrainingJobName);
-        if (spec.ResourceConfig.InstanceGroups is { Count: > 0 })
-            throw Refuse("a heterogeneous cluster (resources.instanceGroups) has no local equivalent: try the script with instanceType and instanceCount here");
+        var privateFolder = Path.Combine(jobsFolder, ".private", spec.TrainingJobName);
         // What runs is checked first: a built-in algorithm is refused for itself, not for its data.
-        var (command, workingDirectory, scriptSource) = Program(spec, folder, config);
-        var inputs = new List<(string, string)>();
+        var program = LocalProgram.Of(spec, config);
+        var hosts = ContainerContract.Hosts(spec, folder, privateFolder);
+        if (ContainerContract.DistributionFlagsOn(spec.HyperParameters) is { Count: > 0 } flags)
+            throw Refuse($"{string.Join(", ", flags)} asks the framework container to start the script through its launcher (mpirun, torchrun, smddprun or a parameter server), which local mode does not run; "
+                + "try the script without the distribution here (each host then runs it once), or run the job on SageMaker");
+        var whyNoPrivateMounts = PrivateMounts.WhyUnavailable;
+        if (whyNoPrivateMounts is not null && (program.Script is null || hosts.Count > 1))
+            throw Refuse($"{(hosts.Count > 1 ? "several hosts need" : "a custom image needs")} a private /opt/ml and /etc/hosts for each host, which this machine cannot make ({whyNoPrivateMounts})");
+        var inputs = new List<(Channel, string)>();
         foreach (var channel in spec.InputDataConfig ?? [])
         {
             if (channel.DataSource.FileSystemDataSource is { } fileSystem)
@@ -93,43 +111,19 @@ public sealed class LocalTrainingRun
             var local = config.LocalPathOf(uri) ?? throw Refuse($"input channel '{channel.ChannelName}' reads {uri}, which no entry of local.json's \"data\" maps to a local folder");
             if (!Directory.Exists(local) && !File.Exists(local))
                 throw Refuse($"input channel '{channel.ChannelName}': {uri} maps to {local}, which does not exist");
-            inputs.Add((channel.ChannelName, local));
+            inputs.Add((channel, local));
         }
-        return new LocalTrainingRun(spec, folder, tuningJobName, observer, command, workingDirectory, inputs, scriptSource, stopGracePeriod, clock);
-    }
-
-    /// <summary>The command that stands in for the container, where it runs, and the script-mode source to copy.</summary>
-    private static (IReadOnlyList<string> Command, string WorkingDirectory, string? ScriptSource) Program(CreateTrainingJobRequest spec, string folder, LocalConfig config)
-    {
-        var hyperparameters = spec.HyperParameters ?? new Dictionary<string, string>();
-        if (hyperparameters.TryGetValue(ReservedHyperparameters.Program, out var program) && hyperparameters.TryGetValue(ReservedHyperparameters.SubmitDirectory, out var submit))
+        (string, string)? checkpoints = null;
+        if (spec.CheckpointConfig is { } checkpoint)
         {
-            var entryPoint = ContainerContract.JsonDecode(program);
-            var sourceUri = ContainerContract.JsonDecode(submit);
-            var source = config.LocalPathOf(sourceUri) ?? throw Refuse($"script source {sourceUri} is not mapped to a local folder or .tar.gz in local.json's \"data\"");
-            if (!Directory.Exists(source) && !File.Exists(source))
-                throw Refuse($"script source {sourceUri} maps to {source}, which does not exist");
-            var code = Path.Combine(folder, "code");
-            var entry = Path.Combine(code, entryPoint);
-            IReadOnlyList<string> runner = Path.GetExtension(entryPoint) switch
-            {
-                ".py" => ["python3", entry],
-                ".sh" => ["bash", entry],
-                _ => [entry],
-            };
-            return ([.. runner, .. ContainerContract.UserArguments(hyperparameters)], code, source);
+            var local = config.LocalPathOf(checkpoint.S3Uri) ?? throw Refuse($"checkpointS3Uri {checkpoint.S3Uri} is not mapped to a local folder in local.json's \"data\": map it, and checkpoints are copied in before the job and out while it runs");
+            var inContainer = (checkpoint.LocalPath ?? "/opt/ml/checkpoints").TrimEnd('/');
+            if (!inContainer.StartsWith("/opt/ml/", StringComparison.Ordinal))
+                throw Refuse($"checkpoint localPath {inContainer} is outside /opt/ml, which local mode does not mount; use a path under /opt/ml (the default is /opt/ml/checkpoints)");
+            checkpoints = (local, inContainer["/opt/ml/".Length..]);
         }
-
-        var image = spec.AlgorithmSpecification.TrainingImage;
-        if (config.Images.TryGetValue(image, out var local))
-        {
-            var command = config.Resolve(local.Command);
-            if (local.Mount)
-                command = ["unshare", "--mount", "--map-root-user", "sh", "-c", "mkdir -p /opt/ml 2>/dev/null; mount --bind \"$0\" /opt/ml && shift && exec \"$@\"", folder, "sh", .. command];
-            return (command, folder, null);
-        }
-        var algorithm = BuiltInAlgorithms.OfImage(image) is { } builtIn ? $"the built-in {builtIn.Name} algorithm" : $"image {image}";
-        throw Refuse($"{algorithm} has no local equivalent: map the image to a local command in local.json's \"images\", or run it on SageMaker");
+        var outputTarget = config.LocalPathOf(spec.OutputDataConfig.S3OutputPath.TrimEnd('/') + "/");
+        return new LocalTrainingRun(spec, folder, privateFolder, tuningJobName, observer, config, program, hosts, inputs, checkpoints, outputTarget, whyNoPrivateMounts, clock);
     }
 
     /// <summary>Image commands to prepare (build) before the first job that needs them.</summary>
@@ -159,14 +153,19 @@ public sealed class LocalTrainingRun
         try
         {
             await StepAsync(JobStatus.InProgress, "Starting", "Preparing the job folder", cancellationToken).ConfigureAwait(false);
+            if (whyNoPrivateMounts is not null)
+                observer.Notice(JobName, $"no private /opt/ml here ({whyNoPrivateMounts}): the SM_* paths name the job folder instead");
             LayOut();
             await StepAsync(JobStatus.InProgress, "Downloading", "Copying the input data", cancellationToken).ConfigureAwait(false);
-            CopyInputs();
+            LocalChannels.CopyIn(inputs, hosts, spec.AlgorithmSpecification.TrainingInputMode);
+            if (checkpoints is { } c)
+                foreach (var host in hosts)
+                    LocalChannels.CopyChanged(c.Local, Path.Combine(host.Folder, c.InContainer));
             StartTime = clock.GetUtcNow();
             await StepAsync(JobStatus.InProgress, "Training", "Training the model", cancellationToken).ConfigureAwait(false);
-            var exit = await RunProcessAsync(cancellationToken).ConfigureAwait(false);
+            var outcome = await TrainAsync(cancellationToken).ConfigureAwait(false);
             EndTime = clock.GetUtcNow();
-            await FinishAsync(exit, cancellationToken).ConfigureAwait(false);
+            await FinishAsync(outcome, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception or InvalidDataException)
         {
@@ -176,114 +175,104 @@ public sealed class LocalTrainingRun
         }
     }
 
-    private async Task FinishAsync(int? exit, CancellationToken cancellationToken)
-    {
-        if (exit is null)
-        {
-            var cause = stopCause ?? StopCause.UserRequest;
-            var secondary = cause == StopCause.MaxRuntimeExceeded ? "MaxRuntimeExceeded" : "Stopped";
-            await StepAsync(JobStatus.Stopped, secondary, cause == StopCause.MaxRuntimeExceeded ? "Job stopped because max run time exceeded" : "Job stopped by request", cancellationToken).ConfigureAwait(false);
-            return;
-        }
-        if (exit == 0)
-        {
-            await StepAsync(JobStatus.InProgress, "Uploading", "Packing model.tar.gz", cancellationToken).ConfigureAwait(false);
-            var archive = Path.Combine(Folder, "output", "model.tar.gz");
-            await using (var file = File.Create(archive))
-            await using (var gzip = new GZipStream(file, CompressionLevel.Optimal))
-                await TarFile.CreateFromDirectoryAsync(Path.Combine(Folder, "model"), gzip, includeBaseDirectory: false, cancellationToken).ConfigureAwait(false);
-            ModelArtifacts = archive;
-            await StepAsync(JobStatus.Completed, "Completed", "Training job completed", cancellationToken).ConfigureAwait(false);
-            return;
-        }
-        var failureFile = Path.Combine(Folder, "output", "failure");
-        var reason = File.Exists(failureFile) ? File.ReadAllText(failureFile).Trim() : "";
-        FailureReason = reason.Length > 0
-            ? $"AlgorithmError: {reason[..Math.Min(reason.Length, 1024)]}"
-            : $"AlgorithmError: the algorithm exited with code {exit} and wrote no output/failure";
-        await StepAsync(JobStatus.Failed, "Failed", FailureReason, cancellationToken).ConfigureAwait(false);
-    }
+    /// <summary>How the hosts ended: all well, stopped, or the first failure's reason.</summary>
+    private sealed record TrainingOutcome(bool Stopped, string? Failure);
 
-    private void LayOut()
+    private async Task<TrainingOutcome> TrainAsync(CancellationToken cancellationToken)
     {
-        foreach (var sub in new[] { "input/config", "input/data", "model", "output/data", "output/intermediate", "checkpoints", "code" })
-            Directory.CreateDirectory(Path.Combine(Folder, sub));
-        var hyperparameters = spec.HyperParameters ?? new Dictionary<string, string>();
-        File.WriteAllText(Path.Combine(Folder, "input/config/hyperparameters.json"), JsonSerializer.Serialize(hyperparameters, LocalJson.Default.IReadOnlyDictionaryStringString));
-        File.WriteAllText(Path.Combine(Folder, "input/config/inputdataconfig.json"), ContainerContract.InputDataConfig(spec).ToJsonString());
-        File.WriteAllText(Path.Combine(Folder, "input/config/resourceconfig.json"), ContainerContract.ResourceConfig(spec).ToJsonString());
-        if (scriptSource is not null)
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token, cancellationToken);
+        using var runtimeLimit = new CancellationTokenSource(TimeSpan.FromSeconds(spec.StoppingCondition.MaxRuntimeInSeconds), clock);
+        using var registration = runtimeLimit.Token.Register(() => Stop(StopCause.MaxRuntimeExceeded));
+        using var log = new StreamWriter(Path.Combine(Folder, "output", "training.log"), append: true) { AutoFlush = true };
+        var python = program.Script?.Python;
+        if (program.Script is { IsPython: true } script && File.Exists(Path.Combine(hosts[0].Folder, "code", "requirements.txt")))
         {
-            if (Directory.Exists(scriptSource))
-                CopyFolder(scriptSource, Path.Combine(Folder, "code"));
-            else
+            observer.Notice(JobName, "installing requirements.txt into the job's own Python environment");
+            try
             {
-                using var tar = new GZipStream(File.OpenRead(scriptSource), CompressionMode.Decompress);
-                TarFile.ExtractToDirectory(tar, Path.Combine(Folder, "code"), overwriteFiles: true);
+                var (venvPython, failure) = await Requirements.InstallAsync(script.Python, Path.Combine(hosts[0].Folder, "code"), Path.Combine(privateFolder, "venv"),
+                    Environment(hosts[0], "/opt/ml"), line => OnLine(log, hosts[0], line), limit.Token).ConfigureAwait(false);
+                if (failure is not null)
+                {
+                    await File.WriteAllTextAsync(Path.Combine(hosts[0].Folder, "output", "failure"), failure, CancellationToken.None).ConfigureAwait(false);
+                    return new TrainingOutcome(false, $"AlgorithmError: {failure[..Math.Min(failure.Length, 1024)]}");
+                }
+                python = venvPython;
+            }
+            catch (OperationCanceledException)
+            {
+                return new TrainingOutcome(true, null);
             }
         }
-    }
-
-    private void CopyInputs()
-    {
-        foreach (var (channel, source) in inputs)
+        using var checkpointSync = checkpoints is null ? null : new Timer(_ => SyncCheckpointsOut(), null, config.CheckpointSyncPeriod, config.CheckpointSyncPeriod);
+        var runs = hosts.Select(host => RunHostAsync(host, python, log, limit.Token)).ToList();
+        // A job ends when all hosts end; a failed host ends the others, as SageMaker stops a job whose host failed.
+        var failures = new List<string>();
+        while (runs.Count > 0)
         {
-            var target = Path.Combine(Folder, "input/data", channel);
-            Directory.CreateDirectory(target);
-            if (Directory.Exists(source))
-                CopyFolder(source, target);
-            else
-                File.Copy(source, Path.Combine(target, Path.GetFileName(source)), overwrite: true);
+            var done = await Task.WhenAny(runs).ConfigureAwait(false);
+            runs.Remove(done);
+            if (await done.ConfigureAwait(false) is { } failure)
+            {
+                failures.Add(failure);
+                if (runs.Count > 0 && failures.Count == 1)
+                    await limit.CancelAsync().ConfigureAwait(false);
+            }
         }
+        if (checkpointSync is not null)
+            await checkpointSync.DisposeAsync().ConfigureAwait(false);
+        SyncCheckpointsOut();
+        return new TrainingOutcome(failures.Count == 0 && (stopCause is not null || cancellationToken.IsCancellationRequested), failures.FirstOrDefault());
     }
 
-    private async Task<int?> RunProcessAsync(CancellationToken cancellationToken)
+    /// <summary>Runs one host's process to its end; the failure reason when it failed, null when it ended well or was stopped.</summary>
+    private async Task<string?> RunHostAsync(LocalHost host, string? python, StreamWriter log, CancellationToken stop)
     {
+        var mlPath = whyNoPrivateMounts is null ? "/opt/ml" : host.Folder;
+        var arguments = ContainerContract.UserArguments(spec.HyperParameters).ToList();
+        var inContainer = program.Script is { } script ? script.Command(python!, arguments) : program.ImageCommand;
+        var workingDirectory = program.Script is null ? "/opt/ml" : mlPath + "/code";
+        IReadOnlyList<string> command = whyNoPrivateMounts is null
+            ? PrivateMounts.Wrap(inContainer, host.Folder, Directory.CreateDirectory(Path.Combine(host.Private, "opt")).FullName, Path.Combine(privateFolder, "hosts"), workingDirectory)
+            : inContainer;
         // In a process group of its own (setsid), so that a stop reaches the algorithm's children too: a shell
         // script's `sleep` would otherwise outlive the shell and hold the output open.
         var grouped = ProcessGroup.Setsid is not null;
         var start = new ProcessStartInfo(grouped ? ProcessGroup.Setsid! : command[0])
         {
-            WorkingDirectory = workingDirectory,
+            WorkingDirectory = whyNoPrivateMounts is null ? host.Folder : workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
         foreach (var argument in grouped ? command : command.Skip(1))
             start.ArgumentList.Add(argument);
-        foreach (var (name, value) in ContainerContract.Environment(spec, Folder, inputs.Select(i => i.Channel)))
+        start.Environment.Clear();
+        foreach (var (name, value) in Environment(host, mlPath))
             start.Environment[name] = value;
 
-        using var log = new StreamWriter(Path.Combine(Folder, "output", "training.log"), append: true) { AutoFlush = true };
+        var errors = new List<string>();
         using var process = new Process { StartInfo = start };
-        void OnLine(string? line)
+        process.OutputDataReceived += (_, e) => OnLine(log, host, e.Data);
+        process.ErrorDataReceived += (_, e) =>
         {
-            if (line is null) return;
-            lock (log) log.WriteLine(line);
-            observer.Output(JobName, line);
-            Scrape(line);
-        }
-        process.OutputDataReceived += (_, e) => OnLine(e.Data);
-        process.ErrorDataReceived += (_, e) => OnLine(e.Data);
+            OnLine(log, host, e.Data);
+            if (e.Data is not null) lock (errors) errors.Add(e.Data);
+        };
+        // The named pipes exist before the algorithm starts, as on SageMaker.
+        var pipes = LocalChannels.FeedPipes(inputs, host, spec.AlgorithmSpecification.TrainingInputMode, hosts);
         if (!process.Start())
             throw new IOException($"could not start {command[0]}");
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token, cancellationToken);
-        var maxRuntime = TimeSpan.FromSeconds(spec.StoppingCondition.MaxRuntimeInSeconds);
-        using var runtimeLimit = new CancellationTokenSource(maxRuntime, clock);
-        using var registration = runtimeLimit.Token.Register(() => Stop(StopCause.MaxRuntimeExceeded));
         try
         {
-            await process.WaitForExitAsync(limit.Token).ConfigureAwait(false);
+            await process.WaitForExitAsync(stop).ConfigureAwait(false);
             process.WaitForExit(); // drains the output streams
-            return stopCause is null ? process.ExitCode : null;
         }
         catch (OperationCanceledException)
         {
-            lock (sync) stopCause ??= StopCause.UserRequest;
-            observer.Notice(JobName, $"stopping ({stopCause}): SIGTERM, then kill after {StopGracePeriod.TotalSeconds:0} s");
+            observer.Notice(JobName, $"{host.Name}: stopping ({stopCause?.ToString() ?? "another host failed"}): SIGTERM, then SIGKILL after {StopGracePeriod.TotalSeconds:0} s");
             ProcessGroup.Signal(process, "TERM", grouped);
             using var grace = new CancellationTokenSource(StopGracePeriod, clock);
             try { await process.WaitForExitAsync(grace.Token).ConfigureAwait(false); }
@@ -292,7 +281,138 @@ public sealed class LocalTrainingRun
                 ProcessGroup.Signal(process, "KILL", grouped);
                 await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
             }
+            process.WaitForExit();
+        }
+        finally
+        {
+            await pipes.DisposeAsync().ConfigureAwait(false);
+        }
+        var exit = process.ExitCode;
+        var output = Path.Combine(host.Folder, "output");
+        if (exit == 0)
+        {
+            if (program.Script is not null)
+                await File.WriteAllTextAsync(Path.Combine(output, "success"), "", CancellationToken.None).ConfigureAwait(false); // the toolkit's files.write_success_file()
             return null;
+        }
+        if (stop.IsCancellationRequested)
+            return null; // stopped, or ended because another host failed
+
+        var failureFile = Path.Combine(output, "failure");
+        // The toolkit writes its error to output/failure unless the script wrote one.
+        if (program.Script is not null && !File.Exists(failureFile))
+            await File.WriteAllTextAsync(failureFile, ToolkitErrors.ExecuteUserScriptError(exit, ToolkitErrors.CapturedError(errors), string.Join(' ', inContainer)), CancellationToken.None).ConfigureAwait(false);
+        var reason = File.Exists(failureFile) ? (await File.ReadAllTextAsync(failureFile, CancellationToken.None).ConfigureAwait(false)).Trim() : "";
+        var prefix = hosts.Count > 1 ? $"{host.Name}: " : "";
+        return reason.Length > 0
+            ? $"AlgorithmError: {prefix}{reason[..Math.Min(reason.Length, 1024)]}"
+            : $"AlgorithmError: {prefix}the algorithm exited with code {exit} and wrote no output/failure";
+    }
+
+    /// <summary>
+    /// The job's environment, and nothing of this machine's but PATH and LANG: no credentials, no HOME of the user
+    /// (the host's private one instead). local.json's "environment" adds what a job needs here.
+    /// </summary>
+    private IEnumerable<(string, string)> Environment(LocalHost host, string mlPath)
+    {
+        yield return ("PATH", System.Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin");
+        yield return ("LANG", System.Environment.GetEnvironmentVariable("LANG") ?? "C.UTF-8");
+        yield return ("HOME", Directory.CreateDirectory(Path.Combine(host.Private, "home")).FullName);
+        if (program.Script is not null)
+        {
+            // The framework images' Dockerfiles set these.
+            yield return ("PYTHONUNBUFFERED", "TRUE");
+            yield return ("PYTHONDONTWRITEBYTECODE", "TRUE");
+            foreach (var variable in ContainerContract.ToolkitEnvironment(spec, host, hosts, mlPath, System.Environment.ProcessorCount, Gpus.Count))
+                yield return variable;
+        }
+        foreach (var variable in ContainerContract.ImageEnvironment(spec))
+            yield return variable;
+        foreach (var (name, value) in config.Environment)
+            yield return (name, value);
+    }
+
+    private void OnLine(StreamWriter log, LocalHost host, string? line)
+    {
+        if (line is null) return;
+        var shown = hosts.Count > 1 ? $"[{host.Name}] {line}" : line;
+        lock (log) log.WriteLine(shown);
+        observer.Output(JobName, shown);
+        Scrape(line);
+    }
+
+    private void SyncCheckpointsOut()
+    {
+        if (checkpoints is not { } c) return;
+        try
+        {
+            foreach (var host in hosts)
+                LocalChannels.CopyChanged(Path.Combine(host.Folder, c.InContainer), c.Local);
+        }
+        catch (IOException e)
+        {
+            observer.Notice(JobName, $"copying checkpoints out to {c.Local} failed, trying again later: {e.Message}");
+        }
+    }
+
+    private async Task FinishAsync(TrainingOutcome outcome, CancellationToken cancellationToken)
+    {
+        if (outcome.Failure is { } failure)
+        {
+            FailureReason = failure;
+            await StepAsync(JobStatus.Failed, "Failed", FailureReason, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        // Completed or stopped, SageMaker uploads what the algorithm left in model/ and output/data.
+        await StepAsync(JobStatus.InProgress, "Uploading", "Packing model.tar.gz and output.tar.gz", cancellationToken).ConfigureAwait(false);
+        var output = Directory.CreateDirectory(Path.Combine(Folder, "output")).FullName;
+        var model = Path.Combine(output, "model.tar.gz");
+        await Archives.PackAsync(model, hosts.Select(h => Path.Combine(h.Folder, "model")), cancellationToken).ConfigureAwait(false);
+        await Archives.PackAsync(Path.Combine(output, "output.tar.gz"), hosts.Select(h => Path.Combine(h.Folder, "output", "data")), cancellationToken).ConfigureAwait(false);
+        ModelArtifacts = model;
+        if (outputTarget is not null)
+        {
+            // Where SageMaker puts them: <S3OutputPath>/<job>/output/.
+            var target = Directory.CreateDirectory(Path.Combine(outputTarget, JobName, "output")).FullName;
+            File.Copy(model, Path.Combine(target, "model.tar.gz"), overwrite: true);
+            File.Copy(Path.Combine(output, "output.tar.gz"), Path.Combine(target, "output.tar.gz"), overwrite: true);
+            ModelArtifacts = $"{spec.OutputDataConfig.S3OutputPath.TrimEnd('/')}/{JobName}/output/model.tar.gz";
+        }
+        if (outcome.Stopped)
+        {
+            var cause = stopCause ?? StopCause.UserRequest;
+            var secondary = cause == StopCause.MaxRuntimeExceeded ? "MaxRuntimeExceeded" : "Stopped";
+            await StepAsync(JobStatus.Stopped, secondary, cause == StopCause.MaxRuntimeExceeded ? "Job stopped because max run time exceeded" : "Job stopped by request", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        await StepAsync(JobStatus.Completed, "Completed", "Training job completed", cancellationToken).ConfigureAwait(false);
+    }
+
+    private void LayOut()
+    {
+        var hyperparameters = JsonSerializer.Serialize(spec.HyperParameters ?? new Dictionary<string, string>(), LocalJson.Default.IReadOnlyDictionaryStringString);
+        Directory.CreateDirectory(Path.Combine(Folder, "output"));
+        Directory.CreateDirectory(privateFolder);
+        // Every host resolves every host's name, as on SageMaker's container network; here they all are this machine.
+        File.WriteAllText(Path.Combine(privateFolder, "hosts"),
+            $"127.0.0.1 localhost {string.Join(' ', hosts.Select(h => h.Name))}\n::1 localhost ip6-localhost ip6-loopback\n");
+        foreach (var host in hosts)
+        {
+            foreach (var sub in new[] { "input/config", "input/data", "model", "output/data", "output/intermediate", "checkpoints", "code" })
+                Directory.CreateDirectory(Path.Combine(host.Folder, sub));
+            if (checkpoints is { } c)
+                Directory.CreateDirectory(Path.Combine(host.Folder, c.InContainer));
+            File.WriteAllText(Path.Combine(host.Folder, "input/config/hyperparameters.json"), hyperparameters);
+            File.WriteAllText(Path.Combine(host.Folder, "input/config/inputdataconfig.json"), ContainerContract.InputDataConfig(spec, host).ToJsonString());
+            File.WriteAllText(Path.Combine(host.Folder, "input/config/resourceconfig.json"), ContainerContract.ResourceConfig(host, hosts).ToJsonString());
+            if (program.Script is { } script)
+            {
+                Archives.Unpack(script.Source, Path.Combine(host.Folder, "code"));
+                // The toolkit makes a command entry point executable (chmod 511) before it runs it.
+                var entry = Path.Combine(host.Folder, "code", script.EntryPoint);
+                if (!script.IsPython && File.Exists(entry) && !OperatingSystem.IsWindows())
+                    File.SetUnixFileMode(entry, File.GetUnixFileMode(entry) | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+            }
         }
     }
 
@@ -389,14 +509,6 @@ public sealed class LocalTrainingRun
     }
 
     private static PlatformException Refuse(string message) => new("ValidationException", message, RetryAdvice.Never);
-
-    private static void CopyFolder(string source, string target)
-    {
-        foreach (var directory in Directory.GetDirectories(source, "*", SearchOption.AllDirectories))
-            Directory.CreateDirectory(Path.Combine(target, Path.GetRelativePath(source, directory)));
-        foreach (var file in Directory.GetFiles(source, "*", SearchOption.AllDirectories))
-            File.Copy(file, Path.Combine(target, Path.GetRelativePath(source, file)), overwrite: true);
-    }
 }
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyDictionary<string, string>))]

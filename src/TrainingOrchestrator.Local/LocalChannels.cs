@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using TrainingOrchestrator.Core.ApiModel;
+
+namespace TrainingOrchestrator.Local;
+
+/// <summary>
+/// A channel's data on each host as SageMaker gives it: File and FastFile as files under input/data/&lt;channel&gt;/
+/// (FullyReplicated: every object on every host; ShardedByS3Key: host k of N gets the objects k, k+N, ... in key
+/// order), Pipe as named pipes input/data/&lt;channel&gt;_&lt;epoch&gt;, a new one for each time the algorithm reads one through.
+/// </summary>
+internal static class LocalChannels
+{
+    public static bool IsPipe(Channel channel, string jobInputMode) => (channel.InputMode ?? jobInputMode) == "Pipe";
+
+    /// <summary>Copies the File and FastFile channels' objects to each host that reads them.</summary>
+    public static void CopyIn(IReadOnlyList<(Channel Channel, string Source)> inputs, IReadOnlyList<LocalHost> hosts, string jobInputMode)
+    {
+        foreach (var (channel, source) in inputs)
+        {
+            if (IsPipe(channel, jobInputMode))
+                continue;
+            var readers = hosts.Where(h => ContainerContract.Reads(h, channel)).ToList();
+            var objects = Objects(source);
+            for (var k = 0; k < readers.Count; k++)
+            {
+                var target = Directory.CreateDirectory(Path.Combine(readers[k].Folder, "input/data", channel.ChannelName)).FullName;
+                foreach (var (key, file) in Shard(objects, channel, k, readers.Count))
+                {
+                    var path = Path.Combine(target, key);
+                    Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                    File.Copy(file, path, overwrite: true);
+                }
+            }
+        }
+    }
+
+    /// <summary>The objects under a mapped prefix: (key relative to the prefix, file), in key order as S3 lists them.</summary>
+    private static IReadOnlyList<(string Key, string File)> Objects(string source) => Directory.Exists(source)
+        ? [.. Directory.GetFiles(source, "*", SearchOption.AllDirectories).Select(f => (Path.GetRelativePath(source, f).Replace('\\', '/'), f)).OrderBy(o => o.Item1, StringComparer.Ordinal)]
+        : [(Path.GetFileName(source), source)];
+
+    private static IEnumerable<(string Key, string File)> Shard(IReadOnlyList<(string Key, string File)> objects, Channel channel, int host, int hostCount) =>
+        channel.DataSource.S3DataSource?.S3DataDistributionType == "ShardedByS3Key"
+            ? objects.Where((_, i) => i % hostCount == host)
+            : objects;
+
+    /// <summary>Copies files that are new or changed (by size and time) from one folder to another; nothing is deleted.</summary>
+    public static void CopyChanged(string from, string to)
+    {
+        if (!Directory.Exists(from)) return;
+        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            var source = new FileInfo(file);
+            var existing = new FileInfo(target);
+            if (existing.Exists && existing.Length == source.Length && existing.LastWriteTimeUtc >= source.LastWriteTimeUtc)
+                continue;
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target, overwrite: true);
+        }
+    }
+
+    /// <summary>Starts feeding this host's Pipe channels; disposing stops the feeders once the algorithm has ended.</summary>
+    public static PipeFeeders FeedPipes(IReadOnlyList<(Channel Channel, string Source)> inputs, LocalHost host, string jobInputMode, IReadOnlyList<LocalHost> hosts)
+    {
+        var feeders = new PipeFeeders();
+        foreach (var (channel, source) in inputs.Where(i => IsPipe(i.Channel, jobInputMode) && ContainerContract.Reads(host, i.Channel)))
+        {
+            var channelReaders = hosts.Where(h => ContainerContract.Reads(h, channel)).ToList();
+            var files = Shard(Objects(source), channel, channelReaders.FindIndex(h => h.Name == host.Name), channelReaders.Count).Select(o => o.File).ToList();
+            feeders.Start(Path.Combine(host.Folder, "input/data", channel.ChannelName), files);
+        }
+        return feeders;
+    }
+
+    /// <summary>Creates a named pipe (mkfifo(1): .NET has no call for it).</summary>
+    public static void MakeFifo(string path)
+    {
+        using var mkfifo = Process.Start(new ProcessStartInfo("mkfifo", [path]) { UseShellExecute = false, RedirectStandardError = true })
+            ?? throw new IOException("could not run mkfifo");
+        var error = mkfifo.StandardError.ReadToEnd();
+        mkfifo.WaitForExit();
+        if (mkfifo.ExitCode != 0)
+            throw new IOException($"mkfifo {path}: {error.Trim()}");
+    }
+}
+
+/// <summary>The feeders of one host's Pipe channels: each writes the channel's objects into &lt;channel&gt;_0, then _1, ...</summary>
+internal sealed class PipeFeeders : IAsyncDisposable
+{
+    private readonly CancellationTokenSource done = new();
+    private readonly List<(Task Feeder, Func<string> CurrentPipe)> feeders = [];
+
+    public void Start(string channelPath, IReadOnlyList<string> files)
+    {
+        var epoch = 0;
+        string Current() => $"{channelPath}_{Volatile.Read(ref epoch)}";
+        LocalChannels.MakeFifo(Current());
+        var feeder = Task.Factory.StartNew(() =>
+        {
+            while (!done.IsCancellationRequested)
+            {
+                try
+                {
+                    // Opening blocks until the algorithm opens the pipe to read.
+                    using (var pipe = new FileStream(Current(), FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 1 << 16))
+                        foreach (var file in files)
+                        {
+                            if (done.IsCancellationRequested) return;
+                            using var data = File.OpenRead(file);
+                            data.CopyTo(pipe);
+                        }
+                }
+                catch (IOException) when (done.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (IOException)
+                {
+                    // The reader closed the pipe before the end of the epoch (EPIPE): that epoch is over, as on SageMaker.
+                }
+                if (done.IsCancellationRequested) return;
+                var next = $"{channelPath}_{epoch + 1}";
+                LocalChannels.MakeFifo(next);
+                Interlocked.Increment(ref epoch);
+            }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        feeders.Add((feeder, Current));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await done.CancelAsync().ConfigureAwait(false);
+        foreach (var (feeder, current) in feeders)
+        {
+            // A feeder waiting for a reader is released by opening its pipe read-write (which never blocks on Linux)
+            // and closing it at once: its open returns, and its first write fails.
+            if (await Task.WhenAny(feeder, Task.Delay(TimeSpan.FromMilliseconds(50))).ConfigureAwait(false) != feeder)
+            {
+                try { using var _ = new FileStream(current(), FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, 1); }
+                catch (IOException) { }
+                await Task.WhenAny(feeder, Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
+            }
+        }
+        done.Dispose();
+    }
+}

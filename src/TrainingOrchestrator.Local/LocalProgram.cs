@@ -1,0 +1,51 @@
+using TrainingOrchestrator.Core.ApiModel;
+using TrainingOrchestrator.Core.Contract;
+using TrainingOrchestrator.Core.Ports;
+using TrainingOrchestrator.Core.Reference;
+
+namespace TrainingOrchestrator.Local;
+
+/// <summary>Script mode: the entry point the training toolkit would run from /opt/ml/code, with which Python.</summary>
+/// <param name="Source">The local folder or .tar.gz that sagemaker_submit_directory maps to.</param>
+internal sealed record ScriptMode(string EntryPoint, string Source, string Python)
+{
+    public bool IsPython => EntryPoint.EndsWith(".py", StringComparison.Ordinal);
+
+    /// <summary>The toolkit's command: python entry.py args for a Python program, else /bin/sh -c "./entry args".</summary>
+    public IReadOnlyList<string> Command(string python, IEnumerable<string> arguments) => IsPython
+        ? [python, EntryPoint, .. arguments]
+        : ["/bin/sh", "-c", $"./{EntryPoint} {string.Join(' ', arguments.Select(ShellQuote))}"];
+
+    private static string ShellQuote(string argument) =>
+        argument.Length > 0 && argument.All(c => char.IsAsciiLetterOrDigit(c) || "@%+=:,./-_".Contains(c)) ? argument : "'" + argument.Replace("'", "'\"'\"'", StringComparison.Ordinal) + "'";
+}
+
+/// <summary>What stands in for the job's container: a custom image's entrypoint (run with `train`), or script mode.</summary>
+internal sealed record LocalProgram(IReadOnlyList<string> ImageCommand, ScriptMode? Script)
+{
+    public static LocalProgram Of(CreateTrainingJobRequest spec, LocalConfig config)
+    {
+        var hyperparameters = spec.HyperParameters ?? new Dictionary<string, string>();
+        var image = spec.AlgorithmSpecification.TrainingImage;
+        if (hyperparameters.TryGetValue(ReservedHyperparameters.Program, out var entry) && hyperparameters.TryGetValue(ReservedHyperparameters.SubmitDirectory, out var submit))
+        {
+            var entryPoint = PythonValues.EnvironmentValue(PythonValues.Load(entry));
+            var sourceUri = PythonValues.EnvironmentValue(PythonValues.Load(submit));
+            var source = config.LocalPathOf(sourceUri) ?? throw Refuse($"script source {sourceUri} is not mapped to a local folder or .tar.gz in local.json's \"data\"");
+            if (!Directory.Exists(source) && !File.Exists(source))
+                throw Refuse($"script source {sourceUri} maps to {source}, which does not exist");
+            return new LocalProgram([], new ScriptMode(entryPoint, source, config.PythonFor(image)));
+        }
+        if (config.Images.TryGetValue(image, out var local))
+        {
+            if (local.Command is not { Count: > 0 } command)
+                throw Refuse($"image {image} is mapped to a Python in local.json, which runs script mode only, and the request names no script (training.script)");
+            // SageMaker runs the image as `docker run image train`: the entrypoint with the one argument train.
+            return new LocalProgram([.. config.Resolve(command), "train"], null);
+        }
+        var algorithm = BuiltInAlgorithms.OfImage(image) is { } builtIn ? $"the built-in {builtIn.Name} algorithm" : $"image {image}";
+        throw Refuse($"{algorithm} has no local equivalent: map the image to a local command in local.json's \"images\", or run it on SageMaker");
+    }
+
+    private static PlatformException Refuse(string message) => new("ValidationException", message, RetryAdvice.Never);
+}

@@ -1,0 +1,180 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace TrainingOrchestrator.Local;
+
+/// <summary>
+/// Values as the training toolkit (Python) sees and prints them: a hyperparameter is json.loads'ed when it parses,
+/// kept as text when not; SM_* variables hold json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+/// of what is not a string; command-line arguments hold str(value) (True, 1.0, ['a', 1]).
+/// </summary>
+internal static class PythonValues
+{
+    /// <summary>json.loads(text), or the text itself when it is not JSON (the toolkit's read_hyperparameters).</summary>
+    public static JsonNode? Load(string text)
+    {
+        try { return JsonNode.Parse(text) ?? JsonValue.Create((string?)null); }
+        catch (JsonException) { return JsonValue.Create(text); }
+    }
+
+    /// <summary>The toolkit's mapping.to_env_vars value: a string as it is, None as "", anything else as compact, sorted JSON.</summary>
+    public static string EnvironmentValue(JsonNode? value) => value switch
+    {
+        null => "",
+        JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
+        _ => Dumps(value),
+    };
+
+    /// <summary>str(value) in Python: how a hyperparameter becomes a command-line argument (a dict becomes k=v,k2=v2).</summary>
+    public static string Str(JsonNode? value) => value switch
+    {
+        null => "",
+        JsonObject o => string.Join(",", o.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={Str(p.Value)}")),
+        JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
+        _ => Repr(value),
+    };
+
+    /// <summary>json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).</summary>
+    public static string Dumps(JsonNode? value)
+    {
+        var text = new StringBuilder();
+        WriteJson(text, value);
+        return text.ToString();
+    }
+
+    private static void WriteJson(StringBuilder text, JsonNode? value)
+    {
+        switch (value)
+        {
+            case null:
+                text.Append("null");
+                break;
+            case JsonObject o:
+                text.Append('{');
+                var first = true;
+                foreach (var (key, item) in o.OrderBy(p => p.Key, StringComparer.Ordinal))
+                {
+                    if (!first) text.Append(',');
+                    first = false;
+                    JsonString(text, key);
+                    text.Append(':');
+                    WriteJson(text, item);
+                }
+                text.Append('}');
+                break;
+            case JsonArray a:
+                text.Append('[');
+                for (var i = 0; i < a.Count; i++)
+                {
+                    if (i > 0) text.Append(',');
+                    WriteJson(text, a[i]);
+                }
+                text.Append(']');
+                break;
+            case JsonValue v:
+                switch (v.GetValueKind())
+                {
+                    case JsonValueKind.String: JsonString(text, v.GetValue<string>()); break;
+                    case JsonValueKind.True: text.Append("true"); break;
+                    case JsonValueKind.False: text.Append("false"); break;
+                    case JsonValueKind.Number: text.Append(Number(v)); break;
+                    default: text.Append("null"); break;
+                }
+                break;
+        }
+    }
+
+    private static void JsonString(StringBuilder text, string value)
+    {
+        text.Append('"');
+        foreach (var c in value)
+        {
+            switch (c)
+            {
+                case '"': text.Append("\\\""); break;
+                case '\\': text.Append("\\\\"); break;
+                case '\n': text.Append("\\n"); break;
+                case '\r': text.Append("\\r"); break;
+                case '\t': text.Append("\\t"); break;
+                case '\b': text.Append("\\b"); break;
+                case '\f': text.Append("\\f"); break;
+                default:
+                    if (c < 0x20 || c > 0x7e)
+                        text.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+                    else
+                        text.Append(c);
+                    break;
+            }
+        }
+        text.Append('"');
+    }
+
+    /// <summary>repr(value) in Python, for what str() shows of a non-string (True, None, 1.0, [1, 'a'], {'a': 1}).</summary>
+    private static string Repr(JsonNode? value) => value switch
+    {
+        null => "None",
+        JsonObject o => "{" + string.Join(", ", o.Select(p => $"{QuotedRepr(p.Key)}: {Repr(p.Value)}")) + "}",
+        JsonArray a => "[" + string.Join(", ", a.Select(Repr)) + "]",
+        JsonValue v => v.GetValueKind() switch
+        {
+            JsonValueKind.String => QuotedRepr(v.GetValue<string>()),
+            JsonValueKind.True => "True",
+            JsonValueKind.False => "False",
+            JsonValueKind.Number => Number(v),
+            _ => "None",
+        },
+        _ => "None",
+    };
+
+    private static string QuotedRepr(string s)
+    {
+        var quote = s.Contains('\'') && !s.Contains('"') ? '"' : '\'';
+        var escaped = s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal)
+            .Replace("\r", "\\r", StringComparison.Ordinal).Replace("\t", "\\t", StringComparison.Ordinal);
+        if (quote == '\'') escaped = escaped.Replace("'", "\\'", StringComparison.Ordinal);
+        return quote + escaped + quote;
+    }
+
+    /// <summary>A JSON number as Python prints it: an integer as written, a float by float.__repr__ (1.0, 1e-05, 1e+16).</summary>
+    private static string Number(JsonValue value)
+    {
+        var raw = value.ToJsonString();
+        if (!raw.AsSpan().ContainsAny('.', 'e', 'E'))
+            return raw.StartsWith("-0", StringComparison.Ordinal) && raw.Trim('-', '0').Length == 0 ? "0" : raw;
+        return FloatRepr(double.Parse(raw, NumberStyles.Float, CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>float.__repr__: the shortest round-trip digits, positional for 1e-4 &lt;= |x| &lt; 1e16, else d.ddde±XX.</summary>
+    public static string FloatRepr(double x)
+    {
+        if (double.IsNaN(x)) return "NaN";
+        if (double.IsInfinity(x)) return x > 0 ? "Infinity" : "-Infinity";
+        if (x == 0) return double.IsNegative(x) ? "-0.0" : "0.0";
+        // "E16" is not the shortest form; "R" is, but in either notation: read its digits and exponent back.
+        var shortest = Math.Abs(x).ToString("R", CultureInfo.InvariantCulture);
+        var e = shortest.IndexOf('E', StringComparison.Ordinal);
+        var mantissa = e < 0 ? shortest : shortest[..e];
+        var exponent = e < 0 ? 0 : int.Parse(shortest[(e + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        var point = mantissa.IndexOf('.', StringComparison.Ordinal);
+        var digits = mantissa.Replace(".", "", StringComparison.Ordinal);
+        var decimalExponent = (point < 0 ? mantissa.Length : point) + exponent; // digits d1d2... times 10^(decimalExponent - 1) for d1
+        var leading = digits.Length - digits.TrimStart('0').Length;
+        digits = digits.Trim('0');
+        decimalExponent -= leading;
+        if (digits.Length == 0) digits = "0";
+        var sign = x < 0 ? "-" : "";
+        var scientific = decimalExponent - 1;
+        if (scientific < -4 || scientific >= 16)
+        {
+            var body = digits.Length == 1 ? digits : digits[0] + "." + digits[1..];
+            return $"{sign}{body}e{(scientific < 0 ? "-" : "+")}{Math.Abs(scientific):00}";
+        }
+        if (decimalExponent <= 0)
+            return $"{sign}0.{new string('0', -decimalExponent)}{digits}";
+        if (decimalExponent >= digits.Length)
+            return $"{sign}{digits}{new string('0', decimalExponent - digits.Length)}.0";
+        return $"{sign}{digits[..decimalExponent]}.{digits[decimalExponent..]}";
+    }
+}

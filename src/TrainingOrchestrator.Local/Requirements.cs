@@ -1,0 +1,60 @@
+using System.Diagnostics;
+
+namespace TrainingOrchestrator.Local;
+
+/// <summary>
+/// The training toolkit's modules.install_requirements for a script with a requirements.txt: `python -m pip install -r
+/// requirements.txt` in /opt/ml/code, here into a Python environment of the job's own (a venv over the image's
+/// Python and its packages), so that one job's installs reach neither this machine nor the next job.
+/// </summary>
+internal static class Requirements
+{
+    /// <summary>The job environment's Python, or the failure text the toolkit would write (InstallRequirementsError).</summary>
+    public static async Task<(string Python, string? Failure)> InstallAsync(string python, string codeFolder, string venv,
+        IEnumerable<(string, string)> environment, Action<string?> onLine, CancellationToken cancellationToken)
+    {
+        var created = await RunAsync([python, "-m", "venv", "--without-pip", "--system-site-packages", venv], codeFolder, environment, onLine, cancellationToken).ConfigureAwait(false);
+        if (created.Exit != 0)
+            return (python, ToolkitErrors.CalledProcessError("InstallRequirementsError", created.Exit, string.Join('\n', created.Errors), $"{python} -m venv {venv}"));
+        var venvPython = Path.Combine(venv, "bin", "python");
+        string[] install = [venvPython, "-m", "pip", "install", "-r", "requirements.txt"];
+        var installed = await RunAsync(install, codeFolder, environment, onLine, cancellationToken).ConfigureAwait(false);
+        return installed.Exit == 0
+            ? (venvPython, null)
+            : (venvPython, ToolkitErrors.CalledProcessError("InstallRequirementsError", installed.Exit, ToolkitErrors.CapturedError(installed.Errors, fromFirstErrorLine: false), string.Join(' ', install)));
+    }
+
+    private static async Task<(int Exit, IReadOnlyList<string> Errors)> RunAsync(IReadOnlyList<string> command, string folder,
+        IEnumerable<(string, string)> environment, Action<string?> onLine, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo(command[0]) { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in command.Skip(1))
+            start.ArgumentList.Add(argument);
+        start.Environment.Clear();
+        foreach (var (name, value) in environment)
+            start.Environment[name] = value;
+        var errors = new List<string>();
+        using var process = new Process { StartInfo = start };
+        process.OutputDataReceived += (_, e) => onLine(e.Data);
+        process.ErrorDataReceived += (_, e) =>
+        {
+            onLine(e.Data);
+            if (e.Data is not null) lock (errors) errors.Add(e.Data);
+        };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+        process.WaitForExit();
+        return (process.ExitCode, errors);
+    }
+}
