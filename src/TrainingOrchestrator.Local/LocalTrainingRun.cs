@@ -232,8 +232,9 @@ public sealed class LocalTrainingRun
         var arguments = ContainerContract.UserArguments(spec.HyperParameters).ToList();
         var inContainer = program.Script is { } script ? script.Command(python!, arguments) : program.ImageCommand;
         var workingDirectory = program.Script is null ? "/opt/ml" : mlPath + "/code";
+        var environment = Environment(host, mlPath).ToList();
         IReadOnlyList<string> command = whyNoPrivateMounts is null
-            ? PrivateMounts.Wrap(inContainer, host.Folder, Directory.CreateDirectory(Path.Combine(host.Private, "opt")).FullName, Path.Combine(privateFolder, "hosts"), workingDirectory)
+            ? PrivateMounts.Wrap(inContainer, host.Folder, Directory.CreateDirectory(Path.Combine(host.Private, "opt")).FullName, Path.Combine(privateFolder, "hosts"), workingDirectory, environment)
             : inContainer;
         // In a process group of its own (setsid), so that a stop reaches the algorithm's children too: a shell
         // script's `sleep` would otherwise outlive the shell and hold the output open.
@@ -248,7 +249,7 @@ public sealed class LocalTrainingRun
         foreach (var argument in grouped ? command : command.Skip(1))
             start.ArgumentList.Add(argument);
         start.Environment.Clear();
-        foreach (var (name, value) in Environment(host, mlPath))
+        foreach (var (name, value) in environment)
             start.Environment[name] = value;
 
         var errors = new List<string>();

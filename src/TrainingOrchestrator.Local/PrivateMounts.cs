@@ -36,10 +36,14 @@ internal static class PrivateMounts
 
     /// <summary>
     /// The command wrapped to run in <paramref name="workingDirectory"/> (a path as the algorithm sees it) with
-    /// <paramref name="hostFolder"/> at /opt/ml and <paramref name="hostsFile"/> at /etc/hosts.
+    /// <paramref name="hostFolder"/> at /opt/ml and <paramref name="hostsFile"/> at /etc/hosts, in exactly
+    /// <paramref name="environment"/>. The environment goes to env(1) as arguments: a shell would drop the variables
+    /// whose names are not a shell's (SM_HP_LEARNING-RATE), and the toolkit passes those on.
     /// </summary>
-    public static IReadOnlyList<string> Wrap(IReadOnlyList<string> command, string hostFolder, string stagingFolder, string hostsFile, string workingDirectory = "/opt/ml") =>
-        ["unshare", "--mount", "--map-root-user", "sh", "-c", Launcher, "sh", hostFolder, stagingFolder, hostsFile, workingDirectory, .. command];
+    public static IReadOnlyList<string> Wrap(IReadOnlyList<string> command, string hostFolder, string stagingFolder, string hostsFile, string workingDirectory,
+        IEnumerable<(string Name, string Value)> environment) =>
+        ["unshare", "--mount", "--map-root-user", "sh", "-c", Launcher, "sh", hostFolder, stagingFolder, hostsFile, workingDirectory,
+            "env", "-i", .. environment.Select(v => $"{v.Name}={v.Value}"), .. command];
 
     private static string? Probe()
     {
@@ -53,7 +57,7 @@ internal static class PrivateMounts
         {
             File.WriteAllText(hosts, "127.0.0.1 localhost\n");
             var start = new ProcessStartInfo("unshare") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-            foreach (var argument in Wrap(["test", "-d", "/opt/ml"], folder, stage, hosts).Skip(1))
+            foreach (var argument in Wrap(["test", "-d", "/opt/ml"], folder, stage, hosts, "/", [("PATH", System.Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin")]).Skip(1))
                 start.ArgumentList.Add(argument);
             using var process = Process.Start(start)!;
             var error = process.StandardError.ReadToEnd();

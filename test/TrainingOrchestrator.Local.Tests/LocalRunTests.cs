@@ -250,7 +250,7 @@ public sealed class LocalRunTests(ITestOutputHelper log) : IDisposable
         var request = Request(folder, "literal", LinearRegressionImage, "s3://example-ml-bucket/literal/");
         LocalJson(folder, new JsonObject
         {
-            ["images"] = new JsonObject { [LinearRegressionImage] = new JsonObject { ["command"] = new JsonArray("sh", "-c", program), ["mount"] = true } },
+            ["images"] = new JsonObject { [LinearRegressionImage] = new JsonObject { ["command"] = new JsonArray("sh", "-c", program) } },
             ["data"] = new JsonObject { ["s3://example-ml-bucket/literal/"] = "data/" },
         }.ToJsonString());
 

@@ -1,0 +1,453 @@
+using System.Diagnostics;
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using TrainingOrchestrator.Cli;
+using TrainingOrchestrator.Core.Jobs;
+using Xunit.Abstractions;
+
+namespace TrainingOrchestrator.Local.Tests;
+
+/// <summary>
+/// Local mode against what SageMaker and its training toolkit do, with programs shaped like third-party training code:
+/// the toolkit's variables (compared with what the toolkit itself computed), a custom image's `train` program reading
+/// /opt/ml literally, several hosts, Pipe channels, stops, checkpoints, requirements.txt, outputs.
+/// </summary>
+public sealed class LocalFidelityTests(ITestOutputHelper log) : IDisposable
+{
+    private readonly string work = Directory.CreateTempSubdirectory("orchestrator-fidelity-").FullName;
+
+    private (int Exit, string Output) Run(string requestFile)
+    {
+        var output = new StringWriter();
+        var exit = new CliApp(output, output, new Dictionary<string, string>()).Run(["run", requestFile, "--work", work]);
+        log.WriteLine(output.ToString());
+        return (exit, output.ToString());
+    }
+
+    private JobRecord Record(string job) => new SqliteJobStore(Path.Combine(work, "jobs.db")).GetAsync(job, default).GetAwaiter().GetResult()
+        ?? throw new InvalidOperationException($"no record {job}");
+
+    private static string JobName(string requestFile) => Repo.Prepare(File.ReadAllText(requestFile), "unused").Plan!.JobName;
+
+    [Fact]
+    public void Script_mode_gets_exactly_the_variables_the_training_toolkit_computes_on_each_host()
+    {
+        var request = Repo.Path("test", "TrainingOrchestrator.Local.Tests", "programs", "toolkit-env", "request.json");
+        Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", "a-secret-of-this-machine");
+
+        var (exit, output) = Run(request);
+
+        Assert.True(exit == 0, output);
+        var job = Path.Combine(work, "jobs", JobName(request));
+        foreach (var host in new[] { "algo-1", "algo-2" })
+        {
+            var data = Path.Combine(job, host, "output", "data");
+            var ours = JsonNode.Parse(File.ReadAllText(Path.Combine(data, "ours.json")))!.AsObject();
+            var toolkit = JsonNode.Parse(File.ReadAllText(Repo.Path("test", "TrainingOrchestrator.Local.Tests", "reference", $"toolkit-env.{host}.json")))!.AsObject();
+            // The CPU count is the machine's: the reference was made on one with 2.
+            var cpus = Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            toolkit["SM_NUM_CPUS"] = cpus;
+            toolkit["SM_TRAINING_ENV"] = toolkit["SM_TRAINING_ENV"]!.GetValue<string>().Replace("\"num_cpus\":2,", $"\"num_cpus\":{cpus},", StringComparison.Ordinal);
+            Assert.Equal(toolkit.Select(v => v.Key).Order(StringComparer.Ordinal), ours.Select(v => v.Key).Order(StringComparer.Ordinal));
+            foreach (var (name, value) in toolkit)
+                Assert.True(value!.GetValue<string>() == ours[name]!.GetValue<string>(), $"{host} {name}:\n ours    {ours[name]}\n toolkit {value}");
+            // The script's arguments are SM_USER_ARGS: booleans as Python writes them.
+            var arguments = JsonNode.Parse(File.ReadAllText(Path.Combine(data, "argv.json")))!.AsArray().Select(a => a!.GetValue<string>()).ToList();
+            Assert.Equal(JsonSerializer.Deserialize<List<string>>(ours["SM_USER_ARGS"]!.GetValue<string>()), arguments);
+            Assert.Contains("False", arguments);
+            // Each host resolves both hosts' names.
+            var resolved = JsonNode.Parse(File.ReadAllText(Path.Combine(data, "hosts.json")))!.AsObject();
+            Assert.Equal(["algo-1", "algo-2"], resolved.Select(h => h.Key));
+            // Nothing of this machine's environment but PATH and LANG: no credentials.
+            var names = JsonNode.Parse(File.ReadAllText(Path.Combine(data, "names.json")))!.AsArray().Select(n => n!.GetValue<string>()).ToList();
+            Assert.DoesNotContain("AWS_SECRET_ACCESS_KEY", names);
+            Assert.Contains("TRAINING_JOB_NAME", names);
+        }
+        // ShardedByS3Key: host k of 2 has the objects k, k+2, ... in key order; FullyReplicated: both have all.
+        Assert.Equal(["part-1.csv", "part-3.csv", "part-5.csv"], Files(Path.Combine(job, "algo-1", "input", "data", "train")));
+        Assert.Equal(["part-2.csv", "part-4.csv"], Files(Path.Combine(job, "algo-2", "input", "data", "train")));
+        Assert.Equal(["points.csv"], Files(Path.Combine(job, "algo-2", "input", "data", "validation")));
+        // The toolkit's success file, and output/data of both hosts in output.tar.gz.
+        Assert.True(File.Exists(Path.Combine(job, "algo-2", "output", "success")));
+        Assert.Contains("ours.json", Entries(Path.Combine(job, "output", "output.tar.gz")));
+    }
+
+    [Fact]
+    public void A_custom_image_is_run_with_train_and_sees_the_container_contract_at_opt_ml_only()
+    {
+        // Shaped like AWS's basic training container: an entrypoint given `train`, paths from the contract, no SM_*.
+        var folder = Scratch("byoc");
+        var request = Request(folder, "byoc", new JsonObject { ["name"] = "custom", ["image"] = CustomImage }, new JsonObject { ["train"] = "s3://example-ml-bucket/byoc/train/" },
+            hyperparameters: new JsonObject { ["depth"] = 4 });
+        File.WriteAllText(Path.Combine(folder, "entrypoint.sh"), """
+            set -e
+            [ "$1" = train ] || { echo "expected the argument train, got '$*'" > /opt/ml/output/failure; exit 2; }
+            env | cut -d= -f1 | sort > /opt/ml/output/data/names.txt
+            cp /opt/ml/input/config/hyperparameters.json /opt/ml/model/
+            cat /opt/ml/input/data/train/*.csv > /opt/ml/model/seen.csv
+            echo "trained as $TRAINING_JOB_NAME" > /opt/ml/output/data/report.txt
+            """);
+        LocalJson(folder, new JsonObject
+        {
+            ["images"] = new JsonObject { [CustomImage] = new JsonObject { ["command"] = new JsonArray("sh", "entrypoint.sh") } },
+            ["data"] = new JsonObject { ["s3://example-ml-bucket/byoc/"] = "data/" },
+        });
+
+        var (exit, output) = Run(request);
+
+        Assert.True(exit == 0, output);
+        var record = Record(JobName(request));
+        var job = Path.Combine(work, "jobs", record.Key);
+        var names = File.ReadAllLines(Path.Combine(job, "output", "data", "names.txt"));
+        Assert.DoesNotContain(names, n => n.StartsWith("SM_", StringComparison.Ordinal));
+        Assert.Contains("TRAINING_JOB_NAME", names);
+        Assert.Contains("TRAINING_JOB_ARN", names);
+        Assert.Equal(["hyperparameters.json", "seen.csv"], Entries(record.ModelArtifacts!));
+        Assert.Equal(["names.txt", "report.txt"], Entries(Path.Combine(job, "output", "output.tar.gz")));
+        Assert.False(File.Exists(Path.Combine(job, "output", "success")), "SageMaker writes no success file for a custom image");
+        Assert.False(Directory.Exists("/opt/ml") && File.Exists("/opt/ml/model/seen.csv"), "the job's /opt/ml is its own, not this machine's");
+    }
+
+    [Fact]
+    public void A_custom_image_runs_for_a_user_who_is_not_root()
+    {
+        var folder = Scratch("not-root");
+        var request = Request(folder, "not-root", new JsonObject { ["name"] = "custom", ["image"] = CustomImage }, new JsonObject { ["train"] = "s3://example-ml-bucket/nr/train/" });
+        File.WriteAllText(Path.Combine(folder, "entrypoint.sh"), "id -u > /opt/ml/model/uid.txt\ncp /opt/ml/input/data/train/points.csv /opt/ml/model/\n");
+        LocalJson(folder, new JsonObject
+        {
+            ["images"] = new JsonObject { [CustomImage] = new JsonObject { ["command"] = new JsonArray("sh", "entrypoint.sh") } },
+            ["data"] = new JsonObject { ["s3://example-ml-bucket/nr/"] = "data/" },
+        });
+        int exit;
+        if (Environment.UserName == "root")
+        {
+            // As nobody: the CLI itself, started under setpriv(1), in a work folder nobody may write.
+            OpenToEveryone(work);
+            var cli = Path.Combine(Path.GetDirectoryName(typeof(CliApp).Assembly.Location)!, "orchestrator.dll");
+            var start = new ProcessStartInfo("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "dotnet", cli, "run", request, "--work", work])
+            { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            start.Environment["DOTNET_CLI_HOME"] = work;
+            start.Environment["HOME"] = work;
+            using var process = Process.Start(start)!;
+            process.OutputDataReceived += (_, e) => { if (e.Data is not null) log.WriteLine(e.Data); };
+            process.ErrorDataReceived += (_, e) => { if (e.Data is not null) log.WriteLine(e.Data); };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            process.WaitForExit();
+            exit = process.ExitCode;
+        }
+        else
+            exit = Run(request).Exit;
+
+        Assert.Equal(0, exit);
+        var job = Path.Combine(work, "jobs", JobName(request));
+        Assert.Equal(["points.csv", "uid.txt"], Entries(Path.Combine(job, "output", "model.tar.gz")));
+        // Root in its namespace, the user outside it: what it wrote belongs to that user.
+        Assert.Equal("0", File.ReadAllText(Path.Combine(job, "model", "uid.txt")).Trim());
+        if (Environment.UserName == "root")
+        {
+            using var stat = Process.Start(new ProcessStartInfo("stat", ["-c", "%u", Path.Combine(job, "model", "points.csv")]) { RedirectStandardOutput = true })!;
+            Assert.Equal("65534", stat.StandardOutput.ReadToEnd().Trim());
+            stat.WaitForExit();
+        }
+    }
+
+    [Fact]
+    public void A_pipe_channel_is_a_named_pipe_per_epoch_fed_with_the_channel_objects()
+    {
+        var folder = Scratch("pipe");
+        File.WriteAllText(Path.Combine(folder, "data", "train", "more.csv"), "3,9\n");
+        var request = Request(folder, "pipe", new JsonObject { ["name"] = "custom", ["image"] = CustomImage },
+            new JsonObject { ["train"] = new JsonObject { ["s3Uri"] = "s3://example-ml-bucket/pipe/train/", ["inputMode"] = "Pipe" } });
+        // Two epochs, as a Pipe-mode algorithm reads them: train_0, then train_1 once train_0 has been read through.
+        File.WriteAllText(Path.Combine(folder, "entrypoint.sh"), """
+            set -e
+            [ -p /opt/ml/input/data/train_0 ] || { echo "no named pipe train_0" > /opt/ml/output/failure; exit 1; }
+            [ ! -e /opt/ml/input/data/train ] || { echo "a Pipe channel has no folder" > /opt/ml/output/failure; exit 1; }
+            cat /opt/ml/input/data/train_0 > /opt/ml/model/epoch0.csv
+            while [ ! -p /opt/ml/input/data/train_1 ]; do sleep 0.05; done
+            cat /opt/ml/input/data/train_1 > /opt/ml/model/epoch1.csv
+            """);
+        LocalJson(folder, new JsonObject
+        {
+            ["images"] = new JsonObject { [CustomImage] = new JsonObject { ["command"] = new JsonArray("sh", "entrypoint.sh") } },
+            ["data"] = new JsonObject { ["s3://example-ml-bucket/pipe/"] = "data/" },
+        });
+
+        var (exit, output) = Run(request);
+
+        Assert.True(exit == 0, output);
+        var model = Path.Combine(work, "jobs", JobName(request), "model");
+        const string both = "3,9\nx,y\n1,5\n2,7\n"; // more.csv then points.csv: key order
+        Assert.Equal(both, File.ReadAllText(Path.Combine(model, "epoch0.csv")));
+        Assert.Equal(both, File.ReadAllText(Path.Combine(model, "epoch1.csv")));
+        Assert.Contains("\"TrainingInputMode\":\"Pipe\"", File.ReadAllText(Path.Combine(work, "jobs", JobName(request), "input", "config", "inputdataconfig.json")));
+    }
+
+    [Fact]
+    public void A_job_stopped_at_its_max_runtime_keeps_what_it_saved_in_its_grace_period()
+    {
+        var folder = Scratch("spot-save");
+        var request = Request(folder, "spot-save", ScriptAlgorithm, new JsonObject { ["train"] = "s3://example-ml-bucket/save/train/" },
+            script: "train.py", maxRuntime: 1);
+        File.WriteAllText(Path.Combine(folder, "src", "train.py"), """
+            import os, signal, sys, time
+            def save(signum, frame):
+                with open(os.path.join(os.environ["SM_MODEL_DIR"], "model.txt"), "w") as f:
+                    f.write("saved on SIGTERM")
+                sys.exit(0)
+            signal.signal(signal.SIGTERM, save)
+            print("training", flush=True)
+            time.sleep(60)
+            """);
+        LocalJson(folder, new JsonObject { ["data"] = new JsonObject { ["s3://example-ml-bucket/save/"] = "data/", ["s3://example-ml-bucket/save-src/source.tar.gz"] = "src/" } });
+
+        var (exit, output) = Run(request);
+
+        Assert.Equal(3, exit);
+        var record = Record(JobName(request));
+        Assert.Equal(JobStatus.Stopped, record.Status);
+        Assert.Equal(StopCause.MaxRuntimeExceeded, record.StopCause);
+        Assert.Equal(["model.txt"], Entries(record.ModelArtifacts!));
+        Assert.Contains("SIGTERM, then SIGKILL after 120 s", output);
+    }
+
+    [Fact]
+    public void A_program_that_ignores_SIGTERM_is_killed_after_the_configured_grace()
+    {
+        var folder = Scratch("stubborn");
+        var request = Request(folder, "stubborn", new JsonObject { ["name"] = "custom", ["image"] = CustomImage }, new JsonObject { ["train"] = "s3://example-ml-bucket/stubborn/train/" }, maxRuntime: 1);
+        File.WriteAllText(Path.Combine(folder, "entrypoint.sh"), "trap '' TERM\necho partial > /opt/ml/model/partial.txt\nwhile :; do :; done\n");
+        LocalJson(folder, new JsonObject
+        {
+            ["images"] = new JsonObject { [CustomImage] = new JsonObject { ["command"] = new JsonArray("sh", "entrypoint.sh") } },
+            ["data"] = new JsonObject { ["s3://example-ml-bucket/stubborn/"] = "data/" },
+            ["stopGraceSeconds"] = 1,
+        });
+
+        var (_, output) = Run(request);
+
+        var record = Record(JobName(request));
+        Assert.Equal(JobStatus.Stopped, record.Status);
+        Assert.Contains("SIGTERM, then SIGKILL after 1 s", output);
+        Assert.Equal(["partial.txt"], Entries(record.ModelArtifacts!));
+    }
+
+    [Fact]
+    public void A_second_job_resumes_from_the_checkpoints_the_first_left_at_the_mapped_checkpoint_uri()
+    {
+        var folder = Scratch("resume");
+        File.WriteAllText(Path.Combine(folder, "src", "train.py"), """
+            import os
+            folder = "/opt/ml/checkpoints"
+            path = os.path.join(folder, "epoch.txt")
+            start = int(open(path).read()) if os.path.exists(path) else 0
+            print(f"resumed from epoch {start}")
+            for epoch in range(start + 1, start + 3):
+                with open(path, "w") as f:
+                    f.write(str(epoch))
+            """);
+        LocalJson(folder, new JsonObject { ["data"] = new JsonObject
+        {
+            ["s3://example-ml-bucket/resume/"] = "data/", ["s3://example-ml-bucket/resume-src/source.tar.gz"] = "src/",
+            ["s3://example-ml-bucket/checkpoints/"] = "checkpoints/",
+        } });
+        string Job(string id)
+        {
+            var request = Request(folder, id, ScriptAlgorithm, new JsonObject { ["train"] = "s3://example-ml-bucket/resume/train/" }, script: "train.py",
+                more: new JsonObject { ["checkpointS3Uri"] = "s3://example-ml-bucket/checkpoints/run-1/" });
+            var (exit, output) = Run(request);
+            Assert.True(exit == 0, output);
+            return output;
+        }
+
+        var first = Job("resume-a");
+        var second = Job("resume-b");
+
+        Assert.Contains("resumed from epoch 0", first);
+        Assert.Contains("resumed from epoch 2", second);
+        Assert.Equal("4", File.ReadAllText(Path.Combine(folder, "checkpoints", "run-1", "epoch.txt")));
+    }
+
+    [Fact]
+    public void Requirements_are_installed_into_the_jobs_own_environment_and_a_failed_install_fails_the_job_with_pips_message()
+    {
+        var folder = Scratch("requirements");
+        File.WriteAllText(Path.Combine(folder, "src", "train.py"), "import sys\nprint('python prefix:', sys.prefix)\n");
+        LocalJson(folder, new JsonObject { ["data"] = new JsonObject
+        {
+            ["s3://example-ml-bucket/req/"] = "data/", ["s3://example-ml-bucket/req-src/source.tar.gz"] = "src/",
+        } });
+        string Submit(string id) => Request(folder, id, ScriptAlgorithm, new JsonObject { ["train"] = "s3://example-ml-bucket/req/train/" }, script: "train.py");
+
+        File.WriteAllText(Path.Combine(folder, "src", "requirements.txt"), "--no-index\n");
+        var installable = Submit("req-ok");
+        var (okExit, okOutput) = Run(installable);
+        File.WriteAllText(Path.Combine(folder, "src", "requirements.txt"), "--no-index\nno-such-package-of-ours==1.0\n");
+        var failing = Submit("req-bad");
+        Run(failing);
+
+        Assert.True(okExit == 0, okOutput);
+        Assert.Contains($"python prefix: {Path.Combine(work, "jobs", ".private", JobName(installable), "venv")}", okOutput);
+        var record = Record(JobName(failing));
+        Assert.Equal(JobStatus.Failed, record.Status);
+        Assert.StartsWith("AlgorithmError: InstallRequirementsError:\nExitCode 1\nErrorMessage \"", record.FailureReason);
+        Assert.Contains("No matching distribution found for no-such-package-of-ours==1.0", record.FailureReason);
+        Assert.EndsWith("-m pip install -r requirements.txt\"", record.FailureReason);
+    }
+
+    [Fact]
+    public void A_failing_script_ends_with_the_toolkits_error_text_as_its_reason()
+    {
+        var folder = Scratch("raises");
+        File.WriteAllText(Path.Combine(folder, "src", "train.py"), "import sys\nprint('starting')\nraise ValueError('learning rate must be positive')\n");
+        LocalJson(folder, new JsonObject { ["data"] = new JsonObject { ["s3://example-ml-bucket/raises/"] = "data/", ["s3://example-ml-bucket/raises-src/source.tar.gz"] = "src/" } });
+        var request = Request(folder, "raises", ScriptAlgorithm, new JsonObject { ["train"] = "s3://example-ml-bucket/raises/train/" }, script: "train.py",
+            hyperparameters: new JsonObject { ["lr"] = -1 });
+
+        Run(request);
+
+        var record = Record(JobName(request));
+        Assert.Equal(JobStatus.Failed, record.Status);
+        Assert.Equal("AlgorithmError: ExecuteUserScriptError:\nExitCode 1\nErrorMessage \"raise ValueError('learning rate must be positive')\nValueError: learning rate must be positive\"\nCommand \"python3 train.py --lr -1\"", record.FailureReason);
+    }
+
+    [Fact]
+    public void A_two_host_job_fails_when_one_host_fails_naming_it()
+    {
+        var folder = Scratch("one-fails");
+        var request = Request(folder, "one-fails", new JsonObject { ["name"] = "custom", ["image"] = CustomImage }, new JsonObject { ["train"] = "s3://example-ml-bucket/of/train/" },
+            instanceCount: 2);
+        File.WriteAllText(Path.Combine(folder, "entrypoint.sh"), """
+            host=$(sed 's/.*"current_host": *"\([^"]*\)".*/\1/' /opt/ml/input/config/resourceconfig.json)
+            if [ "$host" = algo-2 ]; then echo "algo-2 ran out of data" > /opt/ml/output/failure; exit 1; fi
+            sleep 30
+            """);
+        LocalJson(folder, new JsonObject
+        {
+            ["images"] = new JsonObject { [CustomImage] = new JsonObject { ["command"] = new JsonArray("sh", "entrypoint.sh") } },
+            ["data"] = new JsonObject { ["s3://example-ml-bucket/of/"] = "data/" },
+        });
+
+        Run(request);
+
+        var record = Record(JobName(request));
+        Assert.Equal(JobStatus.Failed, record.Status);
+        Assert.Equal("AlgorithmError: algo-2: algo-2 ran out of data", record.FailureReason);
+    }
+
+    [Fact]
+    public void Artifacts_are_placed_where_SageMaker_puts_them_when_the_output_uri_is_mapped()
+    {
+        var folder = Scratch("mapped-output");
+        File.WriteAllText(Path.Combine(folder, "src", "train.py"), """
+            import os
+            open(os.path.join(os.environ["SM_MODEL_DIR"], "model.bin"), "w").write("weights")
+            open(os.path.join(os.environ["SM_OUTPUT_DATA_DIR"], "metrics.txt"), "w").write("mse=0.1")
+            """);
+        LocalJson(folder, new JsonObject { ["data"] = new JsonObject
+        {
+            ["s3://example-ml-bucket/mo/"] = "data/", ["s3://example-ml-bucket/mo-src/source.tar.gz"] = "src/", ["s3://example-ml-bucket/models/"] = "models/",
+        } });
+        var request = Request(folder, "mapped-output", ScriptAlgorithm, new JsonObject { ["train"] = "s3://example-ml-bucket/mo/train/" }, script: "train.py",
+            more: new JsonObject { ["output"] = "s3://example-ml-bucket/models/" });
+
+        var (exit, output) = Run(request);
+
+        Assert.True(exit == 0, output);
+        var job = JobName(request);
+        Assert.Equal($"s3://example-ml-bucket/models/{job}/output/model.tar.gz", Record(job).ModelArtifacts);
+        Assert.Equal(["model.bin"], Entries(Path.Combine(folder, "models", job, "output", "model.tar.gz")));
+        Assert.Equal(["metrics.txt"], Entries(Path.Combine(folder, "models", job, "output", "output.tar.gz")));
+    }
+
+    [Fact]
+    public void Distributed_launchers_are_refused_before_anything_runs()
+    {
+        var folder = Scratch("mpi");
+        LocalJson(folder, new JsonObject { ["data"] = new JsonObject { ["s3://example-ml-bucket/mpi/"] = "data/", ["s3://example-ml-bucket/mpi-src/source.tar.gz"] = "src/" } });
+        File.WriteAllText(Path.Combine(folder, "src", "train.py"), "print('never')\n");
+        var request = Request(folder, "mpi", ScriptAlgorithm, new JsonObject { ["train"] = "s3://example-ml-bucket/mpi/train/" }, script: "train.py", instanceCount: 2,
+            resources: new JsonObject { ["distributedProtocol"] = "mpi", ["processesPerHost"] = 2 });
+
+        var (exit, output) = Run(request);
+
+        Assert.Equal(3, exit);
+        Assert.Contains("sagemaker_mpi_enabled asks the framework container to start the script through its launcher", output);
+        Assert.Equal(JobStatus.LaunchFailed, Record(JobName(request)).Status);
+        Assert.False(Directory.Exists(Path.Combine(work, "jobs", JobName(request))));
+    }
+
+    private const string CustomImage = "111122223333.dkr.ecr.us-east-1.amazonaws.com/basic-training:latest";
+    private static JsonObject ScriptAlgorithm => new() { ["name"] = "custom", ["image"] = "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.3.0-cpu-py311-ubuntu20.04-sagemaker" };
+
+    private string Scratch(string name)
+    {
+        var folder = Path.Combine(work, "requests", name);
+        Directory.CreateDirectory(Path.Combine(folder, "data", "train"));
+        Directory.CreateDirectory(Path.Combine(folder, "src"));
+        File.WriteAllText(Path.Combine(folder, "data", "train", "points.csv"), "x,y\n1,5\n2,7\n");
+        return folder;
+    }
+
+    private static string Request(string folder, string id, JsonObject algorithm, JsonObject inputs, string? script = null, int maxRuntime = 600,
+        JsonObject? hyperparameters = null, int instanceCount = 1, JsonObject? resources = null, JsonObject? more = null)
+    {
+        var resourcesNode = resources ?? new JsonObject();
+        resourcesNode["instanceType"] = "ml.m5.large";
+        resourcesNode["instanceCount"] = instanceCount;
+        var training = new JsonObject
+        {
+            ["algorithm"] = algorithm,
+            ["inputs"] = inputs,
+            ["resources"] = resourcesNode,
+            ["stopping"] = new JsonObject { ["maxRuntimeSeconds"] = maxRuntime },
+        };
+        if (hyperparameters is not null)
+            training["hyperparameters"] = hyperparameters;
+        if (script is not null)
+        {
+            var prefix = inputs.First().Value is JsonObject o ? o["s3Uri"]!.GetValue<string>() : inputs.First().Value!.GetValue<string>();
+            var source = prefix[..prefix.IndexOf('/', "s3://example-ml-bucket/".Length)] + "-src/source.tar.gz";
+            training["script"] = new JsonObject { ["entryPoint"] = script, ["sourceDir"] = source };
+        }
+        foreach (var (key, value) in more ?? [])
+            training[key] = value?.DeepClone();
+        var path = Path.Combine(folder, $"{id}.json");
+        File.WriteAllText(path, new JsonObject { ["version"] = 1, ["action"] = "train", ["requestId"] = id, ["name"] = id, ["training"] = training }.ToJsonString());
+        return path;
+    }
+
+    private static void LocalJson(string folder, JsonObject json) => File.WriteAllText(Path.Combine(folder, "local.json"), json.ToJsonString());
+
+    private static List<string> Files(string folder) => [.. Directory.GetFiles(folder).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal)];
+
+    private static List<string> Entries(string archive)
+    {
+        using var gzip = new GZipStream(File.OpenRead(archive), CompressionMode.Decompress);
+        using var tar = new TarReader(gzip);
+        var names = new List<string>();
+        while (tar.GetNextEntry() is { } entry)
+            names.Add(entry.Name!);
+        return [.. names.Order(StringComparer.Ordinal)];
+    }
+
+    private static void OpenToEveryone(string folder)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        foreach (var directory in Directory.GetDirectories(folder, "*", SearchOption.AllDirectories).Append(folder))
+            File.SetUnixFileMode(directory, (UnixFileMode)0b111_111_111);
+        foreach (var file in Directory.GetFiles(folder, "*", SearchOption.AllDirectories))
+            File.SetUnixFileMode(file, (UnixFileMode)0b110_110_110);
+    }
+
+    public void Dispose()
+    {
+        Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", null);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(work, recursive: true);
+    }
+}
