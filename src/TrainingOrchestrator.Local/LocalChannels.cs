@@ -68,7 +68,7 @@ internal static class LocalChannels
         {
             var channelReaders = hosts.Where(h => ContainerContract.Reads(h, channel)).ToList();
             var files = Shard(Objects(source), channel, channelReaders.FindIndex(h => h.Name == host.Name), channelReaders.Count).Select(o => o.File).ToList();
-            feeders.Start(Path.Combine(host.Folder, "input/data", channel.ChannelName), files);
+            feeders.Start(Path.Combine(host.Folder, "input/data", channel.ChannelName), files, channel.CompressionType == "Gzip", channel.RecordWrapperType == "RecordIO");
         }
         return feeders;
     }
@@ -85,13 +85,17 @@ internal static class LocalChannels
     }
 }
 
-/// <summary>The feeders of one host's Pipe channels: each writes the channel's objects into &lt;channel&gt;_0, then _1, ...</summary>
+/// <summary>
+/// The feeders of one host's Pipe channels: each writes the channel's objects into &lt;channel&gt;_0, then _1, ...
+/// Gzip objects are decompressed and, with RecordWrapperType RecordIO, each object is one RecordIO record, as SageMaker
+/// streams them.
+/// </summary>
 internal sealed class PipeFeeders : IAsyncDisposable
 {
     private readonly CancellationTokenSource done = new();
     private readonly List<(Task Feeder, Func<string> CurrentPipe)> feeders = [];
 
-    public void Start(string channelPath, IReadOnlyList<string> files)
+    public void Start(string channelPath, IReadOnlyList<string> files, bool gzip, bool recordIO)
     {
         var epoch = 0;
         string Current() => $"{channelPath}_{Volatile.Read(ref epoch)}";
@@ -107,8 +111,12 @@ internal sealed class PipeFeeders : IAsyncDisposable
                         foreach (var file in files)
                         {
                             if (done.IsCancellationRequested) return;
-                            using var data = File.OpenRead(file);
-                            data.CopyTo(pipe);
+                            using var stored = File.OpenRead(file);
+                            using Stream data = gzip ? new System.IO.Compression.GZipStream(stored, System.IO.Compression.CompressionMode.Decompress) : stored;
+                            if (recordIO)
+                                RecordIO.Write(pipe, data);
+                            else
+                                data.CopyTo(pipe);
                         }
                 }
                 catch (IOException) when (done.IsCancellationRequested)
@@ -143,5 +151,28 @@ internal sealed class PipeFeeders : IAsyncDisposable
             }
         }
         done.Dispose();
+    }
+}
+
+/// <summary>MXNet's RecordIO framing, which SageMaker uses to wrap each object of a RecordIO Pipe channel.</summary>
+internal static class RecordIO
+{
+    private const uint Magic = 0xced7230a;
+
+    /// <summary>One record: the magic number, the length (continuation flag 0), the data, zero padding to 4 bytes.</summary>
+    public static void Write(Stream pipe, Stream data)
+    {
+        using var buffer = new MemoryStream();
+        data.CopyTo(buffer);
+        var length = checked((uint)buffer.Length);
+        if (length >= 1u << 29)
+            throw new InvalidDataException("an object of 512 MiB or more does not fit one RecordIO record");
+        Span<byte> header = stackalloc byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(header, Magic);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(header[4..], length);
+        pipe.Write(header);
+        buffer.Position = 0;
+        buffer.CopyTo(pipe);
+        pipe.Write(new byte[(4 - (int)(length % 4)) % 4]);
     }
 }

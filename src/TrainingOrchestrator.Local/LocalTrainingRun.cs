@@ -108,6 +108,8 @@ public sealed class LocalTrainingRun
             if (channel.DataSource.FileSystemDataSource is { } fileSystem)
                 throw Refuse($"input channel '{channel.ChannelName}' reads {fileSystem.FileSystemType} {fileSystem.FileSystemId}:{fileSystem.DirectoryPath}, which has no local equivalent; copy the data to S3 (or a local folder that an s3:// URI maps to) to try the job here");
             var uri = channel.DataSource.S3DataSource!.S3Uri;
+            if (channel.DataSource.S3DataSource.S3DataType != "S3Prefix")
+                throw Refuse($"input channel '{channel.ChannelName}' is a {channel.DataSource.S3DataSource.S3DataType}, whose objects local mode does not read; try the job here with an S3Prefix of the same objects");
             var local = config.LocalPathOf(uri) ?? throw Refuse($"input channel '{channel.ChannelName}' reads {uri}, which no entry of local.json's \"data\" maps to a local folder");
             if (!Directory.Exists(local) && !File.Exists(local))
                 throw Refuse($"input channel '{channel.ChannelName}': {uri} maps to {local}, which does not exist");
@@ -155,6 +157,8 @@ public sealed class LocalTrainingRun
             await StepAsync(JobStatus.InProgress, "Starting", "Preparing the job folder", cancellationToken).ConfigureAwait(false);
             if (whyNoPrivateMounts is not null)
                 observer.Notice(JobName, $"no private /opt/ml here ({whyNoPrivateMounts}): the SM_* paths name the job folder instead");
+            foreach (var (channel, _) in inputs.Where(i => i.Channel.ShuffleConfig is not null))
+                observer.Notice(JobName, $"input channel '{channel.ChannelName}': shuffleSeed is not applied here; the objects come in key order");
             LayOut();
             await StepAsync(JobStatus.InProgress, "Downloading", "Copying the input data", cancellationToken).ConfigureAwait(false);
             LocalChannels.CopyIn(inputs, hosts, spec.AlgorithmSpecification.TrainingInputMode);

@@ -160,8 +160,14 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : IDisposable
     {
         var folder = Scratch("pipe");
         File.WriteAllText(Path.Combine(folder, "data", "train", "more.csv"), "3,9\n");
-        var request = Request(folder, "pipe", new JsonObject { ["name"] = "custom", ["image"] = CustomImage },
-            new JsonObject { ["train"] = new JsonObject { ["s3Uri"] = "s3://example-ml-bucket/pipe/train/", ["inputMode"] = "Pipe" } });
+        Directory.CreateDirectory(Path.Combine(folder, "data", "gz"));
+        using (var gz = new GZipStream(File.Create(Path.Combine(folder, "data", "gz", "a.csv.gz")), CompressionLevel.Fastest))
+            gz.Write("1,5\n"u8);
+        var request = Request(folder, "pipe", new JsonObject { ["name"] = "custom", ["image"] = CustomImage }, new JsonObject
+        {
+            ["train"] = new JsonObject { ["s3Uri"] = "s3://example-ml-bucket/pipe/train/", ["inputMode"] = "Pipe" },
+            ["gz"] = new JsonObject { ["s3Uri"] = "s3://example-ml-bucket/pipe/gz/", ["inputMode"] = "Pipe", ["compression"] = "Gzip", ["recordWrapper"] = "RecordIO" },
+        });
         // Two epochs, as a Pipe-mode algorithm reads them: train_0, then train_1 once train_0 has been read through.
         File.WriteAllText(Path.Combine(folder, "entrypoint.sh"), """
             set -e
@@ -170,6 +176,7 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : IDisposable
             cat /opt/ml/input/data/train_0 > /opt/ml/model/epoch0.csv
             while [ ! -p /opt/ml/input/data/train_1 ]; do sleep 0.05; done
             cat /opt/ml/input/data/train_1 > /opt/ml/model/epoch1.csv
+            cat /opt/ml/input/data/gz_0 > /opt/ml/model/gz.rec
             """);
         LocalJson(folder, new JsonObject
         {
@@ -184,6 +191,8 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : IDisposable
         const string both = "3,9\nx,y\n1,5\n2,7\n"; // more.csv then points.csv: key order
         Assert.Equal(both, File.ReadAllText(Path.Combine(model, "epoch0.csv")));
         Assert.Equal(both, File.ReadAllText(Path.Combine(model, "epoch1.csv")));
+        // Gzip objects come decompressed, each wrapped as one RecordIO record: magic, length, data, padding to 4 bytes.
+        Assert.Equal([0x0a, 0x23, 0xd7, 0xce, 4, 0, 0, 0, .. "1,5\n"u8.ToArray()], File.ReadAllBytes(Path.Combine(model, "gz.rec")));
         Assert.Contains("\"TrainingInputMode\":\"Pipe\"", File.ReadAllText(Path.Combine(work, "jobs", JobName(request), "input", "config", "inputdataconfig.json")));
     }
 
@@ -340,6 +349,40 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : IDisposable
     }
 
     [Fact]
+    public void A_heterogeneous_cluster_runs_each_group_s_hosts_with_the_channels_of_their_group()
+    {
+        var folder = Scratch("hetero");
+        Directory.CreateDirectory(Path.Combine(folder, "data", "raw"));
+        File.WriteAllText(Path.Combine(folder, "data", "raw", "raw.csv"), "x,y\n");
+        var request = Request(folder, "hetero", new JsonObject { ["name"] = "custom", ["image"] = CustomImage }, new JsonObject
+        {
+            ["train"] = "s3://example-ml-bucket/hetero/train/",
+            ["raw"] = new JsonObject { ["s3Uri"] = "s3://example-ml-bucket/hetero/raw/", ["instanceGroups"] = new JsonArray("data") },
+        }, resources: new JsonObject { ["instanceGroups"] = new JsonArray(
+            new JsonObject { ["name"] = "data", ["instanceType"] = "ml.c5.xlarge", ["instanceCount"] = 1 },
+            new JsonObject { ["name"] = "gpu", ["instanceType"] = "ml.g5.xlarge", ["instanceCount"] = 2 }) });
+        File.WriteAllText(Path.Combine(folder, "entrypoint.sh"), "ls /opt/ml/input/data > /opt/ml/output/data/channels.txt\n");
+        LocalJson(folder, new JsonObject
+        {
+            ["images"] = new JsonObject { [CustomImage] = new JsonObject { ["command"] = new JsonArray("sh", "entrypoint.sh") } },
+            ["data"] = new JsonObject { ["s3://example-ml-bucket/hetero/"] = "data/" },
+        });
+
+        var (exit, output) = Run(request);
+
+        Assert.True(exit == 0, output);
+        var job = Path.Combine(work, "jobs", JobName(request));
+        foreach (var (host, group, type, channels) in new[] { ("algo-1", "data", "ml.c5.xlarge", "raw train"), ("algo-2", "gpu", "ml.g5.xlarge", "train"), ("algo-3", "gpu", "ml.g5.xlarge", "train") })
+        {
+            var config = JsonNode.Parse(File.ReadAllText(Path.Combine(job, host, "input", "config", "resourceconfig.json")))!;
+            Assert.Equal(group, config["current_group_name"]!.GetValue<string>());
+            Assert.Equal(type, config["current_instance_type"]!.GetValue<string>());
+            Assert.Equal(["algo-1", "algo-2", "algo-3"], config["hosts"]!.AsArray().Select(h => h!.GetValue<string>()));
+            Assert.Equal(channels, string.Join(' ', File.ReadAllLines(Path.Combine(job, host, "output", "data", "channels.txt"))));
+        }
+    }
+
+    [Fact]
     public void Artifacts_are_placed_where_SageMaker_puts_them_when_the_output_uri_is_mapped()
     {
         var folder = Scratch("mapped-output");
@@ -397,8 +440,11 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : IDisposable
         JsonObject? hyperparameters = null, int instanceCount = 1, JsonObject? resources = null, JsonObject? more = null)
     {
         var resourcesNode = resources ?? new JsonObject();
-        resourcesNode["instanceType"] = "ml.m5.large";
-        resourcesNode["instanceCount"] = instanceCount;
+        if (!resourcesNode.ContainsKey("instanceGroups"))
+        {
+            resourcesNode["instanceType"] = "ml.m5.large";
+            resourcesNode["instanceCount"] = instanceCount;
+        }
         var training = new JsonObject
         {
             ["algorithm"] = algorithm,
