@@ -4,13 +4,14 @@ using System.Text.Json;
 // A linear regression y = slope * x + intercept, trained by gradient descent on standardised x.
 // It follows SageMaker's container contract: hyperparameters from input/config/hyperparameters.json (all values
 // strings), data from input/data/<channel>/ (CSV lines "x,y"), the model into model/, the reason of a failure into
-// output/failure with a non-zero exit. Paths come from the SM_* variables when set, else the literal /opt/ml.
+// output/failure with a non-zero exit. A custom image gets no SM_* variables (those are the training toolkit's, for
+// framework images): the paths are the contract's, under /opt/ml.
 
-var modelDir = Dir("SM_MODEL_DIR", "/opt/ml/model");
-var configDir = Dir("SM_INPUT_CONFIG_DIR", "/opt/ml/input/config");
-var outputDir = Dir("SM_OUTPUT_DIR", "/opt/ml/output");
-var trainDir = Dir("SM_CHANNEL_TRAIN", "/opt/ml/input/data/train");
-var validationDir = Dir("SM_CHANNEL_VALIDATION", "/opt/ml/input/data/validation");
+const string modelDir = "/opt/ml/model";
+const string configDir = "/opt/ml/input/config";
+const string outputDir = "/opt/ml/output";
+const string trainDir = "/opt/ml/input/data/train";
+const string validationDir = "/opt/ml/input/data/validation";
 
 try
 {
@@ -60,9 +61,6 @@ catch (Exception e) when (e is InvalidDataException or IOException or FormatExce
     Console.Error.WriteLine($"training failed: {e.Message}");
     return 1;
 }
-
-static string Dir(string variable, string fallback) =>
-    Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value ? value : fallback;
 
 static double Number(Dictionary<string, string> hyperparameters, string name, double fallback) =>
     hyperparameters.TryGetValue(name, out var text)

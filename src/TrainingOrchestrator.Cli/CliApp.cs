@@ -240,10 +240,17 @@ public sealed class CliApp(TextWriter output, TextWriter error, IReadOnlyDiction
             return Unusable;
         }
         var local = new LocalRun(output, settings, workFolder, config);
+        var interrupts = 0;
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
             e.Cancel = true; // stop the jobs cleanly; the run then ends with their Stopped records
-            local.StopAll();
+            if (Interlocked.Increment(ref interrupts) == 1)
+            {
+                error.WriteLine($"stopping: SIGTERM to every job, SIGKILL after {config.StopGracePeriod.TotalSeconds:0} s (Ctrl-C again: SIGKILL now)");
+                local.StopAll();
+            }
+            else
+                local.KillAll();
         };
         Console.CancelKeyPress += onCancel;
         try

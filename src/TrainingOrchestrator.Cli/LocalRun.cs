@@ -117,6 +117,9 @@ internal sealed class LocalRun : ILocalObserver, IEventPublisher, IRequestQueue
         return exit;
     }
 
+    /// <summary>A second Ctrl-C: kill every job now, without waiting out the stop's grace period.</summary>
+    public void KillAll() => platform.KillAll();
+
     /// <summary>Ctrl-C: stop every running job cleanly (SIGTERM, grace, kill); each ends Stopped.</summary>
     public void StopAll()
     {

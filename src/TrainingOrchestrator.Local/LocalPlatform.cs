@@ -66,6 +66,15 @@ public sealed class LocalPlatform(string workFolder, LocalConfig config, ILocalO
         return Task.FromResult(StopOutcome.NotFound);
     }
 
+    /// <summary>Ends every job now, without the stop's grace period (SIGKILL); tuning jobs start no more trials.</summary>
+    public void KillAll()
+    {
+        foreach (var tuning in tuningRuns.Values)
+            tuning.Stop();
+        foreach (var training in trainingRuns.Values.Where(t => !t.Completion.IsCompleted))
+            training.Kill();
+    }
+
     public Task<IReadOnlyList<TrialSummary>> ListTrialsAsync(string tuningJobName, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<TrialSummary>>(tuningRuns.TryGetValue(tuningJobName, out var tuning)
             ? [.. tuning.Trials.Select(t => new TrialSummary(t.JobName, t.Status, null, new Dictionary<string, string>(), t.FailureReason))]

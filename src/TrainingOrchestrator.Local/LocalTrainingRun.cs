@@ -37,6 +37,7 @@ public sealed class LocalTrainingRun
     private readonly IReadOnlyList<(string Name, Regex Regex)> metricDefinitions;
     private readonly TimeProvider clock;
     private readonly CancellationTokenSource stopping = new();
+    private readonly CancellationTokenSource killing = new();
     private readonly Lock sync = new();
     private readonly List<StatusTransition> transitions = [];
     private readonly Dictionary<string, List<double>> metrics = new(StringComparer.Ordinal);
@@ -140,6 +141,13 @@ public sealed class LocalTrainingRun
     {
         lock (sync) stopCause ??= cause;
         stopping.Cancel();
+    }
+
+    /// <summary>Stops the job without the grace period: SIGKILL now (a second Ctrl-C).</summary>
+    public void Kill()
+    {
+        Stop();
+        killing.Cancel();
     }
 
     /// <summary>What a Describe would answer now: the detail of the event SageMaker would send, read as SageMaker's are.</summary>
@@ -279,7 +287,8 @@ public sealed class LocalTrainingRun
         {
             observer.Notice(JobName, $"{host.Name}: stopping ({stopCause?.ToString() ?? "another host failed"}): SIGTERM, then SIGKILL after {StopGracePeriod.TotalSeconds:0} s");
             ProcessGroup.Signal(process, "TERM", grouped);
-            using var grace = new CancellationTokenSource(StopGracePeriod, clock);
+            using var graceTimer = new CancellationTokenSource(StopGracePeriod, clock);
+            using var grace = CancellationTokenSource.CreateLinkedTokenSource(graceTimer.Token, killing.Token);
             try { await process.WaitForExitAsync(grace.Token).ConfigureAwait(false); }
             catch (OperationCanceledException)
             {
