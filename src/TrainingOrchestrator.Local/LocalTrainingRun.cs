@@ -246,7 +246,7 @@ public sealed class LocalTrainingRun
         var workingDirectory = program.Script is null ? "/opt/ml" : mlPath + "/code";
         var environment = Environment(host, mlPath).ToList();
         IReadOnlyList<string> command = whyNoPrivateMounts is null
-            ? PrivateMounts.Wrap(inContainer, host.Folder, Directory.CreateDirectory(Path.Combine(host.Private, "opt")).FullName, Path.Combine(privateFolder, "hosts"), workingDirectory, environment)
+            ? PrivateMounts.Wrap(inContainer, host.Folder, PrivateMounts.Stage(Path.Combine(host.Private, "opt")), Path.Combine(privateFolder, "hosts"), workingDirectory, environment)
             : inContainer;
         // In a process group of its own (setsid), so that a stop reaches the algorithm's children too: a shell
         // script's `sleep` would otherwise outlive the shell and hold the output open.

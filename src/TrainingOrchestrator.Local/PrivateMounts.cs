@@ -4,30 +4,44 @@ namespace TrainingOrchestrator.Local;
 
 /// <summary>
 /// A private mount namespace for the algorithm, as a container has: the host's folder at /opt/ml and the job's hosts
-/// file at /etc/hosts, seen by the algorithm only. unshare(1) in a user namespace (--map-root-user) needs no root:
-/// the rest of /opt is bound back into a staging folder that is then mounted over /opt, so nothing is created in /opt.
+/// file at /etc/hosts, seen by the algorithm only. unshare(1) in a user namespace (--map-root-user) needs no root.
+/// Nothing is created in this machine's /opt: an overlay over it (upper layer in the staging folder) holds the ml
+/// mount point; where overlays cannot be mounted, /opt's entries are bound one by one into the staging folder, which
+/// is then mounted over /opt.
 /// </summary>
 internal static class PrivateMounts
 {
-    // $1: the host folder; $2: an empty staging folder; $3: the hosts file; $4: the working directory; then the command.
+    // $1: the host folder; $2: the staging folder (Stage made it); $3: the hosts file; $4: the working directory; then the command.
     private const string Launcher = """
         ml=$1; stage=$2; hosts=$3; workdir=$4; shift 4
         set -e
-        for entry in /opt/* /opt/.[!.]*; do
-          [ -e "$entry" ] || [ -L "$entry" ] || continue
-          name=${entry##*/}
-          [ "$name" = ml ] && continue
-          if [ -L "$entry" ]; then ln -s "$(readlink "$entry")" "$stage/$name"
-          elif [ -d "$entry" ]; then mkdir "$stage/$name"; mount --rbind "$entry" "$stage/$name"
-          else : > "$stage/$name"; mount --bind "$entry" "$stage/$name"; fi
-        done
-        mkdir "$stage/ml"
-        mount --bind "$ml" "$stage/ml"
-        mount --rbind "$stage" /opt
+        if ! mount -t overlay overlay -o "lowerdir=/opt,upperdir=$stage/upper,workdir=$stage/work" /opt 2>/dev/null; then
+          for entry in /opt/* /opt/.[!.]*; do
+            [ -e "$entry" ] || [ -L "$entry" ] || continue
+            name=${entry##*/}
+            [ "$name" = ml ] && continue
+            if [ -L "$entry" ]; then ln -s "$(readlink "$entry")" "$stage/tree/$name"
+            elif [ -d "$entry" ]; then mkdir "$stage/tree/$name"; mount --rbind "$entry" "$stage/tree/$name"
+            else : > "$stage/tree/$name"; mount --bind "$entry" "$stage/tree/$name"; fi
+          done
+          mount --rbind "$stage/tree" /opt
+        fi
+        mount --bind "$ml" /opt/ml
         mount --bind "$hosts" /etc/hosts
         cd "$workdir"
         exec "$@"
         """;
+
+    /// <summary>Makes an empty staging folder for one process: the overlay's layers (with the ml mount point) and the fallback tree.</summary>
+    public static string Stage(string folder)
+    {
+        if (Directory.Exists(folder))
+            Directory.Delete(folder, recursive: true);
+        Directory.CreateDirectory(Path.Combine(folder, "upper", "ml"));
+        Directory.CreateDirectory(Path.Combine(folder, "work"));
+        Directory.CreateDirectory(Path.Combine(folder, "tree", "ml"));
+        return folder;
+    }
 
     private static readonly Lazy<string?> Unavailable = new(Probe);
 
@@ -45,20 +59,15 @@ internal static class PrivateMounts
         ["unshare", "--mount", "--map-root-user", "sh", "-c", Launcher, "sh", hostFolder, stagingFolder, hostsFile, workingDirectory,
             "env", "-i", .. environment.Select(v => $"{v.Name}={v.Value}"), .. command];
 
+    // What a launch needs of the machine: a user namespace with a mount namespace of its own (the launcher's binds
+    // are then allowed). One exec, not a whole launch.
     private static string? Probe()
     {
         if (!OperatingSystem.IsLinux())
             return "private mounts need Linux";
-        var staging = Directory.CreateTempSubdirectory("orchestrator-mount-probe-");
-        var hosts = Path.Combine(staging.FullName, "hosts");
-        var folder = Directory.CreateDirectory(Path.Combine(staging.FullName, "ml")).FullName;
-        var stage = Directory.CreateDirectory(Path.Combine(staging.FullName, "stage")).FullName;
         try
         {
-            File.WriteAllText(hosts, "127.0.0.1 localhost\n");
-            var start = new ProcessStartInfo("unshare") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-            foreach (var argument in Wrap(["test", "-d", "/opt/ml"], folder, stage, hosts, "/", [("PATH", System.Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin")]).Skip(1))
-                start.ArgumentList.Add(argument);
+            var start = new ProcessStartInfo("unshare", ["--mount", "--map-root-user", "true"]) { RedirectStandardError = true, UseShellExecute = false };
             using var process = Process.Start(start)!;
             var error = process.StandardError.ReadToEnd();
             process.WaitForExit();
@@ -67,10 +76,6 @@ internal static class PrivateMounts
         catch (System.ComponentModel.Win32Exception e)
         {
             return $"unshare could not be run: {e.Message}";
-        }
-        finally
-        {
-            try { staging.Delete(recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
     }
 }
