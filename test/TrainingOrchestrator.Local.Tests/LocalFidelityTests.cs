@@ -282,6 +282,58 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : IDisposable
     }
 
     [Fact]
+    public void Checkpoints_are_copied_out_while_the_job_runs()
+    {
+        var folder = Scratch("sync");
+        var mapped = Path.Combine(folder, "checkpoints", "run-1", "step.txt");
+        // It waits until its checkpoint has reached the mapped folder, as a spot job's last checkpoint must before an interruption.
+        File.WriteAllText(Path.Combine(folder, "src", "train.py"), $$"""
+            import os, time
+            open("/opt/ml/checkpoints/step.txt", "w").write("7")
+            deadline = time.time() + 20
+            while not os.path.exists("{{mapped}}") and time.time() < deadline:
+                time.sleep(0.05)
+            print("synced" if os.path.exists("{{mapped}}") else "not synced")
+            """);
+        LocalJson(folder, new JsonObject
+        {
+            ["data"] = new JsonObject { ["s3://example-ml-bucket/sync/"] = "data/", ["s3://example-ml-bucket/sync-src/source.tar.gz"] = "src/", ["s3://example-ml-bucket/checkpoints/"] = "checkpoints/" },
+            ["checkpointSyncSeconds"] = 0.2,
+        });
+        var request = Request(folder, "sync", ScriptAlgorithm, new JsonObject { ["train"] = "s3://example-ml-bucket/sync/train/" }, script: "train.py",
+            more: new JsonObject { ["checkpointS3Uri"] = "s3://example-ml-bucket/checkpoints/run-1/" });
+
+        var (exit, output) = Run(request);
+
+        Assert.True(exit == 0, output);
+        Assert.Contains("synced", output);
+        Assert.DoesNotContain("not synced", output);
+    }
+
+    [Fact]
+    public void Without_overlays_the_launcher_binds_opt_entry_by_entry_and_leaves_this_machines_opt_untouched()
+    {
+        var ml = Directory.CreateDirectory(Path.Combine(work, "ml")).FullName;
+        var hosts = Path.Combine(work, "hosts");
+        File.WriteAllText(hosts, "127.0.0.1 algo-1\n");
+        var stage = PrivateMounts.Stage(Path.Combine(work, "stage"));
+        Directory.Delete(Path.Combine(stage, "upper"), recursive: true); // the overlay cannot be mounted without its upper layer
+        var opt = Directory.Exists("/opt") ? Directory.GetFileSystemEntries("/opt").Select(e => Path.GetFileName(e)).Where(e => e != "ml").Order(StringComparer.Ordinal).ToList() : [];
+        string[] script = ["sh", "-c", "ls -A /opt > /opt/ml/opt.txt; getent hosts algo-1 > /opt/ml/hosts.txt; pwd > /opt/ml/pwd.txt"];
+        var command = PrivateMounts.Wrap(script, ml, stage, hosts, "/opt/ml", [("PATH", Environment.GetEnvironmentVariable("PATH")!)]);
+        using var process = Process.Start(new ProcessStartInfo(command[0], command.Skip(1)) { RedirectStandardError = true })!;
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+
+        Assert.True(process.ExitCode == 0, error);
+        Assert.Equal(opt.Append("ml").Order(StringComparer.Ordinal), File.ReadAllLines(Path.Combine(ml, "opt.txt")).Order(StringComparer.Ordinal));
+        Assert.All(opt, entry => Assert.True(Path.Exists(Path.Combine(stage, "tree", entry)), $"{entry} was bound through the staging tree"));
+        Assert.StartsWith("127.0.0.1", File.ReadAllText(Path.Combine(ml, "hosts.txt")));
+        Assert.Equal("/opt/ml", File.ReadAllText(Path.Combine(ml, "pwd.txt")).Trim());
+        Assert.False(File.Exists("/opt/ml/opt.txt"));
+    }
+
+    [Fact]
     public void Requirements_are_installed_into_the_jobs_own_environment_and_a_failed_install_fails_the_job_with_pips_message()
     {
         var folder = Scratch("requirements");
@@ -306,6 +358,34 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : IDisposable
         Assert.StartsWith("AlgorithmError: InstallRequirementsError:\nExitCode 1\nErrorMessage \"", record.FailureReason);
         Assert.Contains("No matching distribution found for no-such-package-of-ours==1.0", record.FailureReason);
         Assert.EndsWith("-m pip install -r requirements.txt\"", record.FailureReason);
+    }
+
+    [Fact]
+    public void A_framework_image_mapped_to_a_venv_runs_its_scripts_with_that_python()
+    {
+        var folder = Scratch("venv");
+        var venv = Path.Combine(folder, "frameworks", "pytorch");
+        using (var create = Process.Start(new ProcessStartInfo("python3", ["-m", "venv", "--without-pip", venv]))!)
+            create.WaitForExit();
+        File.WriteAllText(Path.Combine(folder, "src", "train.py"), "import sys\nprint('python prefix:', sys.prefix)\n");
+        var image = ScriptAlgorithm["image"]!.GetValue<string>();
+        LocalJson(folder, new JsonObject
+        {
+            ["images"] = new JsonObject { [image] = new JsonObject { ["python"] = "frameworks/pytorch/bin/python" } },
+            ["data"] = new JsonObject { ["s3://example-ml-bucket/venv/"] = "data/", ["s3://example-ml-bucket/venv-src/source.tar.gz"] = "src/" },
+        });
+        var request = Request(folder, "venv", ScriptAlgorithm, new JsonObject
+        {
+            ["train"] = "s3://example-ml-bucket/venv/train/",
+            ["fast"] = new JsonObject { ["s3Uri"] = "s3://example-ml-bucket/venv/train/", ["inputMode"] = "FastFile" },
+        }, script: "train.py");
+
+        var (exit, output) = Run(request);
+
+        Assert.True(exit == 0, output);
+        Assert.Contains($"python prefix: {venv}", output);
+        // FastFile reads as files, as File mode does.
+        Assert.True(File.Exists(Path.Combine(work, "jobs", JobName(request), "input", "data", "fast", "points.csv")));
     }
 
     [Fact]
