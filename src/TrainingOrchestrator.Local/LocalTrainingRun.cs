@@ -251,35 +251,14 @@ public sealed class LocalTrainingRun
         // In a process group of its own (setsid), so that a stop reaches the algorithm's children too: a shell
         // script's `sleep` would otherwise outlive the shell and hold the output open.
         var grouped = ProcessGroup.Setsid is not null;
-        var start = new ProcessStartInfo(grouped ? ProcessGroup.Setsid! : command[0])
-        {
-            WorkingDirectory = whyNoPrivateMounts is null ? host.Folder : workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in grouped ? command : command.Skip(1))
-            start.ArgumentList.Add(argument);
-        start.Environment.Clear();
-        foreach (var (name, value) in environment)
-            start.Environment[name] = value;
-
-        var errors = new List<string>();
-        using var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) => OnLine(log, host, e.Data);
-        process.ErrorDataReceived += (_, e) =>
-        {
-            OnLine(log, host, e.Data);
-            if (e.Data is not null) lock (errors) errors.Add(e.Data);
-        };
+        using var job = new JobProcess(grouped ? [ProcessGroup.Setsid!, .. command] : command,
+            whyNoPrivateMounts is null ? host.Folder : workingDirectory, environment, line => OnLine(log, host, line));
+        var process = job.Process;
         // The named pipes exist before the algorithm starts, as on SageMaker.
         var pipes = LocalChannels.FeedPipes(inputs, host, spec.AlgorithmSpecification.TrainingInputMode, hosts);
-        if (!process.Start())
-            throw new IOException($"could not start {command[0]}");
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
         try
         {
+            job.Start();
             await process.WaitForExitAsync(stop).ConfigureAwait(false);
             process.WaitForExit(); // drains the output streams
         }
@@ -315,7 +294,7 @@ public sealed class LocalTrainingRun
         var failureFile = Path.Combine(output, "failure");
         // The toolkit writes its error to output/failure unless the script wrote one.
         if (program.Script is not null && !File.Exists(failureFile))
-            await File.WriteAllTextAsync(failureFile, ToolkitErrors.ExecuteUserScriptError(exit, ToolkitErrors.CapturedError(errors), string.Join(' ', inContainer)), CancellationToken.None).ConfigureAwait(false);
+            await File.WriteAllTextAsync(failureFile, ToolkitErrors.ExecuteUserScriptError(exit, ToolkitErrors.CapturedError(job.Errors), string.Join(' ', inContainer)), CancellationToken.None).ConfigureAwait(false);
         var reason = File.Exists(failureFile) ? (await File.ReadAllTextAsync(failureFile, CancellationToken.None).ConfigureAwait(false)).Trim() : "";
         var prefix = hosts.Count > 1 ? $"{host.Name}: " : "";
         return reason.Length > 0

@@ -27,23 +27,9 @@ internal static class Requirements
     private static async Task<(int Exit, IReadOnlyList<string> Errors)> RunAsync(IReadOnlyList<string> command, string folder,
         IEnumerable<(string, string)> environment, Action<string?> onLine, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo(command[0]) { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in command.Skip(1))
-            start.ArgumentList.Add(argument);
-        start.Environment.Clear();
-        foreach (var (name, value) in environment)
-            start.Environment[name] = value;
-        var errors = new List<string>();
-        using var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) => onLine(e.Data);
-        process.ErrorDataReceived += (_, e) =>
-        {
-            onLine(e.Data);
-            if (e.Data is not null) lock (errors) errors.Add(e.Data);
-        };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        using var job = new JobProcess(command, folder, environment, onLine);
+        var process = job.Process;
+        job.Start();
         try
         {
             await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
@@ -55,6 +41,6 @@ internal static class Requirements
             throw;
         }
         process.WaitForExit();
-        return (process.ExitCode, errors);
+        return (process.ExitCode, job.Errors);
     }
 }

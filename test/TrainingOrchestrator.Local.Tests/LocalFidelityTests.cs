@@ -14,23 +14,8 @@ namespace TrainingOrchestrator.Local.Tests;
 /// the toolkit's variables (compared with what the toolkit itself computed), a custom image's `train` program reading
 /// /opt/ml literally, several hosts, Pipe channels, stops, checkpoints, requirements.txt, outputs.
 /// </summary>
-public sealed class LocalFidelityTests(ITestOutputHelper log) : IDisposable
+public sealed class LocalFidelityTests(ITestOutputHelper log) : LocalWork(log)
 {
-    private readonly string work = Directory.CreateTempSubdirectory("orchestrator-fidelity-").FullName;
-
-    private (int Exit, string Output) Run(string requestFile)
-    {
-        var output = new StringWriter();
-        var exit = new CliApp(output, output, new Dictionary<string, string>()).Run(["run", requestFile, "--work", work]);
-        log.WriteLine(output.ToString());
-        return (exit, output.ToString());
-    }
-
-    private JobRecord Record(string job) => new SqliteJobStore(Path.Combine(work, "jobs.db")).GetAsync(job, default).GetAwaiter().GetResult()
-        ?? throw new InvalidOperationException($"no record {job}");
-
-    private static string JobName(string requestFile) => Repo.Prepare(File.ReadAllText(requestFile), "unused").Plan!.JobName;
-
     [Fact]
     public void Script_mode_gets_exactly_the_variables_the_training_toolkit_computes_on_each_host()
     {
@@ -40,7 +25,7 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : IDisposable
         var (exit, output) = Run(request);
 
         Assert.True(exit == 0, output);
-        var job = Path.Combine(work, "jobs", JobName(request));
+        var job = Path.Combine(Work, "jobs", JobName(request));
         foreach (var host in new[] { "algo-1", "algo-2" })
         {
             var data = Path.Combine(job, host, "output", "data");
@@ -99,7 +84,7 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : IDisposable
 
         Assert.True(exit == 0, output);
         var record = Record(JobName(request));
-        var job = Path.Combine(work, "jobs", record.Key);
+        var job = Path.Combine(Work, "jobs", record.Key);
         var names = File.ReadAllLines(Path.Combine(job, "output", "data", "names.txt"));
         Assert.DoesNotContain(names, n => n.StartsWith("SM_", StringComparison.Ordinal));
         Assert.Contains("TRAINING_JOB_NAME", names);
@@ -125,15 +110,15 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : IDisposable
         if (Environment.UserName == "root")
         {
             // As nobody: the CLI itself, started under setpriv(1), in a work folder nobody may write.
-            OpenToEveryone(work);
+            OpenToEveryone(Work);
             var cli = Path.Combine(Path.GetDirectoryName(typeof(CliApp).Assembly.Location)!, "orchestrator.dll");
-            var start = new ProcessStartInfo("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "dotnet", cli, "run", request, "--work", work])
+            var start = new ProcessStartInfo("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "dotnet", cli, "run", request, "--work", Work])
             { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            start.Environment["DOTNET_CLI_HOME"] = work;
-            start.Environment["HOME"] = work;
+            start.Environment["DOTNET_CLI_HOME"] = Work;
+            start.Environment["HOME"] = Work;
             using var process = Process.Start(start)!;
-            process.OutputDataReceived += (_, e) => { if (e.Data is not null) log.WriteLine(e.Data); };
-            process.ErrorDataReceived += (_, e) => { if (e.Data is not null) log.WriteLine(e.Data); };
+            process.OutputDataReceived += (_, e) => { if (e.Data is not null) Log.WriteLine(e.Data); };
+            process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Log.WriteLine(e.Data); };
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
             process.WaitForExit();
@@ -143,7 +128,7 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : IDisposable
             exit = Run(request).Exit;
 
         Assert.Equal(0, exit);
-        var job = Path.Combine(work, "jobs", JobName(request));
+        var job = Path.Combine(Work, "jobs", JobName(request));
         Assert.Equal(["points.csv", "uid.txt"], Entries(Path.Combine(job, "output", "model.tar.gz")));
         // Root in its namespace, the user outside it: what it wrote belongs to that user.
         Assert.Equal("0", File.ReadAllText(Path.Combine(job, "model", "uid.txt")).Trim());
@@ -187,13 +172,13 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : IDisposable
         var (exit, output) = Run(request);
 
         Assert.True(exit == 0, output);
-        var model = Path.Combine(work, "jobs", JobName(request), "model");
+        var model = Path.Combine(Work, "jobs", JobName(request), "model");
         const string both = "3,9\nx,y\n1,5\n2,7\n"; // more.csv then points.csv: key order
         Assert.Equal(both, File.ReadAllText(Path.Combine(model, "epoch0.csv")));
         Assert.Equal(both, File.ReadAllText(Path.Combine(model, "epoch1.csv")));
         // Gzip objects come decompressed, each wrapped as one RecordIO record: magic, length, data, padding to 4 bytes.
         Assert.Equal([0x0a, 0x23, 0xd7, 0xce, 4, 0, 0, 0, .. "1,5\n"u8.ToArray()], File.ReadAllBytes(Path.Combine(model, "gz.rec")));
-        Assert.Contains("\"TrainingInputMode\":\"Pipe\"", File.ReadAllText(Path.Combine(work, "jobs", JobName(request), "input", "config", "inputdataconfig.json")));
+        Assert.Contains("\"TrainingInputMode\":\"Pipe\"", File.ReadAllText(Path.Combine(Work, "jobs", JobName(request), "input", "config", "inputdataconfig.json")));
     }
 
     [Fact]
@@ -313,10 +298,10 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : IDisposable
     [Fact]
     public void Without_overlays_the_launcher_binds_opt_entry_by_entry_and_leaves_this_machines_opt_untouched()
     {
-        var ml = Directory.CreateDirectory(Path.Combine(work, "ml")).FullName;
-        var hosts = Path.Combine(work, "hosts");
+        var ml = Directory.CreateDirectory(Path.Combine(Work, "ml")).FullName;
+        var hosts = Path.Combine(Work, "hosts");
         File.WriteAllText(hosts, "127.0.0.1 algo-1\n");
-        var stage = PrivateMounts.Stage(Path.Combine(work, "stage"));
+        var stage = PrivateMounts.Stage(Path.Combine(Work, "stage"));
         Directory.Delete(Path.Combine(stage, "upper"), recursive: true); // the overlay cannot be mounted without its upper layer
         var opt = Directory.Exists("/opt") ? Directory.GetFileSystemEntries("/opt").Select(e => Path.GetFileName(e)).Where(e => e != "ml").Order(StringComparer.Ordinal).ToList() : [];
         string[] script = ["sh", "-c", "ls -A /opt > /opt/ml/opt.txt; getent hosts algo-1 > /opt/ml/hosts.txt; pwd > /opt/ml/pwd.txt"];
@@ -352,7 +337,7 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : IDisposable
         Run(failing);
 
         Assert.True(okExit == 0, okOutput);
-        Assert.Contains($"python prefix: {Path.Combine(work, "jobs", ".private", JobName(installable), "venv")}", okOutput);
+        Assert.Contains($"python prefix: {Path.Combine(Work, "jobs", ".private", JobName(installable), "venv")}", okOutput);
         var record = Record(JobName(failing));
         Assert.Equal(JobStatus.Failed, record.Status);
         Assert.StartsWith("AlgorithmError: InstallRequirementsError:\nExitCode 1\nErrorMessage \"", record.FailureReason);
@@ -385,7 +370,7 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : IDisposable
         Assert.True(exit == 0, output);
         Assert.Contains($"python prefix: {venv}", output);
         // FastFile reads as files, as File mode does.
-        Assert.True(File.Exists(Path.Combine(work, "jobs", JobName(request), "input", "data", "fast", "points.csv")));
+        Assert.True(File.Exists(Path.Combine(Work, "jobs", JobName(request), "input", "data", "fast", "points.csv")));
     }
 
     [Fact]
@@ -451,7 +436,7 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : IDisposable
         var (exit, output) = Run(request);
 
         Assert.True(exit == 0, output);
-        var job = Path.Combine(work, "jobs", JobName(request));
+        var job = Path.Combine(Work, "jobs", JobName(request));
         foreach (var (host, group, type, channels) in new[] { ("algo-1", "data", "ml.c5.xlarge", "raw train"), ("algo-2", "gpu", "ml.g5.xlarge", "train"), ("algo-3", "gpu", "ml.g5.xlarge", "train") })
         {
             var config = JsonNode.Parse(File.ReadAllText(Path.Combine(job, host, "input", "config", "resourceconfig.json")))!;
@@ -501,20 +486,11 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : IDisposable
         Assert.Equal(3, exit);
         Assert.Contains("sagemaker_mpi_enabled asks the framework container to start the script through its launcher", output);
         Assert.Equal(JobStatus.LaunchFailed, Record(JobName(request)).Status);
-        Assert.False(Directory.Exists(Path.Combine(work, "jobs", JobName(request))));
+        Assert.False(Directory.Exists(Path.Combine(Work, "jobs", JobName(request))));
     }
 
     private const string CustomImage = "111122223333.dkr.ecr.us-east-1.amazonaws.com/basic-training:latest";
     private static JsonObject ScriptAlgorithm => new() { ["name"] = "custom", ["image"] = "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.3.0-cpu-py311-ubuntu20.04-sagemaker" };
-
-    private string Scratch(string name)
-    {
-        var folder = Path.Combine(work, "requests", name);
-        Directory.CreateDirectory(Path.Combine(folder, "data", "train"));
-        Directory.CreateDirectory(Path.Combine(folder, "src"));
-        File.WriteAllText(Path.Combine(folder, "data", "train", "points.csv"), "x,y\n1,5\n2,7\n");
-        return folder;
-    }
 
     private static string Request(string folder, string id, JsonObject algorithm, JsonObject inputs, string? script = null, int maxRuntime = 600,
         JsonObject? hyperparameters = null, int instanceCount = 1, JsonObject? resources = null, JsonObject? more = null)
@@ -547,19 +523,7 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : IDisposable
         return path;
     }
 
-    private static void LocalJson(string folder, JsonObject json) => File.WriteAllText(Path.Combine(folder, "local.json"), json.ToJsonString());
-
     private static List<string> Files(string folder) => [.. Directory.GetFiles(folder).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal)];
-
-    private static List<string> Entries(string archive)
-    {
-        using var gzip = new GZipStream(File.OpenRead(archive), CompressionMode.Decompress);
-        using var tar = new TarReader(gzip);
-        var names = new List<string>();
-        while (tar.GetNextEntry() is { } entry)
-            names.Add(entry.Name!);
-        return [.. names.Order(StringComparer.Ordinal)];
-    }
 
     private static void OpenToEveryone(string folder)
     {
@@ -570,10 +534,9 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : IDisposable
             File.SetUnixFileMode(file, (UnixFileMode)0b110_110_110);
     }
 
-    public void Dispose()
+    public override void Dispose()
     {
         Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", null);
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(work, recursive: true);
+        base.Dispose();
     }
 }

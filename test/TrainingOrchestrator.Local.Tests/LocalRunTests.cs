@@ -9,27 +9,8 @@ using Xunit.Abstractions;
 namespace TrainingOrchestrator.Local.Tests;
 
 /// <summary>`orchestrator run` end to end on this machine: the samples, tuning, failures, limits, refusals.</summary>
-public sealed class LocalRunTests(ITestOutputHelper log) : IDisposable
+public sealed class LocalRunTests(ITestOutputHelper log) : LocalWork(log)
 {
-    private readonly string work = Directory.CreateTempSubdirectory("orchestrator-run-").FullName;
-
-    private (int Exit, string Output) Run(string requestFile, params string[] more) => RunIn(work, requestFile, more);
-
-    private (int Exit, string Output) RunIn(string workFolder, string requestFile, params string[] more)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var exit = new CliApp(output, error, new Dictionary<string, string>()).Run(["run", requestFile, "--work", workFolder, .. more]);
-        log.WriteLine(output.ToString());
-        log.WriteLine(error.ToString());
-        return (exit, output.ToString() + error);
-    }
-
-    private JobRecord Record(string job) => new SqliteJobStore(Path.Combine(work, "jobs.db")).GetAsync(job, default).GetAwaiter().GetResult()
-        ?? throw new InvalidOperationException($"no record {job}");
-
-    private string JobName(string requestFile) => Repo.Prepare(File.ReadAllText(requestFile), "unused").Plan!.JobName;
-
     [Fact]
     public void The_linear_regression_sample_trains_to_a_model_that_predicts_31_for_14()
     {
@@ -45,7 +26,7 @@ public sealed class LocalRunTests(ITestOutputHelper log) : IDisposable
         var model = ReadModel(record.ModelArtifacts!);
         Assert.Equal(31, model["slope"]!.GetValue<double>() * 14 + model["intercept"]!.GetValue<double>(), 0.01);
         Assert.Contains("Training Job Finished", output);
-        var folder = Path.Combine(work, "jobs", record.Key);
+        var folder = Path.Combine(Work, "jobs", record.Key);
         var hyperparameters = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "input/config/hyperparameters.json")))!.AsObject();
         Assert.All(hyperparameters, h => Assert.Equal(JsonValueKind.String, h.Value!.GetValueKind()));
         Assert.True(File.Exists(Path.Combine(folder, "input/data/train/points.csv")));
@@ -55,20 +36,20 @@ public sealed class LocalRunTests(ITestOutputHelper log) : IDisposable
 
         var list = new StringWriter();
         var one = new StringWriter();
-        Assert.Equal(0, new CliApp(list, list).Run(["status", "--work", work]));
-        Assert.Equal(0, new CliApp(one, one).Run(["status", record.Key, "--work", work, "--json"]));
+        Assert.Equal(0, new CliApp(list, list).Run(["status", "--work", Work]));
+        Assert.Equal(0, new CliApp(one, one).Run(["status", record.Key, "--work", Work, "--json"]));
         Assert.Contains(record.Key, list.ToString());
         Assert.Contains("Completed", list.ToString());
         Assert.Equal(record.Key, JsonNode.Parse(one.ToString())!["key"]!.GetValue<string>());
         var logs = new StringWriter();
-        Assert.Equal(0, new CliApp(logs, logs).Run(["logs", record.Key, "--work", work]));
+        Assert.Equal(0, new CliApp(logs, logs).Run(["logs", record.Key, "--work", Work]));
         Assert.Contains("train:mse=", logs.ToString());
     }
 
     [Fact]
     public void A_relative_work_folder_works_as_the_README_runs_it()
     {
-        var relative = Path.GetRelativePath(Directory.GetCurrentDirectory(), Path.Combine(work, "relative"));
+        var relative = Path.GetRelativePath(Directory.GetCurrentDirectory(), Path.Combine(Work, "relative"));
         var request = Repo.Path("samples", "script-mode", "train.json");
 
         var (exit, output) = RunIn(relative, request);
@@ -120,7 +101,7 @@ public sealed class LocalRunTests(ITestOutputHelper log) : IDisposable
         Assert.Equal(0, exit);
         var tuning = Record(JobName(request));
         Assert.Equal(JobStatus.Completed, tuning.Status);
-        var trials = await new SqliteJobStore(Path.Combine(work, "jobs.db")).ListTrialsAsync(tuning.Key, default);
+        var trials = await new SqliteJobStore(Path.Combine(Work, "jobs.db")).ListTrialsAsync(tuning.Key, default);
         Assert.Equal(8, trials.Count);
         Assert.All(trials, t => Assert.Equal(tuning.Key, t.ParentTuningJob));
         var best = trials.Where(t => t.Status == JobStatus.Completed).MinBy(t => t.FinalMetrics.Single(m => m.Name == "validation:mse").Value)!;
@@ -130,7 +111,7 @@ public sealed class LocalRunTests(ITestOutputHelper log) : IDisposable
         Assert.Equal(8, counts.Count);
         Assert.Equal(2, counts.Max());
         // Each in a folder of its own, with its own hyperparameters.
-        var folders = trials.Select(t => Path.Combine(work, "jobs", t.Key)).ToList();
+        var folders = trials.Select(t => Path.Combine(Work, "jobs", t.Key)).ToList();
         Assert.Equal(8, folders.Distinct().Count());
         Assert.All(folders, f => Assert.True(File.Exists(Path.Combine(f, "input/config/hyperparameters.json"))));
         Assert.Equal(8, folders.Select(f => File.ReadAllText(Path.Combine(f, "input/config/hyperparameters.json"))).Distinct().Count());
@@ -139,7 +120,7 @@ public sealed class LocalRunTests(ITestOutputHelper log) : IDisposable
         (int Exit, string Output) Command(params string[] args)
         {
             var text = new StringWriter();
-            return (new CliApp(text, text, new Dictionary<string, string>()).Run([.. args, "--work", work]), text.ToString());
+            return (new CliApp(text, text, new Dictionary<string, string>()).Run([.. args, "--work", Work]), text.ToString());
         }
         var status = Command("status", tuning.Key, "--json");
         var watch = Command("watch", tuning.Key);
@@ -163,10 +144,10 @@ public sealed class LocalRunTests(ITestOutputHelper log) : IDisposable
         var trained = Record(JobName(request));
         Assert.Equal(JobStatus.Completed, trained.Status);
         Assert.Equal("followup-" + trained.Key, trained.FollowUp);
-        var tuning = (await new SqliteJobStore(Path.Combine(work, "jobs.db")).ListRecentAsync(10, default)).Single(r => r.Kind == Core.Naming.JobKind.Tuning);
+        var tuning = (await new SqliteJobStore(Path.Combine(Work, "jobs.db")).ListRecentAsync(10, default)).Single(r => r.Kind == Core.Naming.JobKind.Tuning);
         Assert.Equal(JobStatus.Completed, tuning.Status);
         Assert.Equal(trained.Key, tuning.GrewFrom);
-        Assert.Equal(6, (await new SqliteJobStore(Path.Combine(work, "jobs.db")).ListTrialsAsync(tuning.Key, default)).Count);
+        Assert.Equal(6, (await new SqliteJobStore(Path.Combine(Work, "jobs.db")).ListTrialsAsync(tuning.Key, default)).Count);
         Assert.True(output.IndexOf($"Training job {trained.Key}", StringComparison.Ordinal) < output.IndexOf($"Tuning job {tuning.Key}", StringComparison.Ordinal));
     }
 
@@ -218,11 +199,11 @@ public sealed class LocalRunTests(ITestOutputHelper log) : IDisposable
         (int Exit, string Output) Command(params string[] args)
         {
             var output = new StringWriter();
-            return (new CliApp(output, output, new Dictionary<string, string>()).Run([.. args, "--work", work]), output.ToString());
+            return (new CliApp(output, output, new Dictionary<string, string>()).Run([.. args, "--work", Work]), output.ToString());
         }
 
         var running = Task.Run(() => Run(request));
-        for (var i = 0; i < 300 && !(File.Exists(Path.Combine(work, "jobs.db")) && Record(job).Status == JobStatus.InProgress); i++)
+        for (var i = 0; i < 300 && !(File.Exists(Path.Combine(Work, "jobs.db")) && Record(job).Status == JobStatus.InProgress); i++)
             await Task.Delay(100);
         var watching = Task.Run(() => Command("watch", job, "--interval", "0.2"));
         var stop = Command("stop", job);
@@ -258,7 +239,7 @@ public sealed class LocalRunTests(ITestOutputHelper log) : IDisposable
 
         Assert.True(exit == 0, output);
         var record = Record(JobName(request));
-        Assert.True(File.Exists(Path.Combine(work, "jobs", record.Key, "model", "note.txt")), "the program wrote through /opt/ml into its job folder");
+        Assert.True(File.Exists(Path.Combine(Work, "jobs", record.Key, "model", "note.txt")), "the program wrote through /opt/ml into its job folder");
     }
 
     [Fact]
@@ -274,7 +255,7 @@ public sealed class LocalRunTests(ITestOutputHelper log) : IDisposable
         Assert.Contains("s3://example-ml-bucket/nowhere/train/, which no entry of local.json's \"data\" maps", output);
         var record = Record(JobName(request));
         Assert.Equal(JobStatus.LaunchFailed, record.Status);
-        Assert.False(Directory.Exists(Path.Combine(work, "jobs", record.Key)));
+        Assert.False(Directory.Exists(Path.Combine(Work, "jobs", record.Key)));
     }
 
     [Fact]
@@ -290,7 +271,7 @@ public sealed class LocalRunTests(ITestOutputHelper log) : IDisposable
     public void State_changes_are_SageMaker_shaped_events_with_every_key_of_the_real_samples()
     {
         Run(Repo.Path("samples", "linear-regression", "tune.json"));
-        var events = File.ReadAllLines(Path.Combine(work, "events.jsonl")).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+        var events = File.ReadAllLines(Path.Combine(Work, "events.jsonl")).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
         var trainingSample = JsonNode.Parse(File.ReadAllText(Repo.Path("events", "eventbridge-training-job-state-change.completed.json")))!.AsObject();
         var tuningSample = JsonNode.Parse(File.ReadAllText(Repo.Path("events", "eventbridge-hpo-tuning-job-state-change.json")))!.AsObject();
 
@@ -310,15 +291,6 @@ public sealed class LocalRunTests(ITestOutputHelper log) : IDisposable
 
     private const string LinearRegressionImage = "111122223333.dkr.ecr.us-east-1.amazonaws.com/linear-regression:latest";
     private const string ScriptImage = "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.3.0-cpu-py311-ubuntu20.04-sagemaker";
-
-    private string Scratch(string name)
-    {
-        var folder = Path.Combine(work, "requests", name);
-        Directory.CreateDirectory(Path.Combine(folder, "data", "train"));
-        Directory.CreateDirectory(Path.Combine(folder, "src"));
-        File.WriteAllText(Path.Combine(folder, "data", "train", "points.csv"), "x,y\n1,5\n2,7\n");
-        return folder;
-    }
 
     private static string Request(string folder, string id, string image, string dataPrefix, int maxRuntime = 600, string? script = null)
     {
@@ -343,8 +315,6 @@ public sealed class LocalRunTests(ITestOutputHelper log) : IDisposable
         return path;
     }
 
-    private static void LocalJson(string folder, string json) => File.WriteAllText(Path.Combine(folder, "local.json"), json);
-
     private static JsonObject ReadModel(string archive)
     {
         using var gzip = new GZipStream(File.OpenRead(archive), CompressionMode.Decompress);
@@ -353,12 +323,6 @@ public sealed class LocalRunTests(ITestOutputHelper log) : IDisposable
             if (entry.Name.EndsWith("model.json", StringComparison.Ordinal))
                 return JsonNode.Parse(entry.DataStream!)!.AsObject();
         throw new InvalidOperationException($"no model.json in {archive}");
-    }
-
-    public void Dispose()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(work, recursive: true);
     }
 }
 
