@@ -472,6 +472,22 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : LocalWork(log)
         Assert.Equal(["metrics.txt"], Entries(Path.Combine(folder, "models", job, "output", "output.tar.gz")));
     }
 
+    [Theory]
+    [InlineData("""{"images":{"IMAGE":{"prepare":["make"]}}}""", "$.images['IMAGE']: give either \"command\" (a custom image's entrypoint) or \"python\" (a framework image's Python), not neither")]
+    [InlineData("""{"images":{"IMAGE":{"command":["sh"],"python":"python3"}}}""", "$.images['IMAGE']: give either \"command\" (a custom image's entrypoint) or \"python\" (a framework image's Python), not both")]
+    [InlineData("""{"stopGraceSeconds":-1}""", "$.stopGraceSeconds must be >= 0 and $.checkpointSyncSeconds > 0")]
+    public void A_local_json_that_cannot_stand_in_is_refused_with_the_path_of_the_mistake(string json, string message)
+    {
+        var folder = Scratch("bad-local-json");
+        LocalJson(folder, json.Replace("IMAGE", CustomImage, StringComparison.Ordinal));
+        var request = Request(folder, "bad-local-json", new JsonObject { ["name"] = "custom", ["image"] = CustomImage }, new JsonObject { ["train"] = "s3://example-ml-bucket/b/train/" });
+
+        var (exit, output) = Run(request);
+
+        Assert.Equal(2, exit);
+        Assert.Contains(message.Replace("IMAGE", CustomImage, StringComparison.Ordinal), output);
+    }
+
     [Fact]
     public void Distributed_launchers_are_refused_before_anything_runs()
     {
