@@ -15,34 +15,35 @@ internal static class LocalChannels
     /// <summary>Copies the File and FastFile channels' objects to each host that reads them.</summary>
     public static void CopyIn(IReadOnlyList<(Channel Channel, string Source)> inputs, IReadOnlyList<LocalHost> hosts, string jobInputMode)
     {
-        foreach (var (channel, source) in inputs)
-        {
-            if (IsPipe(channel, jobInputMode))
-                continue;
-            var readers = hosts.Where(h => ContainerContract.Reads(h, channel)).ToList();
-            var objects = Objects(source);
-            for (var k = 0; k < readers.Count; k++)
+        foreach (var (channel, source) in inputs.Where(i => !IsPipe(i.Channel, jobInputMode)))
+            foreach (var host in hosts.Where(h => ContainerContract.Reads(h, channel)))
             {
-                var target = Directory.CreateDirectory(Path.Combine(readers[k].Folder, "input/data", channel.ChannelName)).FullName;
-                foreach (var (key, file) in Shard(objects, channel, k, readers.Count))
+                var target = Path.Combine(host.Folder, "input/data", channel.ChannelName);
+                Directory.CreateDirectory(target);
+                foreach (var (key, file) in ObjectsFor(channel, source, host, hosts))
                 {
                     var path = Path.Combine(target, key);
                     Directory.CreateDirectory(Path.GetDirectoryName(path)!);
                     File.Copy(file, path, overwrite: true);
                 }
             }
-        }
     }
 
-    /// <summary>The objects under a mapped prefix: (key relative to the prefix, file), in key order as S3 lists them.</summary>
-    private static IReadOnlyList<(string Key, string File)> Objects(string source) => Directory.Exists(source)
-        ? [.. Directory.GetFiles(source, "*", SearchOption.AllDirectories).Select(f => (Path.GetRelativePath(source, f).Replace('\\', '/'), f)).OrderBy(o => o.Item1, StringComparer.Ordinal)]
-        : [(Path.GetFileName(source), source)];
-
-    private static IEnumerable<(string Key, string File)> Shard(IReadOnlyList<(string Key, string File)> objects, Channel channel, int host, int hostCount) =>
-        channel.DataSource.S3DataSource?.S3DataDistributionType == "ShardedByS3Key"
-            ? objects.Where((_, i) => i % hostCount == host)
-            : objects;
+    /// <summary>
+    /// The objects of a channel one host gets, in key order as S3 lists them: all of them, or with ShardedByS3Key its
+    /// share among the hosts that read the channel. A mapped folder's objects are its files, keyed by relative path.
+    /// </summary>
+    private static IEnumerable<(string Key, string File)> ObjectsFor(Channel channel, string source, LocalHost host, IReadOnlyList<LocalHost> hosts)
+    {
+        IReadOnlyList<(string Key, string File)> objects = Directory.Exists(source)
+            ? [.. Directory.GetFiles(source, "*", SearchOption.AllDirectories).Select(f => (Path.GetRelativePath(source, f).Replace('\\', '/'), f)).OrderBy(o => o.Item1, StringComparer.Ordinal)]
+            : [(Path.GetFileName(source), source)];
+        if (channel.DataSource.S3DataSource?.S3DataDistributionType != "ShardedByS3Key")
+            return objects;
+        var readers = hosts.Where(h => ContainerContract.Reads(h, channel)).ToList();
+        var index = readers.IndexOf(host);
+        return objects.Where((_, i) => i % readers.Count == index);
+    }
 
     /// <summary>Copies files that are new or changed (by size and time) from one folder to another; nothing is deleted.</summary>
     public static void CopyChanged(string from, string to)
@@ -66,8 +67,7 @@ internal static class LocalChannels
         var feeders = new PipeFeeders();
         foreach (var (channel, source) in inputs.Where(i => IsPipe(i.Channel, jobInputMode) && ContainerContract.Reads(host, i.Channel)))
         {
-            var channelReaders = hosts.Where(h => ContainerContract.Reads(h, channel)).ToList();
-            var files = Shard(Objects(source), channel, channelReaders.FindIndex(h => h.Name == host.Name), channelReaders.Count).Select(o => o.File).ToList();
+            var files = ObjectsFor(channel, source, host, hosts).Select(o => o.File).ToList();
             feeders.Start(Path.Combine(host.Folder, "input/data", channel.ChannelName), files, channel.CompressionType == "Gzip", channel.RecordWrapperType == "RecordIO");
         }
         return feeders;
