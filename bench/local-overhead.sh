@@ -54,8 +54,8 @@ for _ in $(seq 1 "$rounds"); do
   times[wrapper_fast]+="$(local_run train.json ./orchestrator) "
   times[dotnet_run_fast]+="$(local_run train.json dotnet run --project src/TrainingOrchestrator.Cli --) "
   times[direct_slow]+="$(direct slow_train.py) "
-  times[run_slow]+="$(local_run slow.json "${cli[@]}") "
-  times[run_batch]+="$(local_run batch.json "${cli[@]}") "
+  times[run_slow]+="$(local_run slow.json ./orchestrator) "
+  times[run_batch]+="$(local_run batch.json ./orchestrator) "
 done
 m() { printf '%s\n' ${times[$1]} | median; }
 df=$(m direct_fast); rf=$(m run_fast); ds=$(m direct_slow); rs=$(m run_slow); rb=$(m run_batch); wf=$(m wrapper_fast); dr=$(m dotnet_run_fast)
@@ -65,9 +65,9 @@ echo "| --- | ---: | ---: | ---: | ---: |"
 row "script-mode sample, one job: dotnet run --project ... -- run" "$df" "$dr"
 row "script-mode sample, one job: ./orchestrator run" "$df" "$wf"
 row "script-mode sample, one job: dotnet orchestrator.dll run" "$df" "$rf"
-row "slow_train.py (2.5 s CPU), one job: dotnet orchestrator.dll run" "$ds" "$rs"
-awk -v n="$jobs" -v d="$df" -v b="$rb" -v r="$rf" 'BEGIN {
+row "slow_train.py (2.5 s CPU), one job: ./orchestrator run" "$ds" "$rs"
+awk -v n="$jobs" -v d="$df" -v b="$rb" -v r="$wf" 'BEGIN {
   per = (b - r) / (n - 1)
-  printf "| script-mode sample, %d jobs in one run: each after the first | %.2f | %.2f | %.2f | %.2fx |\n", n, d, per, per - d, per / d }'
+  printf "| script-mode sample, %d jobs in one ./orchestrator run: each after the first | %.2f | %.2f | %.2f | %.2fx |\n", n, d, per, per - d, per / d }'
 echo
 echo "Medians of $rounds rounds, interleaved; python3 is $(command -v python3) ($(python3 --version 2>&1)); $(nproc) CPUs."

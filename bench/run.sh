@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Writes docs/performance.md: per-message costs (BenchmarkDotNet), cold start of the three builds
 # (bench/coldstart.sh), and AWS calls per launch / state event / Reconcile plus batch concurrency (the cost
-# suite in test/TrainingOrchestrator.Functions.Tests, at its full counts), then prints the targets table (bench/targets.py).
-# About 20 minutes.
+# suite in test/TrainingOrchestrator.Functions.Tests, at its full counts), local mode's overhead over running a script
+# directly (bench/local-overhead.sh), then prints the targets table (bench/targets.py). About 25 minutes.
 # Usage: bash bench/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +15,7 @@ bash bench/coldstart.sh 11 > "$figures/coldstart.md"
 peer=$(bash bench/peer.sh 5)
 ORCHESTRATOR_SUITE=full ORCHESTRATOR_FIGURES="$PWD/$figures" \
   dotnet test test/TrainingOrchestrator.Functions.Tests --filter "FullyQualifiedName~CostTests" >/dev/null
+bash bench/local-overhead.sh 5 5 > "$figures/local-overhead.md"
 python3 bench/targets.py "$artifacts/results" bench/out/requests "$figures/coldstart.md" "$figures/performance/concurrency.md" > "$figures/targets.md"
 {
   echo "# Performance"
@@ -84,6 +85,10 @@ python3 bench/targets.py "$artifacts/results" bench/out/requests "$figures/colds
   echo "## Concurrency"
   echo
   cat "$figures/performance/concurrency.md"
+  echo
+  echo "## Local mode: overhead over running the script directly (bench/local-overhead.sh)"
+  echo
+  cat "$figures/local-overhead.md"
 } > docs/performance.md
 echo "wrote docs/performance.md"
 cat "$figures/targets.md"
