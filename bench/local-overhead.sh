@@ -70,4 +70,4 @@ awk -v n="$jobs" -v d="$df" -v b="$rb" -v r="$wf" 'BEGIN {
   per = (b - r) / (n - 1)
   printf "| script-mode sample, %d jobs in one ./orchestrator run: each after the first | %.2f | %.2f | %.2f | %.2fx |\n", n, d, per, per - d, per / d }'
 echo
-echo "Medians of $rounds rounds, interleaved; python3 is $(command -v python3) ($(python3 --version 2>&1)); $(nproc) CPUs."
+echo "Medians of $rounds rounds, interleaved; $(python3 --version 2>&1) (python3 from PATH, through pyenv here); $(nproc) CPUs."
