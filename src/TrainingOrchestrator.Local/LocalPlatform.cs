@@ -15,7 +15,7 @@ public sealed class LocalPlatform(string workFolder, LocalConfig config, ILocalO
     private readonly ConcurrentDictionary<string, LocalTuningRun> tuningRuns = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task>> prepared = new(StringComparer.Ordinal);
 
-    // Absolute: the algorithm runs inside its job folder and gets these paths in its SM_* variables.
+    // Absolute: the private mounts bind these folders (and without them, the SM_* variables name them).
     public string JobsFolder { get; } = Path.Combine(Path.GetFullPath(workFolder), "jobs");
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 

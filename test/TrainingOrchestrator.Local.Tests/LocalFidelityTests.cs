@@ -231,6 +231,41 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : LocalWork(log)
     }
 
     [Fact]
+    public async Task Killing_ends_a_job_that_ignores_SIGTERM_without_waiting_out_the_120_s_grace()
+    {
+        // What a second Ctrl-C does: the platform's KillAll.
+        var folder = Scratch("kill");
+        var request = Request(folder, "kill", new JsonObject { ["name"] = "custom", ["image"] = CustomImage }, new JsonObject { ["train"] = "s3://example-ml-bucket/kill/train/" });
+        File.WriteAllText(Path.Combine(folder, "entrypoint.sh"), "trap '' TERM\necho started > /opt/ml/output/data/started\nwhile :; do sleep 0.1; done\n");
+        LocalJson(folder, new JsonObject
+        {
+            ["images"] = new JsonObject { [CustomImage] = new JsonObject { ["command"] = new JsonArray("sh", "entrypoint.sh") } },
+            ["data"] = new JsonObject { ["s3://example-ml-bucket/kill/"] = "data/" },
+        });
+        var platform = new LocalPlatform(Work, LocalConfig.Load(Path.Combine(folder, "local.json")), new SilentObserver());
+        var plan = Repo.Prepare(File.ReadAllText(request), "kill").Plan!;
+
+        await platform.LaunchAsync(plan, default);
+        var job = platform.Training(plan.JobName)!;
+        for (var i = 0; i < 200 && !File.Exists(Path.Combine(job.Folder, "output", "data", "started")); i++)
+            await Task.Delay(50);
+        await platform.StopAsync(Core.Naming.JobKind.Training, plan.JobName, default);
+        await Task.Delay(300);
+        Assert.False(job.Completion.IsCompleted, "SIGTERM is ignored, and the grace is 120 s");
+        platform.KillAll();
+        await job.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(JobStatus.Stopped, job.Status);
+    }
+
+    private sealed class SilentObserver : ILocalObserver
+    {
+        public void Output(string job, string line) { }
+        public void Notice(string job, string message) { }
+        public Task EventAsync(JsonObject evt, CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    [Fact]
     public void A_second_job_resumes_from_the_checkpoints_the_first_left_at_the_mapped_checkpoint_uri()
     {
         var folder = Scratch("resume");
