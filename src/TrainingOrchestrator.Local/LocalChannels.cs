@@ -61,10 +61,14 @@ internal static class LocalChannels
         }
     }
 
-    /// <summary>Starts feeding this host's Pipe channels; disposing stops the feeders once the algorithm has ended.</summary>
-    public static PipeFeeders FeedPipes(IReadOnlyList<(Channel Channel, string Source)> inputs, LocalHost host, string jobInputMode, IReadOnlyList<LocalHost> hosts)
+    /// <summary>
+    /// Starts feeding this host's Pipe channels; disposing stops the feeders once the algorithm has ended.
+    /// <paramref name="onFailure"/> hears of an object that could not be read.
+    /// </summary>
+    public static PipeFeeders FeedPipes(IReadOnlyList<(Channel Channel, string Source)> inputs, LocalHost host, string jobInputMode, IReadOnlyList<LocalHost> hosts,
+        Action<string> onFailure)
     {
-        var feeders = new PipeFeeders();
+        var feeders = new PipeFeeders(onFailure);
         foreach (var (channel, source) in inputs.Where(i => IsPipe(i.Channel, jobInputMode) && ContainerContract.Reads(host, i.Channel)))
         {
             var files = ObjectsFor(channel, source, host, hosts).Select(o => o.File).ToList();
@@ -90,10 +94,13 @@ internal static class LocalChannels
 /// Gzip objects are decompressed and, with RecordWrapperType RecordIO, each object is one RecordIO record, as SageMaker
 /// streams them.
 /// </summary>
-internal sealed class PipeFeeders : IAsyncDisposable
+internal sealed class PipeFeeders(Action<string> onFailure) : IAsyncDisposable
 {
     private readonly CancellationTokenSource done = new();
     private readonly List<(Task Feeder, Func<string> CurrentPipe)> feeders = [];
+
+    /// <summary>An object of the channel could not be read (gone, not gzip, too large for a record): the job fails, as on SageMaker.</summary>
+    private sealed class ChannelDataException(string message) : Exception(message);
 
     public void Start(string channelPath, IReadOnlyList<string> files, bool gzip, bool recordIO)
     {
@@ -107,17 +114,17 @@ internal sealed class PipeFeeders : IAsyncDisposable
                 try
                 {
                     // Opening blocks until the algorithm opens the pipe to read.
-                    using (var pipe = new FileStream(Current(), FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 1 << 16))
-                        foreach (var file in files)
-                        {
-                            if (done.IsCancellationRequested) return;
-                            using var stored = File.OpenRead(file);
-                            using Stream data = gzip ? new System.IO.Compression.GZipStream(stored, System.IO.Compression.CompressionMode.Decompress) : stored;
-                            if (recordIO)
-                                RecordIO.Write(pipe, data);
-                            else
-                                data.CopyTo(pipe);
-                        }
+                    using var pipe = new FileStream(Current(), FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 1 << 16);
+                    foreach (var file in files)
+                    {
+                        if (done.IsCancellationRequested) return;
+                        Feed(pipe, file, gzip, recordIO);
+                    }
+                }
+                catch (ChannelDataException e)
+                {
+                    onFailure($"input channel {Path.GetFileName(channelPath)}: {e.Message}");
+                    return;
                 }
                 catch (IOException) when (done.IsCancellationRequested)
                 {
@@ -128,12 +135,37 @@ internal sealed class PipeFeeders : IAsyncDisposable
                     // The reader closed the pipe before the end of the epoch (EPIPE): that epoch is over, as on SageMaker.
                 }
                 if (done.IsCancellationRequested) return;
-                var next = $"{channelPath}_{epoch + 1}";
-                LocalChannels.MakeFifo(next);
+                LocalChannels.MakeFifo($"{channelPath}_{epoch + 1}");
                 Interlocked.Increment(ref epoch);
             }
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         feeders.Add((feeder, Current));
+    }
+
+    /// <summary>One object into the pipe: a failure to read it is the channel's (ChannelDataException), a failure to write is the reader's.</summary>
+    private static void Feed(Stream pipe, string file, bool gzip, bool recordIO)
+    {
+        using var stored = Read(file, () => File.OpenRead(file));
+        using Stream data = gzip ? new System.IO.Compression.GZipStream(stored, System.IO.Compression.CompressionMode.Decompress) : stored;
+        if (recordIO)
+        {
+            var record = Read(file, () => RecordIO.Frame(data));
+            pipe.Write(record);
+            return;
+        }
+        var buffer = new byte[1 << 16];
+        int count;
+        while ((count = Read(file, () => data.Read(buffer))) > 0)
+            pipe.Write(buffer, 0, count);
+    }
+
+    private static T Read<T>(string file, Func<T> read)
+    {
+        try { return read(); }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            throw new ChannelDataException($"{Path.GetFileName(file)}: {e.Message}");
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -160,19 +192,17 @@ internal static class RecordIO
     private const uint Magic = 0xced7230a;
 
     /// <summary>One record: the magic number, the length (continuation flag 0), the data, zero padding to 4 bytes.</summary>
-    public static void Write(Stream pipe, Stream data)
+    public static byte[] Frame(Stream data)
     {
         using var buffer = new MemoryStream();
         data.CopyTo(buffer);
-        var length = checked((uint)buffer.Length);
-        if (length >= 1u << 29)
+        if (buffer.Length >= 1L << 29)
             throw new InvalidDataException("an object of 512 MiB or more does not fit one RecordIO record");
-        Span<byte> header = stackalloc byte[8];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(header, Magic);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(header[4..], length);
-        pipe.Write(header);
-        buffer.Position = 0;
-        buffer.CopyTo(pipe);
-        pipe.Write(new byte[(4 - (int)(length % 4)) % 4]);
+        var length = (int)buffer.Length;
+        var record = new byte[8 + length + (4 - length % 4) % 4];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(record, Magic);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(4), (uint)length);
+        buffer.GetBuffer().AsSpan(0, length).CopyTo(record.AsSpan(8));
+        return record;
     }
 }

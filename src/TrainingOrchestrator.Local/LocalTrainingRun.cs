@@ -254,17 +254,23 @@ public sealed class LocalTrainingRun
         using var job = new JobProcess(grouped ? [ProcessGroup.Setsid!, .. command] : command,
             whyNoPrivateMounts is null ? host.Folder : workingDirectory, environment, line => OnLine(log, host, line));
         var process = job.Process;
-        // The named pipes exist before the algorithm starts, as on SageMaker.
-        var pipes = LocalChannels.FeedPipes(inputs, host, spec.AlgorithmSpecification.TrainingInputMode, hosts);
+        // The named pipes exist before the algorithm starts, as on SageMaker. An object a pipe cannot be fed ends the host.
+        string? channelFailure = null;
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        var pipes = LocalChannels.FeedPipes(inputs, host, spec.AlgorithmSpecification.TrainingInputMode, hosts, failure =>
+        {
+            channelFailure = failure;
+            try { ended.Cancel(); } catch (ObjectDisposedException) { } // the host had ended already
+        });
         try
         {
             job.Start();
-            await process.WaitForExitAsync(stop).ConfigureAwait(false);
+            await process.WaitForExitAsync(ended.Token).ConfigureAwait(false);
             process.WaitForExit(); // drains the output streams
         }
         catch (OperationCanceledException)
         {
-            observer.Notice(JobName, $"{host.Name}: stopping ({stopCause?.ToString() ?? "another host failed"}): SIGTERM, then SIGKILL after {StopGracePeriod.TotalSeconds:0} s");
+            observer.Notice(JobName, $"{host.Name}: stopping ({channelFailure ?? stopCause?.ToString() ?? "another host failed"}): SIGTERM, then SIGKILL after {StopGracePeriod.TotalSeconds:0} s");
             ProcessGroup.Signal(process, "TERM", grouped);
             using var graceTimer = new CancellationTokenSource(StopGracePeriod, clock);
             using var grace = CancellationTokenSource.CreateLinkedTokenSource(graceTimer.Token, killing.Token);
@@ -280,6 +286,8 @@ public sealed class LocalTrainingRun
         {
             await pipes.DisposeAsync().ConfigureAwait(false);
         }
+        if (channelFailure is not null)
+            return $"ClientError: {channelFailure}";
         var exit = process.ExitCode;
         var output = Path.Combine(host.Folder, "output");
         if (exit == 0)

@@ -50,14 +50,22 @@ internal static class PrivateMounts
 
     /// <summary>
     /// The command wrapped to run in <paramref name="workingDirectory"/> (a path as the algorithm sees it) with
-    /// <paramref name="hostFolder"/> at /opt/ml and <paramref name="hostsFile"/> at /etc/hosts, in exactly
-    /// <paramref name="environment"/>. The environment goes to env(1) as arguments: a shell would drop the variables
-    /// whose names are not a shell's (SM_HP_LEARNING-RATE), and the toolkit passes those on.
+    /// <paramref name="hostFolder"/> at /opt/ml and <paramref name="hostsFile"/> at /etc/hosts. Start it with
+    /// <paramref name="environment"/> as its environment: the launcher's shell passes those on, except the variables
+    /// whose names are not a shell's (SM_HP_LEARNING-RATE), which the toolkit does pass on; env(1) sets those again
+    /// from its arguments. Only those go into the arguments, which every user of the machine can read (ps): a secret
+    /// of local.json's "environment" has a shell's kind of name, and stays in the environment.
     /// </summary>
     public static IReadOnlyList<string> Wrap(IReadOnlyList<string> command, string hostFolder, string stagingFolder, string hostsFile, string workingDirectory,
-        IEnumerable<(string Name, string Value)> environment) =>
-        ["unshare", "--mount", "--map-root-user", "sh", "-c", Launcher, "sh", hostFolder, stagingFolder, hostsFile, workingDirectory,
-            "env", "-i", .. environment.Select(v => $"{v.Name}={v.Value}"), .. command];
+        IEnumerable<(string Name, string Value)> environment)
+    {
+        var dropped = environment.Where(v => !IsShellName(v.Name)).Select(v => $"{v.Name}={v.Value}").ToList();
+        return ["unshare", "--mount", "--map-root-user", "sh", "-c", Launcher, "sh", hostFolder, stagingFolder, hostsFile, workingDirectory,
+            .. dropped.Count > 0 ? ["env", "--", .. dropped] : Array.Empty<string>(), .. command];
+    }
+
+    private static bool IsShellName(string name) =>
+        name.Length > 0 && (char.IsAsciiLetter(name[0]) || name[0] == '_') && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
 
     // What a launch needs of the machine: a user namespace with a mount namespace of its own (the launcher's binds
     // are then allowed). One exec, not a whole launch.

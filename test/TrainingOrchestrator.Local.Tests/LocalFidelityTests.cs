@@ -72,12 +72,13 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : LocalWork(log)
             env | cut -d= -f1 | sort > /opt/ml/output/data/names.txt
             cp /opt/ml/input/config/hyperparameters.json /opt/ml/model/
             cat /opt/ml/input/data/train/*.csv > /opt/ml/model/seen.csv
-            echo "trained as $TRAINING_JOB_NAME" > /opt/ml/output/data/report.txt
+            echo "trained as $TRAINING_JOB_NAME with token $HF_TOKEN" > /opt/ml/output/data/report.txt
             """);
         LocalJson(folder, new JsonObject
         {
             ["images"] = new JsonObject { [CustomImage] = new JsonObject { ["command"] = new JsonArray("sh", "entrypoint.sh") } },
             ["data"] = new JsonObject { ["s3://example-ml-bucket/byoc/"] = "data/" },
+            ["environment"] = new JsonObject { ["HF_TOKEN"] = "t0ken" },
         });
 
         var (exit, output) = Run(request);
@@ -91,6 +92,7 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : LocalWork(log)
         Assert.Contains("TRAINING_JOB_ARN", names);
         Assert.Equal(["hyperparameters.json", "seen.csv"], Entries(record.ModelArtifacts!));
         Assert.Equal(["names.txt", "report.txt"], Entries(Path.Combine(job, "output", "output.tar.gz")));
+        Assert.Equal($"trained as {record.Key} with token t0ken", File.ReadAllText(Path.Combine(job, "output", "data", "report.txt")).Trim());
         Assert.False(File.Exists(Path.Combine(job, "output", "success")), "SageMaker writes no success file for a custom image");
         Assert.False(Directory.Exists("/opt/ml") && File.Exists("/opt/ml/model/seen.csv"), "the job's /opt/ml is its own, not this machine's");
     }
@@ -179,6 +181,26 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : LocalWork(log)
         // Gzip objects come decompressed, each wrapped as one RecordIO record: magic, length, data, padding to 4 bytes.
         Assert.Equal([0x0a, 0x23, 0xd7, 0xce, 4, 0, 0, 0, .. "1,5\n"u8.ToArray()], File.ReadAllBytes(Path.Combine(model, "gz.rec")));
         Assert.Contains("\"TrainingInputMode\":\"Pipe\"", File.ReadAllText(Path.Combine(Work, "jobs", JobName(request), "input", "config", "inputdataconfig.json")));
+    }
+
+    [Fact]
+    public void A_pipe_channel_whose_objects_cannot_be_read_as_declared_fails_the_job_instead_of_feeding_part_of_them()
+    {
+        var folder = Scratch("bad-gzip");
+        var request = Request(folder, "bad-gzip", new JsonObject { ["name"] = "custom", ["image"] = CustomImage },
+            new JsonObject { ["train"] = new JsonObject { ["s3Uri"] = "s3://example-ml-bucket/bad-gzip/train/", ["inputMode"] = "Pipe", ["compression"] = "Gzip" } });
+        File.WriteAllText(Path.Combine(folder, "entrypoint.sh"), "cat /opt/ml/input/data/train_0 > /opt/ml/model/read.csv\nsleep 30\n");
+        LocalJson(folder, new JsonObject
+        {
+            ["images"] = new JsonObject { [CustomImage] = new JsonObject { ["command"] = new JsonArray("sh", "entrypoint.sh") } },
+            ["data"] = new JsonObject { ["s3://example-ml-bucket/bad-gzip/"] = "data/" },
+        });
+
+        Run(request);
+
+        var record = Record(JobName(request));
+        Assert.Equal(JobStatus.Failed, record.Status);
+        Assert.StartsWith("ClientError: input channel train: points.csv: ", record.FailureReason);
     }
 
     [Fact]
