@@ -217,7 +217,16 @@ public sealed class LocalTrainingRun
             }
         }
         using var checkpointSync = checkpoints is null ? null : new Timer(_ => SyncCheckpointsOut(), null, config.CheckpointSyncPeriod, config.CheckpointSyncPeriod);
-        var runs = hosts.Select(host => RunHostAsync(host, python, log, limit.Token)).ToList();
+        // A host that could not be started or fed fails the job like one whose algorithm failed: the others stop too.
+        async Task<string?> HostAsync(LocalHost host)
+        {
+            try { return await RunHostAsync(host, python, log, limit.Token).ConfigureAwait(false); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception)
+            {
+                return $"ClientError: {(hosts.Count > 1 ? host.Name + ": " : "")}{e.Message}";
+            }
+        }
+        var runs = hosts.Select(HostAsync).ToList();
         // A job ends when all hosts end; a failed host ends the others, as SageMaker stops a job whose host failed.
         var failures = new List<string>();
         while (runs.Count > 0)
