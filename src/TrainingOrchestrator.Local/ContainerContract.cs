@@ -59,8 +59,10 @@ internal static class ContainerContract
         new((hyperparameters ?? new Dictionary<string, string>()).Where(h => !IsToolkitKey(h.Key)).ToDictionary(h => h.Key, h => PythonValues.Load(h.Value)), StringComparer.Ordinal);
 
     /// <summary>Hyperparameters as the toolkit passes them to the script: sorted, --key value (-k for one letter), str(value).</summary>
-    public static IEnumerable<string> UserArguments(IReadOnlyDictionary<string, string>? hyperparameters) =>
-        ScriptHyperparameters(hyperparameters).SelectMany(h => new[] { (h.Key.Length == 1 ? "-" : "--") + h.Key, PythonValues.Str(h.Value) });
+    public static IEnumerable<string> UserArguments(IReadOnlyDictionary<string, string>? hyperparameters) => Arguments(ScriptHyperparameters(hyperparameters));
+
+    private static IEnumerable<string> Arguments(SortedDictionary<string, JsonNode?> hyperparameters) =>
+        hyperparameters.SelectMany(h => new[] { (h.Key.Length == 1 ? "-" : "--") + h.Key, PythonValues.Str(h.Value) });
 
     /// <summary>A reserved hyperparameter's value as the toolkit reads it (json.loads, else the text); null when absent.</summary>
     public static JsonNode? Reserved(IReadOnlyDictionary<string, string>? hyperparameters, string key) =>
@@ -87,7 +89,7 @@ internal static class ContainerContract
         var groups = hosts.GroupBy(h => h.Group).ToList();
         var groupHosts = new JsonArray([.. hosts.Where(h => h.Group == host.Group).Select(h => (JsonNode)h.Name)]);
         var distributionGroups = frameworkParameters["sagemaker_distribution_instance_groups"]?.DeepClone()
-            ?? (IsDistributed(frameworkParameters) ? new JsonArray([.. groups.Select(g => (JsonNode)g.Key)]) : new JsonArray());
+            ?? (DistributionFlagsOn(all).Count > 0 ? new JsonArray([.. groups.Select(g => (JsonNode)g.Key)]) : new JsonArray());
         var distributionHosts = new JsonArray([.. hosts.Where(h => distributionGroups.AsArray().Any(g => g?.ToString() == h.Group)).Select(h => (JsonNode)h.Name)]);
         var master = distributionHosts.Count > 0 ? distributionHosts[0]!.ToString() : hosts[0].Name;
         string Path(string relative) => mlPath + "/" + relative;
@@ -152,7 +154,7 @@ internal static class ContainerContract
             ["input_dir"] = env["input_dir"], ["input_config_dir"] = env["input_config_dir"], ["output_dir"] = env["output_dir"],
             ["num_cpus"] = env["num_cpus"], ["num_gpus"] = env["num_gpus"], ["num_neurons"] = env["num_neurons"],
             ["model_dir"] = env["model_dir"], ["module_dir"] = env["module_dir"], ["training_env"] = trainingEnv,
-            ["user_args"] = new JsonArray([.. UserArguments(all).Select(a => (JsonNode)a)]),
+            ["user_args"] = new JsonArray([.. Arguments(hyperparameters).Select(a => (JsonNode)a)]),
             ["output_intermediate_dir"] = env["output_intermediate_dir"],
         };
         foreach (var channel in channels)
@@ -177,9 +179,6 @@ internal static class ContainerContract
     /// <summary>The distribution flags of the request that are switched on (the toolkit's launchers, which local mode does not run).</summary>
     public static IReadOnlyList<string> DistributionFlagsOn(IReadOnlyDictionary<string, string>? hyperparameters) =>
         [.. DistributionFlags.Where(f => Reserved(hyperparameters, f) is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.True)];
-
-    private static bool IsDistributed(JsonObject frameworkParameters) =>
-        DistributionFlags.Any(f => frameworkParameters[f] is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.True);
 
     /// <summary>/opt/ml/input/config/inputdataconfig.json: the channels this host's instance group reads.</summary>
     public static JsonObject InputDataConfig(CreateTrainingJobRequest spec, LocalHost host)

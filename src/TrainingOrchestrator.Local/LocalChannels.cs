@@ -10,34 +10,36 @@ namespace TrainingOrchestrator.Local;
 /// </summary>
 internal static class LocalChannels
 {
-    public static bool IsPipe(Channel channel, string jobInputMode) => (channel.InputMode ?? jobInputMode) == "Pipe";
+    private static bool IsPipe(Channel channel, string jobInputMode) => (channel.InputMode ?? jobInputMode) == "Pipe";
 
     /// <summary>Copies the File and FastFile channels' objects to each host that reads them.</summary>
     public static void CopyIn(IReadOnlyList<(Channel Channel, string Source)> inputs, IReadOnlyList<LocalHost> hosts, string jobInputMode)
     {
         foreach (var (channel, source) in inputs.Where(i => !IsPipe(i.Channel, jobInputMode)))
+        {
+            var objects = Objects(source);
             foreach (var host in hosts.Where(h => ContainerContract.Reads(h, channel)))
             {
                 var target = Path.Combine(host.Folder, "input/data", channel.ChannelName);
                 Directory.CreateDirectory(target);
-                foreach (var (key, file) in ObjectsFor(channel, source, host, hosts))
+                foreach (var (key, file) in Share(objects, channel, host, hosts))
                 {
                     var path = Path.Combine(target, key);
                     Directory.CreateDirectory(Path.GetDirectoryName(path)!);
                     File.Copy(file, path, overwrite: true);
                 }
             }
+        }
     }
 
-    /// <summary>
-    /// The objects of a channel one host gets, in key order as S3 lists them: all of them, or with ShardedByS3Key its
-    /// share among the hosts that read the channel. A mapped folder's objects are its files, keyed by relative path.
-    /// </summary>
-    private static IEnumerable<(string Key, string File)> ObjectsFor(Channel channel, string source, LocalHost host, IReadOnlyList<LocalHost> hosts)
+    /// <summary>A mapped prefix's objects, in key order as S3 lists them: a folder's files keyed by relative path, or the one file.</summary>
+    private static IReadOnlyList<(string Key, string File)> Objects(string source) => Directory.Exists(source)
+        ? [.. Directory.GetFiles(source, "*", SearchOption.AllDirectories).Select(f => (Path.GetRelativePath(source, f).Replace('\\', '/'), f)).OrderBy(o => o.Item1, StringComparer.Ordinal)]
+        : [(Path.GetFileName(source), source)];
+
+    /// <summary>The objects one host gets: all of them, or with ShardedByS3Key its share among the hosts that read the channel.</summary>
+    private static IEnumerable<(string Key, string File)> Share(IReadOnlyList<(string Key, string File)> objects, Channel channel, LocalHost host, IReadOnlyList<LocalHost> hosts)
     {
-        IReadOnlyList<(string Key, string File)> objects = Directory.Exists(source)
-            ? [.. Directory.GetFiles(source, "*", SearchOption.AllDirectories).Select(f => (Path.GetRelativePath(source, f).Replace('\\', '/'), f)).OrderBy(o => o.Item1, StringComparer.Ordinal)]
-            : [(Path.GetFileName(source), source)];
         if (channel.DataSource.S3DataSource?.S3DataDistributionType != "ShardedByS3Key")
             return objects;
         var readers = hosts.Where(h => ContainerContract.Reads(h, channel)).ToList();
@@ -71,7 +73,7 @@ internal static class LocalChannels
         var feeders = new PipeFeeders(onFailure);
         foreach (var (channel, source) in inputs.Where(i => IsPipe(i.Channel, jobInputMode) && ContainerContract.Reads(host, i.Channel)))
         {
-            var files = ObjectsFor(channel, source, host, hosts).Select(o => o.File).ToList();
+            var files = Share(Objects(source), channel, host, hosts).Select(o => o.File).ToList();
             feeders.Start(Path.Combine(host.Folder, "input/data", channel.ChannelName), files, channel.CompressionType == "Gzip", channel.RecordWrapperType == "RecordIO");
         }
         return feeders;

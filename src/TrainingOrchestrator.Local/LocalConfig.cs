@@ -74,9 +74,7 @@ public sealed record LocalConfig
 
     /// <summary>A framework image's Python: the mapped interpreter (relative to this file), else python3 from PATH.</summary>
     public string PythonFor(string image) =>
-        Images.TryGetValue(image, out var local) && local.Python is { } python
-            ? python.Contains('/') ? Path.GetFullPath(Path.Combine(BaseFolder, python)) : python
-            : "python3";
+        Images.TryGetValue(image, out var local) && local.Python is { } python ? Resolve([python])[0] : "python3";
 
     private bool IsRelativePath(string argument) =>
         !Path.IsPathRooted(argument) && !argument.StartsWith('-') && !argument.Any(char.IsWhiteSpace)

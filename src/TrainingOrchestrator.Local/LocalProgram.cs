@@ -27,10 +27,11 @@ internal sealed record LocalProgram(IReadOnlyList<string> ImageCommand, ScriptMo
     {
         var hyperparameters = spec.HyperParameters ?? new Dictionary<string, string>();
         var image = spec.AlgorithmSpecification.TrainingImage;
-        if (hyperparameters.TryGetValue(ReservedHyperparameters.Program, out var entry) && hyperparameters.TryGetValue(ReservedHyperparameters.SubmitDirectory, out var submit))
+        if (ContainerContract.Reserved(hyperparameters, ReservedHyperparameters.Program) is { } entry
+            && ContainerContract.Reserved(hyperparameters, ReservedHyperparameters.SubmitDirectory) is { } submit)
         {
-            var entryPoint = PythonValues.EnvironmentValue(PythonValues.Load(entry));
-            var sourceUri = PythonValues.EnvironmentValue(PythonValues.Load(submit));
+            var entryPoint = PythonValues.EnvironmentValue(entry);
+            var sourceUri = PythonValues.EnvironmentValue(submit);
             var source = config.LocalPathOf(sourceUri) ?? throw Refuse($"script source {sourceUri} is not mapped to a local folder or .tar.gz in local.json's \"data\"");
             if (!Directory.Exists(source) && !File.Exists(source))
                 throw Refuse($"script source {sourceUri} maps to {source}, which does not exist");

@@ -522,5 +522,4 @@ public sealed class LocalTrainingRun
 }
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyDictionary<string, string>))]
-[System.Text.Json.Serialization.JsonSerializable(typeof(List<string>))]
 internal sealed partial class LocalJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using TrainingOrchestrator.Core.Contract;
 
 namespace TrainingOrchestrator.Local;
 
@@ -137,44 +138,13 @@ internal static class PythonValues
         return quote + escaped + quote;
     }
 
-    /// <summary>A JSON number as Python prints it: an integer as written, a float by float.__repr__ (1.0, 1e-05, 1e+16).</summary>
+    /// <summary>
+    /// A JSON number as Python prints it after json.loads: an integer as written (-0 as 0), a float by float.__repr__,
+    /// which is the layout <see cref="ScalarText"/> already writes hyperparameters in.
+    /// </summary>
     private static string Number(JsonValue value)
     {
         var raw = value.ToJsonString();
-        if (!raw.AsSpan().ContainsAny('.', 'e', 'E'))
-            return raw.StartsWith("-0", StringComparison.Ordinal) && raw.Trim('-', '0').Length == 0 ? "0" : raw;
-        return FloatRepr(double.Parse(raw, NumberStyles.Float, CultureInfo.InvariantCulture));
-    }
-
-    /// <summary>float.__repr__: the shortest round-trip digits, positional for 1e-4 &lt;= |x| &lt; 1e16, else d.ddde±XX.</summary>
-    public static string FloatRepr(double x)
-    {
-        if (double.IsNaN(x)) return "NaN";
-        if (double.IsInfinity(x)) return x > 0 ? "Infinity" : "-Infinity";
-        if (x == 0) return double.IsNegative(x) ? "-0.0" : "0.0";
-        // "E16" is not the shortest form; "R" is, but in either notation: read its digits and exponent back.
-        var shortest = Math.Abs(x).ToString("R", CultureInfo.InvariantCulture);
-        var e = shortest.IndexOf('E', StringComparison.Ordinal);
-        var mantissa = e < 0 ? shortest : shortest[..e];
-        var exponent = e < 0 ? 0 : int.Parse(shortest[(e + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
-        var point = mantissa.IndexOf('.', StringComparison.Ordinal);
-        var digits = mantissa.Replace(".", "", StringComparison.Ordinal);
-        var decimalExponent = (point < 0 ? mantissa.Length : point) + exponent; // digits d1d2... times 10^(decimalExponent - 1) for d1
-        var leading = digits.Length - digits.TrimStart('0').Length;
-        digits = digits.Trim('0');
-        decimalExponent -= leading;
-        if (digits.Length == 0) digits = "0";
-        var sign = x < 0 ? "-" : "";
-        var scientific = decimalExponent - 1;
-        if (scientific < -4 || scientific >= 16)
-        {
-            var body = digits.Length == 1 ? digits : digits[0] + "." + digits[1..];
-            return $"{sign}{body}e{(scientific < 0 ? "-" : "+")}{Math.Abs(scientific):00}";
-        }
-        if (decimalExponent <= 0)
-            return $"{sign}0.{new string('0', -decimalExponent)}{digits}";
-        if (decimalExponent >= digits.Length)
-            return $"{sign}{digits}{new string('0', decimalExponent - digits.Length)}.0";
-        return $"{sign}{digits[..decimalExponent]}.{digits[decimalExponent..]}";
+        return ScalarText.FormatNumber(raw, out _) ?? raw; // out of a double's range: as written
     }
 }

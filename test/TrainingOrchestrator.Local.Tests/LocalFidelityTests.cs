@@ -66,20 +66,14 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : LocalWork(log)
         var folder = Scratch("byoc");
         var request = Request(folder, "byoc", new JsonObject { ["name"] = "custom", ["image"] = CustomImage }, new JsonObject { ["train"] = "s3://example-ml-bucket/byoc/train/" },
             hyperparameters: new JsonObject { ["depth"] = 4 });
-        File.WriteAllText(Path.Combine(folder, "entrypoint.sh"), """
+        CustomImageStandIn(folder, "s3://example-ml-bucket/byoc/", """
             set -e
             [ "$1" = train ] || { echo "expected the argument train, got '$*'" > /opt/ml/output/failure; exit 2; }
             env | cut -d= -f1 | sort > /opt/ml/output/data/names.txt
             cp /opt/ml/input/config/hyperparameters.json /opt/ml/model/
             cat /opt/ml/input/data/train/*.csv > /opt/ml/model/seen.csv
             echo "trained as $TRAINING_JOB_NAME with token $HF_TOKEN" > /opt/ml/output/data/report.txt
-            """);
-        LocalJson(folder, new JsonObject
-        {
-            ["images"] = new JsonObject { [CustomImage] = new JsonObject { ["command"] = new JsonArray("sh", "entrypoint.sh") } },
-            ["data"] = new JsonObject { ["s3://example-ml-bucket/byoc/"] = "data/" },
-            ["environment"] = new JsonObject { ["HF_TOKEN"] = "t0ken" },
-        });
+            """, new JsonObject { ["environment"] = new JsonObject { ["HF_TOKEN"] = "t0ken" } });
 
         var (exit, output) = Run(request);
 
@@ -102,12 +96,7 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : LocalWork(log)
     {
         var folder = Scratch("not-root");
         var request = Request(folder, "not-root", new JsonObject { ["name"] = "custom", ["image"] = CustomImage }, new JsonObject { ["train"] = "s3://example-ml-bucket/nr/train/" });
-        File.WriteAllText(Path.Combine(folder, "entrypoint.sh"), "id -u > /opt/ml/model/uid.txt\ncp /opt/ml/input/data/train/points.csv /opt/ml/model/\n");
-        LocalJson(folder, new JsonObject
-        {
-            ["images"] = new JsonObject { [CustomImage] = new JsonObject { ["command"] = new JsonArray("sh", "entrypoint.sh") } },
-            ["data"] = new JsonObject { ["s3://example-ml-bucket/nr/"] = "data/" },
-        });
+        CustomImageStandIn(folder, "s3://example-ml-bucket/nr/", "id -u > /opt/ml/model/uid.txt\ncp /opt/ml/input/data/train/points.csv /opt/ml/model/\n");
         int exit;
         if (Environment.UserName == "root")
         {
@@ -156,7 +145,7 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : LocalWork(log)
             ["gz"] = new JsonObject { ["s3Uri"] = "s3://example-ml-bucket/pipe/gz/", ["inputMode"] = "Pipe", ["compression"] = "Gzip", ["recordWrapper"] = "RecordIO" },
         });
         // Two epochs, as a Pipe-mode algorithm reads them: train_0, then train_1 once train_0 has been read through.
-        File.WriteAllText(Path.Combine(folder, "entrypoint.sh"), """
+        CustomImageStandIn(folder, "s3://example-ml-bucket/pipe/", """
             set -e
             [ -p /opt/ml/input/data/train_0 ] || { echo "no named pipe train_0" > /opt/ml/output/failure; exit 1; }
             [ ! -e /opt/ml/input/data/train ] || { echo "a Pipe channel has no folder" > /opt/ml/output/failure; exit 1; }
@@ -165,11 +154,6 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : LocalWork(log)
             cat /opt/ml/input/data/train_1 > /opt/ml/model/epoch1.csv
             cat /opt/ml/input/data/gz_0 > /opt/ml/model/gz.rec
             """);
-        LocalJson(folder, new JsonObject
-        {
-            ["images"] = new JsonObject { [CustomImage] = new JsonObject { ["command"] = new JsonArray("sh", "entrypoint.sh") } },
-            ["data"] = new JsonObject { ["s3://example-ml-bucket/pipe/"] = "data/" },
-        });
 
         var (exit, output) = Run(request);
 
@@ -189,12 +173,7 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : LocalWork(log)
         var folder = Scratch("bad-gzip");
         var request = Request(folder, "bad-gzip", new JsonObject { ["name"] = "custom", ["image"] = CustomImage },
             new JsonObject { ["train"] = new JsonObject { ["s3Uri"] = "s3://example-ml-bucket/bad-gzip/train/", ["inputMode"] = "Pipe", ["compression"] = "Gzip" } });
-        File.WriteAllText(Path.Combine(folder, "entrypoint.sh"), "cat /opt/ml/input/data/train_0 > /opt/ml/model/read.csv\nsleep 30\n");
-        LocalJson(folder, new JsonObject
-        {
-            ["images"] = new JsonObject { [CustomImage] = new JsonObject { ["command"] = new JsonArray("sh", "entrypoint.sh") } },
-            ["data"] = new JsonObject { ["s3://example-ml-bucket/bad-gzip/"] = "data/" },
-        });
+        CustomImageStandIn(folder, "s3://example-ml-bucket/bad-gzip/", "cat /opt/ml/input/data/train_0 > /opt/ml/model/read.csv\nsleep 30\n");
 
         Run(request);
 
@@ -236,13 +215,7 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : LocalWork(log)
     {
         var folder = Scratch("stubborn");
         var request = Request(folder, "stubborn", new JsonObject { ["name"] = "custom", ["image"] = CustomImage }, new JsonObject { ["train"] = "s3://example-ml-bucket/stubborn/train/" }, maxRuntime: 1);
-        File.WriteAllText(Path.Combine(folder, "entrypoint.sh"), "trap '' TERM\necho partial > /opt/ml/model/partial.txt\nwhile :; do :; done\n");
-        LocalJson(folder, new JsonObject
-        {
-            ["images"] = new JsonObject { [CustomImage] = new JsonObject { ["command"] = new JsonArray("sh", "entrypoint.sh") } },
-            ["data"] = new JsonObject { ["s3://example-ml-bucket/stubborn/"] = "data/" },
-            ["stopGraceSeconds"] = 1,
-        });
+        CustomImageStandIn(folder, "s3://example-ml-bucket/stubborn/", "trap '' TERM\necho partial > /opt/ml/model/partial.txt\nwhile :; do :; done\n", new JsonObject { ["stopGraceSeconds"] = 1 });
 
         var (_, output) = Run(request);
 
@@ -258,12 +231,7 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : LocalWork(log)
         // What a second Ctrl-C does: the platform's KillAll.
         var folder = Scratch("kill");
         var request = Request(folder, "kill", new JsonObject { ["name"] = "custom", ["image"] = CustomImage }, new JsonObject { ["train"] = "s3://example-ml-bucket/kill/train/" });
-        File.WriteAllText(Path.Combine(folder, "entrypoint.sh"), "trap '' TERM\necho started > /opt/ml/output/data/started\nwhile :; do sleep 0.1; done\n");
-        LocalJson(folder, new JsonObject
-        {
-            ["images"] = new JsonObject { [CustomImage] = new JsonObject { ["command"] = new JsonArray("sh", "entrypoint.sh") } },
-            ["data"] = new JsonObject { ["s3://example-ml-bucket/kill/"] = "data/" },
-        });
+        CustomImageStandIn(folder, "s3://example-ml-bucket/kill/", "trap '' TERM\necho started > /opt/ml/output/data/started\nwhile :; do sleep 0.1; done\n");
         var platform = new LocalPlatform(Work, LocalConfig.Load(Path.Combine(folder, "local.json")), new SilentObserver());
         var plan = Repo.Prepare(File.ReadAllText(request), "kill").Plan!;
 
@@ -452,16 +420,11 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : LocalWork(log)
         var folder = Scratch("one-fails");
         var request = Request(folder, "one-fails", new JsonObject { ["name"] = "custom", ["image"] = CustomImage }, new JsonObject { ["train"] = "s3://example-ml-bucket/of/train/" },
             instanceCount: 2);
-        File.WriteAllText(Path.Combine(folder, "entrypoint.sh"), """
+        CustomImageStandIn(folder, "s3://example-ml-bucket/of/", """
             host=$(sed 's/.*"current_host": *"\([^"]*\)".*/\1/' /opt/ml/input/config/resourceconfig.json)
             if [ "$host" = algo-2 ]; then echo "algo-2 ran out of data" > /opt/ml/output/failure; exit 1; fi
             sleep 30
             """);
-        LocalJson(folder, new JsonObject
-        {
-            ["images"] = new JsonObject { [CustomImage] = new JsonObject { ["command"] = new JsonArray("sh", "entrypoint.sh") } },
-            ["data"] = new JsonObject { ["s3://example-ml-bucket/of/"] = "data/" },
-        });
 
         Run(request);
 
@@ -483,12 +446,7 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : LocalWork(log)
         }, resources: new JsonObject { ["instanceGroups"] = new JsonArray(
             new JsonObject { ["name"] = "data", ["instanceType"] = "ml.c5.xlarge", ["instanceCount"] = 1 },
             new JsonObject { ["name"] = "gpu", ["instanceType"] = "ml.g5.xlarge", ["instanceCount"] = 2 }) });
-        File.WriteAllText(Path.Combine(folder, "entrypoint.sh"), "ls /opt/ml/input/data > /opt/ml/output/data/channels.txt\n");
-        LocalJson(folder, new JsonObject
-        {
-            ["images"] = new JsonObject { [CustomImage] = new JsonObject { ["command"] = new JsonArray("sh", "entrypoint.sh") } },
-            ["data"] = new JsonObject { ["s3://example-ml-bucket/hetero/"] = "data/" },
-        });
+        CustomImageStandIn(folder, "s3://example-ml-bucket/hetero/", "ls /opt/ml/input/data > /opt/ml/output/data/channels.txt\n");
 
         var (exit, output) = Run(request);
 
@@ -594,6 +552,20 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : LocalWork(log)
         var path = Path.Combine(folder, $"{id}.json");
         File.WriteAllText(path, new JsonObject { ["version"] = 1, ["action"] = "train", ["requestId"] = id, ["name"] = id, ["training"] = training }.ToJsonString());
         return path;
+    }
+
+    /// <summary>local.json for the custom image, with the shell script <paramref name="entrypoint"/> as its stand-in and data/ at <paramref name="dataPrefix"/>.</summary>
+    private static void CustomImageStandIn(string folder, string dataPrefix, string entrypoint, JsonObject? more = null)
+    {
+        File.WriteAllText(Path.Combine(folder, "entrypoint.sh"), entrypoint);
+        var json = new JsonObject
+        {
+            ["images"] = new JsonObject { [CustomImage] = new JsonObject { ["command"] = new JsonArray("sh", "entrypoint.sh") } },
+            ["data"] = new JsonObject { [dataPrefix] = "data/" },
+        };
+        foreach (var (key, value) in more ?? [])
+            json[key] = value?.DeepClone();
+        LocalJson(folder, json);
     }
 
     private static List<string> Files(string folder) => [.. Directory.GetFiles(folder).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal)];
