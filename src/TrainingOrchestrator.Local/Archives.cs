@@ -18,6 +18,13 @@ internal static class Archives
                 files[Path.GetRelativePath(folder, file).Replace('\\', '/')] = file;
         await using var stream = File.Create(archive);
         await using var gzip = new GZipStream(stream, CompressionLevel.Fastest);
+        if (files.Count == 0)
+        {
+            // TarWriter writes nothing without an entry, and an empty stream is no tar to Python's tarfile: an empty
+            // archive is its end-of-archive marker alone, two zero blocks, as tar(1) writes it.
+            await gzip.WriteAsync(new byte[2 * 512], cancellationToken).ConfigureAwait(false);
+            return;
+        }
         await using var tar = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: false);
         foreach (var (name, file) in files)
             await tar.WriteEntryAsync(file, name, cancellationToken).ConfigureAwait(false);
