@@ -64,7 +64,7 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : LocalWork(log)
     {
         // Shaped like AWS's basic training container: an entrypoint given `train`, paths from the contract, no SM_*.
         var folder = Scratch("byoc");
-        var request = Request(folder, "byoc", new JsonObject { ["name"] = "custom", ["image"] = CustomImage }, new JsonObject { ["train"] = "s3://example-ml-bucket/byoc/train/" },
+        var request = Request(folder, "byoc", Custom(CustomImage), new JsonObject { ["train"] = "s3://example-ml-bucket/byoc/train/" },
             hyperparameters: new JsonObject { ["depth"] = 4 });
         CustomImageStandIn(folder, "s3://example-ml-bucket/byoc/", """
             set -e
@@ -95,7 +95,7 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : LocalWork(log)
     public void A_custom_image_runs_for_a_user_who_is_not_root()
     {
         var folder = Scratch("not-root");
-        var request = Request(folder, "not-root", new JsonObject { ["name"] = "custom", ["image"] = CustomImage }, new JsonObject { ["train"] = "s3://example-ml-bucket/nr/train/" });
+        var request = Request(folder, "not-root", Custom(CustomImage), new JsonObject { ["train"] = "s3://example-ml-bucket/nr/train/" });
         CustomImageStandIn(folder, "s3://example-ml-bucket/nr/", "id -u > /opt/ml/model/uid.txt\ncp /opt/ml/input/data/train/points.csv /opt/ml/model/\n");
         int exit;
         if (Environment.UserName == "root")
@@ -139,7 +139,7 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : LocalWork(log)
         Directory.CreateDirectory(Path.Combine(folder, "data", "gz"));
         using (var gz = new GZipStream(File.Create(Path.Combine(folder, "data", "gz", "a.csv.gz")), CompressionLevel.Fastest))
             gz.Write("1,5\n"u8);
-        var request = Request(folder, "pipe", new JsonObject { ["name"] = "custom", ["image"] = CustomImage }, new JsonObject
+        var request = Request(folder, "pipe", Custom(CustomImage), new JsonObject
         {
             ["train"] = new JsonObject { ["s3Uri"] = "s3://example-ml-bucket/pipe/train/", ["inputMode"] = "Pipe" },
             ["gz"] = new JsonObject { ["s3Uri"] = "s3://example-ml-bucket/pipe/gz/", ["inputMode"] = "Pipe", ["compression"] = "Gzip", ["recordWrapper"] = "RecordIO" },
@@ -171,7 +171,7 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : LocalWork(log)
     public void A_pipe_channel_whose_objects_cannot_be_read_as_declared_fails_the_job_instead_of_feeding_part_of_them()
     {
         var folder = Scratch("bad-gzip");
-        var request = Request(folder, "bad-gzip", new JsonObject { ["name"] = "custom", ["image"] = CustomImage },
+        var request = Request(folder, "bad-gzip", Custom(CustomImage),
             new JsonObject { ["train"] = new JsonObject { ["s3Uri"] = "s3://example-ml-bucket/bad-gzip/train/", ["inputMode"] = "Pipe", ["compression"] = "Gzip" } });
         CustomImageStandIn(folder, "s3://example-ml-bucket/bad-gzip/", "cat /opt/ml/input/data/train_0 > /opt/ml/model/read.csv\nsleep 30\n");
 
@@ -216,7 +216,7 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : LocalWork(log)
     public void A_job_that_saves_nothing_gets_an_empty_model_archive_that_tar_readers_open()
     {
         var folder = Scratch("saves-nothing");
-        var request = Request(folder, "saves-nothing", new JsonObject { ["name"] = "custom", ["image"] = CustomImage }, new JsonObject { ["train"] = "s3://example-ml-bucket/nothing/train/" });
+        var request = Request(folder, "saves-nothing", Custom(CustomImage), new JsonObject { ["train"] = "s3://example-ml-bucket/nothing/train/" });
         CustomImageStandIn(folder, "s3://example-ml-bucket/nothing/", "exit 0\n");
 
         Run(request);
@@ -235,7 +235,7 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : LocalWork(log)
     public void A_program_that_ignores_SIGTERM_is_killed_after_the_configured_grace()
     {
         var folder = Scratch("stubborn");
-        var request = Request(folder, "stubborn", new JsonObject { ["name"] = "custom", ["image"] = CustomImage }, new JsonObject { ["train"] = "s3://example-ml-bucket/stubborn/train/" }, maxRuntime: 3);
+        var request = Request(folder, "stubborn", Custom(CustomImage), new JsonObject { ["train"] = "s3://example-ml-bucket/stubborn/train/" }, maxRuntime: 3);
         CustomImageStandIn(folder, "s3://example-ml-bucket/stubborn/", "trap '' TERM\necho partial > /opt/ml/model/partial.txt\nwhile :; do :; done\n", new JsonObject { ["stopGraceSeconds"] = 1 });
 
         var (_, output) = Run(request);
@@ -251,7 +251,7 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : LocalWork(log)
     {
         // What a second Ctrl-C does: the platform's KillAll.
         var folder = Scratch("kill");
-        var request = Request(folder, "kill", new JsonObject { ["name"] = "custom", ["image"] = CustomImage }, new JsonObject { ["train"] = "s3://example-ml-bucket/kill/train/" });
+        var request = Request(folder, "kill", Custom(CustomImage), new JsonObject { ["train"] = "s3://example-ml-bucket/kill/train/" });
         CustomImageStandIn(folder, "s3://example-ml-bucket/kill/", "trap '' TERM\necho started > /opt/ml/output/data/started\nwhile :; do sleep 0.1; done\n");
         var platform = new LocalPlatform(Work, LocalConfig.Load(Path.Combine(folder, "local.json")), new SilentObserver());
         var plan = Repo.Prepare(File.ReadAllText(request), "kill").Plan!;
@@ -439,7 +439,7 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : LocalWork(log)
     public void A_two_host_job_fails_when_one_host_fails_naming_it()
     {
         var folder = Scratch("one-fails");
-        var request = Request(folder, "one-fails", new JsonObject { ["name"] = "custom", ["image"] = CustomImage }, new JsonObject { ["train"] = "s3://example-ml-bucket/of/train/" },
+        var request = Request(folder, "one-fails", Custom(CustomImage), new JsonObject { ["train"] = "s3://example-ml-bucket/of/train/" },
             instanceCount: 2);
         CustomImageStandIn(folder, "s3://example-ml-bucket/of/", """
             host=$(sed 's/.*"current_host": *"\([^"]*\)".*/\1/' /opt/ml/input/config/resourceconfig.json)
@@ -460,7 +460,7 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : LocalWork(log)
         var folder = Scratch("hetero");
         Directory.CreateDirectory(Path.Combine(folder, "data", "raw"));
         File.WriteAllText(Path.Combine(folder, "data", "raw", "raw.csv"), "x,y\n");
-        var request = Request(folder, "hetero", new JsonObject { ["name"] = "custom", ["image"] = CustomImage }, new JsonObject
+        var request = Request(folder, "hetero", Custom(CustomImage), new JsonObject
         {
             ["train"] = "s3://example-ml-bucket/hetero/train/",
             ["raw"] = new JsonObject { ["s3Uri"] = "s3://example-ml-bucket/hetero/raw/", ["instanceGroups"] = new JsonArray("data") },
@@ -516,7 +516,7 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : LocalWork(log)
     {
         var folder = Scratch("bad-local-json");
         LocalJson(folder, json.Replace("IMAGE", CustomImage, StringComparison.Ordinal));
-        var request = Request(folder, "bad-local-json", new JsonObject { ["name"] = "custom", ["image"] = CustomImage }, new JsonObject { ["train"] = "s3://example-ml-bucket/b/train/" });
+        var request = Request(folder, "bad-local-json", Custom(CustomImage), new JsonObject { ["train"] = "s3://example-ml-bucket/b/train/" });
 
         var (exit, output) = Run(request);
 
@@ -542,38 +542,7 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : LocalWork(log)
     }
 
     private const string CustomImage = "111122223333.dkr.ecr.us-east-1.amazonaws.com/basic-training:latest";
-    private static JsonObject ScriptAlgorithm => new() { ["name"] = "custom", ["image"] = "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.3.0-cpu-py311-ubuntu20.04-sagemaker" };
-
-    private static string Request(string folder, string id, JsonObject algorithm, JsonObject inputs, string? script = null, int maxRuntime = 600,
-        JsonObject? hyperparameters = null, int instanceCount = 1, JsonObject? resources = null, JsonObject? more = null)
-    {
-        var resourcesNode = resources ?? new JsonObject();
-        if (!resourcesNode.ContainsKey("instanceGroups"))
-        {
-            resourcesNode["instanceType"] = "ml.m5.large";
-            resourcesNode["instanceCount"] = instanceCount;
-        }
-        var training = new JsonObject
-        {
-            ["algorithm"] = algorithm,
-            ["inputs"] = inputs,
-            ["resources"] = resourcesNode,
-            ["stopping"] = new JsonObject { ["maxRuntimeSeconds"] = maxRuntime },
-        };
-        if (hyperparameters is not null)
-            training["hyperparameters"] = hyperparameters;
-        if (script is not null)
-        {
-            var prefix = inputs.First().Value is JsonObject o ? o["s3Uri"]!.GetValue<string>() : inputs.First().Value!.GetValue<string>();
-            var source = prefix[..prefix.IndexOf('/', "s3://example-ml-bucket/".Length)] + "-src/source.tar.gz";
-            training["script"] = new JsonObject { ["entryPoint"] = script, ["sourceDir"] = source };
-        }
-        foreach (var (key, value) in more ?? [])
-            training[key] = value?.DeepClone();
-        var path = Path.Combine(folder, $"{id}.json");
-        File.WriteAllText(path, new JsonObject { ["version"] = 1, ["action"] = "train", ["requestId"] = id, ["name"] = id, ["training"] = training }.ToJsonString());
-        return path;
-    }
+    private static JsonObject ScriptAlgorithm => Custom("763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.3.0-cpu-py311-ubuntu20.04-sagemaker");
 
     /// <summary>local.json for the custom image, with the shell script <paramref name="entrypoint"/> as its stand-in and data/ at <paramref name="dataPrefix"/>.</summary>
     private static void CustomImageStandIn(string folder, string dataPrefix, string entrypoint, JsonObject? more = null)

@@ -292,28 +292,9 @@ public sealed class LocalRunTests(ITestOutputHelper log) : LocalWork(log)
     private const string LinearRegressionImage = "111122223333.dkr.ecr.us-east-1.amazonaws.com/linear-regression:latest";
     private const string ScriptImage = "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.3.0-cpu-py311-ubuntu20.04-sagemaker";
 
-    private static string Request(string folder, string id, string image, string dataPrefix, int maxRuntime = 600, string? script = null)
-    {
-        var request = new JsonObject
-        {
-            ["version"] = 1,
-            ["action"] = "train",
-            ["requestId"] = id,
-            ["name"] = id,
-            ["training"] = new JsonObject
-            {
-                ["algorithm"] = new JsonObject { ["name"] = "custom", ["image"] = image },
-                ["inputs"] = new JsonObject { ["train"] = dataPrefix + "train/" },
-                ["resources"] = new JsonObject { ["instanceType"] = "ml.m5.large" },
-                ["stopping"] = new JsonObject { ["maxRuntimeSeconds"] = maxRuntime },
-            },
-        };
-        if (script is not null)
-            request["training"]!["script"] = new JsonObject { ["entryPoint"] = script, ["sourceDir"] = dataPrefix.Replace("/data/", "/src/source.tar.gz", StringComparison.Ordinal) };
-        var path = Path.Combine(folder, "request.json");
-        File.WriteAllText(path, request.ToJsonString());
-        return path;
-    }
+    private static string Request(string folder, string id, string image, string dataPrefix, int maxRuntime = 600, string? script = null) =>
+        Request(folder, id, Custom(image), new JsonObject { ["train"] = dataPrefix + "train/" }, script, maxRuntime,
+            sourceDir: dataPrefix.Replace("/data/", "/src/source.tar.gz", StringComparison.Ordinal));
 
     private static JsonObject ReadModel(string archive)
     {

@@ -45,6 +45,44 @@ public abstract class LocalWork(ITestOutputHelper log) : IDisposable
 
     protected static void LocalJson(string folder, JsonObject json) => LocalJson(folder, json.ToJsonString());
 
+    /// <summary>A custom image's algorithm block.</summary>
+    protected static JsonObject Custom(string image) => new() { ["name"] = "custom", ["image"] = image };
+
+    /// <summary>
+    /// Writes a training request to &lt;folder&gt;/&lt;id&gt;.json. A script's source is <paramref name="sourceDir"/>, or by
+    /// default s3://example-ml-bucket/&lt;first segment of the first input&gt;-src/source.tar.gz.
+    /// </summary>
+    protected static string Request(string folder, string id, JsonObject algorithm, JsonObject inputs, string? script = null, int maxRuntime = 600,
+        JsonObject? hyperparameters = null, int instanceCount = 1, JsonObject? resources = null, JsonObject? more = null, string? sourceDir = null)
+    {
+        var resourcesNode = resources ?? new JsonObject();
+        if (!resourcesNode.ContainsKey("instanceGroups"))
+        {
+            resourcesNode["instanceType"] = "ml.m5.large";
+            resourcesNode["instanceCount"] = instanceCount;
+        }
+        var training = new JsonObject
+        {
+            ["algorithm"] = algorithm,
+            ["inputs"] = inputs,
+            ["resources"] = resourcesNode,
+            ["stopping"] = new JsonObject { ["maxRuntimeSeconds"] = maxRuntime },
+        };
+        if (hyperparameters is not null)
+            training["hyperparameters"] = hyperparameters;
+        if (script is not null)
+        {
+            var prefix = inputs.First().Value is JsonObject o ? o["s3Uri"]!.GetValue<string>() : inputs.First().Value!.GetValue<string>();
+            sourceDir ??= prefix[..prefix.IndexOf('/', "s3://example-ml-bucket/".Length)] + "-src/source.tar.gz";
+            training["script"] = new JsonObject { ["entryPoint"] = script, ["sourceDir"] = sourceDir };
+        }
+        foreach (var (key, value) in more ?? [])
+            training[key] = value?.DeepClone();
+        var path = Path.Combine(folder, $"{id}.json");
+        File.WriteAllText(path, new JsonObject { ["version"] = 1, ["action"] = "train", ["requestId"] = id, ["name"] = id, ["training"] = training }.ToJsonString());
+        return path;
+    }
+
     /// <summary>The names of a .tar.gz's entries, in order.</summary>
     protected static List<string> Entries(string archive)
     {
