@@ -7,4 +7,4 @@ var environment = Environment.GetEnvironmentVariables().Cast<DictionaryEntry>()
 // Not disposed: ProcessExit fires after the return below, and cancelling a disposed source would crash the exit.
 var stop = new CancellationTokenSource();
 AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
-return await LambdaBootstrap.RunAsync(environment, () => new OrchestratorHost(environment), stop.Token);
+return await CloudHost.ServeAsync(environment, stop.Token);

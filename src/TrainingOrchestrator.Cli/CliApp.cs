@@ -186,7 +186,7 @@ public sealed class CliApp(TextWriter output, TextWriter error, IReadOnlyDiction
         Functions.OrchestratorHost host;
         try
         {
-            host = new Functions.OrchestratorHost(env, CredentialsOf(env), log: error);
+            host = Functions.CloudHost.FromEnvironment(env, CredentialsOf(env), log: error);
         }
         catch (SettingsException e)
         {

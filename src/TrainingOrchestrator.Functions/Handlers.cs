@@ -53,7 +53,7 @@ public sealed class SubmitFunction(OrchestratorHost host)
                 SubmitOutcome.RetryLater => "LaunchRetried",
                 _ => "MessagesDone",
             });
-            var log = result.ShouldRetry ? (Action<string, string?, string?, string?>)host.Log.Warn : host.Log.Info;
+            Action<string, string?, string?, string?> log = result.ShouldRetry ? host.Log.Warn : host.Log.Info;
             log(result.Detail, result.RequestId, result.JobName, result.Outcome.ToString());
             return !result.ShouldRetry;
         }

@@ -34,20 +34,35 @@ public sealed record LambdaInvocation(string RequestId, bool ColdStart, string? 
     }
 }
 
+/// <summary>What the functions log: lines about requests and jobs, counts as metrics, the invocation they belong to.</summary>
+public interface IFunctionLog
+{
+    /// <summary>Tags what this async flow logs with the invocation, until disposed.</summary>
+    IDisposable Begin(LambdaInvocation invocation);
+
+    void Info(string message, string? requestId = null, string? jobName = null, string? outcome = null);
+
+    void Warn(string message, string? requestId = null, string? jobName = null, string? outcome = null);
+
+    void Error(string message, string? requestId = null, string? jobName = null, string? outcome = null);
+
+    /// <summary>The invocation's counts (zero counts are left out), dimensioned by <paramref name="functionKind"/>.</summary>
+    void Metrics(string functionKind, IReadOnlyDictionary<string, int> counts);
+}
+
 /// <summary>
 /// Logs as one JSON object per line with Powertools' key names (CloudWatch Logs Insights and Powertools' queries read
 /// them): the Lambda invocation id is <c>function_request_id</c>, a job request's id is <c>job_request_id</c>. Metrics go
 /// out as CloudWatch Embedded Metric Format lines, which CloudWatch turns into metrics with no API call. The
 /// bootstrap writes stdout straight to Lambda's log stream, one line one log event, so every line stays a JSON document.
 /// </summary>
-public sealed class JsonLog(TextWriter output, TimeProvider clock, LambdaFunction? function = null)
+public sealed class JsonLog(TextWriter output, TimeProvider clock, LambdaFunction? function = null) : IFunctionLog
 {
     public const string MetricNamespace = "TrainingOrchestrator";
     private readonly Lock sync = new();
     private readonly AsyncLocal<LambdaInvocation?> invocation = new();
     private readonly LambdaFunction function = function ?? new LambdaFunction("training-orchestrator");
 
-    /// <summary>Tags what this async flow logs with the invocation, until disposed.</summary>
     public IDisposable Begin(LambdaInvocation current)
     {
         invocation.Value = current;

@@ -125,13 +125,13 @@ public sealed partial class DeploymentPackageTests(MotoServer moto, DeploymentPa
         await using var sageMaker = new LoopbackServer(simulator.Answer);
         var environment = deployment.Environment(sageMaker.Endpoint);
         var request = Repo.Records("sqs-train-xgboost")[0];
-        var sqsEvent = TestDeployment.SqsEvent([request]);
+        var sqsEvent = FunctionEvents.Sqs([request]);
 
         // Submit: a cold invocation, then the same message redelivered to the warm process.
         var submit = await RunAsync(package, "SubmitFunction", environment, [("invoke-1", sqsEvent), ("invoke-2", sqsEvent)], 2);
 
         Assert.All(submit.Posts, p => Assert.Equal("response", p.Kind));
-        Assert.All(submit.Posts, p => Assert.Empty(TestDeployment.FailedIds(JsonDocument.Parse(p.Body))));
+        Assert.All(submit.Posts, p => Assert.Empty(FunctionEvents.FailedIds(JsonDocument.Parse(p.Body))));
         var jobName = Assert.Single(simulator.Jobs.Keys); // launched once
         var items = await deployment.Cli.RunAsync("dynamodb", "scan", "--table-name", deployment.Table);
         Assert.Contains(items.GetProperty("Items").EnumerateArray(), i => i.GetProperty("pk").GetProperty("S").GetString() == jobName);
@@ -148,7 +148,7 @@ public sealed partial class DeploymentPackageTests(MotoServer moto, DeploymentPa
         Assert.All(warm, l => Assert.False(l.GetProperty("cold_start").GetBoolean()));
 
         // StateChange: SageMaker's Completed event for that job; the end is announced on the bus.
-        var completed = TestDeployment.SageMakerEvent("eventbridge-training-job-state-change.completed.json", jobName, "Completed");
+        var completed = FunctionEvents.SageMaker("eventbridge-training-job-state-change.completed.json", jobName, "Completed");
         var stateChange = await RunAsync(package, "StateChangeFunction", environment, [("invoke-3", completed)], 1);
 
         Assert.Equal("Applied", JsonDocument.Parse(stateChange.Posts[0].Body).RootElement.GetProperty("outcome").GetString());
@@ -180,7 +180,7 @@ public sealed partial class DeploymentPackageTests(MotoServer moto, DeploymentPa
         var environment = deployment.Environment();
         environment.Remove(FunctionSettings.TableVariable);
 
-        var run = await RunAsync(package, "SubmitFunction", environment, [("invoke-1", TestDeployment.SqsEvent([Repo.Records("sqs-train-xgboost")[0]]))], 1);
+        var run = await RunAsync(package, "SubmitFunction", environment, [("invoke-1", FunctionEvents.Sqs([Repo.Records("sqs-train-xgboost")[0]]))], 1);
 
         var post = Assert.Single(run.Posts);
         Assert.Equal("init error", post.Kind);

@@ -15,8 +15,8 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
         var messages = received.ValueKind == JsonValueKind.Object && received.TryGetProperty("Messages", out var list)
             ? list.EnumerateArray().Select(m => (Id: m.GetProperty("MessageId").GetString()!, Receipt: m.GetProperty("ReceiptHandle").GetString()!, Body: m.GetProperty("Body").GetString()!)).ToList()
             : [];
-        var response = await TestDeployment.InvokeAsync(submit.Handle, TestDeployment.SqsEvent(messages.Select(m => (m.Id, m.Body))));
-        var failed = TestDeployment.FailedIds(response);
+        var response = await TestDeployment.InvokeAsync(submit.Handle, FunctionEvents.Sqs(messages.Select(m => (m.Id, m.Body))));
+        var failed = FunctionEvents.FailedIds(response);
         foreach (var message in messages.Where(m => !failed.Contains(m.Id)))
             await deployment.Cli.RunAsync("sqs", "delete-message", "--queue-url", deployment.QueueUrl, "--receipt-handle", message.Receipt);
         return (response, messages.Count);
@@ -35,7 +35,7 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
         var (response, received) = await PollOnceAsync(deployment, submit);
 
         Assert.Equal(1, received);
-        Assert.Empty(TestDeployment.FailedIds(response));
+        Assert.Empty(FunctionEvents.FailedIds(response));
         var launched = (await host.Store.GetAsync(jobName, default))!;
         Assert.Equal(JobStatus.Pending, launched.Status); // claimed and created: two calls; the first event moves it on
         Assert.Null(launched.Arn);
@@ -45,7 +45,7 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
 
         // The developer guide's sample event, renamed to our job, delivered twice: applied once, announced once.
         var stateChange = new StateChangeFunction(host);
-        var completed = TestDeployment.SageMakerEvent("eventbridge-training-job-state-change.completed.json", jobName, "Completed",
+        var completed = FunctionEvents.SageMaker("eventbridge-training-job-state-change.completed.json", jobName, "Completed",
             d => d["ModelArtifacts"] = new System.Text.Json.Nodes.JsonObject { ["S3ModelArtifacts"] = $"s3://example-ml-bucket/models/{jobName}/output/model.tar.gz" });
         var first = await TestDeployment.InvokeAsync(stateChange.Handle, completed);
         var second = await TestDeployment.InvokeAsync(stateChange.Handle, completed);
@@ -78,11 +78,11 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
         var train = Repo.Records("sqs-train-custom")[0];
         var tune = Repo.Records("sqs-tune-base-job")[0];
 
-        var response = await TestDeployment.InvokeAsync(submit.Handle, TestDeployment.SqsEvent([train]));
-        var tuned = await TestDeployment.InvokeAsync(submit.Handle, TestDeployment.SqsEvent([tune]));
+        var response = await TestDeployment.InvokeAsync(submit.Handle, FunctionEvents.Sqs([train]));
+        var tuned = await TestDeployment.InvokeAsync(submit.Handle, FunctionEvents.Sqs([tune]));
 
-        Assert.Empty(TestDeployment.FailedIds(response));
-        Assert.Empty(TestDeployment.FailedIds(tuned));
+        Assert.Empty(FunctionEvents.FailedIds(response));
+        Assert.Empty(FunctionEvents.FailedIds(tuned));
         // The golden plans, made with the CLI's settings, but for this deployment's execution role.
         const string Role = "arn:aws:iam::123456789012:role/SageMakerExecution";
         var trained = Repo.Golden("sqs-train-custom");
@@ -114,12 +114,12 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
         var deployment = await TestDeployment.CreateAsync(moto);
         var host = deployment.Host();
         var (messageId, body) = Repo.Records("sqs-train-xgboost")[0];
-        await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, TestDeployment.SqsEvent([(messageId, body)]));
+        await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs([(messageId, body)]));
         var jobName = Repo.Golden("sqs-train-xgboost").JobName;
 
         // Quiet for a minute (the setting): a host whose clock is two minutes ahead sees it as quiet.
         var later = TestClock.Shifted(TimeSpan.FromMinutes(2));
-        var reconcile = new ReconcileFunction(new OrchestratorHost(deployment.Environment(), new Aws.Signing.StaticCredentialSource(new("testing", "testing")), later, deployment.Log));
+        var reconcile = new ReconcileFunction(CloudHost.FromEnvironment(deployment.Environment(), new Aws.Signing.StaticCredentialSource(new("testing", "testing")), later, deployment.Log));
         var report = await TestDeployment.InvokeAsync(reconcile.Handle, """{"source":"aws.events","detail-type":"Scheduled Event","detail":{}}""");
 
         Assert.Equal(1, report.RootElement.GetProperty("examined").GetInt32());
@@ -133,14 +133,14 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
         var deployment = await TestDeployment.CreateAsync(moto);
         var host = deployment.Host();
         var (messageId, body) = Repo.Records("sqs-tune-xgboost")[0];
-        await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, TestDeployment.SqsEvent([(messageId, body)]));
+        await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs([(messageId, body)]));
         var tuning = Repo.Golden("sqs-tune-xgboost").JobName;
         var trial = tuning + "-001-a1b2c3d4";
         var stateChange = new StateChangeFunction(host);
 
-        await TestDeployment.InvokeAsync(stateChange.Handle, TestDeployment.SageMakerEvent("eventbridge-training-job-state-change.completed.json", trial, "Completed",
+        await TestDeployment.InvokeAsync(stateChange.Handle, FunctionEvents.SageMaker("eventbridge-training-job-state-change.completed.json", trial, "Completed",
             d => d["TuningJobArn"] = $"arn:aws:sagemaker:us-east-1:123456789012:hyper-parameter-tuning-job/{tuning}"));
-        var ended = await TestDeployment.InvokeAsync(stateChange.Handle, TestDeployment.SageMakerEvent("eventbridge-hpo-tuning-job-state-change.json", tuning, "Completed",
+        var ended = await TestDeployment.InvokeAsync(stateChange.Handle, FunctionEvents.SageMaker("eventbridge-hpo-tuning-job-state-change.json", tuning, "Completed",
             d => d["BestTrainingJob"] = System.Text.Json.Nodes.JsonNode.Parse($$$"""
                 {"TrainingJobName":"{{{trial}}}","TrainingJobStatus":"Completed","TunedHyperParameters":{"eta":"0.1"},
                  "FinalHyperParameterTuningJobObjectiveMetric":{"MetricName":"validation:auc","Value":0.93}}
@@ -169,17 +169,17 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
         var stateChange = new StateChangeFunction(host);
         var followed = Samples.TrainThenTune();
         var failedToo = Samples.TrainThenTune("churn-linear-fails");
-        await TestDeployment.InvokeAsync(submit.Handle, TestDeployment.SqsEvent([followed, failedToo]));
+        await TestDeployment.InvokeAsync(submit.Handle, FunctionEvents.Sqs([followed, failedToo]));
         // Not golden samples: each job is the record its request id claimed.
         var claimed = await host.Store.ListRecentAsync(10, default);
         var job = claimed.Single(r => r.RequestId == "churn-linear-followup").Key;
         var failingJob = claimed.Single(r => r.RequestId == "churn-linear-fails").Key;
 
         // The Completed event twice, and a Failed end of another job with a follow-up.
-        var completed = TestDeployment.SageMakerEvent("eventbridge-training-job-state-change.completed.json", job, "Completed");
+        var completed = FunctionEvents.SageMaker("eventbridge-training-job-state-change.completed.json", job, "Completed");
         await TestDeployment.InvokeAsync(stateChange.Handle, completed);
         await TestDeployment.InvokeAsync(stateChange.Handle, completed);
-        await TestDeployment.InvokeAsync(stateChange.Handle, TestDeployment.SageMakerEvent("eventbridge-training-job-state-change.completed.json", failingJob, "Failed",
+        await TestDeployment.InvokeAsync(stateChange.Handle, FunctionEvents.SageMaker("eventbridge-training-job-state-change.completed.json", failingJob, "Failed",
             d => d["FailureReason"] = "AlgorithmError: boom"));
 
         var received = await deployment.Cli.RunAsync("sqs", "receive-message", "--queue-url", deployment.QueueUrl, "--max-number-of-messages", "10", "--wait-time-seconds", "1");
@@ -193,10 +193,10 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
         }
 
         // Submit takes it like any request; delivered twice, it still makes one tuning job.
-        var first = await TestDeployment.InvokeAsync(submit.Handle, TestDeployment.SqsEvent([(message.GetProperty("MessageId").GetString()!, body)]));
-        var again = await TestDeployment.InvokeAsync(submit.Handle, TestDeployment.SqsEvent([("redelivered", body)]));
-        Assert.Empty(TestDeployment.FailedIds(first));
-        Assert.Empty(TestDeployment.FailedIds(again));
+        var first = await TestDeployment.InvokeAsync(submit.Handle, FunctionEvents.Sqs([(message.GetProperty("MessageId").GetString()!, body)]));
+        var again = await TestDeployment.InvokeAsync(submit.Handle, FunctionEvents.Sqs([("redelivered", body)]));
+        Assert.Empty(FunctionEvents.FailedIds(first));
+        Assert.Empty(FunctionEvents.FailedIds(again));
 
         var baseRecord = (await host.Store.GetAsync(job, default))!;
         Assert.Equal("followup-" + job, baseRecord.FollowUp);

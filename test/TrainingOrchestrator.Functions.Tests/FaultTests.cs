@@ -27,14 +27,14 @@ public sealed class FaultTests(MotoServer moto) : IClassFixture<MotoServer>
         await using var sageMaker = new LoopbackServer(simulator.Answer);
         var submit = new SubmitFunction(deployment.Host(sageMaker.Endpoint));
         var message = Repo.Records("sqs-train-custom")[0];
-        var batch = TestDeployment.SqsEvent([message]);
+        var batch = FunctionEvents.Sqs([message]);
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => Task.Run(() => TestDeployment.InvokeAsync(submit.Handle, batch))));
         var redelivered = await TestDeployment.InvokeAsync(submit.Handle, batch);
 
         // Every delivery succeeds: one Create made the job; one that found the claim still Pending tried and was refused.
-        Assert.All(responses, r => Assert.Empty(TestDeployment.FailedIds(r)));
-        Assert.Empty(TestDeployment.FailedIds(redelivered));
+        Assert.All(responses, r => Assert.Empty(FunctionEvents.FailedIds(r)));
+        Assert.Empty(FunctionEvents.FailedIds(redelivered));
         Assert.Single(simulator.Jobs);
         Assert.Equal(Creates(sageMaker) - 1, simulator.RefusedDuplicates);
     }
@@ -51,14 +51,14 @@ public sealed class FaultTests(MotoServer moto) : IClassFixture<MotoServer>
         var message = Repo.Records("sqs-train-custom")[0];
         var jobName = Repo.Prepare(message.Body, message.MessageId).Plan!.JobName;
 
-        var first = await TestDeployment.InvokeAsync(submit.Handle, TestDeployment.SqsEvent([message]));
+        var first = await TestDeployment.InvokeAsync(submit.Handle, FunctionEvents.Sqs([message]));
         var pending = (await host.Store.GetAsync(jobName, default))!;
-        var second = await TestDeployment.InvokeAsync(submit.Handle, TestDeployment.SqsEvent([message]));
+        var second = await TestDeployment.InvokeAsync(submit.Handle, FunctionEvents.Sqs([message]));
 
-        Assert.Equal([message.MessageId], TestDeployment.FailedIds(first));
+        Assert.Equal([message.MessageId], FunctionEvents.FailedIds(first));
         Assert.Equal(JobStatus.Pending, pending.Status);
         Assert.StartsWith("ThrottlingException", pending.FailureReason);
-        Assert.Empty(TestDeployment.FailedIds(second));
+        Assert.Empty(FunctionEvents.FailedIds(second));
         Assert.Equal(6, Creates(sageMaker));
         Assert.Equal([jobName], simulator.Jobs.Keys);
         // Launched: the throttling reason is cleared; SageMaker's first event (or Reconcile) moves it on.
@@ -75,9 +75,9 @@ public sealed class FaultTests(MotoServer moto) : IClassFixture<MotoServer>
         var host = deployment.Host(sageMaker.Endpoint);
         var message = Repo.Records("sqs-train-custom")[0];
 
-        var response = await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, TestDeployment.SqsEvent([message]));
+        var response = await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs([message]));
 
-        Assert.Empty(TestDeployment.FailedIds(response));
+        Assert.Empty(FunctionEvents.FailedIds(response));
         Assert.Single(sageMaker.Requests);
         var record = (await host.Store.GetAsync(Repo.Prepare(message.Body, message.MessageId).Plan!.JobName, default))!;
         Assert.Equal(JobStatus.LaunchFailed, record.Status);
@@ -94,9 +94,9 @@ public sealed class FaultTests(MotoServer moto) : IClassFixture<MotoServer>
         List<(string, string)> good = [.. Enumerable.Range(0, 9).Select(i => ($"msg-{i}", Samples.WithRequestId(template, $"batch-{i}")))];
         var bad = ("msg-bad", """{"version":1,"action":"train","requestId":"batch-bad","training":{"resources":{"instanceCount":0}}}""");
 
-        var response = await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, TestDeployment.SqsEvent([.. good.Take(4), bad, .. good.Skip(4)]));
+        var response = await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs([.. good.Take(4), bad, .. good.Skip(4)]));
 
-        Assert.Empty(TestDeployment.FailedIds(response));
+        Assert.Empty(FunctionEvents.FailedIds(response));
         Assert.Equal(9, Creates(sageMaker));
         var rejected = (await host.Store.GetAsync(JobRecord.RejectionKey("batch-bad"), default))!;
         Assert.Equal(JobStatus.Rejected, rejected.Status);
@@ -113,9 +113,9 @@ public sealed class FaultTests(MotoServer moto) : IClassFixture<MotoServer>
         var template = Repo.Records("sqs-train-custom")[0].Body;
         var messages = Enumerable.Range(0, 4).Select(i => ($"fifo-{i}", Samples.WithRequestId(template, $"fifo-{i}"))).ToList();
 
-        var response = await TestDeployment.InvokeAsync(new SubmitFunction(deployment.Host(sageMaker.Endpoint)).Handle, TestDeployment.SqsEvent(messages, "jobs.fifo"));
+        var response = await TestDeployment.InvokeAsync(new SubmitFunction(deployment.Host(sageMaker.Endpoint)).Handle, FunctionEvents.Sqs(messages, "jobs.fifo"));
 
-        Assert.Equal(["fifo-1", "fifo-2", "fifo-3"], TestDeployment.FailedIds(response));
+        Assert.Equal(["fifo-1", "fifo-2", "fifo-3"], FunctionEvents.FailedIds(response));
         Assert.Equal(6, Creates(sageMaker)); // record 0 once, record 1 five times, records 2 and 3 never
     }
 }

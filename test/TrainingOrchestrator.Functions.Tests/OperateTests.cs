@@ -74,7 +74,7 @@ public sealed class OperateTests(MotoServer moto) : IClassFixture<MotoServer>, I
 
     /// <summary>The developer guide's sample event for our job, with the secondary status history SageMaker sends along a life.</summary>
     private static string Event(string job, string status, string[] steps, Action<JsonObject>? change = null) =>
-        TestDeployment.SageMakerEvent("eventbridge-training-job-state-change.completed.json", job, status, d =>
+        FunctionEvents.SageMaker("eventbridge-training-job-state-change.completed.json", job, status, d =>
         {
             d["SecondaryStatus"] = steps[^1];
             d["LastModifiedTime"] = Ms(steps.Length * 60);

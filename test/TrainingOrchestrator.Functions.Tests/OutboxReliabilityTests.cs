@@ -45,7 +45,7 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
         var body = template?.Body ?? Repo.Records("sqs-train-custom")[0].Body;
         var messages = Enumerable.Range(0, count).Select(i => ($"{prefix}-{i}", Samples.WithRequestId(body, $"{prefix}-{i}"))).ToList();
         foreach (var batch in messages.Chunk(10))
-            Assert.Empty(TestDeployment.FailedIds(await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, TestDeployment.SqsEvent(batch))));
+            Assert.Empty(FunctionEvents.FailedIds(await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs(batch))));
         return [.. messages.Select(m => Repo.Prepare(m.Item2, m.Item1).Plan!.JobName)];
     }
 
@@ -68,7 +68,7 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
         var stateChange = new StateChangeFunction(host);
         foreach (var name in names)
             for (var delivery = 0; delivery < deliveries; delivery++)
-                await Assert.ThrowsAnyAsync<Exception>(() => TestDeployment.InvokeAsync(stateChange.Handle, TestDeployment.SageMakerEvent(Completed, name, "Completed")));
+                await Assert.ThrowsAnyAsync<Exception>(() => TestDeployment.InvokeAsync(stateChange.Handle, FunctionEvents.SageMaker(Completed, name, "Completed")));
         foreach (var name in names)
             Assert.Equal([Delivery.Announcement], (await host.Store.GetAsync(name, default))!.Owed);
         Assert.Empty(await DrainAsync(deployment, deployment.FinishedQueueUrl));
@@ -79,7 +79,7 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
         var report = await TestDeployment.InvokeAsync(new ReconcileFunction(later).Handle, "{}");
         foreach (var name in names)
         {
-            var retried = await TestDeployment.InvokeAsync(stateChange.Handle, TestDeployment.SageMakerEvent(Completed, name, "Completed"));
+            var retried = await TestDeployment.InvokeAsync(stateChange.Handle, FunctionEvents.SageMaker(Completed, name, "Completed"));
             Assert.Equal("Unchanged", retried.RootElement.GetProperty("outcome").GetString());
         }
         var announced = AnnouncementIds(await DrainAsync(deployment, deployment.FinishedQueueUrl));
@@ -116,7 +116,7 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
 
         var stateChange = new StateChangeFunction(host);
         foreach (var name in names)
-            await TestDeployment.InvokeAsync(stateChange.Handle, TestDeployment.SageMakerEvent(Completed, name, "Completed"));
+            await TestDeployment.InvokeAsync(stateChange.Handle, FunctionEvents.SageMaker(Completed, name, "Completed"));
         var announced = AnnouncementIds(await DrainAsync(deployment, deployment.FinishedQueueUrl));
 
         // Each end at least twice (the copy whose answer was lost, and the retry's); on a loaded machine a slow answer
@@ -142,7 +142,7 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
         // StateChange makes the final write and dies before sending anything.
         foreach (var name in names)
         {
-            using var evt = JsonDocument.Parse(TestDeployment.SageMakerEvent(Completed, name, "Completed"));
+            using var evt = JsonDocument.Parse(FunctionEvents.SageMaker(Completed, name, "Completed"));
             var observed = SageMakerStateEvents.Read(evt.RootElement.GetProperty("detail-type").GetString(), evt.RootElement.GetProperty("detail"))!;
             Assert.True((await host.Store.ApplyAsync(observed, host.Clock.GetUtcNow(), default)).Finished);
         }
@@ -151,7 +151,7 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
         // EventBridge retries the failed invocation for half of them; Reconcile's sweep finds the rest.
         var stateChange = new StateChangeFunction(host);
         foreach (var name in names.Take(jobs / 2))
-            await TestDeployment.InvokeAsync(stateChange.Handle, TestDeployment.SageMakerEvent(Completed, name, "Completed"));
+            await TestDeployment.InvokeAsync(stateChange.Handle, FunctionEvents.SageMaker(Completed, name, "Completed"));
         var later = deployment.Host(sageMaker.Endpoint, clock: TestClock.Shifted(TimeSpan.FromMinutes(3)));
         var report = await TestDeployment.InvokeAsync(new ReconcileFunction(later).Handle, "{}");
         var again = await TestDeployment.InvokeAsync(new ReconcileFunction(later).Handle, "{}");
@@ -177,7 +177,7 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
         var followed = Samples.TrainThenTune("outbox-followup");
         var job = (await LaunchAsync(host, "outbox-followup", 1, followed))[0];
         var stateChange = new StateChangeFunction(host);
-        var completed = TestDeployment.SageMakerEvent(Completed, job, "Completed");
+        var completed = FunctionEvents.SageMaker(Completed, job, "Completed");
 
         down = true;
         await Assert.ThrowsAnyAsync<Exception>(() => TestDeployment.InvokeAsync(stateChange.Handle, completed));
@@ -201,8 +201,8 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
         var forged = JsonNode.Parse(body)!.AsObject();
         forged["tuning"]!["maxTrainingJobs"] = 50;
         var submitted = await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle,
-            TestDeployment.SqsEvent([("follow-1", body), ("follow-2", body), ("forged", forged.ToJsonString())]));
-        Assert.Empty(TestDeployment.FailedIds(submitted));
+            FunctionEvents.Sqs([("follow-1", body), ("follow-2", body), ("forged", forged.ToJsonString())]));
+        Assert.Empty(FunctionEvents.FailedIds(submitted));
         var tuning = JobNames.Tuning("to", FollowUps.RequestIdFor(job), followUp.GetProperty("name").GetString());
         Assert.Single(simulator.Jobs.Keys, k => k == tuning);
         Assert.Equal(1, simulator.Jobs.Keys.Count(k => k.EndsWith(JobNames.TuningSuffix, StringComparison.Ordinal)));
@@ -226,18 +226,18 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
         var job = Repo.Prepare(train, messageId).Plan!.JobName;
         // The first delivery claims, then dies before its Create.
         var dying = new SubmitProcessor(new RequestPipeline(host.Deployment), host.Store,
-            new ReliabilityTests.CrashingPlatform(new SageMakerPlatform(host.SageMakerClient, host.Deployment.NamePrefix), afterCreate: false)) { Clock = host.Clock };
+            new ReliabilityTests.CrashingPlatform(host.Platform, afterCreate: false)) { Clock = host.Clock };
         await Assert.ThrowsAsync<ReliabilityTests.ProcessKilled>(() => dying.ProcessAsync(messageId, Encoding.UTF8.GetBytes(train), default));
         var stop = $$"""{"version":1,"action":"stop","requestId":"stop-it","jobName":"{{job}}"}""";
 
-        var stopped = await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, TestDeployment.SqsEvent([("stop", stop)]));
-        var redelivered = await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, TestDeployment.SqsEvent([(messageId, train)]));
+        var stopped = await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs([("stop", stop)]));
+        var redelivered = await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs([(messageId, train)]));
         var later = deployment.Host(sageMaker.Endpoint, clock: TestClock.Shifted(TimeSpan.FromMinutes(3)));
         await TestDeployment.InvokeAsync(new ReconcileFunction(later).Handle, "{}");
         var announced = AnnouncementIds(await DrainAsync(deployment, deployment.FinishedQueueUrl));
 
-        Assert.Empty(TestDeployment.FailedIds(stopped));
-        Assert.Empty(TestDeployment.FailedIds(redelivered));
+        Assert.Empty(FunctionEvents.FailedIds(stopped));
+        Assert.Empty(FunctionEvents.FailedIds(redelivered));
         Assert.Empty(simulator.Jobs);
         var record = (await host.Store.GetAsync(job, default))!;
         Assert.Equal(JobStatus.Stopped, record.Status);
@@ -258,7 +258,7 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
         async Task<string> Deliver(string evt) => (await TestDeployment.InvokeAsync(stateChange.Handle, evt)).RootElement.GetProperty("outcome").GetString()!;
         string Event(string name, string status, Action<JsonObject>? change = null, string? source = null)
         {
-            var evt = JsonNode.Parse(TestDeployment.SageMakerEvent(Completed, name, status, change))!.AsObject();
+            var evt = JsonNode.Parse(FunctionEvents.SageMaker(Completed, name, status, change))!.AsObject();
             if (source is not null)
                 evt["source"] = source;
             return evt.ToJsonString();

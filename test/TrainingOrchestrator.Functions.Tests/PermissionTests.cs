@@ -39,17 +39,17 @@ public sealed class PermissionTests(MotoServer moto) : IClassFixture<MotoServer>
         var stops = new[] { trainJob, tuneJob }.Select(job => ($"stop-{job}", $$"""{"version":1,"action":"stop","requestId":"stop-{{job}}","jobName":"{{job}}"}"""));
         var followed = Samples.TrainThenTune();
         var followedJob = Repo.Prepare(followed.Body, followed.MessageId).Plan!.JobName;
-        var submitted = await TestDeployment.InvokeAsync(new SubmitFunction(submitHost).Handle, TestDeployment.SqsEvent([train, tune, followed]));
-        var stopped = await TestDeployment.InvokeAsync(new SubmitFunction(submitHost).Handle, TestDeployment.SqsEvent(stops));
-        Assert.Empty(TestDeployment.FailedIds(submitted));
-        Assert.Empty(TestDeployment.FailedIds(stopped));
+        var submitted = await TestDeployment.InvokeAsync(new SubmitFunction(submitHost).Handle, FunctionEvents.Sqs([train, tune, followed]));
+        var stopped = await TestDeployment.InvokeAsync(new SubmitFunction(submitHost).Handle, FunctionEvents.Sqs(stops));
+        Assert.Empty(FunctionEvents.FailedIds(submitted));
+        Assert.Empty(FunctionEvents.FailedIds(stopped));
         Assert.Equal(JobStatus.Stopping, (await submitHost.Store.GetAsync(tuneJob, default))!.Status);
 
         // StateChange: a job with a follow-up completes: announced, and its tune request sent.
         await using var stateMeter = deployment.MeteredHost(sageMaker.Endpoint);
         var stateHost = stateMeter.Host;
         await TestDeployment.InvokeAsync(new StateChangeFunction(stateHost).Handle,
-            TestDeployment.SageMakerEvent("eventbridge-training-job-state-change.completed.json", followedJob, "Completed"));
+            FunctionEvents.SageMaker("eventbridge-training-job-state-change.completed.json", followedJob, "Completed"));
         Assert.Equal(FollowUps.RequestIdFor(followedJob), (await stateHost.Store.GetAsync(followedJob, default))!.FollowUp);
 
         // Reconcile, two minutes later: one claim never launched (training and tuning), one job whose end was missed.

@@ -34,8 +34,8 @@ public sealed class ReliabilityTests(MotoServer moto, ITestOutputHelper output) 
             var failed = new ConcurrentBag<(string, string)>();
             await Parallel.ForEachAsync(pending.Chunk(10), new ParallelOptions { MaxDegreeOfParallelism = instances }, async (batch, _) =>
             {
-                var response = await TestDeployment.InvokeAsync(submit.Handle, TestDeployment.SqsEvent(batch));
-                foreach (var id in TestDeployment.FailedIds(response))
+                var response = await TestDeployment.InvokeAsync(submit.Handle, FunctionEvents.Sqs(batch));
+                foreach (var id in FunctionEvents.FailedIds(response))
                     failed.Add(batch.First(m => m.MessageId == id));
             });
             redelivered += failed.Count;
@@ -109,7 +109,7 @@ public sealed class ReliabilityTests(MotoServer moto, ITestOutputHelper output) 
         await using var sageMaker = new LoopbackServer(simulator.Answer);
         var host = deployment.Host(sageMaker.Endpoint);
         var dying = new SubmitProcessor(new RequestPipeline(host.Deployment), host.Store,
-            new CrashingPlatform(new SageMakerPlatform(host.SageMakerClient, host.Deployment.NamePrefix), afterCreate)) { Clock = host.Clock };
+            new CrashingPlatform(host.Platform, afterCreate)) { Clock = host.Clock };
         var messages = new[] { "sqs-train-custom", "sqs-tune-xgboost" }.Select(s => Repo.Records(s)[0]).ToList();
         foreach (var (messageId, body) in messages)
             await Assert.ThrowsAsync<ProcessKilled>(() => dying.ProcessAsync(messageId, Encoding.UTF8.GetBytes(body), default));
@@ -119,8 +119,8 @@ public sealed class ReliabilityTests(MotoServer moto, ITestOutputHelper output) 
         string how;
         if (redelivered)
         {
-            var response = await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, TestDeployment.SqsEvent(messages));
-            Assert.Empty(TestDeployment.FailedIds(response));
+            var response = await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs(messages));
+            Assert.Empty(FunctionEvents.FailedIds(response));
             how = "the message's redelivery";
         }
         else
@@ -253,7 +253,7 @@ public sealed class ReliabilityTests(MotoServer moto, ITestOutputHelper output) 
         var deployment = await TestDeployment.CreateAsync(moto);
         var simulator = new SageMakerSimulator();
         await using var sageMaker = new LoopbackServer(simulator.Answer);
-        var host = new OrchestratorHost(deployment.Environment(sageMaker.Endpoint),
+        var host = CloudHost.FromEnvironment(deployment.Environment(sageMaker.Endpoint),
             new StaticCredentialSource(new AwsCredentials("AKIA" + SecretMarker, "secret-" + SecretMarker, "token-" + SecretMarker)), log: deployment.Log);
         var messages = BadMessages(count, seed: 1122).ToList();
         var submit = new SubmitFunction(host);
@@ -261,8 +261,8 @@ public sealed class ReliabilityTests(MotoServer moto, ITestOutputHelper output) 
 
         await Parallel.ForEachAsync(messages.Chunk(10), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (batch, _) =>
         {
-            var response = await TestDeployment.InvokeAsync(submit.Handle, TestDeployment.SqsEvent(batch.Select(m => (m.MessageId, m.Body))));
-            foreach (var id in TestDeployment.FailedIds(response))
+            var response = await TestDeployment.InvokeAsync(submit.Handle, FunctionEvents.Sqs(batch.Select(m => (m.MessageId, m.Body))));
+            foreach (var id in FunctionEvents.FailedIds(response))
                 retried.Add(id);
         });
 

@@ -58,7 +58,7 @@ public sealed class TestDeployment
 
     /// <summary>The functions' environment, as template.yaml sets it, with endpoints on moto (SageMaker optionally elsewhere).</summary>
     public OrchestratorHost Host(Uri? sageMaker = null, int timeoutSeconds = 30, Uri? dynamoDb = null, TimeProvider? clock = null, Uri? eventBridge = null, Uri? sqs = null) =>
-        new(Environment(sageMaker, timeoutSeconds, dynamoDb, eventBridge, sqs), new StaticCredentialSource(new AwsCredentials("testing", "testing")), clock, Log);
+        CloudHost.FromEnvironment(Environment(sageMaker, timeoutSeconds, dynamoDb, eventBridge, sqs), new StaticCredentialSource(new AwsCredentials("testing", "testing")), clock, Log);
 
     public Dictionary<string, string> Environment(Uri? sageMaker = null, int timeoutSeconds = 30, Uri? dynamoDb = null, Uri? eventBridge = null, Uri? sqs = null)
     {
@@ -87,29 +87,11 @@ public sealed class TestDeployment
         return environment;
     }
 
-    public static string SqsEvent(IEnumerable<(string MessageId, string Body)> messages, string queue = "jobs") =>
-        new JsonObject
-        {
-            ["Records"] = new JsonArray([.. messages.Select(m => (JsonNode)new JsonObject
-            {
-                ["messageId"] = m.MessageId,
-                ["receiptHandle"] = "handle-" + m.MessageId,
-                ["body"] = m.Body,
-                ["attributes"] = new JsonObject { ["ApproximateReceiveCount"] = "1" },
-                ["eventSource"] = "aws:sqs",
-                ["eventSourceARN"] = $"arn:aws:sqs:us-east-1:123456789012:{queue}",
-                ["awsRegion"] = "us-east-1",
-            })]),
-        }.ToJsonString();
-
     public static async Task<JsonDocument> InvokeAsync(Func<Stream, Task<Stream>> handler, string eventJson)
     {
         await using var output = await handler(new MemoryStream(Encoding.UTF8.GetBytes(eventJson)));
         return await JsonDocument.ParseAsync(output);
     }
-
-    public static IReadOnlyList<string> FailedIds(JsonDocument response) =>
-        [.. response.RootElement.GetProperty("batchItemFailures").EnumerateArray().Select(f => f.GetProperty("itemIdentifier").GetString()!)];
 
     /// <summary>
     /// A host whose every AWS call passes a metering proxy (to moto, and to <paramref name="sageMaker"/> for SageMaker):
@@ -146,27 +128,4 @@ public sealed class TestDeployment
                 await proxy.DisposeAsync();
         }
     }
-
-    /// <summary>A SageMaker sample event from the developer guide, adapted to name one of our jobs.</summary>
-    public static string SageMakerEvent(string sample, string jobName, string status, Action<JsonObject>? change = null)
-    {
-        var evt = JsonNode.Parse(File.ReadAllText(Repo.Path("events", sample)))!.AsObject();
-        var detail = evt["detail"]!.AsObject();
-        if (detail.ContainsKey("TrainingJobName"))
-        {
-            detail["TrainingJobName"] = jobName;
-            detail["TrainingJobArn"] = $"arn:aws:sagemaker:us-east-1:123456789012:training-job/{jobName}";
-            detail["TrainingJobStatus"] = status;
-            detail["SecondaryStatus"] = status;
-        }
-        else
-        {
-            detail["HyperParameterTuningJobName"] = jobName;
-            detail["HyperParameterTuningJobArn"] = $"arn:aws:sagemaker:us-east-1:123456789012:hyper-parameter-tuning-job/{jobName}";
-            detail["HyperParameterTuningJobStatus"] = status;
-        }
-        change?.Invoke(detail);
-        return evt.ToJsonString();
-    }
-
 }

@@ -61,7 +61,7 @@ internal sealed class CloudPlace : JobPlace
         this.queueUrl = queueUrl;
         sqs = new AwsJsonClient(AwsService.Sqs, aws, credentials);
         logs = new AwsJsonClient(AwsService.CloudWatchLogs, aws, credentials);
-        dynamo = Functions.OrchestratorHost.DynamoDbClient(aws, credentials);
+        dynamo = Functions.CloudHost.DynamoDbClient(aws, credentials);
         Store = new DynamoDbJobStore(dynamo, tableName);
     }
 
