@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 runs="${1:-11}"
 out="$PWD/bench/out/coldstart"
 rm -rf "$out"
+mkdir -p "$out"   # a fresh clone has no bench/out/
 # The default deployment: what `make build-SubmitFunction` publishes with function-build.txt = managed (self-contained,
 # trimmed, composite ReadyToRun).
 make build-SubmitFunction ARTIFACTS_DIR="$out/managed" FUNCTION_BUILD=managed > "$out.managed.log" 2>&1

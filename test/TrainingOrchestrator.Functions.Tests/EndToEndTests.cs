@@ -96,19 +96,6 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
     }
 
     [Fact]
-    public async Task Events_of_jobs_that_are_not_ours_are_ignored()
-    {
-        var deployment = await TestDeployment.CreateAsync(moto);
-        var stateChange = new StateChangeFunction(deployment.Host());
-
-        foreach (var sample in new[] { "eventbridge-training-job-state-change.completed.json", "eventbridge-hpo-tuning-job-state-change.json" })
-        {
-            var response = await TestDeployment.InvokeAsync(stateChange.Handle, File.ReadAllText(Repo.Path("events", sample)));
-            Assert.Equal("Ignored", response.RootElement.GetProperty("outcome").GetString());
-        }
-    }
-
-    [Fact]
     public async Task Reconcile_finishes_a_job_whose_events_were_lost()
     {
         var deployment = await TestDeployment.CreateAsync(moto);

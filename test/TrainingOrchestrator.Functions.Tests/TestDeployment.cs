@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using TrainingOrchestrator.Aws.Protocol;
 using TrainingOrchestrator.Aws.Signing;
 using TrainingOrchestrator.DynamoDb;
 
@@ -30,19 +31,36 @@ public sealed class TestDeployment
 
     public static async Task<TestDeployment> CreateAsync(MotoServer moto)
     {
+        // Made with our own signed clients (the AWS CLI costs a second of Python start-up a call; tests read back with it).
         var deployment = new TestDeployment(moto);
         using var dynamo = moto.DynamoDbClient();
         await dynamo.CreateTableAsync(JobTable.Definition(deployment.Table));
-        deployment.QueueUrl = (await deployment.Cli.RunAsync("sqs", "create-queue", "--queue-name", deployment.Table)).GetProperty("QueueUrl").GetString()!;
-        deployment.FinishedQueueUrl = (await deployment.Cli.RunAsync("sqs", "create-queue", "--queue-name", deployment.Table + "-finished")).GetProperty("QueueUrl").GetString()!;
-        var finishedArn = (await deployment.Cli.RunAsync("sqs", "get-queue-attributes", "--queue-url", deployment.FinishedQueueUrl, "--attribute-names", "QueueArn"))
+        var aws = AwsSettings.From(moto.Environment, MotoServer.Region);
+        var credentials = new StaticCredentialSource(new AwsCredentials("testing", "testing"));
+        using var sqs = new AwsJsonClient(AwsService.Sqs, aws, credentials);
+        using var events = new AwsJsonClient(AwsService.EventBridge, aws, credentials);
+        deployment.QueueUrl = (await CallAsync(sqs, "CreateQueue", new JsonObject { ["QueueName"] = deployment.Table })).GetProperty("QueueUrl").GetString()!;
+        deployment.FinishedQueueUrl = (await CallAsync(sqs, "CreateQueue", new JsonObject { ["QueueName"] = deployment.Table + "-finished" })).GetProperty("QueueUrl").GetString()!;
+        var finishedArn = (await CallAsync(sqs, "GetQueueAttributes", new JsonObject { ["QueueUrl"] = deployment.FinishedQueueUrl, ["AttributeNames"] = new JsonArray("QueueArn") }))
             .GetProperty("Attributes").GetProperty("QueueArn").GetString()!;
-        await deployment.Cli.RunAsync("events", "create-event-bus", "--name", deployment.Bus);
-        await deployment.Cli.RunAsync("events", "put-rule", "--name", "finished", "--event-bus-name", deployment.Bus,
-            "--event-pattern", $$"""{"source":["{{EventSource}}"],"detail-type":["Training Job Finished"]}""");
-        await deployment.Cli.RunAsync("events", "put-targets", "--rule", "finished", "--event-bus-name", deployment.Bus, "--targets", $"Id=q,Arn={finishedArn}");
+        await CallAsync(events, "CreateEventBus", new JsonObject { ["Name"] = deployment.Bus });
+        await CallAsync(events, "PutRule", new JsonObject
+        {
+            ["Name"] = "finished",
+            ["EventBusName"] = deployment.Bus,
+            ["EventPattern"] = $$"""{"source":["{{EventSource}}"],"detail-type":["Training Job Finished"]}""",
+        });
+        await CallAsync(events, "PutTargets", new JsonObject
+        {
+            ["Rule"] = "finished",
+            ["EventBusName"] = deployment.Bus,
+            ["Targets"] = new JsonArray(new JsonObject { ["Id"] = "q", ["Arn"] = finishedArn }),
+        });
         return deployment;
     }
+
+    private static async Task<JsonElement> CallAsync(AwsJsonClient client, string operation, JsonObject request) =>
+        JsonDocument.Parse(await client.SendAsync(operation, Encoding.UTF8.GetBytes(request.ToJsonString()), default)).RootElement;
 
     /// <summary>The same deployment with an empty table of its own (queues and bus shared): a clean slate in one call, not six.</summary>
     public async Task<TestDeployment> WithFreshTableAsync()

@@ -3,7 +3,7 @@ namespace TrainingOrchestrator.Testing;
 /// <summary>
 /// Figures the cost and reliability suites measure. They go to the test output, and, when
 /// <c>ORCHESTRATOR_FIGURES</c> names a folder, into Markdown fragments there (one file per document and section)
-/// that <c>bench/figures.sh</c> assembles into docs/performance.md and docs/reliability.md. With
+/// that <c>bench/run.sh</c> and <c>bench/reliability.sh</c> assemble into docs/performance.md and docs/reliability.md. With
 /// <c>ORCHESTRATOR_SUITE=full</c> the suites run at the published counts; CI runs them smaller.
 /// </summary>
 public static class Figures
