@@ -35,7 +35,7 @@ size() { du -sh "$1" | cut -f1; }
 peer="peer: Python $(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])') + boto3 $(python3 -c 'import boto3; print(boto3.__version__)')=python3 $PWD/bench/peer/submit_lambda.py"
 managed="managed (default: self-contained, trimmed, composite ReadyToRun; net10.0)=dotnet exec $out/managed/bootstrap.dll"
 shared="on Lambda's .NET, ReadyToRun (net10.0, for reference)=dotnet exec $out/shared-r2r/bootstrap.dll"
-aot="Native AOT (net9.0, linux-x64)=$out/aot/bootstrap"
+aot="Native AOT (net10.0, linux-x64)=$out/aot/bootstrap"
 coldstart=bench/TrainingOrchestrator.ColdStart/bin/Release/net10.0/TrainingOrchestrator.ColdStart.dll
 dotnet "$coldstart" "$runs" "$peer" "$managed" "$shared" \
   "on Lambda's .NET, JIT only (net10.0, for reference)=dotnet exec $out/jit/bootstrap.dll" "$aot"

@@ -70,8 +70,7 @@ python3 bench/targets.py "$artifacts/results" bench/out/requests "$figures/colds
   echo
   cat "$figures/coldstart.md"
   echo
-  echo "Native AOT is built for net9.0 because this machine's NuGet copy lacks .NET 10's NativeAOT runtime pack (.NET 9's"
-  echo "ILCompiler is there); the libraries it links multi-target net10.0 and net9.0, everything else is net10.0. x64 only here."
+  echo "Both deployable builds are net10.0 (Native AOT with .NET 10's ILCompiler). x64 only here."
   echo
   echo "## AWS calls (cost suite: test/TrainingOrchestrator.Functions.Tests/CostTests.cs)"
   echo
