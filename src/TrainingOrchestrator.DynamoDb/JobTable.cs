@@ -10,7 +10,7 @@ namespace TrainingOrchestrator.DynamoDb;
 /// modelArtifacts, times as sortable UTC text...), so what the console or <c>aws dynamodb get-item</c> shows is the
 /// record. template.yaml declares the same keys and indexes; a test holds them equal.
 /// </summary>
-public static class JobTable
+internal static class JobTable
 {
     public const string Key = "pk";
     public const string Version = "v";

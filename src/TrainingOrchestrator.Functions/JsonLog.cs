@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace TrainingOrchestrator.Functions;
 
 /// <summary>The function as Lambda's environment names it; every log line carries it.</summary>
-public sealed record LambdaFunction(string Service, string? Name = null, string? Version = null, int? MemorySize = null)
+internal sealed record LambdaFunction(string Service, string? Name = null, string? Version = null, int? MemorySize = null)
 {
     /// <summary>Powertools' variable for the service name; without it, the service is the orchestrator's.</summary>
     public const string ServiceVariable = "POWERTOOLS_SERVICE_NAME";
@@ -56,7 +56,7 @@ public interface IFunctionLog
 /// out as CloudWatch Embedded Metric Format lines, which CloudWatch turns into metrics with no API call. The
 /// bootstrap writes stdout straight to Lambda's log stream, one line one log event, so every line stays a JSON document.
 /// </summary>
-public sealed class JsonLog(TextWriter output, TimeProvider clock, LambdaFunction? function = null) : IFunctionLog
+internal sealed class JsonLog(TextWriter output, TimeProvider clock, LambdaFunction? function = null) : IFunctionLog
 {
     public const string MetricNamespace = "TrainingOrchestrator";
     private readonly Lock sync = new();

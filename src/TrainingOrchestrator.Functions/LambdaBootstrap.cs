@@ -8,7 +8,7 @@ namespace TrainingOrchestrator.Functions;
 /// stopped: next invocation, run the handler within the invocation's deadline (which also bounds every AWS call's
 /// retries) with its ids on every log line, post the response, or the error.
 /// </summary>
-public sealed class LambdaBootstrap
+internal sealed class LambdaBootstrap
 {
     public const string FunctionVariable = "ORCHESTRATOR_FUNCTION";
     public const string RuntimeApiVariable = "AWS_LAMBDA_RUNTIME_API";

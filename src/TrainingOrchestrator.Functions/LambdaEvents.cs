@@ -6,9 +6,9 @@ namespace TrainingOrchestrator.Functions;
 // The event shapes Lambda hands the functions, as small records of our own (no Amazon.Lambda.* package here).
 // They keep the official packages' JSON names, so a later move to those packages changes this file only.
 
-public sealed record SqsEvent(IReadOnlyList<SqsMessage>? Records);
+internal sealed record SqsEvent(IReadOnlyList<SqsMessage>? Records);
 
-public sealed record SqsMessage(
+internal sealed record SqsMessage(
     string MessageId,
     string? ReceiptHandle,
     string? Body,
@@ -17,12 +17,12 @@ public sealed record SqsMessage(
     [property: JsonPropertyName("eventSourceARN")] string? EventSourceArn,
     string? AwsRegion);
 
-public sealed record SqsBatchResponse(IReadOnlyList<BatchItemFailure> BatchItemFailures);
+internal sealed record SqsBatchResponse(IReadOnlyList<BatchItemFailure> BatchItemFailures);
 
-public sealed record BatchItemFailure(string ItemIdentifier);
+internal sealed record BatchItemFailure(string ItemIdentifier);
 
 /// <summary>An EventBridge event as Lambda receives it: the envelope, with detail left as JSON.</summary>
-public sealed record EventBridgeEvent(
+internal sealed record EventBridgeEvent(
     string? Version,
     string? Id,
     [property: JsonPropertyName("detail-type")] string? DetailType,
@@ -34,10 +34,10 @@ public sealed record EventBridgeEvent(
     JsonElement Detail);
 
 /// <summary>What Reconcile returns: its report.</summary>
-public sealed record ReconcileResponse(int Examined, int Fixed, int Launched, int Failed, IReadOnlyList<string> Problems, int Delivered);
+internal sealed record ReconcileResponse(int Examined, int Fixed, int Launched, int Failed, IReadOnlyList<string> Problems, int Delivered);
 
 /// <summary>What StateChange returns (Lambda ignores it; tests and the CLI's invoke read it).</summary>
-public sealed record StateChangeResponse(string Outcome, string? JobName, string Detail);
+internal sealed record StateChangeResponse(string Outcome, string? JobName, string Detail);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     PropertyNameCaseInsensitive = true)]
@@ -47,4 +47,4 @@ public sealed record StateChangeResponse(string Outcome, string? JobName, string
 [JsonSerializable(typeof(ReconcileResponse))]
 [JsonSerializable(typeof(StateChangeResponse))]
 [JsonSerializable(typeof(LambdaRuntimeError))]
-public sealed partial class LambdaJson : JsonSerializerContext;
+internal sealed partial class LambdaJson : JsonSerializerContext;

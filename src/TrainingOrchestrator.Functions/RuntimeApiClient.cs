@@ -5,20 +5,20 @@ using System.Text.Json;
 namespace TrainingOrchestrator.Functions;
 
 /// <summary>What the Runtime API takes as an invocation's or the init's error.</summary>
-public sealed record LambdaRuntimeError(string ErrorMessage, string ErrorType)
+internal sealed record LambdaRuntimeError(string ErrorMessage, string ErrorType)
 {
     public static LambdaRuntimeError From(Exception e) => new(e.Message, e.GetType().Name);
 }
 
 /// <summary>One invocation as /invocation/next hands it out: the event and its headers.</summary>
 /// <param name="Deadline">Lambda-Runtime-Deadline-Ms: when Lambda ends the invocation.</param>
-public sealed record RuntimeInvocation(string RequestId, byte[] Event, DateTimeOffset? Deadline = null, string? TraceId = null, string? FunctionArn = null);
+internal sealed record RuntimeInvocation(string RequestId, byte[] Event, DateTimeOffset? Deadline = null, string? TraceId = null, string? FunctionArn = null);
 
 /// <summary>
 /// Lambda's Runtime API (2018-06-01) as the bootstrap loop uses it: the HTTP client in Lambda, an in-memory one in
 /// tests (the shape of RuntimeSupport's IRuntimeApiClient and TestRuntimeApiClient).
 /// </summary>
-public interface IRuntimeApiClient
+internal interface IRuntimeApiClient
 {
     /// <summary>The next invocation; waits as long as there is none.</summary>
     Task<RuntimeInvocation> NextAsync(CancellationToken cancellationToken);

@@ -83,4 +83,4 @@ public sealed record LocalConfig
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true)]
 [JsonSerializable(typeof(LocalConfig))]
-public sealed partial class LocalConfigJson : JsonSerializerContext;
+internal sealed partial class LocalConfigJson : JsonSerializerContext;

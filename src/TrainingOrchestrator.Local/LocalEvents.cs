@@ -8,7 +8,7 @@ namespace TrainingOrchestrator.Local;
 /// State changes of local jobs as EventBridge events shaped like SageMaker's own (the developer guide's samples):
 /// the same envelope, the same detail keys, times as strings of epoch milliseconds.
 /// </summary>
-public static class LocalEvents
+internal static class LocalEvents
 {
     public const string Account = "000000000000";
     public const string Region = "local";

@@ -12,7 +12,7 @@ namespace TrainingOrchestrator.Architecture.Tests;
 public sealed partial class LayeringTests
 {
     /// <summary>Every assembly of the product, by project.</summary>
-    private static readonly IReadOnlyDictionary<string, Assembly> Assemblies = new Dictionary<string, Assembly>
+    internal static readonly IReadOnlyDictionary<string, Assembly> Assemblies = new Dictionary<string, Assembly>
     {
         ["Core"] = typeof(Core.Settings.DeploymentSettings).Assembly,
         ["Aws"] = typeof(Aws.Protocol.AwsJsonClient).Assembly,

@@ -12,16 +12,16 @@ public sealed record PutEventsEntry(
     IReadOnlyList<string>? Resources = null,
     [property: JsonConverter(typeof(AwsTimestampConverter))] DateTimeOffset? Time = null);
 
-public sealed record PutEventsRequest(IReadOnlyList<PutEventsEntry> Entries);
+internal sealed record PutEventsRequest(IReadOnlyList<PutEventsEntry> Entries);
 
-public sealed record PutEventsResultEntry(string? EventId, string? ErrorCode, string? ErrorMessage);
+internal sealed record PutEventsResultEntry(string? EventId, string? ErrorCode, string? ErrorMessage);
 
-public sealed record PutEventsResponse(int FailedEntryCount, IReadOnlyList<PutEventsResultEntry>? Entries);
+internal sealed record PutEventsResponse(int FailedEntryCount, IReadOnlyList<PutEventsResultEntry>? Entries);
 
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(PutEventsRequest))]
 [JsonSerializable(typeof(PutEventsResponse))]
-public sealed partial class EventBridgeWireJson : JsonSerializerContext;
+internal sealed partial class EventBridgeWireJson : JsonSerializerContext;
 
 /// <summary>EventBridge PutEvents. A call in which any entry failed is a failure: it throws and names each failed entry.</summary>
 public sealed class EventBridgeClient(AwsJsonClient client)

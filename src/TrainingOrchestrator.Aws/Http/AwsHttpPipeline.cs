@@ -5,7 +5,7 @@ using TrainingOrchestrator.Aws.Signing;
 namespace TrainingOrchestrator.Aws.Http;
 
 /// <summary>The handlers every AWS call goes through, whatever its protocol: retry -> signing -> sockets.</summary>
-public static class AwsHttpPipeline
+internal static class AwsHttpPipeline
 {
     public static HttpClient Create(AwsService service, AwsSettings settings, ICredentialSource credentials,
         IRequestSigner? signer = null, IDelaySource? delays = null, TimeProvider? clock = null, Func<double>? random = null)

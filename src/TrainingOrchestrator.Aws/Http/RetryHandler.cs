@@ -9,7 +9,7 @@ namespace TrainingOrchestrator.Aws.Http;
 /// jitter, within a number of attempts and a time budget. Anything else (validation, access, not found) is
 /// answered at once. The handlers inside it sign every attempt afresh.
 /// </summary>
-public sealed class RetryHandler(RetryPolicy policy, IDelaySource delays, TimeProvider clock, Func<double> random) : DelegatingHandler
+internal sealed class RetryHandler(RetryPolicy policy, IDelaySource delays, TimeProvider clock, Func<double> random) : DelegatingHandler
 {
     /// <summary>How many attempts the call took, on the request's options once it returns.</summary>
     public static readonly HttpRequestOptionsKey<int> AttemptsKey = new("orchestrator.attempts");

@@ -26,7 +26,7 @@ public interface IDelaySource
     Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken);
 }
 
-public sealed class RealDelays : IDelaySource
+internal sealed class RealDelays : IDelaySource
 {
     public static RealDelays Instance { get; } = new();
     public Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken) => Task.Delay(delay, cancellationToken);

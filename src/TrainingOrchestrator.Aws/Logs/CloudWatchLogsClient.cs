@@ -3,7 +3,7 @@ using TrainingOrchestrator.Aws.Protocol;
 
 namespace TrainingOrchestrator.Aws.Logs;
 
-public sealed record FilterLogEventsRequest(
+internal sealed record FilterLogEventsRequest(
     [property: JsonPropertyName("logGroupName")] string LogGroupName,
     [property: JsonPropertyName("logStreamNamePrefix")] string? LogStreamNamePrefix = null,
     [property: JsonPropertyName("startTime")] long? StartTime = null,
@@ -15,14 +15,14 @@ public sealed record FilteredLogEvent(
     [property: JsonPropertyName("message")] string? Message,
     [property: JsonPropertyName("eventId")] string? EventId);
 
-public sealed record FilterLogEventsResponse(
+internal sealed record FilterLogEventsResponse(
     [property: JsonPropertyName("events")] IReadOnlyList<FilteredLogEvent>? Events,
     [property: JsonPropertyName("nextToken")] string? NextToken);
 
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(FilterLogEventsRequest))]
 [JsonSerializable(typeof(FilterLogEventsResponse))]
-public sealed partial class LogsWireJson : JsonSerializerContext;
+internal sealed partial class LogsWireJson : JsonSerializerContext;
 
 /// <summary>CloudWatch Logs' FilterLogEvents on the JSON 1.1 protocol: a job's lines across its streams, in time order.</summary>
 public sealed class CloudWatchLogsClient(AwsJsonClient client)

@@ -8,7 +8,7 @@ namespace TrainingOrchestrator.Aws.Protocol;
 /// AWS JSON-protocol timestamps are epoch seconds (a number, maybe fractional); some emulators send ISO 8601
 /// strings. Read both; write epoch seconds.
 /// </summary>
-public sealed class AwsTimestampConverter : JsonConverter<DateTimeOffset>
+internal sealed class AwsTimestampConverter : JsonConverter<DateTimeOffset>
 {
     public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
         reader.TokenType switch

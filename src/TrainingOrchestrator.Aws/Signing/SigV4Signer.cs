@@ -10,7 +10,7 @@ namespace TrainingOrchestrator.Aws.Signing;
 /// X-Amz-Content-SHA256, so its output can never match the official test vectors (see the tests, which also
 /// compare this signer with the SDK's on the requests both can sign).
 /// </summary>
-public sealed class SigV4Signer : IRequestSigner
+internal sealed class SigV4Signer : IRequestSigner
 {
     public const string Algorithm = "AWS4-HMAC-SHA256";
 

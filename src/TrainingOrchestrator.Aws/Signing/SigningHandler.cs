@@ -4,7 +4,7 @@ namespace TrainingOrchestrator.Aws.Signing;
 /// Signs each attempt afresh (it sits inside the retry handler), so a retried request carries a current
 /// X-Amz-Date and current credentials. Signs host, content type, X-Amz-Target and what the signer adds.
 /// </summary>
-public sealed class SigningHandler(IRequestSigner signer, ICredentialSource credentials, SigningScope scope, TimeProvider clock)
+internal sealed class SigningHandler(IRequestSigner signer, ICredentialSource credentials, SigningScope scope, TimeProvider clock)
     : DelegatingHandler
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
@@ -31,7 +31,7 @@ public sealed class SigningHandler(IRequestSigner signer, ICredentialSource cred
     }
 }
 
-public static class AwsHeaders
+internal static class AwsHeaders
 {
     public const string Target = "X-Amz-Target";
     public const string RequestId = "x-amzn-RequestId";

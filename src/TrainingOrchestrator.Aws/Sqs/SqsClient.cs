@@ -13,7 +13,7 @@ public sealed record SendMessageResponse(string MessageId, string? MD5OfMessageB
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(SendMessageRequest))]
 [JsonSerializable(typeof(SendMessageResponse))]
-public sealed partial class SqsWireJson : JsonSerializerContext;
+internal sealed partial class SqsWireJson : JsonSerializerContext;
 
 /// <summary>SQS SendMessage on the JSON 1.0 protocol.</summary>
 public sealed class SqsClient(AwsJsonClient client)

@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace TrainingOrchestrator.Core.ApiModel;
 
-public sealed record ModelViolation(string Path, string Message)
+internal sealed record ModelViolation(string Path, string Message)
 {
     public override string ToString() => $"{Path}: {Message}";
 }
@@ -13,7 +13,7 @@ public sealed record ModelViolation(string Path, string Message)
 /// members the model does not know, types, lengths, numeric ranges, enums and patterns. It is how we know a
 /// planned request is one SageMaker would accept, without calling SageMaker.
 /// </summary>
-public sealed class ApiModelChecker(SageMakerApiModel model)
+internal sealed class ApiModelChecker(SageMakerApiModel model)
 {
     public static ApiModelChecker Default { get; } = new(SageMakerApiModel.Instance);
 

@@ -6,7 +6,7 @@ using TrainingOrchestrator.Core.Reference;
 namespace TrainingOrchestrator.Core.ApiModel;
 
 /// <summary>One shape of the botocore model: what a value of it must be.</summary>
-public sealed record Shape(
+internal sealed record Shape(
     string Name,
     string Type,
     long? Min,
@@ -43,7 +43,7 @@ public sealed record Shape(
 /// The SageMaker API model (botocore service-2.json, subset) that the validator and the plan checker take
 /// their lengths, ranges, enums and patterns from. Loaded once from the embedded reference file.
 /// </summary>
-public sealed class SageMakerApiModel
+internal sealed class SageMakerApiModel
 {
     private static readonly Lazy<SageMakerApiModel> Loaded = new(Load);
     private readonly FrozenDictionary<string, Shape> _shapes;
@@ -111,7 +111,7 @@ public sealed class SageMakerApiModel
 }
 
 /// <summary>Text as SageMaker measures it: lengths in code points.</summary>
-public static class SageMakerText
+internal static class SageMakerText
 {
     /// <summary>Characters as SageMaker counts them (code points), without LINQ's boxed enumerator.</summary>
     public static int Length(string value)

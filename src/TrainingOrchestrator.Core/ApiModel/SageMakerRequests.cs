@@ -167,7 +167,7 @@ public sealed record HyperParameterTrainingJobDefinition(
 }
 
 /// <summary>A tuning job's training definition as the training request it stands for (to tune around a tuning job).</summary>
-public static class TrainingDefinitions
+internal static class TrainingDefinitions
 {
     public static CreateTrainingJobRequest AsTrainingJob(this HyperParameterTrainingJobDefinition definition, string jobName) => new(
         jobName, definition.StaticHyperParameters, definition.AlgorithmSpecification, definition.RoleArn, definition.InputDataConfig,

@@ -2,10 +2,10 @@ using TrainingOrchestrator.Core.Reference;
 
 namespace TrainingOrchestrator.Core.Contract;
 
-public enum AlgorithmKind { Unknown, Custom, BuiltIn, Framework }
+internal enum AlgorithmKind { Unknown, Custom, BuiltIn, Framework }
 
 /// <summary>What <c>training.algorithm.name</c> names, and the AWS image it stands for.</summary>
-public static class AlgorithmImages
+internal static class AlgorithmImages
 {
     /// <summary>
     /// custom: the request's own image; a framework (pytorch, tensorflow, sklearn, huggingface, mxnet) runs the request's

@@ -1,7 +1,7 @@
 namespace TrainingOrchestrator.Core.Contract;
 
 /// <summary>What the contract assumes when a request leaves a field out (documented in the README).</summary>
-public static class ContractDefaults
+internal static class ContractDefaults
 {
     public const int Version = 1;
     public const string InputMode = "File";
@@ -47,7 +47,7 @@ public static class ContractDefaults
 }
 
 /// <summary>SageMaker's tuning strategies, as the contract names them.</summary>
-public static class TuningStrategies
+internal static class TuningStrategies
 {
     public const string Bayesian = "Bayesian";
     public const string Random = "Random";
@@ -56,7 +56,7 @@ public static class TuningStrategies
 }
 
 /// <summary>The contract's hyperparameter range types.</summary>
-public static class RangeTypes
+internal static class RangeTypes
 {
     public const string Continuous = "continuous";
     public const string Integer = "integer";

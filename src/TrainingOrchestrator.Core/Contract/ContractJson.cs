@@ -12,10 +12,10 @@ namespace TrainingOrchestrator.Core.Contract;
     NumberHandling = JsonNumberHandling.Strict,
     Converters = [typeof(ChannelSpecConverter)])]
 [JsonSerializable(typeof(JobRequest))]
-public sealed partial class ContractJson : JsonSerializerContext;
+internal sealed partial class ContractJson : JsonSerializerContext;
 
 /// <summary>Reads a channel written as a bare URI string or as an object.</summary>
-public sealed class ChannelSpecConverter : JsonConverter<ChannelSpec>
+internal sealed class ChannelSpecConverter : JsonConverter<ChannelSpec>
 {
     public override ChannelSpec? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
@@ -48,7 +48,7 @@ internal static class ChannelObjectJsonAccess
 /// A map of JSON values read as one document: the serializer's own JsonElement converter makes a document for each
 /// value, which for a request's hyperparameters was most of its reading cost.
 /// </summary>
-public sealed class JsonValueMapConverter : JsonConverter<IReadOnlyDictionary<string, JsonElement>>
+internal sealed class JsonValueMapConverter : JsonConverter<IReadOnlyDictionary<string, JsonElement>>
 {
     public override IReadOnlyDictionary<string, JsonElement>? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
@@ -73,7 +73,7 @@ public sealed class JsonValueMapConverter : JsonConverter<IReadOnlyDictionary<st
 }
 
 /// <summary>A list of JSON values read as one document (see <see cref="JsonValueMapConverter"/>).</summary>
-public sealed class JsonValueListConverter : JsonConverter<IReadOnlyList<JsonElement>>
+internal sealed class JsonValueListConverter : JsonConverter<IReadOnlyList<JsonElement>>
 {
     public override IReadOnlyList<JsonElement>? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {

@@ -5,7 +5,7 @@ namespace TrainingOrchestrator.Core.Contract;
 /// SageMaker Python SDK lets each run on. The tables are the SDK's (sagemaker-core/src/sagemaker/core/fw_utils.py at
 /// commit a24812666d258d9d19c9a82d0c9385ca0bd3ba01); versions are full versions (an alias is resolved first).
 /// </summary>
-public static class DistributedProtocols
+internal static class DistributedProtocols
 {
     public const string None = "unspecified";
     public const string Mpi = "mpi";

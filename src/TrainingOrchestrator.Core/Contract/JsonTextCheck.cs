@@ -8,7 +8,7 @@ namespace TrainingOrchestrator.Core.Contract;
 /// a string that is not valid Unicode (a lone surrogate such as <c>\ud800</c>), and a number no double can hold
 /// (<c>1e400</c> reads as Infinity). Also returns the top-level <c>requestId</c> when it is a clean string written once.
 /// </summary>
-public static class JsonTextCheck
+internal static class JsonTextCheck
 {
     /// <summary>At most this many problems are listed; a body full of them is refused as well with fewer.</summary>
     public const int MaxErrors = 20;

@@ -5,7 +5,7 @@ namespace TrainingOrchestrator.Core.Contract;
 /// other member (checked against the API model), never one of these. A member path is dot-separated from the request
 /// body the override is merged into; owning a member owns everything under it.
 /// </summary>
-public static class OverridableMembers
+internal static class OverridableMembers
 {
     /// <summary>Owned members of a training request, as CreateTrainingJob and as a tuning job's training definition.</summary>
     public static IReadOnlyDictionary<string, string> Training { get; } = new Dictionary<string, string>(StringComparer.Ordinal)

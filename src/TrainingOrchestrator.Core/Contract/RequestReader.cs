@@ -4,10 +4,10 @@ using System.Text.RegularExpressions;
 namespace TrainingOrchestrator.Core.Contract;
 
 /// <summary>The outcome of reading a request body: the request, or why it could not be read (and its requestId, if that could).</summary>
-public sealed record ReadResult(JobRequest? Request, IReadOnlyList<ValidationError> Errors, string? RequestId = null);
+internal sealed record ReadResult(JobRequest? Request, IReadOnlyList<ValidationError> Errors, string? RequestId = null);
 
 /// <summary>Reads a request body with the source-generated contract; never throws on bad input.</summary>
-public static partial class RequestReader
+internal static partial class RequestReader
 {
     public static ReadResult Read(string body) => Read(System.Text.Encoding.UTF8.GetBytes(body));
 

@@ -4,7 +4,7 @@ namespace TrainingOrchestrator.Core.Contract;
 /// The validation rules, one code each. Every <see cref="ValidationError"/> names the rule it broke, so that
 /// automation can react to a rule rather than parse a message.
 /// </summary>
-public static class Rules
+internal static class Rules
 {
     public const string NotJson = "not-json";
     public const string WrongType = "wrong-type";

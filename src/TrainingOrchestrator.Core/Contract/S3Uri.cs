@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 namespace TrainingOrchestrator.Core.Contract;
 
 /// <summary>An s3://bucket/key URI with a bucket name S3 would accept.</summary>
-public sealed partial record S3Uri(string Bucket, string Key)
+internal sealed partial record S3Uri(string Bucket, string Key)
 {
     public static bool TryParse(string text, out S3Uri? uri, out string? problem)
     {

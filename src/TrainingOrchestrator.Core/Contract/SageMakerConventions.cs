@@ -84,7 +84,7 @@ public static class ReservedHyperparameters
 }
 
 /// <summary>The tags the orchestrator puts on every job it launches: who asked, and which version of us launched it.</summary>
-public static class OwnTags
+internal static class OwnTags
 {
     public const string Prefix = "orchestrator:";
     public const string RequestId = Prefix + "request-id";

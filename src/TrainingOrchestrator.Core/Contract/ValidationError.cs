@@ -13,7 +13,7 @@ public sealed record ValidationError(string Path, string Rule, string Message)
 }
 
 /// <summary>Builds the JSON paths of validation errors: "training.inputs.train", "tuning.ranges['a.b'].min".</summary>
-public static class JsonPath
+internal static class JsonPath
 {
     public static string Member(string parent, string name)
     {
@@ -59,4 +59,4 @@ public static class JsonPath
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
 [JsonSerializable(typeof(IReadOnlyList<ValidationError>))]
-public sealed partial class ValidationJson : JsonSerializerContext;
+internal sealed partial class ValidationJson : JsonSerializerContext;

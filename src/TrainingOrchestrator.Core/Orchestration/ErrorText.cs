@@ -9,7 +9,7 @@ namespace TrainingOrchestrator.Core.Orchestration;
 /// ("Value '{DB_PASSWORD=...}' at 'environment' failed to satisfy constraint"), and a request's environment and
 /// hyperparameters may hold secrets. Both the quoted values and the request's own values are masked.
 /// </summary>
-public static partial class ErrorText
+internal static partial class ErrorText
 {
     public const string Mask = "***";
 

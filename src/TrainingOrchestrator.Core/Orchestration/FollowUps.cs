@@ -9,7 +9,7 @@ namespace TrainingOrchestrator.Core.Orchestration;
 /// asks for. Its request id comes from the job's name, so however often the job's end is seen, the claim of that
 /// id lets one tuning job through.
 /// </summary>
-public static class FollowUps
+internal static class FollowUps
 {
     public const string RequestIdPrefix = "followup-";
 

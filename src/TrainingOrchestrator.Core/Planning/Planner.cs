@@ -13,7 +13,7 @@ namespace TrainingOrchestrator.Core.Planning;
 /// Turns a valid request into the exact SageMaker API request. Pure: same request and settings, same plan.
 /// Call it only with a request that <see cref="RequestValidator"/> accepted.
 /// </summary>
-public sealed class Planner(DeploymentSettings settings)
+internal sealed class Planner(DeploymentSettings settings)
 {
     /// <param name="baseDefinition">For a tune request with baseJob: the stored CreateTrainingJob request of that job.</param>
     public PlannedOperation Plan(JobRequest request, string? messageId = null, CreateTrainingJobRequest? baseDefinition = null)
