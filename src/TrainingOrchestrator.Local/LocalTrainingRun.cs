@@ -1,15 +1,7 @@
-using System.Diagnostics;
-using System.Formats.Tar;
-using System.Globalization;
-using System.IO.Compression;
-using System.Text.Json.Nodes;
 using System.Text.Json;
-using System.Text.RegularExpressions;
+using System.Text.Json.Nodes;
 using TrainingOrchestrator.Core.ApiModel;
-using TrainingOrchestrator.Core.Contract;
 using TrainingOrchestrator.Core.Jobs;
-using TrainingOrchestrator.Core.Orchestration;
-using TrainingOrchestrator.Core.Reference;
 using TrainingOrchestrator.Core.Ports;
 
 namespace TrainingOrchestrator.Local;
@@ -24,23 +16,21 @@ namespace TrainingOrchestrator.Local;
 /// </summary>
 public sealed class LocalTrainingRun
 {
+    private readonly HostedJob job;
     private readonly CreateTrainingJobRequest spec;
     private readonly ILocalObserver observer;
     private readonly LocalConfig config;
-    private readonly LocalProgram program;
     private readonly IReadOnlyList<LocalHost> hosts;
-    private readonly string privateFolder;
-    private readonly IReadOnlyList<(Channel Channel, string Source)> inputs;
-    private readonly (string Local, string InContainer)? checkpoints;
+    private readonly CheckpointSync? checkpoints;
     private readonly string? outputTarget;
-    private readonly string? whyNoPrivateMounts;
-    private readonly IReadOnlyList<(string Name, Regex Regex)> metricDefinitions;
+    private readonly MetricScraper metrics;
+    private readonly HostRunner runner;
     private readonly TimeProvider clock;
     private readonly CancellationTokenSource stopping = new();
     private readonly CancellationTokenSource killing = new();
     private readonly Lock sync = new();
     private readonly List<StatusTransition> transitions = [];
-    private readonly Dictionary<string, List<double>> metrics = new(StringComparer.Ordinal);
+    private StreamWriter? trainingLog;
     private DateTimeOffset lastModified = DateTimeOffset.MinValue;
     private StopCause? stopCause;
 
@@ -60,30 +50,24 @@ public sealed class LocalTrainingRun
     public Task Completion { get; private set; } = Task.CompletedTask;
 
     /// <summary>The last value of each metric, and every value in order.</summary>
-    public IReadOnlyDictionary<string, IReadOnlyList<double>> MetricSeries
-    {
-        get { lock (sync) return metrics.ToDictionary(m => m.Key, m => (IReadOnlyList<double>)[.. m.Value]); }
-    }
+    public IReadOnlyDictionary<string, IReadOnlyList<double>> MetricSeries => metrics.Series;
 
-    private LocalTrainingRun(CreateTrainingJobRequest spec, string folder, string privateFolder, string? tuningJobName, ILocalObserver observer, LocalConfig config,
-        LocalProgram program, IReadOnlyList<LocalHost> hosts, IReadOnlyList<(Channel, string)> inputs, (string, string)? checkpoints, string? outputTarget,
-        string? whyNoPrivateMounts, TimeProvider clock)
+    private LocalTrainingRun(HostedJob job, string folder, string? tuningJobName, ILocalObserver observer, (string Local, string InContainer)? checkpoints,
+        string? outputTarget, TimeProvider clock)
     {
+        this.job = job;
         this.clock = clock;
         CreationTime = clock.GetUtcNow();
-        this.spec = spec;
+        spec = job.Spec;
+        config = job.Config;
+        hosts = job.Hosts;
         Folder = folder;
-        this.privateFolder = privateFolder;
         TuningJobName = tuningJobName;
         this.observer = observer;
-        this.config = config;
-        this.program = program;
-        this.hosts = hosts;
-        this.inputs = inputs;
-        this.checkpoints = checkpoints;
+        this.checkpoints = checkpoints is { } c ? new CheckpointSync(c.Local, c.InContainer, hosts, message => observer.Notice(JobName, message)) : null;
         this.outputTarget = outputTarget;
-        this.whyNoPrivateMounts = whyNoPrivateMounts;
-        metricDefinitions = [.. (spec.AlgorithmSpecification.MetricDefinitions ?? []).Select(m => (m.Name, new Regex(m.Regex, RegexOptions.CultureInvariant)))];
+        metrics = new MetricScraper(spec.AlgorithmSpecification.MetricDefinitions);
+        runner = new HostRunner(job, observer, clock, OnLine);
     }
 
     /// <summary>
@@ -126,7 +110,8 @@ public sealed class LocalTrainingRun
             checkpoints = (local, inContainer["/opt/ml/".Length..]);
         }
         var outputTarget = config.LocalPathOf(spec.OutputDataConfig.S3OutputPath.TrimEnd('/') + "/");
-        return new LocalTrainingRun(spec, folder, privateFolder, tuningJobName, observer, config, program, hosts, inputs, checkpoints, outputTarget, whyNoPrivateMounts, clock);
+        return new LocalTrainingRun(new HostedJob(spec, program, hosts, config, privateFolder, whyNoPrivateMounts, inputs), folder, tuningJobName, observer,
+            checkpoints, outputTarget, clock);
     }
 
     /// <summary>Image commands to prepare (build) before the first job that needs them.</summary>
@@ -153,9 +138,9 @@ public sealed class LocalTrainingRun
     /// <summary>What a Describe would answer now: the detail of the event SageMaker would send, read as SageMaker's are.</summary>
     public JobObservation Observe()
     {
-        JsonObject detail;
-        lock (sync) detail = Detail();
-        return SageMakerJobReader.Training(LocalEvents.Element(detail), SageMakerTimeUnit.EpochMilliseconds)!;
+        TrainingState state;
+        lock (sync) state = State();
+        return SageMakerJobReader.Training(LocalEvents.Element(TrainingEvents.Detail(spec, TuningJobName, state)), SageMakerTimeUnit.EpochMilliseconds)!;
     }
 
     private async Task RunAsync(CancellationToken cancellationToken)
@@ -163,16 +148,14 @@ public sealed class LocalTrainingRun
         try
         {
             await StepAsync(JobStatus.InProgress, "Starting", "Preparing the job folder", cancellationToken).ConfigureAwait(false);
-            if (whyNoPrivateMounts is not null)
-                observer.Notice(JobName, $"no private /opt/ml here ({whyNoPrivateMounts}): the SM_* paths name the job folder instead");
-            foreach (var (channel, _) in inputs.Where(i => i.Channel.ShuffleConfig is not null))
+            if (job.WhyNoPrivateMounts is { } why)
+                observer.Notice(JobName, $"no private /opt/ml here ({why}): the SM_* paths name the job folder instead");
+            foreach (var (channel, _) in job.Inputs.Where(i => i.Channel.ShuffleConfig is not null))
                 observer.Notice(JobName, $"input channel '{channel.ChannelName}': shuffleSeed is not applied here; the objects come in key order");
             LayOut();
             await StepAsync(JobStatus.InProgress, "Downloading", "Copying the input data", cancellationToken).ConfigureAwait(false);
-            LocalChannels.CopyIn(inputs, hosts, spec.AlgorithmSpecification.TrainingInputMode);
-            if (checkpoints is { } c)
-                foreach (var host in hosts)
-                    LocalChannels.CopyChanged(c.Local, Path.Combine(host.Folder, c.InContainer));
+            LocalChannels.CopyIn(job.Inputs, hosts, spec.AlgorithmSpecification.TrainingInputMode);
+            checkpoints?.CopyIn();
             StartTime = clock.GetUtcNow();
             await StepAsync(JobStatus.InProgress, "Training", "Training the model", cancellationToken).ConfigureAwait(false);
             var outcome = await TrainAsync(cancellationToken).ConfigureAwait(false);
@@ -195,15 +178,15 @@ public sealed class LocalTrainingRun
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token, cancellationToken);
         using var runtimeLimit = new CancellationTokenSource(TimeSpan.FromSeconds(spec.StoppingCondition.MaxRuntimeInSeconds), clock);
         using var registration = runtimeLimit.Token.Register(() => Stop(StopCause.MaxRuntimeExceeded));
-        using var log = new StreamWriter(Path.Combine(Folder, "output", "training.log"), append: true) { AutoFlush = true };
-        var python = program.Script?.Python;
-        if (program.Script is { IsPython: true } script && File.Exists(Path.Combine(hosts[0].Folder, "code", "requirements.txt")))
+        using var log = trainingLog = new StreamWriter(Path.Combine(Folder, "output", "training.log"), append: true) { AutoFlush = true };
+        var python = job.Program.Script?.Python;
+        if (job.Program.Script is { IsPython: true } script && File.Exists(Path.Combine(hosts[0].Folder, "code", "requirements.txt")))
         {
             observer.Notice(JobName, "installing requirements.txt into the job's own Python environment");
             try
             {
-                var (venvPython, failure) = await Requirements.InstallAsync(script.Python, Path.Combine(hosts[0].Folder, "code"), Path.Combine(privateFolder, "venv"),
-                    Environment(hosts[0], "/opt/ml"), line => OnLine(log, hosts[0], line), limit.Token).ConfigureAwait(false);
+                var (venvPython, failure) = await Requirements.InstallAsync(script.Python, Path.Combine(hosts[0].Folder, "code"), Path.Combine(job.PrivateFolder, "venv"),
+                    runner.Environment(hosts[0], "/opt/ml"), line => OnLine(hosts[0], line), limit.Token).ConfigureAwait(false);
                 if (failure is not null)
                 {
                     await File.WriteAllTextAsync(Path.Combine(hosts[0].Folder, "output", "failure"), failure, CancellationToken.None).ConfigureAwait(false);
@@ -216,11 +199,11 @@ public sealed class LocalTrainingRun
                 return new TrainingOutcome(true, null);
             }
         }
-        using var checkpointSync = checkpoints is null ? null : new Timer(_ => SyncCheckpointsOut(), null, config.CheckpointSyncPeriod, config.CheckpointSyncPeriod);
+        var checkpointSync = checkpoints?.Every(config.CheckpointSyncPeriod);
         // A host that could not be started or fed fails the job like one whose algorithm failed: the others stop too.
         async Task<string?> HostAsync(LocalHost host)
         {
-            try { return await RunHostAsync(host, python, log, limit.Token).ConfigureAwait(false); }
+            try { return await runner.RunAsync(host, python, () => StopCauseNow?.ToString(), limit.Token, killing.Token).ConfigureAwait(false); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception)
             {
                 return $"ClientError: {(hosts.Count > 1 ? host.Name + ": " : "")}{e.Message}";
@@ -241,128 +224,23 @@ public sealed class LocalTrainingRun
             }
         }
         if (checkpointSync is not null)
-            await checkpointSync.DisposeAsync().ConfigureAwait(false);
-        SyncCheckpointsOut();
+            await checkpointSync.DisposeAsync().ConfigureAwait(false); // and copies out once more
         return new TrainingOutcome(failures.Count == 0 && (stopCause is not null || cancellationToken.IsCancellationRequested), failures.FirstOrDefault());
     }
 
-    /// <summary>Runs one host's process to its end; the failure reason when it failed, null when it ended well or was stopped.</summary>
-    private async Task<string?> RunHostAsync(LocalHost host, string? python, StreamWriter log, CancellationToken stop)
+    private StopCause? StopCauseNow
     {
-        var mlPath = whyNoPrivateMounts is null ? "/opt/ml" : host.Folder;
-        var arguments = ContainerContract.UserArguments(spec.HyperParameters).ToList();
-        var inContainer = program.Script is { } script ? script.Command(python!, arguments) : program.ImageCommand;
-        var workingDirectory = program.Script is null ? "/opt/ml" : mlPath + "/code";
-        var environment = Environment(host, mlPath).ToList();
-        IReadOnlyList<string> command = whyNoPrivateMounts is null
-            ? PrivateMounts.Wrap(inContainer, host.Folder, PrivateMounts.Stage(Path.Combine(host.Private, "opt")), Path.Combine(privateFolder, "hosts"), workingDirectory, environment)
-            : inContainer;
-        // In a process group of its own (setsid), so that a stop reaches the algorithm's children too: a shell
-        // script's `sleep` would otherwise outlive the shell and hold the output open.
-        var grouped = ProcessGroup.Setsid is not null;
-        using var job = new JobProcess(grouped ? [ProcessGroup.Setsid!, .. command] : command,
-            whyNoPrivateMounts is null ? host.Folder : workingDirectory, environment, line => OnLine(log, host, line));
-        var process = job.Process;
-        // The named pipes exist before the algorithm starts, as on SageMaker. An object a pipe cannot be fed ends the host.
-        string? channelFailure = null;
-        using var ended = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        var pipes = LocalChannels.FeedPipes(inputs, host, spec.AlgorithmSpecification.TrainingInputMode, hosts, failure =>
-        {
-            channelFailure = failure;
-            try { ended.Cancel(); } catch (ObjectDisposedException) { } // the host had ended already
-        });
-        try
-        {
-            job.Start();
-            await process.WaitForExitAsync(ended.Token).ConfigureAwait(false);
-            process.WaitForExit(); // drains the output streams
-        }
-        catch (OperationCanceledException)
-        {
-            observer.Notice(JobName, $"{host.Name}: stopping ({channelFailure ?? stopCause?.ToString() ?? "another host failed"}): SIGTERM, then SIGKILL after {StopGracePeriod.TotalSeconds:0} s");
-            ProcessGroup.Signal(process, "TERM", grouped);
-            using var graceTimer = new CancellationTokenSource(StopGracePeriod, clock);
-            using var grace = CancellationTokenSource.CreateLinkedTokenSource(graceTimer.Token, killing.Token);
-            try { await process.WaitForExitAsync(grace.Token).ConfigureAwait(false); }
-            catch (OperationCanceledException)
-            {
-                ProcessGroup.Signal(process, "KILL", grouped);
-                await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
-            }
-            process.WaitForExit();
-        }
-        finally
-        {
-            await pipes.DisposeAsync().ConfigureAwait(false);
-        }
-        if (channelFailure is not null)
-            return $"ClientError: {channelFailure}";
-        var exit = process.ExitCode;
-        var output = Path.Combine(host.Folder, "output");
-        if (exit == 0)
-        {
-            if (program.Script is not null)
-                await File.WriteAllTextAsync(Path.Combine(output, "success"), "", CancellationToken.None).ConfigureAwait(false); // the toolkit's files.write_success_file()
-            return null;
-        }
-        if (stop.IsCancellationRequested)
-            return null; // stopped, or ended because another host failed
-
-        var failureFile = Path.Combine(output, "failure");
-        // The toolkit writes its error to output/failure unless the script wrote one.
-        if (program.Script is not null && !File.Exists(failureFile))
-            await File.WriteAllTextAsync(failureFile, ToolkitErrors.ExecuteUserScriptError(exit, ToolkitErrors.CapturedError(job.Errors), string.Join(' ', inContainer)), CancellationToken.None).ConfigureAwait(false);
-        var reason = File.Exists(failureFile) ? (await File.ReadAllTextAsync(failureFile, CancellationToken.None).ConfigureAwait(false)).Trim() : "";
-        var prefix = hosts.Count > 1 ? $"{host.Name}: " : "";
-        return reason.Length > 0
-            ? $"AlgorithmError: {prefix}{reason[..Math.Min(reason.Length, 1024)]}"
-            : $"AlgorithmError: {prefix}the algorithm exited with code {exit} and wrote no output/failure";
+        get { lock (sync) return stopCause; }
     }
 
-    /// <summary>
-    /// The job's environment, and nothing of this machine's but PATH and LANG: no credentials, no HOME of the user
-    /// (the host's private one instead). local.json's "environment" adds what a job needs here.
-    /// </summary>
-    private IEnumerable<(string, string)> Environment(LocalHost host, string mlPath)
-    {
-        yield return ("PATH", System.Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin");
-        yield return ("LANG", System.Environment.GetEnvironmentVariable("LANG") ?? "C.UTF-8");
-        yield return ("HOME", Directory.CreateDirectory(Path.Combine(host.Private, "home")).FullName);
-        if (program.Script is not null)
-        {
-            // The framework images' Dockerfiles set these.
-            yield return ("PYTHONUNBUFFERED", "TRUE");
-            yield return ("PYTHONDONTWRITEBYTECODE", "TRUE");
-            foreach (var variable in ContainerContract.ToolkitEnvironment(spec, host, hosts, mlPath, System.Environment.ProcessorCount, Gpus.Count))
-                yield return variable;
-        }
-        foreach (var variable in ContainerContract.ImageEnvironment(spec))
-            yield return variable;
-        foreach (var (name, value) in config.Environment)
-            yield return (name, value);
-    }
-
-    private void OnLine(StreamWriter log, LocalHost host, string? line)
+    private void OnLine(LocalHost host, string? line)
     {
         if (line is null) return;
         var shown = hosts.Count > 1 ? $"[{host.Name}] {line}" : line;
-        lock (log) log.WriteLine(shown);
+        if (trainingLog is { } log)
+            lock (log) log.WriteLine(shown);
         observer.Output(JobName, shown);
-        Scrape(line);
-    }
-
-    private void SyncCheckpointsOut()
-    {
-        if (checkpoints is not { } c) return;
-        try
-        {
-            foreach (var host in hosts)
-                LocalChannels.CopyChanged(Path.Combine(host.Folder, c.InContainer), c.Local);
-        }
-        catch (IOException e)
-        {
-            observer.Notice(JobName, $"copying checkpoints out to {c.Local} failed, trying again later: {e.Message}");
-        }
+        metrics.Scrape(line);
     }
 
     private async Task FinishAsync(TrainingOutcome outcome, CancellationToken cancellationToken)
@@ -402,9 +280,9 @@ public sealed class LocalTrainingRun
     {
         var hyperparameters = JsonSerializer.Serialize(spec.HyperParameters ?? new Dictionary<string, string>(), LocalJson.Default.IReadOnlyDictionaryStringString);
         Directory.CreateDirectory(Path.Combine(Folder, "output"));
-        Directory.CreateDirectory(privateFolder);
+        Directory.CreateDirectory(job.PrivateFolder);
         // Every host resolves every host's name, as on SageMaker's container network; here they all are this machine.
-        File.WriteAllText(Path.Combine(privateFolder, "hosts"),
+        File.WriteAllText(Path.Combine(job.PrivateFolder, "hosts"),
             $"127.0.0.1 localhost {string.Join(' ', hosts.Select(h => h.Name))}\n::1 localhost ip6-localhost ip6-loopback\n");
         foreach (var host in hosts)
         {
@@ -415,7 +293,7 @@ public sealed class LocalTrainingRun
             File.WriteAllText(Path.Combine(host.Folder, "input/config/hyperparameters.json"), hyperparameters);
             File.WriteAllText(Path.Combine(host.Folder, "input/config/inputdataconfig.json"), ContainerContract.InputDataConfig(spec, host).ToJsonString());
             File.WriteAllText(Path.Combine(host.Folder, "input/config/resourceconfig.json"), ContainerContract.ResourceConfig(host, hosts).ToJsonString());
-            if (program.Script is { } script)
+            if (job.Program.Script is { } script)
             {
                 Archives.Unpack(script.Source, Path.Combine(host.Folder, "code"));
                 // The toolkit makes a command entry point executable (chmod 511) before it runs it.
@@ -423,21 +301,6 @@ public sealed class LocalTrainingRun
                 if (!script.IsPython && File.Exists(entry) && !OperatingSystem.IsWindows())
                     File.SetUnixFileMode(entry, File.GetUnixFileMode(entry) | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
             }
-        }
-    }
-
-    private void Scrape(string line)
-    {
-        foreach (var (name, regex) in metricDefinitions)
-        {
-            var match = regex.Match(line);
-            if (match.Success && match.Groups.Count > 1
-                && double.TryParse(match.Groups[1].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
-                lock (sync)
-                {
-                    if (!metrics.TryGetValue(name, out var series)) metrics[name] = series = [];
-                    series.Add(value);
-                }
         }
     }
 
@@ -453,70 +316,15 @@ public sealed class LocalTrainingRun
             transitions.Add(new StatusTransition(secondary, lastModified, status is JobStatus.InProgress or JobStatus.Stopping ? null : lastModified, message));
             Status = status;
             SecondaryStatus = secondary;
-            evt = Event();
+            evt = TrainingEvents.Event(spec, TuningJobName, State());
         }
         observer.Notice(JobName, $"{status} / {secondary}: {message}");
         await observer.EventAsync(evt, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The event SageMaker would send now (call under the lock).</summary>
-    private JsonObject Event() =>
-        LocalEvents.Envelope(SageMakerStateEvents.TrainingDetailType, LocalEvents.TrainingArn(JobName), lastModified, Detail());
-
-    /// <summary>The job as SageMaker describes it now, in its event's shape (call under the lock).</summary>
-    private JsonObject Detail()
-    {
-        var detail = new JsonObject
-        {
-            ["TrainingJobName"] = JobName,
-            ["TrainingJobArn"] = LocalEvents.TrainingArn(JobName),
-            ["TrainingJobStatus"] = Status.ToString(),
-            ["SecondaryStatus"] = SecondaryStatus,
-            ["HyperParameters"] = JsonSerializer.SerializeToNode(spec.HyperParameters ?? new Dictionary<string, string>(), LocalJson.Default.IReadOnlyDictionaryStringString),
-            ["AlgorithmSpecification"] = new JsonObject
-            {
-                ["TrainingImage"] = spec.AlgorithmSpecification.TrainingImage,
-                ["TrainingInputMode"] = spec.AlgorithmSpecification.TrainingInputMode,
-            },
-            ["RoleArn"] = spec.RoleArn,
-            ["InputDataConfig"] = JsonSerializer.SerializeToNode(spec.InputDataConfig ?? [], SageMakerJson.Default.IReadOnlyListChannel),
-            ["OutputDataConfig"] = new JsonObject { ["S3OutputPath"] = spec.OutputDataConfig.S3OutputPath },
-            ["ResourceConfig"] = new JsonObject
-            {
-                ["InstanceType"] = spec.ResourceConfig.InstanceType,
-                ["InstanceCount"] = spec.ResourceConfig.InstanceCount,
-                ["VolumeSizeInGB"] = spec.ResourceConfig.VolumeSizeInGB,
-            },
-            ["VpcConfig"] = new JsonObject(),
-            ["StoppingCondition"] = new JsonObject { ["MaxRuntimeInSeconds"] = spec.StoppingCondition.MaxRuntimeInSeconds },
-            ["CreationTime"] = LocalEvents.Millis(CreationTime),
-            ["LastModifiedTime"] = LocalEvents.Millis(lastModified),
-            ["SecondaryStatusTransitions"] = new JsonArray([.. transitions.Select(t => (JsonNode)Transition(t))]),
-            ["Tags"] = new JsonObject(),
-        };
-        if (StartTime is { } started) detail["TrainingStartTime"] = LocalEvents.Millis(started);
-        if (EndTime is { } ended) detail["TrainingEndTime"] = LocalEvents.Millis(ended);
-        if (FailureReason is { } reason) detail["FailureReason"] = reason;
-        if (ModelArtifacts is { } model) detail["ModelArtifacts"] = new JsonObject { ["S3ModelArtifacts"] = model };
-        if (TuningJobName is { } tuning) detail["TuningJobArn"] = LocalEvents.TuningArn(tuning);
-        if (metrics.Count > 0)
-            detail["FinalMetricDataList"] = new JsonArray([.. metrics.Select(m => (JsonNode)new JsonObject
-            {
-                ["MetricName"] = m.Key,
-                ["Value"] = m.Value[^1],
-                ["Timestamp"] = LocalEvents.Millis(lastModified),
-            })]);
-        if (StartTime is { } s && EndTime is { } e)
-            detail["BillableTimeInSeconds"] = (long)Math.Ceiling((e - s).TotalSeconds);
-        return detail;
-    }
-
-    private static JsonObject Transition(StatusTransition t)
-    {
-        var node = new JsonObject { ["Status"] = t.Status, ["StartTime"] = LocalEvents.Millis(t.StartTime), ["StatusMessage"] = t.Message };
-        if (t.EndTime is { } end) node["EndTime"] = LocalEvents.Millis(end);
-        return node;
-    }
+    /// <summary>The job's state now (call under the lock, so that a status change is seen whole).</summary>
+    private TrainingState State() =>
+        new(Status, SecondaryStatus, CreationTime, lastModified, [.. transitions], StartTime, EndTime, FailureReason, ModelArtifacts, metrics.Series);
 
     private static PlatformException Refuse(string message) => new("ValidationException", message, RetryAdvice.Never);
 }

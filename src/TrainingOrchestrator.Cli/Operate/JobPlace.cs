@@ -134,8 +134,6 @@ internal sealed class CloudPlace : JobPlace
 internal sealed class LocalPlace(string workFolder, DeploymentSettings settings) : JobPlace
 {
     /// <summary>Requests for a `run` in progress (a stop, say): it takes each file in turn, as Submit takes queue messages.</summary>
-    public static string InboxOf(string workFolder) => Path.Combine(workFolder, "inbox");
-
     private readonly Lazy<SqliteJobStore> store = new(() => new SqliteJobStore(Path.Combine(workFolder, "jobs.db")));
 
     public override string Name => $"local work folder {workFolder}";
@@ -147,7 +145,7 @@ internal sealed class LocalPlace(string workFolder, DeploymentSettings settings)
 
     public override async Task<string> SendAsync(string body, CancellationToken cancellationToken)
     {
-        var inbox = InboxOf(workFolder);
+        var inbox = LocalOrchestration.InboxOf(workFolder);
         Directory.CreateDirectory(inbox);
         var id = $"{DateTime.UtcNow:yyyyMMddHHmmssfff}-{Guid.NewGuid():N}"[..30];
         // Written aside, then renamed: the reader never sees half a request.

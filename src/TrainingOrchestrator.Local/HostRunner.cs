@@ -1,0 +1,127 @@
+using TrainingOrchestrator.Core.ApiModel;
+
+namespace TrainingOrchestrator.Local;
+
+/// <summary>What every host of one job shares: the job, its program, its hosts and where their files are.</summary>
+internal sealed record HostedJob(
+    CreateTrainingJobRequest Spec,
+    LocalProgram Program,
+    IReadOnlyList<LocalHost> Hosts,
+    LocalConfig Config,
+    string PrivateFolder,
+    string? WhyNoPrivateMounts,
+    IReadOnlyList<(Channel Channel, string Source)> Inputs);
+
+/// <summary>
+/// One host's algorithm as SageMaker runs its container: a process in a private mount namespace (/opt/ml, /etc/hosts)
+/// with the job's environment, its Pipe channels fed, and a stop as SageMaker stops it (SIGTERM, a grace period, SIGKILL).
+/// </summary>
+internal sealed class HostRunner(HostedJob job, ILocalObserver observer, TimeProvider clock, Action<LocalHost, string?> onLine)
+{
+    private string JobName => job.Spec.TrainingJobName;
+
+    /// <summary>
+    /// Runs the host's process to its end; the failure reason when it failed, null when it ended well or was stopped
+    /// (<paramref name="stop"/>: SIGTERM, then SIGKILL after the grace period or at <paramref name="kill"/>).
+    /// </summary>
+    public async Task<string?> RunAsync(LocalHost host, string? python, Func<string?> whyStopped, CancellationToken stop, CancellationToken kill)
+    {
+        var (spec, program, hosts) = (job.Spec, job.Program, job.Hosts);
+        var mlPath = job.WhyNoPrivateMounts is null ? "/opt/ml" : host.Folder;
+        var arguments = ContainerContract.UserArguments(spec.HyperParameters).ToList();
+        var inContainer = program.Script is { } script ? script.Command(python!, arguments) : program.ImageCommand;
+        var workingDirectory = program.Script is null ? "/opt/ml" : mlPath + "/code";
+        var environment = Environment(host, mlPath).ToList();
+        IReadOnlyList<string> command = job.WhyNoPrivateMounts is null
+            ? PrivateMounts.Wrap(inContainer, host.Folder, PrivateMounts.Stage(Path.Combine(host.Private, "opt")), Path.Combine(job.PrivateFolder, "hosts"), workingDirectory, environment)
+            : inContainer;
+        // In a process group of its own (setsid), so that a stop reaches the algorithm's children too: a shell
+        // script's `sleep` would otherwise outlive the shell and hold the output open.
+        var grouped = ProcessGroup.Setsid is not null;
+        using var process = new JobProcess(grouped ? [ProcessGroup.Setsid!, .. command] : command,
+            job.WhyNoPrivateMounts is null ? host.Folder : workingDirectory, environment, line => onLine(host, line));
+        // The named pipes exist before the algorithm starts, as on SageMaker. An object a pipe cannot be fed ends the host.
+        string? channelFailure = null;
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        var pipes = LocalChannels.FeedPipes(job.Inputs, host, spec.AlgorithmSpecification.TrainingInputMode, hosts, failure =>
+        {
+            channelFailure = failure;
+            try { ended.Cancel(); } catch (ObjectDisposedException) { } // the host had ended already
+        });
+        try
+        {
+            process.Start();
+            await process.Process.WaitForExitAsync(ended.Token).ConfigureAwait(false);
+            process.Process.WaitForExit(); // drains the output streams
+        }
+        catch (OperationCanceledException)
+        {
+            await StopAsync(process, host, grouped, channelFailure ?? whyStopped() ?? "another host failed", kill).ConfigureAwait(false);
+        }
+        finally
+        {
+            await pipes.DisposeAsync().ConfigureAwait(false);
+        }
+        if (channelFailure is not null)
+            return $"ClientError: {channelFailure}";
+        var exit = process.Process.ExitCode;
+        var output = Path.Combine(host.Folder, "output");
+        if (exit == 0)
+        {
+            if (program.Script is not null)
+                await File.WriteAllTextAsync(Path.Combine(output, "success"), "", CancellationToken.None).ConfigureAwait(false); // the toolkit's files.write_success_file()
+            return null;
+        }
+        if (stop.IsCancellationRequested)
+            return null; // stopped, or ended because another host failed
+
+        var failureFile = Path.Combine(output, "failure");
+        // The toolkit writes its error to output/failure unless the script wrote one.
+        if (program.Script is not null && !File.Exists(failureFile))
+            await File.WriteAllTextAsync(failureFile, ToolkitErrors.ExecuteUserScriptError(exit, ToolkitErrors.CapturedError(process.Errors), string.Join(' ', inContainer)), CancellationToken.None).ConfigureAwait(false);
+        var reason = File.Exists(failureFile) ? (await File.ReadAllTextAsync(failureFile, CancellationToken.None).ConfigureAwait(false)).Trim() : "";
+        var prefix = hosts.Count > 1 ? $"{host.Name}: " : "";
+        return reason.Length > 0
+            ? $"AlgorithmError: {prefix}{reason[..Math.Min(reason.Length, 1024)]}"
+            : $"AlgorithmError: {prefix}the algorithm exited with code {exit} and wrote no output/failure";
+    }
+
+    private async Task StopAsync(JobProcess running, LocalHost host, bool grouped, string why, CancellationToken kill)
+    {
+        var grace = job.Config.StopGracePeriod;
+        observer.Notice(JobName, $"{host.Name}: stopping ({why}): SIGTERM, then SIGKILL after {grace.TotalSeconds:0} s");
+        ProcessGroup.Signal(running.Process, "TERM", grouped);
+        using var graceTimer = new CancellationTokenSource(grace, clock);
+        using var graceOrKill = CancellationTokenSource.CreateLinkedTokenSource(graceTimer.Token, kill);
+        try { await running.Process.WaitForExitAsync(graceOrKill.Token).ConfigureAwait(false); }
+        catch (OperationCanceledException)
+        {
+            ProcessGroup.Signal(running.Process, "KILL", grouped);
+            await running.Process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        running.Process.WaitForExit();
+    }
+
+    /// <summary>
+    /// The job's environment, and nothing of this machine's but PATH and LANG: no credentials, no HOME of the user
+    /// (the host's private one instead). local.json's "environment" adds what a job needs here.
+    /// </summary>
+    public IEnumerable<(string, string)> Environment(LocalHost host, string mlPath)
+    {
+        yield return ("PATH", System.Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin");
+        yield return ("LANG", System.Environment.GetEnvironmentVariable("LANG") ?? "C.UTF-8");
+        yield return ("HOME", Directory.CreateDirectory(Path.Combine(host.Private, "home")).FullName);
+        if (job.Program.Script is not null)
+        {
+            // The framework images' Dockerfiles set these.
+            yield return ("PYTHONUNBUFFERED", "TRUE");
+            yield return ("PYTHONDONTWRITEBYTECODE", "TRUE");
+            foreach (var variable in ContainerContract.ToolkitEnvironment(job.Spec, host, job.Hosts, mlPath, System.Environment.ProcessorCount, Gpus.Count))
+                yield return variable;
+        }
+        foreach (var variable in ContainerContract.ImageEnvironment(job.Spec))
+            yield return variable;
+        foreach (var (name, value) in job.Config.Environment)
+            yield return (name, value);
+    }
+}
