@@ -91,35 +91,37 @@ public sealed class RuntimeLoopTests
     [Fact]
     public async Task The_invocations_deadline_less_the_answer_margin_bounds_every_call_of_the_handler()
     {
-        DateTimeOffset? seen = null;
-        d.Platform.Before = (_, _, _) =>
-        {
-            seen = CallDeadline.Value;
-            return Task.CompletedTask;
-        };
+        var seen = DeadlineSeenByTheCreate();
         // The function's own timeout ends at T0 + 25 s; Lambda's deadline for this invocation comes sooner.
         api.Enqueue("req-1", FunctionEvents.Sqs([Samples.Train()]), deadline: Doubles.T0 + TimeSpan.FromSeconds(3));
 
         var (_, posts) = await ServeAsync("Submit", 1);
 
         Assert.Equal("response", posts[0].Kind);
-        Assert.Equal(Doubles.T0 + TimeSpan.FromSeconds(3) - LambdaBootstrap.AnswerMargin, seen);
+        Assert.Equal(Doubles.T0 + TimeSpan.FromSeconds(3) - LambdaBootstrap.AnswerMargin, seen());
         Assert.Null(CallDeadline.Value); // nothing of the invocation's outlives it
     }
 
     [Fact]
     public async Task Without_a_deadline_header_the_functions_own_timeout_bounds_the_calls()
     {
-        DateTimeOffset? seen = null;
-        d.Platform.Before = (_, _, _) =>
-        {
-            seen = CallDeadline.Value;
-            return Task.CompletedTask;
-        };
+        var seen = DeadlineSeenByTheCreate();
         api.Enqueue("req-1", FunctionEvents.Sqs([Samples.Train()]));
 
         await ServeAsync("Submit", 1);
 
-        Assert.Equal(Doubles.T0 + TimeSpan.FromSeconds(25), seen); // 30 s less the 5 s kept to report
+        Assert.Equal(Doubles.T0 + TimeSpan.FromSeconds(25), seen()); // 30 s less the 5 s kept to report
+    }
+
+    /// <summary>The call deadline in force when the platform's Create is called (what bounds its retries).</summary>
+    private Func<DateTimeOffset?> DeadlineSeenByTheCreate()
+    {
+        DateTimeOffset? seen = null;
+        d.Platform.Before = (operation, _, _) =>
+        {
+            if (operation == "Create") seen = CallDeadline.Value;
+            return Task.CompletedTask;
+        };
+        return () => seen;
     }
 }
