@@ -139,6 +139,8 @@ Process Start(string command, LambdaRuntimeEmulator emulator, string table, out 
     start.Environment["ORCHESTRATOR_TABLE"] = table;
     start.Environment["ORCHESTRATOR_EVENT_BUS"] = "orchestrator";
     start.Environment["ORCHESTRATOR_EVENT_SOURCE"] = "training-orchestrator";
+    // As template.yaml sets it: the follow-ups' queue client is made at init (never called on this path).
+    start.Environment["ORCHESTRATOR_QUEUE_URL"] = "https://sqs.us-east-1.amazonaws.com/123456789012/jobs";
     var process = Process.Start(start)!;
     var lines = new ConcurrentQueue<string>();
     process.OutputDataReceived += (_, e) => { if (e.Data is not null) lines.Enqueue(e.Data); };
