@@ -23,7 +23,10 @@ public sealed class LocalOrchestration : ILocalObserver, IEventPublisher, IReque
     private readonly StateChangeProcessor stateChange;
     private readonly ConcurrentQueue<(string RequestId, byte[] Body)> followUps = new();
 
-    /// <param name="line">Where what happens is told: the algorithms' lines, notices, announcements.</param>
+    /// <param name="line">
+    /// Where what happens is told: the algorithms' lines, notices, announcements; called from the jobs' threads, so it
+    /// serializes its own writes (the caller's console also takes its tables).
+    /// </param>
     public LocalOrchestration(DeploymentSettings settings, string workFolder, LocalConfig config, Action<string> line)
     {
         this.line = line;
@@ -64,7 +67,7 @@ public sealed class LocalOrchestration : ILocalObserver, IEventPublisher, IReque
                 {
                     var result = await submit.ProcessAsync(Path.GetFileNameWithoutExtension(path), await File.ReadAllBytesAsync(path, CancellationToken.None).ConfigureAwait(false), CancellationToken.None)
                         .ConfigureAwait(false);
-                    Line($"{result.Outcome}: {Path.GetFileName(path)}: {result.Detail}");
+                    line($"{result.Outcome}: {Path.GetFileName(path)}: {result.Detail}");
                     File.Delete(path);
                 }
             try { await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken).ConfigureAwait(false); }
@@ -82,14 +85,15 @@ public sealed class LocalOrchestration : ILocalObserver, IEventPublisher, IReque
     /// <summary>Kills every job now, without waiting out the stop's grace period.</summary>
     public void KillAll() => Platform.KillAll();
 
-    public void Output(string job, string text) => Line($"[{job}] {text}");
+    public void Output(string job, string text) => line($"[{job}] {text}");
 
-    public void Notice(string job, string message) => Line($"[{job}] == {message}");
+    public void Notice(string job, string message) => line($"[{job}] == {message}");
 
     public async Task EventAsync(JsonObject evt, CancellationToken cancellationToken)
     {
-        lock (sync) File.AppendAllText(eventsLog, evt.ToJsonString() + "\n");
-        using var document = JsonDocument.Parse(evt.ToJsonString());
+        var text = evt.ToJsonString();
+        lock (sync) File.AppendAllText(eventsLog, text + "\n");
+        using var document = JsonDocument.Parse(text);
         var detailType = document.RootElement.GetProperty("detail-type").GetString();
         await stateChange.ProcessAsync(document.RootElement.GetProperty("source").GetString(), detailType, document.RootElement.GetProperty("detail"), cancellationToken).ConfigureAwait(false);
     }
@@ -98,18 +102,13 @@ public sealed class LocalOrchestration : ILocalObserver, IEventPublisher, IReque
     {
         var id = JsonNode.Parse(requestBody)?["requestId"]?.GetValue<string>() ?? "follow-up";
         followUps.Enqueue((id, System.Text.Encoding.UTF8.GetBytes(requestBody)));
-        Line($"follow-up queued: {id}");
+        line($"follow-up queued: {id}");
         return Task.CompletedTask;
     }
 
     public Task PublishAsync(JobFinished finished, CancellationToken cancellationToken)
     {
-        Line($"Training Job Finished: {finished.JobName} {finished.Status}{(finished.StopCause is { } cause ? $" ({cause})" : "")}");
+        line($"Training Job Finished: {finished.JobName} {finished.Status}{(finished.StopCause is { } cause ? $" ({cause})" : "")}");
         return Task.CompletedTask;
-    }
-
-    private void Line(string text)
-    {
-        lock (sync) line(text);
     }
 }

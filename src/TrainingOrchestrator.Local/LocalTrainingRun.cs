@@ -17,10 +17,7 @@ namespace TrainingOrchestrator.Local;
 public sealed class LocalTrainingRun
 {
     private readonly HostedJob job;
-    private readonly CreateTrainingJobRequest spec;
     private readonly ILocalObserver observer;
-    private readonly LocalConfig config;
-    private readonly IReadOnlyList<LocalHost> hosts;
     private readonly CheckpointSync? checkpoints;
     private readonly string? outputTarget;
     private readonly MetricScraper metrics;
@@ -33,6 +30,10 @@ public sealed class LocalTrainingRun
     private StreamWriter? trainingLog;
     private DateTimeOffset lastModified = DateTimeOffset.MinValue;
     private StopCause? stopCause;
+
+    private CreateTrainingJobRequest spec => job.Spec;
+    private LocalConfig config => job.Config;
+    private IReadOnlyList<LocalHost> hosts => job.Hosts;
 
     public string JobName => spec.TrainingJobName;
     public IReadOnlyDictionary<string, string> Hyperparameters => spec.HyperParameters ?? new Dictionary<string, string>();
@@ -58,9 +59,6 @@ public sealed class LocalTrainingRun
         this.job = job;
         this.clock = clock;
         CreationTime = clock.GetUtcNow();
-        spec = job.Spec;
-        config = job.Config;
-        hosts = job.Hosts;
         Folder = folder;
         TuningJobName = tuningJobName;
         this.observer = observer;
@@ -324,7 +322,7 @@ public sealed class LocalTrainingRun
 
     /// <summary>The job's state now (call under the lock, so that a status change is seen whole).</summary>
     private TrainingState State() =>
-        new(Status, SecondaryStatus, CreationTime, lastModified, [.. transitions], StartTime, EndTime, FailureReason, ModelArtifacts, metrics.Series);
+        new(Status, SecondaryStatus, CreationTime, lastModified, [.. transitions], StartTime, EndTime, FailureReason, ModelArtifacts, metrics.Last);
 
     private static PlatformException Refuse(string message) => new("ValidationException", message, RetryAdvice.Never);
 }

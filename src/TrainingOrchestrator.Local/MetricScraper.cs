@@ -18,6 +18,12 @@ internal sealed class MetricScraper(IReadOnlyList<MetricDefinition>? definitions
         get { lock (sync) return series.ToDictionary(m => m.Key, m => (IReadOnlyList<double>)[.. m.Value]); }
     }
 
+    /// <summary>The last value of each metric so far (what a Describe's FinalMetricDataList holds).</summary>
+    public IReadOnlyDictionary<string, double> Last
+    {
+        get { lock (sync) return series.ToDictionary(m => m.Key, m => m.Value[^1]); }
+    }
+
     /// <summary>A metric's value is its regex's first group, read as a number.</summary>
     public void Scrape(string line)
     {

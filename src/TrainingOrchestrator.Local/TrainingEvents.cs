@@ -17,7 +17,7 @@ internal sealed record TrainingState(
     DateTimeOffset? EndTime,
     string? FailureReason,
     string? ModelArtifacts,
-    IReadOnlyDictionary<string, IReadOnlyList<double>> Metrics);
+    IReadOnlyDictionary<string, double> LastMetrics);
 
 /// <summary>A local training job's state as SageMaker's "Training Job State Change" event shapes it (the developer guide's sample).</summary>
 internal static class TrainingEvents
@@ -62,11 +62,11 @@ internal static class TrainingEvents
         if (state.FailureReason is { } reason) detail["FailureReason"] = reason;
         if (state.ModelArtifacts is { } model) detail["ModelArtifacts"] = new JsonObject { ["S3ModelArtifacts"] = model };
         if (tuningJobName is { } tuning) detail["TuningJobArn"] = LocalEvents.TuningArn(tuning);
-        if (state.Metrics.Count > 0)
-            detail["FinalMetricDataList"] = new JsonArray([.. state.Metrics.Select(m => (JsonNode)new JsonObject
+        if (state.LastMetrics.Count > 0)
+            detail["FinalMetricDataList"] = new JsonArray([.. state.LastMetrics.Select(m => (JsonNode)new JsonObject
             {
                 ["MetricName"] = m.Key,
-                ["Value"] = m.Value[^1],
+                ["Value"] = m.Value,
                 ["Timestamp"] = LocalEvents.Millis(state.LastModified),
             })]);
         if (state.StartTime is { } s && state.EndTime is { } e)

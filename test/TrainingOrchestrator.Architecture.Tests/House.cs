@@ -9,15 +9,15 @@ internal static class House
     public const string Root = "TrainingOrchestrator";
 
     /// <summary>Each project (without the root's prefix) and the projects its code may use.</summary>
-    public static readonly IReadOnlyList<(string Project, string[] MayUse, string Why)> Projects =
+    public static readonly IReadOnlyList<(string Project, string[] MayUse)> Projects =
     [
-        ("Core", [], "the contract, validation, planning, jobs, the ports and the orchestration"),
-        ("Aws", ["Core"], "SageMaker, EventBridge, SQS, CloudFormation and Logs over signed HTTP; credentials"),
-        ("DynamoDb", ["Core"], "the job store on DynamoDB"),
-        ("Local", ["Core"], "local mode: jobs as processes, the job store on SQLite"),
-        ("Functions", ["Core", "Aws", "DynamoDb"], "the handlers, Lambda's runtime loop, the composition root"),
-        ("Bootstrap", ["Functions"], "Lambda's executable"),
-        ("Cli", ["Core", "Functions", "Local", "Aws", "DynamoDb"], "the commands; Operate/ reads a stack's queue, table and logs through Aws and DynamoDb"),
+        ("Core", []),
+        ("Aws", ["Core"]),
+        ("DynamoDb", ["Core"]),
+        ("Local", ["Core"]),
+        ("Functions", ["Core", "Aws", "DynamoDb"]),
+        ("Bootstrap", ["Functions"]),
+        ("Cli", ["Core", "Functions", "Local", "Aws", "DynamoDb"]), // Operate/ reads a stack's queue, logs and table
     ];
 
     /// <summary>Core's folders by layer, lowest first: a folder may use only folders of a lower layer.</summary>

@@ -36,7 +36,7 @@ public sealed class CostTests(MotoServer moto, ITestOutputHelper output) : IClas
         {
             var message = Repo.Records(sample)[0];
             var before = metered.Calls();
-            await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs([message]));
+            await FunctionEvents.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs([message]));
             var launch = Since(before, metered.Calls());
             Assert.Equal(2, launch.Values.Sum());
             Assert.Equal(1, launch["dynamodb:TransactWriteItems"]);
@@ -53,7 +53,7 @@ public sealed class CostTests(MotoServer moto, ITestOutputHelper output) : IClas
         })
         {
             var before = metered.Calls();
-            await TestDeployment.InvokeAsync(stateChange.Handle, FunctionEvents.SageMaker("eventbridge-training-job-state-change.completed.json", job, status, change));
+            await FunctionEvents.InvokeAsync(stateChange.Handle, FunctionEvents.SageMaker("eventbridge-training-job-state-change.completed.json", job, status, change));
             var applied = Since(before, metered.Calls());
             // One conditional write applies the event; the end also costs the write that clears its outbox after the announcement.
             var final = status == "Completed";
@@ -89,14 +89,14 @@ public sealed class CostTests(MotoServer moto, ITestOutputHelper output) : IClas
             });
         var template = Repo.Records("sqs-train-xgboost")[0].Body;
         var unfinished = Enumerable.Range(0, 10).Select(i => ($"m-{i}", Samples.WithRequestId(template, $"open-{i}"))).ToList();
-        var submitted = await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs(unfinished));
+        var submitted = await FunctionEvents.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs(unfinished));
         Assert.Empty(FunctionEvents.FailedIds(submitted));
         Assert.Equal(10, simulator.Jobs.Count);
 
         // Two minutes on, with the quiet time at one minute: the ten are quiet and Pending (their events were lost).
         await using var later = deployment.MeteredHost(sageMaker.Endpoint, TestClock.Shifted(TimeSpan.FromMinutes(2)));
         var requestsBefore = sageMaker.Requests.Count;
-        var report = await TestDeployment.InvokeAsync(new ReconcileFunction(later.Host).Handle, "{}");
+        var report = await FunctionEvents.InvokeAsync(new ReconcileFunction(later.Host).Handle, "{}");
 
         var calls = later.Calls();
         var itemsRead = later.ItemsRead;
@@ -147,7 +147,7 @@ public sealed class CostTests(MotoServer moto, ITestOutputHelper output) : IClas
             var errorsBefore = dynamoDb.ServerErrors;
             var motoBefore = dynamoDb.UpstreamTime;
             var clock = Stopwatch.StartNew();
-            var response = await TestDeployment.InvokeAsync(submit.Handle, FunctionEvents.Sqs(Messages(prefix, count)));
+            var response = await FunctionEvents.InvokeAsync(submit.Handle, FunctionEvents.Sqs(Messages(prefix, count)));
             var elapsed = clock.Elapsed.TotalMilliseconds;
             Assert.Empty(FunctionEvents.FailedIds(response));
             var moto = (dynamoDb.UpstreamTime - motoBefore).TotalMilliseconds;

@@ -15,7 +15,7 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
         var messages = received.ValueKind == JsonValueKind.Object && received.TryGetProperty("Messages", out var list)
             ? list.EnumerateArray().Select(m => (Id: m.GetProperty("MessageId").GetString()!, Receipt: m.GetProperty("ReceiptHandle").GetString()!, Body: m.GetProperty("Body").GetString()!)).ToList()
             : [];
-        var response = await TestDeployment.InvokeAsync(submit.Handle, FunctionEvents.Sqs(messages.Select(m => (m.Id, m.Body))));
+        var response = await FunctionEvents.InvokeAsync(submit.Handle, FunctionEvents.Sqs(messages.Select(m => (m.Id, m.Body))));
         var failed = FunctionEvents.FailedIds(response);
         foreach (var message in messages.Where(m => !failed.Contains(m.Id)))
             await deployment.Cli.RunAsync("sqs", "delete-message", "--queue-url", deployment.QueueUrl, "--receipt-handle", message.Receipt);
@@ -47,8 +47,8 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
         var stateChange = new StateChangeFunction(host);
         var completed = FunctionEvents.SageMaker("eventbridge-training-job-state-change.completed.json", jobName, "Completed",
             d => d["ModelArtifacts"] = new System.Text.Json.Nodes.JsonObject { ["S3ModelArtifacts"] = $"s3://example-ml-bucket/models/{jobName}/output/model.tar.gz" });
-        var first = await TestDeployment.InvokeAsync(stateChange.Handle, completed);
-        var second = await TestDeployment.InvokeAsync(stateChange.Handle, completed);
+        var first = await FunctionEvents.InvokeAsync(stateChange.Handle, completed);
+        var second = await FunctionEvents.InvokeAsync(stateChange.Handle, completed);
 
         Assert.Equal("Applied", first.RootElement.GetProperty("outcome").GetString());
         Assert.Equal("Unchanged", second.RootElement.GetProperty("outcome").GetString());
@@ -78,8 +78,8 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
         var train = Repo.Records("sqs-train-custom")[0];
         var tune = Repo.Records("sqs-tune-base-job")[0];
 
-        var response = await TestDeployment.InvokeAsync(submit.Handle, FunctionEvents.Sqs([train]));
-        var tuned = await TestDeployment.InvokeAsync(submit.Handle, FunctionEvents.Sqs([tune]));
+        var response = await FunctionEvents.InvokeAsync(submit.Handle, FunctionEvents.Sqs([train]));
+        var tuned = await FunctionEvents.InvokeAsync(submit.Handle, FunctionEvents.Sqs([tune]));
 
         Assert.Empty(FunctionEvents.FailedIds(response));
         Assert.Empty(FunctionEvents.FailedIds(tuned));
@@ -101,13 +101,13 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
         var deployment = await TestDeployment.CreateAsync(moto);
         var host = deployment.Host();
         var (messageId, body) = Repo.Records("sqs-train-xgboost")[0];
-        await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs([(messageId, body)]));
+        await FunctionEvents.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs([(messageId, body)]));
         var jobName = Repo.Golden("sqs-train-xgboost").JobName;
 
         // Quiet for a minute (the setting): a host whose clock is two minutes ahead sees it as quiet.
         var later = TestClock.Shifted(TimeSpan.FromMinutes(2));
         var reconcile = new ReconcileFunction(CloudHost.FromEnvironment(deployment.Environment(), new Aws.Signing.StaticCredentialSource(new("testing", "testing")), later, deployment.Log));
-        var report = await TestDeployment.InvokeAsync(reconcile.Handle, """{"source":"aws.events","detail-type":"Scheduled Event","detail":{}}""");
+        var report = await FunctionEvents.InvokeAsync(reconcile.Handle, """{"source":"aws.events","detail-type":"Scheduled Event","detail":{}}""");
 
         Assert.Equal(1, report.RootElement.GetProperty("examined").GetInt32());
         Assert.Equal(1, report.RootElement.GetProperty("fixed").GetInt32());
@@ -120,14 +120,14 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
         var deployment = await TestDeployment.CreateAsync(moto);
         var host = deployment.Host();
         var (messageId, body) = Repo.Records("sqs-tune-xgboost")[0];
-        await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs([(messageId, body)]));
+        await FunctionEvents.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs([(messageId, body)]));
         var tuning = Repo.Golden("sqs-tune-xgboost").JobName;
         var trial = tuning + "-001-a1b2c3d4";
         var stateChange = new StateChangeFunction(host);
 
-        await TestDeployment.InvokeAsync(stateChange.Handle, FunctionEvents.SageMaker("eventbridge-training-job-state-change.completed.json", trial, "Completed",
+        await FunctionEvents.InvokeAsync(stateChange.Handle, FunctionEvents.SageMaker("eventbridge-training-job-state-change.completed.json", trial, "Completed",
             d => d["TuningJobArn"] = $"arn:aws:sagemaker:us-east-1:123456789012:hyper-parameter-tuning-job/{tuning}"));
-        var ended = await TestDeployment.InvokeAsync(stateChange.Handle, FunctionEvents.SageMaker("eventbridge-hpo-tuning-job-state-change.json", tuning, "Completed",
+        var ended = await FunctionEvents.InvokeAsync(stateChange.Handle, FunctionEvents.SageMaker("eventbridge-hpo-tuning-job-state-change.json", tuning, "Completed",
             d => d["BestTrainingJob"] = System.Text.Json.Nodes.JsonNode.Parse($$$"""
                 {"TrainingJobName":"{{{trial}}}","TrainingJobStatus":"Completed","TunedHyperParameters":{"eta":"0.1"},
                  "FinalHyperParameterTuningJobObjectiveMetric":{"MetricName":"validation:auc","Value":0.93}}
@@ -156,7 +156,7 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
         var stateChange = new StateChangeFunction(host);
         var followed = Samples.TrainThenTune();
         var failedToo = Samples.TrainThenTune("churn-linear-fails");
-        await TestDeployment.InvokeAsync(submit.Handle, FunctionEvents.Sqs([followed, failedToo]));
+        await FunctionEvents.InvokeAsync(submit.Handle, FunctionEvents.Sqs([followed, failedToo]));
         // Not golden samples: each job is the record its request id claimed.
         var claimed = await host.Store.ListRecentAsync(10, default);
         var job = claimed.Single(r => r.RequestId == "churn-linear-followup").Key;
@@ -164,9 +164,9 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
 
         // The Completed event twice, and a Failed end of another job with a follow-up.
         var completed = FunctionEvents.SageMaker("eventbridge-training-job-state-change.completed.json", job, "Completed");
-        await TestDeployment.InvokeAsync(stateChange.Handle, completed);
-        await TestDeployment.InvokeAsync(stateChange.Handle, completed);
-        await TestDeployment.InvokeAsync(stateChange.Handle, FunctionEvents.SageMaker("eventbridge-training-job-state-change.completed.json", failingJob, "Failed",
+        await FunctionEvents.InvokeAsync(stateChange.Handle, completed);
+        await FunctionEvents.InvokeAsync(stateChange.Handle, completed);
+        await FunctionEvents.InvokeAsync(stateChange.Handle, FunctionEvents.SageMaker("eventbridge-training-job-state-change.completed.json", failingJob, "Failed",
             d => d["FailureReason"] = "AlgorithmError: boom"));
 
         var received = await deployment.Cli.RunAsync("sqs", "receive-message", "--queue-url", deployment.QueueUrl, "--max-number-of-messages", "10", "--wait-time-seconds", "1");
@@ -180,8 +180,8 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
         }
 
         // Submit takes it like any request; delivered twice, it still makes one tuning job.
-        var first = await TestDeployment.InvokeAsync(submit.Handle, FunctionEvents.Sqs([(message.GetProperty("MessageId").GetString()!, body)]));
-        var again = await TestDeployment.InvokeAsync(submit.Handle, FunctionEvents.Sqs([("redelivered", body)]));
+        var first = await FunctionEvents.InvokeAsync(submit.Handle, FunctionEvents.Sqs([(message.GetProperty("MessageId").GetString()!, body)]));
+        var again = await FunctionEvents.InvokeAsync(submit.Handle, FunctionEvents.Sqs([("redelivered", body)]));
         Assert.Empty(FunctionEvents.FailedIds(first));
         Assert.Empty(FunctionEvents.FailedIds(again));
 

@@ -29,8 +29,8 @@ public sealed class FaultTests(MotoServer moto) : IClassFixture<MotoServer>
         var message = Repo.Records("sqs-train-custom")[0];
         var batch = FunctionEvents.Sqs([message]);
 
-        var responses = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => Task.Run(() => TestDeployment.InvokeAsync(submit.Handle, batch))));
-        var redelivered = await TestDeployment.InvokeAsync(submit.Handle, batch);
+        var responses = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => Task.Run(() => FunctionEvents.InvokeAsync(submit.Handle, batch))));
+        var redelivered = await FunctionEvents.InvokeAsync(submit.Handle, batch);
 
         // Every delivery succeeds: one Create made the job; one that found the claim still Pending tried and was refused.
         Assert.All(responses, r => Assert.Empty(FunctionEvents.FailedIds(r)));
@@ -51,9 +51,9 @@ public sealed class FaultTests(MotoServer moto) : IClassFixture<MotoServer>
         var message = Repo.Records("sqs-train-custom")[0];
         var jobName = Repo.Prepare(message.Body, message.MessageId).Plan!.JobName;
 
-        var first = await TestDeployment.InvokeAsync(submit.Handle, FunctionEvents.Sqs([message]));
+        var first = await FunctionEvents.InvokeAsync(submit.Handle, FunctionEvents.Sqs([message]));
         var pending = (await host.Store.GetAsync(jobName, default))!;
-        var second = await TestDeployment.InvokeAsync(submit.Handle, FunctionEvents.Sqs([message]));
+        var second = await FunctionEvents.InvokeAsync(submit.Handle, FunctionEvents.Sqs([message]));
 
         Assert.Equal([message.MessageId], FunctionEvents.FailedIds(first));
         Assert.Equal(JobStatus.Pending, pending.Status);
@@ -75,7 +75,7 @@ public sealed class FaultTests(MotoServer moto) : IClassFixture<MotoServer>
         var host = deployment.Host(sageMaker.Endpoint);
         var message = Repo.Records("sqs-train-custom")[0];
 
-        var response = await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs([message]));
+        var response = await FunctionEvents.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs([message]));
 
         Assert.Empty(FunctionEvents.FailedIds(response));
         Assert.Single(sageMaker.Requests);
@@ -94,7 +94,7 @@ public sealed class FaultTests(MotoServer moto) : IClassFixture<MotoServer>
         List<(string, string)> good = [.. Enumerable.Range(0, 9).Select(i => ($"msg-{i}", Samples.WithRequestId(template, $"batch-{i}")))];
         var bad = ("msg-bad", """{"version":1,"action":"train","requestId":"batch-bad","training":{"resources":{"instanceCount":0}}}""");
 
-        var response = await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs([.. good.Take(4), bad, .. good.Skip(4)]));
+        var response = await FunctionEvents.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs([.. good.Take(4), bad, .. good.Skip(4)]));
 
         Assert.Empty(FunctionEvents.FailedIds(response));
         Assert.Equal(9, Creates(sageMaker));
@@ -113,7 +113,7 @@ public sealed class FaultTests(MotoServer moto) : IClassFixture<MotoServer>
         var template = Repo.Records("sqs-train-custom")[0].Body;
         var messages = Enumerable.Range(0, 4).Select(i => ($"fifo-{i}", Samples.WithRequestId(template, $"fifo-{i}"))).ToList();
 
-        var response = await TestDeployment.InvokeAsync(new SubmitFunction(deployment.Host(sageMaker.Endpoint)).Handle, FunctionEvents.Sqs(messages, "jobs.fifo"));
+        var response = await FunctionEvents.InvokeAsync(new SubmitFunction(deployment.Host(sageMaker.Endpoint)).Handle, FunctionEvents.Sqs(messages, "jobs.fifo"));
 
         Assert.Equal(["fifo-1", "fifo-2", "fifo-3"], FunctionEvents.FailedIds(response));
         Assert.Equal(6, Creates(sageMaker)); // record 0 once, record 1 five times, records 2 and 3 never

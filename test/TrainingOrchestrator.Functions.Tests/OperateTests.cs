@@ -107,9 +107,9 @@ public sealed class OperateTests(MotoServer moto) : IClassFixture<MotoServer>, I
         await DeliverQueueAsync(deployment, submit);
         var job = (await host.Store.FindAsync("churn-cli-001", default))!.Key;
         string[] steps = ["Starting", "Downloading", "Training"];
-        await TestDeployment.InvokeAsync(stateChange.Handle, Event(job, "InProgress", steps));
+        await FunctionEvents.InvokeAsync(stateChange.Handle, Event(job, "InProgress", steps));
         await Task.Delay(600); // the watcher sees the job in progress
-        await TestDeployment.InvokeAsync(stateChange.Handle, Event(job, "Completed", [.. steps, "Uploading", "Completed"], d =>
+        await FunctionEvents.InvokeAsync(stateChange.Handle, Event(job, "Completed", [.. steps, "Uploading", "Completed"], d =>
         {
             d["ModelArtifacts"] = new JsonObject { ["S3ModelArtifacts"] = $"s3://example-ml-bucket/models/{job}/output/model.tar.gz" };
             d["FinalMetricDataList"] = new JsonArray(new JsonObject { ["MetricName"] = "validation:rmse", ["Value"] = 0.25, ["Timestamp"] = Ms(300) });
@@ -186,7 +186,7 @@ public sealed class OperateTests(MotoServer moto) : IClassFixture<MotoServer>, I
         Assert.Contains("follow it: orchestrator watch to-", sent.Output);
         await DeliverQueueAsync(deployment, submit);
         var job = (await host.Store.FindAsync("churn-stop-001", default))!.Key;
-        await TestDeployment.InvokeAsync(stateChange.Handle, Event(job, "InProgress", ["Starting", "Training"]));
+        await FunctionEvents.InvokeAsync(stateChange.Handle, Event(job, "InProgress", ["Starting", "Training"]));
 
         var stop = await RunAsync("stop", job, "--stack", stack);
         Assert.Equal(0, stop.Exit);
@@ -196,7 +196,7 @@ public sealed class OperateTests(MotoServer moto) : IClassFixture<MotoServer>, I
 
         var watching = RunAsync("watch", job, "--stack", stack, "--interval", "0.2");
         await Task.Delay(600);
-        await TestDeployment.InvokeAsync(stateChange.Handle, Event(job, "Stopped", ["Starting", "Training", "Stopping", "Stopped"]));
+        await FunctionEvents.InvokeAsync(stateChange.Handle, Event(job, "Stopped", ["Starting", "Training", "Stopping", "Stopped"]));
         var watched = await watching.WaitAsync(TimeSpan.FromSeconds(60));
 
         Assert.Equal(OperateCommands.NotCompleted, watched.Exit);

@@ -45,7 +45,7 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
         var body = template?.Body ?? Repo.Records("sqs-train-custom")[0].Body;
         var messages = Enumerable.Range(0, count).Select(i => ($"{prefix}-{i}", Samples.WithRequestId(body, $"{prefix}-{i}"))).ToList();
         foreach (var batch in messages.Chunk(10))
-            Assert.Empty(FunctionEvents.FailedIds(await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs(batch))));
+            Assert.Empty(FunctionEvents.FailedIds(await FunctionEvents.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs(batch))));
         return [.. messages.Select(m => Repo.Prepare(m.Item2, m.Item1).Plan!.JobName)];
     }
 
@@ -68,7 +68,7 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
         var stateChange = new StateChangeFunction(host);
         foreach (var name in names)
             for (var delivery = 0; delivery < deliveries; delivery++)
-                await Assert.ThrowsAnyAsync<Exception>(() => TestDeployment.InvokeAsync(stateChange.Handle, FunctionEvents.SageMaker(Completed, name, "Completed")));
+                await Assert.ThrowsAnyAsync<Exception>(() => FunctionEvents.InvokeAsync(stateChange.Handle, FunctionEvents.SageMaker(Completed, name, "Completed")));
         foreach (var name in names)
             Assert.Equal([Delivery.Announcement], (await host.Store.GetAsync(name, default))!.Owed);
         Assert.Empty(await DrainAsync(deployment, deployment.FinishedQueueUrl));
@@ -76,10 +76,10 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
         // EventBridge recovers. Reconcile's next run (two minutes on) sends what is owed; a last retry of each event finds nothing owed.
         down = false;
         var later = deployment.Host(sageMaker.Endpoint, eventBridge: events.Endpoint, clock: TestClock.Shifted(TimeSpan.FromMinutes(3)));
-        var report = await TestDeployment.InvokeAsync(new ReconcileFunction(later).Handle, "{}");
+        var report = await FunctionEvents.InvokeAsync(new ReconcileFunction(later).Handle, "{}");
         foreach (var name in names)
         {
-            var retried = await TestDeployment.InvokeAsync(stateChange.Handle, FunctionEvents.SageMaker(Completed, name, "Completed"));
+            var retried = await FunctionEvents.InvokeAsync(stateChange.Handle, FunctionEvents.SageMaker(Completed, name, "Completed"));
             Assert.Equal("Unchanged", retried.RootElement.GetProperty("outcome").GetString());
         }
         var announced = AnnouncementIds(await DrainAsync(deployment, deployment.FinishedQueueUrl));
@@ -116,7 +116,7 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
 
         var stateChange = new StateChangeFunction(host);
         foreach (var name in names)
-            await TestDeployment.InvokeAsync(stateChange.Handle, FunctionEvents.SageMaker(Completed, name, "Completed"));
+            await FunctionEvents.InvokeAsync(stateChange.Handle, FunctionEvents.SageMaker(Completed, name, "Completed"));
         var announced = AnnouncementIds(await DrainAsync(deployment, deployment.FinishedQueueUrl));
 
         // Each end at least twice (the copy whose answer was lost, and the retry's); on a loaded machine a slow answer
@@ -151,10 +151,10 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
         // EventBridge retries the failed invocation for half of them; Reconcile's sweep finds the rest.
         var stateChange = new StateChangeFunction(host);
         foreach (var name in names.Take(jobs / 2))
-            await TestDeployment.InvokeAsync(stateChange.Handle, FunctionEvents.SageMaker(Completed, name, "Completed"));
+            await FunctionEvents.InvokeAsync(stateChange.Handle, FunctionEvents.SageMaker(Completed, name, "Completed"));
         var later = deployment.Host(sageMaker.Endpoint, clock: TestClock.Shifted(TimeSpan.FromMinutes(3)));
-        var report = await TestDeployment.InvokeAsync(new ReconcileFunction(later).Handle, "{}");
-        var again = await TestDeployment.InvokeAsync(new ReconcileFunction(later).Handle, "{}");
+        var report = await FunctionEvents.InvokeAsync(new ReconcileFunction(later).Handle, "{}");
+        var again = await FunctionEvents.InvokeAsync(new ReconcileFunction(later).Handle, "{}");
         var announced = AnnouncementIds(await DrainAsync(deployment, deployment.FinishedQueueUrl));
 
         Assert.Equal(jobs - jobs / 2, report.RootElement.GetProperty("delivered").GetInt32());
@@ -180,13 +180,13 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
         var completed = FunctionEvents.SageMaker(Completed, job, "Completed");
 
         down = true;
-        await Assert.ThrowsAnyAsync<Exception>(() => TestDeployment.InvokeAsync(stateChange.Handle, completed));
-        await Assert.ThrowsAnyAsync<Exception>(() => TestDeployment.InvokeAsync(stateChange.Handle, completed));
+        await Assert.ThrowsAnyAsync<Exception>(() => FunctionEvents.InvokeAsync(stateChange.Handle, completed));
+        await Assert.ThrowsAnyAsync<Exception>(() => FunctionEvents.InvokeAsync(stateChange.Handle, completed));
         var owed = (await host.Store.GetAsync(job, default))!.Owed;
         down = false;
-        await TestDeployment.InvokeAsync(stateChange.Handle, completed); // EventBridge's third try
+        await FunctionEvents.InvokeAsync(stateChange.Handle, completed); // EventBridge's third try
         var later = deployment.Host(sageMaker.Endpoint, sqs: sqs.Endpoint, clock: TestClock.Shifted(TimeSpan.FromMinutes(3)));
-        var report = await TestDeployment.InvokeAsync(new ReconcileFunction(later).Handle, "{}");
+        var report = await FunctionEvents.InvokeAsync(new ReconcileFunction(later).Handle, "{}");
         var requests = await DrainAsync(deployment, deployment.QueueUrl);
         var announced = AnnouncementIds(await DrainAsync(deployment, deployment.FinishedQueueUrl));
 
@@ -200,7 +200,7 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
         var body = followUp.GetRawText();
         var forged = JsonNode.Parse(body)!.AsObject();
         forged["tuning"]!["maxTrainingJobs"] = 50;
-        var submitted = await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle,
+        var submitted = await FunctionEvents.InvokeAsync(new SubmitFunction(host).Handle,
             FunctionEvents.Sqs([("follow-1", body), ("follow-2", body), ("forged", forged.ToJsonString())]));
         Assert.Empty(FunctionEvents.FailedIds(submitted));
         var tuning = JobNames.Tuning("to", FollowUps.RequestIdFor(job), followUp.GetProperty("name").GetString());
@@ -230,10 +230,10 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
         await Assert.ThrowsAsync<ReliabilityTests.ProcessKilled>(() => dying.ProcessAsync(messageId, Encoding.UTF8.GetBytes(train), default));
         var stop = $$"""{"version":1,"action":"stop","requestId":"stop-it","jobName":"{{job}}"}""";
 
-        var stopped = await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs([("stop", stop)]));
-        var redelivered = await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs([(messageId, train)]));
+        var stopped = await FunctionEvents.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs([("stop", stop)]));
+        var redelivered = await FunctionEvents.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs([(messageId, train)]));
         var later = deployment.Host(sageMaker.Endpoint, clock: TestClock.Shifted(TimeSpan.FromMinutes(3)));
-        await TestDeployment.InvokeAsync(new ReconcileFunction(later).Handle, "{}");
+        await FunctionEvents.InvokeAsync(new ReconcileFunction(later).Handle, "{}");
         var announced = AnnouncementIds(await DrainAsync(deployment, deployment.FinishedQueueUrl));
 
         Assert.Empty(FunctionEvents.FailedIds(stopped));
@@ -255,7 +255,7 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
         var names = await LaunchAsync(host, "odd", 2);
         var (job, other) = (names[0], names[1]);
         var stateChange = new StateChangeFunction(host);
-        async Task<string> Deliver(string evt) => (await TestDeployment.InvokeAsync(stateChange.Handle, evt)).RootElement.GetProperty("outcome").GetString()!;
+        async Task<string> Deliver(string evt) => (await FunctionEvents.InvokeAsync(stateChange.Handle, evt)).RootElement.GetProperty("outcome").GetString()!;
         string Event(string name, string status, Action<JsonObject>? change = null, string? source = null)
         {
             var evt = JsonNode.Parse(FunctionEvents.SageMaker(Completed, name, status, change))!.AsObject();

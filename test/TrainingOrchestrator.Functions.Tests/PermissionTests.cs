@@ -39,8 +39,8 @@ public sealed class PermissionTests(MotoServer moto) : IClassFixture<MotoServer>
         var stops = new[] { trainJob, tuneJob }.Select(job => ($"stop-{job}", $$"""{"version":1,"action":"stop","requestId":"stop-{{job}}","jobName":"{{job}}"}"""));
         var followed = Samples.TrainThenTune();
         var followedJob = Repo.Prepare(followed.Body, followed.MessageId).Plan!.JobName;
-        var submitted = await TestDeployment.InvokeAsync(new SubmitFunction(submitHost).Handle, FunctionEvents.Sqs([train, tune, followed]));
-        var stopped = await TestDeployment.InvokeAsync(new SubmitFunction(submitHost).Handle, FunctionEvents.Sqs(stops));
+        var submitted = await FunctionEvents.InvokeAsync(new SubmitFunction(submitHost).Handle, FunctionEvents.Sqs([train, tune, followed]));
+        var stopped = await FunctionEvents.InvokeAsync(new SubmitFunction(submitHost).Handle, FunctionEvents.Sqs(stops));
         Assert.Empty(FunctionEvents.FailedIds(submitted));
         Assert.Empty(FunctionEvents.FailedIds(stopped));
         Assert.Equal(JobStatus.Stopping, (await submitHost.Store.GetAsync(tuneJob, default))!.Status);
@@ -48,7 +48,7 @@ public sealed class PermissionTests(MotoServer moto) : IClassFixture<MotoServer>
         // StateChange: a job with a follow-up completes: announced, and its tune request sent.
         await using var stateMeter = deployment.MeteredHost(sageMaker.Endpoint);
         var stateHost = stateMeter.Host;
-        await TestDeployment.InvokeAsync(new StateChangeFunction(stateHost).Handle,
+        await FunctionEvents.InvokeAsync(new StateChangeFunction(stateHost).Handle,
             FunctionEvents.SageMaker("eventbridge-training-job-state-change.completed.json", followedJob, "Completed"));
         Assert.Equal(FollowUps.RequestIdFor(followedJob), (await stateHost.Store.GetAsync(followedJob, default))!.FollowUp);
 
@@ -62,7 +62,7 @@ public sealed class PermissionTests(MotoServer moto) : IClassFixture<MotoServer>
         await submitHost.Store.ApplyAsync(new JobObservation { JobName = LoopbackSageMaker.DescribedJob, Kind = JobKind.Training, Status = JobStatus.InProgress }, now, default);
         await using var reconcileMeter = deployment.MeteredHost(sageMaker.Endpoint, TestClock.Shifted(TimeSpan.FromMinutes(2)));
         var reconcileHost = reconcileMeter.Host;
-        var report = await TestDeployment.InvokeAsync(new ReconcileFunction(reconcileHost).Handle, "{}");
+        var report = await FunctionEvents.InvokeAsync(new ReconcileFunction(reconcileHost).Handle, "{}");
         Assert.True(report.RootElement.GetProperty("launched").GetInt32() == 2, report.RootElement.GetRawText());
         Assert.Equal(JobStatus.Completed, (await submitHost.Store.GetAsync(LoopbackSageMaker.DescribedJob, default))!.Status);
 

@@ -34,7 +34,7 @@ public sealed class ReliabilityTests(MotoServer moto, ITestOutputHelper output) 
             var failed = new ConcurrentBag<(string, string)>();
             await Parallel.ForEachAsync(pending.Chunk(10), new ParallelOptions { MaxDegreeOfParallelism = instances }, async (batch, _) =>
             {
-                var response = await TestDeployment.InvokeAsync(submit.Handle, FunctionEvents.Sqs(batch));
+                var response = await FunctionEvents.InvokeAsync(submit.Handle, FunctionEvents.Sqs(batch));
                 foreach (var id in FunctionEvents.FailedIds(response))
                     failed.Add(batch.First(m => m.MessageId == id));
             });
@@ -119,7 +119,7 @@ public sealed class ReliabilityTests(MotoServer moto, ITestOutputHelper output) 
         string how;
         if (redelivered)
         {
-            var response = await TestDeployment.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs(messages));
+            var response = await FunctionEvents.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs(messages));
             Assert.Empty(FunctionEvents.FailedIds(response));
             how = "the message's redelivery";
         }
@@ -127,7 +127,7 @@ public sealed class ReliabilityTests(MotoServer moto, ITestOutputHelper output) 
         {
             // The message is gone (to the dead-letter queue, say): Reconcile, once the claims are quiet, finishes the launch.
             var later = deployment.Host(sageMaker.Endpoint, clock: TestClock.Shifted(TimeSpan.FromMinutes(2)));
-            var report = await TestDeployment.InvokeAsync(new ReconcileFunction(later).Handle, "{}");
+            var report = await FunctionEvents.InvokeAsync(new ReconcileFunction(later).Handle, "{}");
             Assert.Equal(afterCreate ? 0 : names.Count, report.RootElement.GetProperty("launched").GetInt32());
             how = "Reconcile";
         }
@@ -261,7 +261,7 @@ public sealed class ReliabilityTests(MotoServer moto, ITestOutputHelper output) 
 
         await Parallel.ForEachAsync(messages.Chunk(10), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (batch, _) =>
         {
-            var response = await TestDeployment.InvokeAsync(submit.Handle, FunctionEvents.Sqs(batch.Select(m => (m.MessageId, m.Body))));
+            var response = await FunctionEvents.InvokeAsync(submit.Handle, FunctionEvents.Sqs(batch.Select(m => (m.MessageId, m.Body))));
             foreach (var id in FunctionEvents.FailedIds(response))
                 retried.Add(id);
         });

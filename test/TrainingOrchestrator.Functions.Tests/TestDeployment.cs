@@ -105,12 +105,6 @@ public sealed class TestDeployment
         return environment;
     }
 
-    public static async Task<JsonDocument> InvokeAsync(Func<Stream, Task<Stream>> handler, string eventJson)
-    {
-        await using var output = await handler(new MemoryStream(Encoding.UTF8.GetBytes(eventJson)));
-        return await JsonDocument.ParseAsync(output);
-    }
-
     /// <summary>
     /// A host whose every AWS call passes a metering proxy (to moto, and to <paramref name="sageMaker"/> for SageMaker):
     /// what it called, counted as the services saw it. <paramref name="serializeDynamoDb"/> forwards DynamoDB calls one at a time.

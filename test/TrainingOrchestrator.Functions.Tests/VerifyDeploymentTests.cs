@@ -52,7 +52,7 @@ public sealed class VerifyDeploymentTests(MotoServer moto) : IClassFixture<MotoS
             if (batch.ValueKind != JsonValueKind.Object || !batch.TryGetProperty("Messages", out var messages))
                 continue;
             var records = messages.EnumerateArray().Select(m => (m.GetProperty("MessageId").GetString()!, m.GetProperty("Body").GetString()!)).ToList();
-            var failed = FunctionEvents.FailedIds(await TestDeployment.InvokeAsync(submit.Handle, FunctionEvents.Sqs(records)));
+            var failed = FunctionEvents.FailedIds(await FunctionEvents.InvokeAsync(submit.Handle, FunctionEvents.Sqs(records)));
             foreach (var message in messages.EnumerateArray().Where(m => !failed.Contains(m.GetProperty("MessageId").GetString()!)))
             {
                 await deployment.Cli.RunAsync("sqs", "delete-message", "--queue-url", deployment.QueueUrl, "--receipt-handle", message.GetProperty("ReceiptHandle").GetString()!);

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Naming;
@@ -37,36 +36,32 @@ internal sealed class Doubles
     }
 
     public async Task<JsonDocument> SubmitAsync(params (string MessageId, string Body)[] messages) =>
-        await InvokeAsync(new SubmitFunction(Host).Handle, FunctionEvents.Sqs(messages));
+        await FunctionEvents.InvokeAsync(new SubmitFunction(Host).Handle, FunctionEvents.Sqs(messages));
 
     public async Task<JsonDocument> SubmitFifoAsync(params (string MessageId, string Body)[] messages) =>
-        await InvokeAsync(new SubmitFunction(Host).Handle, FunctionEvents.Sqs(messages, queue: "jobs.fifo"));
+        await FunctionEvents.InvokeAsync(new SubmitFunction(Host).Handle, FunctionEvents.Sqs(messages, queue: "jobs.fifo"));
 
-    public async Task<JsonDocument> StateChangeAsync(string eventJson) => await InvokeAsync(new StateChangeFunction(Host).Handle, eventJson);
+    public async Task<JsonDocument> StateChangeAsync(string eventJson) => await FunctionEvents.InvokeAsync(new StateChangeFunction(Host).Handle, eventJson);
 
     /// <summary>Reconcile's scheduled run, an hour on (every unfinished record is quiet by then).</summary>
     public async Task<JsonDocument> ReconcileLaterAsync()
     {
         Clock.Advance(TimeSpan.FromHours(1));
-        return await InvokeAsync(new ReconcileFunction(Host).Handle, File.ReadAllText(Repo.Path("events", "scheduled-reconcile.json")));
+        return await FunctionEvents.InvokeAsync(new ReconcileFunction(Host).Handle, File.ReadAllText(Repo.Path("events", "scheduled-reconcile.json")));
     }
 
-    /// <summary>A training request launched through Submit: its job's name.</summary>
+    /// <summary>A request launched through Submit: its job's name.</summary>
     public async Task<string> LaunchedAsync((string MessageId, string Body)? request = null)
     {
         var message = request ?? Samples.Train();
-        var failed = FunctionEvents.FailedIds(await SubmitAsync(message));
-        Assert.Empty(failed);
-        return (await Store.FindAsync(JsonDocument.Parse(message.Body).RootElement.GetProperty("requestId").GetString()!, default))!.Key;
+        Assert.Empty(FunctionEvents.FailedIds(await SubmitAsync(message)));
+        return JobOf(message);
     }
+
+    /// <summary>The job a request makes, as the planner names it.</summary>
+    public static string JobOf((string MessageId, string Body) message) => Repo.Prepare(message.Body, message.MessageId).Plan!.JobName;
 
     public async Task<JobRecord> RecordAsync(string key) => (await Store.GetAsync(key, default))!;
-
-    private static async Task<JsonDocument> InvokeAsync(Func<Stream, Task<Stream>> handler, string eventJson)
-    {
-        await using var output = await handler(new MemoryStream(Encoding.UTF8.GetBytes(eventJson)));
-        return await JsonDocument.ParseAsync(output);
-    }
 }
 
 /// <summary>The fake platform with a hook before every call: to fail, slow or watch one call of one job.</summary>

@@ -14,7 +14,7 @@ public sealed class SubmitFunctionTests
 
     private static PlatformException Quota() => new("ResourceLimitExceeded", "The account-level service limit 'ml.m5.xlarge for training job usage' is 0 Instances", RetryAdvice.Later);
 
-    private string JobOf(string requestId) => Repo.Prepare(Train(requestId).Body, "msg-" + requestId).Plan!.JobName;
+    private static string JobOf(string requestId) => Doubles.JobOf(Train(requestId));
 
     [Fact]
     public async Task A_batch_hands_back_only_the_messages_worth_retrying()

@@ -22,6 +22,13 @@ public static class FunctionEvents
             })]),
         }.ToJsonString();
 
+    /// <summary>A handler (Task&lt;Stream&gt; Handle(Stream)) on an event, its answer parsed.</summary>
+    public static async Task<JsonDocument> InvokeAsync(Func<Stream, Task<Stream>> handler, string eventJson)
+    {
+        await using var output = await handler(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(eventJson)));
+        return await JsonDocument.ParseAsync(output);
+    }
+
     /// <summary>The message ids a Submit response hands back to SQS.</summary>
     public static IReadOnlyList<string> FailedIds(JsonDocument response) =>
         [.. response.RootElement.GetProperty("batchItemFailures").EnumerateArray().Select(f => f.GetProperty("itemIdentifier").GetString()!)];
