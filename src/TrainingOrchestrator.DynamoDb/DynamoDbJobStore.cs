@@ -118,14 +118,14 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
     }
 
     /// <summary>Transitions beyond this many take the general path (a condition's IN list holds at most 100 digests).</summary>
-    private const int MaxInPlaceTransitions = 40;
+    private const int MaxInPlaceTransitions = RecordBounds.MaxTransitions;
 
     /// <summary>The in-place write of an observation, or null when its effect depends on more of the record than a condition can check.</summary>
     private UpdateItemRequest? InPlaceUpdate(JobObservation observed, DateTimeOffset now)
     {
         var final = !observed.Status.IsUnfinished();
         var trial = observed.TuningJobName is not null;
-        var observedTransitions = JobTransitions.MergeTransitions([], observed.Transitions);
+        var observedTransitions = JobTransitions.MergeTransitions([], RecordBounds.Bounded(observed).Transitions);
         // A stop's cause reads the secondary status; without one in the observation it is the stored one.
         if ((observed.Status == JobStatus.Stopped && observed.SecondaryStatus is null) || observedTransitions.Count > MaxInPlaceTransitions)
             return null;

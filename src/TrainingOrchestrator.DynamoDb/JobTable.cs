@@ -61,7 +61,7 @@ internal static class JobTable
     /// <summary>The record's state as the indexes carry it: everything but the request and plan.</summary>
     public static readonly IReadOnlyList<string> StateAttributes =
     [
-        Version, "kind", "requestId", PayloadHash, Status, SecondaryStatus, Transitions, StopCause, FailureReason, "errors", Arn, ModelArtifacts,
+        Version, "kind", "requestId", PayloadHash, Status, SecondaryStatus, Transitions, "earlierTransitions", StopCause, FailureReason, "errors", Arn, ModelArtifacts,
         FinalMetrics, BillableSeconds, CreationTime, StartTime, EndTime, LastModifiedTime, BestTrial, "grewFrom", "followUp", Owed, UpdatedAt,
         ExpiresAt, Parent, CreatedAt,
     ];

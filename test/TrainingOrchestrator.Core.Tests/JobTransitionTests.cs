@@ -169,4 +169,62 @@ public sealed class JobTransitionTests
             foreach (var rest in Permutations([.. items[..i], .. items[(i + 1)..]]))
                 yield return [items[i], .. rest];
     }
+    /// <summary>A spot job interrupted over and over: cumulative snapshots of 4 steps per interruption, long messages.</summary>
+    private static List<JobObservation> InterruptedLife(int interruptions, int messageLength)
+    {
+        string[] cycle = ["Starting", "Downloading", "Training", "Interrupted"];
+        var steps = Enumerable.Range(0, interruptions * 4)
+            .Select(i => new StatusTransition(cycle[i % 4], T0.AddMinutes(i), T0.AddMinutes(i + 1), $"{i}:" + new string('m', messageLength)))
+            .ToList();
+        return [.. Enumerable.Range(1, interruptions).Select(n => new JobObservation
+        {
+            JobName = Job, Kind = JobKind.Training, Status = JobStatus.InProgress, SecondaryStatus = "Interrupted",
+            LastModifiedTime = T0.AddMinutes(4 * n), Transitions = steps.Take(4 * n).ToList(),
+        })];
+    }
+
+    [Fact]
+    public void A_job_interrupted_a_thousand_times_keeps_how_it_started_and_its_latest_steps_in_a_bounded_record()
+    {
+        var life = InterruptedLife(1000, 2000);
+
+        var record = life.Aggregate(Pending(), (r, o) => JobTransitions.Apply(r, o, Now));
+
+        Assert.Equal(RecordBounds.MaxTransitions, record.Transitions.Count);
+        Assert.Equal(4000 - RecordBounds.MaxTransitions, record.EarlierTransitions);
+        Assert.StartsWith("0:", record.Transitions[0].Message);
+        Assert.StartsWith("3999:", record.Transitions[^1].Message);
+        Assert.All(record.Transitions, t => Assert.True(t.Message!.Length <= RecordBounds.MaxMessageLength));
+    }
+
+    [Fact]
+    public void A_long_life_delivered_in_any_order_ends_in_the_same_bounded_record()
+    {
+        var life = InterruptedLife(30, 600);
+        var inOrder = life.Aggregate(Pending(), (r, o) => JobTransitions.Apply(r, o, Now));
+
+        Prop.ForAll(Gen.Shuffle(life.ToArray()).ToArbitrary(), shuffled =>
+            shuffled.Aggregate(Pending(), (r, o) => JobTransitions.Apply(r, o, Now)) == inOrder).QuickCheckThrowOnFailure();
+        Assert.Equal(120 - RecordBounds.MaxTransitions, inOrder.EarlierTransitions);
+    }
+
+    [Fact]
+    public void An_end_with_texts_and_lists_longer_than_SageMaker_sends_is_cut_to_what_a_record_keeps()
+    {
+        var end = new JobObservation
+        {
+            JobName = Job, Kind = JobKind.Training, Status = JobStatus.Failed, SecondaryStatus = new string('s', 5000),
+            LastModifiedTime = T0.AddHours(1), FailureReason = new string('r', 10_000), ModelArtifacts = "s3://b/" + new string('k', 5000),
+            FinalMetrics = [.. Enumerable.Range(0, 100).Select(i => new MetricValue(new string('n', 1000) + i, i))],
+        };
+
+        var record = JobTransitions.Apply(Pending(), end, Now);
+
+        Assert.Equal(RecordBounds.MaxReasonLength, record.FailureReason!.Length);
+        Assert.EndsWith("…", record.FailureReason);
+        Assert.Equal(RecordBounds.MaxMetrics, record.FinalMetrics.Count);
+        Assert.All(record.FinalMetrics, m => Assert.Equal(RecordBounds.MaxMetricNameLength, m.Name.Length));
+        Assert.Equal(RecordBounds.MaxTextLength, record.ModelArtifacts!.Length);
+        Assert.Equal([Delivery.Announcement], record.Owed);
+    }
 }

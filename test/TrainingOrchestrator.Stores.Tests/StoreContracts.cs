@@ -173,6 +173,44 @@ public sealed class DynamoDbJobStoreTests : JobStoreContract, IClassFixture<Moto
     }
 
     [Fact]
+    public async Task The_largest_claim_interrupted_a_thousand_times_still_ends_recorded_and_owes_its_announcement()
+    {
+        var (fits, _) = ClaimsAtTheEdge();
+        await store.ClaimAsync(fits, default);
+        // A spot job interrupted 1,000 times (4 steps each, messages of 300 to 1,300 characters), reported by 100
+        // cumulative snapshots, then the longest end SageMaker could send and longer.
+        string[] cycle = ["Starting", "Downloading", "Training", "Interrupted"];
+        var steps = Enumerable.Range(0, 4000)
+            .Select(i => new StatusTransition(cycle[i % 4], T0.AddMinutes(i), T0.AddMinutes(i + 1), $"{i}:" + new string('m', 300 + i % 1000)))
+            .ToList();
+        for (var n = 40; n <= steps.Count; n += 40)
+            await store.ApplyAsync(new JobObservation
+            {
+                JobName = fits.Key, Kind = JobKind.Training, Status = JobStatus.InProgress, SecondaryStatus = "Interrupted",
+                LastModifiedTime = T0.AddMinutes(n), Transitions = steps.Take(n).ToList(),
+            }, T0.AddMinutes(n), default);
+
+        var end = await store.ApplyAsync(new JobObservation
+        {
+            JobName = fits.Key, Kind = JobKind.Training, Status = JobStatus.Failed, SecondaryStatus = "Failed",
+            LastModifiedTime = T0.AddDays(5), Transitions = [.. steps, new StatusTransition("Failed", T0.AddMinutes(4000), null, new string('f', 5000))],
+            FailureReason = new string('r', 5000), ModelArtifacts = "s3://bucket/" + new string('k', 5000),
+            FinalMetrics = [.. Enumerable.Range(0, 60).Select(i => new MetricValue(new string('n', 300) + i, i))],
+        }, T0.AddDays(5), default);
+        var stored = (await store.GetAsync(fits.Key, default))!;
+
+        Assert.True(end.Finished);
+        Assert.Equal(JobStatus.Failed, stored.Status);
+        Assert.Equal([Delivery.Announcement], stored.Owed);
+        Assert.Equal(RecordBounds.MaxTransitions, stored.Transitions.Count);
+        Assert.Equal(4001 - RecordBounds.MaxTransitions, stored.EarlierTransitions);
+        Assert.Equal(("Starting", "Failed"), (stored.Transitions[0].Status, stored.Transitions[^1].Status));
+        Assert.Equal(fits.Request, stored.Request);
+        var size = DynamoDbJobStore.ItemSize(DynamoDbJobStore.ToItem(stored));
+        Output.WriteLine($"claim {DynamoDbJobStore.ItemSize(DynamoDbJobStore.ToItem(fits with { Version = 1 }))} bytes; after 4,001 transitions and the end {size} bytes (limit {JobTable.MaxItemBytes})");
+    }
+
+    [Fact]
     public async Task A_typical_request_and_its_plan_are_stored_as_readable_json()
     {
         var body = Repo.Records("sqs-tune-xgboost")[0].Body;

@@ -69,8 +69,14 @@ internal static class JobView
         if (record.Transitions.Count > 0)
         {
             var history = new Table().Title("secondary status history").AddColumns("status", "start", "end", "message");
-            foreach (var t in record.Transitions)
+            for (var i = 0; i < record.Transitions.Count; i++)
+            {
+                var t = record.Transitions[i];
+                // A long life keeps its first and latest steps; say where the others were.
+                if (record.EarlierTransitions > 0 && i == RecordBounds.FirstTransitions)
+                    history.AddRow("…", "", "", $"{record.EarlierTransitions} more transitions, not kept");
                 history.AddRow(Markup.Escape(t.Status), Time(t.StartTime), Time(t.EndTime), Markup.Escape(t.Message ?? ""));
+            }
             console.Write(history);
         }
         if (trials.Count > 0)

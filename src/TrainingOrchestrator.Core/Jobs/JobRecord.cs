@@ -24,7 +24,11 @@ public sealed record JobRecord
 
     public required JobStatus Status { get; init; }
     public string? SecondaryStatus { get; init; }
+    /// <summary>The first and the latest status transitions (<see cref="RecordBounds"/>): a long life keeps its start and its end.</summary>
     public IReadOnlyList<StatusTransition> Transitions { get; init; } = [];
+    /// <summary>How many transitions between the first and the latest kept were left out (at least; exact for SageMaker's cumulative snapshots).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int EarlierTransitions { get; init; }
     public StopCause? StopCause { get; init; }
     public string? FailureReason { get; init; }
     /// <summary>Why a request was rejected, one entry per problem.</summary>
@@ -75,6 +79,7 @@ public sealed record JobRecord
         && Key == other.Key && Kind == other.Kind && RequestId == other.RequestId && PayloadHash == other.PayloadHash
         && Request == other.Request && Plan == other.Plan
         && Status == other.Status && SecondaryStatus == other.SecondaryStatus && Transitions.SequenceEqual(other.Transitions)
+        && EarlierTransitions == other.EarlierTransitions
         && StopCause == other.StopCause && FailureReason == other.FailureReason && Errors.SequenceEqual(other.Errors)
         && Arn == other.Arn && ModelArtifacts == other.ModelArtifacts && FinalMetrics.SequenceEqual(other.FinalMetrics)
         && BillableSeconds == other.BillableSeconds && CreationTime == other.CreationTime && StartTime == other.StartTime

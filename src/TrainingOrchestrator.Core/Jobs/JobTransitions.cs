@@ -15,6 +15,7 @@ public static class JobTransitions
     {
         if (observed.JobName != record.Key)
             throw new ArgumentException($"observation of {observed.JobName} applied to record {record.Key}", nameof(observed));
+        observed = RecordBounds.Bounded(observed);
         // Never launched: nothing SageMaker says can concern this record.
         if (record.Status is JobStatus.Rejected or JobStatus.LaunchFailed)
             return record;
@@ -22,13 +23,18 @@ public static class JobTransitions
         if (!record.IsUnfinished && (observed.Status != record.Status || record.IsAnnounced))
             return record;
 
+        var merged = MergeTransitions(record.Transitions, observed.Transitions);
+        // Steps after the newest one kept are new for certain; older ones may be earlier steps seen again.
+        var newerSteps = record.Transitions.Count == 0 ? 0 : observed.Transitions.Count(t => t.StartTime > record.Transitions[^1].StartTime);
+        var kept = RecordBounds.Kept(merged);
         var newer = Compare(Rank(observed.Status), observed.LastModifiedTime, Rank(record.Status), record.LastModifiedTime) > 0;
         var next = record with
         {
             Status = newer ? observed.Status : record.Status,
             SecondaryStatus = newer ? observed.SecondaryStatus ?? record.SecondaryStatus : record.SecondaryStatus ?? observed.SecondaryStatus,
             LastModifiedTime = newer ? observed.LastModifiedTime ?? record.LastModifiedTime : record.LastModifiedTime,
-            Transitions = MergeTransitions(record.Transitions, observed.Transitions),
+            Transitions = kept,
+            EarlierTransitions = Math.Max(merged.Count, record.Transitions.Count + record.EarlierTransitions + newerSteps) - kept.Count,
             CreationTime = Prefer(newer, observed.CreationTime, record.CreationTime),
             StartTime = Prefer(newer, observed.StartTime, record.StartTime),
             EndTime = Prefer(newer, observed.EndTime, record.EndTime),

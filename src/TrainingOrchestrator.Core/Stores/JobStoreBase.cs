@@ -79,12 +79,12 @@ public abstract class JobStoreBase(TimeSpan rejectedRetention) : IJobStore
     }
 
     public Task<JobRecord> RecordLaunchDeferredAsync(string jobName, string? reason, DateTimeOffset now, CancellationToken cancellationToken) =>
-        UpdateAsync(jobName, now, record => record.Status == JobStatus.Pending ? record with { FailureReason = reason } : record, cancellationToken);
+        UpdateAsync(jobName, now, record => record.Status == JobStatus.Pending ? record with { FailureReason = RecordBounds.Clip(reason, RecordBounds.MaxReasonLength) } : record, cancellationToken);
 
     public Task<JobRecord> RecordLaunchFailureAsync(string jobName, string reason, DateTimeOffset now, CancellationToken cancellationToken) =>
         UpdateAsync(jobName, now, record => record.Status switch
         {
-            JobStatus.Pending => record with { Status = JobStatus.LaunchFailed, FailureReason = reason },
+            JobStatus.Pending => record with { Status = JobStatus.LaunchFailed, FailureReason = RecordBounds.Clip(reason, RecordBounds.MaxReasonLength) },
             // Two deliveries of one request both had the same Create refused.
             JobStatus.LaunchFailed => record,
             _ => throw new JobStoreException(JobStoreFault.WrongState, $"{jobName} is {record.Status}, not Pending: its launch cannot fail any more"),
