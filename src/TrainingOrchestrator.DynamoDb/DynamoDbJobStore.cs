@@ -68,6 +68,19 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
         }
     }
 
+    public override async Task<JobStatus?> GetStatusAsync(string key, CancellationToken cancellationToken)
+    {
+        var response = await client.GetItemAsync(new GetItemRequest
+        {
+            TableName = tableName,
+            Key = new Dictionary<string, AttributeValue> { [JobTable.Key] = S(key) },
+            ConsistentRead = true,
+            ProjectionExpression = "#s",
+            ExpressionAttributeNames = new Dictionary<string, string> { ["#s"] = JobTable.Status },
+        }, cancellationToken).ConfigureAwait(false);
+        return response.Item is { Count: > 0 } item && Enum.TryParse<JobStatus>(item[JobTable.Status].S, out var status) ? status : null;
+    }
+
     protected override async Task<JobRecord?> ReadAsync(string key, CancellationToken cancellationToken)
     {
         var response = await client.GetItemAsync(new GetItemRequest

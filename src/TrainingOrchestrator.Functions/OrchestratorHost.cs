@@ -33,7 +33,7 @@ public sealed class OrchestratorHost
         Log = log;
         Store = ports.Store;
         Platform = ports.Platform;
-        var tracker = new JobTracker(Store, ports.Announcements, Clock, ports.FollowUps ?? new NoRequestQueue());
+        var tracker = new JobTracker(Store, Platform, ports.Announcements, Clock, ports.FollowUps ?? new NoRequestQueue());
         Submit = new SubmitProcessor(new RequestPipeline(Deployment), Store, Platform) { Clock = Clock };
         StateChange = new StateChangeProcessor(tracker, Deployment.NamePrefix);
         Reconciler = new Reconciler(Store, Platform, tracker, Clock);

@@ -35,7 +35,7 @@ public sealed class LocalOrchestration : ILocalObserver, IEventPublisher, IReque
         eventsLog = Path.Combine(workFolder, "events.jsonl");
         Store = new SqliteJobStore(Path.Combine(workFolder, "jobs.db"));
         Platform = new LocalPlatform(workFolder, config, this);
-        var tracker = new JobTracker(Store, this, TimeProvider.System, followUps: this);
+        var tracker = new JobTracker(Store, Platform, this, TimeProvider.System, followUps: this);
         stateChange = new StateChangeProcessor(tracker, settings.NamePrefix);
         submit = new SubmitProcessor(new RequestPipeline(settings), Store, Platform);
     }

@@ -130,17 +130,25 @@ public sealed class ReconcileFunctionTests
     }
 
     [Fact]
-    public async Task A_stop_that_raced_the_create_stops_the_job_the_create_made_after_all()
+    public async Task A_stop_that_raced_the_create_and_that_the_launcher_could_not_send_is_sent_by_Reconcile()
     {
         // The Create is in flight (slow) when the stop arrives: SageMaker does not know the job yet, so the stop finds
-        // nothing; then the Create lands and the job runs. Reconcile must send the stop the job never got.
+        // nothing; then the Create lands, and the launcher's own stop of it fails. With the job's events lost too,
+        // Reconcile must send the stop the job never got.
         var createEntered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var createMayGo = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var created = false;
         d.Platform.Before = async (operation, _, _) =>
         {
+            if (operation == "Stop" && Volatile.Read(ref created))
+            {
+                Volatile.Write(ref created, false);
+                throw new PlatformException("ThrottlingException", "Rate exceeded", RetryAdvice.Now);
+            }
             if (operation != "Create") return;
             createEntered.TrySetResult();
             await createMayGo.Task;
+            Volatile.Write(ref created, true);
         };
         var launch = d.SubmitAsync(Samples.Train());
         await createEntered.Task.WaitAsync(TimeSpan.FromSeconds(60));

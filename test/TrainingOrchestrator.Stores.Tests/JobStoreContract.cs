@@ -59,6 +59,19 @@ public abstract class JobStoreContract
     }
 
     [Fact]
+    public async Task A_status_read_alone_is_the_records_and_null_for_no_record()
+    {
+        var pending = Claim("status-only");
+        await Store.ClaimAsync(pending, default);
+        var claimed = await Store.GetStatusAsync(pending.Key, default);
+        await Store.ApplyAsync(JobTransitions.StopRequested(pending), T0.AddMinutes(1), default);
+
+        Assert.Equal(JobStatus.Pending, claimed);
+        Assert.Equal(JobStatus.Stopping, await Store.GetStatusAsync(pending.Key, default));
+        Assert.Null(await Store.GetStatusAsync("to-no-such-job", default));
+    }
+
+    [Fact]
     public async Task A_redelivered_claim_finds_the_first_and_changes_nothing()
     {
         var pending = Claim("exp42-run7");

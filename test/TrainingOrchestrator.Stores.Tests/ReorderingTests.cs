@@ -134,7 +134,7 @@ public sealed class ReorderingTests(MotoServer moto, ITestOutputHelper output) :
         var claim = await store.ClaimAsync(JobRecord.Pending(jobs[0], kind, RequestId(tuning, id), "{}", "h", "{}", Now), default);
         Assert.Equal(ClaimOutcome.Claimed, claim.Outcome);
         var announcements = new Announcements();
-        var processor = new StateChangeProcessor(new JobTracker(store, announcements, TestClock.At(Now), announcements), "to");
+        var processor = new StateChangeProcessor(new JobTracker(store, new FakeTrainingPlatform(), announcements, TestClock.At(Now), announcements), "to");
         foreach (var i in order)
         {
             using var detail = JsonDocument.Parse(events[i].Detail.ToJsonString());

@@ -9,11 +9,15 @@ namespace TrainingOrchestrator.Core.Orchestration;
 /// send is followed by the write that clears it, so a failed send or a crash in between leaves the debt to the
 /// next retry of the event or to Reconcile's sweep: at least once, and a repeat carries the same announcement id.
 /// </summary>
-public sealed class JobTracker(IJobStore store, IEventPublisher publisher, TimeProvider clock, IRequestQueue followUps)
+public sealed class JobTracker(IJobStore store, ITrainingPlatform platform, IEventPublisher publisher, TimeProvider clock, IRequestQueue followUps)
 {
     public async Task<ApplyResult> ApplyAsync(JobObservation observed, CancellationToken cancellationToken)
     {
         var result = await store.ApplyAsync(observed, clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        // We asked for a stop and SageMaker says the job runs: the stop came while its Create was in flight (and the
+        // launcher's own stop failed), or it was lost. Stopping a job that is stopping already changes nothing.
+        if (observed.Status == JobStatus.InProgress && result.Record is { Status: JobStatus.Stopping } stopping)
+            await platform.StopAsync(stopping.Kind, stopping.Key, cancellationToken).ConfigureAwait(false);
         // Also when unchanged: a retry of the event that ended the job finds what its first delivery failed to send.
         if (result.Record is { Owed.Count: > 0 } owing)
             result = result with { Record = await DeliverAsync(owing, cancellationToken).ConfigureAwait(false) };

@@ -107,12 +107,6 @@ public sealed class Reconciler(IJobStore store, ITrainingPlatform platform, JobT
                 await store.PostponeAsync(record.Key, clock.GetUtcNow(), ct).ConfigureAwait(false);
                 return;
             }
-            if (record.Status == JobStatus.Stopping && observed.Status == JobStatus.InProgress)
-            {
-                // A stop that came while the Create was in flight: the job was made after all; stop it now.
-                await gate.WaitAsync(ct).ConfigureAwait(false);
-                await platform.StopAsync(record.Kind, record.Key, ct).ConfigureAwait(false);
-            }
             var result = await tracker.ApplyAsync(observed, ct).ConfigureAwait(false);
             if (result.Outcome == ApplyOutcome.Applied || record.Status == JobStatus.Pending)
                 Interlocked.Increment(ref @fixed);

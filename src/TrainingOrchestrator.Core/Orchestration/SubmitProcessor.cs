@@ -95,6 +95,8 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
         try
         {
             var launched = await platform.LaunchAsync(plan, cancellationToken).ConfigureAwait(false);
+            if (await StopIfStoppedMeanwhileAsync(requestId, plan, cancellationToken).ConfigureAwait(false) is { } stopped)
+                return stopped;
             if (claim.Record.FailureReason is not null)
                 await store.RecordLaunchDeferredAsync(plan.JobName, null, Clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             return launched.AlreadyExisted
@@ -113,6 +115,27 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
             await store.RecordLaunchDeferredAsync(plan.JobName, $"{e.Code}: {reason}", Clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             return new SubmitResult(SubmitOutcome.RetryLater, requestId, plan.JobName, reason);
         }
+    }
+
+    /// <summary>
+    /// A stop that came while this Create was in flight found no job to stop and left the record Stopping: the job
+    /// just made is stopped now, not when Reconcile next looks. If this stop fails, SageMaker's first event on the job
+    /// stops it (<see cref="JobTracker"/>).
+    /// </summary>
+    private async Task<SubmitResult?> StopIfStoppedMeanwhileAsync(string requestId, PlannedOperation plan, CancellationToken cancellationToken)
+    {
+        if (await store.GetStatusAsync(plan.JobName, cancellationToken).ConfigureAwait(false) != JobStatus.Stopping)
+            return null;
+        try
+        {
+            await platform.StopAsync(plan.Kind, plan.JobName, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PlatformException e)
+        {
+            return new SubmitResult(SubmitOutcome.StopRequested, requestId, plan.JobName,
+                $"launched as a stop came in; the stop failed ({e.Code}) and is sent again on the job's first event");
+        }
+        return new SubmitResult(SubmitOutcome.StopRequested, requestId, plan.JobName, "launched as a stop came in: stopped");
     }
 
     private async Task<SubmitResult> StopAsync(string requestId, ReadOnlyMemory<byte> body, PlannedOperation plan, CancellationToken cancellationToken)
@@ -146,7 +169,8 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
             return new SubmitResult(SubmitOutcome.RetryLater, requestId, plan.JobName, e.Message);
         }
         if (outcome == StopOutcome.NotFound && beforeLaunch)
-            return new SubmitResult(SubmitOutcome.StopRequested, requestId, plan.JobName, "stopped before launch");
+            return new SubmitResult(SubmitOutcome.StopRequested, requestId, plan.JobName,
+                "stopped before launch (a Create in flight is stopped as soon as it returns)");
         if (outcome != StopOutcome.Stopping)
             return new SubmitResult(SubmitOutcome.NothingToStop, requestId, plan.JobName, $"{plan.JobName} is {record.Status}: {outcome}");
         await store.ApplyAsync(JobTransitions.StopRequested(record), Clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);

@@ -38,6 +38,9 @@ public interface IJobStore
 
     Task<JobRecord?> GetAsync(string key, CancellationToken cancellationToken);
 
+    /// <summary>A record's status alone (null: no record), read consistently: cheaper than the whole record with its request and plan.</summary>
+    Task<JobStatus?> GetStatusAsync(string key, CancellationToken cancellationToken);
+
     /// <summary>A job by its name, or by the request id that launched it (or was rejected): what people have at hand.</summary>
     Task<JobRecord?> FindAsync(string jobNameOrRequestId, CancellationToken cancellationToken);
 

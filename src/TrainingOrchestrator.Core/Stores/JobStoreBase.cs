@@ -56,6 +56,9 @@ public abstract class JobStoreBase(TimeSpan rejectedRetention) : IJobStore
 
     public Task<JobRecord?> GetAsync(string key, CancellationToken cancellationToken) => ReadAsync(key, cancellationToken);
 
+    public virtual async Task<JobStatus?> GetStatusAsync(string key, CancellationToken cancellationToken) =>
+        (await ReadAsync(key, cancellationToken).ConfigureAwait(false))?.Status;
+
     public async Task<JobRecord?> FindAsync(string jobNameOrRequestId, CancellationToken cancellationToken) =>
         await ReadAsync(jobNameOrRequestId, cancellationToken).ConfigureAwait(false)
         ?? (await ReadClaimedJobAsync(jobNameOrRequestId, cancellationToken).ConfigureAwait(false) is { } claimed

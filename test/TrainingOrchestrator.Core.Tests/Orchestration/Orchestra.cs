@@ -22,7 +22,7 @@ internal sealed class Orchestra
     {
         Store = new InMemoryJobStore(maxClaimCharacters: maxClaimCharacters);
         Submit = new SubmitProcessor(Repo.Pipeline, Store, Platform) { Clock = Clock };
-        Tracker = new JobTracker(Store, Outbox, Clock, Outbox);
+        Tracker = new JobTracker(Store, Platform, Outbox, Clock, Outbox);
         Reconciler = new Reconciler(Store, Platform, Tracker, Clock);
     }
 
