@@ -58,10 +58,13 @@ internal static class JobTable
     public const string TrialsIndex = "trials";
     public const string RecentIndex = "recent";
 
-    /// <summary>The record's state as the indexes carry it: everything but the request and plan.</summary>
+    /// <summary>
+    /// The record's state as the indexes carry it: everything but the request and plan (and the count of transitions
+    /// not kept, which a listing does not show: a deployed index's projection cannot change without replacing it).
+    /// </summary>
     public static readonly IReadOnlyList<string> StateAttributes =
     [
-        Version, "kind", "requestId", PayloadHash, Status, SecondaryStatus, Transitions, "earlierTransitions", StopCause, FailureReason, "errors", Arn, ModelArtifacts,
+        Version, "kind", "requestId", PayloadHash, Status, SecondaryStatus, Transitions, StopCause, FailureReason, "errors", Arn, ModelArtifacts,
         FinalMetrics, BillableSeconds, CreationTime, StartTime, EndTime, LastModifiedTime, BestTrial, "grewFrom", "followUp", Owed, UpdatedAt,
         ExpiresAt, Parent, CreatedAt,
     ];

@@ -102,19 +102,50 @@ public sealed class FaultTests
         var outcome = await platform.LaunchAsync(Create, default);
 
         Assert.True(outcome.AlreadyExisted);
-        Assert.Equal(["CreateTrainingJob", "CreateTrainingJob", "DescribeTrainingJob"], server.Requests.Select(r => r.Header("X-Amz-Target")!["SageMaker.".Length..]));
+        Assert.Equal(["CreateTrainingJob", "CreateTrainingJob", "DescribeTrainingJob", "ListTags"], server.Requests.Select(r => r.Header("X-Amz-Target")!["SageMaker.".Length..]));
+    }
+
+    /// <summary>Squatters: our plan with one thing changed, the rest (role, image, output path, our tags) copied.</summary>
+    public static TheoryData<string, string> Squatters() => new()
+    {
+        { "output path", "its OutputDataConfig.S3OutputPath differs" },
+        { "image", "its AlgorithmSpecification.TrainingImage differs" },
+        { "role", "its RoleArn differs" },
+        { "input data", "its input channels differ" },
+        { "hyperparameters", "its HyperParameters[learning_rate] differs" },
+        { "environment", "its Environment[LOG_FORMAT] differs" },
+        { "instances", "its ResourceConfig.InstanceCount differs" },
+        { "no definition tag", "it carries no definition tag" },
+        { "another definition's tag", "its definition tag is another definition's" },
+    };
+
+    public static System.Text.Json.Nodes.JsonObject Squatted(System.Text.Json.Nodes.JsonObject plan, string change)
+    {
+        var squatted = plan.DeepClone().AsObject();
+        var tags = squatted["Tags"]!.AsArray();
+        var definitionTag = tags.Single(t => t!["Key"]!.GetValue<string>() == PlannedOperation.DefinitionTagKey)!;
+        switch (change)
+        {
+            case "output path": squatted["OutputDataConfig"]!["S3OutputPath"] = "s3://attacker-bucket/out"; break;
+            case "image": squatted["AlgorithmSpecification"]!["TrainingImage"] = "123456789012.dkr.ecr.us-east-1.amazonaws.com/attacker:latest"; break;
+            case "role": squatted["RoleArn"] = "arn:aws:iam::123456789012:role/attacker"; break;
+            case "input data": squatted["InputDataConfig"]![0]!["DataSource"]!["S3DataSource"]!["S3Uri"] = "s3://example-ml-bucket/poisoned/"; break;
+            case "hyperparameters": squatted["HyperParameters"]!["learning_rate"] = "99"; break;
+            case "environment": squatted["Environment"]!["LOG_FORMAT"] = "exfiltrate"; break;
+            case "instances": squatted["ResourceConfig"]!["InstanceCount"] = 100; break;
+            case "no definition tag": tags.Remove(definitionTag); break;
+            case "another definition's tag": definitionTag["Value"] = new string('0', 64); break;
+            default: throw new ArgumentException(change, nameof(change));
+        }
+        return squatted;
     }
 
     [Theory]
-    [InlineData("OutputDataConfig", "S3OutputPath", "s3://attacker-bucket/out")]
-    [InlineData("AlgorithmSpecification", "TrainingImage", "123456789012.dkr.ecr.us-east-1.amazonaws.com/attacker:latest")]
-    [InlineData(null, "RoleArn", "arn:aws:iam::123456789012:role/attacker")]
-    public async Task A_job_under_our_name_with_another_definition_is_not_adopted(string? section, string field, string value)
+    [MemberData(nameof(Squatters))]
+    public async Task A_job_under_our_name_with_another_definition_is_not_adopted(string change, string reason)
     {
         var simulator = new SageMakerSimulator();
-        var squatted = System.Text.Json.Nodes.JsonNode.Parse(Create.BodyUtf8())!.AsObject();
-        (section is null ? squatted : squatted[section]!.AsObject())[field] = value;
-        simulator.PreCreate(Create.JobName, squatted.ToJsonString());
+        simulator.PreCreate(Create.JobName, Squatted(System.Text.Json.Nodes.JsonNode.Parse(Create.BodyUtf8())!.AsObject(), change).ToJsonString());
         await using var server = new LoopbackServer(simulator.Answer);
         var (platform, _, _) = PlatformAt(server);
 
@@ -122,7 +153,25 @@ public sealed class FaultTests
 
         Assert.Equal(SageMakerPlatform.NameTaken, error.Code);
         Assert.Equal(RetryAdvice.Never, error.Retry);
-        Assert.Contains(field, error.Message);
+        Assert.Contains(reason, error.Message);
+    }
+
+    [Fact]
+    public async Task A_tuning_job_under_our_name_with_500_trials_and_our_tags_copied_is_not_adopted()
+    {
+        var message = Repo.Records("sqs-tune-xgboost")[0];
+        var tune = Repo.Prepare(message.Body, message.MessageId).Plan!;
+        var squatted = System.Text.Json.Nodes.JsonNode.Parse(tune.BodyUtf8())!.AsObject();
+        squatted["HyperParameterTuningJobConfig"]!["ResourceLimits"]!["MaxNumberOfTrainingJobs"] = 500;
+        var simulator = new SageMakerSimulator();
+        simulator.PreCreate(tune.JobName, squatted.ToJsonString());
+        await using var server = new LoopbackServer(simulator.Answer);
+        var (platform, _, _) = PlatformAt(server);
+
+        var error = await Assert.ThrowsAsync<PlatformException>(() => platform.LaunchAsync(tune, default));
+
+        Assert.Equal(SageMakerPlatform.NameTaken, error.Code);
+        Assert.Contains("MaxNumberOfTrainingJobs differs", error.Message);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using TrainingOrchestrator.Aws.Protocol;
 using TrainingOrchestrator.Core.ApiModel;
 using TrainingOrchestrator.Core.Jobs;
@@ -38,7 +39,8 @@ public sealed class SageMakerPlatform(AwsJsonClient client, string namePrefix) :
         var (operation, described) = await DescribeRawAsync(create, cancellationToken).ConfigureAwait(false);
         if (described is null)
             return null;
-        if (DefinitionMismatch(create, System.Text.Json.Nodes.JsonNode.Parse(described)!) is { } mismatch)
+        var existing = JsonNode.Parse(described)!;
+        if ((DefinitionMismatch(create, existing) ?? await TagMismatchAsync(create, existing, cancellationToken).ConfigureAwait(false)) is { } mismatch)
             throw new PlatformException(NameTaken,
                 $"a {create.Kind.ToString().ToLowerInvariant()} job named {create.JobName} exists and is not this request's ({mismatch}): not adopted", RetryAdvice.Never);
         return Observe(operation, create.Kind, create.JobName, described);
@@ -47,24 +49,61 @@ public sealed class SageMakerPlatform(AwsJsonClient client, string namePrefix) :
     /// <summary>The code of a launch refused because a job of another definition holds the name.</summary>
     public const string NameTaken = "JobNameTaken";
 
-    // What makes a job this request's: who runs it, what runs, and where its model goes.
-    private static readonly string[][] TrainingIdentity =
-        [["RoleArn"], ["AlgorithmSpecification", "TrainingImage"], ["AlgorithmSpecification", "AlgorithmName"], ["OutputDataConfig", "S3OutputPath"]];
+    // What Describe echoes of a definition and must equal the plan's: who runs it, what runs on what, with which data,
+    // settings and environment, and where its model goes: each member the plan sets (a default SageMaker fills in is
+    // not ours to compare). Maps are compared key by key for the keys the plan sets (SageMaker adds its own, such as
+    // _tuning_objective_metric), and only when Describe echoes them.
+    private static readonly string[][] DefinitionMembers =
+        [["RoleArn"], ["AlgorithmSpecification", "TrainingImage"], ["AlgorithmSpecification", "AlgorithmName"], ["OutputDataConfig", "S3OutputPath"],
+         ["ResourceConfig", "InstanceType"], ["ResourceConfig", "InstanceCount"], ["HyperParameters"], ["StaticHyperParameters"], ["Environment"]];
 
-    private static string? DefinitionMismatch(PlannedOperation create, System.Text.Json.Nodes.JsonNode existing)
+    // And of a tuning job, what it tunes, how and how far.
+    private static readonly string[][] TuningMembers =
+        [["HyperParameterTuningJobConfig", "Strategy"], ["HyperParameterTuningJobConfig", "ResourceLimits", "MaxNumberOfTrainingJobs"],
+         ["HyperParameterTuningJobConfig", "ResourceLimits", "MaxParallelTrainingJobs"], ["HyperParameterTuningJobConfig", "HyperParameterTuningJobObjective", "MetricName"]];
+
+    private static readonly string[] MapMembers = ["HyperParameters", "StaticHyperParameters", "Environment"];
+
+    private static string? DefinitionMismatch(PlannedOperation create, JsonNode existing)
     {
-        var planned = System.Text.Json.Nodes.JsonNode.Parse(create.BodyUtf8())!;
+        var planned = JsonNode.Parse(create.BodyUtf8())!;
         var (plannedRoot, existingRoot) = create.Kind == JobKind.Training
             ? (planned, existing)
             : (planned["TrainingJobDefinition"], existing["TrainingJobDefinition"]);
-        foreach (var path in TrainingIdentity)
+        foreach (var (path, inTuning) in DefinitionMembers.Select(p => (p, false)).Concat(create.Kind == JobKind.Tuning ? TuningMembers.Select(p => (p, true)) : []))
         {
-            string? At(System.Text.Json.Nodes.JsonNode? root) =>
-                path.Aggregate(root, (node, name) => node?[name]) is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var text) ? text : null;
-            if (At(plannedRoot) != At(existingRoot))
+            var (plannedAt, existingAt) = inTuning ? (planned, existing) : (plannedRoot, existingRoot);
+            JsonNode? At(JsonNode? root) => path.Aggregate(root, (node, name) => node?[name]);
+            var (ours, theirs) = (At(plannedAt), At(existingAt));
+            if (MapMembers.Contains(path[^1]))
+            {
+                if (ours is JsonObject map && theirs is JsonObject echoed && map.FirstOrDefault(p => !JsonNode.DeepEquals(p.Value, echoed[p.Key])) is { Key: { } key })
+                    return $"its {string.Join('.', path)}[{key}] differs";
+            }
+            else if (ours is not null && !JsonNode.DeepEquals(ours, theirs))
                 return $"its {string.Join('.', path)} differs";
         }
+        var channels = (JsonArray? root) => root?.OfType<JsonObject>().ToDictionary(c => c["ChannelName"]?.ToString() ?? "", c => c["DataSource"]?["S3DataSource"]?["S3Uri"]?.ToString());
+        if (existingRoot?["InputDataConfig"] is JsonArray echoedChannels
+            && channels(plannedRoot?["InputDataConfig"] as JsonArray) is { } ourChannels && channels(echoedChannels) is { } theirChannels
+            && (ourChannels.Count != theirChannels.Count || ourChannels.Any(c => !theirChannels.TryGetValue(c.Key, out var uri) || uri != c.Value)))
+            return "its input channels differ";
         return null;
+    }
+
+    /// <summary>Why the job's definition tag is not this plan's, or null when it is (or the plan predates the tag).</summary>
+    private async Task<string?> TagMismatchAsync(PlannedOperation create, JsonNode existing, CancellationToken cancellationToken)
+    {
+        if (create.DefinitionHash is not { } expected)
+            return null;
+        if (existing[create.Kind == JobKind.Training ? "TrainingJobArn" : "HyperParameterTuningJobArn"]?.GetValue<string>() is not { } arn)
+            return "Describe gave no ARN to read its tags by";
+        var request = JsonSerializer.SerializeToUtf8Bytes(new ListTagsRequest(arn, 100), SageMakerWireJson.Default.ListTagsRequest);
+        using var answer = JsonDocument.Parse(await client.SendAsync("ListTags", request, cancellationToken).ConfigureAwait(false));
+        var found = answer.RootElement.TryGetProperty("Tags", out var tags) && tags.ValueKind == JsonValueKind.Array
+            ? tags.EnumerateArray().Where(t => SageMakerJobReader.String(t, "Key") == PlannedOperation.DefinitionTagKey).Select(t => SageMakerJobReader.String(t, "Value")).FirstOrDefault()
+            : null;
+        return found == expected ? null : found is null ? "it carries no definition tag" : "its definition tag is another definition's";
     }
 
     private Task<(string Operation, byte[]? Answer)> DescribeRawAsync(PlannedOperation create, CancellationToken cancellationToken) =>

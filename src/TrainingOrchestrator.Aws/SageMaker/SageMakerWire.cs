@@ -15,10 +15,13 @@ internal sealed record DescribeHyperParameterTuningJobRequest(string HyperParame
 
 internal sealed record ListTrainingJobsForTuningJobRequest(string HyperParameterTuningJobName, string? NextToken, int MaxResults);
 
+internal sealed record ListTagsRequest(string ResourceArn, int MaxResults);
+
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(CreateTrainingJobResponse))]
 [JsonSerializable(typeof(CreateHyperParameterTuningJobResponse))]
 [JsonSerializable(typeof(DescribeTrainingJobRequest))]
 [JsonSerializable(typeof(DescribeHyperParameterTuningJobRequest))]
 [JsonSerializable(typeof(ListTrainingJobsForTuningJobRequest))]
+[JsonSerializable(typeof(ListTagsRequest))]
 internal sealed partial class SageMakerWireJson : JsonSerializerContext;

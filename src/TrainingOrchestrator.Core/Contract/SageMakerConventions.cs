@@ -89,14 +89,23 @@ internal static class OwnTags
     public const string Prefix = "orchestrator:";
     public const string RequestId = Prefix + "request-id";
     public const string Version = Prefix + "version";
+    /// <summary>
+    /// SHA-256 of the Create body without this tag: a job found under our name is ours only if it carries the hash of
+    /// the very definition we plan (a squatter copying role, image and output path is not adopted).
+    /// </summary>
+    public const string Definition = Prefix + "definition-sha256";
 
     public static string ProductVersion { get; } =
         typeof(OwnTags).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 
     public static IReadOnlyList<Tag> For(string requestId) => [new(RequestId, requestId), new(Version, ProductVersion)];
 
-    /// <summary>How many of SageMaker's 50 tags per job are ours.</summary>
-    public static int Count { get; } = For("").Count;
+    /// <summary>The definition tag of a Create body (that carries no such tag yet).</summary>
+    public static Tag DefinitionOf(ReadOnlySpan<byte> createBody) =>
+        new(Definition, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(createBody)));
+
+    /// <summary>How many of SageMaker's 50 tags per job are ours: the request's, and the definition's.</summary>
+    public static int Count { get; } = For("").Count + 1;
 }
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(string))]

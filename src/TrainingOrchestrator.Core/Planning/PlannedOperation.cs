@@ -21,6 +21,12 @@ public sealed record PlannedOperation
     public StopTrainingJobRequest? StopTraining { get; init; }
     public StopHyperParameterTuningJobRequest? StopTuning { get; init; }
 
+    /// <summary>The tag a Create puts on its job with the hash of its definition (see <see cref="DefinitionHash"/>).</summary>
+    public const string DefinitionTagKey = Contract.OwnTags.Definition;
+
+    /// <summary>The hash of its own definition this Create tags its job with; null for a plan stored before plans carried one.</summary>
+    public string? DefinitionHash => (CreateTraining?.Tags ?? CreateTuning?.Tags)?.FirstOrDefault(t => t.Key == DefinitionTagKey)?.Value;
+
     /// <summary>A Create call planned earlier and kept in a job record, to be made again (Reconcile).</summary>
     public static PlannedOperation FromStored(JobKind kind, string jobName, string requestId, string storedBody) => kind == JobKind.Training
         ? new PlannedOperation

@@ -28,8 +28,8 @@ internal sealed class Planner(DeploymentSettings settings)
                 return new PlannedOperation
                 {
                     Operation = PlannedOperation.CreateTrainingJob, JobName = name, Kind = JobKind.Training, RequestId = requestId,
-                    CreateTraining = Merged(TrainingJob(name, requestId, request.Training!), SageMakerJson.Default.CreateTrainingJobRequest,
-                        (request.Training!.Overrides, null)),
+                    CreateTraining = Signed(Merged(TrainingJob(name, requestId, request.Training!), SageMakerJson.Default.CreateTrainingJobRequest,
+                        (request.Training!.Overrides, null))),
                 };
             }
             case ContractDefaults.ActionTune:
@@ -41,8 +41,8 @@ internal sealed class Planner(DeploymentSettings settings)
                 return new PlannedOperation
                 {
                     Operation = PlannedOperation.CreateHyperParameterTuningJob, JobName = name, Kind = JobKind.Tuning, RequestId = requestId,
-                    CreateTuning = Merged(TuningJob(name, requestId, request.Tuning!, training, request.Training?.Tags, request.BaseJob), SageMakerJson.Default.CreateHyperParameterTuningJobRequest,
-                        (request.Training?.Overrides, "TrainingJobDefinition"), (request.Tuning!.Overrides, null)),
+                    CreateTuning = Signed(Merged(TuningJob(name, requestId, request.Tuning!, training, request.Training?.Tags, request.BaseJob), SageMakerJson.Default.CreateHyperParameterTuningJobRequest,
+                        (request.Training?.Overrides, "TrainingJobDefinition"), (request.Tuning!.Overrides, null))),
                 };
             }
             case ContractDefaults.ActionStop:
@@ -223,6 +223,16 @@ internal sealed class Planner(DeploymentSettings settings)
             else target[member.Name] = JsonNode.Parse(member.Value.GetRawText());
         }
     }
+
+    // The last step of a Create body: the hash of everything else in it but our version tag (a message redelivered
+    // across an upgrade still finds its job), as a tag (see OwnTags.Definition).
+    private static CreateTrainingJobRequest Signed(CreateTrainingJobRequest create) =>
+        create with { Tags = [.. create.Tags ?? [], OwnTags.DefinitionOf(JsonSerializer.SerializeToUtf8Bytes(create with { Tags = Unversioned(create.Tags) }, SageMakerJson.Default.CreateTrainingJobRequest))] };
+
+    private static CreateHyperParameterTuningJobRequest Signed(CreateHyperParameterTuningJobRequest create) =>
+        create with { Tags = [.. create.Tags ?? [], OwnTags.DefinitionOf(JsonSerializer.SerializeToUtf8Bytes(create with { Tags = Unversioned(create.Tags) }, SageMakerJson.Default.CreateHyperParameterTuningJobRequest))] };
+
+    private static List<Tag>? Unversioned(IReadOnlyList<Tag>? tags) => tags?.Where(t => t.Key != OwnTags.Version).ToList();
 
     private static List<Tag> Tags(string requestId, IReadOnlyDictionary<string, string>? userTags)
     {
