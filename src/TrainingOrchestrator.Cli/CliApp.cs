@@ -76,13 +76,15 @@ public sealed class CliApp(TextWriter output, TextWriter error, IReadOnlyDiction
         watch.SetAction(parse => operate(parse, c => c.WatchAsync(parse.GetValue(job)!, Every(parse), waitForRecord: false, CancellationToken.None)));
         var stop = new Command("stop", "Stop a job: a stop request through the queue, as any client would send it") { job };
         stop.SetAction(parse => operate(parse, c => c.StopAsync(parse.GetValue(job)!, CancellationToken.None)));
+        var retry = new Command("retry", "Launch a job whose launch failed again, under its own name: a retry request through the queue") { job };
+        retry.SetAction(parse => operate(parse, c => c.RetryAsync(parse.GetValue(job)!, CancellationToken.None)));
         var logs = new Command("logs", "A training job's log (CloudWatch Logs /aws/sagemaker/TrainingJobs; locally its training.log)") { job, follow, interval };
         logs.SetAction(parse => operate(parse, c => c.LogsAsync(parse.GetValue(job)!, parse.GetValue(follow), Every(parse), CancellationToken.None)));
-        foreach (var command in (Command[])[submit, status, watch, stop, logs])
+        foreach (var command in (Command[])[submit, status, watch, stop, retry, logs])
             foreach (var option in place)
                 command.Options.Add(option);
 
-        var root = new RootCommand("TrainingOrchestrator: SageMaker training and tuning jobs from JSON requests") { validate, plan, invoke, run, submit, status, watch, stop, logs };
+        var root = new RootCommand("TrainingOrchestrator: SageMaker training and tuning jobs from JSON requests") { validate, plan, invoke, run, submit, status, watch, stop, retry, logs };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {

@@ -118,4 +118,90 @@ public sealed class FaultTests(MotoServer moto) : IClassFixture<MotoServer>
         Assert.Equal(["fifo-1", "fifo-2", "fifo-3"], FunctionEvents.FailedIds(response));
         Assert.Equal(6, Creates(sageMaker)); // record 0 once, record 1 five times, records 2 and 3 never
     }
+    /// <summary>Client errors that pass by themselves, as SageMaker and AWS word them.</summary>
+    public static TheoryData<string, string> SettlingRefusals() => new()
+    {
+        { "ValidationException", "Could not assume role arn:aws:iam::123456789012:role/SageMakerExecution. Please ensure that the role exists and allows principal 'sagemaker.amazonaws.com' to assume the role." },
+        { "AccessDeniedException", "User: arn:aws:sts::123456789012:assumed-role/submit/x is not authorized to perform: sagemaker:CreateTrainingJob on resource: arn:aws:sagemaker:us-east-1:123456789012:training-job/to-x because no identity-based policy allows the sagemaker:CreateTrainingJob action" },
+        { "UnrecognizedClientException", "The security token included in the request is invalid." },
+        { "ValidationException", "Cannot find repository linear-regression in registry 111122223333 in us-east-1" },
+    };
+
+    [Theory]
+    [MemberData(nameof(SettlingRefusals))]
+    public async Task A_refusal_that_passes_by_itself_is_retried_and_the_request_launches_once_it_has_passed(string code, string message)
+    {
+        var deployment = await TestDeployment.CreateAsync(moto);
+        var simulator = new SageMakerSimulator();
+        await using var sageMaker = new LoopbackServer(simulator.Answer);
+        sageMaker.Script(Error(code, message));
+        var host = deployment.Host(sageMaker.Endpoint);
+        var submit = new SubmitFunction(host);
+        var train = Repo.Records("sqs-train-custom")[0];
+        var jobName = Repo.Prepare(train.Body, train.MessageId).Plan!.JobName;
+
+        var refused = await FunctionEvents.InvokeAsync(submit.Handle, FunctionEvents.Sqs([train]));
+        var deferred = (await host.Store.GetAsync(jobName, default))!;
+        var redelivered = await FunctionEvents.InvokeAsync(submit.Handle, FunctionEvents.Sqs([train]));
+
+        Assert.Equal([train.MessageId], FunctionEvents.FailedIds(refused));
+        Assert.Equal(JobStatus.Pending, deferred.Status);
+        Assert.Contains("this passes by itself", deferred.FailureReason);
+        Assert.Empty(FunctionEvents.FailedIds(redelivered));
+        Assert.Equal([jobName], simulator.Jobs.Keys);
+        Assert.Null((await host.Store.GetAsync(jobName, default))!.FailureReason);
+    }
+
+    [Fact]
+    public async Task A_refusal_that_should_pass_but_lasts_past_the_settling_time_is_made_final()
+    {
+        var deployment = await TestDeployment.CreateAsync(moto);
+        await using var sageMaker = new LoopbackServer(_ => Error("ValidationException", "Could not assume role arn:aws:iam::123456789012:role/SageMakerExecution."));
+        var train = Repo.Records("sqs-train-custom")[0];
+        var jobName = Repo.Prepare(train.Body, train.MessageId).Plan!.JobName;
+        var clock = TestClock.Shifted(TimeSpan.Zero);
+        var host = deployment.Host(sageMaker.Endpoint, clock: clock);
+
+        var first = await FunctionEvents.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs([train]));
+        clock.Advance(TimeSpan.FromMinutes(16));
+        var later = await FunctionEvents.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs([train]));
+
+        Assert.Equal([train.MessageId], FunctionEvents.FailedIds(first));
+        Assert.Empty(FunctionEvents.FailedIds(later));
+        var record = (await host.Store.GetAsync(jobName, default))!;
+        Assert.Equal(JobStatus.LaunchFailed, record.Status);
+        Assert.EndsWith("(still refused 15 minutes after the launch was asked for)", record.FailureReason);
+    }
+
+    [Fact]
+    public async Task A_LaunchFailed_request_is_retried_under_its_own_name_by_a_retry_request_and_makes_one_job()
+    {
+        var deployment = await TestDeployment.CreateAsync(moto);
+        var simulator = new SageMakerSimulator();
+        await using var sageMaker = new LoopbackServer(simulator.Answer);
+        sageMaker.Script(Error("ValidationException", "The requested resource ml.p4d.24xlarge is not available in this region"));
+        var host = deployment.Host(sageMaker.Endpoint);
+        var submit = new SubmitFunction(host);
+        var train = Repo.Records("sqs-train-custom")[0];
+        var jobName = Repo.Prepare(train.Body, train.MessageId).Plan!.JobName;
+        (string, string) Retry(string id) => (id, $$"""{"version":1,"action":"retry","requestId":"{{id}}","jobName":"{{jobName}}"}""");
+
+        await FunctionEvents.InvokeAsync(submit.Handle, FunctionEvents.Sqs([train]));
+        var failed = (await host.Store.GetAsync(jobName, default))!;
+        var resent = await FunctionEvents.InvokeAsync(submit.Handle, FunctionEvents.Sqs([train]));
+        var retried = await FunctionEvents.InvokeAsync(submit.Handle, FunctionEvents.Sqs([Retry("retry-1")]));
+        var twice = await FunctionEvents.InvokeAsync(submit.Handle, FunctionEvents.Sqs([Retry("retry-2")]));
+
+        Assert.Equal(JobStatus.LaunchFailed, failed.Status);
+        Assert.Empty(FunctionEvents.FailedIds(resent));
+        Assert.Contains("already LaunchFailed", deployment.Log.ToString());
+        Assert.Empty(FunctionEvents.FailedIds(retried));
+        Assert.Empty(FunctionEvents.FailedIds(twice));
+        Assert.Equal([jobName], simulator.Jobs.Keys);
+        var record = (await host.Store.GetAsync(jobName, default))!;
+        Assert.Equal((JobStatus.Pending, 1, failed.RequestId), (record.Status, record.Retries, record.RequestId)); // the second found it Pending: no new attempt
+        Assert.Contains($"retry 1 of {jobName} (it had failed: ValidationException", deployment.Log.ToString());
+        // The second retry found the job made by the first: adopted, not made again.
+        Assert.Equal(1, simulator.RefusedDuplicates);
+    }
 }

@@ -33,12 +33,27 @@ public enum AwsErrorKind
 public sealed record AwsError(AwsErrorKind Kind, string Code, string Message, int? StatusCode, string? RequestId)
 {
     /// <summary>Only documented client errors are final; what passes by itself, or is not known, is tried again.</summary>
-    public RetryAdvice Retry => Kind switch
+    public RetryAdvice Retry => Settles ? RetryAdvice.WhileSettling : Kind switch
     {
         AwsErrorKind.Throttling or AwsErrorKind.ServiceUnavailable or AwsErrorKind.Unreachable or AwsErrorKind.Transient => RetryAdvice.Now,
         AwsErrorKind.ResourceLimitExceeded or AwsErrorKind.Unknown => RetryAdvice.Later,
         _ => RetryAdvice.Never,
     };
+
+    /// <summary>
+    /// Client errors that pass by themselves, by their code or their message: IAM is eventually consistent, so a role or
+    /// policy made or changed by a deploy is refused for seconds to minutes ("Could not assume role", "is not authorized
+    /// to perform", an unrecognized token); an ECR image pushed to one region reaches a replica later.
+    /// </summary>
+    public bool Settles =>
+        Code == "UnrecognizedClientException"
+        || (Kind is AwsErrorKind.AccessDenied or AwsErrorKind.Validation && SettlingMessages.Any(m => Message.Contains(m, StringComparison.OrdinalIgnoreCase)));
+
+    private static readonly string[] SettlingMessages =
+    [
+        "could not assume role", "unable to assume role", "is not authorized to perform", "security token included in the request is invalid",
+        "cannot find repository", "repository does not exist", "not yet replicated", "requested image not found", "image does not exist",
+    ];
 
     // botocore's list of throttling codes (retryhandler / standard retry mode), all one kind here.
     private static readonly FrozenSet<string> ThrottlingCodes = FrozenSet.Create(StringComparer.Ordinal,

@@ -163,6 +163,28 @@ internal sealed class OperateCommands(TextWriter output, TextWriter error, JobPl
         return CliApp.Valid;
     }
 
+    /// <summary>Sends a retry request for a job whose launch failed, through the queue: the same job, launched again under its name.</summary>
+    public async Task<int> RetryAsync(string job, CancellationToken cancellationToken)
+    {
+        if (await FindAsync(job, cancellationToken).ConfigureAwait(false) is not { } record)
+            return CliApp.Unusable;
+        if (record.Status != JobStatus.LaunchFailed)
+        {
+            output.WriteLine($"{record.Key} is {JobView.StatusText(record)}: only a job whose launch failed is retried");
+            return CliApp.Valid;
+        }
+        var body = new JsonObject
+        {
+            ["version"] = 1,
+            ["action"] = "retry",
+            ["requestId"] = $"retry-{record.Key}-{DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture)}",
+            ["jobName"] = record.Key,
+        }.ToJsonString();
+        var messageId = await place.SendAsync(body, cancellationToken).ConfigureAwait(false);
+        output.WriteLine($"retry requested: {record.Key} (message {messageId}, {place.Name}); it had failed: {record.FailureReason}; `watch {record.Key}` follows it");
+        return CliApp.Valid;
+    }
+
     /// <summary>The job's training log; with follow, new lines as they come until the job has ended and its last lines are read.</summary>
     public async Task<int> LogsAsync(string job, bool follow, TimeSpan? interval, CancellationToken cancellationToken)
     {

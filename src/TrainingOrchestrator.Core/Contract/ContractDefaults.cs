@@ -21,6 +21,8 @@ internal static class ContractDefaults
     public const string ActionTrain = "train";
     public const string ActionTune = "tune";
     public const string ActionStop = "stop";
+    /// <summary>Launch a LaunchFailed job again under its own name, from its stored plan: a new attempt of the same record.</summary>
+    public const string ActionRetry = "retry";
 
     /// <summary>A tuning job's trial budget: as asked, else none for Grid (it tries every combination), else the default.</summary>
     public static int? MaxTrainingJobsOf(TuningSpec tuning, string strategy) =>

@@ -58,6 +58,15 @@ public sealed record JobRecord
     /// </summary>
     public IReadOnlyList<Delivery> Owed { get; init; } = [];
 
+    /// <summary>How many retry requests launched this job again after its launch had failed; when the last one came.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int Retries { get; init; }
+    public DateTimeOffset? RetriedAt { get; init; }
+
+    /// <summary>When the current attempt to launch began: the claim, or the last retry (a settling refusal is retried for a while from here).</summary>
+    [JsonIgnore]
+    public DateTimeOffset LaunchAttemptedAt => RetriedAt ?? CreatedAt;
+
     /// <summary>When the orchestrator first wrote the record, and last changed it (what "quiet" is measured by).</summary>
     public required DateTimeOffset CreatedAt { get; init; }
     public required DateTimeOffset UpdatedAt { get; init; }
@@ -85,7 +94,7 @@ public sealed record JobRecord
         && BillableSeconds == other.BillableSeconds && CreationTime == other.CreationTime && StartTime == other.StartTime
         && EndTime == other.EndTime && LastModifiedTime == other.LastModifiedTime
         && ParentTuningJob == other.ParentTuningJob && Equals(BestTrial, other.BestTrial) && GrewFrom == other.GrewFrom && FollowUp == other.FollowUp
-        && Owed.SequenceEqual(other.Owed)
+        && Owed.SequenceEqual(other.Owed) && Retries == other.Retries && RetriedAt == other.RetriedAt
         && CreatedAt == other.CreatedAt && UpdatedAt == other.UpdatedAt && Version == other.Version && ExpiresAt == other.ExpiresAt;
 
     public override int GetHashCode() => HashCode.Combine(Key, Status, Version, UpdatedAt);

@@ -70,14 +70,14 @@ public sealed class Reconciler(IJobStore store, ITrainingPlatform platform, JobT
                 // The claim's Create never got through, or the job's events were lost. A job under the name is taken
                 // only if it is this claim's (never someone else's); with none, the Create is made now. Listings carry
                 // the state only; the plan is in the full record.
-                if (await store.GetAsync(record.Key, ct).ConfigureAwait(false) is not { Status: JobStatus.Pending, Plan: { } plan })
+                if (await store.GetAsync(record.Key, ct).ConfigureAwait(false) is not { Status: JobStatus.Pending, Plan: { } plan } claim)
                     return;
                 var operation = PlannedOperation.FromStored(record.Kind, record.Key, record.RequestId, plan);
                 try
                 {
                     observed = await platform.FindOwnAsync(operation, ct).ConfigureAwait(false);
                 }
-                catch (PlatformException e) when (e.Retry == RetryAdvice.Never)
+                catch (PlatformException e) when (LaunchRefusal.IsFinal(e, claim.LaunchAttemptedAt, clock.GetUtcNow()))
                 {
                     await RecordRefusedAsync(operation, e, ct).ConfigureAwait(false);
                     return;
@@ -85,7 +85,7 @@ public sealed class Reconciler(IJobStore store, ITrainingPlatform platform, JobT
                 if (observed is null)
                 {
                     await gate.WaitAsync(ct).ConfigureAwait(false);
-                    if (await LaunchAsync(operation, ct).ConfigureAwait(false) is { AlreadyExisted: false })
+                    if (await LaunchAsync(operation, claim.LaunchAttemptedAt, ct).ConfigureAwait(false) is { AlreadyExisted: false })
                         Interlocked.Increment(ref launched);
                     return;
                 }
@@ -115,13 +115,13 @@ public sealed class Reconciler(IJobStore store, ITrainingPlatform platform, JobT
     }
 
     /// <summary>The launch's outcome, or null when the platform refused it for good (then recorded as LaunchFailed).</summary>
-    private async Task<LaunchOutcome?> LaunchAsync(PlannedOperation operation, CancellationToken cancellationToken)
+    private async Task<LaunchOutcome?> LaunchAsync(PlannedOperation operation, DateTimeOffset claimedAt, CancellationToken cancellationToken)
     {
         try
         {
             return await platform.LaunchAsync(operation, cancellationToken).ConfigureAwait(false);
         }
-        catch (PlatformException e) when (e.Retry == RetryAdvice.Never)
+        catch (PlatformException e) when (LaunchRefusal.IsFinal(e, claimedAt, clock.GetUtcNow()))
         {
             await RecordRefusedAsync(operation, e, cancellationToken).ConfigureAwait(false);
             return null;

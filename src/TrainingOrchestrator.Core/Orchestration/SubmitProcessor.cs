@@ -22,6 +22,8 @@ public enum SubmitOutcome
     StopRequested,
     /// <summary>The job to stop has finished already, or SageMaker does not know it.</summary>
     NothingToStop,
+    /// <summary>A retry of a job that did not fail to launch (it runs, or ran): nothing done.</summary>
+    NothingToRetry,
     /// <summary>Throttling, an outage or a quota: the message must come back later.</summary>
     RetryLater,
 }
@@ -59,9 +61,32 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
             return await RejectAsync(requestId, body, null, prepared.Errors, SubmitOutcome.Rejected, cancellationToken).ConfigureAwait(false);
 
         var plan = prepared.Plan!;
-        return plan.Operation is PlannedOperation.StopTrainingJob or PlannedOperation.StopHyperParameterTuningJob
-            ? await StopAsync(requestId, body, plan, cancellationToken).ConfigureAwait(false)
-            : await LaunchAsync(requestId, body, plan, prepared.Request!.BaseJob, cancellationToken).ConfigureAwait(false);
+        return plan.Operation switch
+        {
+            PlannedOperation.StopTrainingJob or PlannedOperation.StopHyperParameterTuningJob => await StopAsync(requestId, body, plan, cancellationToken).ConfigureAwait(false),
+            PlannedOperation.RetryLaunch => await RetryAsync(requestId, body, plan, cancellationToken).ConfigureAwait(false),
+            _ => await LaunchAsync(requestId, body, plan, prepared.Request!.BaseJob, cancellationToken).ConfigureAwait(false),
+        };
+    }
+
+    /// <summary>
+    /// A LaunchFailed job launched again under its own name from its stored plan: the record goes back to Pending
+    /// (one more retry counted) and the Create is made as a claim's is. The name makes a second job impossible.
+    /// </summary>
+    private async Task<SubmitResult> RetryAsync(string requestId, ReadOnlyMemory<byte> body, PlannedOperation retry, CancellationToken cancellationToken)
+    {
+        if (await store.GetAsync(retry.JobName, cancellationToken).ConfigureAwait(false) is not { Plan: { } storedPlan } record)
+            return await RejectAsync(requestId, body, retry.Kind,
+                [new ValidationError("jobName", Rules.UnknownJob, $"'{retry.JobName}' is not a job this orchestrator launched (no record of it)")],
+                SubmitOutcome.Rejected, cancellationToken).ConfigureAwait(false);
+        if (record.Status is not (JobStatus.LaunchFailed or JobStatus.Pending))
+            return new SubmitResult(SubmitOutcome.NothingToRetry, requestId, retry.JobName,
+                $"{retry.JobName} is {record.Status}: only a job whose launch failed is retried");
+        var failedBefore = record.FailureReason;
+        var pending = await store.RecordRetryAsync(retry.JobName, Clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        var plan = PlannedOperation.FromStored(record.Kind, record.Key, record.RequestId, storedPlan);
+        var result = await CreateAsync(record.RequestId, plan, pending, cancellationToken).ConfigureAwait(false);
+        return result with { RequestId = requestId, Detail = $"retry {pending.Retries} of {retry.JobName} (it had failed: {failedBefore}): {result.Detail}" };
     }
 
     private async Task<SubmitResult> LaunchAsync(string requestId, ReadOnlyMemory<byte> body, PlannedOperation plan, string? baseJob, CancellationToken cancellationToken)
@@ -92,26 +117,33 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
         // Claimed now, or still Pending from another delivery (which may have died before its Create, or be making it
         // right now): Create. SageMaker's job names are unique, so a second Create is refused, never a second job. A
         // Create that succeeds is not written down: SageMaker's first state event moves the record on (or Reconcile).
+        return await CreateAsync(requestId, plan, claim.Record, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The Create of a Pending record (<paramref name="pending"/> as read), and what its answer makes of the record.</summary>
+    private async Task<SubmitResult> CreateAsync(string requestId, PlannedOperation plan, JobRecord pending, CancellationToken cancellationToken)
+    {
         try
         {
             var launched = await platform.LaunchAsync(plan, cancellationToken).ConfigureAwait(false);
             if (await StopIfStoppedMeanwhileAsync(requestId, plan, cancellationToken).ConfigureAwait(false) is { } stopped)
                 return stopped;
-            if (claim.Record.FailureReason is not null)
+            if (pending.FailureReason is not null)
                 await store.RecordLaunchDeferredAsync(plan.JobName, null, Clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             return launched.AlreadyExisted
                 ? new SubmitResult(SubmitOutcome.AlreadyLaunched, requestId, plan.JobName, "SageMaker has the job already")
                 : new SubmitResult(SubmitOutcome.Launched, requestId, plan.JobName, launched.Arn ?? "launched");
         }
-        catch (PlatformException e) when (e.Retry == RetryAdvice.Never)
+        catch (PlatformException e) when (LaunchRefusal.IsFinal(e, pending.LaunchAttemptedAt, Clock.GetUtcNow()))
         {
-            var reason = ErrorText.Masked(e.Message, plan);
+            var reason = ErrorText.Masked(e.Message, plan) + (e.Retry == RetryAdvice.WhileSettling ? $" (still refused {LaunchRefusal.SettlingTime.TotalMinutes:0} minutes after the launch was asked for)" : "");
             await store.RecordLaunchFailureAsync(plan.JobName, $"{e.Code}: {reason}", Clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             return new SubmitResult(SubmitOutcome.LaunchFailed, requestId, plan.JobName, reason);
         }
         catch (PlatformException e)
         {
-            var reason = ErrorText.Masked(e.Message, plan);
+            var reason = ErrorText.Masked(e.Message, plan) + (e.Retry == RetryAdvice.WhileSettling
+                ? $" (this passes by itself, as IAM and ECR settle: retried until {SortableTime.Format(pending.LaunchAttemptedAt + LaunchRefusal.SettlingTime)})" : "");
             await store.RecordLaunchDeferredAsync(plan.JobName, $"{e.Code}: {reason}", Clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             return new SubmitResult(SubmitOutcome.RetryLater, requestId, plan.JobName, reason);
         }

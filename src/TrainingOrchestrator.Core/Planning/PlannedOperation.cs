@@ -11,6 +11,8 @@ public sealed record PlannedOperation
     public const string CreateHyperParameterTuningJob = "CreateHyperParameterTuningJob";
     public const string StopTrainingJob = "StopTrainingJob";
     public const string StopHyperParameterTuningJob = "StopHyperParameterTuningJob";
+    /// <summary>Not a SageMaker call of its own: the job's stored Create, made again (a retry request).</summary>
+    public const string RetryLaunch = "RetryLaunch";
 
     public required string Operation { get; init; }
     public required string JobName { get; init; }
@@ -47,6 +49,7 @@ public sealed record PlannedOperation
         CreateHyperParameterTuningJob => JsonSerializer.SerializeToUtf8Bytes(CreateTuning!, SageMakerJson.Default.CreateHyperParameterTuningJobRequest),
         StopTrainingJob => JsonSerializer.SerializeToUtf8Bytes(StopTraining!, SageMakerJson.Default.StopTrainingJobRequest),
         StopHyperParameterTuningJob => JsonSerializer.SerializeToUtf8Bytes(StopTuning!, SageMakerJson.Default.StopHyperParameterTuningJobRequest),
+        RetryLaunch => System.Text.Encoding.UTF8.GetBytes(new System.Text.Json.Nodes.JsonObject { ["JobName"] = JobName }.ToJsonString()),
         _ => throw new InvalidOperationException($"unknown operation {Operation}"),
     };
 }

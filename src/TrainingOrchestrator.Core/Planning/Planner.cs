@@ -61,6 +61,11 @@ internal sealed class Planner(DeploymentSettings settings)
                         StopTraining = new StopTrainingJobRequest(name),
                     };
             }
+            case ContractDefaults.ActionRetry:
+                return new PlannedOperation
+                {
+                    Operation = PlannedOperation.RetryLaunch, JobName = request.JobName!, Kind = JobNames.KindOf(request.JobName!), RequestId = requestId,
+                };
             default:
                 throw new ArgumentException($"unknown action {request.Action}", nameof(request));
         }

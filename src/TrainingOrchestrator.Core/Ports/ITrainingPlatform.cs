@@ -48,8 +48,23 @@ public enum RetryAdvice
     Never,
     /// <summary>A quota or capacity that frees up in minutes, not seconds: retry on the message's next delivery.</summary>
     Later,
+    /// <summary>
+    /// A client error known to pass by itself within minutes (a role or policy not yet propagated after a deploy, new
+    /// credentials, an image not yet replicated): retried on later deliveries for a bounded time, then final.
+    /// </summary>
+    WhileSettling,
     /// <summary>Throttling, a 5xx, a timeout: retry within the call, with backoff.</summary>
     Now,
+}
+
+/// <summary>Whether a refused launch is final: a settling refusal becomes final once it has lasted long enough.</summary>
+public static class LaunchRefusal
+{
+    /// <summary>How long a refusal that passes by itself is retried, counted from the claim (IAM propagates in seconds to minutes).</summary>
+    public static readonly TimeSpan SettlingTime = TimeSpan.FromMinutes(15);
+
+    public static bool IsFinal(PlatformException refusal, DateTimeOffset claimedAt, DateTimeOffset now) =>
+        refusal.Retry == RetryAdvice.Never || (refusal.Retry == RetryAdvice.WhileSettling && now - claimedAt >= SettlingTime);
 }
 
 /// <summary>A platform call that failed, with the platform's error code and what to do about it.</summary>

@@ -65,17 +65,17 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
                 else Tuning(request.Tuning, request.Training, baseDefinition, errors, baseJob: request.BaseJob);
                 break;
 
-            case ContractDefaults.ActionStop:
+            case ContractDefaults.ActionStop or ContractDefaults.ActionRetry:
                 NotFor(action, request.Training, "training", errors);
                 NotFor(action, request.Tuning, "tuning", errors);
                 NotFor(action, request.BaseJob, "baseJob", errors);
                 NotFor(action, request.OnCompleted, "onCompleted", errors);
-                if (request.JobName is null) errors.Add("jobName", Rules.StopJobName, "is required for action stop: the job to stop");
+                if (request.JobName is null) errors.Add("jobName", Rules.StopJobName, $"is required for action {action}: the job to {action}");
                 else OurJobName(request.JobName, "jobName", Rules.StopJobName, null, errors);
                 break;
 
             default:
-                errors.Add("action", Rules.Action, $"must be one of train, tune, stop; got '{action}'");
+                errors.Add("action", Rules.Action, $"must be one of train, tune, stop, retry; got '{action}'");
                 break;
         }
         return errors.List;
