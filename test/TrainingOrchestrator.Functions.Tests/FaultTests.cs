@@ -204,4 +204,39 @@ public sealed class FaultTests(MotoServer moto) : IClassFixture<MotoServer>
         // The second retry found the job made by the first: adopted, not made again.
         Assert.Equal(1, simulator.RefusedDuplicates);
     }
+    [Fact]
+    public async Task A_secret_in_SageMakers_refusal_and_a_long_refused_value_are_neither_stored_nor_logged()
+    {
+        const string secret = "tok' at 'en-9f8e7d6c5b4a";
+        var deployment = await TestDeployment.CreateAsync(moto);
+        await using var sageMaker = new LoopbackServer(_ => new Reply.Respond(400, System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string>
+        {
+            ["__type"] = "ValidationException",
+            ["message"] = $"2 validation errors detected: Value '{{API_TOKEN={secret}}}' at 'environment' failed to satisfy constraint: Member must have length less than or equal to 8; " +
+                $"see https://example.com/help?API_TOKEN={Uri.EscapeDataString(secret)}; cut: API_TOKEN={secret[..12]}",
+        })));
+        var host = deployment.Host(sageMaker.Endpoint);
+        var template = System.Text.Json.Nodes.JsonNode.Parse(Repo.Records("sqs-train-custom")[0].Body)!;
+        var withSecret = template.DeepClone();
+        withSecret["requestId"] = "with-secret";
+        withSecret["training"]!["environment"]!["API_TOKEN"] = secret;
+        var hugeNumber = template.DeepClone();
+        hugeNumber["requestId"] = "huge-number";
+        var digits = "9" + new string('8', 499);
+        var huge = hugeNumber.ToJsonString().Replace("\"learning_rate\":0.1", $"\"learning_rate\":{digits}e400", StringComparison.Ordinal);
+
+        await FunctionEvents.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs([("m-secret", withSecret.ToJsonString()), ("m-huge", huge)]));
+
+        var failed = (await host.Store.FindAsync("with-secret", default))!;
+        var rejected = (await host.Store.GetAsync(JobRecord.RejectionKey("huge-number"), default))!;
+        Assert.Equal(JobStatus.LaunchFailed, failed.Status);
+        Assert.Equal(JobStatus.Rejected, rejected.Status);
+        var stored = failed.FailureReason + string.Join(" ", rejected.Errors.Select(e => e.Message));
+        foreach (var shown in (string[])["tok' at 'e", "en-9f8e7d6c5b4a", Uri.EscapeDataString(secret)[..12], new string('8', 40)])
+        {
+            Assert.DoesNotContain(shown, stored);
+            Assert.DoesNotContain(shown, deployment.Log.ToString());
+        }
+        Assert.Contains("learning_rate", Assert.Single(rejected.Errors).Path);
+    }
 }

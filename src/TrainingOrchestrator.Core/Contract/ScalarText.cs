@@ -35,7 +35,7 @@ public static class ScalarText
         var number = double.Parse(literal, NumberStyles.Float, CultureInfo.InvariantCulture);
         if (!double.IsFinite(number))
         {
-            problem = $"the number {literal} is out of the range of a double";
+            problem = $"the number {NumberExcerpt(literal)} is out of the range of a double";
             return null;
         }
         return Format(number);
@@ -131,4 +131,7 @@ public static class ScalarText
         JsonValueKind.Null => "null",
         _ => "nothing",
     };
+
+    /// <summary>A number as quoted in an error: whole when short; a request may send thousands of digits, which no message repeats.</summary>
+    public static string NumberExcerpt(string literal) => literal.Length <= 40 ? literal : $"{literal[..24]}... ({literal.Length} characters)";
 }

@@ -36,7 +36,8 @@ public sealed partial class RequestValidator
                     $"'{key}' is reserved for the platform; script mode, MPI and tuning set these from their own fields");
             var text = ScalarText.TryFormat(value, out var problem);
             if (text is null) errors.Add(keyPath, Rules.HyperparameterValue, problem!);
-            else MatchesModel(text, "HyperParameterValue", keyPath, Rules.HyperparameterValue, errors);
+            // A hyperparameter may hold a secret (a token, a password): its value is never quoted back.
+            else MatchesModel(text, "HyperParameterValue", keyPath, Rules.HyperparameterValue, errors, masked: true);
         }
 
         Inputs(training, JsonPath.Field(path, "inputs"), builtIn, errors);

@@ -235,7 +235,7 @@ public sealed partial class RequestValidator
                 else
                 {
                     MatchesModel(text, "ParameterValue", valuePath, Rules.CategoricalValues, errors, subject: "the value");
-                    if (!seen.Add(text)) errors.Add(valuePath, Rules.CategoricalValues, $"'{text}' is listed twice");
+                    if (!seen.Add(text)) errors.Add(valuePath, Rules.CategoricalValues, $"'{Shorten(text)}' is listed twice");
                 }
             }
             return range.Type;

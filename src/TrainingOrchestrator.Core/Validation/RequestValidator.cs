@@ -122,7 +122,7 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
         if (shape.Enum is { } allowed && !allowed.Contains(value))
         {
             var listed = allowed.Count <= 12 ? string.Join(", ", allowed.Order(StringComparer.Ordinal)) : $"one of the {allowed.Count} values of the SageMaker API, such as {string.Join(", ", allowed.Order(StringComparer.Ordinal).Take(3))}";
-            errors.Add(path, rule, $"'{value}' is not allowed; use {listed}");
+            errors.Add(path, rule, $"{(masked ? subject : $"'{Shorten(value)}'")} is not allowed; use {listed}");
             return false;
         }
         Length(value, shape, path, rule, subject, errors);
@@ -143,10 +143,10 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
             errors.Add(path, rule, $"{subject} must be at most {max} characters, is {length}");
     }
 
-    /// <summary>A value fit to quote in a message: control characters escaped, long text cut.</summary>
+    /// <summary>A value fit to quote in a message: control characters escaped, long text cut to a short excerpt.</summary>
     private static string Shorten(string text)
     {
-        var shown = text.Length <= 80 ? text : text[..77] + "...";
+        var shown = text.Length <= 64 ? text : text[..40] + $"... ({text.Length} characters)";
         return shown.Any(char.IsControl)
             ? string.Concat(shown.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString()))
             : shown;
