@@ -100,9 +100,9 @@ public sealed class ReconcileFunction(OrchestratorHost host)
         var report = await host.Reconciler.RunAsync(new ReconcileOptions { QuietFor = host.Functions.ReconcileQuietFor }, stop.Token).ConfigureAwait(false);
         foreach (var problem in report.Problems)
             host.Log.Warn(problem, outcome: "ReconcileProblem");
-        host.Log.Info($"examined {report.Examined}, fixed {report.Fixed}, launched {report.Launched}, failed {report.Failed}, delivered {report.Delivered}", outcome: "Reconciled");
+        host.Log.Info($"examined {report.Examined}, fixed {report.Fixed}, launched {report.Launched}, failed {report.Failed}, delivered {report.Delivered}, skipped {report.Skipped}", outcome: "Reconciled");
         host.Log.Metrics("Reconcile", new Dictionary<string, int> { ["ReconcileFixed"] = report.Fixed + report.Launched });
-        return Output.Of(new ReconcileResponse(report.Examined, report.Fixed, report.Launched, report.Failed, report.Problems, report.Delivered), LambdaJson.Default.ReconcileResponse);
+        return Output.Of(new ReconcileResponse(report.Examined, report.Fixed, report.Launched, report.Failed, report.Problems, report.Delivered, report.Skipped), LambdaJson.Default.ReconcileResponse);
     }
 }
 

@@ -34,7 +34,7 @@ internal sealed record EventBridgeEvent(
     JsonElement Detail);
 
 /// <summary>What Reconcile returns: its report.</summary>
-internal sealed record ReconcileResponse(int Examined, int Fixed, int Launched, int Failed, IReadOnlyList<string> Problems, int Delivered);
+internal sealed record ReconcileResponse(int Examined, int Fixed, int Launched, int Failed, IReadOnlyList<string> Problems, int Delivered, int Skipped);
 
 /// <summary>What StateChange returns (Lambda ignores it; tests and the CLI's invoke read it).</summary>
 internal sealed record StateChangeResponse(string Outcome, string? JobName, string Detail);

@@ -239,4 +239,27 @@ public sealed class FaultTests(MotoServer moto) : IClassFixture<MotoServer>
         }
         Assert.Contains("learning_rate", Assert.Single(rejected.Errors).Path);
     }
+    [Fact]
+    public async Task A_Reconcile_run_whose_Describes_stall_reports_at_its_deadline_what_it_skipped()
+    {
+        var deployment = await TestDeployment.CreateAsync(moto);
+        await using var sageMaker = new LoopbackServer(_ => new Reply.Stall());
+        var host = deployment.Host(sageMaker.Endpoint);
+        var now = DateTimeOffset.UtcNow;
+        foreach (var job in (string[])["to-stalled-0000000001", "to-stalled-0000000002", "to-stalled-0000000003"])
+        {
+            await host.Store.ClaimAsync(JobRecord.Pending(job, Core.Naming.JobKind.Training, job, "{}", job, "{}", now), default);
+            await host.Store.ApplyAsync(new JobObservation { JobName = job, Kind = Core.Naming.JobKind.Training, Status = JobStatus.InProgress }, now, default);
+        }
+        // A 6-second function, an hour later: its run must end 1.5 s before Lambda would stop it.
+        var later = deployment.Host(sageMaker.Endpoint, timeoutSeconds: 6, clock: TestClock.Shifted(TimeSpan.FromHours(1)));
+
+        var response = await FunctionEvents.InvokeAsync(new ReconcileFunction(later).Handle, "{}");
+
+        var report = response.RootElement;
+        Assert.Equal((3, 3, 0), (report.GetProperty("examined").GetInt32(), report.GetProperty("skipped").GetInt32(), report.GetProperty("fixed").GetInt32()));
+        Assert.Contains("the run reached its deadline: 3 record(s)", report.GetProperty("problems")[0].GetString());
+        Assert.Contains("\"outcome\":\"ReconcileProblem\"", deployment.Log.ToString());
+        Assert.Contains("skipped 3", deployment.Log.ToString());
+    }
 }

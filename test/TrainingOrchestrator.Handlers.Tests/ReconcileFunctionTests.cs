@@ -1,3 +1,4 @@
+using TrainingOrchestrator.Core.Orchestration;
 using System.Text.Json;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Naming;
@@ -42,7 +43,7 @@ public sealed class ReconcileFunctionTests
         Assert.Equal((1, 1, 0), (report.Examined, report.Launched, report.Failed));
         Assert.Equal([job], d.Platform.Fake.Jobs);
         Assert.Equal(1, d.Log.Counts()["ReconcileFixed"]);
-        Assert.Contains(d.Log.Lines, l => l is { Outcome: "Reconciled", Message: "examined 1, fixed 0, launched 1, failed 0, delivered 0" });
+        Assert.Contains(d.Log.Lines, l => l is { Outcome: "Reconciled", Message: "examined 1, fixed 0, launched 1, failed 0, delivered 0, skipped 0" });
     }
 
     [Fact]
@@ -214,4 +215,36 @@ public sealed class ReconcileFunctionTests
     }
 
     private static string Stop(string jobName) => $$"""{"version":1,"action":"stop","requestId":"stop-{{jobName}}","jobName":"{{jobName}}"}""";
+    [Fact]
+    public async Task A_run_whose_Describes_hang_past_its_deadline_still_reports_what_it_skipped()
+    {
+        var d = new Doubles(timeoutSeconds: 4); // the run's deadline: 3 s from its start
+        var jobs = new[] { await d.LaunchedAsync(Samples.Train("hang-1")), await d.LaunchedAsync(Samples.Train("hang-2")) };
+        foreach (var job in jobs)
+            await d.Store.ApplyAsync(new JobObservation { JobName = job, Kind = JobKind.Training, Status = JobStatus.InProgress }, Doubles.T0, default);
+        d.Platform.Before = (operation, _, ct) => operation == "Describe" ? Task.Delay(Timeout.Infinite, ct) : Task.CompletedTask;
+
+        var report = Read(await d.ReconcileLaterAsync());
+
+        Assert.Equal((2, 0, 0), (report.Examined, report.Fixed, report.Failed));
+        Assert.Contains(report.Problems, p => p.StartsWith("the run reached its deadline: 2 record(s)", StringComparison.Ordinal));
+        Assert.Contains(d.Log.Lines, l => l.Outcome == "ReconcileProblem" && l.Message.Contains("deadline", StringComparison.Ordinal));
+        Assert.Contains(d.Log.Lines, l => l is { Outcome: "Reconciled" } && l.Message.EndsWith("skipped 2", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_record_whose_Describe_hangs_fails_alone_after_its_own_timeout_and_the_others_are_fixed()
+    {
+        var hanging = await d.LaunchedAsync(Samples.Train("hang-1"));
+        var ended = await d.LaunchedAsync(Samples.Train("ended-2"));
+        d.Platform.Fake.Advance(ended, JobStatus.Completed);
+        d.Platform.Before = (operation, job, ct) => operation == "Describe" && job == hanging ? Task.Delay(Timeout.Infinite, ct) : Task.CompletedTask;
+        d.Clock.Advance(TimeSpan.FromHours(1));
+
+        var report = await d.Host.Reconciler.RunAsync(new ReconcileOptions { RecordTimeout = TimeSpan.FromMilliseconds(300), CallsPerSecond = 1000 }, default);
+
+        Assert.Equal((2, 1, 1, 0), (report.Examined, report.Fixed, report.Failed, report.Skipped));
+        Assert.Equal([$"{hanging}: no answer within 0.3 s; put behind the others"], report.Problems);
+        Assert.Equal(JobStatus.Completed, (await d.RecordAsync(ended)).Status);
+    }
 }

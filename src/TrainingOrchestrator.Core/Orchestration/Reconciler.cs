@@ -14,10 +14,13 @@ public sealed record ReconcileOptions
     public int Concurrency { get; init; } = 4;
     /// <summary>SageMaker's Describe calls have low rate limits; stay under this many per second.</summary>
     public double CallsPerSecond { get; init; } = 5;
+    /// <summary>The most one record may take (its Describe, its write, its sends): one that hangs is reported and put behind.</summary>
+    public TimeSpan RecordTimeout { get; init; } = TimeSpan.FromSeconds(60);
 }
 
 /// <param name="Delivered">Finished jobs whose owed announcement or follow-up this run sent.</param>
-public sealed record ReconcileReport(int Examined, int Fixed, int Launched, int Failed, IReadOnlyList<string> Problems, int Delivered = 0);
+/// <param name="Skipped">Records the run did not get to (or did not finish) before its deadline: the next run takes them first.</param>
+public sealed record ReconcileReport(int Examined, int Fixed, int Launched, int Failed, IReadOnlyList<string> Problems, int Delivered = 0, int Skipped = 0);
 
 /// <summary>
 /// Finishes what events missed: unfinished jobs quiet for a while are described and the answer applied;
@@ -27,29 +30,65 @@ public sealed record ReconcileReport(int Examined, int Fixed, int Launched, int 
 /// </summary>
 public sealed class Reconciler(IJobStore store, ITrainingPlatform platform, JobTracker tracker, TimeProvider clock)
 {
+    /// <summary>
+    /// One run. It always ends with a report: when <paramref name="cancellationToken"/> fires (the invocation's
+    /// deadline), records not begun are skipped, records in flight are abandoned and counted as skipped, and the
+    /// report says so; a record that takes longer than <see cref="ReconcileOptions.RecordTimeout"/> fails on its own.
+    /// </summary>
     public async Task<ReconcileReport> RunAsync(ReconcileOptions options, CancellationToken cancellationToken)
     {
         var problems = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        int @fixed = 0, launched = 0, failed = 0, delivered = 0;
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = cancellationToken };
+        int @fixed = 0, launched = 0, failed = 0, delivered = 0, skipped = 0, examined = 0;
+        // No token here: at the deadline each record is skipped in turn, so the loop ends and the run reports.
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency };
 
         async Task IsolatedAsync(JobRecord record, Func<CancellationToken, Task> work, CancellationToken ct)
         {
+            if (ct.IsCancellationRequested)
+            {
+                Interlocked.Increment(ref skipped);
+                return;
+            }
+            using var timeout = new CancellationTokenSource(options.RecordTimeout, clock);
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
             try
             {
-                await work(ct).ConfigureAwait(false);
+                await work(bounded.Token).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            catch (Exception) when (ct.IsCancellationRequested && !timeout.IsCancellationRequested)
+            {
+                // The run's deadline, not this record's doing: it comes first next run.
+                Interlocked.Increment(ref skipped);
+            }
+            catch (Exception e)
             {
                 Interlocked.Increment(ref failed);
-                problems.Enqueue($"{record.Key}: {e.GetType().Name}: {e.Message}");
+                problems.Enqueue(timeout.IsCancellationRequested
+                    ? $"{record.Key}: no answer within {options.RecordTimeout.TotalSeconds:0.#} s; put behind the others"
+                    : $"{record.Key}: {e.GetType().Name}: {e.Message}");
                 try { await store.PostponeAsync(record.Key, clock.GetUtcNow(), ct).ConfigureAwait(false); }
                 catch (Exception postpone) when (postpone is not OperationCanceledException) { problems.Enqueue($"{record.Key}: not postponed: {postpone.Message}"); }
+                catch (OperationCanceledException) { problems.Enqueue($"{record.Key}: not postponed: the run's deadline came"); }
             }
         }
 
-        var owed = await store.ListOwedAsync(clock.GetUtcNow() - options.OwedQuietFor, options.MaxJobs, cancellationToken).ConfigureAwait(false);
-        await Parallel.ForEachAsync(owed, parallel, (listed, ct) => new ValueTask(IsolatedAsync(listed, async ct =>
+        ReconcileReport Report()
+        {
+            if (skipped > 0 || cancellationToken.IsCancellationRequested)
+                problems.Enqueue($"the run reached its deadline: {skipped} record(s) not looked at or not finished; the next run takes them first");
+            return new ReconcileReport(examined, @fixed, launched, failed, [.. problems], delivered, skipped);
+        }
+
+        IReadOnlyList<JobRecord> owed;
+        try
+        {
+            owed = await store.ListOwedAsync(clock.GetUtcNow() - options.OwedQuietFor, options.MaxJobs, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return Report();
+        }
+        await Parallel.ForEachAsync(owed, parallel, (listed, _) => new ValueTask(IsolatedAsync(listed, async ct =>
         {
             // Listings carry the state only; the follow-up is made from the whole record.
             if (await store.GetAsync(listed.Key, ct).ConfigureAwait(false) is { Owed.Count: > 0 } record)
@@ -57,11 +96,20 @@ public sealed class Reconciler(IJobStore store, ITrainingPlatform platform, JobT
                 await tracker.DeliverAsync(record, ct).ConfigureAwait(false);
                 Interlocked.Increment(ref delivered);
             }
-        }, ct))).ConfigureAwait(false);
+        }, cancellationToken))).ConfigureAwait(false);
 
-        var quiet = await store.ListUnfinishedAsync(clock.GetUtcNow() - options.QuietFor, options.MaxJobs, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<JobRecord> quiet;
+        try
+        {
+            quiet = await store.ListUnfinishedAsync(clock.GetUtcNow() - options.QuietFor, options.MaxJobs, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return Report();
+        }
+        examined = quiet.Count;
         var gate = new RateGate(options.CallsPerSecond, clock);
-        await Parallel.ForEachAsync(quiet, parallel, (record, ct) => new ValueTask(IsolatedAsync(record, async ct =>
+        await Parallel.ForEachAsync(quiet, parallel, (record, _) => new ValueTask(IsolatedAsync(record, async ct =>
         {
             JobObservation? observed;
             await gate.WaitAsync(ct).ConfigureAwait(false);
@@ -110,8 +158,8 @@ public sealed class Reconciler(IJobStore store, ITrainingPlatform platform, JobT
             var result = await tracker.ApplyAsync(observed, ct).ConfigureAwait(false);
             if (result.Outcome == ApplyOutcome.Applied || record.Status == JobStatus.Pending)
                 Interlocked.Increment(ref @fixed);
-        }, ct))).ConfigureAwait(false);
-        return new ReconcileReport(quiet.Count, @fixed, launched, failed, [.. problems], delivered);
+        }, cancellationToken))).ConfigureAwait(false);
+        return Report();
     }
 
     /// <summary>The launch's outcome, or null when the platform refused it for good (then recorded as LaunchFailed).</summary>
