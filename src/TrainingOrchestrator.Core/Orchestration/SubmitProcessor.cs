@@ -49,11 +49,10 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
             return await RejectAsync(id, body, null, [forged], SubmitOutcome.Rejected, cancellationToken).ConfigureAwait(false);
         if (prepared is { IsValid: true, Plan: null, Request.BaseJob: { } baseJob })
         {
-            var baseDefinition = await StoredTrainingDefinitionAsync(baseJob, cancellationToken).ConfigureAwait(false);
+            var (baseDefinition, refusal) = await StoredTrainingDefinitionAsync(baseJob, cancellationToken).ConfigureAwait(false);
             if (baseDefinition is null)
                 return await RejectAsync(prepared.RequestId ?? messageId, body, null,
-                    [new ValidationError("baseJob", Rules.BaseJob, $"'{baseJob}' is not a job this orchestrator launched (no record of it)")],
-                    SubmitOutcome.Rejected, cancellationToken).ConfigureAwait(false);
+                    [new ValidationError("baseJob", Rules.BaseJob, refusal!)], SubmitOutcome.Rejected, cancellationToken).ConfigureAwait(false);
             prepared = pipeline.Prepare(body.Span, messageId, baseDefinition);
         }
         var requestId = prepared.RequestId ?? messageId;
@@ -224,16 +223,24 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
             $"request ids starting '{FollowUps.RequestIdPrefix}' are reserved for the follow-ups the orchestrator sends itself; this is not the follow-up of '{jobName}': use another requestId");
     }
 
-    private async Task<CreateTrainingJobRequest?> StoredTrainingDefinitionAsync(string jobName, CancellationToken cancellationToken)
+    /// <summary>
+    /// The definition a tuning run around <paramref name="jobName"/> starts from, or why there is none. The base must be
+    /// a job SageMaker accepted (running or ended, Failed included: a run that failed for its hyperparameters is what
+    /// tuning can mend); a claim not launched yet, or one whose launch failed, never ran a definition worth tuning.
+    /// </summary>
+    private async Task<(CreateTrainingJobRequest? Definition, string? Refusal)> StoredTrainingDefinitionAsync(string jobName, CancellationToken cancellationToken)
     {
         var record = await store.GetAsync(jobName, cancellationToken).ConfigureAwait(false);
         return record switch
         {
-            { Kind: JobKind.Training, Plan: { } plan } => JsonSerializer.Deserialize(plan, SageMakerJson.Default.CreateTrainingJobRequest),
+            null => (null, $"'{jobName}' is not a job this orchestrator launched (no record of it)"),
+            { Status: JobStatus.Pending } => (null, $"'{jobName}' has not been launched yet (Pending): send this request again once it runs"),
+            { Status: JobStatus.LaunchFailed } => (null, $"'{jobName}' never ran (LaunchFailed: {record.FailureReason}): tune around a job SageMaker accepted"),
+            { Kind: JobKind.Training, Plan: { } plan } => (JsonSerializer.Deserialize(plan, SageMakerJson.Default.CreateTrainingJobRequest), null),
             // A tuning job's trials: tuning around it starts from them (it becomes a warm-start parent).
-            { Kind: JobKind.Tuning, Plan: { } plan } => JsonSerializer.Deserialize(plan, SageMakerJson.Default.CreateHyperParameterTuningJobRequest)!
-                .TrainingJobDefinition.AsTrainingJob(jobName),
-            _ => null,
+            { Kind: JobKind.Tuning, Plan: { } plan } => (JsonSerializer.Deserialize(plan, SageMakerJson.Default.CreateHyperParameterTuningJobRequest)!
+                .TrainingJobDefinition.AsTrainingJob(jobName), null),
+            _ => (null, $"'{jobName}' has no stored definition to tune around"),
         };
     }
 

@@ -259,6 +259,7 @@ public sealed class SubmitProcessorTests
         first["training"]!["hyperparameters"]!.AsObject().Remove("l2");
         var parent = (await o.SendAsync(("m-1", first.ToJsonString()))).JobName!;
         Assert.EndsWith("-hpo", parent, StringComparison.Ordinal);
+        await o.ObserveAsync(parent, JobStatus.InProgress);
 
         var again = """{"version":1,"action":"tune","requestId":"tune-again","baseJob":"PARENT",""" +
             """ "tuning":{"objective":{"metric":"validation:mse","goal":"Minimize"},"ranges":{"epochs":{"type":"integer","min":5,"max":50}},""" +
@@ -276,5 +277,26 @@ public sealed class SubmitProcessorTests
         Assert.Equal([parent, "their-earlier-hpo"], plan.WarmStartConfig!.ParentHyperParameterTuningJobs.Select(p => p.HyperParameterTuningJobName));
         Assert.Equal("TransferLearning", plan.WarmStartConfig.WarmStartType);
         Assert.Equal(parent, (await o.RecordAsync(result.JobName!)).GrewFrom);
+    }
+    private static string TuneAround(string requestId, string baseJob) =>
+        $$"""{"version":1,"action":"tune","requestId":"{{requestId}}","baseJob":"{{baseJob}}",""" +
+        """ "tuning":{"objective":{"metric":"validation:mse","goal":"Minimize"},"ranges":{"epochs":{"type":"integer","min":1,"max":5}}}}""";
+
+    [Fact]
+    public async Task Tuning_around_a_job_that_never_ran_is_refused_and_around_one_that_failed_is_launched()
+    {
+        var pending = (await o.SendAsync(Samples.Train("base-pending"))).JobName!;
+        o.Platform.Fail(PlannedOperation.CreateTrainingJob, new PlatformException("ValidationException", "Instance type ml.x is not supported", RetryAdvice.Never));
+        var launchFailed = (await o.SendAsync(Samples.Train("base-launch-failed"))).JobName!;
+        var failed = (await o.SendAsync(Samples.Train("base-failed"))).JobName!;
+        await o.ObserveAsync(failed, JobStatus.Failed);
+
+        var aroundPending = await o.SendAsync(("m-1", TuneAround("around-pending", pending)));
+        var aroundLaunchFailed = await o.SendAsync(("m-2", TuneAround("around-launch-failed", launchFailed)));
+        var aroundFailed = await o.SendAsync(("m-3", TuneAround("around-failed", failed)));
+
+        Assert.Equal((SubmitOutcome.Rejected, SubmitOutcome.Rejected, SubmitOutcome.Launched), (aroundPending.Outcome, aroundLaunchFailed.Outcome, aroundFailed.Outcome));
+        Assert.Contains("has not been launched yet (Pending)", aroundPending.Detail);
+        Assert.Contains("never ran (LaunchFailed: ValidationException", aroundLaunchFailed.Detail);
     }
 }
