@@ -10,6 +10,7 @@ mkdir -p "$figures"
 export ORCHESTRATOR_SUITE=full ORCHESTRATOR_FIGURES="$PWD/$figures"
 dotnet test test/TrainingOrchestrator.Functions.Tests --filter "FullyQualifiedName~ReliabilityTests" >/dev/null
 dotnet test test/TrainingOrchestrator.Stores.Tests --filter "FullyQualifiedName~ReorderingTests" >/dev/null
+dotnet test test/TrainingOrchestrator.Core.Tests --filter "FullyQualifiedName~ErrorTextTests.Ten_thousand" >/dev/null
 section() { cat "$figures/reliability/$1.md"; echo; }
 {
   echo "# Reliability"
@@ -54,6 +55,14 @@ section() { cat "$figures/reliability/$1.md"; echo; }
   echo "## Bad input (ReliabilityTests.Bad_messages_are_each_Rejected_...)"
   echo
   section bad-input
+  echo "## Nothing lost, nothing adopted: second round (SecondRoundReliabilityTests, ErrorTextTests)"
+  echo
+  echo "A long life on the largest claim, squatters, stops racing Creates, refusals that pass by themselves, secrets in errors."
+  echo "moto for DynamoDB, EventBridge and SQS; SageMaker on loopback (a stateful stand-in speaking its wire format)."
+  echo
+  echo "| attack | result |"
+  echo "|---|---|"
+  section second-round
   echo "## Security (ReliabilityTests.No_policy_grants_..., and the bad-input run's log checks)"
   echo
   section security

@@ -56,6 +56,10 @@ public sealed class ErrorTextTests
         var leaks = SecretLeaks(10_000, seed: 20261205);
 
         Assert.Empty(leaks);
+        Figures.Record(_ => { }, "reliability", "second-round",
+            "| 10,000 generated secrets (1-60 characters: letters, digits, punctuation, quotes, spaces, unicode; one in five holding \"' at '\") in generated errors " +
+            "(SageMaker's quoted map, its quoted value, key=value, JSON, a URL query, the message cut inside the secret) | " +
+            $"{leaks.Count} leaks: no secret, JSON-escaped or URL-encoded copy, nor the first 8 characters of a cut one, in the masked text |");
     }
 
     /// <summary>

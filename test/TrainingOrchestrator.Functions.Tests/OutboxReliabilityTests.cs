@@ -24,7 +24,7 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
     private const string Completed = "eventbridge-training-job-state-change.completed.json";
 
     /// <summary>Every message on a queue (read once; they stay invisible for the rest of the test). moto's rule targets deliver during PutEvents, so no wait.</summary>
-    private static async Task<List<JsonElement>> DrainAsync(TestDeployment deployment, string queueUrl)
+    internal static async Task<List<JsonElement>> DrainAsync(TestDeployment deployment, string queueUrl)
     {
         var bodies = new List<JsonElement>();
         while (true)
@@ -36,7 +36,7 @@ public sealed class OutboxReliabilityTests(MotoServer moto, ITestOutputHelper ou
         }
     }
 
-    private static IReadOnlyList<string> AnnouncementIds(IEnumerable<JsonElement> events) =>
+    internal static IReadOnlyList<string> AnnouncementIds(IEnumerable<JsonElement> events) =>
         [.. events.Select(e => e.GetProperty("detail").GetProperty("announcementId").GetString()!)];
 
     /// <summary>Training jobs launched (on the simulator) and left InProgress, ready for their Completed event.</summary>
