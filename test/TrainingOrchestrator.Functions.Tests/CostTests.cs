@@ -23,7 +23,7 @@ public sealed class CostTests(MotoServer moto, ITestOutputHelper output) : IClas
         string.Join(", ", calls.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} {p.Value}"));
 
     [Fact]
-    public async Task A_launch_is_two_calls_a_state_event_one_write_and_an_end_one_more()
+    public async Task A_launch_is_three_calls_a_state_event_one_write_and_an_end_one_more()
     {
         var deployment = await TestDeployment.CreateAsync(moto);
         var simulator = new SageMakerSimulator();
@@ -38,8 +38,10 @@ public sealed class CostTests(MotoServer moto, ITestOutputHelper output) : IClas
             var before = metered.Calls();
             await FunctionEvents.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs([message]));
             var launch = Since(before, metered.Calls());
-            Assert.Equal(2, launch.Values.Sum());
+            // The claim, the Create, and the read of the status that catches a stop that raced the Create.
+            Assert.Equal(3, launch.Values.Sum());
             Assert.Equal(1, launch["dynamodb:TransactWriteItems"]);
+            Assert.Equal(1, launch["dynamodb:GetItem"]);
             rows.Add($"| launch ({sample}) | {launch.Values.Sum()} | {Describe(launch)} |");
         }
 
@@ -102,7 +104,8 @@ public sealed class CostTests(MotoServer moto, ITestOutputHelper output) : IClas
         var itemsRead = later.ItemsRead;
         Assert.Equal(20, itemsRead); // the 10 listed, and each Pending claim's plan (to tell its job from a squatter's)
         Assert.Equal(10, calls["sagemaker:DescribeTrainingJob"]);
-        Assert.Equal(10, sageMaker.Requests.Count - requestsBefore);
+        Assert.Equal(10, calls["sagemaker:ListTags"]); // the proof that each job found is its claim's
+        Assert.Equal(20, sageMaker.Requests.Count - requestsBefore);
         Assert.Equal(2, calls["dynamodb:Query"]); // the index's two partitions: owed (empty here) and unfinished
         Assert.Equal(10, report.RootElement.GetProperty("fixed").GetInt32());
         foreach (var name in simulator.Jobs.Keys)
@@ -111,7 +114,7 @@ public sealed class CostTests(MotoServer moto, ITestOutputHelper output) : IClas
             $"Reconcile over {finished.ToString("N0", CultureInfo.InvariantCulture)} finished and 10 unfinished (quiet, Pending) jobs: " +
             $"DynamoDB read **{itemsRead} items**: 10 from the `unfinished` index (its ScannedCount, in {calls["dynamodb:Query"]} Queries: the owed and the unfinished partitions) " +
             $"and each Pending claim's whole record (its plan tells its job from one someone else made under the name); " +
-            $"SageMaker got {calls["sagemaker:DescribeTrainingJob"]} DescribeTrainingJob; all calls: {Describe(calls)}."));
+            $"SageMaker got {calls["sagemaker:DescribeTrainingJob"]} DescribeTrainingJob and {calls["sagemaker:ListTags"]} ListTags (the proof each job is its claim's); all calls: {Describe(calls)}."));
     }
 
     [Fact]

@@ -45,7 +45,7 @@ public sealed class InvokeTests(InvokeTests.Shared shared) : IClassFixture<Invok
         { "StateChange", "eventbridge-training-job-state-change.completed.json", "", "Ignored", "" },
         { "StateChange", "eventbridge-hpo-tuning-job-state-change.json", "", "Ignored", "" },
         { "StateChange", "eventbridge-training-job-finished.json", "", "Ignored", "" },
-        { "Reconcile", "scheduled-reconcile.json", "", """{"examined":0,"fixed":0,"launched":0,"failed":0,"problems":[],"delivered":0}""", "" },
+        { "Reconcile", "scheduled-reconcile.json", "", """{"examined":0,"fixed":0,"launched":0,"failed":0,"problems":[],"delivered":0,"skipped":0}""", "" },
     };
 
     [Fact]
@@ -68,7 +68,12 @@ public sealed class InvokeTests(InvokeTests.Shared shared) : IClassFixture<Invok
             return (exit, output.ToString(), error.ToString());
         }
         if (first.Length > 0)
+        {
             Assert.Equal(0, Invoke("Submit", first).Exit);
+            // SageMaker has taken the first request's job by the time the second comes (a base must have run).
+            foreach (var launched in await store.ListRecentAsync(100, default))
+                await store.ApplyAsync(new JobObservation { JobName = launched.Key, Kind = launched.Kind, Status = JobStatus.InProgress }, DateTimeOffset.UtcNow, default);
+        }
         var before = (await store.ListRecentAsync(100, default)).ToDictionary(r => r.Key, r => r.Version);
 
         var (exit, answer, errors) = Invoke(function, file);

@@ -15,23 +15,30 @@ public sealed class StopRaceTests(MotoServer moto) : IClassFixture<MotoServer>
     private static int Calls(LoopbackServer server, string operation) =>
         server.Requests.Count(r => r.Header("X-Amz-Target") == "SageMaker." + operation);
 
-    [Fact]
-    public async Task A_stop_sent_while_the_Create_is_in_flight_stops_the_job_as_soon_as_the_Create_returns()
+    /// <summary>A training request whose Create has reached SageMaker and is held there until released.</summary>
+    private async Task<(TestDeployment Deployment, SageMakerSimulator Simulator, LoopbackServer SageMaker, OrchestratorHost Host, string JobName, Task<System.Text.Json.JsonDocument> Launching, TaskCompletionSource ReleaseCreate)> CreateInFlightAsync()
     {
         var deployment = await TestDeployment.CreateAsync(moto);
         var simulator = new SageMakerSimulator();
         var createArrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var releaseCreate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         simulator.BeforeCreate = async _ => { createArrived.TrySetResult(); await releaseCreate.Task; };
-        await using var sageMaker = new LoopbackServer(simulator.AnswerAsync);
+        var sageMaker = new LoopbackServer(simulator.AnswerAsync); // the caller disposes it
         var host = deployment.Host(sageMaker.Endpoint);
-        var submit = new SubmitFunction(host);
         var train = Repo.Records("sqs-train-custom")[0];
         var jobName = Repo.Prepare(train.Body, train.MessageId).Plan!.JobName;
 
-        var launching = FunctionEvents.InvokeAsync(submit.Handle, FunctionEvents.Sqs([train]));
+        var launching = FunctionEvents.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs([train]));
         await createArrived.Task.WaitAsync(TimeSpan.FromSeconds(60));
-        var stop = await FunctionEvents.InvokeAsync(submit.Handle, FunctionEvents.Sqs([StopOf(jobName)]));
+        return (deployment, simulator, sageMaker, host, jobName, launching, releaseCreate);
+    }
+
+    [Fact]
+    public async Task A_stop_sent_while_the_Create_is_in_flight_stops_the_job_as_soon_as_the_Create_returns()
+    {
+        var (deployment, simulator, sageMaker, host, jobName, launching, releaseCreate) = await CreateInFlightAsync();
+        await using var server = sageMaker;
+        var stop = await FunctionEvents.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs([StopOf(jobName)]));
         var stoppedWhileInFlight = Calls(sageMaker, "StopTrainingJob");
         releaseCreate.SetResult();
         var launched = await launching;
@@ -49,20 +56,9 @@ public sealed class StopRaceTests(MotoServer moto) : IClassFixture<MotoServer>
     [Fact]
     public async Task A_stop_whose_launcher_could_not_stop_it_is_sent_again_by_the_jobs_first_event()
     {
-        var deployment = await TestDeployment.CreateAsync(moto);
-        var simulator = new SageMakerSimulator();
-        var createArrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var releaseCreate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        simulator.BeforeCreate = async _ => { createArrived.TrySetResult(); await releaseCreate.Task; };
-        await using var sageMaker = new LoopbackServer(simulator.AnswerAsync);
-        var host = deployment.Host(sageMaker.Endpoint);
-        var submit = new SubmitFunction(host);
-        var train = Repo.Records("sqs-train-custom")[0];
-        var jobName = Repo.Prepare(train.Body, train.MessageId).Plan!.JobName;
-
-        var launching = FunctionEvents.InvokeAsync(submit.Handle, FunctionEvents.Sqs([train]));
-        await createArrived.Task.WaitAsync(TimeSpan.FromSeconds(60));
-        await FunctionEvents.InvokeAsync(submit.Handle, FunctionEvents.Sqs([StopOf(jobName)]));
+        var (_, simulator, sageMaker, host, jobName, launching, releaseCreate) = await CreateInFlightAsync();
+        await using var server = sageMaker;
+        await FunctionEvents.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs([StopOf(jobName)]));
         // The launcher's own stop is refused by throttling on every attempt of its retries.
         sageMaker.Script([.. Enumerable.Repeat<Reply>(new Reply.Respond(400, """{"__type":"ThrottlingException","message":"Rate exceeded"}"""), 5)]);
         releaseCreate.SetResult();

@@ -151,14 +151,7 @@ internal sealed class OperateCommands(TextWriter output, TextWriter error, JobPl
             output.WriteLine($"{record.Key} already ended {JobView.StatusText(record)}: nothing to stop");
             return CliApp.Valid;
         }
-        var body = new JsonObject
-        {
-            ["version"] = 1,
-            ["action"] = "stop",
-            ["requestId"] = $"stop-{record.Key}-{DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture)}",
-            ["jobName"] = record.Key,
-        }.ToJsonString();
-        var messageId = await place.SendAsync(body, cancellationToken).ConfigureAwait(false);
+        var messageId = await SendActionAsync("stop", record, cancellationToken).ConfigureAwait(false);
         output.WriteLine($"stop requested: {record.Key} (message {messageId}, {place.Name}); `watch {record.Key}` follows it to Stopped");
         return CliApp.Valid;
     }
@@ -173,17 +166,20 @@ internal sealed class OperateCommands(TextWriter output, TextWriter error, JobPl
             output.WriteLine($"{record.Key} is {JobView.StatusText(record)}: only a job whose launch failed is retried");
             return CliApp.Valid;
         }
-        var body = new JsonObject
-        {
-            ["version"] = 1,
-            ["action"] = "retry",
-            ["requestId"] = $"retry-{record.Key}-{DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture)}",
-            ["jobName"] = record.Key,
-        }.ToJsonString();
-        var messageId = await place.SendAsync(body, cancellationToken).ConfigureAwait(false);
+        var messageId = await SendActionAsync("retry", record, cancellationToken).ConfigureAwait(false);
         output.WriteLine($"retry requested: {record.Key} (message {messageId}, {place.Name}); it had failed: {record.FailureReason}; `watch {record.Key}` follows it");
         return CliApp.Valid;
     }
+
+    /// <summary>A request on a job (stop, retry) through the queue, as any client would send it; its message id.</summary>
+    private Task<string> SendActionAsync(string action, JobRecord record, CancellationToken cancellationToken) =>
+        place.SendAsync(new JsonObject
+        {
+            ["version"] = 1,
+            ["action"] = action,
+            ["requestId"] = $"{action}-{record.Key}-{DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture)}",
+            ["jobName"] = record.Key,
+        }.ToJsonString(), cancellationToken);
 
     /// <summary>The job's training log; with follow, new lines as they come until the job has ended and its last lines are read.</summary>
     public async Task<int> LogsAsync(string job, bool follow, TimeSpan? interval, CancellationToken cancellationToken)
