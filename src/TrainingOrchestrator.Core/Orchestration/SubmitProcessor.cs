@@ -116,7 +116,12 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
         // Claimed now, or still Pending from another delivery (which may have died before its Create, or be making it
         // right now): Create. SageMaker's job names are unique, so a second Create is refused, never a second job. A
         // Create that succeeds is not written down: SageMaker's first state event moves the record on (or Reconcile).
-        return await CreateAsync(requestId, plan, claim.Record, cancellationToken).ConfigureAwait(false);
+        // A redelivery makes the claim's own plan, as first made: a deploy in between may plan the request otherwise,
+        // and the job an earlier delivery made must still prove to be this plan's.
+        var create = claim.Outcome == ClaimOutcome.AlreadyClaimed && claim.Record.Plan is { } stored
+            ? PlannedOperation.FromStored(plan.Kind, plan.JobName, requestId, stored)
+            : plan;
+        return await CreateAsync(requestId, create, claim.Record, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The Create of a Pending record (<paramref name="pending"/> as read), and what its answer makes of the record.</summary>

@@ -299,4 +299,21 @@ public sealed class SubmitProcessorTests
         Assert.Contains("has not been launched yet (Pending)", aroundPending.Detail);
         Assert.Contains("never ran (LaunchFailed: ValidationException", aroundLaunchFailed.Detail);
     }
+    [Fact]
+    public async Task A_redelivery_after_a_deploy_that_plans_it_otherwise_makes_the_claims_own_plan_and_finds_its_job()
+    {
+        var message = Samples.Train("redelivered-across-a-deploy");
+        var first = await o.SendAsync(message);
+        // The deploy in between turned on encryption between containers by default: this request is now planned otherwise.
+        var upgraded = new SubmitProcessor(new Planning.RequestPipeline(Settings.DeploymentSettings.From(
+            new Dictionary<string, string> { [Settings.DeploymentSettings.EncryptInterContainerTrafficVariable] = "true" },
+            Settings.DeploymentSettings.LocalDefaults)), o.Store, o.Platform) { Clock = o.Clock };
+
+        var again = await upgraded.ProcessAsync(message.MessageId, System.Text.Encoding.UTF8.GetBytes(message.Body), default);
+
+        Assert.Equal(SubmitOutcome.Launched, first.Outcome);
+        Assert.Equal(SubmitOutcome.AlreadyLaunched, again.Outcome);
+        Assert.Equal(JobStatus.Pending, (await o.RecordAsync(first.JobName!)).Status);
+        Assert.Single(o.Platform.Jobs);
+    }
 }
