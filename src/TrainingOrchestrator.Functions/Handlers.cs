@@ -45,7 +45,9 @@ public sealed class SubmitFunction(OrchestratorHost host)
         try
         {
             var body = System.Text.Encoding.UTF8.GetBytes(message.Body ?? "");
-            var result = await host.Submit.ProcessAsync(message.MessageId, body, cancellationToken).ConfigureAwait(false);
+            // Who sent it, as SQS says (never as the body claims), and the queue it came through.
+            var origin = new RequestOrigin(message.Attributes?.GetValueOrDefault("SenderId"), message.EventSourceArn);
+            var result = await host.Submit.ProcessAsync(message.MessageId, body, origin, cancellationToken).ConfigureAwait(false);
             counts.Add(result.Outcome switch
             {
                 SubmitOutcome.Launched => "JobsLaunched",

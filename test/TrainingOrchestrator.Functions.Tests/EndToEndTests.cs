@@ -11,11 +11,14 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
     internal static async Task<(JsonDocument Response, int Received)> PollOnceAsync(TestDeployment deployment, SubmitFunction submit)
     {
         var received = await deployment.Cli.RunAsync("sqs", "receive-message", "--queue-url", deployment.QueueUrl,
-            "--max-number-of-messages", "10", "--wait-time-seconds", "1");
+            "--max-number-of-messages", "10", "--wait-time-seconds", "1", "--attribute-names", "All");
         var messages = received.ValueKind == JsonValueKind.Object && received.TryGetProperty("Messages", out var list)
-            ? list.EnumerateArray().Select(m => (Id: m.GetProperty("MessageId").GetString()!, Receipt: m.GetProperty("ReceiptHandle").GetString()!, Body: m.GetProperty("Body").GetString()!)).ToList()
+            ? list.EnumerateArray().Select(m => (Id: m.GetProperty("MessageId").GetString()!, Receipt: m.GetProperty("ReceiptHandle").GetString()!, Body: m.GetProperty("Body").GetString()!,
+                Sender: m.GetProperty("Attributes").GetProperty("SenderId").GetString()!)).ToList()
             : [];
-        var response = await FunctionEvents.InvokeAsync(submit.Handle, FunctionEvents.Sqs(messages.Select(m => (m.Id, m.Body))));
+        // As Lambda's poller hands them over: the sender SQS recorded for each message (the tests send as one principal).
+        var response = await FunctionEvents.InvokeAsync(submit.Handle,
+            FunctionEvents.Sqs(messages.Select(m => (m.Id, m.Body)), sender: messages.FirstOrDefault().Sender ?? FunctionEvents.SampleSender));
         var failed = FunctionEvents.FailedIds(response);
         foreach (var message in messages.Where(m => !failed.Contains(m.Id)))
             await deployment.Cli.RunAsync("sqs", "delete-message", "--queue-url", deployment.QueueUrl, "--receipt-handle", message.Receipt);
@@ -37,8 +40,12 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
         Assert.Equal(1, received);
         Assert.Empty(FunctionEvents.FailedIds(response));
         var launched = (await host.Store.GetAsync(jobName, default))!;
-        Assert.Equal(JobStatus.Pending, launched.Status); // claimed and created: two calls; the first event moves it on
+        Assert.Equal(JobStatus.Pending, launched.Status); // claimed and created; the first event moves it on
         Assert.Null(launched.Arn);
+        // Who sent it, as SQS recorded it for the CLI's credentials (not the body's say), and the queue it came through.
+        Assert.False(string.IsNullOrEmpty(launched.SentBy));
+        Assert.NotEqual(FunctionEvents.SampleSender, launched.SentBy);
+        Assert.StartsWith("arn:aws:sqs:", launched.Queue);
         var onSageMaker = await deployment.Cli.RunAsync("sagemaker", "describe-training-job", "--training-job-name", jobName);
         Assert.Equal(jobName, onSageMaker.GetProperty("TrainingJobName").GetString());
         Assert.Equal(0, (await PollOnceAsync(deployment, submit)).Received); // deleted, not redelivered

@@ -157,4 +157,20 @@ public sealed class SubmitFunctionTests
             if (Interlocked.CompareExchange(ref target, value, seen) == seen)
                 return;
     }
+    [Fact]
+    public async Task Every_record_says_who_sent_its_request_as_SQS_reports_it_not_as_the_body_claims()
+    {
+        const string Sender = "AROAEXAMPLEROLEID1234:alice";
+        var claimed = System.Text.Json.Nodes.JsonNode.Parse(Train("sent-by").Body)!;
+        claimed["sentBy"] = "someone-else"; // a body cannot say who sent it: an unknown field, refused
+        var events = FunctionEvents.Sqs([Train("sent-by"), ("msg-claimed", Samples.WithRequestId(claimed.ToJsonString(), "claims-a-sender"))], queue: "vision-jobs", sender: Sender);
+
+        await FunctionEvents.InvokeAsync(new Functions.SubmitFunction(d.Host).Handle, events);
+
+        var launched = await d.RecordAsync(JobOf("sent-by"));
+        var rejected = await d.RecordAsync(JobRecord.RejectionKey("claims-a-sender"));
+        Assert.Equal((Sender, "arn:aws:sqs:us-east-1:123456789012:vision-jobs"), (launched.SentBy, launched.Queue));
+        Assert.Equal((Sender, JobStatus.Rejected), (rejected.SentBy, rejected.Status));
+        Assert.Contains(rejected.Errors, e => e.Path == "sentBy");
+    }
 }

@@ -6,8 +6,14 @@ namespace TrainingOrchestrator.Testing;
 /// <summary>The events Lambda hands the functions, as its services shape them, and what the functions answer.</summary>
 public static class FunctionEvents
 {
-    /// <summary>An SQS event of <paramref name="messages"/> from the queue <paramref name="queue"/> (a name ending .fifo: a FIFO queue).</summary>
-    public static string Sqs(IEnumerable<(string MessageId, string Body)> messages, string queue = "jobs") =>
+    /// <summary>The SenderId of the SQS developer guide's sample event: an IAM user's unique id.</summary>
+    public const string SampleSender = "AIDAIENQZJOLO23YVJ4VO";
+
+    /// <summary>
+    /// An SQS event of <paramref name="messages"/> from the queue <paramref name="queue"/> (a name ending .fifo: a FIFO
+    /// queue), each sent by <paramref name="sender"/>.
+    /// </summary>
+    public static string Sqs(IEnumerable<(string MessageId, string Body)> messages, string queue = "jobs", string sender = SampleSender) =>
         new JsonObject
         {
             ["Records"] = new JsonArray([.. messages.Select(m => (JsonNode)new JsonObject
@@ -15,7 +21,7 @@ public static class FunctionEvents
                 ["messageId"] = m.MessageId,
                 ["receiptHandle"] = "handle-" + m.MessageId,
                 ["body"] = m.Body,
-                ["attributes"] = new JsonObject { ["ApproximateReceiveCount"] = "1" },
+                ["attributes"] = new JsonObject { ["ApproximateReceiveCount"] = "1", ["SenderId"] = sender },
                 ["eventSource"] = "aws:sqs",
                 ["eventSourceARN"] = $"arn:aws:sqs:us-east-1:123456789012:{queue}",
                 ["awsRegion"] = "us-east-1",

@@ -59,6 +59,7 @@ internal static class JobView
             Row("tuned", string.Join(", ", best.TunedHyperparameters.Select(h => $"{h.Key}={h.Value}")));
         }
         Row("billable seconds", record.BillableSeconds?.ToString(CultureInfo.InvariantCulture));
+        Row("sent by", record.SentBy is null ? null : record.SentBy + (record.Queue is { } queue ? $" via {queue[(queue.LastIndexOf(':') + 1)..]}" : ""));
         Row("tuning job", record.ParentTuningJob);
         Row("grew from", record.GrewFrom);
         Row("follow-up", record.FollowUp);

@@ -58,6 +58,13 @@ public sealed record JobRecord
     /// </summary>
     public IReadOnlyList<Delivery> Owed { get; init; } = [];
 
+    /// <summary>
+    /// Who sent the request, as AWS established it, never as the body claims: the SQS message's SenderId (an IAM user's
+    /// id, or a role's id and session name, "AROA...:alice"), and the queue it came through. Null where no queue was.
+    /// </summary>
+    public string? SentBy { get; init; }
+    public string? Queue { get; init; }
+
     /// <summary>How many retry requests launched this job again after its launch had failed; when the last one came.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public int Retries { get; init; }
@@ -94,7 +101,7 @@ public sealed record JobRecord
         && BillableSeconds == other.BillableSeconds && CreationTime == other.CreationTime && StartTime == other.StartTime
         && EndTime == other.EndTime && LastModifiedTime == other.LastModifiedTime
         && ParentTuningJob == other.ParentTuningJob && Equals(BestTrial, other.BestTrial) && GrewFrom == other.GrewFrom && FollowUp == other.FollowUp
-        && Owed.SequenceEqual(other.Owed) && Retries == other.Retries && RetriedAt == other.RetriedAt
+        && Owed.SequenceEqual(other.Owed) && Retries == other.Retries && RetriedAt == other.RetriedAt && SentBy == other.SentBy && Queue == other.Queue
         && CreatedAt == other.CreatedAt && UpdatedAt == other.UpdatedAt && Version == other.Version && ExpiresAt == other.ExpiresAt;
 
     public override int GetHashCode() => HashCode.Combine(Key, Status, Version, UpdatedAt);

@@ -28,6 +28,12 @@ public enum SubmitOutcome
     RetryLater,
 }
 
+/// <summary>How a request arrived, as its queue reports it: the sender's AWS principal id, and the queue's ARN.</summary>
+public sealed record RequestOrigin(string? SentBy, string? Queue)
+{
+    public static RequestOrigin None { get; } = new(null, null);
+}
+
 public sealed record SubmitResult(SubmitOutcome Outcome, string RequestId, string? JobName, string Detail)
 {
     public bool ShouldRetry => Outcome == SubmitOutcome.RetryLater;
@@ -41,30 +47,34 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
 {
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
-    public async Task<SubmitResult> ProcessAsync(string messageId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    public Task<SubmitResult> ProcessAsync(string messageId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>
+        ProcessAsync(messageId, body, RequestOrigin.None, cancellationToken);
+
+    /// <param name="origin">Who sent the message and through which queue, as the queue reports it: kept on the record.</param>
+    public async Task<SubmitResult> ProcessAsync(string messageId, ReadOnlyMemory<byte> body, RequestOrigin origin, CancellationToken cancellationToken)
     {
         var prepared = pipeline.Prepare(body.Span, messageId);
         if (prepared is { IsValid: true, RequestId: { } id } && id.StartsWith(FollowUps.RequestIdPrefix, StringComparison.Ordinal)
             && await ForgedFollowUpAsync(id, body, cancellationToken).ConfigureAwait(false) is { } forged)
-            return await RejectAsync(id, body, null, [forged], SubmitOutcome.Rejected, cancellationToken).ConfigureAwait(false);
+            return await RejectAsync(id, body, null, [forged], SubmitOutcome.Rejected, origin, cancellationToken).ConfigureAwait(false);
         if (prepared is { IsValid: true, Plan: null, Request.BaseJob: { } baseJob })
         {
             var (baseDefinition, refusal) = await StoredTrainingDefinitionAsync(baseJob, cancellationToken).ConfigureAwait(false);
             if (baseDefinition is null)
                 return await RejectAsync(prepared.RequestId ?? messageId, body, null,
-                    [new ValidationError("baseJob", Rules.BaseJob, refusal!)], SubmitOutcome.Rejected, cancellationToken).ConfigureAwait(false);
+                    [new ValidationError("baseJob", Rules.BaseJob, refusal!)], SubmitOutcome.Rejected, origin, cancellationToken).ConfigureAwait(false);
             prepared = pipeline.Prepare(body.Span, messageId, baseDefinition);
         }
         var requestId = prepared.RequestId ?? messageId;
         if (!prepared.IsValid)
-            return await RejectAsync(requestId, body, null, prepared.Errors, SubmitOutcome.Rejected, cancellationToken).ConfigureAwait(false);
+            return await RejectAsync(requestId, body, null, prepared.Errors, SubmitOutcome.Rejected, origin, cancellationToken).ConfigureAwait(false);
 
         var plan = prepared.Plan!;
         return plan.Operation switch
         {
-            PlannedOperation.StopTrainingJob or PlannedOperation.StopHyperParameterTuningJob => await StopAsync(requestId, body, plan, cancellationToken).ConfigureAwait(false),
-            PlannedOperation.RetryLaunch => await RetryAsync(requestId, body, plan, cancellationToken).ConfigureAwait(false),
-            _ => await LaunchAsync(requestId, body, plan, prepared.Request!.BaseJob, cancellationToken).ConfigureAwait(false),
+            PlannedOperation.StopTrainingJob or PlannedOperation.StopHyperParameterTuningJob => await StopAsync(requestId, body, plan, origin, cancellationToken).ConfigureAwait(false),
+            PlannedOperation.RetryLaunch => await RetryAsync(requestId, body, plan, origin, cancellationToken).ConfigureAwait(false),
+            _ => await LaunchAsync(requestId, body, plan, prepared.Request!.BaseJob, origin, cancellationToken).ConfigureAwait(false),
         };
     }
 
@@ -72,12 +82,12 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
     /// A LaunchFailed job launched again under its own name from its stored plan: the record goes back to Pending
     /// (one more retry counted) and the Create is made as a claim's is. The name makes a second job impossible.
     /// </summary>
-    private async Task<SubmitResult> RetryAsync(string requestId, ReadOnlyMemory<byte> body, PlannedOperation retry, CancellationToken cancellationToken)
+    private async Task<SubmitResult> RetryAsync(string requestId, ReadOnlyMemory<byte> body, PlannedOperation retry, RequestOrigin origin, CancellationToken cancellationToken)
     {
         if (await store.GetAsync(retry.JobName, cancellationToken).ConfigureAwait(false) is not { Plan: { } storedPlan } record)
             return await RejectAsync(requestId, body, retry.Kind,
                 [new ValidationError("jobName", Rules.UnknownJob, $"'{retry.JobName}' is not a job this orchestrator launched (no record of it)")],
-                SubmitOutcome.Rejected, cancellationToken).ConfigureAwait(false);
+                SubmitOutcome.Rejected, origin, cancellationToken).ConfigureAwait(false);
         if (record.Status is not (JobStatus.LaunchFailed or JobStatus.Pending))
             return new SubmitResult(SubmitOutcome.NothingToRetry, requestId, retry.JobName,
                 $"{retry.JobName} is {record.Status}: only a job whose launch failed is retried");
@@ -88,10 +98,10 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
         return result with { RequestId = requestId, Detail = $"retry {pending.Retries} of {retry.JobName} (it had failed: {failedBefore}): {result.Detail}" };
     }
 
-    private async Task<SubmitResult> LaunchAsync(string requestId, ReadOnlyMemory<byte> body, PlannedOperation plan, string? baseJob, CancellationToken cancellationToken)
+    private async Task<SubmitResult> LaunchAsync(string requestId, ReadOnlyMemory<byte> body, PlannedOperation plan, string? baseJob, RequestOrigin origin, CancellationToken cancellationToken)
     {
         var pending = JobRecord.Pending(plan.JobName, plan.Kind, requestId, Encoding.UTF8.GetString(body.Span),
-            JobRecord.HashPayload(body.Span), Encoding.UTF8.GetString(plan.BodyUtf8()), Clock.GetUtcNow()) with { GrewFrom = baseJob };
+            JobRecord.HashPayload(body.Span), Encoding.UTF8.GetString(plan.BodyUtf8()), Clock.GetUtcNow()) with { GrewFrom = baseJob, SentBy = origin.SentBy, Queue = origin.Queue };
         ClaimResult claim;
         try
         {
@@ -100,7 +110,7 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
         catch (JobStoreException e) when (e.Fault == JobStoreFault.TooLarge)
         {
             // Any other store failure escapes: the message comes back and tries again.
-            return await RejectAsync(requestId, body, plan.Kind, [new ValidationError("$", Rules.RecordTooLarge, e.Message)], SubmitOutcome.Rejected, cancellationToken).ConfigureAwait(false);
+            return await RejectAsync(requestId, body, plan.Kind, [new ValidationError("$", Rules.RecordTooLarge, e.Message)], SubmitOutcome.Rejected, origin, cancellationToken).ConfigureAwait(false);
         }
 
         switch (claim.Outcome)
@@ -108,7 +118,7 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
             case ClaimOutcome.PayloadConflict:
                 return await RejectAsync(requestId, body, plan.Kind,
                     [new ValidationError("requestId", Rules.RequestIdReused, $"request id '{requestId}' was used before for a different request (job {claim.Record.Key}); send this one with a new requestId")],
-                    SubmitOutcome.PayloadConflict, cancellationToken).ConfigureAwait(false);
+                    SubmitOutcome.PayloadConflict, origin, cancellationToken).ConfigureAwait(false);
             case ClaimOutcome.AlreadyClaimed when claim.Record.Status != JobStatus.Pending:
                 return new SubmitResult(SubmitOutcome.AlreadyLaunched, requestId, plan.JobName, $"already {claim.Record.Status}");
         }
@@ -174,13 +184,13 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
         return new SubmitResult(SubmitOutcome.StopRequested, requestId, plan.JobName, "launched as a stop came in: stopped");
     }
 
-    private async Task<SubmitResult> StopAsync(string requestId, ReadOnlyMemory<byte> body, PlannedOperation plan, CancellationToken cancellationToken)
+    private async Task<SubmitResult> StopAsync(string requestId, ReadOnlyMemory<byte> body, PlannedOperation plan, RequestOrigin origin, CancellationToken cancellationToken)
     {
         var record = await store.GetAsync(plan.JobName, cancellationToken).ConfigureAwait(false);
         if (record is null)
             return await RejectAsync(requestId, body, plan.Kind,
                 [new ValidationError("jobName", Rules.UnknownJob, $"'{plan.JobName}' is not a job this orchestrator launched (no record of it)")],
-                SubmitOutcome.Rejected, cancellationToken).ConfigureAwait(false);
+                SubmitOutcome.Rejected, origin, cancellationToken).ConfigureAwait(false);
         // Not launched yet, or its Create succeeded or is in flight (a record stays Pending until SageMaker's first
         // event): the record says Stopping first, so neither a redelivery nor Reconcile launches it. Then the stop
         // goes to SageMaker; if SageMaker does not know the job, Reconcile ends it Stopped (or stops the job a Create
@@ -198,7 +208,7 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
             // Refused for good, as a launch can be: recorded against the stop request, never redelivered.
             return await RejectAsync(requestId, body, plan.Kind,
                 [new ValidationError("jobName", Rules.StopRefused, $"SageMaker refused to stop {plan.JobName}: {e.Code}: {ErrorText.Masked(e.Message, null)}")],
-                SubmitOutcome.Rejected, cancellationToken).ConfigureAwait(false);
+                SubmitOutcome.Rejected, origin, cancellationToken).ConfigureAwait(false);
         }
         catch (PlatformException e)
         {
@@ -250,7 +260,7 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
     }
 
     private async Task<SubmitResult> RejectAsync(string requestId, ReadOnlyMemory<byte> body, JobKind? kind,
-        IReadOnlyList<ValidationError> errors, SubmitOutcome outcome, CancellationToken cancellationToken)
+        IReadOnlyList<ValidationError> errors, SubmitOutcome outcome, RequestOrigin origin, CancellationToken cancellationToken)
     {
         var now = Clock.GetUtcNow();
         var rejected = new JobRecord
@@ -264,6 +274,8 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
             Errors = errors,
             CreatedAt = now,
             UpdatedAt = now,
+            SentBy = origin.SentBy,
+            Queue = origin.Queue,
         };
         try
         {
