@@ -118,14 +118,13 @@ public sealed class FaultTests(MotoServer moto) : IClassFixture<MotoServer>
         Assert.Equal(["fifo-1", "fifo-2", "fifo-3"], FunctionEvents.FailedIds(response));
         Assert.Equal(6, Creates(sageMaker)); // record 0 once, record 1 five times, records 2 and 3 never
     }
-    /// <summary>Client errors that pass by themselves, as SageMaker and AWS word them.</summary>
-    public static TheoryData<string, string> SettlingRefusals() => new()
+    public static TheoryData<string, string> SettlingRefusals()
     {
-        { "ValidationException", "Could not assume role arn:aws:iam::123456789012:role/SageMakerExecution. Please ensure that the role exists and allows principal 'sagemaker.amazonaws.com' to assume the role." },
-        { "AccessDeniedException", "User: arn:aws:sts::123456789012:assumed-role/submit/x is not authorized to perform: sagemaker:CreateTrainingJob on resource: arn:aws:sagemaker:us-east-1:123456789012:training-job/to-x because no identity-based policy allows the sagemaker:CreateTrainingJob action" },
-        { "UnrecognizedClientException", "The security token included in the request is invalid." },
-        { "ValidationException", "Cannot find repository linear-regression in registry 111122223333 in us-east-1" },
-    };
+        var data = new TheoryData<string, string>();
+        foreach (var (code, message) in Testing.SettlingRefusals.All)
+            data.Add(code, message);
+        return data;
+    }
 
     [Theory]
     [MemberData(nameof(SettlingRefusals))]

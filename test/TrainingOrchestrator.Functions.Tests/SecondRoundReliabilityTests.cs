@@ -163,18 +163,11 @@ public sealed class SecondRoundReliabilityTests(MotoServer moto, ITestOutputHelp
         var simulator = new SageMakerSimulator();
         var settled = false;
         var refusals = 0;
-        string[] refusalsBeforeSettling =
-        [
-            """{"__type":"ValidationException","message":"Could not assume role arn:aws:iam::123456789012:role/SageMakerExecution. Please ensure that the role exists and allows principal 'sagemaker.amazonaws.com' to assume the role."}""",
-            """{"__type":"AccessDeniedException","message":"User: arn:aws:sts::123456789012:assumed-role/submit/fn is not authorized to perform: sagemaker:CreateTrainingJob"}""",
-            """{"__type":"UnrecognizedClientException","message":"The security token included in the request is invalid."}""",
-            """{"__type":"ValidationException","message":"Cannot find repository linear-regression in registry 111122223333"}""",
-        ];
         await using var sageMaker = new LoopbackServer(request =>
         {
             if (Volatile.Read(ref settled) || request.Header("X-Amz-Target") != "SageMaker.CreateTrainingJob")
                 return simulator.Answer(request);
-            return new Reply.Respond(400, refusalsBeforeSettling[Interlocked.Increment(ref refusals) % refusalsBeforeSettling.Length]);
+            return new Reply.Respond(400, SettlingRefusals.Body(SettlingRefusals.All[Interlocked.Increment(ref refusals) % SettlingRefusals.All.Count]));
         });
         var host = deployment.Host(sageMaker.Endpoint);
         var submit = new SubmitFunction(host);

@@ -15,8 +15,11 @@ public sealed class StopRaceTests(MotoServer moto) : IClassFixture<MotoServer>
     private static int Calls(LoopbackServer server, string operation) =>
         server.Requests.Count(r => r.Header("X-Amz-Target") == "SageMaker." + operation);
 
-    /// <summary>A training request whose Create has reached SageMaker and is held there until released.</summary>
-    private async Task<(TestDeployment Deployment, SageMakerSimulator Simulator, LoopbackServer SageMaker, OrchestratorHost Host, string JobName, Task<System.Text.Json.JsonDocument> Launching, TaskCompletionSource ReleaseCreate)> CreateInFlightAsync()
+    /// <summary>A training request whose Create has reached SageMaker and is held there until <see cref="ReleaseCreate"/>.</summary>
+    private sealed record InFlight(TestDeployment Deployment, SageMakerSimulator Simulator, LoopbackServer SageMaker, OrchestratorHost Host, string JobName,
+        Task<System.Text.Json.JsonDocument> Launching, TaskCompletionSource ReleaseCreate);
+
+    private async Task<InFlight> CreateInFlightAsync()
     {
         var deployment = await TestDeployment.CreateAsync(moto);
         var simulator = new SageMakerSimulator();
@@ -30,7 +33,7 @@ public sealed class StopRaceTests(MotoServer moto) : IClassFixture<MotoServer>
 
         var launching = FunctionEvents.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs([train]));
         await createArrived.Task.WaitAsync(TimeSpan.FromSeconds(60));
-        return (deployment, simulator, sageMaker, host, jobName, launching, releaseCreate);
+        return new InFlight(deployment, simulator, sageMaker, host, jobName, launching, releaseCreate);
     }
 
     [Fact]

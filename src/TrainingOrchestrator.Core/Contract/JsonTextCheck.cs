@@ -85,7 +85,7 @@ internal static class JsonTextCheck
                 case JsonTokenType.Number:
                     if (!reader.TryGetDouble(out var number) || !double.IsFinite(number))
                         errors.Add(new ValidationError(PathOf(frames, pendingKey), Rules.NumberRange,
-                            $"the number {ScalarText.NumberExcerpt(System.Text.Encoding.UTF8.GetString(reader.ValueSpan))} is out of the range of a 64-bit floating-point number"));
+                            $"the number {ScalarText.Excerpt(System.Text.Encoding.UTF8.GetString(reader.ValueSpan))} is out of the range of a 64-bit floating-point number"));
                     break;
             }
             pendingKey = null;

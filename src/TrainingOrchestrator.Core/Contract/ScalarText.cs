@@ -35,7 +35,7 @@ public static class ScalarText
         var number = double.Parse(literal, NumberStyles.Float, CultureInfo.InvariantCulture);
         if (!double.IsFinite(number))
         {
-            problem = $"the number {NumberExcerpt(literal)} is out of the range of a double";
+            problem = $"the number {Excerpt(literal)} is out of the range of a double";
             return null;
         }
         return Format(number);
@@ -132,6 +132,10 @@ public static class ScalarText
         _ => "nothing",
     };
 
-    /// <summary>A number as quoted in an error: whole when short; a request may send thousands of digits, which no message repeats.</summary>
-    public static string NumberExcerpt(string literal) => literal.Length <= 40 ? literal : $"{literal[..24]}... ({literal.Length} characters)";
+    /// <summary>
+    /// A request value as our errors quote it: whole up to <paramref name="whole"/> characters, else its first
+    /// <paramref name="kept"/> and its length (a request may send thousands of digits, which no message repeats).
+    /// </summary>
+    public static string Excerpt(string text, int whole = 40, int kept = 24) =>
+        text.Length <= whole ? text : $"{text[..kept]}... ({text.Length} characters)";
 }

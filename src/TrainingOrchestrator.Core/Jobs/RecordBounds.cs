@@ -45,29 +45,20 @@ public static class RecordBounds
         ordered.Count <= MaxTransitions ? ordered : [.. ordered.Take(FirstTransitions), .. ordered.Skip(ordered.Count - LatestTransitions)];
 
     public static StatusTransition Bounded(StatusTransition transition) =>
-        transition.Status.Length <= MaxTextLength && (transition.Message?.Length ?? 0) <= MaxMessageLength
-            ? transition
-            : transition with { Status = Clip(transition.Status, MaxTextLength)!, Message = Clip(transition.Message, MaxMessageLength) };
+        transition with { Status = Clip(transition.Status, MaxTextLength)!, Message = Clip(transition.Message, MaxMessageLength) };
 
+    // Records compare by value, so a bounded copy equal to what came in changes nothing in the fold.
     public static IReadOnlyList<MetricValue> Bounded(IReadOnlyList<MetricValue> metrics) =>
-        metrics.Count <= MaxMetrics && metrics.All(m => m.Name.Length <= MaxMetricNameLength)
-            ? metrics
-            : [.. metrics.Take(MaxMetrics).Select(m => m with { Name = Clip(m.Name, MaxMetricNameLength)! })];
+        [.. metrics.Take(MaxMetrics).Select(m => m with { Name = Clip(m.Name, MaxMetricNameLength)! })];
 
-    public static TrialSummary? Bounded(TrialSummary? trial) =>
-        trial is null || (trial.TunedHyperparameters.Count <= MaxTunedHyperparameters && trial.TrainingJobName.Length <= MaxTextLength
-                          && (trial.FailureReason?.Length ?? 0) <= MaxReasonLength
-                          && trial.TunedHyperparameters.All(p => p.Key.Length <= MaxTunedValueLength && p.Value.Length <= MaxTunedValueLength)
-                          && (trial.Objective?.Name.Length ?? 0) <= MaxMetricNameLength)
-            ? trial
-            : trial with
-            {
-                TrainingJobName = Clip(trial.TrainingJobName, MaxTextLength)!,
-                FailureReason = Clip(trial.FailureReason, MaxReasonLength),
-                Objective = trial.Objective is { } objective ? objective with { Name = Clip(objective.Name, MaxMetricNameLength)! } : null,
-                TunedHyperparameters = trial.TunedHyperparameters.OrderBy(p => p.Key, StringComparer.Ordinal).Take(MaxTunedHyperparameters)
-                    .ToDictionary(p => Clip(p.Key, MaxTunedValueLength)!, p => Clip(p.Value, MaxTunedValueLength)!, StringComparer.Ordinal),
-            };
+    public static TrialSummary? Bounded(TrialSummary? trial) => trial is null ? null : trial with
+    {
+        TrainingJobName = Clip(trial.TrainingJobName, MaxTextLength)!,
+        FailureReason = Clip(trial.FailureReason, MaxReasonLength),
+        Objective = trial.Objective is { } objective ? objective with { Name = Clip(objective.Name, MaxMetricNameLength)! } : null,
+        TunedHyperparameters = trial.TunedHyperparameters.OrderBy(p => p.Key, StringComparer.Ordinal).Take(MaxTunedHyperparameters)
+            .ToDictionary(p => Clip(p.Key, MaxTunedValueLength)!, p => Clip(p.Value, MaxTunedValueLength)!, StringComparer.Ordinal),
+    };
 
     /// <summary>An observation with every text and list cut to what a record keeps.</summary>
     public static JobObservation Bounded(JobObservation observed) => observed with
@@ -78,6 +69,6 @@ public static class RecordBounds
         ModelArtifacts = Clip(observed.ModelArtifacts, MaxTextLength),
         FinalMetrics = Bounded(observed.FinalMetrics),
         BestTrial = Bounded(observed.BestTrial),
-        Transitions = observed.Transitions.All(t => ReferenceEquals(Bounded(t), t)) ? observed.Transitions : [.. observed.Transitions.Select(Bounded)],
+        Transitions = [.. observed.Transitions.Select(Bounded)],
     };
 }

@@ -67,8 +67,10 @@ public sealed class Reconciler(IJobStore store, ITrainingPlatform platform, JobT
                     ? $"{record.Key}: no answer within {options.RecordTimeout.TotalSeconds:0.#} s; put behind the others"
                     : $"{record.Key}: {e.GetType().Name}: {e.Message}");
                 try { await store.PostponeAsync(record.Key, clock.GetUtcNow(), ct).ConfigureAwait(false); }
-                catch (Exception postpone) when (postpone is not OperationCanceledException) { problems.Enqueue($"{record.Key}: not postponed: {postpone.Message}"); }
-                catch (OperationCanceledException) { problems.Enqueue($"{record.Key}: not postponed: the run's deadline came"); }
+                catch (Exception postpone)
+                {
+                    problems.Enqueue($"{record.Key}: not postponed: {(postpone is OperationCanceledException ? "the run's deadline came" : postpone.Message)}");
+                }
             }
         }
 

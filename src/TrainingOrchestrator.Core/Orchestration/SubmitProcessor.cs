@@ -92,7 +92,7 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
             return new SubmitResult(SubmitOutcome.NothingToRetry, requestId, retry.JobName,
                 $"{retry.JobName} is {record.Status}: only a job whose launch failed is retried");
         var failedBefore = record.FailureReason;
-        var pending = await store.RecordRetryAsync(retry.JobName, Clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        var pending = await store.RecordRetryAsync(record, Clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         var plan = PlannedOperation.FromStored(record.Kind, record.Key, record.RequestId, storedPlan);
         var result = await CreateAsync(record.RequestId, plan, pending, cancellationToken).ConfigureAwait(false);
         return result with { RequestId = requestId, Detail = $"retry {pending.Retries} of {retry.JobName} (it had failed: {failedBefore}): {result.Detail}" };

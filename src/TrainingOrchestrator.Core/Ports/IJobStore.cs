@@ -24,8 +24,9 @@ public interface IJobStore
     /// <summary>
     /// A retry request for a LaunchFailed job: the record is Pending again, one more retry counted (a record Pending
     /// already, from a retry in flight, is left as it is). Any other status is <see cref="JobStoreFault.WrongState"/>.
+    /// Starts from <paramref name="known"/> (no read) and re-reads only when another writer changed the record since.
     /// </summary>
-    Task<JobRecord> RecordRetryAsync(string jobName, DateTimeOffset now, CancellationToken cancellationToken);
+    Task<JobRecord> RecordRetryAsync(JobRecord known, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>
     /// Takes what was sent off the record's outbox (and notes the follow-up's request id, if one was sent). Starts

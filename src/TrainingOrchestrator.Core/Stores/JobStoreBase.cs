@@ -93,13 +93,13 @@ public abstract class JobStoreBase(TimeSpan rejectedRetention) : IJobStore
             _ => throw new JobStoreException(JobStoreFault.WrongState, $"{jobName} is {record.Status}, not Pending: its launch cannot fail any more"),
         }, cancellationToken);
 
-    public Task<JobRecord> RecordRetryAsync(string jobName, DateTimeOffset now, CancellationToken cancellationToken) =>
-        UpdateAsync(jobName, now, record => record.Status switch
+    public Task<JobRecord> RecordRetryAsync(JobRecord known, DateTimeOffset now, CancellationToken cancellationToken) =>
+        UpdateAsync(known.Key, now, record => record.Status switch
         {
             JobStatus.LaunchFailed => record with { Status = JobStatus.Pending, FailureReason = null, Retries = record.Retries + 1, RetriedAt = now },
             JobStatus.Pending => record,
-            _ => throw new JobStoreException(JobStoreFault.WrongState, $"{jobName} is {record.Status}: only a job whose launch failed is retried"),
-        }, cancellationToken);
+            _ => throw new JobStoreException(JobStoreFault.WrongState, $"{known.Key} is {record.Status}: only a job whose launch failed is retried"),
+        }, cancellationToken, known);
 
     public Task<JobRecord> RecordDeliveredAsync(JobRecord known, IReadOnlyCollection<Delivery> delivered, string? followUpRequestId, DateTimeOffset now, CancellationToken cancellationToken) =>
         UpdateAsync(known.Key, now, record => record with

@@ -146,7 +146,7 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
     /// <summary>A value fit to quote in a message: control characters escaped, long text cut to a short excerpt.</summary>
     private static string Shorten(string text)
     {
-        var shown = text.Length <= 64 ? text : text[..40] + $"... ({text.Length} characters)";
+        var shown = ScalarText.Excerpt(text, whole: 64, kept: 40);
         return shown.Any(char.IsControl)
             ? string.Concat(shown.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString()))
             : shown;
