@@ -20,6 +20,8 @@ public sealed record JobRequest
     public string? JobName { get; init; }
     /// <summary>Train only: what to do once the job has Completed (tune around it).</summary>
     public OnCompletedSpec? OnCompleted { get; init; }
+    /// <summary>The team the sender believes it is: checked against the team established by how the request arrived, never trusted.</summary>
+    public string? Team { get; init; }
 
     [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
 }

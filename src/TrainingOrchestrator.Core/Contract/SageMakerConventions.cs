@@ -89,6 +89,8 @@ internal static class OwnTags
     public const string Prefix = "orchestrator:";
     public const string RequestId = Prefix + "request-id";
     public const string Version = Prefix + "version";
+    /// <summary>The team a job was launched for, when a policy is in force (cost allocation, and who may stop it).</summary>
+    public const string Team = Prefix + "team";
     /// <summary>
     /// SHA-256 of the Create body without this tag: a job found under our name is ours only if it carries the hash of
     /// the very definition we plan (a squatter copying role, image and output path is not adopted).

@@ -65,6 +65,15 @@ public sealed record JobRecord
     public string? SentBy { get; init; }
     public string? Queue { get; init; }
 
+    /// <summary>Under a policy: the team the request was decided for (from how it arrived), and the policy version that decided.</summary>
+    public string? Team { get; init; }
+    public string? PolicyVersion { get; init; }
+    /// <summary>USD at on-demand prices: the worst case before launch (a tuning job: all trials), one job's instances per hour, and at
+    /// the end the estimated actual cost (billable seconds x that rate; training jobs only). Null where a type had no price.</summary>
+    public decimal? WorstCaseCost { get; init; }
+    public decimal? HourlyCost { get; init; }
+    public decimal? EstimatedCost { get; init; }
+
     /// <summary>How many retry requests launched this job again after its launch had failed; when the last one came.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public int Retries { get; init; }
@@ -102,6 +111,7 @@ public sealed record JobRecord
         && EndTime == other.EndTime && LastModifiedTime == other.LastModifiedTime
         && ParentTuningJob == other.ParentTuningJob && Equals(BestTrial, other.BestTrial) && GrewFrom == other.GrewFrom && FollowUp == other.FollowUp
         && Owed.SequenceEqual(other.Owed) && Retries == other.Retries && RetriedAt == other.RetriedAt && SentBy == other.SentBy && Queue == other.Queue
+        && Team == other.Team && PolicyVersion == other.PolicyVersion && WorstCaseCost == other.WorstCaseCost && HourlyCost == other.HourlyCost && EstimatedCost == other.EstimatedCost
         && CreatedAt == other.CreatedAt && UpdatedAt == other.UpdatedAt && Version == other.Version && ExpiresAt == other.ExpiresAt;
 
     public override int GetHashCode() => HashCode.Combine(Key, Status, Version, UpdatedAt);

@@ -48,7 +48,11 @@ public static class JobTransitions
             ParentTuningJob = record.ParentTuningJob,
             BestTrial = Prefer(newer, observed.BestTrial, record.BestTrial),
         };
-        next = next with { StopCause = next.Status == JobStatus.Stopped ? CauseOf(next) : null };
+        next = next with
+        {
+            StopCause = next.Status == JobStatus.Stopped ? CauseOf(next) : null,
+            EstimatedCost = next.Kind == JobKind.Training ? Governance.CostEstimate.Actual(next.BillableSeconds, next.HourlyCost) ?? record.EstimatedCost : null,
+        };
         // The write that ends a top-level job also records what the end owes (trials end inside their tuning job).
         if (record.IsUnfinished && !next.IsUnfinished && next.ParentTuningJob is null)
             next = next with { Owed = OwedAtEnd(next) };

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text;
 using TrainingOrchestrator.Core.ApiModel;
 using TrainingOrchestrator.Core.Contract;
+using TrainingOrchestrator.Core.Governance;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Naming;
 using TrainingOrchestrator.Core.Planning;
@@ -46,48 +47,77 @@ public sealed record SubmitResult(SubmitOutcome Outcome, string RequestId, strin
 public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, ITrainingPlatform platform)
 {
     public TimeProvider Clock { get; init; } = TimeProvider.System;
+    /// <summary>The deployment's policy: who may launch what (none: no limits).</summary>
+    public IPolicySource Policies { get; init; } = FixedPolicy.None;
 
     public Task<SubmitResult> ProcessAsync(string messageId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>
         ProcessAsync(messageId, body, RequestOrigin.None, cancellationToken);
 
-    /// <param name="origin">Who sent the message and through which queue, as the queue reports it: kept on the record.</param>
+    /// <param name="origin">Who sent the message and through which queue, as the queue reports it: kept on the record, and under a policy the request's team.</param>
     public async Task<SubmitResult> ProcessAsync(string messageId, ReadOnlyMemory<byte> body, RequestOrigin origin, CancellationToken cancellationToken)
     {
-        var prepared = pipeline.Prepare(body.Span, messageId);
-        if (prepared is { IsValid: true, RequestId: { } id } && id.StartsWith(FollowUps.RequestIdPrefix, StringComparison.Ordinal)
-            && await ForgedFollowUpAsync(id, body, cancellationToken).ConfigureAwait(false) is { } forged)
-            return await RejectAsync(id, body, null, [forged], SubmitOutcome.Rejected, origin, cancellationToken).ConfigureAwait(false);
+        Policy? policy;
+        try
+        {
+            policy = await Policies.CurrentAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (PlatformException e)
+        {
+            // Never decide without the policy: the message comes back until it can be read.
+            return new SubmitResult(SubmitOutcome.RetryLater, messageId, null, $"the policy cannot be read ({e.Code}): {e.Message} [{PolicyRules.Unavailable}]");
+        }
+        var governance = GovernanceContext.ForSender(policy, origin.SentBy);
+        var prepared = pipeline.Prepare(body.Span, messageId, null, governance);
+        if (prepared is { Request: not null, RequestId: { } id } && id.StartsWith(FollowUps.RequestIdPrefix, StringComparison.Ordinal))
+        {
+            var (parent, forged) = await FollowUpParentAsync(id, body, cancellationToken).ConfigureAwait(false);
+            if (forged is not null)
+                return await RejectAsync(id, body, null, [forged], SubmitOutcome.Rejected, origin, governance, cancellationToken).ConfigureAwait(false);
+            // The orchestrator sends a job's follow-up itself: it is decided for the job's own team, under today's policy.
+            if (policy is not null)
+            {
+                governance = GovernanceContext.ForTeam(policy, parent!.Team);
+                prepared = pipeline.Prepare(body.Span, messageId, null, governance);
+            }
+        }
         if (prepared is { IsValid: true, Plan: null, Request.BaseJob: { } baseJob })
         {
-            var (baseDefinition, refusal) = await StoredTrainingDefinitionAsync(baseJob, cancellationToken).ConfigureAwait(false);
+            var (baseDefinition, refusal) = await StoredTrainingDefinitionAsync(baseJob, governance, cancellationToken).ConfigureAwait(false);
             if (baseDefinition is null)
-                return await RejectAsync(prepared.RequestId ?? messageId, body, null,
-                    [new ValidationError("baseJob", Rules.BaseJob, refusal!)], SubmitOutcome.Rejected, origin, cancellationToken).ConfigureAwait(false);
-            prepared = pipeline.Prepare(body.Span, messageId, baseDefinition);
+                return await RejectAsync(prepared.RequestId ?? messageId, body, null, [refusal!], SubmitOutcome.Rejected, origin, governance, cancellationToken).ConfigureAwait(false);
+            prepared = pipeline.Prepare(body.Span, messageId, baseDefinition, governance);
         }
         var requestId = prepared.RequestId ?? messageId;
         if (!prepared.IsValid)
-            return await RejectAsync(requestId, body, null, prepared.Errors, SubmitOutcome.Rejected, origin, cancellationToken).ConfigureAwait(false);
+            return await RejectAsync(requestId, body, null, prepared.Errors, SubmitOutcome.Rejected, origin, governance, cancellationToken).ConfigureAwait(false);
 
         var plan = prepared.Plan!;
         return plan.Operation switch
         {
-            PlannedOperation.StopTrainingJob or PlannedOperation.StopHyperParameterTuningJob => await StopAsync(requestId, body, plan, origin, cancellationToken).ConfigureAwait(false),
-            PlannedOperation.RetryLaunch => await RetryAsync(requestId, body, plan, origin, cancellationToken).ConfigureAwait(false),
-            _ => await LaunchAsync(requestId, body, plan, prepared.Request!.BaseJob, origin, cancellationToken).ConfigureAwait(false),
+            PlannedOperation.StopTrainingJob or PlannedOperation.StopHyperParameterTuningJob => await StopAsync(requestId, body, plan, origin, governance, cancellationToken).ConfigureAwait(false),
+            PlannedOperation.RetryLaunch => await RetryAsync(requestId, body, plan, origin, governance, cancellationToken).ConfigureAwait(false),
+            _ => await LaunchAsync(requestId, body, prepared, origin, governance, cancellationToken).ConfigureAwait(false),
         };
     }
+
+    /// <summary>A stop or retry touches only the sender's own team's jobs (a job launched before any policy has no team: anyone's).</summary>
+    private static ValidationError? NotOwnJob(JobRecord record, GovernanceContext governance) =>
+        governance.Team is { } team && record.Team is { } owner && owner != team
+            ? PolicyRules.Refusal("jobName", PolicyRules.TeamMismatch, $"{record.Key} is team {owner}'s job, and this request was sent as team {team}")
+            : null;
 
     /// <summary>
     /// A LaunchFailed job launched again under its own name from its stored plan: the record goes back to Pending
     /// (one more retry counted) and the Create is made as a claim's is. The name makes a second job impossible.
     /// </summary>
-    private async Task<SubmitResult> RetryAsync(string requestId, ReadOnlyMemory<byte> body, PlannedOperation retry, RequestOrigin origin, CancellationToken cancellationToken)
+    private async Task<SubmitResult> RetryAsync(string requestId, ReadOnlyMemory<byte> body, PlannedOperation retry, RequestOrigin origin, GovernanceContext governance, CancellationToken cancellationToken)
     {
         if (await store.GetAsync(retry.JobName, cancellationToken).ConfigureAwait(false) is not { Plan: { } storedPlan } record)
             return await RejectAsync(requestId, body, retry.Kind,
                 [new ValidationError("jobName", Rules.UnknownJob, $"'{retry.JobName}' is not a job this orchestrator launched (no record of it)")],
-                SubmitOutcome.Rejected, origin, cancellationToken).ConfigureAwait(false);
+                SubmitOutcome.Rejected, origin, governance, cancellationToken).ConfigureAwait(false);
+        if (NotOwnJob(record, governance) is { } notOwn)
+            return await RejectAsync(requestId, body, retry.Kind, [notOwn], SubmitOutcome.Rejected, origin, governance, cancellationToken).ConfigureAwait(false);
         if (record.Status is not (JobStatus.LaunchFailed or JobStatus.Pending))
             return new SubmitResult(SubmitOutcome.NothingToRetry, requestId, retry.JobName,
                 $"{retry.JobName} is {record.Status}: only a job whose launch failed is retried");
@@ -98,10 +128,15 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
         return result with { RequestId = requestId, Detail = $"retry {pending.Retries} of {retry.JobName} (it had failed: {failedBefore}): {result.Detail}" };
     }
 
-    private async Task<SubmitResult> LaunchAsync(string requestId, ReadOnlyMemory<byte> body, PlannedOperation plan, string? baseJob, RequestOrigin origin, CancellationToken cancellationToken)
+    private async Task<SubmitResult> LaunchAsync(string requestId, ReadOnlyMemory<byte> body, PreparedRequest prepared, RequestOrigin origin, GovernanceContext governance, CancellationToken cancellationToken)
     {
+        var plan = prepared.Plan!;
         var pending = JobRecord.Pending(plan.JobName, plan.Kind, requestId, Encoding.UTF8.GetString(body.Span),
-            JobRecord.HashPayload(body.Span), Encoding.UTF8.GetString(plan.BodyUtf8()), Clock.GetUtcNow()) with { GrewFrom = baseJob, SentBy = origin.SentBy, Queue = origin.Queue };
+            JobRecord.HashPayload(body.Span), Encoding.UTF8.GetString(plan.BodyUtf8()), Clock.GetUtcNow()) with
+        {
+            GrewFrom = prepared.Request!.BaseJob, SentBy = origin.SentBy, Queue = origin.Queue, Team = prepared.Team, PolicyVersion = prepared.PolicyVersion,
+            WorstCaseCost = prepared.Cost?.WorstCase, HourlyCost = prepared.Cost?.HourlyRate,
+        };
         ClaimResult claim;
         try
         {
@@ -110,7 +145,7 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
         catch (JobStoreException e) when (e.Fault == JobStoreFault.TooLarge)
         {
             // Any other store failure escapes: the message comes back and tries again.
-            return await RejectAsync(requestId, body, plan.Kind, [new ValidationError("$", Rules.RecordTooLarge, e.Message)], SubmitOutcome.Rejected, origin, cancellationToken).ConfigureAwait(false);
+            return await RejectAsync(requestId, body, plan.Kind, [new ValidationError("$", Rules.RecordTooLarge, e.Message)], SubmitOutcome.Rejected, origin, governance, cancellationToken).ConfigureAwait(false);
         }
 
         switch (claim.Outcome)
@@ -118,7 +153,7 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
             case ClaimOutcome.PayloadConflict:
                 return await RejectAsync(requestId, body, plan.Kind,
                     [new ValidationError("requestId", Rules.RequestIdReused, $"request id '{requestId}' was used before for a different request (job {claim.Record.Key}); send this one with a new requestId")],
-                    SubmitOutcome.PayloadConflict, origin, cancellationToken).ConfigureAwait(false);
+                    SubmitOutcome.PayloadConflict, origin, governance, cancellationToken).ConfigureAwait(false);
             case ClaimOutcome.AlreadyClaimed when claim.Record.Status != JobStatus.Pending:
                 return new SubmitResult(SubmitOutcome.AlreadyLaunched, requestId, plan.JobName, $"already {claim.Record.Status}");
         }
@@ -184,13 +219,15 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
         return new SubmitResult(SubmitOutcome.StopRequested, requestId, plan.JobName, "launched as a stop came in: stopped");
     }
 
-    private async Task<SubmitResult> StopAsync(string requestId, ReadOnlyMemory<byte> body, PlannedOperation plan, RequestOrigin origin, CancellationToken cancellationToken)
+    private async Task<SubmitResult> StopAsync(string requestId, ReadOnlyMemory<byte> body, PlannedOperation plan, RequestOrigin origin, GovernanceContext governance, CancellationToken cancellationToken)
     {
         var record = await store.GetAsync(plan.JobName, cancellationToken).ConfigureAwait(false);
         if (record is null)
             return await RejectAsync(requestId, body, plan.Kind,
                 [new ValidationError("jobName", Rules.UnknownJob, $"'{plan.JobName}' is not a job this orchestrator launched (no record of it)")],
-                SubmitOutcome.Rejected, origin, cancellationToken).ConfigureAwait(false);
+                SubmitOutcome.Rejected, origin, governance, cancellationToken).ConfigureAwait(false);
+        if (NotOwnJob(record, governance) is { } notOwn)
+            return await RejectAsync(requestId, body, plan.Kind, [notOwn], SubmitOutcome.Rejected, origin, governance, cancellationToken).ConfigureAwait(false);
         // Not launched yet, or its Create succeeded or is in flight (a record stays Pending until SageMaker's first
         // event): the record says Stopping first, so neither a redelivery nor Reconcile launches it. Then the stop
         // goes to SageMaker; if SageMaker does not know the job, Reconcile ends it Stopped (or stops the job a Create
@@ -208,7 +245,7 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
             // Refused for good, as a launch can be: recorded against the stop request, never redelivered.
             return await RejectAsync(requestId, body, plan.Kind,
                 [new ValidationError("jobName", Rules.StopRefused, $"SageMaker refused to stop {plan.JobName}: {e.Code}: {ErrorText.Masked(e.Message, null)}")],
-                SubmitOutcome.Rejected, origin, cancellationToken).ConfigureAwait(false);
+                SubmitOutcome.Rejected, origin, governance, cancellationToken).ConfigureAwait(false);
         }
         catch (PlatformException e)
         {
@@ -226,16 +263,17 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
     /// <summary>
     /// Request ids "followup-&lt;job&gt;" are the orchestrator's own: such a request passes only when it is, to the
     /// letter of its JSON, the follow-up that job's <c>onCompleted</c> asks for, so nobody else can take a job's follow-up.
+    /// Returns that job's record, or why the request is not its follow-up.
     /// </summary>
-    private async Task<ValidationError?> ForgedFollowUpAsync(string requestId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    private async Task<(JobRecord? Parent, ValidationError? Forged)> FollowUpParentAsync(string requestId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         var jobName = requestId[FollowUps.RequestIdPrefix.Length..];
-        var expected = JobNames.IsSageMakerName(jobName) && await store.GetAsync(jobName, cancellationToken).ConfigureAwait(false) is { } record
-            ? FollowUps.TuneRequestFor(record) : null;
-        if (expected is not null && System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(expected), System.Text.Json.Nodes.JsonNode.Parse(body.Span)))
-            return null;
-        return new ValidationError("requestId", Rules.ReservedRequestId,
-            $"request ids starting '{FollowUps.RequestIdPrefix}' are reserved for the follow-ups the orchestrator sends itself; this is not the follow-up of '{jobName}': use another requestId");
+        var record = JobNames.IsSageMakerName(jobName) ? await store.GetAsync(jobName, cancellationToken).ConfigureAwait(false) : null;
+        if (record is not null && FollowUps.TuneRequestFor(record) is { } expected
+            && System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(expected), System.Text.Json.Nodes.JsonNode.Parse(body.Span)))
+            return (record, null);
+        return (null, new ValidationError("requestId", Rules.ReservedRequestId,
+            $"request ids starting '{FollowUps.RequestIdPrefix}' are reserved for the follow-ups the orchestrator sends itself; this is not the follow-up of '{jobName}': use another requestId"));
     }
 
     /// <summary>
@@ -243,12 +281,14 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
     /// a job SageMaker accepted (running or ended, Failed included: a run that failed for its hyperparameters is what
     /// tuning can mend); a claim not launched yet, or one whose launch failed, never ran a definition worth tuning.
     /// </summary>
-    private async Task<(CreateTrainingJobRequest? Definition, string? Refusal)> StoredTrainingDefinitionAsync(string jobName, CancellationToken cancellationToken)
+    private async Task<(CreateTrainingJobRequest? Definition, ValidationError? Refusal)> StoredTrainingDefinitionAsync(string jobName, GovernanceContext governance, CancellationToken cancellationToken)
     {
         var record = await store.GetAsync(jobName, cancellationToken).ConfigureAwait(false);
-        return record switch
+        if (record is not null && NotOwnJob(record, governance) is { } notOwn)
+            return (null, notOwn with { Path = "baseJob" });
+        var (definition, refusal) = record switch
         {
-            null => (null, $"'{jobName}' is not a job this orchestrator launched (no record of it)"),
+            null => ((CreateTrainingJobRequest?)null, (string?)$"'{jobName}' is not a job this orchestrator launched (no record of it)"),
             { Status: JobStatus.Pending } => (null, $"'{jobName}' has not been launched yet (Pending): send this request again once it runs"),
             { Status: JobStatus.LaunchFailed } => (null, $"'{jobName}' never ran (LaunchFailed: {record.FailureReason}): tune around a job SageMaker accepted"),
             { Kind: JobKind.Training, Plan: { } plan } => (JsonSerializer.Deserialize(plan, SageMakerJson.Default.CreateTrainingJobRequest), null),
@@ -257,10 +297,11 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
                 .TrainingJobDefinition.AsTrainingJob(jobName), null),
             _ => (null, $"'{jobName}' has no stored definition to tune around"),
         };
+        return (definition, refusal is null ? null : new ValidationError("baseJob", Rules.BaseJob, refusal));
     }
 
     private async Task<SubmitResult> RejectAsync(string requestId, ReadOnlyMemory<byte> body, JobKind? kind,
-        IReadOnlyList<ValidationError> errors, SubmitOutcome outcome, RequestOrigin origin, CancellationToken cancellationToken)
+        IReadOnlyList<ValidationError> errors, SubmitOutcome outcome, RequestOrigin origin, GovernanceContext governance, CancellationToken cancellationToken)
     {
         var now = Clock.GetUtcNow();
         var rejected = new JobRecord
@@ -276,6 +317,8 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
             UpdatedAt = now,
             SentBy = origin.SentBy,
             Queue = origin.Queue,
+            Team = governance.Team,
+            PolicyVersion = governance.Policy?.Version,
         };
         try
         {

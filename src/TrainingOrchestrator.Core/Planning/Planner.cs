@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 using TrainingOrchestrator.Core.Contract;
+using TrainingOrchestrator.Core.Governance;
 using TrainingOrchestrator.Core.Naming;
 using TrainingOrchestrator.Core.Settings;
 using TrainingOrchestrator.Core.ApiModel;
@@ -16,8 +17,10 @@ namespace TrainingOrchestrator.Core.Planning;
 internal sealed class Planner(DeploymentSettings settings)
 {
     /// <param name="baseDefinition">For a tune request with baseJob: the stored CreateTrainingJob request of that job.</param>
-    public PlannedOperation Plan(JobRequest request, string? messageId = null, CreateTrainingJobRequest? baseDefinition = null)
+    /// <param name="governed">The team's tags: its default tags, and its name (as our own tag) when a policy is in force.</param>
+    public PlannedOperation Plan(JobRequest request, string? messageId = null, CreateTrainingJobRequest? baseDefinition = null, GovernedTags? governed = null)
     {
+        governed ??= GovernedTags.None;
         var requestId = request.RequestId ?? messageId
             ?? throw new ArgumentException("the request has no requestId and no message id stands in for it", nameof(messageId));
         switch (ContractDefaults.ActionOf(request))
@@ -28,7 +31,7 @@ internal sealed class Planner(DeploymentSettings settings)
                 return new PlannedOperation
                 {
                     Operation = PlannedOperation.CreateTrainingJob, JobName = name, Kind = JobKind.Training, RequestId = requestId,
-                    CreateTraining = Signed(Merged(TrainingJob(name, requestId, request.Training!), SageMakerJson.Default.CreateTrainingJobRequest,
+                    CreateTraining = Signed(Merged(TrainingJob(name, requestId, request.Training!, governed), SageMakerJson.Default.CreateTrainingJobRequest,
                         (request.Training!.Overrides, null))),
                 };
             }
@@ -36,12 +39,15 @@ internal sealed class Planner(DeploymentSettings settings)
             {
                 var name = JobNames.Tuning(settings.NamePrefix, requestId, request.Name);
                 var training = request.Training is { } spec
-                    ? TrainingJob(name, requestId, spec)
+                    ? TrainingJob(name, requestId, spec, governed)
                     : baseDefinition ?? throw new ArgumentException($"tuning around {request.BaseJob} needs that job's stored training request", nameof(baseDefinition));
+                // Tuning around a job keeps that job's own tags (cost allocation follows the work), ours aside.
+                var userTags = request.Training?.Tags ?? baseDefinition?.Tags?.Where(t => !t.Key.StartsWith(OwnTags.Prefix, StringComparison.Ordinal))
+                    .GroupBy(t => t.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.Ordinal);
                 return new PlannedOperation
                 {
                     Operation = PlannedOperation.CreateHyperParameterTuningJob, JobName = name, Kind = JobKind.Tuning, RequestId = requestId,
-                    CreateTuning = Signed(Merged(TuningJob(name, requestId, request.Tuning!, training, request.Training?.Tags, request.BaseJob), SageMakerJson.Default.CreateHyperParameterTuningJobRequest,
+                    CreateTuning = Signed(Merged(TuningJob(name, requestId, request.Tuning!, training, userTags, request.BaseJob, governed), SageMakerJson.Default.CreateHyperParameterTuningJobRequest,
                         (request.Training?.Overrides, "TrainingJobDefinition"), (request.Tuning!.Overrides, null))),
                 };
             }
@@ -71,7 +77,7 @@ internal sealed class Planner(DeploymentSettings settings)
         }
     }
 
-    private CreateTrainingJobRequest TrainingJob(string jobName, string requestId, TrainingSpec spec)
+    private CreateTrainingJobRequest TrainingJob(string jobName, string requestId, TrainingSpec spec, GovernedTags governed)
     {
         var algorithm = spec.Algorithm!;
         var image = AlgorithmImages.ImageOf(spec, settings.Region);
@@ -120,7 +126,7 @@ internal sealed class Planner(DeploymentSettings settings)
                 spec.Stopping?.MaxRuntimeSeconds ?? ContractDefaults.MaxRuntimeSeconds,
                 spot ? spec.Stopping?.MaxWaitSeconds : null,
                 spec.Stopping?.MaxPendingSeconds),
-            Tags: Tags(requestId, spec.Tags),
+            Tags: Tags(requestId, spec.Tags, governed),
             EnableManagedSpotTraining: spot ? true : null,
             CheckpointConfig: spec.CheckpointS3Uri is { } checkpoint ? new CheckpointConfig(checkpoint, spec.CheckpointLocalPath) : null,
             Environment: spec.Environment is { Count: > 0 } environment ? environment : null,
@@ -132,7 +138,7 @@ internal sealed class Planner(DeploymentSettings settings)
     }
 
     private static CreateHyperParameterTuningJobRequest TuningJob(
-        string jobName, string requestId, TuningSpec tuning, CreateTrainingJobRequest training, IReadOnlyDictionary<string, string>? userTags, string? baseJob)
+        string jobName, string requestId, TuningSpec tuning, CreateTrainingJobRequest training, IReadOnlyDictionary<string, string>? userTags, string? baseJob, GovernedTags governed)
     {
         var ranges = tuning.Ranges!;
         var integers = new List<IntegerParameterRange>();
@@ -200,7 +206,7 @@ internal sealed class Planner(DeploymentSettings settings)
                 EnableNetworkIsolation: training.EnableNetworkIsolation,
                 EnableInterContainerTrafficEncryption: training.EnableInterContainerTrafficEncryption,
                 RetryStrategy: training.RetryStrategy),
-            Tags: Tags(requestId, userTags),
+            Tags: Tags(requestId, userTags, governed),
             WarmStartConfig: ContractDefaults.WarmStartParentsOf(tuning, baseJob) is { Count: > 0 } parents
                 ? new HyperParameterTuningJobWarmStartConfig(
                     parents.Select(p => new ParentHyperParameterTuningJob(p)).ToList(), tuning.WarmStart?.Type ?? ContractDefaults.WarmStartType)
@@ -239,10 +245,13 @@ internal sealed class Planner(DeploymentSettings settings)
 
     private static List<Tag>? Unversioned(IReadOnlyList<Tag>? tags) => tags?.Where(t => t.Key != OwnTags.Version).ToList();
 
-    private static List<Tag> Tags(string requestId, IReadOnlyDictionary<string, string>? userTags)
+    private static List<Tag> Tags(string requestId, IReadOnlyDictionary<string, string>? userTags, GovernedTags governed)
     {
         var tags = userTags?.Select(t => new Tag(t.Key, t.Value)).ToList() ?? [];
+        foreach (var (key, value) in governed.Defaults)
+            if (userTags is null || !userTags.ContainsKey(key)) tags.Add(new Tag(key, value));
         tags.AddRange(OwnTags.For(requestId));
+        if (governed.Team is { } team) tags.Add(new Tag(OwnTags.Team, team));
         return tags;
     }
 

@@ -1,5 +1,7 @@
 using TrainingOrchestrator.Core.ApiModel;
 using TrainingOrchestrator.Core.Contract;
+using TrainingOrchestrator.Core.Governance;
+using TrainingOrchestrator.Core.Orchestration;
 using TrainingOrchestrator.Core.Settings;
 using TrainingOrchestrator.Core.Validation;
 
@@ -9,6 +11,11 @@ namespace TrainingOrchestrator.Core.Planning;
 public sealed record PreparedRequest(JobRequest? Request, string? RequestId, IReadOnlyList<ValidationError> Errors, PlannedOperation? Plan)
 {
     public bool IsValid => Errors.Count == 0;
+    /// <summary>What a Create may cost at worst (also when the policy refused it: the refusal quotes it).</summary>
+    public CostEstimate? Cost { get; init; }
+    /// <summary>The team and policy it was decided under (null: no policy).</summary>
+    public string? Team { get; init; }
+    public string? PolicyVersion { get; init; }
 }
 
 /// <summary>Read, validate, plan: the one path every entry point (functions, CLI, local mode) takes.</summary>
@@ -22,15 +29,43 @@ public sealed class RequestPipeline(DeploymentSettings settings)
     /// <summary>The request id keys the records; a missing one, or one the contract refuses (too long, odd characters), gives way to the message id.</summary>
     private static string? KeyOf(string? requestId, string? messageId) => RequestValidator.IsValidRequestId(requestId) ? requestId : messageId;
 
-    public PreparedRequest Prepare(ReadOnlySpan<byte> body, string? messageId, CreateTrainingJobRequest? baseDefinition = null)
+    /// <param name="governance">The team and policy the request is decided under (none: no limits).</param>
+    public PreparedRequest Prepare(ReadOnlySpan<byte> body, string? messageId, CreateTrainingJobRequest? baseDefinition = null, GovernanceContext? governance = null)
     {
+        governance ??= GovernanceContext.None;
         var read = RequestReader.Read(body);
         if (read.Request is not { } request) return new PreparedRequest(null, KeyOf(read.RequestId, messageId), read.Errors, null);
         var requestId = KeyOf(request.RequestId, messageId);
+        var decided = new PreparedRequest(request, requestId, [], null) { Team = governance.Team, PolicyVersion = governance.Policy?.Version };
+        // Who may not send, or may not claim what it claims, gets nothing else checked.
+        if ((governance.Refusal ?? governance.CheckClaim(request.Team)) is { } refusal) return decided with { Errors = [refusal] };
         var errors = _validator.Validate(request, messageId, baseDefinition);
-        if (errors.Count > 0) return new PreparedRequest(request, requestId, errors, null);
+        if (errors.Count > 0) return decided with { Errors = errors };
         if (request.BaseJob is not null && request.Training is null && baseDefinition is null)
-            return new PreparedRequest(request, requestId, [], null); // valid so far; planned once the base job is looked up
-        return new PreparedRequest(request, requestId, [], _planner.Plan(request, messageId, baseDefinition));
+            return decided; // valid so far; planned once the base job is looked up
+        var plan = _planner.Plan(request, messageId, baseDefinition, governance.Tags);
+        if (plan.CreateTraining is null && plan.CreateTuning is null) return decided with { Plan = plan };
+        var cost = CostOf(plan, governance.Policy);
+        var refusals = governance.Rules is { } rules ? Govern(rules, request, plan, cost, messageId, governance) : [];
+        return decided with { Errors = refusals, Plan = refusals.Count == 0 ? plan : null, Cost = cost };
+    }
+
+    private CostEstimate CostOf(PlannedOperation plan, Policy? policy)
+    {
+        decimal? PriceOf(string type) => policy is null ? PriceTable.Shipped.PriceOf(settings.Region, type) : policy.PriceOf(settings.Region, type);
+        return plan.CreateTraining is { } training ? CostEstimate.Training(training, PriceOf) : CostEstimate.Tuning(plan.CreateTuning!, PriceOf);
+    }
+
+    /// <summary>The team's rules on the plan, and on the follow-up tuning run it asks for (checked now, and again when it is sent).</summary>
+    private List<ValidationError> Govern(TeamRules rules, JobRequest request, PlannedOperation plan, CostEstimate cost, string? messageId, GovernanceContext governance)
+    {
+        var errors = PolicyChecker.Check(rules, request, plan, cost, settings.Region, request.Training is null ? "baseJob" : "training", plan.CreateTuning is null ? null : "tuning");
+        if (request.OnCompleted?.Tune is { } tune && plan.CreateTraining is { } parent)
+        {
+            var followUp = new JobRequest { Version = ContractDefaults.Version, Action = ContractDefaults.ActionTune, RequestId = FollowUps.RequestIdFor(plan.JobName), Name = request.Name, BaseJob = plan.JobName, Tuning = tune };
+            var followUpPlan = _planner.Plan(followUp, messageId, parent, governance.Tags);
+            errors.AddRange(PolicyChecker.Check(rules, followUp, followUpPlan, CostOf(followUpPlan, governance.Policy), settings.Region, "training", "onCompleted.tune", checkTraining: false));
+        }
+        return errors;
     }
 }

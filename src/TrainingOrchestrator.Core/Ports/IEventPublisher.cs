@@ -26,6 +26,11 @@ public sealed record JobFinished
     public string? ModelArtifacts { get; init; }
     public IReadOnlyDictionary<string, double> FinalMetrics { get; init; } = new Dictionary<string, double>();
     public long? BillableSeconds { get; init; }
+    /// <summary>USD at on-demand prices: billable seconds x the job's instances' hourly price (training jobs), and the worst case it was launched under.</summary>
+    public decimal? EstimatedCost { get; init; }
+    public decimal? WorstCaseCost { get; init; }
+    /// <summary>Under a policy: the team the job was launched for.</summary>
+    public string? Team { get; init; }
     public TrialSummary? BestTrial { get; init; }
     public string? Arn { get; init; }
     /// <summary>The training request's tags: what EventBridge rules on our events match on.</summary>
@@ -47,6 +52,9 @@ public sealed record JobFinished
         ModelArtifacts = record.ModelArtifacts,
         FinalMetrics = record.FinalMetrics.GroupBy(m => m.Name).ToDictionary(g => g.Key, g => g.Last().Value),
         BillableSeconds = record.BillableSeconds,
+        EstimatedCost = record.EstimatedCost,
+        WorstCaseCost = record.WorstCaseCost,
+        Team = record.Team,
         BestTrial = record.BestTrial,
         Arn = record.Arn,
     };
