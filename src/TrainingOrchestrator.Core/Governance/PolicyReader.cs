@@ -38,11 +38,14 @@ public static partial class PolicyReader
 
     public static PolicyRead Read(ReadOnlySpan<byte> utf8)
     {
+        // Duplicate keys, lone surrogates, numbers past double: the contract's own scan, with paths.
+        var (textErrors, _) = JsonTextCheck.Scan(utf8);
+        if (textErrors.Count > 0) return new PolicyRead(null, [.. textErrors.Select(e => e with { Rule = Rule })]);
         var errors = new List<ValidationError>();
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(utf8.ToArray(), new JsonDocumentOptions { AllowDuplicateProperties = false });
+            document = JsonDocument.Parse(utf8.ToArray(), new JsonDocumentOptions());
         }
         catch (JsonException e)
         {
