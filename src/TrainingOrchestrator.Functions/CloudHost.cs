@@ -4,6 +4,7 @@ using TrainingOrchestrator.Aws.Protocol;
 using TrainingOrchestrator.Aws.SageMaker;
 using TrainingOrchestrator.Aws.Signing;
 using TrainingOrchestrator.Aws.Sqs;
+using TrainingOrchestrator.Aws.Ssm;
 using TrainingOrchestrator.Core.Settings;
 using TrainingOrchestrator.DynamoDb;
 
@@ -24,12 +25,16 @@ public static class CloudHost
         clock ??= TimeProvider.System;
         credentials ??= new SdkDefaultCredentialSource();
         var aws = AwsSettings.From(environment, deployment.Region);
+        var jsonLog = new JsonLog(log ?? Console.Out, clock, LambdaFunction.From(environment));
         var ports = new OrchestratorPorts(
             new DynamoDbJobStore(DynamoDbClient(aws, credentials), functions.TableName, clock),
             new SageMakerPlatform(new AwsJsonClient(AwsService.SageMaker, aws, credentials, clock: clock), deployment.NamePrefix),
             new EventBridgePublisher(new EventBridgeClient(new AwsJsonClient(AwsService.EventBridge, aws, credentials, clock: clock)), functions.EventBusName, functions.EventSource),
-            functions.QueueUrl is { } queueUrl ? new SqsRequestQueue(new SqsClient(new AwsJsonClient(AwsService.Sqs, aws, credentials, clock: clock)), queueUrl) : null);
-        return new OrchestratorHost(deployment, functions, ports, clock, new JsonLog(log ?? Console.Out, clock, LambdaFunction.From(environment)));
+            functions.QueueUrl is { } queueUrl ? new SqsRequestQueue(new SqsClient(new AwsJsonClient(AwsService.Sqs, aws, credentials, clock: clock)), queueUrl) : null,
+            functions.PolicyParameter is { } parameter
+                ? new SsmPolicySource(new SsmClient(new AwsJsonClient(AwsService.Ssm, aws, credentials, clock: clock)), parameter, clock, message => jsonLog.Warn(message))
+                : null);
+        return new OrchestratorHost(deployment, functions, ports, clock, jsonLog);
     }
 
     /// <summary>The AWS SDK's DynamoDB client for <paramref name="aws"/>'s region and endpoint, signing with our credential source.</summary>

@@ -12,11 +12,12 @@ public sealed record FunctionSettings
     public const string SubmitConcurrencyVariable = "ORCHESTRATOR_SUBMIT_CONCURRENCY";
     public const string QuietMinutesVariable = "ORCHESTRATOR_RECONCILE_QUIET_MINUTES";
     public const string QueueUrlVariable = "ORCHESTRATOR_QUEUE_URL";
+    public const string PolicyParameterVariable = "ORCHESTRATOR_POLICY_PARAMETER";
 
     /// <summary>Every variable the functions read, theirs and the deployment's (a test holds template.yaml to it).</summary>
     public static IReadOnlyList<string> Variables { get; } =
     [
-        TableVariable, EventBusVariable, EventSourceVariable, TimeoutVariable, SubmitConcurrencyVariable, QuietMinutesVariable, QueueUrlVariable,
+        TableVariable, EventBusVariable, EventSourceVariable, TimeoutVariable, SubmitConcurrencyVariable, QuietMinutesVariable, QueueUrlVariable, PolicyParameterVariable,
         DeploymentSettings.RoleArnVariable, DeploymentSettings.OutputUriVariable, DeploymentSettings.AllowedBucketsVariable,
         DeploymentSettings.NamePrefixVariable, DeploymentSettings.AllowRoleOverrideVariable, LambdaFunction.ServiceVariable,
         DeploymentSettings.VpcSubnetsVariable, DeploymentSettings.VpcSecurityGroupsVariable, DeploymentSettings.NetworkIsolationVariable,
@@ -32,6 +33,8 @@ public sealed record FunctionSettings
     public TimeSpan ReconcileQuietFor { get; init; } = TimeSpan.FromMinutes(30);
     /// <summary>The jobs queue, where follow-up tune requests go (without it, follow-ups are not sent).</summary>
     public string? QueueUrl { get; init; }
+    /// <summary>The SSM parameter that holds the deployment's policy (absent parameter: no policy).</summary>
+    public string? PolicyParameter { get; init; }
 
     public static FunctionSettings From(IReadOnlyDictionary<string, string> environment)
     {
@@ -45,6 +48,7 @@ public sealed record FunctionSettings
             SubmitConcurrency = read.Number(SubmitConcurrencyVariable, 10, 1, 10),
             ReconcileQuietFor = TimeSpan.FromMinutes(read.Number(QuietMinutesVariable, 30, 1, 10_080)),
             QueueUrl = read.Get(QueueUrlVariable),
+            PolicyParameter = read.Get(PolicyParameterVariable),
         };
         read.ThrowIfAny();
         return settings;

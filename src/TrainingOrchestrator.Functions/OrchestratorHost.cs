@@ -7,7 +7,8 @@ namespace TrainingOrchestrator.Functions;
 
 /// <summary>The ports the functions work through: AWS's adapters in Lambda (<see cref="CloudHost"/>), doubles in tests.</summary>
 /// <param name="FollowUps">Where follow-up requests go; null when the deployment names no queue (they stay owed).</param>
-public sealed record OrchestratorPorts(IJobStore Store, ITrainingPlatform Platform, IEventPublisher Announcements, IRequestQueue? FollowUps);
+/// <param name="Policies">The deployment's policy; null when it names none (no limits).</param>
+public sealed record OrchestratorPorts(IJobStore Store, ITrainingPlatform Platform, IEventPublisher Announcements, IRequestQueue? FollowUps, IPolicySource? Policies = null);
 
 /// <summary>
 /// Everything the functions use, built once per Lambda container (at init, not per invocation): settings, the ports,
@@ -34,7 +35,7 @@ public sealed class OrchestratorHost
         Store = ports.Store;
         Platform = ports.Platform;
         var tracker = new JobTracker(Store, Platform, ports.Announcements, Clock, ports.FollowUps ?? new NoRequestQueue());
-        Submit = new SubmitProcessor(new RequestPipeline(Deployment), Store, Platform) { Clock = Clock };
+        Submit = new SubmitProcessor(new RequestPipeline(Deployment), Store, Platform) { Clock = Clock, Policies = ports.Policies ?? FixedPolicy.None };
         StateChange = new StateChangeProcessor(tracker, Deployment.NamePrefix);
         Reconciler = new Reconciler(Store, Platform, tracker, Clock);
     }

@@ -14,14 +14,9 @@ namespace TrainingOrchestrator.Core.Tests;
 /// </summary>
 public sealed class GovernanceTests
 {
-    private static readonly Policy ThreeTeams = ReadPolicy(File.ReadAllText(Repo.Path("samples", "policy", "three-teams.json")));
+    private static readonly Policy ThreeTeams = Policies.ThreeTeams;
 
-    private static Policy ReadPolicy(string json)
-    {
-        var read = PolicyReader.Read(Encoding.UTF8.GetBytes(json));
-        Assert.Empty(read.Errors);
-        return read.Policy!;
-    }
+    private static Policy ReadPolicy(string json) => Policies.Read(json);
 
     /// <summary>The custom-image training sample with <paramref name="training"/> merged into its training block (null removes a member).</summary>
     private static JsonObject Train(string training = "{}", string? top = null)
@@ -199,14 +194,14 @@ public sealed class GovernanceTests
     [Fact]
     public void A_request_s_team_comes_from_its_sender_and_a_claim_to_another_is_refused()
     {
-        Assert.Equal("vision", GovernanceContext.ForSender(ThreeTeams, "AROAVISIONEXAMPLE0001:alice").Team);
-        Assert.Equal("research", GovernanceContext.ForSender(ThreeTeams, "AIDAIT2UOQQY3AUEKVGXU").Team);
+        Assert.Equal("vision", GovernanceContext.ForSender(ThreeTeams, Policies.VisionSender).Team);
+        Assert.Equal("research", GovernanceContext.ForSender(ThreeTeams, Policies.ResearchSender).Team);
         var stranger = GovernanceContext.ForSender(ThreeTeams, "AIDASTRANGER0000001");
         Assert.Equal(PolicyRules.UnknownSender, stranger.Refusal!.Rule);
         Assert.Equal(PolicyRules.UnknownSender, GovernanceContext.ForSender(ThreeTeams, null).Refusal!.Rule);
         Assert.Equal(PolicyRules.UnknownSender, Assert.Single(Repo.Pipeline.Prepare(Encoding.UTF8.GetBytes(Train().ToJsonString()), "m-1", null, stranger).Errors).Rule);
 
-        var claim = Train(top: """{ "team": "vision" }"""); var asResearch = Repo.Pipeline.Prepare(Encoding.UTF8.GetBytes(claim.ToJsonString()), "m-1", null, GovernanceContext.ForSender(ThreeTeams, "AIDAIT2UOQQY3AUEKVGXU")); AssertRefused(asResearch, "team", PolicyRules.TeamMismatch);
+        var claim = Train(top: """{ "team": "vision" }"""); var asResearch = Repo.Pipeline.Prepare(Encoding.UTF8.GetBytes(claim.ToJsonString()), "m-1", null, GovernanceContext.ForSender(ThreeTeams, Policies.ResearchSender)); AssertRefused(asResearch, "team", PolicyRules.TeamMismatch);
         Assert.Empty(Repo.Prepare(Train(top: """{ "team": "default" }""").ToJsonString(), "m-1").Errors); AssertRefused(Repo.Prepare(claim.ToJsonString(), "m-1"), "team", PolicyRules.TeamMismatch); var ambiguous = ReadPolicy("""{ "version": "a", "teams": { "a": { "senders": ["AROAROLE00001:*"] }, "b": { "senders": ["AROAROLE00001:bob*"] } } }"""); Assert.Contains("matches the senders of teams a and b", GovernanceContext.ForSender(ambiguous, "AROAROLE00001:bobby").Refusal!.Message, StringComparison.Ordinal); }
 
     [Fact]

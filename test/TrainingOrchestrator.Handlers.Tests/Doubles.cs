@@ -23,7 +23,8 @@ internal sealed class Doubles
     public OrchestratorHost Host { get; }
 
     /// <param name="queue">Whether the deployment names a jobs queue for follow-ups.</param>
-    public Doubles(bool queue = true, int submitConcurrency = 10, int timeoutSeconds = 30)
+    /// <param name="policies">The deployment's policy (none: no limits).</param>
+    public Doubles(bool queue = true, int submitConcurrency = 10, int timeoutSeconds = 30, IPolicySource? policies = null)
     {
         var functions = new FunctionSettings
         {
@@ -32,11 +33,15 @@ internal sealed class Doubles
             Timeout = TimeSpan.FromSeconds(timeoutSeconds),
             QueueUrl = queue ? "https://sqs.us-east-1.amazonaws.com/123456789012/jobs" : null,
         };
-        Host = new OrchestratorHost(Repo.Settings, functions, new OrchestratorPorts(Store, Platform, Outbox, queue ? Outbox : null), Clock, Log);
+        Host = new OrchestratorHost(Repo.Settings, functions, new OrchestratorPorts(Store, Platform, Outbox, queue ? Outbox : null, policies), Clock, Log);
     }
 
     public async Task<JsonDocument> SubmitAsync(params (string MessageId, string Body)[] messages) =>
         await FunctionEvents.InvokeAsync(new SubmitFunction(Host).Handle, FunctionEvents.Sqs(messages));
+
+    /// <summary>Messages sent by <paramref name="sender"/> (the SenderId SQS reports).</summary>
+    public async Task<JsonDocument> SubmitAsAsync(string sender, params (string MessageId, string Body)[] messages) =>
+        await FunctionEvents.InvokeAsync(new SubmitFunction(Host).Handle, FunctionEvents.Sqs(messages, sender: sender));
 
     public async Task<JsonDocument> SubmitFifoAsync(params (string MessageId, string Body)[] messages) =>
         await FunctionEvents.InvokeAsync(new SubmitFunction(Host).Handle, FunctionEvents.Sqs(messages, queue: "jobs.fifo"));
@@ -51,10 +56,10 @@ internal sealed class Doubles
     }
 
     /// <summary>A request launched through Submit: its job's name.</summary>
-    public async Task<string> LaunchedAsync((string MessageId, string Body)? request = null)
+    public async Task<string> LaunchedAsync((string MessageId, string Body)? request = null, string sender = FunctionEvents.SampleSender)
     {
         var message = request ?? Samples.Train();
-        Assert.Empty(FunctionEvents.FailedIds(await SubmitAsync(message)));
+        Assert.Empty(FunctionEvents.FailedIds(await SubmitAsAsync(sender, message)));
         return JobOf(message);
     }
 

@@ -8,6 +8,8 @@ public sealed record AwsService(string ServiceId, string EndpointPrefix, string 
 {
     public static AwsService SageMaker { get; } = new("SageMaker", "api.sagemaker", "sagemaker", "SageMaker", "1.1", "AWS_ENDPOINT_URL_SAGEMAKER");
     public static AwsService EventBridge { get; } = new("EventBridge", "events", "events", "AWSEvents", "1.1", "AWS_ENDPOINT_URL_EVENTBRIDGE");
+    /// <summary>Parameter Store: where the deployment's policy is kept.</summary>
+    public static AwsService Ssm { get; } = new("SSM", "ssm", "ssm", "AmazonSSM", "1.1", "AWS_ENDPOINT_URL_SSM");
     public static AwsService Sqs { get; } = new("SQS", "sqs", "sqs", "AmazonSQS", "1.0", "AWS_ENDPOINT_URL_SQS");
     /// <summary>The CLI's <c>logs</c>: SageMaker's training logs.</summary>
     public static AwsService CloudWatchLogs { get; } = new("CloudWatch Logs", "logs", "logs", "Logs_20140328", "1.1", "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS");
