@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using System.Text.Json;
 using TrainingOrchestrator.Core.ApiModel;
 using TrainingOrchestrator.Core.Contract;
+using TrainingOrchestrator.Core.Governance;
 using TrainingOrchestrator.Core.Planning;
 using TrainingOrchestrator.Cli.Operate;
 using TrainingOrchestrator.Core.Settings;
@@ -15,7 +16,7 @@ namespace TrainingOrchestrator.Cli;
 /// valid (or done), 1 some request invalid, 2 unusable input (missing file, not JSON, no such job or stack) or bad
 /// settings, 3 a job run or watched ended other than Completed.
 /// </summary>
-public sealed class CliApp(TextWriter output, TextWriter error, IReadOnlyDictionary<string, string>? environment = null)
+public sealed partial class CliApp(TextWriter output, TextWriter error, IReadOnlyDictionary<string, string>? environment = null)
 {
     public const int Valid = 0;
     public const int Invalid = 1;
@@ -35,10 +36,12 @@ public sealed class CliApp(TextWriter output, TextWriter error, IReadOnlyDiction
         var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
         var baseFile = new Option<string?>("--base") { Description = "For a tune request with baseJob: the request file of that earlier job" };
 
-        var validate = new Command("validate", "Check requests against the contract and the SageMaker API model; list every error with its JSON path") { file, json };
-        validate.SetAction(parse => Validate(parse.GetValue(file)!, parse.GetValue(json)));
-        var plan = new Command("plan", "Print the exact SageMaker API request each request turns into") { file, baseFile };
-        plan.SetAction(parse => Plan(parse.GetValue(file)!, parse.GetValue(baseFile)));
+        var policyFile = new Option<string?>("--policy") { Description = "A governance policy (schemas/policy.v1.json): decide requests under its rules, as Submit does" };
+        var team = new Option<string?>("--team") { Description = "With --policy: the team to decide for (default: the request's team, or the policy's only team; local.json's team for run)" };
+        var validate = new Command("validate", "Check requests against the contract and the SageMaker API model (and a policy); list every error with its JSON path") { file, json, policyFile, team };
+        validate.SetAction(parse => Validate(parse.GetValue(file)!, parse.GetValue(json), parse.GetValue(policyFile), parse.GetValue(team)));
+        var plan = new Command("plan", "Print the exact SageMaker API request each request turns into, and what it may cost at worst") { file, baseFile, policyFile, team };
+        plan.SetAction(parse => Plan(parse.GetValue(file)!, parse.GetValue(baseFile), parse.GetValue(policyFile), parse.GetValue(team)));
 
         var function = new Argument<string>("function") { Description = "Submit, StateChange or Reconcile" };
         var eventFile = new Argument<string>("event") { Description = "The event file to hand the function (events/ has one for each)" };
@@ -47,8 +50,8 @@ public sealed class CliApp(TextWriter output, TextWriter error, IReadOnlyDiction
 
         var work = new Option<string>("--work") { Description = "The local work folder: job folders, the SQLite store, events.jsonl", DefaultValueFactory = _ => ".orchestrator" };
         var localConfig = new Option<string?>("--local-config") { Description = "local.json: local commands for images, local folders for S3 prefixes (default: local.json beside FILE)" };
-        var run = new Command("run", "Run requests on this machine: the same Submit and StateChange code, the SQLite store, jobs as local processes") { file, work, localConfig };
-        run.SetAction(parse => Run(parse.GetValue(file)!, parse.GetValue(work)!, parse.GetValue(localConfig)));
+        var run = new Command("run", "Run requests on this machine: the same Submit and StateChange code, the SQLite store, jobs as local processes") { file, work, localConfig, policyFile, team };
+        run.SetAction(parse => Run(parse.GetValue(file)!, parse.GetValue(work)!, parse.GetValue(localConfig), parse.GetValue(policyFile), parse.GetValue(team)));
         // Operating a deployment (or the local work folder): where, then what.
         var stack = new Option<string?>("--stack") { Description = "A deployed stack's name: its outputs give the queue and table, its parameters the settings (default: $ORCHESTRATOR_STACK)" };
         var queue = new Option<string?>("--queue") { Description = "Instead of a stack: the jobs queue URL, with --table (default: $ORCHESTRATOR_QUEUE_URL)" };
@@ -66,9 +69,9 @@ public sealed class CliApp(TextWriter output, TextWriter error, IReadOnlyDiction
             Operate(parse.GetValue(stack), parse.GetValue(queue), parse.GetValue(table), parse.GetValue(region), parse.GetValue(local), parse.GetValue(work)!, act);
         TimeSpan? Every(ParseResult parse) => parse.GetValue(interval) is { } seconds ? TimeSpan.FromSeconds(seconds) : null;
 
-        var submit = new Command("submit", "Validate requests as Submit will, send them to the deployment's queue and print the job each gets (locally: run them)") { file, wait, interval, localConfig };
+        var submit = new Command("submit", "Validate requests as Submit will, send them to the deployment's queue and print the job each gets (locally: run them)") { file, wait, interval, localConfig, policyFile, team };
         submit.SetAction(parse => IsLocal(parse.GetValue(stack), parse.GetValue(queue), parse.GetValue(table), parse.GetValue(local))
-            ? Run(parse.GetValue(file)!, parse.GetValue(work)!, parse.GetValue(localConfig))
+            ? Run(parse.GetValue(file)!, parse.GetValue(work)!, parse.GetValue(localConfig), parse.GetValue(policyFile), parse.GetValue(team))
             : TryRead(parse.GetValue(file)!, out var sources) ? operate(parse, c => c.SubmitAsync(sources, parse.GetValue(wait), Every(parse), CancellationToken.None)) : Unusable);
         var status = new Command("status", "One job: status, secondary status history, metrics, artifacts, failure reason, trials; or the recent jobs") { optionalJob, json, limit };
         status.SetAction(parse => operate(parse, c => c.StatusAsync(parse.GetValue(optionalJob), parse.GetValue(json), parse.GetValue(limit), CancellationToken.None)));
@@ -84,7 +87,9 @@ public sealed class CliApp(TextWriter output, TextWriter error, IReadOnlyDiction
             foreach (var option in place)
                 command.Options.Add(option);
 
-        var root = new RootCommand("TrainingOrchestrator: SageMaker training and tuning jobs from JSON requests") { validate, plan, invoke, run, submit, status, watch, stop, retry, logs };
+        var policy = PolicyCommand(stack, region);
+
+        var root = new RootCommand("TrainingOrchestrator: SageMaker training and tuning jobs from JSON requests") { validate, plan, invoke, run, submit, status, watch, stop, retry, logs, policy };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
@@ -126,7 +131,7 @@ public sealed class CliApp(TextWriter output, TextWriter error, IReadOnlyDiction
             {
                 return act(new OperateCommands(output, error, place)).GetAwaiter().GetResult();
             }
-            catch (Exception e) when (e is Aws.Protocol.AwsServiceException or Amazon.Runtime.AmazonServiceException or HttpRequestException)
+            catch (Exception e) when (e is Aws.Protocol.AwsServiceException or Amazon.Runtime.AmazonServiceException or HttpRequestException or PlaceException)
             {
                 error.WriteLine($"{place.Name}: {e.Message}");
                 return Unusable;
@@ -149,7 +154,7 @@ public sealed class CliApp(TextWriter output, TextWriter error, IReadOnlyDiction
             return await CloudPlace.FromStackAsync(stackName, aws, credentials, CancellationToken.None).ConfigureAwait(false);
         var queueUrl = queue ?? Env("ORCHESTRATOR_QUEUE_URL") ?? throw new PlaceException("--table needs --queue (the jobs queue URL), or name the stack with --stack");
         var tableName = table ?? Env("ORCHESTRATOR_TABLE") ?? throw new PlaceException("--queue needs --table (the jobs table), or name the stack with --stack");
-        return CloudPlace.FromNames(queueUrl, tableName, aws, credentials, settings);
+        return CloudPlace.FromNames(queueUrl, tableName, aws, credentials, settings, Env("ORCHESTRATOR_POLICY_PARAMETER"));
     }
 
     /// <summary>Keys in the given environment (tests, moto); otherwise the AWS SDK's default chain.</summary>
@@ -214,9 +219,9 @@ public sealed class CliApp(TextWriter output, TextWriter error, IReadOnlyDiction
         return Valid;
     }
 
-    private int Run(string path, string workFolder, string? localConfigPath)
+    private int Run(string path, string workFolder, string? localConfigPath, string? policyPath, string? team)
     {
-        if (!TryRead(path, out var sources))
+        if (!TryRead(path, out var sources) || !TryReadPolicy(policyPath, out var policy))
             return Unusable;
         var configPath = localConfigPath ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "local.json");
         LocalConfig config;
@@ -241,7 +246,13 @@ public sealed class CliApp(TextWriter output, TextWriter error, IReadOnlyDiction
             error.WriteLine(e.Message);
             return Unusable;
         }
-        var local = new LocalRun(output, settings, workFolder, config);
+        if (team is not null) config = config with { Team = team };
+        if (GovernanceContext.ForTeam(policy, config.Team).Refusal is { } refusal)
+        {
+            error.WriteLine($"--team: {refusal.Message}");
+            return Unusable;
+        }
+        var local = new LocalRun(output, settings, workFolder, config, policy);
         var interrupts = 0;
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
@@ -265,13 +276,14 @@ public sealed class CliApp(TextWriter output, TextWriter error, IReadOnlyDiction
         }
     }
 
-    private int Validate(string path, bool asJson)
+    private int Validate(string path, bool asJson, string? policyPath, string? team)
     {
-        if (!TryLoad(path, out var pipeline, out var sources)) return Unusable;
-        var results = sources.Select(source => (source, prepared: pipeline!.Prepare(source.Body, source.MessageId))).ToList();
+        if (!TryLoad(path, out var pipeline, out var sources) || !TryReadPolicy(policyPath, out var policy)) return Unusable;
+        var results = sources.Select(source => (source, prepared: pipeline!.Prepare(source.Body, source.MessageId, null, Governance(policy, team, source)))).ToList();
         if (asJson)
         {
-            var report = results.Select(r => new ValidationReport(r.source.Label, r.prepared.RequestId, r.prepared.IsValid, r.prepared.Errors)).ToList();
+            var report = results.Select(r => new ValidationReport(r.source.Label, r.prepared.RequestId, r.prepared.IsValid, r.prepared.Errors,
+                r.prepared.Team, r.prepared.Cost?.WorstCase)).ToList();
             output.WriteLine(JsonSerializer.Serialize(report, Readable.GetTypeInfo(typeof(List<ValidationReport>))));
         }
         else
@@ -281,7 +293,8 @@ public sealed class CliApp(TextWriter output, TextWriter error, IReadOnlyDiction
                 if (prepared.IsValid)
                 {
                     var what = prepared.Plan is { } p ? $"{p.Operation} {p.JobName}" : $"tune around {prepared.Request!.BaseJob}";
-                    output.WriteLine($"valid: {source.Label} -> {what}");
+                    var decided = string.Join(", ", new[] { prepared.Team is { } t ? "team " + t : null, prepared.Cost is { } c ? "at worst " + CostEstimate.Usd(c.WorstCase) : null }.OfType<string>());
+                    output.WriteLine($"valid: {source.Label} -> {what}{(decided.Length > 0 ? $" ({decided})" : "")}");
                     continue;
                 }
                 output.WriteLine($"invalid: {source.Label} ({prepared.Errors.Count} error{(prepared.Errors.Count == 1 ? "" : "s")})");
@@ -291,9 +304,9 @@ public sealed class CliApp(TextWriter output, TextWriter error, IReadOnlyDiction
         return results.All(r => r.prepared.IsValid) ? Valid : Invalid;
     }
 
-    private int Plan(string path, string? basePath)
+    private int Plan(string path, string? basePath, string? policyPath, string? team)
     {
-        if (!TryLoad(path, out var pipeline, out var sources)) return Unusable;
+        if (!TryLoad(path, out var pipeline, out var sources) || !TryReadPolicy(policyPath, out var policy)) return Unusable;
         CreateTrainingJobRequest? baseDefinition = null;
         string? baseJobName = null;
         if (basePath is not null)
@@ -314,7 +327,7 @@ public sealed class CliApp(TextWriter output, TextWriter error, IReadOnlyDiction
         var exit = Valid;
         foreach (var source in sources)
         {
-            var prepared = pipeline!.Prepare(source.Body, source.MessageId, baseDefinition);
+            var prepared = pipeline!.Prepare(source.Body, source.MessageId, baseDefinition, Governance(policy, team, source));
             if (prepared.Request?.BaseJob is { } wanted && baseJobName is not null && wanted != baseJobName)
             {
                 error.WriteLine($"{source.Label}: baseJob is {wanted}, but --base plans to {baseJobName}");
@@ -334,16 +347,56 @@ public sealed class CliApp(TextWriter output, TextWriter error, IReadOnlyDiction
                 exit = Invalid;
                 continue;
             }
-            output.WriteLine(FormatPlan(plan));
+            output.WriteLine(FormatPlan(prepared));
         }
         return exit;
     }
 
-    /// <summary>What `plan` prints for one request: { "operation": ..., "request": { the API body } }.</summary>
-    public static string FormatPlan(PlannedOperation plan)
+    /// <summary>What `plan` prints for one request: { "operation": ..., "request": { the API body }, "cost": { its worst case } }.</summary>
+    public static string FormatPlan(PreparedRequest prepared)
     {
+        var plan = prepared.Plan!;
         using var body = JsonDocument.Parse(plan.BodyUtf8());
-        return JsonSerializer.Serialize(new PlanOutput(plan.Operation, body.RootElement), Readable.GetTypeInfo(typeof(PlanOutput)));
+        var cost = prepared.Cost is { } c
+            ? new PlanCost(c.WorstCase, c.HourlyRate, c.Basis, c.Unpriced.Count > 0 ? c.Unpriced : null, "USD, on-demand, prices of " + PriceTable.Shipped.Date + (prepared.PolicyVersion is { } v ? $" and policy {v}" : ""))
+            : null;
+        return JsonSerializer.Serialize(new PlanOutput(plan.Operation, body.RootElement, prepared.Team, cost), Readable.GetTypeInfo(typeof(PlanOutput)));
+    }
+
+    /// <summary>The team a request is decided for here: named (--team), else the one it claims, else the policy's only team.</summary>
+    private static GovernanceContext Governance(Policy? policy, string? team, RequestSource source)
+    {
+        if (policy is null && team is null) return GovernanceContext.None;
+        return GovernanceContext.ForTeam(policy, team ?? (policy is not null && policy.Teams.Count > 1 ? ClaimedTeam(source.Body) : null));
+    }
+
+    private static string? ClaimedTeam(byte[] body)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("team", out var claimed) && claimed.ValueKind == JsonValueKind.String
+                ? claimed.GetString() : null;
+        }
+        catch (JsonException)
+        {
+            return null; // validation says what is wrong with it
+        }
+    }
+
+    private bool TryReadPolicy(string? path, out Policy? policy)
+    {
+        policy = null;
+        if (path is null) return true;
+        if (!File.Exists(path))
+        {
+            error.WriteLine($"no such file: {path}");
+            return false;
+        }
+        var read = PolicyReader.Read(File.ReadAllBytes(path));
+        foreach (var e in read.Errors) error.WriteLine($"{path}: {e.Path}: {e.Message}");
+        policy = read.Policy;
+        return read.IsValid;
     }
 
     private bool TryLoad(string path, out RequestPipeline? pipeline, out IReadOnlyList<RequestSource> sources)
@@ -367,9 +420,15 @@ public sealed class CliApp(TextWriter output, TextWriter error, IReadOnlyDiction
     }
 }
 
-internal sealed record ValidationReport(string Source, string? RequestId, bool Valid, IReadOnlyList<ValidationError> Errors);
+internal sealed record ValidationReport(string Source, string? RequestId, bool Valid, IReadOnlyList<ValidationError> Errors, string? Team, decimal? WorstCaseUsd);
 
-internal sealed record PlanOutput(string Operation, JsonElement Request);
+/// <param name="Unpriced">Instance types without a price (the worst case is then unknown).</param>
+internal sealed record PlanCost(decimal? WorstCaseUsd, decimal? HourlyUsd, string Basis,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Unpriced, string Prices);
+
+internal sealed record PlanOutput(string Operation, JsonElement Request,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Team,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] PlanCost? Cost);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
 [JsonSerializable(typeof(List<ValidationReport>))]

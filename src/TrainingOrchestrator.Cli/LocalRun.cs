@@ -21,11 +21,11 @@ internal sealed class LocalRun
     private readonly Lock sync = new();
     private readonly LocalOrchestration local;
 
-    public LocalRun(TextWriter output, DeploymentSettings settings, string workFolder, LocalConfig config)
+    public LocalRun(TextWriter output, DeploymentSettings settings, string workFolder, LocalConfig config, Core.Governance.Policy? policy = null)
     {
         this.output = output;
         console = Operate.JobView.Console(output, width: 120);
-        local = new LocalOrchestration(settings, workFolder, config, Line);
+        local = new LocalOrchestration(settings, workFolder, config, Line, policy);
     }
 
     public LocalPlatform Platform => local.Platform;

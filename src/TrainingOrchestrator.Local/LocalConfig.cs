@@ -24,6 +24,10 @@ public sealed record LocalConfig
     [JsonPropertyName("environment")]
     public IReadOnlyDictionary<string, string>? EnvironmentMap { get; init; }
     /// <summary>How long a stopped job has between SIGTERM and SIGKILL; SageMaker gives 120 s.</summary>
+    /// <summary>The team requests run as under a policy (run --policy); --team overrides it.</summary>
+    [JsonPropertyName("team")]
+    public string? Team { get; init; }
+
     [JsonPropertyName("stopGraceSeconds")]
     public double? StopGraceSeconds { get; init; }
     /// <summary>How often checkpoints are copied out to the mapped checkpointS3Uri while a job runs.</summary>

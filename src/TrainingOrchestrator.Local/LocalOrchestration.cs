@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using TrainingOrchestrator.Core.Governance;
 using TrainingOrchestrator.Core.Orchestration;
 using TrainingOrchestrator.Core.Planning;
 using TrainingOrchestrator.Core.Ports;
@@ -27,7 +28,8 @@ public sealed class LocalOrchestration : ILocalObserver, IEventPublisher, IReque
     /// Where what happens is told: the algorithms' lines, notices, announcements; called from the jobs' threads, so it
     /// serializes its own writes (the caller's console also takes its tables).
     /// </param>
-    public LocalOrchestration(DeploymentSettings settings, string workFolder, LocalConfig config, Action<string> line)
+    /// <param name="policy">The policy to decide requests under (none: no limits), for the team <paramref name="config"/> names.</param>
+    public LocalOrchestration(DeploymentSettings settings, string workFolder, LocalConfig config, Action<string> line, Policy? policy = null)
     {
         this.line = line;
         Directory.CreateDirectory(workFolder);
@@ -37,7 +39,12 @@ public sealed class LocalOrchestration : ILocalObserver, IEventPublisher, IReque
         Platform = new LocalPlatform(workFolder, config, this);
         var tracker = new JobTracker(Store, Platform, this, TimeProvider.System, followUps: this);
         stateChange = new StateChangeProcessor(tracker, settings.NamePrefix);
-        submit = new SubmitProcessor(new RequestPipeline(settings), Store, Platform);
+        // No queue here says who sent a request: the operator names the team (--team, or local.json's team).
+        submit = new SubmitProcessor(new RequestPipeline(settings), Store, Platform)
+        {
+            Policies = new FixedPolicy(policy),
+            Identify = (current, _) => GovernanceContext.ForTeam(current, config.Team),
+        };
     }
 
     public SqliteJobStore Store { get; }

@@ -15,6 +15,8 @@ public sealed record AwsService(string ServiceId, string EndpointPrefix, string 
     public static AwsService CloudWatchLogs { get; } = new("CloudWatch Logs", "logs", "logs", "Logs_20140328", "1.1", "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS");
     /// <summary>The CLI finds a deployment by its stack name (AWS query protocol: no target prefix, no JSON version).</summary>
     public static AwsService CloudFormation { get; } = new("CloudFormation", "cloudformation", "cloudformation", "", "", "AWS_ENDPOINT_URL_CLOUDFORMATION");
+    /// <summary>Who the CLI's caller is (GetCallerIdentity): the SenderId its messages will carry.</summary>
+    public static AwsService Sts { get; } = new("STS", "sts", "sts", "", "", "AWS_ENDPOINT_URL_STS");
     /// <summary>Called through the AWS SDK's client; described here for its endpoint override.</summary>
     public static AwsService DynamoDb { get; } = new("DynamoDB", "dynamodb", "dynamodb", "DynamoDB_20120810", "1.0", "AWS_ENDPOINT_URL_DYNAMODB");
 

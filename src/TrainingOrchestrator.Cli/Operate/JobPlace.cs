@@ -4,6 +4,9 @@ using TrainingOrchestrator.Aws.Logs;
 using TrainingOrchestrator.Aws.Protocol;
 using TrainingOrchestrator.Aws.Signing;
 using TrainingOrchestrator.Aws.Sqs;
+using TrainingOrchestrator.Aws.Ssm;
+using TrainingOrchestrator.Aws.Sts;
+using TrainingOrchestrator.Core.Governance;
 using TrainingOrchestrator.Core.Settings;
 using TrainingOrchestrator.Core.Stores;
 using TrainingOrchestrator.DynamoDb;
@@ -34,6 +37,13 @@ internal abstract class JobPlace : IDisposable
     /// <summary>Hands a request to Submit as its queue would (returns the message id it is known by).</summary>
     public abstract Task<string> SendAsync(string body, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Who Submit will take this caller's requests to be: the deployment's policy and the caller's SenderId (null: no
+    /// policy, or one the place does not keep). Local runs name their team instead.
+    /// </summary>
+    public virtual Task<(GovernanceContext Governance, string? Sender)> GovernanceAsync(CancellationToken cancellationToken) =>
+        Task.FromResult((GovernanceContext.None, (string?)null));
+
     /// <summary>The job's training log lines from <paramref name="since"/> on (null: none written yet).</summary>
     public abstract Task<IReadOnlyList<LogLine>?> ReadLogAsync(string jobName, DateTimeOffset? since, CancellationToken cancellationToken);
 
@@ -47,6 +57,9 @@ internal sealed class CloudPlace : JobPlace
     private readonly AwsJsonClient logs;
     private readonly AmazonDynamoDBClient dynamo;
     private readonly string queueUrl;
+    private readonly AwsSettings aws;
+    private readonly ICredentialSource credentials;
+    private readonly string? policyParameter;
 
     public override string Name { get; }
     public override DeploymentSettings Settings { get; }
@@ -54,9 +67,12 @@ internal sealed class CloudPlace : JobPlace
     public override bool IsLocal => false;
     public override TimeSpan DefaultInterval => TimeSpan.FromSeconds(10);
 
-    private CloudPlace(string name, AwsSettings aws, ICredentialSource credentials, string queueUrl, string tableName, DeploymentSettings settings)
+    private CloudPlace(string name, AwsSettings aws, ICredentialSource credentials, string queueUrl, string tableName, DeploymentSettings settings, string? policyParameter)
     {
         Name = name;
+        this.aws = aws;
+        this.credentials = credentials;
+        this.policyParameter = policyParameter;
         Settings = settings;
         this.queueUrl = queueUrl;
         sqs = new AwsJsonClient(AwsService.Sqs, aws, credentials);
@@ -97,12 +113,26 @@ internal sealed class CloudPlace : JobPlace
         if (environment.GetValueOrDefault("ORCHESTRATOR_ALLOWED_BUCKETS", "") == "" && environment.TryGetValue("ORCHESTRATOR_OUTPUT_URI", out var output))
             environment["ORCHESTRATOR_ALLOWED_BUCKETS"] = output.Split('/')[2];
         var settings = DeploymentSettings.From(environment, new Dictionary<string, string> { ["ORCHESTRATOR_NAME_PREFIX"] = "to" });
-        return new CloudPlace($"stack {stackName} ({aws.Region})", aws, credentials, queueUrl, tableName, settings);
+        return new CloudPlace($"stack {stackName} ({aws.Region})", aws, credentials, queueUrl, tableName, settings, stack.Outputs.GetValueOrDefault("PolicyParameterName"));
     }
 
     /// <summary>A queue and table named outright; settings from the environment (ORCHESTRATOR_*), as the CLI's other commands read them.</summary>
-    public static CloudPlace FromNames(string queueUrl, string tableName, AwsSettings aws, ICredentialSource credentials, DeploymentSettings settings) =>
-        new($"table {tableName} ({aws.Region})", aws, credentials, queueUrl, tableName, settings);
+    public static CloudPlace FromNames(string queueUrl, string tableName, AwsSettings aws, ICredentialSource credentials, DeploymentSettings settings, string? policyParameter) =>
+        new($"table {tableName} ({aws.Region})", aws, credentials, queueUrl, tableName, settings, policyParameter);
+
+    /// <summary>The policy as Submit reads it, and the caller's id as SQS will record it (STS's UserId).</summary>
+    public override async Task<(GovernanceContext Governance, string? Sender)> GovernanceAsync(CancellationToken cancellationToken)
+    {
+        if (policyParameter is null) return (GovernanceContext.None, null);
+        using var ssm = new AwsJsonClient(AwsService.Ssm, aws, credentials);
+        var stored = await new SsmClient(ssm).GetParameterAsync(policyParameter, cancellationToken).ConfigureAwait(false);
+        if (stored?.Value is not { } value) return (GovernanceContext.None, null);
+        var policy = PolicyReader.Read(System.Text.Encoding.UTF8.GetBytes(value)).Policy
+            ?? throw new PlaceException($"{policyParameter} does not hold a valid policy (orchestrator policy show): Submit decides under the last good one it read");
+        using var sts = new StsClient(aws, credentials);
+        var sender = (await sts.GetCallerIdentityAsync(cancellationToken).ConfigureAwait(false)).UserId;
+        return (GovernanceContext.ForSender(policy, sender), sender);
+    }
 
     public override async Task<string> SendAsync(string body, CancellationToken cancellationToken) =>
         (await new SqsClient(sqs).SendMessageAsync(new SendMessageRequest(queueUrl, body), cancellationToken).ConfigureAwait(false)).MessageId;

@@ -21,7 +21,12 @@ internal sealed class OperateCommands(TextWriter output, TextWriter error, JobPl
     public async Task<int> SubmitAsync(IReadOnlyList<RequestSource> sources, bool wait, TimeSpan? interval, CancellationToken cancellationToken)
     {
         var pipeline = new RequestPipeline(place.Settings);
-        var invalid = sources.Select(s => (source: s, prepared: pipeline.Prepare(s.Body, s.MessageId))).Where(r => !r.prepared.IsValid).ToList();
+        var (governance, sender) = await place.GovernanceAsync(cancellationToken).ConfigureAwait(false);
+        if (governance.Policy is { } policy)
+            output.WriteLine(governance.Team is { } team
+                ? $"submitting as team {team} (sender {sender}, policy {policy.Version})"
+                : $"sender {sender} is in no team of policy {policy.Version}: Submit would reject these requests");
+        var invalid = sources.Select(s => (source: s, prepared: pipeline.Prepare(s.Body, s.MessageId, null, governance))).Where(r => !r.prepared.IsValid).ToList();
         foreach (var (source, prepared) in invalid)
         {
             error.WriteLine($"invalid: {source.Label} ({prepared.Errors.Count} error{(prepared.Errors.Count == 1 ? "" : "s")}); nothing was sent");
@@ -36,7 +41,7 @@ internal sealed class OperateCommands(TextWriter output, TextWriter error, JobPl
             var body = System.Text.Encoding.UTF8.GetString(source.Body);
             var messageId = await place.SendAsync(body, cancellationToken).ConfigureAwait(false);
             // The job name is a function of the request id, which is the message id when the request has none.
-            var prepared = pipeline.Prepare(source.Body, messageId);
+            var prepared = pipeline.Prepare(source.Body, messageId, null, governance);
             var job = JobNameOf(prepared, place.Settings.NamePrefix);
             var what = prepared.Request?.Action == "stop" ? $"stop of {job}" : job;
             output.WriteLine($"sent: {source.Label} -> {what} (request id {prepared.RequestId}, message {messageId}, {place.Name})");

@@ -49,6 +49,8 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
     public TimeProvider Clock { get; init; } = TimeProvider.System;
     /// <summary>The deployment's policy: who may launch what (none: no limits).</summary>
     public IPolicySource Policies { get; init; } = FixedPolicy.None;
+    /// <summary>How a request's team is established: from its SQS SenderId (the cloud), or as an operator named it (local mode).</summary>
+    public Func<Policy?, RequestOrigin, GovernanceContext> Identify { get; init; } = (policy, origin) => GovernanceContext.ForSender(policy, origin.SentBy);
 
     public Task<SubmitResult> ProcessAsync(string messageId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>
         ProcessAsync(messageId, body, RequestOrigin.None, cancellationToken);
@@ -66,7 +68,7 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
             // Never decide without the policy: the message comes back until it can be read.
             return new SubmitResult(SubmitOutcome.RetryLater, messageId, null, $"the policy cannot be read ({e.Code}): {e.Message} [{PolicyRules.Unavailable}]");
         }
-        var governance = GovernanceContext.ForSender(policy, origin.SentBy);
+        var governance = Identify(policy, origin);
         var prepared = pipeline.Prepare(body.Span, messageId, null, governance);
         if (prepared is { Request: not null, RequestId: { } id } && id.StartsWith(FollowUps.RequestIdPrefix, StringComparison.Ordinal))
         {
