@@ -28,6 +28,7 @@ internal static class House
         ["Contract"],
         ["Settings"],
         ["Validation"],
+        ["Governance"],
         ["Planning"],
         ["Jobs"],
         ["Ports"],

@@ -30,6 +30,9 @@ internal static class ContractDefaults
 
     public const string WarmStartType = "TransferLearning";
 
+    /// <summary>The request ids of the follow-ups the orchestrator sends itself: this, then the finished job's name.</summary>
+    public const string FollowUpRequestIdPrefix = "followup-";
+
     /// <summary>
     /// A tuning job's warm-start parents: a tuning job named as baseJob first (its trials are where this one starts), then
     /// warmStart.parents, each once.

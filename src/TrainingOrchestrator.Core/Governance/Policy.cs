@@ -54,7 +54,7 @@ public sealed record TeamRules
 }
 
 /// <summary>"*" matches any run of characters; nothing else is special. Patterns of the policy (types, buckets, senders, roles, images).</summary>
-public static class Patterns
+internal static class Patterns
 {
     public static bool Matches(string pattern, string value)
     {

@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using TrainingOrchestrator.Core.ApiModel;
 using TrainingOrchestrator.Core.Contract;
-using TrainingOrchestrator.Core.Planning;
 using TrainingOrchestrator.Core.Settings;
 
 namespace TrainingOrchestrator.Core.Governance;
@@ -44,12 +43,18 @@ internal static class PolicyChecker
 {
     /// <param name="trainingPath">Where the request sets the training side: "training", or "baseJob" when it comes from the base job.</param>
     /// <param name="tuningPath">Where the request sets the tuning side: "tuning", or "onCompleted.tune" for a follow-up; null for no tuning.</param>
-    public static List<ValidationError> Check(TeamRules team, JobRequest request, PlannedOperation plan, CostEstimate cost, string region,
+    /// <param name="create">The planned Create: a <see cref="CreateTrainingJobRequest"/> or a <see cref="CreateHyperParameterTuningJobRequest"/>.</param>
+    public static List<ValidationError> Check(TeamRules team, JobRequest request, object create, CostEstimate cost, string region,
         string trainingPath, string? tuningPath, bool checkTraining = true)
     {
         var errors = new List<ValidationError>();
-        var training = plan.CreateTraining ?? plan.CreateTuning!.TrainingJobDefinition.AsTrainingJob(plan.JobName);
-        var tags = plan.CreateTraining?.Tags ?? plan.CreateTuning!.Tags ?? [];
+        var (training, tags) = create switch
+        {
+            CreateTrainingJobRequest job => (job, job.Tags),
+            CreateHyperParameterTuningJobRequest tuning => (tuning.TrainingJobDefinition.AsTrainingJob(tuning.HyperParameterTuningJobName), tuning.Tags),
+            _ => throw new ArgumentException($"not a Create request: {create.GetType().Name}", nameof(create)),
+        };
+        tags ??= [];
         if (checkTraining)
         {
             Resources(team, training.ResourceConfig, cost, region, trainingPath + ".resources", errors);

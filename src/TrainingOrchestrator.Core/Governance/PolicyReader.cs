@@ -27,14 +27,11 @@ public static partial class PolicyReader
         "description", "senders", "instanceTypes", "maxInstances", "maxRuntimeSeconds", "spot", "maxJobCost", "maxTuningCost",
         "buckets", "kmsKeys", "roles", "imageRepositories", "requiredTags", "defaultTags");
 
-    [GeneratedRegex("^[a-z][a-z0-9-]{0,31}$")] private static partial Regex TeamName();
     [GeneratedRegex("^[A-Za-z0-9._:+-]{1,64}$")] private static partial Regex VersionText();
     [GeneratedRegex("^[a-z]{2}(-[a-z]+)+-[0-9]$")] private static partial Regex RegionName();
     [GeneratedRegex("^ml\\.[a-z0-9.*-]+$")] private static partial Regex InstanceTypePattern();
     [GeneratedRegex("^[A-Z0-9]{5,}(:[^\\s]*)?\\*?$")] private static partial Regex SenderPattern();
     [GeneratedRegex("^[a-z0-9*][a-z0-9.*-]{0,62}$")] private static partial Regex BucketPattern();
-
-    public static bool IsTeamName(string name) => TeamName().IsMatch(name);
 
     public static PolicyRead Read(ReadOnlySpan<byte> utf8)
     {
@@ -69,7 +66,7 @@ public static partial class PolicyReader
                 foreach (var team in teamsElement.EnumerateObject())
                 {
                     var path = JsonPath.Member("teams", team.Name);
-                    if (!TeamName().IsMatch(team.Name)) errors.Add(new(path, Rule, "a team's name must be 1-32 of a-z 0-9 - starting with a letter"));
+                    if (!TeamNames.IsValid(team.Name)) errors.Add(new(path, Rule, "a team's name must be 1-32 of a-z 0-9 - starting with a letter"));
                     if (team.Value.ValueKind != JsonValueKind.Object) { errors.Add(new(path, Rule, "must be an object")); continue; }
                     teams[team.Name] = Team(team.Name, team.Value, path, errors);
                 }

@@ -11,7 +11,7 @@ namespace TrainingOrchestrator.Core.Orchestration;
 /// </summary>
 internal static class FollowUps
 {
-    public const string RequestIdPrefix = "followup-";
+    public const string RequestIdPrefix = Contract.ContractDefaults.FollowUpRequestIdPrefix;
 
     public static string RequestIdFor(string jobName) => RequestIdPrefix + jobName;
 

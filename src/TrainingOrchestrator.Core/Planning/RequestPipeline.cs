@@ -1,7 +1,6 @@
 using TrainingOrchestrator.Core.ApiModel;
 using TrainingOrchestrator.Core.Contract;
 using TrainingOrchestrator.Core.Governance;
-using TrainingOrchestrator.Core.Orchestration;
 using TrainingOrchestrator.Core.Settings;
 using TrainingOrchestrator.Core.Validation;
 
@@ -59,12 +58,12 @@ public sealed class RequestPipeline(DeploymentSettings settings)
     /// <summary>The team's rules on the plan, and on the follow-up tuning run it asks for (checked now, and again when it is sent).</summary>
     private List<ValidationError> Govern(TeamRules rules, JobRequest request, PlannedOperation plan, CostEstimate cost, string? messageId, GovernanceContext governance)
     {
-        var errors = PolicyChecker.Check(rules, request, plan, cost, settings.Region, request.Training is null ? "baseJob" : "training", plan.CreateTuning is null ? null : "tuning");
+        var errors = PolicyChecker.Check(rules, request, (object?)plan.CreateTraining ?? plan.CreateTuning!, cost, settings.Region, request.Training is null ? "baseJob" : "training", plan.CreateTuning is null ? null : "tuning");
         if (request.OnCompleted?.Tune is { } tune && plan.CreateTraining is { } parent)
         {
-            var followUp = new JobRequest { Version = ContractDefaults.Version, Action = ContractDefaults.ActionTune, RequestId = FollowUps.RequestIdFor(plan.JobName), Name = request.Name, BaseJob = plan.JobName, Tuning = tune };
+            var followUp = new JobRequest { Version = ContractDefaults.Version, Action = ContractDefaults.ActionTune, RequestId = ContractDefaults.FollowUpRequestIdPrefix + plan.JobName, Name = request.Name, BaseJob = plan.JobName, Tuning = tune };
             var followUpPlan = _planner.Plan(followUp, messageId, parent, governance.Tags);
-            errors.AddRange(PolicyChecker.Check(rules, followUp, followUpPlan, CostOf(followUpPlan, governance.Policy), settings.Region, "training", "onCompleted.tune", checkTraining: false));
+            errors.AddRange(PolicyChecker.Check(rules, followUp, followUpPlan.CreateTuning!, CostOf(followUpPlan, governance.Policy), settings.Region, "training", "onCompleted.tune", checkTraining: false));
         }
         return errors;
     }

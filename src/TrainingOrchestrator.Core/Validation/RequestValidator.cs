@@ -36,7 +36,7 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
         if (request.Name is { } name && !Model["TrainingJobName"].MatchesPattern(name))
             errors.Add("name", Rules.Name, "must be 1 to 63 letters, digits and inner hyphens (it becomes part of the SageMaker job name)");
 
-        if (request.Team is { } team && !Governance.PolicyReader.IsTeamName(team))
+        if (request.Team is { } team && !TeamNames.IsValid(team))
             errors.Add("team", Rules.Team, "must be a team's name: 1-32 of a-z 0-9 - starting with a letter");
 
         switch (action)
