@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Prints a CloudFormation template (JSON) that stands in for the deployed stack on moto: template.yaml's own jobs
-queue and jobs table, its parameters, and its QueueUrl and TableName outputs. moto cannot run the SAM functions;
+queue and jobs table, its parameters, and its QueueUrl, TableName and PolicyParameterName outputs. moto cannot run the SAM functions;
 scripts/try-on-moto.sh plays them with `orchestrator invoke`. Needs PyYAML (the AWS CLI and cfn-lint bring it)."""
 import json
 import pathlib
@@ -38,5 +38,6 @@ print(json.dumps({
     "Outputs": {
         "QueueUrl": {"Value": {"Ref": "JobsQueue"}},
         "TableName": {"Value": {"Ref": "JobsTable"}},
+        "PolicyParameterName": template["Outputs"]["PolicyParameterName"],
     },
 }, indent=2))

@@ -52,8 +52,11 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
 
         // The developer guide's sample event, renamed to our job, delivered twice: applied once, announced once.
         var stateChange = new StateChangeFunction(host);
-        var completed = FunctionEvents.SageMaker("eventbridge-training-job-state-change.completed.json", jobName, "Completed",
-            d => d["ModelArtifacts"] = new System.Text.Json.Nodes.JsonObject { ["S3ModelArtifacts"] = $"s3://example-ml-bucket/models/{jobName}/output/model.tar.gz" });
+        var completed = FunctionEvents.SageMaker("eventbridge-training-job-state-change.completed.json", jobName, "Completed", d =>
+        {
+            d["ModelArtifacts"] = new System.Text.Json.Nodes.JsonObject { ["S3ModelArtifacts"] = $"s3://example-ml-bucket/models/{jobName}/output/model.tar.gz" };
+            d["BillableTimeInSeconds"] = 1800;
+        });
         var first = await FunctionEvents.InvokeAsync(stateChange.Handle, completed);
         var second = await FunctionEvents.InvokeAsync(stateChange.Handle, completed);
 
@@ -73,6 +76,8 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
         Assert.Equal("Completed", detail.GetProperty("status").GetString());
         Assert.Equal(launched.RequestId, detail.GetProperty("requestId").GetString());
         Assert.Equal($"s3://example-ml-bucket/models/{jobName}/output/model.tar.gz", detail.GetProperty("modelArtifacts").GetString());
+        // What it cost, estimated: 1800 billable seconds of 1 x ml.m5.xlarge at $0.23/h; and the worst case it was launched under (1 h).
+        Assert.Equal((0.12m, 0.23m), (detail.GetProperty("estimatedCost").GetDecimal(), detail.GetProperty("worstCaseCost").GetDecimal()));
         Assert.Contains(deployment.Log.ToString().Split('\n'), l => l.Contains("\"_aws\"", StringComparison.Ordinal) && l.Contains("\"JobsLaunched\":1", StringComparison.Ordinal));
     }
 

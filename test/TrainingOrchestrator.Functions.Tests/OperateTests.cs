@@ -48,7 +48,7 @@ public sealed class OperateTests(MotoServer moto) : IClassFixture<MotoServer>, I
             $"ParameterKey=DefaultOutputUri,ParameterValue={environment["ORCHESTRATOR_OUTPUT_URI"]}");
         var outputs = (await shared.Cli.RunAsync("cloudformation", "describe-stacks", "--stack-name", name)).GetProperty("Stacks")[0].GetProperty("Outputs")
             .EnumerateArray().ToDictionary(o => o.GetProperty("OutputKey").GetString()!, o => o.GetProperty("OutputValue").GetString()!);
-        return (name, shared.On(outputs["TableName"], outputs["QueueUrl"]));
+        return (name, shared.On(outputs["TableName"], outputs["QueueUrl"], outputs["PolicyParameterName"]));
     }
 
     private string RequestFile(string requestId, Action<JsonObject>? change = null)

@@ -22,6 +22,9 @@ public sealed class TestDeployment
     public string QueueUrl { get; private set; } = "";
     public string FinishedQueueUrl { get; private set; } = "";
     public StringWriter Log { get; } = new();
+    /// <summary>The deployment's policy parameter, named as template.yaml names it; absent until a test puts a policy there.</summary>
+    public string PolicyParameter => policyParameter ?? $"/training-orchestrator/{Table}/policy";
+    private string? policyParameter;
 
     private TestDeployment(MotoServer moto)
     {
@@ -71,14 +74,19 @@ public sealed class TestDeployment
         return fresh;
     }
 
+    /// <summary>Stores a policy document as the deployment's, with the AWS CLI (as `policy apply` would, minus its checks).</summary>
+    public async Task PutPolicyAsync(string policyJson) =>
+        await Cli.RunAsync("ssm", "put-parameter", "--name", PolicyParameter, "--type", "String", "--overwrite", "--value", policyJson);
+
     /// <summary>The same deployment on another table and jobs queue (a stack's own).</summary>
-    public TestDeployment On(string table, string queueUrl) => new(moto) { Table = table, Bus = Bus, QueueUrl = queueUrl, FinishedQueueUrl = FinishedQueueUrl };
+    public TestDeployment On(string table, string queueUrl, string? policyParameter = null) =>
+        new(moto) { Table = table, Bus = Bus, QueueUrl = queueUrl, FinishedQueueUrl = FinishedQueueUrl, policyParameter = policyParameter };
 
     /// <summary>The functions' environment, as template.yaml sets it, with endpoints on moto (SageMaker optionally elsewhere).</summary>
-    public OrchestratorHost Host(Uri? sageMaker = null, int timeoutSeconds = 30, Uri? dynamoDb = null, TimeProvider? clock = null, Uri? eventBridge = null, Uri? sqs = null) =>
-        CloudHost.FromEnvironment(Environment(sageMaker, timeoutSeconds, dynamoDb, eventBridge, sqs), new StaticCredentialSource(new AwsCredentials("testing", "testing")), clock, Log);
+    public OrchestratorHost Host(Uri? sageMaker = null, int timeoutSeconds = 30, Uri? dynamoDb = null, TimeProvider? clock = null, Uri? eventBridge = null, Uri? sqs = null, Uri? ssm = null) =>
+        CloudHost.FromEnvironment(Environment(sageMaker, timeoutSeconds, dynamoDb, eventBridge, sqs, ssm), new StaticCredentialSource(new AwsCredentials("testing", "testing")), clock, Log);
 
-    public Dictionary<string, string> Environment(Uri? sageMaker = null, int timeoutSeconds = 30, Uri? dynamoDb = null, Uri? eventBridge = null, Uri? sqs = null)
+    public Dictionary<string, string> Environment(Uri? sageMaker = null, int timeoutSeconds = 30, Uri? dynamoDb = null, Uri? eventBridge = null, Uri? sqs = null, Uri? ssm = null)
     {
         var environment = new Dictionary<string, string>(moto.Environment)
         {
@@ -93,6 +101,7 @@ public sealed class TestDeployment
             [FunctionSettings.TimeoutVariable] = timeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
             [FunctionSettings.QuietMinutesVariable] = "1",
             [FunctionSettings.QueueUrlVariable] = QueueUrl,
+            [FunctionSettings.PolicyParameterVariable] = PolicyParameter,
         };
         if (sageMaker is not null)
             environment["AWS_ENDPOINT_URL_SAGEMAKER"] = sageMaker.ToString();
@@ -102,6 +111,8 @@ public sealed class TestDeployment
             environment["AWS_ENDPOINT_URL_EVENTBRIDGE"] = eventBridge.ToString();
         if (sqs is not null)
             environment["AWS_ENDPOINT_URL_SQS"] = sqs.ToString();
+        if (ssm is not null)
+            environment["AWS_ENDPOINT_URL_SSM"] = ssm.ToString();
         return environment;
     }
 
@@ -117,9 +128,10 @@ public sealed class TestDeployment
             ["dynamodb"] = new(moto.Endpoint, TimeSpan.Zero, serializeDynamoDb),
             ["events"] = new(moto.Endpoint, TimeSpan.Zero),
             ["sqs"] = new(moto.Endpoint, TimeSpan.Zero),
+            ["ssm"] = new(moto.Endpoint, TimeSpan.Zero),
         };
         var host = Host(proxies["sagemaker"].Endpoint, dynamoDb: proxies["dynamodb"].Endpoint, clock: clock,
-            eventBridge: proxies["events"].Endpoint, sqs: proxies["sqs"].Endpoint);
+            eventBridge: proxies["events"].Endpoint, sqs: proxies["sqs"].Endpoint, ssm: proxies["ssm"].Endpoint);
         return new Metered(host, proxies);
     }
 
