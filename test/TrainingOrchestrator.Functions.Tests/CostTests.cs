@@ -32,17 +32,19 @@ public sealed class CostTests(MotoServer moto, ITestOutputHelper output) : IClas
         var host = metered.Host;
         var rows = new List<string>();
 
-        foreach (var sample in new[] { "sqs-train-xgboost", "sqs-tune-xgboost" })
+        foreach (var (sample, first) in new[] { ("sqs-train-xgboost", true), ("sqs-tune-xgboost", false) })
         {
             var message = Repo.Records(sample)[0];
             var before = metered.Calls();
             await FunctionEvents.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs([message]));
             var launch = Since(before, metered.Calls());
+            // The policy's parameter is read by a function's first request and then once a minute, not per launch.
+            Assert.Equal(first ? 1 : 0, launch.Remove("ssm:GetParameter", out var policyReads) ? policyReads : 0);
             // The claim, the Create, and the read of the status that catches a stop that raced the Create.
             Assert.Equal(3, launch.Values.Sum());
             Assert.Equal(1, launch["dynamodb:TransactWriteItems"]);
             Assert.Equal(1, launch["dynamodb:GetItem"]);
-            rows.Add($"| launch ({sample}) | {launch.Values.Sum()} | {Describe(launch)} |");
+            rows.Add($"| launch ({sample}) | {launch.Values.Sum()} | {Describe(launch)}{(first ? "; and ssm:GetParameter 1, the policy, read once a minute" : "")} |");
         }
 
         var job = Repo.Prepare(Repo.Records("sqs-train-xgboost")[0].Body, Repo.Records("sqs-train-xgboost")[0].MessageId).Plan!.JobName;
