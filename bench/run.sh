@@ -39,6 +39,8 @@ python3 bench/targets.py "$artifacts/results" bench/out/requests "$figures/colds
   echo "  Submit path in those."
   echo "- **State event**: parse a SageMaker state-change event (the developer guide's sample with five status"
   echo "  transitions) and apply it to a record: what StateChange does per event before its one write. Target: 10 us."
+  echo "- **Governed Submit path**: the Submit path without a policy against the same request sent as the research team of"
+  echo "  samples/policy/three-teams.json (team found, claim checked, default tags, rules on the plan). Target: within 1.10."
   echo
   for report in "$artifacts"/results/*-report-github.md; do
     echo "### $(basename "$report" -report-github.md | sed 's/^.*\.//')"

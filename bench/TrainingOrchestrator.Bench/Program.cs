@@ -142,6 +142,40 @@ public class SubmitPath
     public int PrepareAndSerialize() => pipeline.Prepare(body, "bench").Plan!.BodyUtf8().Length;
 }
 
+/// <summary>
+/// The Submit path with governance: the sender's team found in a policy, the team claim, the worst-case cost and the
+/// team's rules on the plan. "none" is a deployment without a policy (the cost is still estimated); "three-teams" is
+/// samples/policy/three-teams.json, the request sent as its research team. Ratio: governed over ungoverned.
+/// </summary>
+[MemoryDiagnoser]
+public class GovernedSubmitPath
+{
+    private const string ResearchSender = "AIDAIT2UOQQY3AUEKVGXU";
+    private readonly RequestPipeline pipeline = new(DeploymentSettings.From(new Dictionary<string, string>(), DeploymentSettings.LocalDefaults));
+    private readonly TrainingOrchestrator.Core.Governance.Policy policy = TrainingOrchestrator.Core.Governance.PolicyReader
+        .Read(File.ReadAllBytes(Path.Combine(Repo.Root, "samples", "policy", "three-teams.json"))).Policy!;
+    private byte[] body = [];
+
+    [Params("small", "typical")]
+    public string Request { get; set; } = "small";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        body = Encoding.UTF8.GetBytes(Request == "small" ? Repo.Body("sqs-train-xgboost") : Repo.Body("sqs-tune-xgboost"));
+        var governed = pipeline.Prepare(body, "bench", null, TrainingOrchestrator.Core.Governance.GovernanceContext.ForSender(policy, ResearchSender));
+        if (governed.Plan is null || governed.Team != "research")
+            throw new InvalidOperationException($"the {Request} request is not launched for research: {string.Join("; ", governed.Errors)}");
+    }
+
+    [Benchmark(Baseline = true)]
+    public int NoPolicy() => pipeline.Prepare(body, "bench").Plan!.BodyUtf8().Length;
+
+    [Benchmark]
+    public int ThreeTeamPolicy() =>
+        pipeline.Prepare(body, "bench", null, TrainingOrchestrator.Core.Governance.GovernanceContext.ForSender(policy, ResearchSender)).Plan!.BodyUtf8().Length;
+}
+
 /// <summary>What StateChange does per event before its one write: read the event, apply the transition.</summary>
 [MemoryDiagnoser]
 public class StateEvent
