@@ -298,7 +298,7 @@ public sealed partial class CliApp(TextWriter output, TextWriter error, IReadOnl
                     continue;
                 }
                 output.WriteLine($"invalid: {source.Label} ({prepared.Errors.Count} error{(prepared.Errors.Count == 1 ? "" : "s")})");
-                foreach (var e in prepared.Errors) output.WriteLine($"  {e.Path}: {e.Message} [{e.Rule}]");
+                foreach (var e in prepared.Errors) output.WriteLine($"  {e.WithRule()}");
             }
         }
         return results.All(r => r.prepared.IsValid) ? Valid : Invalid;
@@ -337,7 +337,7 @@ public sealed partial class CliApp(TextWriter output, TextWriter error, IReadOnl
             if (!prepared.IsValid)
             {
                 error.WriteLine($"invalid: {source.Label}");
-                foreach (var e in prepared.Errors) error.WriteLine($"  {e.Path}: {e.Message} [{e.Rule}]");
+                foreach (var e in prepared.Errors) error.WriteLine($"  {e.WithRule()}");
                 exit = Invalid;
                 continue;
             }

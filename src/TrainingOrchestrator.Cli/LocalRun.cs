@@ -127,6 +127,9 @@ internal sealed class LocalRun
                 summary.AddRow("tuned", Markup.Escape(string.Join(", ", bestTrial.TunedHyperparameters.Select(h => $"{h.Key}={h.Value}"))));
             }
             if (record.BillableSeconds is { } seconds) summary.AddRow("seconds", seconds.ToString(CultureInfo.InvariantCulture));
+            // What the same run would cost on SageMaker, at on-demand prices (local runs cost nothing).
+            if (record.WorstCaseCost is { } worst) summary.AddRow("worst case on SageMaker", Core.Governance.CostEstimate.Usd(worst));
+            if (record.EstimatedCost is { } cost) summary.AddRow("estimated on SageMaker", Core.Governance.CostEstimate.Usd(cost));
             summary.AddRow("job folder", Markup.Escape(Path.Combine(local.Platform.JobsFolder, record.Key)));
             console.Write(summary);
         }

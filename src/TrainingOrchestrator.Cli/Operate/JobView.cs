@@ -45,7 +45,7 @@ internal static class JobView
         Row("request id", record.RequestId);
         Row("failure reason", record.FailureReason);
         foreach (var error in record.Errors)
-            Row("error", $"{error.Path}: {error.Message} [{error.Rule}]");
+            Row("error", error.WithRule());
         Row("created", Time(record.CreatedAt));
         Row("started", Time(record.StartTime));
         Row("ended", Time(record.EndTime));
@@ -60,6 +60,9 @@ internal static class JobView
         }
         Row("billable seconds", record.BillableSeconds?.ToString(CultureInfo.InvariantCulture));
         Row("sent by", record.SentBy is null ? null : record.SentBy + (record.Queue is { } queue ? $" via {queue[(queue.LastIndexOf(':') + 1)..]}" : ""));
+        Row("team", record.Team is null ? null : $"{record.Team} (policy {record.PolicyVersion})");
+        Row("worst case", record.WorstCaseCost is { } worst ? Core.Governance.CostEstimate.Usd(worst) : null);
+        Row("estimated cost", record.EstimatedCost is { } cost ? Core.Governance.CostEstimate.Usd(cost) : null);
         Row("tuning job", record.ParentTuningJob);
         Row("grew from", record.GrewFrom);
         Row("follow-up", record.FollowUp);

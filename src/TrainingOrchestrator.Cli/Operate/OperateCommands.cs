@@ -30,7 +30,7 @@ internal sealed class OperateCommands(TextWriter output, TextWriter error, JobPl
         foreach (var (source, prepared) in invalid)
         {
             error.WriteLine($"invalid: {source.Label} ({prepared.Errors.Count} error{(prepared.Errors.Count == 1 ? "" : "s")}); nothing was sent");
-            foreach (var e in prepared.Errors) error.WriteLine($"  {e.Path}: {e.Message} [{e.Rule}]");
+            foreach (var e in prepared.Errors) error.WriteLine($"  {e.WithRule()}");
         }
         if (invalid.Count > 0)
             return CliApp.Invalid;

@@ -10,6 +10,9 @@ namespace TrainingOrchestrator.Core.Contract;
 public sealed record ValidationError(string Path, string Rule, string Message)
 {
     public override string ToString() => $"{Path}: {Message}";
+
+    /// <summary>"path: message [rule]", as the CLI prints it (a policy's refusal names its rule in its message already).</summary>
+    public string WithRule() => Message.EndsWith($"[{Rule}]", StringComparison.Ordinal) ? ToString() : $"{Path}: {Message} [{Rule}]";
 }
 
 /// <summary>Builds the JSON paths of validation errors: "training.inputs.train", "tuning.ranges['a.b'].min".</summary>
