@@ -89,6 +89,29 @@ public sealed class GovernedSubmitTests
     }
 
     [Fact]
+    public async Task A_follow_up_of_a_job_launched_before_the_policy_runs_as_it_was_accepted()
+    {
+        var policy = new SwitchablePolicy();
+        var before = new Doubles(policies: policy);
+        var job = await before.LaunchedAsync(Samples.TrainThenTune(), Policies.Stranger);
+        Assert.Null((await before.RecordAsync(job)).Team);
+
+        policy.Current = Policies.ThreeTeams;
+        await before.StateChangeAsync(FunctionEvents.SageMaker("eventbridge-training-job-state-change.completed.json", job, "Completed"));
+        await before.SubmitAsAsync("AROASTATECHANGEROLE01:fn", ("msg-follow-up", Assert.Single(before.Outbox.Sent)));
+
+        var tuning = await before.RecordAsync(Assert.Single(before.Platform.Fake.Jobs, j => j != job));
+        Assert.Equal((null, "2026-12-05.1"), (tuning.Team, tuning.PolicyVersion));
+    }
+
+    private sealed class SwitchablePolicy : IPolicySource
+    {
+        public Policy? Current { get; set; }
+
+        public ValueTask<Policy?> CurrentAsync(CancellationToken cancellationToken) => ValueTask.FromResult(Current);
+    }
+
+    [Fact]
     public async Task A_policy_that_cannot_be_read_hands_the_message_back_and_decides_nothing()
     {
         var unreadable = new Doubles(policies: new FailingPolicy());

@@ -75,10 +75,11 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
             var (parent, forged) = await FollowUpParentAsync(id, body, cancellationToken).ConfigureAwait(false);
             if (forged is not null)
                 return await RejectAsync(id, body, null, [forged], SubmitOutcome.Rejected, origin, governance, cancellationToken).ConfigureAwait(false);
-            // The orchestrator sends a job's follow-up itself: it is decided for the job's own team, under today's policy.
+            // The orchestrator sends a job's follow-up itself: it is decided for the job's own team, under today's policy
+            // (a job launched before there was a policy has no team: its follow-up was accepted with it, and runs so).
             if (policy is not null)
             {
-                governance = GovernanceContext.ForTeam(policy, parent!.Team);
+                governance = parent!.Team is { } team ? GovernanceContext.ForTeam(policy, team) : new GovernanceContext(policy, null);
                 prepared = pipeline.Prepare(body.Span, messageId, null, governance);
             }
         }

@@ -17,7 +17,7 @@ public sealed record PreparedRequest(JobRequest? Request, string? RequestId, IRe
     public string? PolicyVersion { get; init; }
 }
 
-/// <summary>Read, validate, plan: the one path every entry point (functions, CLI, local mode) takes.</summary>
+/// <summary>Read, validate, plan, govern: the one path every entry point (functions, CLI, local mode) takes.</summary>
 public sealed class RequestPipeline(DeploymentSettings settings)
 {
     private readonly RequestValidator _validator = new(settings);
@@ -51,7 +51,7 @@ public sealed class RequestPipeline(DeploymentSettings settings)
 
     private CostEstimate CostOf(PlannedOperation plan, Policy? policy)
     {
-        decimal? PriceOf(string type) => policy is null ? PriceTable.Shipped.PriceOf(settings.Region, type) : policy.PriceOf(settings.Region, type);
+        decimal? PriceOf(string type) => policy?.PriceOf(settings.Region, type) ?? PriceTable.Shipped.PriceOf(settings.Region, type);
         return plan.CreateTraining is { } training ? CostEstimate.Training(training, PriceOf) : CostEstimate.Tuning(plan.CreateTuning!, PriceOf);
     }
 
