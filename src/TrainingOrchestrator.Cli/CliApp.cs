@@ -89,14 +89,25 @@ public sealed partial class CliApp(TextWriter output, TextWriter error, IReadOnl
 
         var policy = PolicyCommand(stack, region);
 
+        var verbose = new Option<bool>("--verbose") { Description = "On a failure, print the whole exception (stack trace included), not one line", Recursive = true };
         var root = new RootCommand("TrainingOrchestrator: SageMaker training and tuning jobs from JSON requests") { validate, plan, invoke, run, submit, status, watch, stop, retry, logs, policy };
+        root.Options.Add(verbose);
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
             foreach (var parseError in parsed.Errors) error.WriteLine(parseError.Message);
             return Unusable;
         }
-        return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error });
+        try
+        {
+            return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e)
+        {
+            // One line that names the cause and the fix; the stack trace only when asked for.
+            error.WriteLine(parsed.GetValue(verbose) ? e.ToString() : Failures.OneLine(e));
+            return Unusable;
+        }
     }
 
     private bool IsLocal(string? stack, string? queue, string? table, bool local) =>

@@ -105,3 +105,53 @@ public class CliTests
         Assert.Contains("\"TrainingJobName\": \"to-churn-linear-usyod5unjf\"", output, StringComparison.Ordinal);
     }
 }
+
+/// <summary>The CLI as its own process, with nothing of this machine's AWS setup: what a newcomer without credentials sees.</summary>
+public sealed class CliFailureTests : IDisposable
+{
+    private readonly string home = Directory.CreateTempSubdirectory("orchestrator-home-").FullName;
+
+    public void Dispose() => Directory.Delete(home, recursive: true);
+
+    private (int Exit, string Out, string Err) RunProcess(params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet", [typeof(CliApp).Assembly.Location, .. args])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment.Clear();
+        foreach (var (key, value) in new Dictionary<string, string>
+        {
+            ["PATH"] = Environment.GetEnvironmentVariable("PATH") ?? "",
+            ["HOME"] = home,
+            ["DOTNET_CLI_HOME"] = home,
+            ["AWS_REGION"] = "us-east-1",
+            ["AWS_EC2_METADATA_DISABLED"] = "true",
+        })
+            start.Environment[key] = value;
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        return (process.ExitCode, output.Result, error.Result);
+    }
+
+    [Fact]
+    public void Without_credentials_a_cloud_command_says_so_in_one_line_and_exits_2()
+    {
+        foreach (var command in new[] { new[] { "status", "--stack", "training-orchestrator" }, ["policy", "show", "--stack", "training-orchestrator"] })
+        {
+            var (exit, _, error) = RunProcess(command);
+
+            Assert.Equal(CliApp.Unusable, exit);
+            Assert.Equal("no AWS credentials found: set AWS_PROFILE (a profile of ~/.aws/config), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where a role is attached (--verbose: where the SDK looked)",
+                error.Trim());
+        }
+        var (verboseExit, _, verbose) = RunProcess("status", "--stack", "training-orchestrator", "--verbose");
+        Assert.Equal(CliApp.Unusable, verboseExit);
+        Assert.Contains("Amazon.Runtime.AmazonClientException", verbose, StringComparison.Ordinal);
+        Assert.Contains("   at ", verbose, StringComparison.Ordinal);
+    }
+}
