@@ -17,8 +17,12 @@ internal sealed class OperateCommands(TextWriter output, TextWriter error, JobPl
     /// <summary>How long `submit --wait` waits for Submit to take a request before it gives up.</summary>
     public static readonly TimeSpan RecordWait = TimeSpan.FromMinutes(10);
 
-    /// <summary>Validates every request first (nothing is sent if one is invalid), sends each, prints the job it gets.</summary>
-    public async Task<int> SubmitAsync(IReadOnlyList<RequestSource> sources, bool wait, TimeSpan? interval, CancellationToken cancellationToken)
+    /// <summary>
+    /// Validates every request first and looks up the request ids already used (nothing is sent if one is invalid, or
+    /// reuses an id for another body), sends each, prints the job it gets. The same body again is not sent twice.
+    /// </summary>
+    /// <param name="newIds">A request whose id was used for another body goes under a new id derived from its body.</param>
+    public async Task<int> SubmitAsync(IReadOnlyList<RequestSource> sources, bool wait, TimeSpan? interval, CancellationToken cancellationToken, bool newIds = false)
     {
         var pipeline = new RequestPipeline(place.Settings);
         var (governance, sender) = await place.GovernanceAsync(cancellationToken).ConfigureAwait(false);
@@ -36,12 +40,40 @@ internal sealed class OperateCommands(TextWriter output, TextWriter error, JobPl
             return CliApp.Invalid;
 
         var jobs = new List<string>();
+        var toSend = new List<(RequestSource Source, byte[] Body)>();
+        var reused = false;
         foreach (var source in sources)
         {
-            var body = System.Text.Encoding.UTF8.GetString(source.Body);
-            var messageId = await place.SendAsync(body, cancellationToken).ConfigureAwait(false);
+            switch (await EarlierUseAsync(pipeline.Prepare(source.Body, source.MessageId, null, governance), source.Body, cancellationToken).ConfigureAwait(false))
+            {
+                case { Same: true } earlier:
+                    output.WriteLine($"already submitted: {source.Label} -> {earlier.Job.Key} ({earlier.Job.Status}); nothing sent");
+                    jobs.Add(earlier.Job.Key);
+                    break;
+                case { } earlier when newIds:
+                    toSend.Add((source, WithRequestId(source.Body, DerivedId(earlier.Job.RequestId, source.Body))));
+                    break;
+                case { } earlier:
+                    error.WriteLine($"reused: {source.Label}: request id '{earlier.Job.RequestId}' was used for a different request (job {earlier.Job.Key}, {earlier.Job.Status}), " +
+                        $"so Submit would refuse this one: give it a new requestId, or pass --new-id to send it as '{DerivedId(earlier.Job.RequestId, source.Body)}'");
+                    reused = true;
+                    break;
+                default:
+                    toSend.Add((source, source.Body));
+                    break;
+            }
+        }
+        if (reused)
+        {
+            error.WriteLine("nothing was sent");
+            return CliApp.Invalid;
+        }
+
+        foreach (var (source, bytes) in toSend)
+        {
+            var messageId = await place.SendAsync(System.Text.Encoding.UTF8.GetString(bytes), cancellationToken).ConfigureAwait(false);
             // The job name is a function of the request id, which is the message id when the request has none.
-            var prepared = pipeline.Prepare(source.Body, messageId, null, governance);
+            var prepared = pipeline.Prepare(bytes, messageId, null, governance);
             var job = JobNameOf(prepared, place.Settings.NamePrefix);
             var what = prepared.Request?.Action == "stop" ? $"stop of {job}" : job;
             output.WriteLine($"sent: {source.Label} -> {what} (request id {prepared.RequestId}, message {messageId}, {place.Name})");
@@ -60,6 +92,28 @@ internal sealed class OperateCommands(TextWriter output, TextWriter error, JobPl
         foreach (var job in jobs)
             exit = Math.Max(exit, await WatchAsync(job, interval, waitForRecord: true, cancellationToken).ConfigureAwait(false));
         return exit;
+    }
+
+    /// <summary>The job an earlier launch request under the same request id made, and whether it was this very body.</summary>
+    private async Task<(JobRecord Job, bool Same)?> EarlierUseAsync(PreparedRequest prepared, byte[] body, CancellationToken cancellationToken)
+    {
+        // Only a launch claims its request id; a stop or a retry names a job instead.
+        if (prepared.Request?.RequestId is not { } id || prepared.Plan?.Operation is PlannedOperation.StopTrainingJob or PlannedOperation.StopHyperParameterTuningJob or PlannedOperation.RetryLaunch)
+            return null;
+        return await place.Store.FindAsync(id, cancellationToken).ConfigureAwait(false) is { Status: not JobStatus.Rejected } earlier && earlier.RequestId == id
+            ? (earlier, earlier.PayloadHash == JobRecord.HashPayload(body))
+            : null;
+    }
+
+    /// <summary>A request id for another body under a used one: the used id and the body's hash, so sending that body again gives the same id.</summary>
+    internal static string DerivedId(string usedId, byte[] body) =>
+        $"{usedId[..Math.Min(usedId.Length, 119)]}-{JobRecord.HashPayload(body)[..8]}";
+
+    private static byte[] WithRequestId(byte[] body, string requestId)
+    {
+        var request = System.Text.Json.Nodes.JsonNode.Parse(body)!.AsObject();
+        request["requestId"] = requestId;
+        return System.Text.Encoding.UTF8.GetBytes(request.ToJsonString());
     }
 
     public static string JobNameOf(PreparedRequest prepared, string prefix) =>

@@ -1,0 +1,56 @@
+using System.Text.Json.Nodes;
+using TrainingOrchestrator.Cli;
+
+namespace TrainingOrchestrator.Functions.Tests;
+
+/// <summary>`submit` looks a request id up before sending (moto): the same body again is not sent, another body under a used id is stopped there.</summary>
+public sealed class SubmitReuseTests(MotoServer moto) : IClassFixture<MotoServer>, IDisposable
+{
+    private readonly string folder = Directory.CreateTempSubdirectory("orchestrator-reuse-").FullName;
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    private sealed record Cli(int Exit, string Output, string Error);
+
+    private Task<Cli> RunAsync(TestDeployment deployment, params string[] args) => Task.Run(() =>
+    {
+        var environment = new Dictionary<string, string>(moto.Environment) { ["ORCHESTRATOR_QUEUE_URL"] = deployment.QueueUrl, ["ORCHESTRATOR_TABLE"] = deployment.Table };
+        var (output, error) = (new StringWriter(), new StringWriter());
+        var exit = new CliApp(output, error, environment).Run(args);
+        return new Cli(exit, output.ToString(), error.ToString());
+    });
+
+    private static async Task<string?> QueuedAsync(TestDeployment deployment) =>
+        (await deployment.Cli.RunAsync("sqs", "get-queue-attributes", "--queue-url", deployment.QueueUrl, "--attribute-names", "ApproximateNumberOfMessages"))
+            .GetProperty("Attributes").GetProperty("ApproximateNumberOfMessages").GetString();
+
+    [Fact]
+    public async Task A_used_request_id_is_caught_before_sending_and_new_id_derives_one_from_the_body()
+    {
+        var deployment = await TestDeployment.CreateAsync(moto);
+        var request = Path.Combine(folder, "request.json");
+        File.WriteAllText(request, Samples.Train("reuse-1").Body);
+        Assert.Equal(0, (await RunAsync(deployment, "submit", request)).Exit);
+        Assert.Equal(1, (await EndToEndTests.PollOnceAsync(deployment, new SubmitFunction(deployment.Host()))).Received);
+        var job = Repo.Prepare(Samples.Train("reuse-1").Body, "m").Plan!.JobName;
+
+        var again = await RunAsync(deployment, "submit", request);
+        Assert.Equal(0, again.Exit);
+        Assert.Contains($"already submitted: {request} -> {job} (Pending); nothing sent", again.Output, StringComparison.Ordinal);
+        Assert.Equal("0", await QueuedAsync(deployment));
+
+        var edited = JsonNode.Parse(File.ReadAllText(request))!;
+        edited["training"]!["hyperparameters"]!["epochs"] = 400;
+        File.WriteAllText(request, edited.ToJsonString());
+        var refused = await RunAsync(deployment, "submit", request);
+        Assert.Equal(CliApp.Invalid, refused.Exit);
+        Assert.Contains($"request id 'reuse-1' was used for a different request (job {job}, Pending)", refused.Error, StringComparison.Ordinal);
+        Assert.Equal("0", await QueuedAsync(deployment));
+
+        var renamed = await RunAsync(deployment, "submit", request, "--new-id");
+        Assert.Equal(0, renamed.Exit);
+        var derived = "reuse-1-" + Core.Jobs.JobRecord.HashPayload(File.ReadAllBytes(request))[..8];
+        Assert.Contains($"(request id {derived},", renamed.Output, StringComparison.Ordinal);
+        Assert.Equal("1", await QueuedAsync(deployment));
+    }
+}
