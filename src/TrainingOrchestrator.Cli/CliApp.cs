@@ -57,7 +57,7 @@ public sealed partial class CliApp(TextWriter output, TextWriter error, IReadOnl
         var queue = new Option<string?>("--queue") { Description = "Instead of a stack: the jobs queue URL, with --table (default: $ORCHESTRATOR_QUEUE_URL)" };
         var table = new Option<string?>("--table") { Description = "Instead of a stack: the jobs table, with --queue (default: $ORCHESTRATOR_TABLE)" };
         var region = new Option<string?>("--region") { Description = "The stack's region (default: $AWS_REGION, then $AWS_DEFAULT_REGION)" };
-        var local = new Option<bool>("--local") { Description = "The local work folder's jobs (the default when no stack, queue or table is named)" };
+        var local = new Option<bool>("--local") { Description = "The local work folder's jobs (used, and said, when nothing names a deployment and the folder exists)" };
         var interval = new Option<double?>("--interval") { Description = "Seconds between looks (default: 10 in the cloud, 1 locally)" };
         Option[] place = [stack, queue, table, region, local, work];
         var job = new Argument<string>("job") { Description = "A job name, or the requestId of the request that launched it" };
@@ -66,13 +66,14 @@ public sealed partial class CliApp(TextWriter output, TextWriter error, IReadOnl
         var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new lines until the job has ended" };
         var limit = new Option<int>("--limit") { Description = "How many recent jobs to list", DefaultValueFactory = _ => 20 };
         Func<ParseResult, Func<OperateCommands, Task<int>>, int> operate = (parse, act) =>
-            Operate(parse.GetValue(stack), parse.GetValue(queue), parse.GetValue(table), parse.GetValue(region), parse.GetValue(local), parse.GetValue(work)!, act);
+            Operate(parse.GetValue(stack), parse.GetValue(queue), parse.GetValue(table), parse.GetValue(region), parse.GetValue(local), parse.GetValue(work)!, act,
+                sayWhere: parse.CommandResult.Command.Options.Contains(json) ? !parse.GetValue(json) : true);
         TimeSpan? Every(ParseResult parse) => parse.GetValue(interval) is { } seconds ? TimeSpan.FromSeconds(seconds) : null;
 
         var newId = new Option<bool>("--new-id") { Description = "A request whose requestId was used for another request goes under a new id derived from its body" };
         var submit = new Command("submit", "Validate requests as Submit will, send them to the deployment's queue and print the job each gets (locally: run them)") { file, wait, interval, localConfig, policyFile, team, newId };
-        submit.SetAction(parse => IsLocal(parse.GetValue(stack), parse.GetValue(queue), parse.GetValue(table), parse.GetValue(local))
-            ? Run(parse.GetValue(file)!, parse.GetValue(work)!, parse.GetValue(localConfig), parse.GetValue(policyFile), parse.GetValue(team))
+        submit.SetAction(parse => LocalSubmit(parse.GetValue(stack), parse.GetValue(queue), parse.GetValue(table), parse.GetValue(local), parse.GetValue(work)!) is { } runHere
+            ? runHere ? Run(parse.GetValue(file)!, parse.GetValue(work)!, parse.GetValue(localConfig), parse.GetValue(policyFile), parse.GetValue(team)) : Unusable
             : TryRead(parse.GetValue(file)!, out var sources) ? operate(parse, c => c.SubmitAsync(sources, parse.GetValue(wait), Every(parse), CancellationToken.None, parse.GetValue(newId))) : Unusable);
         var status = new Command("status", "One job: status, secondary status history, metrics, artifacts, failure reason, trials; or the recent jobs") { optionalJob, json, limit };
         status.SetAction(parse => operate(parse, c => c.StatusAsync(parse.GetValue(optionalJob), parse.GetValue(json), parse.GetValue(limit), CancellationToken.None)));
@@ -111,8 +112,26 @@ public sealed partial class CliApp(TextWriter output, TextWriter error, IReadOnl
         }
     }
 
-    private bool IsLocal(string? stack, string? queue, string? table, bool local) =>
-        local || (stack ?? queue ?? table ?? Env("ORCHESTRATOR_STACK") ?? Env("ORCHESTRATOR_QUEUE_URL") ?? Env("ORCHESTRATOR_TABLE")) is null;
+    /// <summary>Nothing on the command line or in the environment names a deployment.</summary>
+    private bool NamesNoDeployment(string? stack, string? queue, string? table) =>
+        (stack ?? queue ?? table ?? Env("ORCHESTRATOR_STACK") ?? Env("ORCHESTRATOR_QUEUE_URL") ?? Env("ORCHESTRATOR_TABLE")) is null;
+
+    private static bool HasLocalJobs(string workFolder) => File.Exists(Path.Combine(workFolder, "jobs.db"));
+
+    private static string NoPlace(string workFolder) =>
+        $"no deployment named, and no local work folder {workFolder}: name a stack (--stack NAME, or ORCHESTRATOR_STACK), or a queue and table (--queue URL --table NAME), or pass --local to work here";
+
+    private static string ImplicitlyLocal(string workFolder) =>
+        $"using local work folder {workFolder} (no deployment named: --stack NAME or ORCHESTRATOR_STACK for one)";
+
+    /// <summary>Whether `submit` runs here (true), goes to a deployment (null), or has nowhere to go (false, said).</summary>
+    private bool? LocalSubmit(string? stack, string? queue, string? table, bool local, string workFolder)
+    {
+        if (local) return true;
+        if (!NamesNoDeployment(stack, queue, table)) return null;
+        error.WriteLine(HasLocalJobs(workFolder) ? ImplicitlyLocal(workFolder) : NoPlace(workFolder));
+        return HasLocalJobs(workFolder);
+    }
 
     private string? Env(string name) => (environment ?? ProcessEnvironment.Read()).GetValueOrDefault(name) is { Length: > 0 } value ? value : null;
 
@@ -120,7 +139,8 @@ public sealed partial class CliApp(TextWriter output, TextWriter error, IReadOnl
     /// Opens the deployment named (a stack; a queue and table; else the local work folder) and runs the command on it.
     /// AWS calls use the standard credential chain, region and endpoint variables (AWS_ENDPOINT_URL... for moto).
     /// </summary>
-    private int Operate(string? stack, string? queue, string? table, string? region, bool local, string workFolder, Func<OperateCommands, Task<int>> act)
+    /// <param name="sayWhere">Print the place first (on standard error, so that output stays what the command prints); not for --json.</param>
+    private int Operate(string? stack, string? queue, string? table, string? region, bool local, string workFolder, Func<OperateCommands, Task<int>> act, bool sayWhere)
     {
         JobPlace place;
         try
@@ -134,6 +154,8 @@ public sealed partial class CliApp(TextWriter output, TextWriter error, IReadOnl
         }
         using (place)
         {
+            if (sayWhere)
+                error.WriteLine(!local && place.IsLocal ? ImplicitlyLocal(workFolder) : $"using {place.Name}");
             if (place is LocalPlace { Exists: false })
             {
                 output.WriteLine($"no local jobs yet: {Path.Combine(workFolder, "jobs.db")} does not exist (`run` or `submit` creates it)");
@@ -155,8 +177,10 @@ public sealed partial class CliApp(TextWriter output, TextWriter error, IReadOnl
     {
         var env = environment ?? ProcessEnvironment.Read();
         var settings = DeploymentSettings.From(env, DeploymentSettings.LocalDefaults);
-        if (IsLocal(stack, queue, table, local))
+        if (local)
             return new LocalPlace(workFolder, settings);
+        if (NamesNoDeployment(stack, queue, table))
+            return HasLocalJobs(workFolder) ? new LocalPlace(workFolder, settings) : throw new PlaceException(NoPlace(workFolder));
         var regionName = region ?? Env("AWS_REGION") ?? Env("AWS_DEFAULT_REGION")
             ?? throw new PlaceException("no region: set AWS_REGION (or AWS_DEFAULT_REGION), or pass --region");
         var aws = Aws.Protocol.AwsSettings.From(env, regionName);

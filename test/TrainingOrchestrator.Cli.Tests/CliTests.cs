@@ -155,3 +155,49 @@ public sealed class CliFailureTests : IDisposable
         Assert.Contains("   at ", verbose, StringComparison.Ordinal);
     }
 }
+
+/// <summary>Where an operating command acts is never a surprise: said first, and never the local folder by default when there is none.</summary>
+public sealed class CliPlaceTests : IDisposable
+{
+    private readonly string folder = Directory.CreateTempSubdirectory("orchestrator-place-").FullName;
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    private static (int Exit, string Out, string Err) Run(params string[] args)
+    {
+        var (output, error) = (new StringWriter(), new StringWriter());
+        var exit = new CliApp(output, error, new Dictionary<string, string>()).Run(args);
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public void With_no_deployment_named_and_no_local_folder_operating_commands_refuse_and_say_how_to_name_one()
+    {
+        var missing = Path.Combine(folder, "none");
+        foreach (var command in new[] { new[] { "status" }, ["watch", "to-a-1"], ["stop", "to-a-1"], ["submit", Repo.Path("events", "sqs-train-xgboost.json")] })
+        {
+            var (exit, output, error) = Run([.. command, "--work", missing]);
+
+            Assert.Equal(CliApp.Unusable, exit);
+            Assert.Equal("", output);
+            Assert.Equal($"no deployment named, and no local work folder {missing}: name a stack (--stack NAME, or ORCHESTRATOR_STACK), or a queue and table (--queue URL --table NAME), or pass --local to work here",
+                error.Trim());
+        }
+        Assert.False(Directory.Exists(missing)); // submit ran nothing here
+        var local = Run("status", "--local", "--work", missing);
+        Assert.Equal((CliApp.Valid, $"using local work folder {missing}"), (local.Exit, local.Err.Trim()));
+        Assert.StartsWith("no local jobs yet", local.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void With_a_local_folder_and_no_deployment_named_the_local_folder_is_used_and_said()
+    {
+        Directory.CreateDirectory(Path.Combine(folder, "work"));
+        File.WriteAllBytes(Path.Combine(folder, "work", "jobs.db"), []);
+        var work = Path.Combine(folder, "work");
+
+        var (_, _, error) = Run("status", "--work", work);
+
+        Assert.StartsWith($"using local work folder {work} (no deployment named: --stack NAME or ORCHESTRATOR_STACK for one)", error, StringComparison.Ordinal);
+    }
+}
