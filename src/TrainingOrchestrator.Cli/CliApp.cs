@@ -78,7 +78,7 @@ public sealed partial class CliApp(TextWriter output, TextWriter error, IReadOnl
         var status = new Command("status", "One job: status, secondary status history, metrics, artifacts, failure reason, trials; or the recent jobs") { optionalJob, json, limit };
         status.SetAction(parse => operate(parse, c => c.StatusAsync(parse.GetValue(optionalJob), parse.GetValue(json), parse.GetValue(limit), CancellationToken.None)));
         var watch = new Command("watch", "Print a job's progress (secondary status, metrics, trials) until it ends; exit 0 Completed, 3 otherwise") { job, interval };
-        watch.SetAction(parse => operate(parse, c => c.WatchAsync(parse.GetValue(job)!, Every(parse), waitForRecord: false, CancellationToken.None)));
+        watch.SetAction(parse => operate(parse, c => c.WatchAsync(parse.GetValue(job)!, Every(parse), c.IsLocal ? TimeSpan.Zero : OperateCommands.WatchRecordWait, CancellationToken.None)));
         var stop = new Command("stop", "Stop a job: a stop request through the queue, as any client would send it") { job };
         stop.SetAction(parse => operate(parse, c => c.StopAsync(parse.GetValue(job)!, CancellationToken.None)));
         var retry = new Command("retry", "Launch a job whose launch failed again, under its own name: a retry request through the queue") { job };
@@ -302,6 +302,7 @@ public sealed partial class CliApp(TextWriter output, TextWriter error, IReadOnl
                 local.KillAll();
         };
         Console.CancelKeyPress += onCancel;
+        error.WriteLine($"(Ctrl-C stops the jobs as SageMaker stops one: SIGTERM, then SIGKILL after {config.StopGracePeriod.TotalSeconds:0} s)");
         try
         {
             return local.RunAsync(sources, CancellationToken.None).GetAwaiter().GetResult();

@@ -12,10 +12,15 @@ namespace TrainingOrchestrator.Cli.Operate;
 /// </summary>
 internal sealed class OperateCommands(TextWriter output, TextWriter error, JobPlace place)
 {
+    public bool IsLocal => place.IsLocal;
+
     public const int NotCompleted = 3;
 
     /// <summary>How long `submit --wait` waits for Submit to take a request before it gives up.</summary>
     public static readonly TimeSpan RecordWait = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long `watch` waits for a job not recorded yet (sent a moment ago, Submit not run yet) before it says there is none.</summary>
+    public static readonly TimeSpan WatchRecordWait = TimeSpan.FromMinutes(2);
 
     /// <summary>
     /// Validates every request first and looks up the request ids already used (nothing is sent if one is invalid, or
@@ -90,7 +95,7 @@ internal sealed class OperateCommands(TextWriter output, TextWriter error, JobPl
         }
         var exit = CliApp.Valid;
         foreach (var job in jobs)
-            exit = Math.Max(exit, await WatchAsync(job, interval, waitForRecord: true, cancellationToken).ConfigureAwait(false));
+            exit = Math.Max(exit, await WatchAsync(job, interval, RecordWait, cancellationToken).ConfigureAwait(false));
         return exit;
     }
 
@@ -145,12 +150,15 @@ internal sealed class OperateCommands(TextWriter output, TextWriter error, JobPl
     }
 
     /// <summary>Prints what changes (status, secondary status steps, metrics, trials) until the job ends; the exit code says how.</summary>
-    public async Task<int> WatchAsync(string job, TimeSpan? interval, bool waitForRecord, CancellationToken cancellationToken)
+    /// <param name="waitForRecord">How long to wait for a job the store does not know yet (a request Submit has not taken).</param>
+    public async Task<int> WatchAsync(string job, TimeSpan? interval, TimeSpan waitForRecord, CancellationToken cancellationToken)
     {
         var every = interval ?? place.DefaultInterval;
-        var giveUp = DateTimeOffset.UtcNow + (waitForRecord ? RecordWait : TimeSpan.Zero);
+        var giveUp = DateTimeOffset.UtcNow + waitForRecord;
         JobRecord? seen = null;
         var trialsSeen = "";
+        var saidWaiting = false;
+        error.WriteLine(place.IsLocal ? "(Ctrl-C stops watching; `run` keeps the job going)" : "(Ctrl-C stops watching; the job goes on: `stop JOB` stops it)");
         while (true)
         {
             var record = await place.Store.FindAsync(job, cancellationToken).ConfigureAwait(false);
@@ -158,11 +166,14 @@ internal sealed class OperateCommands(TextWriter output, TextWriter error, JobPl
             {
                 if (DateTimeOffset.UtcNow >= giveUp)
                 {
-                    error.WriteLine(waitForRecord
+                    error.WriteLine(waitForRecord == RecordWait
                         ? $"{job}: Submit has not taken the request within {RecordWait.TotalMinutes} minutes; is the stack's Submit function running? (its log: sam logs --name SubmitFunction)"
-                        : $"no job {job} in {place.Name} (a job name, or the requestId of a request)");
+                        : $"no job {job} in {place.Name} (a job name, or the requestId of a request; `status` lists the recent jobs)");
                     return CliApp.Unusable;
                 }
+                if (!saidWaiting)
+                    error.WriteLine($"{job}: not recorded yet; waiting up to {waitForRecord.TotalMinutes:0.#} minutes for Submit to take it");
+                saidWaiting = true;
             }
             else
             {

@@ -3,8 +3,11 @@ using TrainingOrchestrator.Cli;
 
 namespace TrainingOrchestrator.Functions.Tests;
 
-/// <summary>`submit` looks a request id up before sending (moto): the same body again is not sent, another body under a used id is stopped there.</summary>
-public sealed class SubmitReuseTests(MotoServer moto) : IClassFixture<MotoServer>, IDisposable
+/// <summary>
+/// `submit` and `watch` against a deployment on moto: a request id looked up before sending (the same body again is not
+/// sent, another body under a used id is stopped there), and `watch` of a request Submit has not taken yet.
+/// </summary>
+public sealed class SubmitCliTests(MotoServer moto) : IClassFixture<MotoServer>, IDisposable
 {
     private readonly string folder = Directory.CreateTempSubdirectory("orchestrator-reuse-").FullName;
 
@@ -52,5 +55,27 @@ public sealed class SubmitReuseTests(MotoServer moto) : IClassFixture<MotoServer
         var derived = "reuse-1-" + Core.Jobs.JobRecord.HashPayload(File.ReadAllBytes(request))[..8];
         Assert.Contains($"(request id {derived},", renamed.Output, StringComparison.Ordinal);
         Assert.Equal("1", await QueuedAsync(deployment));
+    }
+
+    [Fact]
+    public async Task Watch_right_after_submit_waits_for_Submit_to_take_the_request()
+    {
+        var deployment = await TestDeployment.CreateAsync(moto);
+        var request = Path.Combine(folder, "watched.json");
+        File.WriteAllText(request, Samples.Train("watched-1").Body);
+        Assert.Equal(0, (await RunAsync(deployment, "submit", request)).Exit);
+        var job = Repo.Prepare(Samples.Train("watched-1").Body, "m").Plan!.JobName;
+
+        var watching = RunAsync(deployment, "watch", job, "--interval", "0.2");
+        await Task.Delay(2000); // Lambda's poller is late: watch's first looks find no record (before, it exited 2 "no job" at once)
+        var host = deployment.Host();
+        Assert.Equal(1, (await EndToEndTests.PollOnceAsync(deployment, new SubmitFunction(host))).Received);
+        await FunctionEvents.InvokeAsync(new StateChangeFunction(host).Handle,
+            FunctionEvents.SageMaker("eventbridge-training-job-state-change.completed.json", job, "Completed"));
+        var watched = await watching.WaitAsync(TimeSpan.FromSeconds(90));
+
+        Assert.Equal(0, watched.Exit);
+        Assert.Contains("(Ctrl-C stops watching; the job goes on: `stop JOB` stops it)", watched.Error, StringComparison.Ordinal);
+        Assert.Contains("Completed", watched.Output, StringComparison.Ordinal);
     }
 }
