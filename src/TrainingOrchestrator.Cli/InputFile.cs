@@ -27,13 +27,15 @@ internal static class InputFile
         try { document = JsonDocument.Parse(bytes); }
         catch (JsonException e)
         {
-            throw new UnusableInputException($"{path}: not JSON: {e.Message}");
+            throw new UnusableInputException($"{path}: not JSON: {Core.Contract.JsonErrorText.Of(e)}");
         }
         using (document)
         {
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
                 throw new UnusableInputException($"{path}: expected a job request or an SQS event (a JSON object)");
+            if (root.TryGetProperty("detail-type", out _) && root.TryGetProperty("detail", out _))
+                throw new UnusableInputException($"{path}: an EventBridge event, not a job request or an SQS event (`invoke StateChange {path}` hands it to the function that reads it)");
             if (!root.TryGetProperty("Records", out var records))
                 return [new RequestSource(path, bytes, LocalMessageId(bytes))];
 

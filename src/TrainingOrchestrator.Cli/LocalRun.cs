@@ -113,7 +113,7 @@ internal sealed class LocalRun
                 }
                 console.Write(table);
             }
-            var summary = new Table().Title($"{record.Kind} job {record.Key}").AddColumns("", "");
+            var summary = new Table().Title($"{record.Kind} job {record.Key}").AddColumns("", "").HideHeaders();
             summary.AddRow("status", record.Status + (record.StopCause is { } cause ? $" ({cause})" : ""));
             if (record.FailureReason is { } reason) summary.AddRow("failure reason", Markup.Escape(reason));
             var model = record.ModelArtifacts ?? (record.BestTrial is { } b ? local.Platform.Training(b.TrainingJobName)?.ModelArtifacts : null);

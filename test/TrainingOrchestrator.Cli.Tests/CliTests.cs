@@ -201,3 +201,45 @@ public sealed class CliPlaceTests : IDisposable
         Assert.StartsWith($"using local work folder {work} (no deployment named: --stack NAME or ORCHESTRATOR_STACK for one)", error, StringComparison.Ordinal);
     }
 }
+
+/// <summary>Input that is not a request says what it is, where it breaks (1-based), and exits 2.</summary>
+public sealed class CliInputTests : IDisposable
+{
+    private readonly string folder = Directory.CreateTempSubdirectory("orchestrator-input-").FullName;
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    private static (int Exit, string Out, string Err) Run(params string[] args)
+    {
+        var (output, error) = (new StringWriter(), new StringWriter());
+        var exit = new CliApp(output, error, new Dictionary<string, string>()).Run(args);
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public void An_EventBridge_event_file_is_not_a_request_and_exits_2()
+    {
+        var file = Repo.Path("events", "eventbridge-training-job-state-change.completed.json");
+        var (exit, _, error) = Run("validate", file);
+
+        Assert.Equal(CliApp.Unusable, exit);
+        Assert.Equal($"{file}: an EventBridge event, not a job request or an SQS event (`invoke StateChange {file}` hands it to the function that reads it)", error.Trim());
+    }
+
+    [Fact]
+    public void A_JSON_syntax_error_is_placed_at_its_line_and_column_counted_from_1()
+    {
+        var file = Path.Combine(folder, "broken.json");
+        File.WriteAllText(file, "{\n  \"version\": 1,\n  \"action\" \"train\"\n}\n");
+        var (exit, _, error) = Run("validate", file);
+        Assert.Equal(CliApp.Unusable, exit);
+        Assert.EndsWith("(line 3, column 12)", error.Trim(), StringComparison.Ordinal);
+
+        // The same body inside an SQS event: the request's own error, with its place.
+        var batch = Path.Combine(folder, "batch.json");
+        File.WriteAllText(batch, System.Text.Json.JsonSerializer.Serialize(new { Records = new[] { new { messageId = "m-1", body = "{\n  \"version\": 1,\n  \"action\" \"train\"\n}" } } }));
+        var (batchExit, output, _) = Run("validate", batch);
+        Assert.Equal(CliApp.Invalid, batchExit);
+        Assert.Contains("$: the message body is not JSON: '\"' is invalid after a property name. Expected a ':' (line 3, column 12) [not-json]", output, StringComparison.Ordinal);
+    }
+}

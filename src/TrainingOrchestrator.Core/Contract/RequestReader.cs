@@ -67,7 +67,7 @@ internal static partial class RequestReader
         }
         catch (JsonException e)
         {
-            return Fail("$", Rules.NotJson, $"the message body is not JSON: {Clean(e.Message)} (at byte {e.BytePositionInLine})");
+            return Fail("$", Rules.NotJson, $"the message body is not JSON: {JsonErrorText.Of(e)}");
         }
         return rootKind != JsonValueKind.Object ? Fail("$", Rules.NotJson, "the message body must be a JSON object (a job request)") : null;
     }
@@ -164,13 +164,20 @@ internal static partial class RequestReader
 
     /// <summary>The serializer's message without the positions we already give as a path.</summary>
     // The reader quotes the offending token whole ("'fIMc...' is an invalid JSON literal"): a body is not echoed into logs.
-    private static string Clean(string message) =>
+    /// <summary>System.Text.Json's message without its position (we say it 1-based) and with long tokens cut.</summary>
+    internal static string Clean(string message) =>
         QuotedToken().Replace(PositionSuffix().Replace(message, "").TrimEnd('.'), m => $"'{m.Groups[1].Value[..20]}...'");
 
-    [GeneratedRegex("'([^']{41,})'")]
+    [GeneratedRegex("'([^'\\s]{41,})'")] // a long token, not the text between two short quoted ones
     private static partial Regex QuotedToken();
 
     [GeneratedRegex(@"( Path: \S*)?\.?( \|)? LineNumber: \d+ \| BytePositionInLine: \d+\.?$")]
     private static partial Regex PositionSuffix();
 
+}
+
+/// <summary>A JSON syntax error as people read it: what is wrong, then where, line and column counted from 1.</summary>
+public static class JsonErrorText
+{
+    public static string Of(JsonException e) => $"{RequestReader.Clean(e.Message)} (line {e.LineNumber + 1}, column {e.BytePositionInLine + 1})";
 }
