@@ -67,14 +67,18 @@ public sealed partial class CliApp(TextWriter output, TextWriter error, IReadOnl
         var limit = new Option<int>("--limit") { Description = "How many recent jobs to list", DefaultValueFactory = _ => 20 };
         Func<ParseResult, Func<OperateCommands, Task<int>>, int> operate = (parse, act) =>
             Operate(parse.GetValue(stack), parse.GetValue(queue), parse.GetValue(table), parse.GetValue(region), parse.GetValue(local), parse.GetValue(work)!, act,
-                sayWhere: parse.CommandResult.Command.Options.Contains(json) ? !parse.GetValue(json) : true);
+                sayWhere: !(parse.CommandResult.Command.Options.Contains(json) && parse.GetValue(json)));
         TimeSpan? Every(ParseResult parse) => parse.GetValue(interval) is { } seconds ? TimeSpan.FromSeconds(seconds) : null;
 
         var newId = new Option<bool>("--new-id") { Description = "A request whose requestId was used for another request goes under a new id derived from its body" };
         var submit = new Command("submit", "Validate requests as Submit will, send them to the deployment's queue and print the job each gets (locally: run them)") { file, wait, interval, localConfig, policyFile, team, newId };
-        submit.SetAction(parse => LocalSubmit(parse.GetValue(stack), parse.GetValue(queue), parse.GetValue(table), parse.GetValue(local), parse.GetValue(work)!) is { } runHere
-            ? runHere ? Run(parse.GetValue(file)!, parse.GetValue(work)!, parse.GetValue(localConfig), parse.GetValue(policyFile), parse.GetValue(team)) : Unusable
-            : TryRead(parse.GetValue(file)!, out var sources) ? operate(parse, c => c.SubmitAsync(sources, parse.GetValue(wait), Every(parse), CancellationToken.None, parse.GetValue(newId))) : Unusable);
+        submit.SetAction(parse => LocalSubmit(parse.GetValue(stack), parse.GetValue(queue), parse.GetValue(table), parse.GetValue(local), parse.GetValue(work)!) switch
+        {
+            true => Run(parse.GetValue(file)!, parse.GetValue(work)!, parse.GetValue(localConfig), parse.GetValue(policyFile), parse.GetValue(team)),
+            false => Unusable,
+            null => TryRead(parse.GetValue(file)!, out var sources)
+                ? operate(parse, c => c.SubmitAsync(sources, parse.GetValue(wait), Every(parse), CancellationToken.None, parse.GetValue(newId))) : Unusable,
+        });
         var status = new Command("status", "One job: status, secondary status history, metrics, artifacts, failure reason, trials; or the recent jobs") { optionalJob, json, limit };
         status.SetAction(parse => operate(parse, c => c.StatusAsync(parse.GetValue(optionalJob), parse.GetValue(json), parse.GetValue(limit), CancellationToken.None)));
         var watch = new Command("watch", "Print a job's progress (secondary status, metrics, trials) until it ends; exit 0 Completed, 3 otherwise") { job, interval };
