@@ -200,6 +200,26 @@ public sealed class CliPlaceTests : IDisposable
 
         Assert.StartsWith($"using local work folder {work} (no deployment named: --stack NAME or ORCHESTRATOR_STACK for one)", error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_mistyped_job_name_or_request_id_gets_the_closest_recent_one()
+    {
+        var work = Path.Combine(folder, "typo");
+        Directory.CreateDirectory(work);
+        var store = new Local.SqliteJobStore(Path.Combine(work, "jobs.db"));
+        var (messageId, body) = Samples.Train("churn-typo-001");
+        var job = Repo.Prepare(body, messageId).Plan!.JobName;
+        await store.ClaimAsync(Core.Jobs.JobRecord.Pending(job, Core.Naming.JobKind.Training, "churn-typo-001", body, "h", "{}", DateTimeOffset.UtcNow), default);
+
+        var byName = Run("status", job[..^1] + "x", "--work", work);
+        var byId = Run("watch", "churn-typo-01", "--work", work);
+        var far = Run("status", "something-else-entirely", "--work", work);
+
+        Assert.Equal(CliApp.Unusable, byName.Exit);
+        Assert.Contains($"did you mean {job}?", byName.Err, StringComparison.Ordinal);
+        Assert.Contains("did you mean churn-typo-001?", byId.Err, StringComparison.Ordinal);
+        Assert.Contains("`status` lists the recent jobs", far.Err, StringComparison.Ordinal);
+    }
 }
 
 /// <summary>Input that is not a request says what it is, where it breaks (1-based), and exits 2.</summary>

@@ -168,7 +168,7 @@ internal sealed class OperateCommands(TextWriter output, TextWriter error, JobPl
                 {
                     error.WriteLine(waitForRecord == RecordWait
                         ? $"{job}: Submit has not taken the request within {RecordWait.TotalMinutes} minutes; is the stack's Submit function running? (its log: sam logs --name SubmitFunction)"
-                        : $"no job {job} in {place.Name} (a job name, or the requestId of a request; `status` lists the recent jobs)");
+                        : await NoJobAsync(job, cancellationToken).ConfigureAwait(false));
                     return CliApp.Unusable;
                 }
                 if (!saidWaiting)
@@ -292,8 +292,32 @@ internal sealed class OperateCommands(TextWriter output, TextWriter error, JobPl
     {
         var record = await place.Store.FindAsync(job, cancellationToken).ConfigureAwait(false);
         if (record is null)
-            error.WriteLine($"no job {job} in {place.Name} (a job name, or the requestId of a request)");
+            error.WriteLine(await NoJobAsync(job, cancellationToken).ConfigureAwait(false));
         return record;
+    }
+
+    /// <summary>"no job X", with the closest name or request id of the recent jobs when one is close enough to be a typo.</summary>
+    private async Task<string> NoJobAsync(string job, CancellationToken cancellationToken)
+    {
+        var recent = await place.Store.ListRecentAsync(50, cancellationToken).ConfigureAwait(false);
+        var closest = recent.SelectMany(r => new[] { r.Key, r.RequestId }).Distinct(StringComparer.Ordinal)
+            .Select(known => (Known: known, Distance: EditDistance(job, known))).OrderBy(c => c.Distance).FirstOrDefault();
+        var guess = closest.Known is not null && closest.Distance <= Math.Max(2, job.Length / 4) ? $"; did you mean {closest.Known}?" : "; `status` lists the recent jobs";
+        return $"no job {job} in {place.Name} (a job name, or the requestId of a request){guess}";
+    }
+
+    private static int EditDistance(string a, string b)
+    {
+        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var current = new int[b.Length + 1];
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            previous = current;
+        }
+        return previous[b.Length];
     }
 
     private void Line(string text) => output.WriteLine($"{DateTime.UtcNow.ToString("HH:mm:ss", CultureInfo.InvariantCulture)}  {text}");
