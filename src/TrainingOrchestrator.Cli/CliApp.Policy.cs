@@ -96,9 +96,7 @@ public sealed partial class CliApp
         var env = environment ?? Core.Settings.ProcessEnvironment.Read();
         try
         {
-            var regionName = region ?? Env("AWS_REGION") ?? Env("AWS_DEFAULT_REGION")
-                ?? throw new PlaceException("no region: set AWS_REGION (or AWS_DEFAULT_REGION), or pass --region");
-            var aws = AwsSettings.From(env, regionName);
+            var aws = AwsSettings.From(env, RegionOf(region));
             var credentials = CredentialsOf(env);
             var name = parameter ?? ((stack ?? Env("ORCHESTRATOR_STACK")) is { } stackName ? StackOutputAsync(stackName, aws, credentials).GetAwaiter().GetResult() : null)
                 ?? Env("ORCHESTRATOR_POLICY_PARAMETER")

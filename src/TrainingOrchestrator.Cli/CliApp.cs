@@ -137,6 +137,10 @@ public sealed partial class CliApp(TextWriter output, TextWriter error, IReadOnl
         return HasLocalJobs(workFolder);
     }
 
+    /// <summary>The region named (--region), else AWS_REGION, else AWS_DEFAULT_REGION.</summary>
+    private string RegionOf(string? region) => region ?? Env("AWS_REGION") ?? Env("AWS_DEFAULT_REGION")
+        ?? throw new PlaceException("no region: set AWS_REGION (or AWS_DEFAULT_REGION), or pass --region");
+
     private string? Env(string name) => (environment ?? ProcessEnvironment.Read()).GetValueOrDefault(name) is { Length: > 0 } value ? value : null;
 
     /// <summary>
@@ -185,9 +189,7 @@ public sealed partial class CliApp(TextWriter output, TextWriter error, IReadOnl
             return new LocalPlace(workFolder, settings);
         if (NamesNoDeployment(stack, queue, table))
             return HasLocalJobs(workFolder) ? new LocalPlace(workFolder, settings) : throw new PlaceException(NoPlace(workFolder));
-        var regionName = region ?? Env("AWS_REGION") ?? Env("AWS_DEFAULT_REGION")
-            ?? throw new PlaceException("no region: set AWS_REGION (or AWS_DEFAULT_REGION), or pass --region");
-        var aws = Aws.Protocol.AwsSettings.From(env, regionName);
+        var aws = Aws.Protocol.AwsSettings.From(env, RegionOf(region));
         var credentials = CredentialsOf(env);
         // Named on the command line first; then the variables, a stack before a queue and table.
         if ((stack ?? (queue is null && table is null ? Env("ORCHESTRATOR_STACK") : null)) is { } stackName)

@@ -6,15 +6,7 @@ namespace TrainingOrchestrator.Cli.Tests;
 /// <summary>The CLI as a user runs it: exit codes, messages and the printed plans.</summary>
 public class CliTests
 {
-    private static (int Exit, string Out, string Err) Run(params string[] args) => RunWith(new Dictionary<string, string>(), args);
-
-    private static (int Exit, string Out, string Err) RunWith(Dictionary<string, string> environment, params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var exit = new CliApp(output, error, environment).Run(args);
-        return (exit, output.ToString(), error.ToString());
-    }
+    private static (int Exit, string Out, string Err) Run(params string[] args) => CliRun.Run(args);
 
     private static string Event(string name) => Repo.Path("events", name + ".json");
 
@@ -66,7 +58,7 @@ public class CliTests
     [Fact]
     public void Bad_settings_exit_2_with_the_variable_named()
     {
-        var (exit, _, error) = RunWith(new Dictionary<string, string> { ["ORCHESTRATOR_ROLE_ARN"] = "nope" }, "validate", Event("sqs-stop"));
+        var (exit, _, error) = CliRun.With(new Dictionary<string, string> { ["ORCHESTRATOR_ROLE_ARN"] = "nope" }, "validate", Event("sqs-stop"));
         Assert.Equal(CliApp.Unusable, exit);
         Assert.Contains("ORCHESTRATOR_ROLE_ARN is not an IAM role ARN", error, StringComparison.Ordinal);
     }
@@ -163,12 +155,7 @@ public sealed class CliPlaceTests : IDisposable
 
     public void Dispose() => Directory.Delete(folder, recursive: true);
 
-    private static (int Exit, string Out, string Err) Run(params string[] args)
-    {
-        var (output, error) = (new StringWriter(), new StringWriter());
-        var exit = new CliApp(output, error, new Dictionary<string, string>()).Run(args);
-        return (exit, output.ToString(), error.ToString());
-    }
+    private static (int Exit, string Out, string Err) Run(params string[] args) => CliRun.Run(args);
 
     [Fact]
     public void With_no_deployment_named_and_no_local_folder_operating_commands_refuse_and_say_how_to_name_one()
@@ -229,12 +216,7 @@ public sealed class CliInputTests : IDisposable
 
     public void Dispose() => Directory.Delete(folder, recursive: true);
 
-    private static (int Exit, string Out, string Err) Run(params string[] args)
-    {
-        var (output, error) = (new StringWriter(), new StringWriter());
-        var exit = new CliApp(output, error, new Dictionary<string, string>()).Run(args);
-        return (exit, output.ToString(), error.ToString());
-    }
+    private static (int Exit, string Out, string Err) Run(params string[] args) => CliRun.Run(args);
 
     [Fact]
     public void An_EventBridge_event_file_is_not_a_request_and_exits_2()

@@ -11,12 +11,7 @@ public sealed class GovernanceCliTests : IDisposable
 
     public void Dispose() => Directory.Delete(folder, recursive: true);
 
-    private static (int Exit, string Out, string Err) Run(params string[] args)
-    {
-        var (output, error) = (new StringWriter(), new StringWriter());
-        var exit = new CliApp(output, error, new Dictionary<string, string>()).Run(args);
-        return (exit, output.ToString(), error.ToString());
-    }
+    private static (int Exit, string Out, string Err) Run(params string[] args) => CliRun.Run(args);
 
     private string File(string name, string json)
     {

@@ -81,15 +81,6 @@ public sealed class GovernanceTests(MotoServer moto) : IClassFixture<MotoServer>
 
     private static string JobOf(string requestId) => Repo.Prepare(Samples.Train(requestId).Body, "m").Plan!.JobName;
 
-    private sealed record Cli(int Exit, string Output, string Error);
-
-    private Task<Cli> RunCliAsync(IDictionary<string, string> environment, params string[] args) => Task.Run(() =>
-    {
-        var (output, error) = (new StringWriter(), new StringWriter());
-        var exit = new CliApp(output, error, new Dictionary<string, string>(environment)).Run(args);
-        return new Cli(exit, output.ToString(), error.ToString());
-    });
-
     [Fact]
     public async Task An_operator_applies_shows_and_versions_the_policy_and_submit_says_which_team_it_sends_as()
     {
@@ -107,45 +98,41 @@ public sealed class GovernanceTests(MotoServer moto) : IClassFixture<MotoServer>
         var policyFile = Path.Combine(folder, "policy.json");
         File.WriteAllText(policyFile, policy.ToJsonString());
 
-        var none = await RunCliAsync(environment, "policy", "show");
+        var none = await CliRun.RunAsync(environment, "policy", "show");
         Assert.Equal(0, none.Exit);
         Assert.Contains("no policy at", none.Output, StringComparison.Ordinal);
 
-        var applied = await RunCliAsync(environment, "policy", "apply", policyFile);
+        var applied = await CliRun.RunAsync(environment, "policy", "apply", policyFile);
         Assert.Equal(0, applied.Exit);
         Assert.Contains("applied policy 2026-12-05.1", applied.Output, StringComparison.Ordinal);
         var stored = await deployment.Cli.RunAsync("ssm", "get-parameter", "--name", deployment.PolicyParameter);
         Assert.True(JsonNode.DeepEquals(policy, JsonNode.Parse(stored.GetProperty("Parameter").GetProperty("Value").GetString()!)));
-        Assert.Contains("nothing to do", (await RunCliAsync(environment, "policy", "apply", policyFile)).Output, StringComparison.Ordinal);
+        Assert.Contains("nothing to do", (await CliRun.RunAsync(environment, "policy", "apply", policyFile)).Output, StringComparison.Ordinal);
         policy["teams"]!["nlp"]!["maxJobCost"] = 5000;
         File.WriteAllText(policyFile, policy.ToJsonString());
-        var sameVersion = await RunCliAsync(environment, "policy", "apply", policyFile);
+        var sameVersion = await CliRun.RunAsync(environment, "policy", "apply", policyFile);
         Assert.Equal((1, true), (sameVersion.Exit, sameVersion.Error.Contains("give this document a new version", StringComparison.Ordinal)));
-        var shown = await RunCliAsync(environment, "policy", "show");
+        var shown = await CliRun.RunAsync(environment, "policy", "show");
         Assert.Contains("policy 2026-12-05.1 at " + deployment.PolicyParameter, shown.Output, StringComparison.Ordinal);
         Assert.Contains("max job cost         $500.00", shown.Output, StringComparison.Ordinal);
 
         // nlp must use spot and tag a project: the sample refused here, as Submit would refuse it, and nothing sent.
         var request = Path.Combine(folder, "request.json");
         File.WriteAllText(request, Body("gov-cli"));
-        var refused = await RunCliAsync(environment, "submit", request);
+        var refused = await CliRun.RunAsync(environment, "submit", request);
         Assert.Equal(CliApp.Invalid, refused.Exit);
         Assert.Contains($"submitting as team nlp (sender {caller}, policy 2026-12-05.1)", refused.Output, StringComparison.Ordinal);
         Assert.Contains("[policy:spot]", refused.Error, StringComparison.Ordinal);
-        Assert.Equal("0", await QueuedAsync(deployment));
+        Assert.Equal(0, await deployment.QueuedAsync());
         File.WriteAllText(request, Body("gov-cli", r =>
         {
             r["training"]!["spot"] = true;
             r["training"]!["stopping"] = new JsonObject { ["maxRuntimeSeconds"] = 3600, ["maxWaitSeconds"] = 7200 };
             r["training"]!["tags"]!["project"] = "summaries";
         }));
-        var sent = await RunCliAsync(environment, "submit", request);
+        var sent = await CliRun.RunAsync(environment, "submit", request);
         Assert.Equal(0, sent.Exit);
         Assert.Contains("sent: ", sent.Output, StringComparison.Ordinal);
-        Assert.Equal("1", await QueuedAsync(deployment));
+        Assert.Equal(1, await deployment.QueuedAsync());
     }
-
-    private static async Task<string?> QueuedAsync(TestDeployment deployment) =>
-        (await deployment.Cli.RunAsync("sqs", "get-queue-attributes", "--queue-url", deployment.QueueUrl, "--attribute-names", "ApproximateNumberOfMessages"))
-            .GetProperty("Attributes").GetProperty("ApproximateNumberOfMessages").GetString();
 }

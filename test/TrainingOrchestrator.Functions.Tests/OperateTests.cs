@@ -17,14 +17,7 @@ public sealed class OperateTests(MotoServer moto) : IClassFixture<MotoServer>, I
 
     public void Dispose() => Directory.Delete(folder, recursive: true);
 
-    private sealed record Cli(int Exit, string Output, string Error);
-
-    private Task<Cli> RunAsync(params string[] args) => Task.Run(() =>
-    {
-        var (output, error) = (new StringWriter(), new StringWriter());
-        var exit = new CliApp(output, error, new Dictionary<string, string>(moto.Environment)).Run(args);
-        return new Cli(exit, output.ToString(), error.ToString());
-    });
+    private Task<CliResult> RunAsync(params string[] args) => CliRun.RunAsync(moto.Environment, args);
 
     /// <summary>
     /// The stand-in stack scripts/try-on-moto.sh deploys: template.yaml's own queue and table, created by moto's

@@ -13,34 +13,29 @@ public sealed class SubmitCliTests(MotoServer moto) : IClassFixture<MotoServer>,
 
     public void Dispose() => Directory.Delete(folder, recursive: true);
 
-    private sealed record Cli(int Exit, string Output, string Error);
+    private Task<CliResult> RunAsync(TestDeployment deployment, params string[] args) =>
+        CliRun.RunAsync(new Dictionary<string, string>(moto.Environment) { ["ORCHESTRATOR_QUEUE_URL"] = deployment.QueueUrl, ["ORCHESTRATOR_TABLE"] = deployment.Table }, args);
 
-    private Task<Cli> RunAsync(TestDeployment deployment, params string[] args) => Task.Run(() =>
+    /// <summary>The custom training sample under <paramref name="requestId"/>, written to a file and sent with `submit`: the file, and its job's name.</summary>
+    private async Task<(string File, string Job)> SubmittedAsync(TestDeployment deployment, string requestId)
     {
-        var environment = new Dictionary<string, string>(moto.Environment) { ["ORCHESTRATOR_QUEUE_URL"] = deployment.QueueUrl, ["ORCHESTRATOR_TABLE"] = deployment.Table };
-        var (output, error) = (new StringWriter(), new StringWriter());
-        var exit = new CliApp(output, error, environment).Run(args);
-        return new Cli(exit, output.ToString(), error.ToString());
-    });
-
-    private static async Task<string?> QueuedAsync(TestDeployment deployment) =>
-        (await deployment.Cli.RunAsync("sqs", "get-queue-attributes", "--queue-url", deployment.QueueUrl, "--attribute-names", "ApproximateNumberOfMessages"))
-            .GetProperty("Attributes").GetProperty("ApproximateNumberOfMessages").GetString();
+        var request = Path.Combine(folder, requestId + ".json");
+        File.WriteAllText(request, Samples.Train(requestId).Body);
+        Assert.Equal(0, (await RunAsync(deployment, "submit", request)).Exit);
+        return (request, Repo.Prepare(Samples.Train(requestId).Body, "m").Plan!.JobName);
+    }
 
     [Fact]
     public async Task A_used_request_id_is_caught_before_sending_and_new_id_derives_one_from_the_body()
     {
         var deployment = await TestDeployment.CreateAsync(moto);
-        var request = Path.Combine(folder, "request.json");
-        File.WriteAllText(request, Samples.Train("reuse-1").Body);
-        Assert.Equal(0, (await RunAsync(deployment, "submit", request)).Exit);
+        var (request, job) = await SubmittedAsync(deployment, "reuse-1");
         Assert.Equal(1, (await EndToEndTests.PollOnceAsync(deployment, new SubmitFunction(deployment.Host()))).Received);
-        var job = Repo.Prepare(Samples.Train("reuse-1").Body, "m").Plan!.JobName;
 
         var again = await RunAsync(deployment, "submit", request);
         Assert.Equal(0, again.Exit);
         Assert.Contains($"already submitted: {request} -> {job} (Pending); nothing sent", again.Output, StringComparison.Ordinal);
-        Assert.Equal("0", await QueuedAsync(deployment));
+        Assert.Equal(0, await deployment.QueuedAsync());
 
         var edited = JsonNode.Parse(File.ReadAllText(request))!;
         edited["training"]!["hyperparameters"]!["epochs"] = 400;
@@ -48,23 +43,20 @@ public sealed class SubmitCliTests(MotoServer moto) : IClassFixture<MotoServer>,
         var refused = await RunAsync(deployment, "submit", request);
         Assert.Equal(CliApp.Invalid, refused.Exit);
         Assert.Contains($"request id 'reuse-1' was used for a different request (job {job}, Pending)", refused.Error, StringComparison.Ordinal);
-        Assert.Equal("0", await QueuedAsync(deployment));
+        Assert.Equal(0, await deployment.QueuedAsync());
 
         var renamed = await RunAsync(deployment, "submit", request, "--new-id");
         Assert.Equal(0, renamed.Exit);
         var derived = "reuse-1-" + Core.Jobs.JobRecord.HashPayload(File.ReadAllBytes(request))[..8];
         Assert.Contains($"(request id {derived},", renamed.Output, StringComparison.Ordinal);
-        Assert.Equal("1", await QueuedAsync(deployment));
+        Assert.Equal(1, await deployment.QueuedAsync());
     }
 
     [Fact]
     public async Task Watch_right_after_submit_waits_for_Submit_to_take_the_request()
     {
         var deployment = await TestDeployment.CreateAsync(moto);
-        var request = Path.Combine(folder, "watched.json");
-        File.WriteAllText(request, Samples.Train("watched-1").Body);
-        Assert.Equal(0, (await RunAsync(deployment, "submit", request)).Exit);
-        var job = Repo.Prepare(Samples.Train("watched-1").Body, "m").Plan!.JobName;
+        var (_, job) = await SubmittedAsync(deployment, "watched-1");
 
         var watching = RunAsync(deployment, "watch", job, "--interval", "0.2");
         await Task.Delay(2000); // Lambda's poller is late: watch's first looks find no record (before, it exited 2 "no job" at once)

@@ -78,6 +78,11 @@ public sealed class TestDeployment
     public async Task PutPolicyAsync(string policyJson) =>
         await Cli.RunAsync("ssm", "put-parameter", "--name", PolicyParameter, "--type", "String", "--overwrite", "--value", policyJson);
 
+    /// <summary>How many messages wait on the jobs queue, as SQS counts them.</summary>
+    public async Task<int> QueuedAsync() =>
+        int.Parse((await Cli.RunAsync("sqs", "get-queue-attributes", "--queue-url", QueueUrl, "--attribute-names", "ApproximateNumberOfMessages"))
+            .GetProperty("Attributes").GetProperty("ApproximateNumberOfMessages").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>The same deployment on another table and jobs queue (a stack's own).</summary>
     public TestDeployment On(string table, string queueUrl, string? policyParameter = null) =>
         new(moto) { Table = table, Bus = Bus, QueueUrl = queueUrl, FinishedQueueUrl = FinishedQueueUrl, policyParameter = policyParameter };

@@ -60,6 +60,9 @@ public sealed class SsmPolicySource(SsmClient ssm, string parameterName, TimePro
 {
     public static TimeSpan RefreshAfter { get; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>The code of the refusal when the parameter holds no valid policy and none was read before.</summary>
+    public const string InvalidPolicy = "InvalidPolicy";
+
     private readonly SemaphoreSlim refreshing = new(1, 1);
     private (Policy? Policy, DateTimeOffset ReadAt)? current;
 
@@ -100,6 +103,6 @@ public sealed class SsmPolicySource(SsmClient ssm, string parameterName, TimePro
             warn?.Invoke($"policy parameter {parameterName} (parameter version {parameter.Version}) is not a valid policy ({problems}); deciding under the last good one, version {kept.Policy?.Version ?? "none"}");
             return kept.Policy;
         }
-        throw new PlatformException("InvalidPolicy", $"policy parameter {parameterName} (parameter version {parameter.Version}) is not a valid policy: {problems}", RetryAdvice.Later);
+        throw new PlatformException(InvalidPolicy, $"policy parameter {parameterName} (parameter version {parameter.Version}) is not a valid policy: {problems}", RetryAdvice.Later);
     }
 }

@@ -7,6 +7,7 @@ using TrainingOrchestrator.Aws.Sqs;
 using TrainingOrchestrator.Aws.Ssm;
 using TrainingOrchestrator.Aws.Sts;
 using TrainingOrchestrator.Core.Governance;
+using TrainingOrchestrator.Core.Ports;
 using TrainingOrchestrator.Core.Settings;
 using TrainingOrchestrator.Core.Stores;
 using TrainingOrchestrator.DynamoDb;
@@ -120,15 +121,21 @@ internal sealed class CloudPlace : JobPlace
     public static CloudPlace FromNames(string queueUrl, string tableName, AwsSettings aws, ICredentialSource credentials, DeploymentSettings settings, string? policyParameter) =>
         new($"table {tableName} ({aws.Region})", aws, credentials, queueUrl, tableName, settings, policyParameter);
 
-    /// <summary>The policy as Submit reads it, and the caller's id as SQS will record it (STS's UserId).</summary>
+    /// <summary>The policy as Submit reads it (the same reader), and the caller's id as SQS will record it (STS's UserId).</summary>
     public override async Task<(GovernanceContext Governance, string? Sender)> GovernanceAsync(CancellationToken cancellationToken)
     {
         if (policyParameter is null) return (GovernanceContext.None, null);
         using var ssm = new AwsJsonClient(AwsService.Ssm, aws, credentials);
-        var stored = await new SsmClient(ssm).GetParameterAsync(policyParameter, cancellationToken).ConfigureAwait(false);
-        if (stored?.Value is not { } value) return (GovernanceContext.None, null);
-        var policy = PolicyReader.Read(System.Text.Encoding.UTF8.GetBytes(value)).Policy
-            ?? throw new PlaceException($"{policyParameter} does not hold a valid policy (orchestrator policy show): Submit decides under the last good one it read");
+        Policy? policy;
+        try
+        {
+            policy = await new SsmPolicySource(new SsmClient(ssm), policyParameter, TimeProvider.System).CurrentAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (PlatformException e) when (e.Code == SsmPolicySource.InvalidPolicy)
+        {
+            throw new PlaceException($"{e.Message} (orchestrator policy show): Submit decides under the last good one it read");
+        }
+        if (policy is null) return (GovernanceContext.None, null);
         using var sts = new StsClient(aws, credentials);
         var sender = (await sts.GetCallerIdentityAsync(cancellationToken).ConfigureAwait(false)).UserId;
         return (GovernanceContext.ForSender(policy, sender), sender);

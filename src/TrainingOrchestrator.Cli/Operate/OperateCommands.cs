@@ -35,7 +35,8 @@ internal sealed class OperateCommands(TextWriter output, TextWriter error, JobPl
             output.WriteLine(governance.Team is { } team
                 ? $"submitting as team {team} (sender {sender}, policy {policy.Version})"
                 : $"sender {sender} is in no team of policy {policy.Version}: Submit would reject these requests");
-        var invalid = sources.Select(s => (source: s, prepared: pipeline.Prepare(s.Body, s.MessageId, null, governance))).Where(r => !r.prepared.IsValid).ToList();
+        var decisions = sources.Select(s => (source: s, prepared: pipeline.Prepare(s.Body, s.MessageId, null, governance))).ToList();
+        var invalid = decisions.Where(r => !r.prepared.IsValid).ToList();
         foreach (var (source, prepared) in invalid)
         {
             error.WriteLine($"invalid: {source.Label} ({prepared.Errors.Count} error{(prepared.Errors.Count == 1 ? "" : "s")}); nothing was sent");
@@ -47,9 +48,9 @@ internal sealed class OperateCommands(TextWriter output, TextWriter error, JobPl
         var jobs = new List<string>();
         var toSend = new List<(RequestSource Source, byte[] Body)>();
         var reused = false;
-        foreach (var source in sources)
+        foreach (var (source, decided) in decisions)
         {
-            switch (await EarlierUseAsync(pipeline.Prepare(source.Body, source.MessageId, null, governance), source.Body, cancellationToken).ConfigureAwait(false))
+            switch (await EarlierUseAsync(decided, source.Body, cancellationToken).ConfigureAwait(false))
             {
                 case { Same: true } earlier:
                     output.WriteLine($"already submitted: {source.Label} -> {earlier.Job.Key} ({earlier.Job.Status}); nothing sent");
@@ -78,13 +79,13 @@ internal sealed class OperateCommands(TextWriter output, TextWriter error, JobPl
         {
             var messageId = await place.SendAsync(System.Text.Encoding.UTF8.GetString(bytes), cancellationToken).ConfigureAwait(false);
             // The job name is a function of the request id, which is the message id when the request has none.
-            var prepared = pipeline.Prepare(bytes, messageId, null, governance);
-            var job = JobNameOf(prepared, place.Settings.NamePrefix);
-            var what = prepared.Request?.Action == "stop" ? $"stop of {job}" : job;
-            output.WriteLine($"sent: {source.Label} -> {what} (request id {prepared.RequestId}, message {messageId}, {place.Name})");
-            if (prepared.Request?.RequestId is null)
+            var sent = pipeline.Prepare(bytes, messageId, null, governance);
+            var job = JobNameOf(sent, place.Settings.NamePrefix);
+            var what = sent.Request?.Action == "stop" ? $"stop of {job}" : job;
+            output.WriteLine($"sent: {source.Label} -> {what} (request id {sent.RequestId}, message {messageId}, {place.Name})");
+            if (sent.Request?.RequestId is null)
                 output.WriteLine("  the request has no requestId: the message id stands in, so sending the file again launches another job");
-            if (prepared.Request?.Action != "stop")
+            if (sent.Request?.Action != "stop")
                 jobs.Add(job);
         }
         if (!wait)
