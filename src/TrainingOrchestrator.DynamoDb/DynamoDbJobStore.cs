@@ -1,6 +1,7 @@
 using System.Globalization;
 using Amazon.DynamoDBv2.Model;
 using Amazon.DynamoDBv2;
+using TrainingOrchestrator.Core.Governance;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Ports;
 using TrainingOrchestrator.Core.Stores;
@@ -19,7 +20,7 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
     private readonly TimeProvider clock = clock ?? TimeProvider.System;
     public string TableName => tableName;
 
-    protected override async Task<(JobRecord? ExistingJob, RequestClaim? ExistingRequest)?> TryClaimAsync(JobRecord pending, RequestClaim claim, CancellationToken cancellationToken)
+    protected override async Task<ClaimRefused?> TryClaimAsync(JobRecord pending, RequestClaim claim, IReadOnlyList<LedgerChange> changes, CancellationToken cancellationToken)
     {
         var item = ToItem(pending);
         if (ItemSize(item) is var size && size > JobTable.MaxClaimBytes)
@@ -40,6 +41,7 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
                         [JobTable.PayloadHash] = S(claim.PayloadHash ?? ""),
                     }),
                 },
+                .. LedgerWrites(changes, pending.UpdatedAt),
             ],
         };
         for (var attempt = 1; ; attempt++)
@@ -56,9 +58,11 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
                 var existingRequest = requestItem is { Count: > 0 }
                     ? new RequestClaim(claim.RequestId, requestItem[JobTable.ClaimedJob].S, requestItem[JobTable.PayloadHash].S)
                     : null;
+                if (job is null && existingRequest is null && await BlockedAsync(e, 2, changes, cancellationToken).ConfigureAwait(false) is { } blocked)
+                    return new ClaimRefused(null, null, blocked);
                 if (job is null && existingRequest is null)
                     job = await ReadAsync(pending.Key, cancellationToken).ConfigureAwait(false); // a service that omits ALL_OLD
-                return (job, existingRequest);
+                return new ClaimRefused(job, existingRequest);
             }
             catch (TransactionCanceledException) when (attempt < MaxRaceRetries)
             {
@@ -192,6 +196,12 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
             trial ? $"attribute_exists({Name(JobTable.Parent)})" : $"attribute_not_exists({Name(JobTable.Parent)})",
             "(" + string.Join(" OR ", newer) + ")",
         };
+        // The write that ends a job gives back what it held (a transaction with the ledger): not in place.
+        if (final)
+        {
+            values[":zero"] = N(0);
+            condition.Add($"(attribute_not_exists({Name(JobTable.Charges)}) OR size({Name(JobTable.Charges)}) = :zero)");
+        }
         // A Pending record's failure reason says why its launch was deferred: an observation without one clears it.
         if (observed.FailureReason is null)
             condition.Add($"(attribute_not_exists({Name(JobTable.FailureReason)}) OR {Name(JobTable.Status)} <> {Value("pending", S(nameof(JobStatus.Pending)))})");
@@ -223,7 +233,7 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
         };
     }
 
-    protected override async Task<(bool Written, JobRecord? Current)> TryWriteAsync(JobRecord next, long? expectedVersion, CancellationToken cancellationToken)
+    protected override async Task<(bool Written, JobRecord? Current, LedgerChange? Blocked)> TryWriteAsync(JobRecord next, long? expectedVersion, IReadOnlyList<LedgerChange> changes, CancellationToken cancellationToken)
     {
         var put = new PutItemRequest
         {
@@ -242,15 +252,198 @@ public sealed class DynamoDbJobStore(IAmazonDynamoDB client, string tableName, T
             put.ConditionExpression = "attribute_not_exists(#k)";
             put.ExpressionAttributeNames = new Dictionary<string, string> { ["#k"] = JobTable.Key };
         }
+        if (changes.Count > 0)
+            return await TryWriteWithLedgerAsync(next, put, changes, cancellationToken).ConfigureAwait(false);
         try
         {
             await client.PutItemAsync(put, cancellationToken).ConfigureAwait(false);
-            return (true, next);
+            return (true, next, null);
         }
         catch (ConditionalCheckFailedException e)
         {
-            return (false, e.Item is { Count: > 0 } winner ? FromItem(winner) : await ReadAsync(next.Key, cancellationToken).ConfigureAwait(false));
+            return (false, e.Item is { Count: > 0 } winner ? FromItem(winner) : await ReadAsync(next.Key, cancellationToken).ConfigureAwait(false), null);
         }
+    }
+
+    /// <summary>The record's put and the ledger's counters in one transaction: both happen, or neither.</summary>
+    private async Task<(bool Written, JobRecord? Current, LedgerChange? Blocked)> TryWriteWithLedgerAsync(JobRecord next, PutItemRequest put, IReadOnlyList<LedgerChange> changes, CancellationToken cancellationToken)
+    {
+        var request = new TransactWriteItemsRequest
+        {
+            TransactItems =
+            [
+                new TransactWriteItem
+                {
+                    Put = new Put
+                    {
+                        TableName = tableName, Item = put.Item, ConditionExpression = put.ConditionExpression,
+                        ExpressionAttributeNames = put.ExpressionAttributeNames, ExpressionAttributeValues = put.ExpressionAttributeValues,
+                        ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure.ALL_OLD,
+                    },
+                },
+                .. LedgerWrites(changes, next.UpdatedAt),
+            ],
+        };
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await client.TransactWriteItemsAsync(request, cancellationToken).ConfigureAwait(false);
+                return (true, next, null);
+            }
+            catch (TransactionCanceledException e) when (e.CancellationReasons?.Any(r => r.Code == "ConditionalCheckFailed") == true)
+            {
+                if (e.CancellationReasons[0].Code == "ConditionalCheckFailed")
+                    return (false, e.CancellationReasons[0].Item is { Count: > 0 } winner ? FromItem(winner) : await ReadAsync(next.Key, cancellationToken).ConfigureAwait(false), null);
+                return (false, await ReadAsync(next.Key, cancellationToken).ConfigureAwait(false), await BlockedAsync(e, 1, changes, cancellationToken).ConfigureAwait(false));
+            }
+            catch (TransactionCanceledException) when (attempt < MaxRaceRetries)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(5 * attempt), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static string LedgerKey(string scope) => JobTable.LedgerPrefix + scope;
+
+    /// <summary>
+    /// One write per ledger item a change touches: its counters added to, each growing one conditioned on staying
+    /// within its limit (a scope only checked, as "nobody waits" is, is a ConditionCheck and stays unchanged).
+    /// </summary>
+    private List<TransactWriteItem> LedgerWrites(IReadOnlyList<LedgerChange> changes, DateTimeOffset now)
+    {
+        var writes = new List<TransactWriteItem>();
+        foreach (var scope in changes.GroupBy(c => c.Scope, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var names = new Dictionary<string, string>(StringComparer.Ordinal);
+            var values = new Dictionary<string, AttributeValue>(StringComparer.Ordinal);
+            var conditions = new List<string>();
+            var adds = new List<string>();
+            var i = 0;
+            foreach (var change in scope)
+            {
+                var name = "#c" + i;
+                names[name] = change.Counter;
+                if (change.Delta != 0)
+                {
+                    values[":d" + i] = Number(change.Delta);
+                    adds.Add($"{name} :d{i}");
+                }
+                if (change.MaxBefore is { } max)
+                {
+                    values[":m" + i] = Number(max);
+                    conditions.Add(max >= 0 ? $"(attribute_not_exists({name}) OR {name} <= :m{i})" : $"{name} <= :m{i}");
+                }
+                i++;
+            }
+            var key = new Dictionary<string, AttributeValue> { [JobTable.Key] = S(LedgerKey(scope.Key)) };
+            var condition = conditions.Count > 0 ? string.Join(" AND ", conditions) : null;
+            if (adds.Count == 0)
+            {
+                writes.Add(new TransactWriteItem
+                {
+                    ConditionCheck = new ConditionCheck
+                    {
+                        TableName = tableName, Key = key, ConditionExpression = condition, ExpressionAttributeNames = names, ExpressionAttributeValues = values,
+                        ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure.ALL_OLD,
+                    },
+                });
+                continue;
+            }
+            names["#at"] = JobTable.LedgerChangedAt;
+            values[":now"] = S(SortableTime.Format(now));
+            writes.Add(new TransactWriteItem
+            {
+                Update = new Update
+                {
+                    TableName = tableName, Key = key, ConditionExpression = condition,
+                    UpdateExpression = "SET #at = :now ADD " + string.Join(", ", adds),
+                    ExpressionAttributeNames = names, ExpressionAttributeValues = values,
+                    ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure.ALL_OLD,
+                },
+            });
+        }
+        return writes;
+    }
+
+    /// <summary>Which ledger change refused a cancelled transaction (its ledger writes start at <paramref name="first"/>), with what the counter held.</summary>
+    private async Task<LedgerChange?> BlockedAsync(TransactionCanceledException e, int first, IReadOnlyList<LedgerChange> changes, CancellationToken cancellationToken)
+    {
+        var scopes = changes.Select(c => c.Scope).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        for (var i = 0; i < scopes.Count && first + i < e.CancellationReasons.Count; i++)
+        {
+            if (e.CancellationReasons[first + i].Code != "ConditionalCheckFailed") continue;
+            var counters = e.CancellationReasons[first + i].Item is { Count: > 0 } item
+                ? CountersOf(scopes[i], item)
+                : await ReadLedgerAsync([scopes[i]], cancellationToken).ConfigureAwait(false);
+            return Ledger.FirstOver(changes.Where(c => c.Scope == scopes[i]), counters) ?? changes.First(c => c.Scope == scopes[i] && c.MaxBefore is not null);
+        }
+        return null;
+    }
+
+    private static LedgerCounters CountersOf(string scope, Dictionary<string, AttributeValue> item) =>
+        new(item.Where(a => a.Value.N is not null).ToDictionary(a => (scope, a.Key), a => decimal.Parse(a.Value.N, CultureInfo.InvariantCulture)));
+
+    private static AttributeValue Number(decimal value) => new() { N = value.ToString(CultureInfo.InvariantCulture) };
+
+    public override async Task<LedgerCounters> ReadLedgerAsync(IReadOnlyCollection<string> scopes, CancellationToken cancellationToken)
+    {
+        var values = new Dictionary<(string, string), decimal>();
+        foreach (var chunk in scopes.Chunk(100))
+        {
+            var keys = chunk.Select(s => new Dictionary<string, AttributeValue> { [JobTable.Key] = S(LedgerKey(s)) }).ToList();
+            while (keys.Count > 0)
+            {
+                var response = await client.BatchGetItemAsync(new BatchGetItemRequest
+                {
+                    RequestItems = new Dictionary<string, KeysAndAttributes> { [tableName] = new KeysAndAttributes { Keys = keys, ConsistentRead = true } },
+                }, cancellationToken).ConfigureAwait(false);
+                foreach (var item in response.Responses?.GetValueOrDefault(tableName) ?? [])
+                    foreach (var ((scope, counter), value) in CountersOf(item[JobTable.Key].S[JobTable.LedgerPrefix.Length..], item).Values)
+                        values[(scope, counter)] = value;
+                keys = response.UnprocessedKeys?.GetValueOrDefault(tableName)?.Keys ?? [];
+            }
+        }
+        return new LedgerCounters(values);
+    }
+
+    public override async Task<IReadOnlyList<JobRecord>> ListQueuedAsync(string? team, int limit, CancellationToken cancellationToken) =>
+        await QueryAsync(new QueryRequest
+        {
+            TableName = tableName,
+            IndexName = JobTable.QueuedIndex,
+            KeyConditionExpression = "#queue = :queue",
+            ExpressionAttributeNames = new Dictionary<string, string> { ["#queue"] = JobTable.WaitQueue },
+            ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":queue"] = S(team ?? Ledger.NoTeam) },
+        }, limit, cancellationToken).ConfigureAwait(false);
+
+    public override async Task<int> RepairLedgerAsync(IReadOnlyList<(string Scope, string Counter, decimal Seen, decimal Counted)> repairs, DateTimeOffset quietSince, CancellationToken cancellationToken)
+    {
+        var repaired = 0;
+        foreach (var (scope, counter, seen, counted) in repairs)
+        {
+            try
+            {
+                await client.UpdateItemAsync(new UpdateItemRequest
+                {
+                    TableName = tableName,
+                    Key = new Dictionary<string, AttributeValue> { [JobTable.Key] = S(LedgerKey(scope)) },
+                    ConditionExpression = (seen == 0 ? "(attribute_not_exists(#c) OR #c = :seen)" : "#c = :seen") + " AND (attribute_not_exists(#at) OR #at <= :quiet)",
+                    UpdateExpression = "SET #c = :counted",
+                    ExpressionAttributeNames = new Dictionary<string, string> { ["#c"] = counter, ["#at"] = JobTable.LedgerChangedAt },
+                    ExpressionAttributeValues = new Dictionary<string, AttributeValue>
+                    {
+                        [":seen"] = Number(seen), [":counted"] = Number(counted), [":quiet"] = S(SortableTime.Format(quietSince)),
+                    },
+                }, cancellationToken).ConfigureAwait(false);
+                repaired++;
+            }
+            catch (ConditionalCheckFailedException)
+            {
+                // A transaction changed it since the recount read it: the next recount looks again.
+            }
+        }
+        return repaired;
     }
 
     public override Task<IReadOnlyList<JobRecord>> ListUnfinishedAsync(DateTimeOffset quietSince, int limit, CancellationToken cancellationToken) =>

@@ -36,6 +36,11 @@ internal static class JobItems
             item[JobTable.Open] = S(record.IsUnfinished ? JobTable.OpenValue : JobTable.OwedValue);
             item[JobTable.QuietSince] = S(SortableTime.Format(record.UpdatedAt));
         }
+        if (record.Status == JobStatus.Queued)
+        {
+            item[JobTable.WaitQueue] = S(record.Team ?? TrainingOrchestrator.Core.Governance.Ledger.NoTeam);
+            item[JobTable.WaitOrder] = S(record.QueueOrder);
+        }
         // Readable JSON when it fits; compressed only when the item would otherwise take more than a claim may.
         if (record.Request is { } request)
             item[JobTable.Request] = S(request);
@@ -94,7 +99,7 @@ internal static class JobItems
                 case JobTable.Version: json["version"] = JsonNode.Parse(value.N); break;
                 case JobTable.Parent: json["parentTuningJob"] = value.S; break;
                 case JobTable.ExpiresAt: json[name] = DateTimeOffset.FromUnixTimeSeconds(long.Parse(value.N, CultureInfo.InvariantCulture)).ToString("O", CultureInfo.InvariantCulture); break;
-                case JobTable.Open or JobTable.QuietSince or JobTable.Month or JobTable.TransitionsDigest
+                case JobTable.Open or JobTable.QuietSince or JobTable.Month or JobTable.TransitionsDigest or JobTable.WaitQueue or JobTable.WaitOrder
                     or JobTable.Request or JobTable.Plan or JobTable.RequestCompressed or JobTable.PlanCompressed:
                     break;
                 default: json[name] = ToNode(value); break;

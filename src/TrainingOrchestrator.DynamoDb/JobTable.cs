@@ -54,7 +54,16 @@ internal static class JobTable
     public const string Owed = "owed";
     public const string UpdatedAt = "updatedAt";
 
+    /// <summary>A Queued record's queue (its team, "-" for none) and place in it (<see cref="Core.Jobs.JobRecord.QueueOrder"/>): the queued index's keys, only while Queued.</summary>
+    public const string WaitQueue = "waitQueue";
+    public const string WaitOrder = "waitOrder";
+    public const string Charges = "charges";
+    /// <summary>Ledger items ("ledger#team:vision"): one number attribute per counter, and when a transaction last changed one.</summary>
+    public const string LedgerPrefix = "ledger#";
+    public const string LedgerChangedAt = "changedAt";
+
     public const string UnfinishedIndex = "unfinished";
+    public const string QueuedIndex = "queued";
     public const string TrialsIndex = "trials";
     public const string RecentIndex = "recent";
 
@@ -93,6 +102,8 @@ internal static class JobTable
             new AttributeDefinition(Parent, ScalarAttributeType.S),
             new AttributeDefinition(Month, ScalarAttributeType.S),
             new AttributeDefinition(CreatedAt, ScalarAttributeType.S),
+            new AttributeDefinition(WaitQueue, ScalarAttributeType.S),
+            new AttributeDefinition(WaitOrder, ScalarAttributeType.S),
         ],
         KeySchema = [new KeySchemaElement(Key, KeyType.HASH)],
         GlobalSecondaryIndexes =
@@ -100,6 +111,13 @@ internal static class JobTable
             Index(UnfinishedIndex, Open, QuietSince),
             Index(TrialsIndex, Parent, Key),
             Index(RecentIndex, Month, CreatedAt),
+            // The whole record: a dispatcher admits and launches a queue's head from the listing alone.
+            new GlobalSecondaryIndex
+            {
+                IndexName = QueuedIndex,
+                KeySchema = [new KeySchemaElement(WaitQueue, KeyType.HASH), new KeySchemaElement(WaitOrder, KeyType.RANGE)],
+                Projection = new Projection { ProjectionType = ProjectionType.ALL },
+            },
         ],
     };
 

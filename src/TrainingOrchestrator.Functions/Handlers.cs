@@ -53,6 +53,7 @@ public sealed class SubmitFunction(OrchestratorHost host)
                 SubmitOutcome.Launched => "JobsLaunched",
                 SubmitOutcome.Rejected or SubmitOutcome.PayloadConflict or SubmitOutcome.LaunchFailed => "JobsRejected",
                 SubmitOutcome.RetryLater => "LaunchRetried",
+                SubmitOutcome.Queued => "JobsQueued",
                 _ => "MessagesDone",
             });
             Action<string, string?, string?, string?> log = result.ShouldRetry ? host.Log.Warn : host.Log.Info;
@@ -107,8 +108,10 @@ public sealed class ReconcileFunction(OrchestratorHost host)
         var report = await host.Reconciler.RunAsync(new ReconcileOptions { QuietFor = host.Functions.ReconcileQuietFor }, stop.Token).ConfigureAwait(false);
         foreach (var problem in report.Problems)
             host.Log.Warn(problem, outcome: "ReconcileProblem");
-        host.Log.Info($"examined {report.Examined}, fixed {report.Fixed}, launched {report.Launched}, failed {report.Failed}, delivered {report.Delivered}, skipped {report.Skipped}", outcome: "Reconciled");
-        host.Log.Metrics("Reconcile", new Dictionary<string, int> { ["ReconcileFixed"] = report.Fixed + report.Launched });
+        var queue = report.Admitted + report.Expired + report.Drifted > 0
+            ? $"; queue: admitted {report.Admitted}, expired {report.Expired}; ledger counters drifted {report.Drifted} (repaired {report.Repaired})" : "";
+        host.Log.Info($"examined {report.Examined}, fixed {report.Fixed}, launched {report.Launched}, failed {report.Failed}, delivered {report.Delivered}, skipped {report.Skipped}{queue}", outcome: "Reconciled");
+        host.Log.Metrics("Reconcile", new Dictionary<string, int> { ["ReconcileFixed"] = report.Fixed + report.Launched, ["LedgerDrift"] = report.Drifted, ["QueueAdmitted"] = report.Admitted });
         return Output.Of(new ReconcileResponse(report.Examined, report.Fixed, report.Launched, report.Failed, report.Problems, report.Delivered, report.Skipped), LambdaJson.Default.ReconcileResponse);
     }
 }

@@ -35,9 +35,11 @@ public sealed class OrchestratorHost
         Store = ports.Store;
         Platform = ports.Platform;
         var tracker = new JobTracker(Store, Platform, ports.Announcements, Clock, ports.FollowUps ?? new NoRequestQueue());
-        Submit = new SubmitProcessor(new RequestPipeline(Deployment), Store, Platform) { Clock = Clock, Policies = ports.Policies ?? FixedPolicy.None };
-        StateChange = new StateChangeProcessor(tracker, Deployment.NamePrefix);
-        Reconciler = new Reconciler(Store, Platform, tracker, Clock);
+        var policies = ports.Policies ?? FixedPolicy.None;
+        var dispatcher = new Dispatcher(Store, Platform, policies, tracker, Clock);
+        Submit = new SubmitProcessor(new RequestPipeline(Deployment), Store, Platform) { Clock = Clock, Policies = policies, Dispatcher = dispatcher };
+        StateChange = new StateChangeProcessor(tracker, Deployment.NamePrefix) { Dispatcher = dispatcher };
+        Reconciler = new Reconciler(Store, Platform, tracker, Clock) { Dispatcher = dispatcher };
     }
 
     /// <summary>When AWS calls of an invocation that starts now must stop retrying: the timeout less a margin to report.</summary>

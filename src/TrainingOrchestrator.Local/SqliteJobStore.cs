@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using TrainingOrchestrator.Core.Governance;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Stores;
 
@@ -52,6 +53,24 @@ public sealed class SqliteJobStore : JobStoreBase
                 catch (SqliteException e) when (e.Message.Contains("duplicate column", StringComparison.Ordinal)) { } // another process added it first
             }
         Execute(connection, null, "CREATE INDEX IF NOT EXISTS jobs_owed ON jobs (owed_since) WHERE owed_since IS NOT NULL;");
+        // The queue and the ledger came later still.
+        foreach (var column in (string[])["queue", "queue_order"])
+            using (var exists = Command(connection, null, $"SELECT COUNT(*) FROM pragma_table_info('jobs') WHERE name = '{column}'"))
+                if (Convert.ToInt64(exists.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0)
+                {
+                    try { Execute(connection, null, $"ALTER TABLE jobs ADD COLUMN {column} TEXT"); }
+                    catch (SqliteException e) when (e.Message.Contains("duplicate column", StringComparison.Ordinal)) { }
+                }
+        Execute(connection, null, """
+            CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (queue, queue_order) WHERE queue IS NOT NULL;
+            CREATE TABLE IF NOT EXISTS ledger (
+                scope TEXT NOT NULL,
+                counter TEXT NOT NULL,
+                value TEXT NOT NULL,      -- a decimal, as invariant text (exact, as DynamoDB's numbers are)
+                PRIMARY KEY (scope, counter)
+            );
+            CREATE TABLE IF NOT EXISTS ledger_scopes (scope TEXT PRIMARY KEY, changed_at TEXT NOT NULL);
+            """);
     }
 
     private SqliteConnection Open()
@@ -62,7 +81,7 @@ public sealed class SqliteJobStore : JobStoreBase
         return connection;
     }
 
-    protected override Task<(JobRecord? ExistingJob, RequestClaim? ExistingRequest)?> TryClaimAsync(JobRecord pending, RequestClaim claim, CancellationToken cancellationToken)
+    protected override Task<ClaimRefused?> TryClaimAsync(JobRecord pending, RequestClaim claim, IReadOnlyList<LedgerChange> changes, CancellationToken cancellationToken)
     {
         using var connection = Open();
         using var transaction = connection.BeginTransaction(deferred: false);
@@ -73,13 +92,15 @@ public sealed class SqliteJobStore : JobStoreBase
             if (reader.Read())
                 existingRequest = new RequestClaim(claim.RequestId, reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1));
         if (existingJob is not null || existingRequest is not null)
-            return Task.FromResult<(JobRecord?, RequestClaim?)?>((existingJob, existingRequest));
-
+            return Task.FromResult<ClaimRefused?>(new ClaimRefused(existingJob, existingRequest));
+        if (Over(connection, transaction, changes) is { } blocked)
+            return Task.FromResult<ClaimRefused?>(new ClaimRefused(null, null, blocked));
+        ApplyLedger(connection, transaction, changes, pending.UpdatedAt);
         Insert(connection, transaction, pending);
         Execute(connection, transaction, "INSERT INTO request_claims (request_id, job_name, payload_hash) VALUES ($id, $job, $hash)",
             ("$id", claim.RequestId), ("$job", claim.JobName), ("$hash", claim.PayloadHash));
         transaction.Commit();
-        return Task.FromResult<(JobRecord?, RequestClaim?)?>(null);
+        return Task.FromResult<ClaimRefused?>(null);
     }
 
     protected override Task<JobRecord?> ReadAsync(string key, CancellationToken cancellationToken)
@@ -95,21 +116,82 @@ public sealed class SqliteJobStore : JobStoreBase
         return Task.FromResult(select.ExecuteScalar() as string);
     }
 
-    protected override Task<(bool Written, JobRecord? Current)> TryWriteAsync(JobRecord next, long? expectedVersion, CancellationToken cancellationToken)
+    protected override Task<(bool Written, JobRecord? Current, LedgerChange? Blocked)> TryWriteAsync(JobRecord next, long? expectedVersion, IReadOnlyList<LedgerChange> changes, CancellationToken cancellationToken)
     {
         using var connection = Open();
         using var transaction = connection.BeginTransaction(deferred: false);
         var current = Read(connection, transaction, next.Key);
         if (current?.Version != expectedVersion)
-            return Task.FromResult((false, current));
+            return Task.FromResult<(bool, JobRecord?, LedgerChange?)>((false, current, null));
+        if (Over(connection, transaction, changes) is { } blocked)
+            return Task.FromResult<(bool, JobRecord?, LedgerChange?)>((false, current, blocked));
+        ApplyLedger(connection, transaction, changes, next.UpdatedAt);
         if (current is null)
             Insert(connection, transaction, next);
         else
-            Execute(connection, transaction, "UPDATE jobs SET version = $version, doc = $doc, open_since = $open, owed_since = $owed, parent = $parent WHERE key = $key",
+            Execute(connection, transaction, "UPDATE jobs SET version = $version, doc = $doc, open_since = $open, owed_since = $owed, parent = $parent, queue = $queue, queue_order = $order WHERE key = $key",
                 ("$key", next.Key), ("$version", next.Version), ("$doc", Serialize(next)),
-                ("$open", OpenSince(next)), ("$owed", OwedSince(next)), ("$parent", next.ParentTuningJob));
+                ("$open", OpenSince(next)), ("$owed", OwedSince(next)), ("$parent", next.ParentTuningJob), ("$queue", QueueOf(next)), ("$order", QueueOrderOf(next)));
         transaction.Commit();
-        return Task.FromResult<(bool, JobRecord?)>((true, next));
+        return Task.FromResult<(bool, JobRecord?, LedgerChange?)>((true, next, null));
+    }
+
+    private static string? QueueOf(JobRecord record) => record.Status == JobStatus.Queued ? record.Team ?? Ledger.NoTeam : null;
+    private static string? QueueOrderOf(JobRecord record) => record.Status == JobStatus.Queued ? record.QueueOrder : null;
+
+    private static decimal CounterValue(SqliteConnection connection, SqliteTransaction? transaction, string scope, string counter)
+    {
+        using var select = Command(connection, transaction, "SELECT value FROM ledger WHERE scope = $scope AND counter = $counter", ("$scope", scope), ("$counter", counter));
+        return select.ExecuteScalar() is string text ? decimal.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : 0;
+    }
+
+    private static LedgerChange? Over(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<LedgerChange> changes) =>
+        changes.Where(c => c.MaxBefore is not null).Select(c => (Change: c, Value: CounterValue(connection, transaction, c.Scope, c.Counter)))
+            .FirstOrDefault(c => c.Value > c.Change.MaxBefore) is { Change: { } over, Value: var seen } ? over with { Seen = seen } : null;
+
+    private static void ApplyLedger(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<LedgerChange> changes, DateTimeOffset now)
+    {
+        foreach (var change in changes.Where(c => c.Delta != 0))
+        {
+            var value = CounterValue(connection, transaction, change.Scope, change.Counter) + change.Delta;
+            Execute(connection, transaction, "INSERT INTO ledger (scope, counter, value) VALUES ($scope, $counter, $value) ON CONFLICT (scope, counter) DO UPDATE SET value = $value",
+                ("$scope", change.Scope), ("$counter", change.Counter), ("$value", value.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            Execute(connection, transaction, "INSERT INTO ledger_scopes (scope, changed_at) VALUES ($scope, $at) ON CONFLICT (scope) DO UPDATE SET changed_at = $at",
+                ("$scope", change.Scope), ("$at", SortableTime.Format(now)));
+        }
+    }
+
+    public override Task<LedgerCounters> ReadLedgerAsync(IReadOnlyCollection<string> scopes, CancellationToken cancellationToken)
+    {
+        using var connection = Open();
+        using var select = Command(connection, null, "SELECT scope, counter, value FROM ledger");
+        using var reader = select.ExecuteReader();
+        var values = new Dictionary<(string, string), decimal>();
+        while (reader.Read())
+            if (scopes.Contains(reader.GetString(0)))
+                values[(reader.GetString(0), reader.GetString(1))] = decimal.Parse(reader.GetString(2), System.Globalization.CultureInfo.InvariantCulture);
+        return Task.FromResult(new LedgerCounters(values));
+    }
+
+    public override Task<IReadOnlyList<JobRecord>> ListQueuedAsync(string? team, int limit, CancellationToken cancellationToken) =>
+        Task.FromResult(Query("SELECT doc FROM jobs WHERE queue = $queue ORDER BY queue_order LIMIT $limit", ("$queue", team ?? Ledger.NoTeam), ("$limit", limit)));
+
+    public override Task<int> RepairLedgerAsync(IReadOnlyList<(string Scope, string Counter, decimal Seen, decimal Counted)> repairs, DateTimeOffset quietSince, CancellationToken cancellationToken)
+    {
+        using var connection = Open();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        var repaired = 0;
+        foreach (var (scope, counter, seen, counted) in repairs)
+        {
+            using var changed = Command(connection, transaction, "SELECT changed_at FROM ledger_scopes WHERE scope = $scope", ("$scope", scope));
+            if (changed.ExecuteScalar() is string at && string.CompareOrdinal(at, SortableTime.Format(quietSince)) > 0) continue;
+            if (CounterValue(connection, transaction, scope, counter) != seen) continue;
+            Execute(connection, transaction, "INSERT INTO ledger (scope, counter, value) VALUES ($scope, $counter, $value) ON CONFLICT (scope, counter) DO UPDATE SET value = $value",
+                ("$scope", scope), ("$counter", counter), ("$value", counted.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            repaired++;
+        }
+        transaction.Commit();
+        return Task.FromResult(repaired);
     }
 
     private const string UnfinishedQuery = "SELECT doc FROM jobs WHERE open_since IS NOT NULL AND open_since <= $quiet ORDER BY open_since LIMIT $limit";
@@ -173,9 +255,9 @@ public sealed class SqliteJobStore : JobStoreBase
 
     private static void Insert(SqliteConnection connection, SqliteTransaction transaction, JobRecord record) =>
         Execute(connection, transaction,
-            "INSERT INTO jobs (key, version, doc, open_since, owed_since, parent, created_at) VALUES ($key, $version, $doc, $open, $owed, $parent, $created)",
+            "INSERT INTO jobs (key, version, doc, open_since, owed_since, parent, created_at, queue, queue_order) VALUES ($key, $version, $doc, $open, $owed, $parent, $created, $queue, $order)",
             ("$key", record.Key), ("$version", record.Version), ("$doc", Serialize(record)),
-            ("$open", OpenSince(record)), ("$owed", OwedSince(record)), ("$parent", record.ParentTuningJob),
+            ("$open", OpenSince(record)), ("$owed", OwedSince(record)), ("$parent", record.ParentTuningJob), ("$queue", QueueOf(record)), ("$order", QueueOrderOf(record)),
             ("$created", SortableTime.Format(record.CreatedAt)));
 
     private static string? OpenSince(JobRecord record) => record.IsUnfinished ? SortableTime.Format(record.UpdatedAt) : null;

@@ -8,7 +8,7 @@ public class InvalidSampleTests
     private static readonly (string Sample, int Record, string[] Expected)[] Table =
     [
         ("sqs-invalid-train", 0, [
-            "priority unknown-field",
+            "urgency unknown-field",
             "training.algorithm.image algorithm-image",
             "training.algorithm.metrics[0].regex metric-regex",
             "training.hyperparameters.sagemaker_program reserved-hyperparameter",

@@ -33,7 +33,7 @@ public class SchemaTests
             using var document = JsonDocument.Parse(json);
             return Validator.Validate(document.RootElement);
         }
-        Assert.NotEmpty(Check("""{ "version": 1, "priority": "high" }"""));
+        Assert.NotEmpty(Check("""{ "version": 1, "urgency": "high" }"""));
         Assert.NotEmpty(Check("""{ "version": 2 }"""));
         Assert.NotEmpty(Check("""{ "version": 1, "training": { "algorithm": { "name": "custom" }, "resources": { "instanceType": "ml.m5.xlarge" }, "hyperparameters": { "sagemaker_program": "x" } } }"""));
         Assert.NotEmpty(Check("""{ "version": 1, "training": { "algorithm": { "name": "custom" }, "resources": { "instanceType": "ml.m5.xlarge", "instanceCount": "two" } } }"""));

@@ -11,10 +11,10 @@ namespace TrainingOrchestrator.Functions.Tests;
 /// </summary>
 public sealed class PermissionTests(MotoServer moto) : IClassFixture<MotoServer>
 {
-    private static IReadOnlySet<string> Actions(TestDeployment.Metered host)
+    private static IReadOnlySet<string> Actions(params TestDeployment.Metered[] hosts)
     {
         var actions = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var call in host.Calls().Keys)
+        foreach (var call in hosts.SelectMany(h => h.Calls().Keys))
         {
             actions.Add(call == "dynamodb:TransactWriteItems" ? "dynamodb:PutItem" : call); // our transactions are Puts
             if (call.StartsWith("sagemaker:Create", StringComparison.Ordinal))
@@ -67,6 +67,19 @@ public sealed class PermissionTests(MotoServer moto) : IClassFixture<MotoServer>
             FunctionEvents.SageMaker("eventbridge-training-job-state-change.completed.json", trainJob, "InProgress"));
         Assert.Equal(stopsBefore + 2, sageMaker.Requests.Count(r => r.Header("X-Amz-Target")!.StartsWith("SageMaker.Stop", StringComparison.Ordinal)));
 
+        // Under a capacity policy (one job at a time): Submit queues what does not fit (ledger read, queue listing); a job's
+        // end admits and launches the queue's next ones in StateChange (training and tuning).
+        await deployment.PutPolicyAsync("""{"version":"perm-1","teams":{"all":{"senders":[""" + $"\"{FunctionEvents.SampleSender}\"" + """],"maxConcurrentJobs":1}}}""");
+        await using var queueSubmitMeter = deployment.MeteredHost(sageMaker.Endpoint);
+        (string MessageId, string Body)[] limited = [Samples.Train("perm-q-1"), Samples.Train("perm-q-2"), (tune.MessageId + "-q", Samples.WithRequestId(tune.Body, "perm-q-3"))];
+        foreach (var message in limited)
+            Assert.Empty(FunctionEvents.FailedIds(await FunctionEvents.InvokeAsync(new SubmitFunction(queueSubmitMeter.Host).Handle, FunctionEvents.Sqs([message]))));
+        await using var queueStateMeter = deployment.MeteredHost(sageMaker.Endpoint);
+        foreach (var finished in new[] { "perm-q-1", "perm-q-2" })
+            await FunctionEvents.InvokeAsync(new StateChangeFunction(queueStateMeter.Host).Handle,
+                FunctionEvents.SageMaker("eventbridge-training-job-state-change.completed.json", Repo.Prepare(limited[finished == "perm-q-1" ? 0 : 1].Body, limited[0].MessageId).Plan!.JobName, "Completed"));
+        Assert.Equal(JobStatus.Pending, (await submitHost.Store.GetAsync(Repo.Prepare(limited[2].Body, limited[2].MessageId).Plan!.JobName, default))!.Status);
+
         // Reconcile, two minutes later: one claim never launched (training and tuning), one job whose end was missed.
         var now = DateTimeOffset.UtcNow;
         string TrainPlanNamed(string name) => JsonSerializer.Serialize(Repo.Prepare(train.Body, train.MessageId).Plan!.CreateTraining! with { TrainingJobName = name },
@@ -99,8 +112,8 @@ public sealed class PermissionTests(MotoServer moto) : IClassFixture<MotoServer>
         Assert.Equal(JobStatus.InProgress, (await submitHost.Store.GetAsync("to-made-0000000003", default))!.Status);
         Assert.Equal(["to-raced-0000000004", "to-raced-000005-hpo"], simulator.Stopped.Where(j => j.StartsWith("to-raced", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
 
-        Assert.Equal(string.Join(" ", Template.AllowedActions("SubmitFunction")), string.Join(" ", Actions(submitMeter)));
-        Assert.Equal(string.Join(" ", Template.AllowedActions("StateChangeFunction")), string.Join(" ", Actions(stateMeter)));
+        Assert.Equal(string.Join(" ", Template.AllowedActions("SubmitFunction")), string.Join(" ", Actions(submitMeter, queueSubmitMeter)));
+        Assert.Equal(string.Join(" ", Template.AllowedActions("StateChangeFunction")), string.Join(" ", Actions(stateMeter, queueStateMeter)));
         Assert.Equal(string.Join(" ", Template.AllowedActions("ReconcileFunction")), string.Join(" ", Actions(reconcileMeter)));
     }
 }

@@ -76,7 +76,8 @@ public sealed class TemplateTests
             var declared = indexes[index.IndexName];
             Assert.Equal(Keys(index.KeySchema), Keys(declared.GetProperty("KeySchema")));
             Assert.Equal(index.Projection.ProjectionType.Value, declared.GetProperty("Projection").GetProperty("ProjectionType").GetString());
-            Assert.Equal(index.Projection.NonKeyAttributes.Order(), declared.GetProperty("Projection").GetProperty("NonKeyAttributes").EnumerateArray().Select(a => a.GetString()!).Order());
+            Assert.Equal((index.Projection.NonKeyAttributes ?? []).Order(), declared.GetProperty("Projection").TryGetProperty("NonKeyAttributes", out var nonKey)
+                ? nonKey.EnumerateArray().Select(a => a.GetString()!).Order() : []);
         }
         Assert.Equal(JobTable.ExpiresAt, table.GetProperty("TimeToLiveSpecification").GetProperty("AttributeName").GetString());
     }

@@ -12,7 +12,8 @@ public sealed class SubmitFunctionTests
 
     private static (string MessageId, string Body) Train(string requestId) => Samples.Train(requestId);
 
-    private static PlatformException Quota() => new("ResourceLimitExceeded", "The account-level service limit 'ml.m5.xlarge for training job usage' is 0 Instances", RetryAdvice.Later);
+    // Throttling comes back later; a quota refusal (ResourceLimitExceeded) is queued instead (QueueTests).
+    private static PlatformException Quota() => new("ThrottlingException", "Rate exceeded", RetryAdvice.Later);
 
     private static string JobOf(string requestId) => Doubles.JobOf(Train(requestId));
 
@@ -28,7 +29,7 @@ public sealed class SubmitFunctionTests
         Assert.Equal(["msg-b-2"], FunctionEvents.FailedIds(response));
         Assert.Equal([JobOf("b-1"), JobOf("b-3")], d.Platform.Fake.Jobs.Order(StringComparer.Ordinal));
         Assert.Equal(JobStatus.Rejected, (await d.RecordAsync(JobRecord.RejectionKey("b-bad"))).Status);
-        Assert.StartsWith("ResourceLimitExceeded: ", (await d.RecordAsync(quota)).FailureReason, StringComparison.Ordinal); // Pending, with why
+        Assert.StartsWith("ThrottlingException: ", (await d.RecordAsync(quota)).FailureReason, StringComparison.Ordinal); // Pending, with why
         Assert.Equal(new Dictionary<string, int> { ["JobsLaunched"] = 2, ["JobsRejected"] = 1, ["LaunchRetried"] = 1 }, d.Log.Counts());
         Assert.Contains(d.Log.Lines, l => l is { Level: "WARN", RequestId: "b-2", Outcome: "RetryLater" });
     }
@@ -68,7 +69,7 @@ public sealed class SubmitFunctionTests
 
         Assert.Equal(["msg-f-2", "msg-f-3", "msg-f-4"], FunctionEvents.FailedIds(response));
         Assert.Equal([JobOf("f-1")], d.Platform.Fake.Jobs);
-        Assert.StartsWith("ResourceLimitExceeded: ", (await d.RecordAsync(quota)).FailureReason, StringComparison.Ordinal);
+        Assert.StartsWith("ThrottlingException: ", (await d.RecordAsync(quota)).FailureReason, StringComparison.Ordinal);
         Assert.Null(await d.Store.GetAsync(JobOf("f-3"), default)); // f-3 and f-4 not even claimed: they keep their place in the group
     }
 

@@ -1,3 +1,4 @@
+using TrainingOrchestrator.Core.Governance;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Ports;
 using TrainingOrchestrator.Core.Stores;
@@ -17,6 +18,8 @@ public sealed class InMemoryJobStore(TimeSpan? rejectedRetention = null, int max
     private readonly Lock gate = new();
     private readonly Dictionary<string, Entry> records = new(StringComparer.Ordinal);
     private readonly Dictionary<string, RequestClaim> claims = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Scope, string Counter), decimal> ledger = new();
+    private readonly Dictionary<string, DateTimeOffset> ledgerChanged = new(StringComparer.Ordinal);
     private long recordsRead;
 
     /// <summary>Thrown by the next claim, once: a store failing as a test scripts it.</summary>
@@ -25,7 +28,7 @@ public sealed class InMemoryJobStore(TimeSpan? rejectedRetention = null, int max
     /// <summary>Records handed out by reads and listings, as an index would read them.</summary>
     public long RecordsRead { get { lock (gate) return recordsRead; } }
 
-    protected override Task<(JobRecord? ExistingJob, RequestClaim? ExistingRequest)?> TryClaimAsync(JobRecord pending, RequestClaim claim, CancellationToken cancellationToken)
+    protected override Task<ClaimRefused?> TryClaimAsync(JobRecord pending, RequestClaim claim, IReadOnlyList<LedgerChange> changes, CancellationToken cancellationToken)
     {
         if (NextClaimFault is { } fault)
         {
@@ -39,10 +42,13 @@ public sealed class InMemoryJobStore(TimeSpan? rejectedRetention = null, int max
             var job = records.GetValueOrDefault(pending.Key)?.Record;
             var request = claims.GetValueOrDefault(claim.RequestId);
             if (job is not null || request is not null)
-                return Task.FromResult<(JobRecord?, RequestClaim?)?>((job, request));
+                return Task.FromResult<ClaimRefused?>(new ClaimRefused(job, request));
+            if (Over(changes) is { } blocked)
+                return Task.FromResult<ClaimRefused?>(new ClaimRefused(null, null, blocked));
+            Apply(changes, pending.UpdatedAt);
             records[pending.Key] = new Entry(pending, pending.UpdatedAt);
             claims[claim.RequestId] = claim;
-            return Task.FromResult<(JobRecord?, RequestClaim?)?>(null);
+            return Task.FromResult<ClaimRefused?>(null);
         }
     }
 
@@ -61,16 +67,61 @@ public sealed class InMemoryJobStore(TimeSpan? rejectedRetention = null, int max
         lock (gate) return Task.FromResult(claims.GetValueOrDefault(requestId)?.JobName);
     }
 
-    protected override Task<(bool Written, JobRecord? Current)> TryWriteAsync(JobRecord next, long? expectedVersion, CancellationToken cancellationToken)
+    protected override Task<(bool Written, JobRecord? Current, LedgerChange? Blocked)> TryWriteAsync(JobRecord next, long? expectedVersion, IReadOnlyList<LedgerChange> changes, CancellationToken cancellationToken)
     {
         lock (gate)
         {
             var current = records.GetValueOrDefault(next.Key)?.Record;
             if (current?.Version != expectedVersion)
-                return Task.FromResult((false, current));
+                return Task.FromResult<(bool, JobRecord?, LedgerChange?)>((false, current, null));
+            if (Over(changes) is { } blocked)
+                return Task.FromResult<(bool, JobRecord?, LedgerChange?)>((false, current, blocked));
+            Apply(changes, next.UpdatedAt);
             records[next.Key] = new Entry(next, next.UpdatedAt);
-            return Task.FromResult<(bool, JobRecord?)>((true, next));
+            return Task.FromResult<(bool, JobRecord?, LedgerChange?)>((true, next, null));
         }
+    }
+
+    private LedgerChange? Over(IReadOnlyList<LedgerChange> changes) =>
+        Ledger.FirstOver(changes, new LedgerCounters(ledger));
+
+    private void Apply(IReadOnlyList<LedgerChange> changes, DateTimeOffset now)
+    {
+        foreach (var change in changes)
+        {
+            ledger[(change.Scope, change.Counter)] = ledger.GetValueOrDefault((change.Scope, change.Counter)) + change.Delta;
+            ledgerChanged[change.Scope] = now;
+        }
+    }
+
+    public override Task<LedgerCounters> ReadLedgerAsync(IReadOnlyCollection<string> scopes, CancellationToken cancellationToken)
+    {
+        lock (gate)
+            return Task.FromResult(new LedgerCounters(ledger.Where(e => scopes.Contains(e.Key.Scope)).ToDictionary(e => e.Key, e => e.Value)));
+    }
+
+    public override Task<IReadOnlyList<JobRecord>> ListQueuedAsync(string? team, int limit, CancellationToken cancellationToken) =>
+        List(e => e.Record.Status == JobStatus.Queued && e.Record.Team == team, e => e.Record.QueueOrder, limit);
+
+    public override Task<int> RepairLedgerAsync(IReadOnlyList<(string Scope, string Counter, decimal Seen, decimal Counted)> repairs, DateTimeOffset quietSince, CancellationToken cancellationToken)
+    {
+        lock (gate)
+        {
+            var repaired = 0;
+            foreach (var (scope, counter, seen, counted) in repairs)
+                if (ledger.GetValueOrDefault((scope, counter)) == seen && ledgerChanged.GetValueOrDefault(scope) <= quietSince)
+                {
+                    ledger[(scope, counter)] = counted;
+                    repaired++;
+                }
+            return Task.FromResult(repaired);
+        }
+    }
+
+    /// <summary>Sets a counter behind the records' back: the drift a test makes for Reconcile to find.</summary>
+    public void Corrupt(string scope, string counter, decimal value)
+    {
+        lock (gate) ledger[(scope, counter)] = value;
     }
 
     public override Task<IReadOnlyList<JobRecord>> ListUnfinishedAsync(DateTimeOffset quietSince, int limit, CancellationToken cancellationToken) =>

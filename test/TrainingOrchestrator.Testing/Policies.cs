@@ -16,6 +16,10 @@ public static class Policies
 
     public static Policy ThreeTeams { get; } = Read(File.ReadAllText(Repo.Path(ThreeTeamsFile)));
 
+    /// <summary>The capacity sample: research 2 jobs on 2 ml.m5 within $1 a month, vision weight 2, nlp priority up to 50, the account's 4 ml.m5.xlarge.</summary>
+    public const string CapacityFile = "samples/policy/capacity.json";
+    public static Policy Capacity { get; } = Read(File.ReadAllText(Repo.Path(CapacityFile)));
+
     public static Policy Read(string json)
     {
         var read = PolicyReader.Read(Encoding.UTF8.GetBytes(json));

@@ -17,6 +17,9 @@ internal static class ContractDefaults
     public const int MaxTrainingJobs = 10;
     public const int LogLevel = 20;
     public const string CustomAlgorithm = "custom";
+    /// <summary>A request's place in its team's queue: higher goes first; a team's policy may cap it.</summary>
+    public const int Priority = 0;
+    public const int MaxPriority = 100;
 
     public const string ActionTrain = "train";
     public const string ActionTune = "tune";

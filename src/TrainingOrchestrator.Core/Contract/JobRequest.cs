@@ -22,6 +22,8 @@ public sealed record JobRequest
     public OnCompletedSpec? OnCompleted { get; init; }
     /// <summary>The team the sender believes it is: checked against the team established by how the request arrived, never trusted.</summary>
     public string? Team { get; init; }
+    /// <summary>0-100, higher first, within the team's queue (the policy may cap it); only matters while requests wait.</summary>
+    public int? Priority { get; init; }
 
     [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
 }

@@ -20,6 +20,7 @@ internal static class Rules
     public const string RequestId = "request-id";
     public const string Name = "name";
     public const string Team = "team";
+    public const string Priority = "priority";
     public const string FieldNotForAction = "field-not-for-action";
     public const string StopJobName = "stop-job-name";
     public const string TuneSource = "tune-source";

@@ -16,7 +16,21 @@ public sealed record Policy(string Version, FrozenDictionary<string, TeamRules> 
     /// <summary>The price of one instance-hour: the policy's own, else the shipped table's; null when neither has one.</summary>
     public decimal? PriceOf(string region, string instanceType) =>
         Prices.TryGetValue(region, out var own) && own.TryGetValue(instanceType, out var price) ? price : PriceTable.Shipped.PriceOf(region, instanceType);
+
+    /// <summary>The account's SageMaker training quotas per instance type, as Service Quotas states them: instances in use at once.</summary>
+    public IReadOnlyDictionary<string, int> AccountQuotas { get; init; } = FrozenDictionary<string, int>.Empty;
+
+    /// <summary>How long a queue's head waits before it reserves what it waits for (nothing smaller of another team goes ahead of it).</summary>
+    public TimeSpan ReserveAfter { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Some limit on what runs at once or on spend: requests are admitted through the ledger, and wait in the queue when they do not fit.</summary>
+    public bool HasCapacityRules => AccountQuotas.Count > 0 || Teams.Values.Any(t => t.HasCapacityRules);
 }
+
+public enum BudgetPeriod { Day, Month }
+
+/// <summary>A team's spend per period: worst cases of its running jobs plus the estimated cost of its finished ones.</summary>
+public sealed record TeamBudget(decimal Usd, BudgetPeriod Period);
 
 public enum SpotRule { Allowed, Required, Forbidden }
 
@@ -49,8 +63,22 @@ public sealed record TeamRules
     /// <summary>Tags added to every job (and so every trial) that does not set them itself.</summary>
     public IReadOnlyDictionary<string, string> DefaultTags { get; init; } = FrozenDictionary<string, string>.Empty;
 
+    /// <summary>The most jobs (a tuning job counts one) the team runs at once.</summary>
+    public int? MaxConcurrentJobs { get; init; }
+    /// <summary>The most instances the team uses at once, per instance type or family pattern ("ml.g5.*": 8).</summary>
+    public IReadOnlyDictionary<string, int> InstanceLimits { get; init; } = FrozenDictionary<string, int>.Empty;
+    public TeamBudget? Budget { get; init; }
+    /// <summary>The team's share of contended capacity, relative to the other teams' weights.</summary>
+    public decimal Weight { get; init; } = 1;
+    /// <summary>The highest <c>priority</c> a request of the team may ask for (0-100).</summary>
+    public int MaxPriority { get; init; } = Contract.ContractDefaults.MaxPriority;
+    /// <summary>The longest a request waits in the queue; past it the request ends Expired (null: it waits until it fits).</summary>
+    public TimeSpan? MaxWait { get; init; }
+
+    public bool HasCapacityRules => MaxConcurrentJobs is not null || InstanceLimits.Count > 0 || Budget is not null;
+
     /// <summary>True when a cost cap applies, so that an instance type without a price cannot pass.</summary>
-    public bool HasCostCap => MaxJobCost is not null || MaxTuningCost is not null;
+    public bool HasCostCap => MaxJobCost is not null || MaxTuningCost is not null || Budget is not null;
 }
 
 /// <summary>"*" matches any run of characters; nothing else is special. Patterns of the policy (types, buckets, senders, roles, images).</summary>

@@ -30,6 +30,9 @@ public static class PolicyRules
     public const string Roles = "policy:roles";
     public const string Images = "policy:images";
     public const string RequiredTags = "policy:required-tags";
+    public const string Priority = "policy:priority";
+    /// <summary>More than a team's limits (or the account's quotas) allow at all: it would wait for ever.</summary>
+    public const string Capacity = "policy:capacity";
 
     /// <summary>A refusal: the message ends with its rule, as people read it in logs and in <c>status</c>.</summary>
     public static ValidationError Refusal(string path, string rule, string message) => new(path, rule, $"{message} [{rule}]");

@@ -22,10 +22,12 @@ public static partial class PolicyReader
     public const string Rule = "policy-document";
     public const int MaxRuntimeSeconds = 28 * 24 * 3600;
 
-    private static readonly FrozenSet<string> RootMembers = FrozenSet.Create(StringComparer.Ordinal, "$schema", "version", "description", "teams", "prices");
+    private static readonly FrozenSet<string> RootMembers = FrozenSet.Create(StringComparer.Ordinal, "$schema", "version", "description", "teams", "prices", "account");
+    private static readonly FrozenSet<string> AccountMembers = FrozenSet.Create(StringComparer.Ordinal, "instanceQuotas", "reserveAfterMinutes");
     private static readonly FrozenSet<string> TeamMembers = FrozenSet.Create(StringComparer.Ordinal,
         "description", "senders", "instanceTypes", "maxInstances", "maxRuntimeSeconds", "spot", "maxJobCost", "maxTuningCost",
-        "buckets", "kmsKeys", "roles", "imageRepositories", "requiredTags", "defaultTags");
+        "buckets", "kmsKeys", "roles", "imageRepositories", "requiredTags", "defaultTags",
+        "maxConcurrentJobs", "instanceLimits", "budget", "weight", "maxPriority", "maxWaitMinutes");
 
     [GeneratedRegex("^[A-Za-z0-9._:+-]{1,64}$")] private static partial Regex VersionText();
     [GeneratedRegex("^[a-z]{2}(-[a-z]+)+-[0-9]$")] private static partial Regex RegionName();
@@ -98,9 +100,25 @@ public static partial class PolicyReader
                         prices[region.Name] = own.ToFrozenDictionary(StringComparer.Ordinal);
                     }
             }
+            var quotas = FrozenDictionary<string, int>.Empty;
+            var reserveAfter = TimeSpan.FromMinutes(30);
+            if (root.TryGetProperty("account", out var account))
+            {
+                if (account.ValueKind != JsonValueKind.Object) errors.Add(new("account", Rule, "must be an object: instanceQuotas, reserveAfterMinutes"));
+                else
+                {
+                    Unknown(account, AccountMembers, "account", errors);
+                    quotas = Counts(account, "instanceQuotas", "account", errors, exactTypes: true);
+                    if (Whole(account, "reserveAfterMinutes", "account", errors, 0, 7 * 24 * 60) is { } minutes) reserveAfter = TimeSpan.FromMinutes(minutes);
+                }
+            }
             return errors.Count > 0
                 ? new PolicyRead(null, errors)
-                : new PolicyRead(new Policy(version!, teams.ToFrozenDictionary(StringComparer.Ordinal), prices.ToFrozenDictionary(StringComparer.Ordinal)), []);
+                : new PolicyRead(new Policy(version!, teams.ToFrozenDictionary(StringComparer.Ordinal), prices.ToFrozenDictionary(StringComparer.Ordinal))
+                {
+                    AccountQuotas = quotas,
+                    ReserveAfter = reserveAfter,
+                }, []);
         }
     }
 
@@ -143,8 +161,52 @@ public static partial class PolicyReader
                 ? null : "must be a registry and repository, or a pattern of them (111122223333.dkr.ecr.us-east-1.amazonaws.com/vision/*), without tag or digest"),
             RequiredTags = required,
             DefaultTags = defaults,
+            MaxConcurrentJobs = Whole(team, "maxConcurrentJobs", path, errors, 0, 100_000),
+            InstanceLimits = Counts(team, "instanceLimits", path, errors, exactTypes: false),
+            Budget = BudgetOf(team, path, errors),
+            Weight = team.TryGetProperty("weight", out var weight)
+                ? weight.ValueKind == JsonValueKind.Number && weight.TryGetDecimal(out var w) && w > 0 && w <= 1000 ? w : Fail<decimal>(errors, path + ".weight", "must be a number above 0 and up to 1000: the team's share of contended capacity, relative to the others'")
+                : 1,
+            MaxPriority = Whole(team, "maxPriority", path, errors, 0, ContractDefaults.MaxPriority) ?? ContractDefaults.MaxPriority,
+            MaxWait = Whole(team, "maxWaitMinutes", path, errors, 1, 90 * 24 * 60) is { } wait ? TimeSpan.FromMinutes(wait) : null,
         };
     }
+
+    /// <summary>Instance types (or patterns) to a count of instances in use at once.</summary>
+    private static FrozenDictionary<string, int> Counts(JsonElement parent, string member, string path, List<ValidationError> errors, bool exactTypes)
+    {
+        if (!parent.TryGetProperty(member, out var value)) return FrozenDictionary<string, int>.Empty;
+        path += "." + member;
+        if (value.ValueKind != JsonValueKind.Object) return Fail<FrozenDictionary<string, int>?>(errors, path, "must be an object of instance type to a number of instances") ?? FrozenDictionary<string, int>.Empty;
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var entry in value.EnumerateObject())
+        {
+            var at = JsonPath.Member(path, entry.Name);
+            if (!InstanceTypePattern().IsMatch(entry.Name) || (exactTypes && entry.Name.Contains('*', StringComparison.Ordinal)))
+                errors.Add(new(at, Rule, exactTypes ? "must be an instance type (ml.p4d.24xlarge): quotas are per type" : "must be an instance type or a pattern of them (ml.g5.*)"));
+            if (entry.Value.ValueKind == JsonValueKind.Number && entry.Value.TryGetInt32(out var count) && count >= 0) counts[entry.Name] = count;
+            else errors.Add(new(at, Rule, "must be a whole number of instances, 0 or more"));
+        }
+        return counts.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+
+    private static TeamBudget? BudgetOf(JsonElement team, string path, List<ValidationError> errors)
+    {
+        if (!team.TryGetProperty("budget", out var budget)) return null;
+        path += ".budget";
+        if (budget.ValueKind != JsonValueKind.Object) return Fail<TeamBudget?>(errors, path, "must be an object: {\"usd\": 5000, \"period\": \"month\"}");
+        Unknown(budget, BudgetMembers, path, errors);
+        var usd = Money(budget, "usd", path, errors);
+        if (usd is null && !budget.TryGetProperty("usd", out _)) errors.Add(new(path + ".usd", Rule, "is required: the most the team spends per period, USD"));
+        var period = BudgetPeriod.Month;
+        if (budget.TryGetProperty("period", out var text))
+            period = text.ValueKind == JsonValueKind.String && text.GetString() is "day" or "month"
+                ? (text.GetString() == "day" ? BudgetPeriod.Day : BudgetPeriod.Month)
+                : Fail<BudgetPeriod>(errors, path + ".period", "must be day or month");
+        return usd is { } amount ? new TeamBudget(amount, period) : null;
+    }
+
+    private static readonly FrozenSet<string> BudgetMembers = FrozenSet.Create(StringComparer.Ordinal, "usd", "period");
 
     private static T Fail<T>(List<ValidationError> errors, string path, string message)
     {
@@ -156,7 +218,7 @@ public static partial class PolicyReader
     {
         foreach (var member in element.EnumerateObject())
             if (!known.Contains(member.Name))
-                errors.Add(new(JsonPath.Member(path, member.Name), Rule, $"is not a member of a policy{(path.Length == 0 ? "" : "'s team")} (known: {string.Join(", ", known.Order(StringComparer.Ordinal))})"));
+                errors.Add(new(JsonPath.Member(path, member.Name), Rule, $"is not a member of {(path.Length == 0 ? "a policy" : path == "account" ? "a policy's account" : path.EndsWith(".budget", StringComparison.Ordinal) ? "a team's budget" : "a policy's team")} (known: {string.Join(", ", known.Order(StringComparer.Ordinal))})"));
     }
 
     private static IReadOnlyList<string>? Strings(JsonElement parent, string member, string path, List<ValidationError> errors, Func<string, string?> problem) =>

@@ -3,7 +3,8 @@ using TrainingOrchestrator.Core.Naming;
 namespace TrainingOrchestrator.Core.Jobs;
 
 /// <summary>Where a job stands. Pending to Stopping are unfinished; the rest are final.</summary>
-public enum JobStatus { Pending, InProgress, Stopping, Completed, Failed, Stopped, Rejected, LaunchFailed }
+/// <remarks>Queued: valid, waiting for capacity (never sent to SageMaker yet). Expired: waited longer than its team allows; never launched.</remarks>
+public enum JobStatus { Pending, InProgress, Stopping, Completed, Failed, Stopped, Rejected, LaunchFailed, Queued, Expired }
 
 public static class JobStatusExtensions
 {

@@ -74,6 +74,23 @@ public sealed record JobRecord
     public decimal? HourlyCost { get; init; }
     public decimal? EstimatedCost { get; init; }
 
+    /// <summary>Under capacity rules: the request's priority in its team's queue, the instances it holds at once, and what it holds on the ledger.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int Priority { get; init; }
+    public IReadOnlyList<Governance.InstanceUse> Instances { get; init; } = [];
+    public IReadOnlyList<Governance.LedgerCharge> Charges { get; init; } = [];
+    /// <summary>While Queued: what it waits for, since when it waits, and (after SageMaker refused it capacity) not before when it is tried again.</summary>
+    public string? WaitingFor { get; init; }
+    public DateTimeOffset? QueuedAt { get; init; }
+    public DateTimeOffset? NotBefore { get; init; }
+    /// <summary>How often SageMaker's capacity refusals put it back in the queue.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int Requeues { get; init; }
+
+    /// <summary>Its place in its team's queue as text that sorts: priority (higher first), then arrival, then name.</summary>
+    [JsonIgnore]
+    public string QueueOrder => $"{Contract.ContractDefaults.MaxPriority - Priority:000}#{SortableTime.Format(QueuedAt ?? CreatedAt)}#{Key}";
+
     /// <summary>How many retry requests launched this job again after its launch had failed; when the last one came.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public int Retries { get; init; }
@@ -111,6 +128,8 @@ public sealed record JobRecord
         && EndTime == other.EndTime && LastModifiedTime == other.LastModifiedTime
         && ParentTuningJob == other.ParentTuningJob && Equals(BestTrial, other.BestTrial) && GrewFrom == other.GrewFrom && FollowUp == other.FollowUp
         && Owed.SequenceEqual(other.Owed) && Retries == other.Retries && RetriedAt == other.RetriedAt && SentBy == other.SentBy && Queue == other.Queue
+        && Priority == other.Priority && Instances.SequenceEqual(other.Instances) && Charges.SequenceEqual(other.Charges) && WaitingFor == other.WaitingFor
+        && QueuedAt == other.QueuedAt && NotBefore == other.NotBefore && Requeues == other.Requeues
         && Team == other.Team && PolicyVersion == other.PolicyVersion && WorstCaseCost == other.WorstCaseCost && HourlyCost == other.HourlyCost && EstimatedCost == other.EstimatedCost
         && CreatedAt == other.CreatedAt && UpdatedAt == other.UpdatedAt && Version == other.Version && ExpiresAt == other.ExpiresAt;
 

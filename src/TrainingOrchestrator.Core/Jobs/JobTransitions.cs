@@ -17,7 +17,7 @@ public static class JobTransitions
             throw new ArgumentException($"observation of {observed.JobName} applied to record {record.Key}", nameof(observed));
         observed = RecordBounds.Bounded(observed);
         // Never launched: nothing SageMaker says can concern this record.
-        if (record.Status is JobStatus.Rejected or JobStatus.LaunchFailed)
+        if (record.Status is JobStatus.Rejected or JobStatus.LaunchFailed or JobStatus.Queued or JobStatus.Expired)
             return record;
         // A finished job keeps its status; a snapshot of the same end may still fill in details until they are announced.
         if (!record.IsUnfinished && (observed.Status != record.Status || record.IsAnnounced))
@@ -56,6 +56,9 @@ public static class JobTransitions
         // The write that ends a top-level job also records what the end owes (trials end inside their tuning job).
         if (record.IsUnfinished && !next.IsUnfinished && next.ParentTuningJob is null)
             next = next with { Owed = OwedAtEnd(next) };
+        // The write that ends a job gives back what it held; its spend stays on its budget (SageMaker never had it: nothing).
+        if (record.IsUnfinished && !next.IsUnfinished)
+            next = next with { Charges = Governance.Capacity.AtEnd(record.Charges, next.EstimatedCost, ran: next.Arn is not null) };
         return next == record ? record : next with { UpdatedAt = now };
     }
 

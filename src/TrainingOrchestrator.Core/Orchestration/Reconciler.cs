@@ -16,11 +16,20 @@ public sealed record ReconcileOptions
     public double CallsPerSecond { get; init; } = 5;
     /// <summary>The most one record may take (its Describe, its write, its sends): one that hangs is reported and put behind.</summary>
     public TimeSpan RecordTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>Recount the ledger from the records (and repair counters quiet this long): off, only the dispatch runs.</summary>
+    public TimeSpan? RecountQuietFor { get; init; } = TimeSpan.FromMinutes(1);
 }
 
 /// <param name="Delivered">Finished jobs whose owed announcement or follow-up this run sent.</param>
 /// <param name="Skipped">Records the run did not get to (or did not finish) before its deadline: the next run takes them first.</param>
-public sealed record ReconcileReport(int Examined, int Fixed, int Launched, int Failed, IReadOnlyList<string> Problems, int Delivered = 0, int Skipped = 0);
+public sealed record ReconcileReport(int Examined, int Fixed, int Launched, int Failed, IReadOnlyList<string> Problems, int Delivered = 0, int Skipped = 0)
+{
+    /// <summary>Queued requests admitted (and expired) by the run's dispatch; counters the recount found drifted, and repaired.</summary>
+    public int Admitted { get; init; }
+    public int Expired { get; init; }
+    public int Drifted { get; init; }
+    public int Repaired { get; init; }
+}
 
 /// <summary>
 /// Finishes what events missed: unfinished jobs quiet for a while are described and the answer applied;
@@ -30,6 +39,9 @@ public sealed record ReconcileReport(int Examined, int Fixed, int Launched, int 
 /// </summary>
 public sealed class Reconciler(IJobStore store, ITrainingPlatform platform, JobTracker tracker, TimeProvider clock)
 {
+    /// <summary>Each run also admits what fits from the queue (so a lost end event never leaves capacity idle) and recounts the ledger.</summary>
+    public Dispatcher? Dispatcher { get; init; }
+
     /// <summary>
     /// One run. It always ends with a report: when <paramref name="cancellationToken"/> fires (the invocation's
     /// deadline), records not begun are skipped, records in flight are abandoned and counted as skipped, and the
@@ -161,7 +173,22 @@ public sealed class Reconciler(IJobStore store, ITrainingPlatform platform, JobT
             if (result.Outcome == ApplyOutcome.Applied || record.Status == JobStatus.Pending)
                 Interlocked.Increment(ref @fixed);
         }, cancellationToken))).ConfigureAwait(false);
-        return Report();
+        if (Dispatcher is null || cancellationToken.IsCancellationRequested)
+            return Report();
+        var report = Report();
+        try
+        {
+            var recount = options.RecountQuietFor is { } recountQuiet ? await Dispatcher.RecountAsync(recountQuiet, cancellationToken).ConfigureAwait(false) : null;
+            foreach (var drift in recount?.Drift ?? [])
+                problems.Enqueue($"ledger drift: {drift}");
+            var dispatched = await Dispatcher.DispatchAsync(cancellationToken).ConfigureAwait(false);
+            return Report() with { Admitted = dispatched.Admitted, Expired = dispatched.Expired, Drifted = recount?.Drift.Count ?? 0, Repaired = recount?.Repaired ?? 0 };
+        }
+        catch (Exception e) when (e is not OperationCanceledException || cancellationToken.IsCancellationRequested)
+        {
+            problems.Enqueue($"queue: not dispatched: {e.GetType().Name}: {e.Message}");
+            return report with { Problems = [.. problems] };
+        }
     }
 
     /// <summary>The launch's outcome, or null when the platform refused it for good (then recorded as LaunchFailed).</summary>

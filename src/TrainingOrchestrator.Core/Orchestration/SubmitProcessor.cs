@@ -25,8 +25,10 @@ public enum SubmitOutcome
     NothingToStop,
     /// <summary>A retry of a job that did not fail to launch (it runs, or ran): nothing done.</summary>
     NothingToRetry,
-    /// <summary>Throttling, an outage or a quota: the message must come back later.</summary>
+    /// <summary>Throttling or an outage: the message must come back later.</summary>
     RetryLater,
+    /// <summary>Valid, but it does not fit its team's limits, the account's quotas or SageMaker's capacity now: its record waits in the queue (the message is done).</summary>
+    Queued,
 }
 
 /// <summary>How a request arrived, as its queue reports it: the sender's AWS principal id, and the queue's ARN.</summary>
@@ -51,6 +53,10 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
     public IPolicySource Policies { get; init; } = FixedPolicy.None;
     /// <summary>How a request's team is established: from its SQS SenderId (the cloud), or as an operator named it (local mode).</summary>
     public Func<Policy?, RequestOrigin, GovernanceContext> Identify { get; init; } = (policy, origin) => GovernanceContext.ForSender(policy, origin.SentBy);
+    /// <summary>Admits queued requests when a request joined the queue or left it (none: they wait for StateChange or Reconcile).</summary>
+    public Dispatcher? Dispatcher { get; init; }
+
+    private Launcher Launcher => new(store, platform, Clock);
 
     public Task<SubmitResult> ProcessAsync(string messageId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>
         ProcessAsync(messageId, body, RequestOrigin.None, cancellationToken);
@@ -125,25 +131,52 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
             return new SubmitResult(SubmitOutcome.NothingToRetry, requestId, retry.JobName,
                 $"{retry.JobName} is {record.Status}: only a job whose launch failed is retried");
         var failedBefore = record.FailureReason;
-        var pending = await store.RecordRetryAsync(record, Clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        var now = Clock.GetUtcNow();
+        JobRecord pending;
+        try
+        {
+            pending = await store.RecordRetryAsync(record, Capacity.ChargesFor(governance.Policy, record.Team, record.Instances, record.WorstCaseCost, now), now, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JobStoreException e) when (e.Fault == JobStoreFault.DoesNotFit)
+        {
+            await store.RecordRequeuedAsync(record, Capacity.Describe(e.Blocked!), now, now, cancellationToken).ConfigureAwait(false);
+            return new SubmitResult(SubmitOutcome.Queued, requestId, retry.JobName, $"retry of {retry.JobName} queued: it waits for {Capacity.Describe(e.Blocked!)}");
+        }
         var plan = PlannedOperation.FromStored(record.Kind, record.Key, record.RequestId, storedPlan);
-        var result = await CreateAsync(record.RequestId, plan, pending, cancellationToken).ConfigureAwait(false);
+        var result = await Launcher.CreateAsync(record.RequestId, plan, pending, cancellationToken).ConfigureAwait(false);
         return result with { RequestId = requestId, Detail = $"retry {pending.Retries} of {retry.JobName} (it had failed: {failedBefore}): {result.Detail}" };
     }
 
     private async Task<SubmitResult> LaunchAsync(string requestId, ReadOnlyMemory<byte> body, PreparedRequest prepared, RequestOrigin origin, GovernanceContext governance, CancellationToken cancellationToken)
     {
         var plan = prepared.Plan!;
+        var now = Clock.GetUtcNow();
         var pending = JobRecord.Pending(plan.JobName, plan.Kind, requestId, Encoding.UTF8.GetString(body.Span),
-            JobRecord.HashPayload(body.Span), Encoding.UTF8.GetString(plan.BodyUtf8()), Clock.GetUtcNow()) with
+            JobRecord.HashPayload(body.Span), Encoding.UTF8.GetString(plan.BodyUtf8()), now) with
         {
             GrewFrom = prepared.Request!.BaseJob, SentBy = origin.SentBy, Queue = origin.Queue, Team = prepared.Team, PolicyVersion = prepared.PolicyVersion,
             WorstCaseCost = prepared.Cost?.WorstCase, HourlyCost = prepared.Cost?.HourlyRate,
+            Priority = prepared.Request.Priority ?? ContractDefaults.Priority, Instances = prepared.Instances,
+            // Under capacity rules the claim takes what the job holds while it runs, in the claim's own transaction.
+            Charges = Capacity.ChargesFor(governance.Policy, prepared.Team, prepared.Instances, prepared.Cost?.WorstCase, now),
         };
         ClaimResult claim;
         try
         {
             claim = await store.ClaimAsync(pending, cancellationToken).ConfigureAwait(false);
+            if (claim is { Outcome: ClaimOutcome.DoesNotFit, Blocked: { } blocked })
+            {
+                // It does not fit now (or others wait before it): the record is the queue, and the message is done.
+                var waiting = Capacity.Describe(blocked);
+                claim = await store.ClaimAsync(pending with { Status = JobStatus.Queued, Charges = Ledger.QueuedCharges, QueuedAt = now, WaitingFor = waiting }, cancellationToken).ConfigureAwait(false);
+                if (claim.Outcome == ClaimOutcome.Claimed)
+                {
+                    var dispatched = Dispatcher is null ? null : await Dispatcher.DispatchAsync(cancellationToken).ConfigureAwait(false);
+                    return dispatched?.Results.FirstOrDefault(r => r.JobName == plan.JobName) is { } launchedNow
+                        ? launchedNow with { RequestId = requestId }
+                        : new SubmitResult(SubmitOutcome.Queued, requestId, plan.JobName, $"queued: it waits for {waiting}");
+                }
+            }
         }
         catch (JobStoreException e) when (e.Fault == JobStoreFault.TooLarge)
         {
@@ -169,57 +202,7 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
         var create = claim.Outcome == ClaimOutcome.AlreadyClaimed && claim.Record.Plan is { } stored
             ? PlannedOperation.FromStored(plan.Kind, plan.JobName, requestId, stored)
             : plan;
-        return await CreateAsync(requestId, create, claim.Record, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>The Create of a Pending record (<paramref name="pending"/> as read), and what its answer makes of the record.</summary>
-    private async Task<SubmitResult> CreateAsync(string requestId, PlannedOperation plan, JobRecord pending, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var launched = await platform.LaunchAsync(plan, cancellationToken).ConfigureAwait(false);
-            if (await StopIfStoppedMeanwhileAsync(requestId, plan, cancellationToken).ConfigureAwait(false) is { } stopped)
-                return stopped;
-            if (pending.FailureReason is not null)
-                await store.RecordLaunchDeferredAsync(plan.JobName, null, Clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-            return launched.AlreadyExisted
-                ? new SubmitResult(SubmitOutcome.AlreadyLaunched, requestId, plan.JobName, "SageMaker has the job already")
-                : new SubmitResult(SubmitOutcome.Launched, requestId, plan.JobName, launched.Arn ?? "launched");
-        }
-        catch (PlatformException e) when (LaunchRefusal.IsFinal(e, pending.LaunchAttemptedAt, Clock.GetUtcNow()))
-        {
-            var reason = ErrorText.Masked(e.Message, plan) + (e.Retry == RetryAdvice.WhileSettling ? $" (still refused {LaunchRefusal.SettlingTime.TotalMinutes:0} minutes after the launch was asked for)" : "");
-            await store.RecordLaunchFailureAsync(plan.JobName, $"{e.Code}: {reason}", Clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-            return new SubmitResult(SubmitOutcome.LaunchFailed, requestId, plan.JobName, reason);
-        }
-        catch (PlatformException e)
-        {
-            var reason = ErrorText.Masked(e.Message, plan) + (e.Retry == RetryAdvice.WhileSettling
-                ? $" (this passes by itself, as IAM and ECR settle: retried until {SortableTime.Format(pending.LaunchAttemptedAt + LaunchRefusal.SettlingTime)})" : "");
-            await store.RecordLaunchDeferredAsync(plan.JobName, $"{e.Code}: {reason}", Clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-            return new SubmitResult(SubmitOutcome.RetryLater, requestId, plan.JobName, reason);
-        }
-    }
-
-    /// <summary>
-    /// A stop that came while this Create was in flight found no job to stop and left the record Stopping: the job
-    /// just made is stopped now, not when Reconcile next looks. If this stop fails, SageMaker's first event on the job
-    /// stops it (<see cref="JobTracker"/>).
-    /// </summary>
-    private async Task<SubmitResult?> StopIfStoppedMeanwhileAsync(string requestId, PlannedOperation plan, CancellationToken cancellationToken)
-    {
-        if (await store.GetStatusAsync(plan.JobName, cancellationToken).ConfigureAwait(false) != JobStatus.Stopping)
-            return null;
-        try
-        {
-            await platform.StopAsync(plan.Kind, plan.JobName, cancellationToken).ConfigureAwait(false);
-        }
-        catch (PlatformException e)
-        {
-            return new SubmitResult(SubmitOutcome.StopRequested, requestId, plan.JobName,
-                $"launched as a stop came in; the stop failed ({e.Code}) and is sent again on the job's first event");
-        }
-        return new SubmitResult(SubmitOutcome.StopRequested, requestId, plan.JobName, "launched as a stop came in: stopped");
+        return await Launcher.CreateAsync(requestId, create, claim.Record, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<SubmitResult> StopAsync(string requestId, ReadOnlyMemory<byte> body, PlannedOperation plan, RequestOrigin origin, GovernanceContext governance, CancellationToken cancellationToken)
@@ -231,6 +214,21 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
                 SubmitOutcome.Rejected, origin, governance, cancellationToken).ConfigureAwait(false);
         if (NotOwnJob(record, governance) is { } notOwn)
             return await RejectAsync(requestId, body, plan.Kind, [notOwn], SubmitOutcome.Rejected, origin, governance, cancellationToken).ConfigureAwait(false);
+        if (record.Status == JobStatus.Queued)
+        {
+            // Never sent to SageMaker: it leaves the queue Stopped, and is announced so.
+            var left = await store.RecordLeftQueueAsync(record.Key, JobStatus.Stopped, "Stopped while queued: it was never launched", Clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            if (left.Status == JobStatus.Stopped)
+            {
+                if (Dispatcher is not null)
+                {
+                    await Dispatcher.DeliverAsync(left, cancellationToken).ConfigureAwait(false);
+                    await Dispatcher.DispatchAsync(cancellationToken).ConfigureAwait(false);
+                }
+                return new SubmitResult(SubmitOutcome.StopRequested, requestId, plan.JobName, "stopped while queued: never launched");
+            }
+            record = left; // admitted meanwhile: stopped as a launched job is
+        }
         // Not launched yet, or its Create succeeded or is in flight (a record stays Pending until SageMaker's first
         // event): the record says Stopping first, so neither a redelivery nor Reconcile launches it. Then the stop
         // goes to SageMaker; if SageMaker does not know the job, Reconcile ends it Stopped (or stops the job a Create

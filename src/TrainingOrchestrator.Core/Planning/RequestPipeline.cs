@@ -15,6 +15,8 @@ public sealed record PreparedRequest(JobRequest? Request, string? RequestId, IRe
     /// <summary>The team and policy it was decided under (null: no policy).</summary>
     public string? Team { get; init; }
     public string? PolicyVersion { get; init; }
+    /// <summary>The instances the Create holds at once, by type (what capacity limits count).</summary>
+    public IReadOnlyList<InstanceUse> Instances { get; init; } = [];
 }
 
 /// <summary>Read, validate, plan, govern: the one path every entry point (functions, CLI, local mode) takes.</summary>
@@ -46,7 +48,11 @@ public sealed class RequestPipeline(DeploymentSettings settings)
         if (plan.CreateTraining is null && plan.CreateTuning is null) return decided with { Plan = plan };
         var cost = CostOf(plan, governance.Policy);
         var refusals = governance.Rules is { } rules ? Govern(rules, request, plan, cost, messageId, governance) : [];
-        return decided with { Errors = refusals, Plan = refusals.Count == 0 ? plan : null, Cost = cost };
+        var instances = Capacity.InstancesOf(plan);
+        if (governance.Policy is { HasCapacityRules: true } policy && refusals.Count == 0
+            && Capacity.NeverFits(Capacity.ChargesFor(policy, governance.Team, instances, cost.WorstCase, DateTimeOffset.UnixEpoch)) is { } never)
+            refusals.Add(PolicyRules.Refusal("$", PolicyRules.Capacity, $"this request can never run under policy {policy.Version}: {Capacity.DescribeNever(never)}"));
+        return decided with { Errors = refusals, Plan = refusals.Count == 0 ? plan : null, Cost = cost, Instances = instances };
     }
 
     private CostEstimate CostOf(PlannedOperation plan, Policy? policy)
@@ -59,6 +65,8 @@ public sealed class RequestPipeline(DeploymentSettings settings)
     private List<ValidationError> Govern(TeamRules rules, JobRequest request, PlannedOperation plan, CostEstimate cost, string? messageId, GovernanceContext governance)
     {
         var errors = PolicyChecker.Check(rules, request, (object?)plan.CreateTraining ?? plan.CreateTuning!, cost, settings.Region, request.Training is null ? "baseJob" : "training", plan.CreateTuning is null ? null : "tuning");
+        if (request.Priority is { } priority && priority > rules.MaxPriority)
+            errors.Add(PolicyRules.Refusal("priority", PolicyRules.Priority, $"{priority} is above team {rules.Name}'s highest priority, {rules.MaxPriority}"));
         if (request.OnCompleted?.Tune is { } tune && plan.CreateTraining is { } parent)
         {
             var followUp = new JobRequest { Version = ContractDefaults.Version, Action = ContractDefaults.ActionTune, RequestId = ContractDefaults.FollowUpRequestIdPrefix + plan.JobName, Name = request.Name, BaseJob = plan.JobName, Tuning = tune };

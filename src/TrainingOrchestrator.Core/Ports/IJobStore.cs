@@ -1,3 +1,4 @@
+using TrainingOrchestrator.Core.Governance;
 using TrainingOrchestrator.Core.Jobs;
 namespace TrainingOrchestrator.Core.Ports;
 
@@ -26,7 +27,35 @@ public interface IJobStore
     /// already, from a retry in flight, is left as it is). Any other status is <see cref="JobStoreFault.WrongState"/>.
     /// Starts from <paramref name="known"/> (no read) and re-reads only when another writer changed the record since.
     /// </summary>
-    Task<JobRecord> RecordRetryAsync(JobRecord known, DateTimeOffset now, CancellationToken cancellationToken);
+    /// <remarks>Under capacity rules the retry takes <paramref name="charges"/> (<see cref="JobStoreFault.DoesNotFit"/> when they do not fit now).</remarks>
+    Task<JobRecord> RecordRetryAsync(JobRecord known, IReadOnlyList<LedgerCharge> charges, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A Queued record becomes Pending taking <paramref name="charges"/>, if they fit the ledger and it is still Queued
+    /// as <paramref name="queued"/> (one admission, however many dispatchers race).
+    /// </summary>
+    Task<AdmitResult> AdmitAsync(JobRecord queued, IReadOnlyList<LedgerCharge> charges, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>SageMaker had no capacity for a job not launched yet: Pending (or LaunchFailed, on retry) goes back to Queued, giving back what it held.</summary>
+    Task<JobRecord> RecordRequeuedAsync(JobRecord known, string waitingFor, DateTimeOffset notBefore, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>A Queued request ends without having run: Stopped (by a stop request) or Expired (waited too long); its end is owed an announcement.</summary>
+    Task<JobRecord> RecordLeftQueueAsync(string key, JobStatus status, string reason, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>What a Queued request waits for now (what <c>status</c> shows).</summary>
+    Task<JobRecord> RecordWaitingAsync(JobRecord known, string waitingFor, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Queued records of one team (null: no team), in queue order (priority, then arrival).</summary>
+    Task<IReadOnlyList<JobRecord>> ListQueuedAsync(string? team, int limit, CancellationToken cancellationToken);
+
+    /// <summary>The ledger's counters of <paramref name="scopes"/> (see <see cref="Ledger"/>), read consistently.</summary>
+    Task<LedgerCounters> ReadLedgerAsync(IReadOnlyCollection<string> scopes, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Sets counters to what a recount of the records found, each only if it still holds <c>Seen</c> and its scope
+    /// has not changed since <paramref name="quietSince"/> (so a recount never races a transaction). Returns how many were set.
+    /// </summary>
+    Task<int> RepairLedgerAsync(IReadOnlyList<(string Scope, string Counter, decimal Seen, decimal Counted)> repairs, DateTimeOffset quietSince, CancellationToken cancellationToken);
 
     /// <summary>
     /// Takes what was sent off the record's outbox (and notes the follow-up's request id, if one was sent). Starts
@@ -77,9 +106,17 @@ public enum ClaimOutcome
     AlreadyClaimed,
     /// <summary>The request id was claimed before with a different payload: do not launch.</summary>
     PayloadConflict,
+    /// <summary>Not made: what it would take does not fit the ledger now (<see cref="ClaimResult.Blocked"/>), or requests are queued before it.</summary>
+    DoesNotFit,
 }
 
-public sealed record ClaimResult(ClaimOutcome Outcome, JobRecord Record);
+public sealed record ClaimResult(ClaimOutcome Outcome, JobRecord Record)
+{
+    public LedgerChange? Blocked { get; init; }
+}
+
+/// <summary>An admission from the queue: the record now Pending, or the change that did not fit, or (neither) the record was no longer Queued.</summary>
+public sealed record AdmitResult(JobRecord? Admitted, LedgerChange? Blocked, JobRecord? Current);
 
 public enum ApplyOutcome { Applied, Unchanged, UnknownJob }
 
@@ -99,10 +136,13 @@ public enum JobStoreFault
     WrongState,
     /// <summary>Other writers changed the record on every try: worth a later retry.</summary>
     Contention,
+    /// <summary>The change would take a ledger counter past its limit (<see cref="JobStoreException.Blocked"/>).</summary>
+    DoesNotFit,
 }
 
 /// <summary>A store operation that could not be done, and why.</summary>
 public sealed class JobStoreException(JobStoreFault fault, string message) : Exception(message)
 {
     public JobStoreFault Fault { get; } = fault;
+    public LedgerChange? Blocked { get; init; }
 }

@@ -38,6 +38,8 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
 
         if (request.Team is { } team && !TeamNames.IsValid(team))
             errors.Add("team", Rules.Team, "must be a team's name: 1-32 of a-z 0-9 - starting with a letter");
+        if (request.Priority is { } priority && priority is < 0 or > ContractDefaults.MaxPriority)
+            errors.Add("priority", Rules.Priority, $"must be a whole number from 0 to {ContractDefaults.MaxPriority} (higher goes first in the team's queue)");
 
         switch (action)
         {

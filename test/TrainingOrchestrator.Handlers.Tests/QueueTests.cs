@@ -1,0 +1,203 @@
+using System.Text.Json.Nodes;
+using TrainingOrchestrator.Core.Governance;
+using TrainingOrchestrator.Core.Jobs;
+using TrainingOrchestrator.Core.Ports;
+
+namespace TrainingOrchestrator.Handlers.Tests;
+
+/// <summary>
+/// Capacity-aware queueing under the capacity sample policy (samples/policy/capacity.json): what does not fit waits
+/// Queued (its message done, never the DLQ), is admitted once when capacity frees, in priority order, and the ledger
+/// always equals what the records hold.
+/// </summary>
+public sealed class QueueTests
+{
+    private readonly Doubles d = new(policies: new FixedPolicy(Policies.Capacity));
+
+    private static (string MessageId, string Body) Train(string requestId, int? priority = null)
+    {
+        var (messageId, body) = Samples.Train(requestId);
+        if (priority is null) return (messageId, body);
+        var node = JsonNode.Parse(body)!;
+        node["priority"] = priority;
+        return (messageId, node.ToJsonString());
+    }
+
+    private static string JobOf(string requestId, int? priority = null) => Doubles.JobOf(Train(requestId, priority));
+
+    private Task<JsonDocumentLike> SubmitAsync(string sender, params (string MessageId, string Body)[] messages) =>
+        d.SubmitAsAsync(sender, messages).ContinueWith(t => new JsonDocumentLike(FunctionEvents.FailedIds(t.Result)), TaskScheduler.Default);
+
+    private sealed record JsonDocumentLike(IReadOnlyList<string> Failed);
+
+    private Task CompleteAsync(string job) => d.StateChangeAsync(FunctionEvents.SageMaker("eventbridge-training-job-state-change.completed.json", job, "Completed"));
+
+    /// <summary>The ledger equals the sum of the records' charges: what "cannot drift" means.</summary>
+    private async Task AssertLedgerHoldsWhatRecordsHoldAsync()
+    {
+        var recount = await new Core.Orchestration.Dispatcher(d.Store, d.Platform, new FixedPolicy(Policies.Capacity),
+            new Core.Orchestration.JobTracker(d.Store, d.Platform, d.Outbox, d.Clock, d.Outbox), d.Clock).RecountAsync(TimeSpan.Zero, default);
+        Assert.Empty(recount.Drift);
+    }
+
+    [Fact]
+    public async Task Over_its_team_s_limit_a_request_waits_queued_and_launches_when_a_job_ends()
+    {
+        var failed = await SubmitAsync(Policies.ResearchSender, Train("q-1"), Train("q-2"), Train("q-3"));
+
+        Assert.Empty(failed.Failed); // the third message is done with too: its record is the queue
+        Assert.Equal(2, d.Platform.Fake.Jobs.Count);
+        var queued = await d.RecordAsync(JobOf("q-3")) is { Status: JobStatus.Queued } third ? third
+            : (await d.RecordAsync(JobOf("q-1"))).Status == JobStatus.Queued ? await d.RecordAsync(JobOf("q-1")) : await d.RecordAsync(JobOf("q-2"));
+        Assert.Equal(JobStatus.Queued, queued.Status);
+        Assert.Matches("team research (runs 2 of 2 jobs|uses 2 of 2)", queued.WaitingFor);
+        Assert.Equal(1, d.Log.Counts()["JobsQueued"]);
+        await AssertLedgerHoldsWhatRecordsHoldAsync();
+
+        // One ends: the queued one is launched within the same StateChange invocation.
+        await CompleteAsync(d.Platform.Fake.Jobs.First());
+
+        Assert.Equal(3, d.Platform.Fake.Jobs.Count);
+        Assert.Equal(JobStatus.Pending, (await d.RecordAsync(queued.Key)).Status);
+        Assert.Contains(d.Log.Lines, l => l.Message.Contains("admitted from the queue: " + queued.Key, StringComparison.Ordinal));
+        await AssertLedgerHoldsWhatRecordsHoldAsync();
+    }
+
+    [Fact]
+    public async Task Within_a_team_the_queue_goes_by_priority_then_arrival()
+    {
+        var d = new Doubles(policies: new FixedPolicy(Policies.Read("""{"version":"two","teams":{"research":{"senders":["AIDAIT2UOQQY3AUEKVGXU"],"maxConcurrentJobs":2}}}""")));
+        await d.SubmitAsAsync(Policies.ResearchSender, Train("p-run-1"), Train("p-run-2"));
+        foreach (var (id, priority) in new[] { ("p-low", 0), ("p-high", 50), ("p-mid", 10), ("p-mid-later", 10) })
+        {
+            d.Clock.Advance(TimeSpan.FromSeconds(1));
+            await d.SubmitAsAsync(Policies.ResearchSender, Train(id, priority));
+        }
+        var launched = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            var running = d.Platform.Fake.Jobs.ToHashSet();
+            await d.StateChangeAsync(FunctionEvents.SageMaker("eventbridge-training-job-state-change.completed.json",
+                running.First(j => d.Store.GetAsync(j, default).Result!.Status == JobStatus.Pending), "Completed"));
+            launched.AddRange(d.Platform.Fake.Jobs.Where(j => !running.Contains(j)));
+        }
+        Assert.Equal([JobOf("p-high", 50), JobOf("p-mid", 10), JobOf("p-mid-later", 10), JobOf("p-low", 0)], launched);
+    }
+
+    [Fact]
+    public async Task A_priority_above_the_team_s_cap_is_refused_with_its_rule()
+    {
+        await SubmitAsync(Policies.NlpSender, Train("n-urgent", 90));
+
+        var rejected = await d.RecordAsync(JobRecord.RejectionKey("n-urgent"));
+        Assert.Equal(("priority", PolicyRules.Priority), (Assert.Single(rejected.Errors).Path, rejected.Errors[0].Rule));
+    }
+
+    [Fact]
+    public async Task ResourceLimitExceeded_at_create_puts_the_request_back_in_the_queue_with_the_learned_limit_never_LaunchFailed()
+    {
+        var refusals = 2;
+        d.Platform.Before = (operation, _, _) => operation == "Create" && refusals-- > 0
+            ? throw new PlatformException("ResourceLimitExceeded",
+                "The account-level service limit 'ml.m5.xlarge for training job usage' is 4 Instances, with current utilization of 4 Instances and a request delta of 1 Instances.", RetryAdvice.Later)
+            : Task.CompletedTask;
+
+        var failed = await SubmitAsync(Policies.VisionSender, Train("r-1"));
+
+        Assert.Empty(failed.Failed);
+        var record = await d.RecordAsync(JobOf("r-1"));
+        Assert.Equal(JobStatus.Queued, record.Status);
+        Assert.Contains("the account's limit for ml.m5.xlarge is 4 instances", record.WaitingFor, StringComparison.Ordinal);
+        Assert.Equal(Doubles.T0 + TimeSpan.FromMinutes(1), record.NotBefore);
+        Assert.Empty(d.Platform.Fake.Jobs);
+        await AssertLedgerHoldsWhatRecordsHoldAsync();
+
+        // Reconcile after the backoff tries again (refused once more: 2 minutes now), and again later: launched, once.
+        await d.ReconcileLaterAsync();
+        Assert.Equal((JobStatus.Queued, 2), ((await d.RecordAsync(record.Key)).Status, (await d.RecordAsync(record.Key)).Requeues));
+        await d.ReconcileLaterAsync();
+        Assert.Equal([record.Key], d.Platform.Fake.Jobs);
+        Assert.Equal(JobStatus.Pending, (await d.RecordAsync(record.Key)).Status);
+        await AssertLedgerHoldsWhatRecordsHoldAsync();
+    }
+
+    [Fact]
+    public async Task A_stop_cancels_a_queued_request_it_ends_Stopped_and_announced_never_launched()
+    {
+        await SubmitAsync(Policies.ResearchSender, Train("s-1"), Train("s-2"));
+        await SubmitAsync(Policies.ResearchSender, Train("s-3"));
+        var queued = JobOf("s-3");
+        Assert.Equal(JobStatus.Queued, (await d.RecordAsync(queued)).Status);
+
+        await SubmitAsync(Policies.ResearchSender, ("msg-stop", $$"""{"version":1,"action":"stop","requestId":"stop-s-3","jobName":"{{queued}}"}"""));
+
+        var stopped = await d.RecordAsync(queued);
+        Assert.Equal((JobStatus.Stopped, StopCause.UserRequest), (stopped.Status, stopped.StopCause));
+        Assert.DoesNotContain(queued, d.Platform.Fake.Jobs);
+        Assert.Contains(d.Outbox.Published, p => p.JobName == queued && p.Status == JobStatus.Stopped);
+        await AssertLedgerHoldsWhatRecordsHoldAsync();
+    }
+
+    [Fact]
+    public async Task A_request_that_waits_past_its_team_s_longest_wait_ends_Expired_and_is_announced()
+    {
+        await SubmitAsync(Policies.ResearchSender, Train("e-1"), Train("e-2"), Train("e-3"));
+        var waiting = (await d.Store.ListQueuedAsync("research", 10, default)).Single();
+
+        d.Clock.Advance(TimeSpan.FromDays(1));
+        await d.ReconcileLaterAsync();
+
+        Assert.Equal(JobStatus.Expired, (await d.RecordAsync(waiting.Key)).Status);
+        Assert.Contains(d.Outbox.Published, p => p.JobName == waiting.Key && p.Status == JobStatus.Expired);
+        Assert.DoesNotContain(waiting.Key, d.Platform.Fake.Jobs);
+        await AssertLedgerHoldsWhatRecordsHoldAsync();
+    }
+
+    [Fact]
+    public async Task Fifty_concurrent_submits_against_a_budget_that_fits_ten_admit_exactly_ten()
+    {
+        // The sample costs $0.23 at worst: $2.30 fits exactly ten.
+        var budget = Policies.Read("""{"version":"b1","teams":{"research":{"senders":["AIDAIT2UOQQY3AUEKVGXU"],"budget":{"usd":2.30}}}}""");
+        var b = new Doubles(submitConcurrency: 50, policies: new FixedPolicy(budget));
+
+        await b.SubmitAsAsync(Policies.ResearchSender, [.. Enumerable.Range(0, 50).Select(i => Train($"budget-{i:00}"))]);
+
+        Assert.Equal(10, b.Platform.Fake.Jobs.Count);
+        Assert.Equal(40, (await b.Store.ListQueuedAsync("research", 100, default)).Count);
+        var month = Ledger.Budget("research", Ledger.PeriodOf(BudgetPeriod.Month, Doubles.T0));
+        Assert.Equal(2.30m, (await b.Store.ReadLedgerAsync([month], default))[month, Ledger.Usd]);
+    }
+
+    [Fact]
+    public async Task A_crash_between_admission_and_create_leaves_a_pending_claim_reconcile_launches_and_the_ledger_right()
+    {
+        await SubmitAsync(Policies.ResearchSender, Train("c-1"), Train("c-2"), Train("c-3"));
+        var queued = (await d.Store.ListQueuedAsync("research", 10, default)).Single().Key;
+        // The StateChange run that admits it dies before its Create (not a platform answer: the process is gone).
+        d.Platform.Before = (operation, job, _) => operation == "Create" && job == queued ? throw new InvalidOperationException("killed") : Task.CompletedTask;
+        await CompleteAsync(d.Platform.Fake.Jobs.First());
+        Assert.Contains(d.Log.Lines, l => l.Message.Contains("the queue was not dispatched (InvalidOperationException: killed)", StringComparison.Ordinal));
+        Assert.Equal(JobStatus.Pending, (await d.RecordAsync(queued)).Status);
+        Assert.DoesNotContain(queued, d.Platform.Fake.Jobs);
+        await AssertLedgerHoldsWhatRecordsHoldAsync();
+
+        d.Platform.Before = null;
+        await d.ReconcileLaterAsync();
+
+        Assert.Contains(queued, d.Platform.Fake.Jobs);
+        Assert.Equal(3, d.Platform.Fake.Jobs.Count);
+        await AssertLedgerHoldsWhatRecordsHoldAsync();
+    }
+
+    [Fact]
+    public async Task Reconcile_finds_and_repairs_a_counter_that_drifted_and_says_so()
+    {
+        await SubmitAsync(Policies.ResearchSender, Train("d-1"));
+        d.Store.Corrupt(Ledger.Team("research"), Ledger.Jobs, 7);
+
+        var report = await d.ReconcileLaterAsync();
+
+        Assert.Equal(1, report.RootElement.GetProperty("problems").EnumerateArray().Count(p => p.GetString()!.StartsWith("ledger drift: team:research jobs: the ledger said 7, the records hold 1", StringComparison.Ordinal)));
+        Assert.Equal(1m, (await d.Store.ReadLedgerAsync([Ledger.Team("research")], default))[Ledger.Team("research"), Ledger.Jobs]);
+    }
+}
