@@ -26,7 +26,7 @@ public class CliTests
         Assert.Equal(CliApp.Invalid, exit);
         Assert.Contains("(10 errors)", output, StringComparison.Ordinal);
         Assert.Contains("  training.resources.instanceCount: must be at least 1, got 0 [instance-count]", output, StringComparison.Ordinal);
-        Assert.Contains("  priority: is not a field", output, StringComparison.Ordinal);
+        Assert.Contains("  urgency: is not a field", output, StringComparison.Ordinal);
     }
 
     [Fact]

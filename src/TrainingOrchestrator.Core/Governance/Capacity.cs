@@ -1,6 +1,5 @@
 using System.Globalization;
 using TrainingOrchestrator.Core.ApiModel;
-using TrainingOrchestrator.Core.Planning;
 
 namespace TrainingOrchestrator.Core.Governance;
 
@@ -109,10 +108,10 @@ public static class Ledger
 public static class Capacity
 {
     /// <summary>The instances a planned Create holds at once: a training job's cluster, a tuning job's parallel trials' clusters.</summary>
-    public static IReadOnlyList<InstanceUse> InstancesOf(PlannedOperation plan)
+    public static IReadOnlyList<InstanceUse> InstancesOf(CreateTrainingJobRequest? training, CreateHyperParameterTuningJobRequest? tuning)
     {
-        var (resources, times) = plan.CreateTraining is { } training ? (training.ResourceConfig, 1)
-            : plan.CreateTuning is { } tuning ? (tuning.TrainingJobDefinition.ResourceConfig, tuning.HyperParameterTuningJobConfig.ResourceLimits.MaxParallelTrainingJobs)
+        var (resources, times) = training is not null ? (training.ResourceConfig, 1)
+            : tuning is not null ? (tuning.TrainingJobDefinition.ResourceConfig, tuning.HyperParameterTuningJobConfig.ResourceLimits.MaxParallelTrainingJobs)
             : (null, 0);
         if (resources is null) return [];
         IEnumerable<(string Type, int Count)> groups = resources.InstanceGroups is { Count: > 0 } instanceGroups

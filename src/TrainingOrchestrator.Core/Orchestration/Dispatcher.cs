@@ -44,11 +44,12 @@ public sealed class Dispatcher(IJobStore store, ITrainingPlatform platform, IPol
             : new DispatchReport([], 0, 0);
 
     /// <summary>
-    /// Recounts the job and instance counters (and the queue's length) from the records that hold them (unfinished
-    /// and queued ones), reports every counter that differs, and sets it to the count when its scope has been quiet
-    /// for <paramref name="quietFor"/> (so the recount cannot race a transaction or a lagging index). Budgets are not
-    /// recounted: their spend sits on finished records too. With the ledger changed only in the records' own
-    /// transactions there is nothing to find; this is the proof that stays on in production.
+    /// Recounts the job and instance counters from the records that hold them (unfinished ones: bounded by the
+    /// limits) and the queue's length from the queues' heads when every queue is short (a long queue is not read
+    /// whole: a recount costs what a dispatch does, not what the queue holds), reports every counter that differs, and
+    /// sets it to the count when its scope has been quiet for <paramref name="quietFor"/> (so the recount cannot race
+    /// a transaction or a lagging index). Budgets are not recounted: their spend sits on finished records too. With the
+    /// ledger changed only in the records' own transactions there is nothing to find; this is the proof that stays on.
     /// </summary>
     public async Task<LedgerRecount> RecountAsync(TimeSpan quietFor, CancellationToken cancellationToken)
     {
@@ -59,16 +60,22 @@ public sealed class Dispatcher(IJobStore store, ITrainingPlatform platform, IPol
         var ledger = await store.ReadLedgerAsync(scopes, cancellationToken).ConfigureAwait(false);
         if (policy is not { HasCapacityRules: true } && ledger.Values.Values.All(v => v == 0))
             return new LedgerRecount(0, [], 0); // nothing limits capacity and nothing is held: nothing to count
-        var counted = new Dictionary<(string Scope, string Counter), decimal>();
         var holders = new List<JobRecord>();
         foreach (var listed in await store.ListUnfinishedAsync(now, int.MaxValue, cancellationToken).ConfigureAwait(false))
             if (await store.GetAsync(listed.Key, cancellationToken).ConfigureAwait(false) is { IsUnfinished: true } record) // listings carry no charges
                 holders.Add(record);
+        var queuesShort = true;
         foreach (var team in teams)
-            holders.AddRange(await store.ListQueuedAsync(team, int.MaxValue, cancellationToken).ConfigureAwait(false));
+        {
+            var heads = await store.ListQueuedAsync(team, HeadsPerTeam + 1, cancellationToken).ConfigureAwait(false);
+            queuesShort &= heads.Count <= HeadsPerTeam;
+            holders.AddRange(heads);
+        }
+        var counted = new Dictionary<(string Scope, string Counter), decimal>();
         foreach (var charge in holders.SelectMany(r => r.Charges).Where(c => scopes.Contains(c.Scope)))
             counted[(charge.Scope, charge.Counter)] = counted.GetValueOrDefault((charge.Scope, charge.Counter)) + charge.Amount;
         var drift = ledger.Values.Keys.Union(counted.Keys)
+            .Where(k => queuesShort || k.Counter != Ledger.Waiting)
             .Select(k => (k.Scope, k.Counter, Seen: ledger[k.Scope, k.Counter], Counted: counted.GetValueOrDefault(k)))
             .Where(d => d.Seen != d.Counted).ToList();
         var repaired = drift.Count == 0 ? 0 : await store.RepairLedgerAsync(drift, now - quietFor, cancellationToken).ConfigureAwait(false);

@@ -48,7 +48,7 @@ public sealed class RequestPipeline(DeploymentSettings settings)
         if (plan.CreateTraining is null && plan.CreateTuning is null) return decided with { Plan = plan };
         var cost = CostOf(plan, governance.Policy);
         var refusals = governance.Rules is { } rules ? Govern(rules, request, plan, cost, messageId, governance) : [];
-        var instances = Capacity.InstancesOf(plan);
+        var instances = Capacity.InstancesOf(plan.CreateTraining, plan.CreateTuning);
         if (governance.Policy is { HasCapacityRules: true } policy && refusals.Count == 0
             && Capacity.NeverFits(Capacity.ChargesFor(policy, governance.Team, instances, cost.WorstCase, DateTimeOffset.UnixEpoch)) is { } never)
             refusals.Add(PolicyRules.Refusal("$", PolicyRules.Capacity, $"this request can never run under policy {policy.Version}: {Capacity.DescribeNever(never)}"));
