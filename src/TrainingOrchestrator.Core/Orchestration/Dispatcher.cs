@@ -22,8 +22,8 @@ public sealed record LedgerRecount(int Holders, IReadOnlyList<string> Drift, int
 /// <summary>
 /// Admits queued requests while they fit: each pass reads the ledger (one read; nothing more when nobody waits), the
 /// heads of each team's queue, and admits in this order: within a team strictly its queue's order (priority, then
-/// arrival: nothing of a team overtakes its head); across teams the head of higher priority first, then the team
-/// furthest below its fair share (instances in use / weight), then the longest waiting. Fairness across sizes: a head
+/// arrival: nothing of a team overtakes its head); across teams the team furthest below its fair share (instances in
+/// use / weight) first, then the head of higher priority, then the longest waiting. Fairness across sizes: a head
 /// that has waited <see cref="Policy.ReserveAfter"/> for the account's quota reserves it: no other team's request of
 /// those instance types is admitted before it. Each admission is one conditional write (Queued -> Pending with the
 /// ledger's change), so however many StateChange and Reconcile runs race, a request is admitted once and no limit is passed.
@@ -142,9 +142,10 @@ public sealed class Dispatcher(IJobStore store, ITrainingPlatform platform, IPol
             if (candidates.Count == 0) break;
 
             var progressed = false;
+            // A team's priorities order its own queue; they never take another team's share (or every team would send 100).
             foreach (var (team, head) in candidates
-                .OrderByDescending(c => c.Head.Priority)
-                .ThenBy(c => counters[Ledger.Team(c.Team == Ledger.NoTeam ? null : c.Team), Ledger.Instances] / WeightOf(policy, c.Team))
+                .OrderBy(c => counters[Ledger.Team(c.Team == Ledger.NoTeam ? null : c.Team), Ledger.Instances] / WeightOf(policy, c.Team))
+                .ThenByDescending(c => c.Head.Priority)
                 .ThenBy(c => c.Head.QueuedAt ?? c.Head.CreatedAt))
             {
                 if (head.Instances.FirstOrDefault(u => reservedTypes.TryGetValue(u.Type, out var owner) && owner != team) is { } reserved)
