@@ -74,6 +74,56 @@ public sealed class CostTests(MotoServer moto, ITestOutputHelper output) : IClas
     }
 
     [Fact]
+    public async Task Under_capacity_limits_a_launch_keeps_its_calls_and_a_release_admits_the_next_in_the_same_invocation()
+    {
+        var deployment = await TestDeployment.CreateAsync(moto);
+        await deployment.PutPolicyAsync("""{"version":"cost-1","teams":{"research":{"senders":[""" + $"\"{FunctionEvents.SampleSender}\"" + """],"maxConcurrentJobs":1,"budget":{"usd":100}}}}""");
+        var simulator = new SageMakerSimulator();
+        var invoked = Stopwatch.StartNew();
+        var createdAfter = TimeSpan.Zero;
+        await using var sageMaker = new LoopbackServer(request =>
+        {
+            if (request.Header("X-Amz-Target") == "SageMaker.CreateTrainingJob") createdAfter = invoked.Elapsed;
+            return simulator.Answer(request);
+        });
+        await using var metered = deployment.MeteredHost(sageMaker.Endpoint);
+        var host = metered.Host;
+        var rows = new List<string>();
+        async Task<Dictionary<string, int>> CallsOfAsync(Func<Task> step)
+        {
+            var before = metered.Calls();
+            await step();
+            var calls = Since(before, metered.Calls());
+            calls.Remove("ssm:GetParameter"); // the policy: once a minute per function container, not per request
+            return calls;
+        }
+
+        var first = Samples.Train("cost-cap-1");
+        var launch = await CallsOfAsync(() => FunctionEvents.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs([first])));
+        // The ledger rides in the claim's transaction: a launch under limits is the launch without them.
+        Assert.Equal(new Dictionary<string, int> { ["dynamodb:TransactWriteItems"] = 1, ["sagemaker:CreateTrainingJob"] = 1, ["dynamodb:GetItem"] = 1 }, launch);
+        rows.Add($"| launch under capacity limits (queue empty) | {launch.Values.Sum()} | {Describe(launch)} |");
+
+        var second = Samples.Train("cost-cap-2");
+        var queued = await CallsOfAsync(() => FunctionEvents.InvokeAsync(new SubmitFunction(host).Handle, FunctionEvents.Sqs([second])));
+        Assert.Equal(JobStatus.Queued, (await host.Store.GetAsync(Repo.Prepare(second.Body, second.MessageId).Plan!.JobName, default))!.Status);
+        rows.Add($"| a request that does not fit: recorded Queued (the claim refused, the queued claim, a dispatch pass that finds nothing fits) | {queued.Values.Sum()} | {Describe(queued)} |");
+
+        var job = Repo.Prepare(first.Body, first.MessageId).Plan!.JobName;
+        invoked.Restart();
+        var release = await CallsOfAsync(() => FunctionEvents.InvokeAsync(new StateChangeFunction(host).Handle,
+            FunctionEvents.SageMaker("eventbridge-training-job-state-change.completed.json", job, "Completed")));
+        var endToCreate = createdAfter;
+        Assert.Equal(2, simulator.Jobs.Count);
+        Assert.Equal(1, release["sagemaker:CreateTrainingJob"]);
+        rows.Add($"| a job's end that admits the next (its final write with the ledger, the announcement and its clearing write, the dispatch: ledger, queue heads, admission, Create, status read) | {release.Values.Sum()} | {Describe(release)} |");
+
+        Figures.Record(output.WriteLine, Document, "capacity-calls", string.Join("\n",
+            ["| what | AWS calls | which |", "|---|---:|---|", .. rows,
+             $"\nFrom the end event's arrival at StateChange to the next job's Create at SageMaker, in the same invocation (moto, loopback, this machine): {endToCreate.TotalMilliseconds:0} ms."]));
+    }
+
+    [Fact]
     public async Task Reconcile_reads_only_the_unfinished_jobs()
     {
         var finished = Figures.Count(ci: 2_000, full: 10_000);

@@ -201,3 +201,32 @@ public sealed class QueueTests
         Assert.Equal(1m, (await d.Store.ReadLedgerAsync([Ledger.Team("research")], default))[Ledger.Team("research"), Ledger.Jobs]);
     }
 }
+
+/// <summary>What a dispatch and a recount read with a long queue: its heads, never all of it (docs/performance.md).</summary>
+public sealed class QueueScaleTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    [Fact]
+    public async Task With_ten_thousand_queued_Reconcile_reads_only_the_heads_of_the_queues()
+    {
+        var queued = Figures.Count(ci: 10_000, full: 10_000);
+        var d = new Doubles(policies: new FixedPolicy(Policies.Capacity));
+        await d.SubmitAsAsync(Policies.ResearchSender, Samples.Train("full-1"), Samples.Train("full-2"));
+        var template = await d.RecordAsync(Doubles.JobOf(Samples.Train("full-1")));
+        for (var i = 0; i < queued; i++)
+            await d.Store.ClaimAsync(template with
+            {
+                Key = $"to-waiting-{i:00000}", RequestId = $"waiting-{i}", Status = JobStatus.Queued, Charges = Ledger.QueuedCharges, Version = 0,
+                QueuedAt = Doubles.T0.AddSeconds(i), WaitingFor = "a job slot",
+            }, default);
+        var before = d.Store.RecordsRead;
+
+        var report = await d.ReconcileLaterAsync();
+
+        var reads = d.Store.RecordsRead - before;
+        Assert.Equal(0, report.RootElement.GetProperty("failed").GetInt32());
+        Assert.InRange(reads, 1, 50);
+        Assert.Equal(queued, (await d.Store.ReadLedgerAsync([Ledger.Account], default))[Ledger.Account, Ledger.Waiting]);
+        Figures.Record(output.WriteLine, "performance", "capacity-reads",
+            $"With {queued:N0} requests queued behind a full team (and 2 running), a Reconcile run (its sweep, the ledger recount and a dispatch pass) read {reads} records: the 2 running jobs and the heads of the queue, not the queue.");
+    }
+}

@@ -95,9 +95,12 @@ public sealed class Dispatcher(IJobStore store, ITrainingPlatform platform, IPol
         var reads = 1;
         var now = clock.GetUtcNow();
         var queues = new Dictionary<string, Queue<JobRecord>>(StringComparer.Ordinal);
+        var more = new HashSet<string>(StringComparer.Ordinal); // queues read to their limit: there may be more behind
         async Task LoadAsync(string? team)
         {
-            queues[team ?? Ledger.NoTeam] = new Queue<JobRecord>(await store.ListQueuedAsync(team, HeadsPerTeam, cancellationToken).ConfigureAwait(false));
+            var heads = await store.ListQueuedAsync(team, HeadsPerTeam, cancellationToken).ConfigureAwait(false);
+            queues[team ?? Ledger.NoTeam] = new Queue<JobRecord>(heads);
+            if (heads.Count < HeadsPerTeam) more.Remove(team ?? Ledger.NoTeam); else more.Add(team ?? Ledger.NoTeam);
             reads++;
         }
         foreach (var team in teams)
@@ -194,7 +197,7 @@ public sealed class Dispatcher(IJobStore store, ITrainingPlatform platform, IPol
                 {
                     queues[team].Dequeue(); // admitted or stopped by someone else
                 }
-                if (queues[team].Count == 0)
+                if (queues[team].Count == 0 && more.Contains(team))
                     await LoadAsync(team == Ledger.NoTeam ? null : team).ConfigureAwait(false);
                 progressed = true;
                 break; // shares changed: order the heads again
