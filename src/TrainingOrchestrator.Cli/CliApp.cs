@@ -89,14 +89,17 @@ public sealed partial class CliApp(TextWriter output, TextWriter error, IReadOnl
         retry.SetAction(parse => operate(parse, c => c.RetryAsync(parse.GetValue(job)!, CancellationToken.None)));
         var logs = new Command("logs", "A training job's log (CloudWatch Logs /aws/sagemaker/TrainingJobs; locally its training.log)") { job, follow, interval };
         logs.SetAction(parse => operate(parse, c => c.LogsAsync(parse.GetValue(job)!, parse.GetValue(follow), Every(parse), CancellationToken.None)));
-        foreach (var command in (Command[])[submit, status, watch, stop, retry, logs])
+        var queueTeam = new Option<string?>("--team") { Description = "Only this team's limits, usage and queue" };
+        var queueCommand = new Command("queue", "Per team: running jobs and instances against its limits, budget left this period, and its queued requests in order") { queueTeam, limit };
+        queueCommand.SetAction(parse => operate(parse, c => c.QueueAsync(parse.GetValue(queueTeam), parse.GetValue(limit), CancellationToken.None)));
+        foreach (var command in (Command[])[submit, status, watch, stop, retry, logs, queueCommand])
             foreach (var option in place)
                 command.Options.Add(option);
 
         var policy = PolicyCommand(stack, region);
 
         var verbose = new Option<bool>("--verbose") { Description = "On a failure, print the whole exception (stack trace included), not one line", Recursive = true };
-        var root = new RootCommand("TrainingOrchestrator: SageMaker training and tuning jobs from JSON requests") { validate, plan, invoke, run, submit, status, watch, stop, retry, logs, policy };
+        var root = new RootCommand("TrainingOrchestrator: SageMaker training and tuning jobs from JSON requests") { validate, plan, invoke, run, submit, status, watch, stop, retry, logs, queueCommand, policy };
         root.Options.Add(verbose);
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

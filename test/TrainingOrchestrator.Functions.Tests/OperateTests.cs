@@ -63,6 +63,43 @@ public sealed class OperateTests(MotoServer moto) : IClassFixture<MotoServer>, I
         Assert.Fail("nothing arrived on the queue");
     }
 
+    [Fact]
+    public async Task Queue_status_and_stop_of_a_request_waiting_for_capacity_through_the_CLI()
+    {
+        var (stack, deployment) = await CreateStackAsync();
+        // moto reports messages as sent by its default sender id, and the CLI's caller as its access key id: both research's, one job at a time.
+        await deployment.PutPolicyAsync("""{"version":"cli-queue","teams":{"research":{"senders":["AIDAIT2UOQQY3AUEKVGXU","AKIAIOSFODNN7EXAMPLE"],"maxConcurrentJobs":1,"budget":{"usd":10}}}}""");
+        await using var sageMaker = new LoopbackServer(new SageMakerSimulator().Answer);
+        var submit = new SubmitFunction(deployment.Host(sageMaker.Endpoint));
+
+        foreach (var id in new[] { "cli-queue-1", "cli-queue-2" })
+        {
+            var sent = await RunAsync("submit", RequestFile(id), "--stack", stack);
+            Assert.True(sent.Exit == 0, sent.Output + sent.Error);
+            await DeliverQueueAsync(deployment, submit);
+        }
+        var store = deployment.Host().Store;
+        var waiting = (await store.FindAsync("cli-queue-2", default))!;
+        Assert.Equal(JobStatus.Queued, waiting.Status);
+
+        var status = await RunAsync("status", waiting.Key, "--stack", stack);
+        Assert.Equal(0, status.Exit);
+        Assert.Contains("queued: 1 of 1 in team research's queue (priority 0), waiting since ", status.Output);
+        Assert.Contains("for a job slot: team research runs 1 of 1 jobs", status.Output);
+        var queue = await RunAsync("queue", "--stack", stack);
+        Assert.Equal(0, queue.Exit);
+        Assert.Contains("policy cli-queue", queue.Output);
+        Assert.Contains("team research (weight 1): running 1 of 1 jobs on 1 instances; budget " + DateTimeOffset.UtcNow.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture) + ": $0.23 of $10.00 committed, $9.77 left; 1 queued", queue.Output);
+        Assert.Contains(waiting.Key, queue.Output);
+
+        // stop cancels it: it ends Stopped, never launched, and the ledger gives its place back.
+        Assert.Equal(0, (await RunAsync("stop", waiting.Key, "--stack", stack)).Exit);
+        await DeliverQueueAsync(deployment, submit);
+        var stopped = (await store.GetAsync(waiting.Key, default))!;
+        Assert.Equal((JobStatus.Stopped, "Stopped while queued: it was never launched"), (stopped.Status, stopped.FailureReason));
+        Assert.Contains("0 queued", (await RunAsync("queue", "--stack", stack, "--team", "research")).Output);
+    }
+
     private static string Ms(int second) => (1583831889050L + second * 1000L).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The developer guide's sample event for our job, with the secondary status history SageMaker sends along a life.</summary>

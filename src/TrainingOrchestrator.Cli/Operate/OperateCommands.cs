@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Spectre.Console;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Naming;
 using TrainingOrchestrator.Core.Planning;
@@ -146,7 +147,73 @@ internal sealed class OperateCommands(TextWriter output, TextWriter error, JobPl
         if (asJson)
             output.WriteLine(JobView.Json(record, trials));
         else
+        {
             JobView.One(JobView.Console(output), record, trials);
+            if (record.Status == JobStatus.Queued)
+                output.WriteLine($"queued: {await QueuePlaceAsync(record, cancellationToken).ConfigureAwait(false)}");
+        }
+        return CliApp.Valid;
+    }
+
+    /// <summary>Where a queued request stands: "3rd of 12 in team vision's queue, waiting since ..., for 8 x ml.p4d.24xlarge: ...".</summary>
+    private async Task<string> QueuePlaceAsync(JobRecord queued, CancellationToken cancellationToken)
+    {
+        var queue = await place.Store.ListQueuedAsync(queued.Team, MaxQueueShown, cancellationToken).ConfigureAwait(false);
+        var position = queue.Select((r, i) => (r, i)).FirstOrDefault(p => p.r.Key == queued.Key) is { r: not null } found ? $"{found.i + 1} of {(queue.Count == MaxQueueShown ? $"{MaxQueueShown}+" : queue.Count)}" : $"behind the first {MaxQueueShown}";
+        return $"{position} in {(queued.Team is { } team ? $"team {team}'s" : "the")} queue (priority {queued.Priority}), waiting since {JobView.Time(queued.QueuedAt)}"
+            + (queued.NotBefore is { } notBefore ? $", tried again from {JobView.Time(notBefore)}" : "") + $", for {queued.WaitingFor ?? "capacity"}";
+    }
+
+    /// <summary>The most of one queue the CLI reads (positions past it are not counted).</summary>
+    public const int MaxQueueShown = 1000;
+
+    /// <summary>Per team: running jobs and instances against its limits, its budget this period, and its queue in order.</summary>
+    public async Task<int> QueueAsync(string? onlyTeam, int show, CancellationToken cancellationToken)
+    {
+        var (governance, _) = await place.GovernanceAsync(cancellationToken).ConfigureAwait(false);
+        var policy = governance.Policy;
+        if (onlyTeam is not null && policy is not null && !policy.Teams.ContainsKey(onlyTeam))
+        {
+            error.WriteLine($"no team '{onlyTeam}' in policy {policy.Version} (its teams: {string.Join(", ", policy.Teams.Keys)})");
+            return CliApp.Unusable;
+        }
+        var teams = onlyTeam is not null ? [onlyTeam] : (policy?.Teams.Keys ?? []).Select(t => (string?)t).Append(null).ToList();
+        var now = DateTimeOffset.UtcNow;
+        var scopes = new HashSet<string>(StringComparer.Ordinal) { Core.Governance.Ledger.Account };
+        foreach (var team in teams)
+        {
+            scopes.Add(Core.Governance.Ledger.Team(team));
+            if (team is not null && policy?.Teams[team].Budget is { } budget)
+                scopes.Add(Core.Governance.Ledger.Budget(team, Core.Governance.Ledger.PeriodOf(budget.Period, now)));
+        }
+        var counters = await place.Store.ReadLedgerAsync(scopes, cancellationToken).ConfigureAwait(false);
+        output.WriteLine(policy is null ? $"{place.Name}: no policy (no limits)" : $"{place.Name}: policy {policy.Version}");
+        if (policy?.AccountQuotas is { Count: > 0 } quotas)
+            output.WriteLine("account: " + string.Join(", ", quotas.Select(q => $"{q.Key} {counters[Core.Governance.Ledger.Account, Core.Governance.Ledger.InstancesOf(q.Key)]:0.##} of {q.Value}")));
+        foreach (var team in teams)
+        {
+            var queue = await place.Store.ListQueuedAsync(team, MaxQueueShown, cancellationToken).ConfigureAwait(false);
+            var scope = Core.Governance.Ledger.Team(team);
+            var rules = team is null ? null : policy?.Teams[team];
+            if (team is null && queue.Count == 0 && counters[scope, Core.Governance.Ledger.Jobs] == 0)
+                continue; // no jobs without a team: nothing to show
+            var limits = new List<string> { $"running {counters[scope, Core.Governance.Ledger.Jobs]:0.##}{(rules?.MaxConcurrentJobs is { } max ? $" of {max}" : "")} jobs on {counters[scope, Core.Governance.Ledger.Instances]:0.##} instances" };
+            foreach (var (pattern, limit) in rules?.InstanceLimits ?? System.Collections.Frozen.FrozenDictionary<string, int>.Empty)
+                limits.Add($"{pattern} {counters[scope, Core.Governance.Ledger.InstancesOf(pattern)]:0.##} of {limit}");
+            if (rules?.Budget is { } budget)
+            {
+                var period = Core.Governance.Ledger.PeriodOf(budget.Period, now);
+                var used = counters[Core.Governance.Ledger.Budget(team, period), Core.Governance.Ledger.Usd];
+                limits.Add($"budget {period}: {Core.Governance.CostEstimate.Usd(used)} of {Core.Governance.CostEstimate.Usd(budget.Usd)} committed, {Core.Governance.CostEstimate.Usd(Math.Max(0, budget.Usd - used))} left");
+            }
+            output.WriteLine($"team {team ?? "(none)"}{(rules is null ? "" : $" (weight {rules.Weight:0.##})")}: {string.Join("; ", limits)}; {(queue.Count == MaxQueueShown ? $"{MaxQueueShown}+" : queue.Count)} queued");
+            if (queue.Count == 0) continue;
+            var table = new Table().AddColumns("#", "job", "priority", "waiting since", "waits for");
+            foreach (var (record, i) in queue.Take(show).Select((r, i) => (r, i)))
+                table.AddRow((i + 1).ToString(CultureInfo.InvariantCulture), Markup.Escape(record.Key), record.Priority.ToString(CultureInfo.InvariantCulture),
+                    JobView.Time(record.QueuedAt), Markup.Escape(record.WaitingFor ?? ""));
+            JobView.Console(output).Write(table);
+        }
         return CliApp.Valid;
     }
 
@@ -185,7 +252,9 @@ internal sealed class OperateCommands(TextWriter output, TextWriter error, JobPl
                 if (counts.Length > 0 && counts != trialsSeen)
                     Line($"trials: {counts}");
                 trialsSeen = counts;
-                if (!record.IsUnfinished)
+                if (record.Status == JobStatus.Queued && (seen is null || seen.WaitingFor != record.WaitingFor || seen.Status != record.Status))
+                    Line($"queued: {await QueuePlaceAsync(record, cancellationToken).ConfigureAwait(false)}");
+                if (record.HasEnded)
                 {
                     JobView.One(JobView.Console(output), record, trials);
                     return record.Status == JobStatus.Completed ? CliApp.Valid : NotCompleted;
@@ -217,7 +286,7 @@ internal sealed class OperateCommands(TextWriter output, TextWriter error, JobPl
     {
         if (await FindAsync(job, cancellationToken).ConfigureAwait(false) is not { } record)
             return CliApp.Unusable;
-        if (!record.IsUnfinished)
+        if (record.HasEnded)
         {
             output.WriteLine($"{record.Key} already ended {JobView.StatusText(record)}: nothing to stop");
             return CliApp.Valid;
@@ -270,7 +339,7 @@ internal sealed class OperateCommands(TextWriter output, TextWriter error, JobPl
         while (true)
         {
             // Read the record before the log: lines written before it ended are all in the read that follows.
-            var ended = !(await place.Store.GetAsync(record.Key, cancellationToken).ConfigureAwait(false) ?? record).IsUnfinished;
+            var ended = (await place.Store.GetAsync(record.Key, cancellationToken).ConfigureAwait(false) ?? record).HasEnded;
             var lines = await place.ReadLogAsync(record.Key, since, cancellationToken).ConfigureAwait(false);
             if (lines is null && !announcedWaiting)
             {

@@ -111,6 +111,10 @@ public sealed record JobRecord
     [JsonIgnore]
     public bool IsUnfinished => Status.IsUnfinished();
 
+    /// <summary>Its end is reached: neither running (or about to) nor waiting in the queue.</summary>
+    [JsonIgnore]
+    public bool HasEnded => !IsUnfinished && Status != JobStatus.Queued;
+
     /// <summary>A finished top-level job whose end was announced: its result is what users were told, and stays so.</summary>
     [JsonIgnore]
     public bool IsAnnounced => !IsUnfinished && ParentTuningJob is null && !Owed.Contains(Delivery.Announcement);
