@@ -20,10 +20,12 @@ internal sealed class LocalRun
     private readonly IAnsiConsole console;
     private readonly Lock sync = new();
     private readonly LocalOrchestration local;
+    private readonly int? maxConcurrentJobs;
 
     public LocalRun(TextWriter output, DeploymentSettings settings, string workFolder, LocalConfig config, Core.Governance.Policy? policy = null)
     {
         this.output = output;
+        maxConcurrentJobs = config.MaxConcurrentJobs;
         console = Operate.JobView.Console(output, width: 120);
         local = new LocalOrchestration(settings, workFolder, config, Line, policy);
     }
@@ -36,7 +38,9 @@ internal sealed class LocalRun
         var inbox = local.TakeInboxAsync(done.Token);
         try
         {
-            return await RunQueueAsync(sources, cancellationToken).ConfigureAwait(false);
+            return maxConcurrentJobs is null
+                ? await RunQueueAsync(sources, cancellationToken).ConfigureAwait(false)
+                : await RunConcurrentlyAsync(sources, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -75,6 +79,60 @@ internal sealed class LocalRun
                 exit = NotCompleted;
         }
         return exit;
+    }
+
+    /// <summary>
+    /// With local.json's maxConcurrentJobs: every request is submitted at once, highest priority first; what does not
+    /// fit waits Queued in the ledger and starts as others end (the cloud's dispatcher, on StateChange). Each job's
+    /// summary comes as it ends.
+    /// </summary>
+    private async Task<int> RunConcurrentlyAsync(IReadOnlyList<RequestSource> sources, CancellationToken cancellationToken)
+    {
+        var exit = Completed;
+        var running = new List<string>();
+        async Task SubmitAsync(RequestSource source)
+        {
+            var result = await local.SubmitAsync(source.MessageId, source.Body, cancellationToken).ConfigureAwait(false);
+            Line($"{result.Outcome}: {source.Label}: {result.Detail}");
+            if (result.Outcome is SubmitOutcome.Rejected or SubmitOutcome.PayloadConflict)
+                exit = Math.Max(exit, CliApp.Invalid);
+            else if (result.JobName is not null && result.Outcome is not (SubmitOutcome.StopRequested or SubmitOutcome.NothingToStop))
+                running.Add(result.JobName);
+        }
+        foreach (var source in sources.OrderByDescending(PriorityOf))
+            await SubmitAsync(source).ConfigureAwait(false);
+        while (running.Count > 0)
+        {
+            if (TakeFollowUp(out var followUp))
+            {
+                await SubmitAsync(followUp).ConfigureAwait(false);
+                continue;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
+            foreach (var job in running.ToList())
+            {
+                if (await local.Store.GetAsync(job, cancellationToken).ConfigureAwait(false) is not { HasEnded: true } record)
+                    continue;
+                await local.Platform.WaitAsync(job).ConfigureAwait(false);
+                running.Remove(job);
+                Summary(record, await local.Store.ListTrialsAsync(record.Key, cancellationToken).ConfigureAwait(false));
+                if (record.Status != JobStatus.Completed)
+                    exit = Math.Max(exit, NotCompleted);
+            }
+        }
+        return exit;
+    }
+
+    private static int PriorityOf(RequestSource source)
+    {
+        try
+        {
+            return System.Text.Json.Nodes.JsonNode.Parse(source.Body)?["priority"]?.GetValue<int>() ?? 0;
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or FormatException)
+        {
+            return 0; // Submit says what is wrong with it
+        }
     }
 
     private bool TakeFollowUp([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out RequestSource? source)

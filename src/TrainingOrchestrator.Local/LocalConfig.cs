@@ -28,6 +28,13 @@ public sealed record LocalConfig
     [JsonPropertyName("team")]
     public string? Team { get; init; }
 
+    /// <summary>
+    /// The most jobs `run` runs at once on this machine (a tuning job counts one; its parallel trials are its own):
+    /// more wait Queued in the same ledger as the cloud's and start as others end, in priority order. Default 1.
+    /// </summary>
+    [JsonPropertyName("maxConcurrentJobs")]
+    public int? MaxConcurrentJobs { get; init; }
+
     [JsonPropertyName("stopGraceSeconds")]
     public double? StopGraceSeconds { get; init; }
     /// <summary>How often checkpoints are copied out to the mapped checkpointS3Uri while a job runs.</summary>
@@ -55,6 +62,8 @@ public sealed record LocalConfig
         foreach (var (uri, image) in config.Images)
             if ((image.Command is { Count: > 0 }) == (image.Python is not null))
                 throw new JsonException($"$.images['{uri}']: give either \"command\" (a custom image's entrypoint) or \"python\" (a framework image's Python), not {(image.Python is null ? "neither" : "both")}");
+        if (config.MaxConcurrentJobs is < 1)
+            throw new JsonException("$.maxConcurrentJobs must be 1 or more: the most jobs run at once on this machine");
         if (config.StopGraceSeconds is < 0 || config.CheckpointSyncSeconds is <= 0)
             throw new JsonException("$.stopGraceSeconds must be >= 0 and $.checkpointSyncSeconds > 0");
         return config with { BaseFolder = Path.GetDirectoryName(Path.GetFullPath(path))! };

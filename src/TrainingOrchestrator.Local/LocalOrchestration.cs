@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.Frozen;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using TrainingOrchestrator.Core.Governance;
@@ -38,12 +39,17 @@ public sealed class LocalOrchestration : ILocalObserver, IEventPublisher, IReque
         Store = new SqliteJobStore(Path.Combine(workFolder, "jobs.db"));
         Platform = new LocalPlatform(workFolder, config, this);
         var tracker = new JobTracker(Store, Platform, this, TimeProvider.System, followUps: this);
-        stateChange = new StateChangeProcessor(tracker, settings.NamePrefix);
+        // The machine's limit is one more capacity rule, kept in the same ledger (SQLite) as a policy's.
+        var machine = config.MaxConcurrentJobs is { } limit ? (policy ?? new Policy("local", FrozenDictionary<string, TeamRules>.Empty, FrozenDictionary<string, FrozenDictionary<string, decimal>>.Empty)) with { MaxConcurrentJobs = limit } : policy;
+        var policies = new FixedPolicy(machine);
+        var dispatcher = new Dispatcher(Store, Platform, policies, tracker, TimeProvider.System);
+        stateChange = new StateChangeProcessor(tracker, settings.NamePrefix) { Dispatcher = dispatcher };
         // No queue here says who sent a request: the operator names the team (--team, or local.json's team).
         submit = new SubmitProcessor(new RequestPipeline(settings), Store, Platform)
         {
-            Policies = new FixedPolicy(policy),
+            Policies = policies,
             Identify = (current, _) => GovernanceContext.ForTeam(current, config.Team),
+            Dispatcher = dispatcher,
         };
     }
 

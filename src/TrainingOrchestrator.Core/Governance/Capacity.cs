@@ -141,6 +141,8 @@ public static class Capacity
                 charges.Add(new(scope, Ledger.InstancesOf(pattern), count, limit));
         foreach (var use in instances)
             charges.Add(new(Ledger.Account, Ledger.InstancesOf(use.Type), use.Count, policy.AccountQuotas.TryGetValue(use.Type, out var quota) ? quota : null));
+        if (policy.MaxConcurrentJobs is { } machine)
+            charges.Add(new(Ledger.Account, Ledger.Jobs, 1, machine));
         if (rules?.Budget is { } budget)
             charges.Add(new(Ledger.Budget(team, Ledger.PeriodOf(budget.Period, arrived)), Ledger.Usd, worstCase ?? 0, budget.Usd));
         return charges;
@@ -160,7 +162,7 @@ public static class Capacity
         var owner = change.Scope == Ledger.Account ? "the account" : change.Scope.StartsWith("team:", StringComparison.Ordinal) ? "team " + change.Scope[5..] : change.Scope.Replace("budget:", "the budget of ", StringComparison.Ordinal);
         return change.Counter switch
         {
-            Ledger.Jobs => $"a job slot: {owner} runs {Num(used)} of {Num(change.Limit)} jobs",
+            Ledger.Jobs => $"a job slot: {owner} runs {Num(used)} of {Num(change.Limit)} jobs at once",
             Ledger.Usd => $"{CostEstimate.Usd(change.Delta)} of budget: {owner} has {CostEstimate.Usd(used)} of {CostEstimate.Usd(change.Limit)} committed",
             Ledger.Waiting => "its turn: requests queued before it go first",
             var c when c.StartsWith("instances:", StringComparison.Ordinal) => $"{Num(change.Delta)} x {c[10..]}: {owner} uses {Num(used)} of {Num(change.Limit)}",

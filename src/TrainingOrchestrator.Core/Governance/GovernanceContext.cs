@@ -21,6 +21,10 @@ public sealed record GovernanceContext(Policy? Policy, string? Team, ValidationE
         if (policy is null)
             return team is null or Policy.ImplicitTeam ? None
                 : new(null, null, PolicyRules.Refusal("team", PolicyRules.TeamMismatch, $"there is no policy, so there are no teams but the implicit '{Policy.ImplicitTeam}': '{team}' is not one"));
+        // Limits without teams (a machine's, in local mode): nobody to tell apart.
+        if (policy.Teams.Count == 0)
+            return team is null or Policy.ImplicitTeam ? new(policy, null)
+                : new(policy, null, PolicyRules.Refusal("team", PolicyRules.TeamMismatch, $"there are no teams here but the implicit '{Policy.ImplicitTeam}': '{team}' is not one"));
         if (team is null)
             return policy.Teams.Count == 1 ? new(policy, policy.Teams.Keys[0])
                 : new(policy, null, PolicyRules.Refusal("team", PolicyRules.UnknownSender, $"the policy has teams {string.Join(", ", policy.Teams.Keys)}: say which team the request is for"));

@@ -20,11 +20,14 @@ public sealed record Policy(string Version, FrozenDictionary<string, TeamRules> 
     /// <summary>The account's SageMaker training quotas per instance type, as Service Quotas states them: instances in use at once.</summary>
     public IReadOnlyDictionary<string, int> AccountQuotas { get; init; } = FrozenDictionary<string, int>.Empty;
 
+    /// <summary>The most jobs running at once, all teams together (a machine's limit in local mode: local.json's maxConcurrentJobs).</summary>
+    public int? MaxConcurrentJobs { get; init; }
+
     /// <summary>How long a queue's head waits before it reserves what it waits for (nothing smaller of another team goes ahead of it).</summary>
     public TimeSpan ReserveAfter { get; init; } = TimeSpan.FromMinutes(30);
 
     /// <summary>Some limit on what runs at once or on spend: requests are admitted through the ledger, and wait in the queue when they do not fit.</summary>
-    public bool HasCapacityRules => AccountQuotas.Count > 0 || Teams.Values.Any(t => t.HasCapacityRules);
+    public bool HasCapacityRules => AccountQuotas.Count > 0 || MaxConcurrentJobs is not null || Teams.Values.Any(t => t.HasCapacityRules);
 }
 
 public enum BudgetPeriod { Day, Month }

@@ -23,7 +23,7 @@ public static partial class PolicyReader
     public const int MaxRuntimeSeconds = 28 * 24 * 3600;
 
     private static readonly FrozenSet<string> RootMembers = FrozenSet.Create(StringComparer.Ordinal, "$schema", "version", "description", "teams", "prices", "account");
-    private static readonly FrozenSet<string> AccountMembers = FrozenSet.Create(StringComparer.Ordinal, "instanceQuotas", "reserveAfterMinutes");
+    private static readonly FrozenSet<string> AccountMembers = FrozenSet.Create(StringComparer.Ordinal, "instanceQuotas", "reserveAfterMinutes", "maxConcurrentJobs");
     private static readonly FrozenSet<string> TeamMembers = FrozenSet.Create(StringComparer.Ordinal,
         "description", "senders", "instanceTypes", "maxInstances", "maxRuntimeSeconds", "spot", "maxJobCost", "maxTuningCost",
         "buckets", "kmsKeys", "roles", "imageRepositories", "requiredTags", "defaultTags",
@@ -102,14 +102,16 @@ public static partial class PolicyReader
             }
             var quotas = FrozenDictionary<string, int>.Empty;
             var reserveAfter = TimeSpan.FromMinutes(30);
+            int? accountJobs = null;
             if (root.TryGetProperty("account", out var account))
             {
-                if (account.ValueKind != JsonValueKind.Object) errors.Add(new("account", Rule, "must be an object: instanceQuotas, reserveAfterMinutes"));
+                if (account.ValueKind != JsonValueKind.Object) errors.Add(new("account", Rule, "must be an object: instanceQuotas, maxConcurrentJobs, reserveAfterMinutes"));
                 else
                 {
                     Unknown(account, AccountMembers, "account", errors);
                     quotas = Counts(account, "instanceQuotas", "account", errors, exactTypes: true);
                     if (Whole(account, "reserveAfterMinutes", "account", errors, 0, 7 * 24 * 60) is { } minutes) reserveAfter = TimeSpan.FromMinutes(minutes);
+                    accountJobs = Whole(account, "maxConcurrentJobs", "account", errors, 0, 100_000);
                 }
             }
             return errors.Count > 0
@@ -118,6 +120,7 @@ public static partial class PolicyReader
                 {
                     AccountQuotas = quotas,
                     ReserveAfter = reserveAfter,
+                    MaxConcurrentJobs = accountJobs,
                 }, []);
         }
     }
