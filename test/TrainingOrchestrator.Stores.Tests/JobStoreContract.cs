@@ -1,5 +1,6 @@
 using System.Text;
 using TrainingOrchestrator.Core.Contract;
+using TrainingOrchestrator.Core.Governance;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Naming;
 using TrainingOrchestrator.Core.Ports;
@@ -43,6 +44,85 @@ public abstract class JobStoreContract
             Transitions = [new StatusTransition(secondary ?? status.ToString(), T0.AddMinutes(minute), null, null)],
         };
         return more is null ? observed : more(observed);
+    }
+
+    private static readonly string TeamScope = Ledger.Team("vision");
+
+    /// <summary>A claim that holds one job of team vision, limited to <paramref name="limit"/> at once.</summary>
+    private static JobRecord Charged(string requestId, int limit) => Claim(requestId) with
+    {
+        Team = "vision",
+        Charges = [new LedgerCharge(TeamScope, Ledger.Jobs, 1, limit), new LedgerCharge(Ledger.Account, Ledger.InstancesOf("ml.g5.xlarge"), 2)],
+    };
+
+    private async Task<(decimal Jobs, decimal Instances, decimal Waiting)> CountersAsync()
+    {
+        var counters = await Store.ReadLedgerAsync([TeamScope, Ledger.Account], default);
+        return (counters[TeamScope, Ledger.Jobs], counters[Ledger.Account, Ledger.InstancesOf("ml.g5.xlarge")], counters[Ledger.Account, Ledger.Waiting]);
+    }
+
+    [Fact]
+    public async Task A_claim_takes_its_charges_in_its_own_write_and_one_that_would_pass_a_limit_writes_nothing()
+    {
+        Assert.Equal(ClaimOutcome.Claimed, (await Store.ClaimAsync(Charged("l-1", 2), default)).Outcome);
+        Assert.Equal(ClaimOutcome.Claimed, (await Store.ClaimAsync(Charged("l-2", 2), default)).Outcome);
+        var third = await Store.ClaimAsync(Charged("l-3", 2), default);
+
+        Assert.Equal(ClaimOutcome.DoesNotFit, third.Outcome);
+        Assert.Equal((TeamScope, Ledger.Jobs, 2m), (third.Blocked!.Scope, third.Blocked.Counter, third.Blocked.Seen));
+        Assert.Null(await Store.GetAsync(Charged("l-3", 2).Key, default));
+        Assert.Null(await Store.FindAsync("l-3", default)); // nor its request id
+        Assert.Equal((2m, 4m, 0m), await CountersAsync());
+    }
+
+    [Fact]
+    public async Task With_requests_queued_a_new_claim_queues_too_and_admission_moves_the_waiting_count_to_the_job_count_once()
+    {
+        var queued = (await Store.ClaimAsync(Claim("w-1") with { Team = "vision", Status = JobStatus.Queued, Charges = Ledger.QueuedCharges, QueuedAt = T0 }, default)).Record;
+        Assert.Equal(ClaimOutcome.DoesNotFit, (await Store.ClaimAsync(Charged("w-2", 5), default)).Outcome); // nobody goes ahead of the queue
+        Assert.Equal((0m, 0m, 1m), await CountersAsync());
+        Assert.Equal([queued.Key], (await Store.ListQueuedAsync("vision", 10, default)).Select(r => r.Key));
+
+        var charges = Charged("w-1", 5).Charges;
+        var first = await Store.AdmitAsync(queued, charges, T0.AddMinutes(1), default);
+        var again = await Store.AdmitAsync(queued, charges, T0.AddMinutes(1), default);
+
+        Assert.Equal(JobStatus.Pending, first.Admitted!.Status);
+        Assert.Null(again.Admitted);
+        Assert.Equal(JobStatus.Pending, again.Current!.Status);
+        Assert.Equal((1m, 2m, 0m), await CountersAsync());
+        Assert.Empty(await Store.ListQueuedAsync("vision", 10, default));
+    }
+
+    [Fact]
+    public async Task A_job_s_final_write_gives_back_what_it_held_and_keeps_its_spend_on_its_budget()
+    {
+        var budget = Ledger.Budget("vision", "2026-11");
+        var claimed = (await Store.ClaimAsync(Charged("f-1", 2) with { Charges = [.. Charged("f-1", 2).Charges, new LedgerCharge(budget, Ledger.Usd, 12.5m, 100)], HourlyCost = 3.6m }, default)).Record;
+        await Store.ApplyAsync(Observed(claimed.Key, JobStatus.InProgress, 1, "Training") with { Arn = "arn:aws:sagemaker:us-east-1:123456789012:training-job/" + claimed.Key }, T0.AddMinutes(1), default);
+
+        var end = await Store.ApplyAsync(Observed(claimed.Key, JobStatus.Completed, 20) with { BillableSeconds = 1000 }, T0.AddMinutes(20), default);
+
+        Assert.True(end.Finished);
+        Assert.Equal((0m, 0m, 0m), await CountersAsync());
+        // $3.60 an hour for 1,000 s: $1.00 spent, on the budget instead of the $12.50 worst case.
+        Assert.Equal(1.00m, (await Store.ReadLedgerAsync([budget], default))[budget, Ledger.Usd]);
+        Assert.Equal([new LedgerCharge(budget, Ledger.Usd, 1.00m)], (await Store.GetAsync(claimed.Key, default))!.Charges);
+    }
+
+    [Fact]
+    public async Task Racing_admissions_of_twenty_queued_requests_against_a_limit_of_five_admit_exactly_five()
+    {
+        var queued = new List<JobRecord>();
+        for (var i = 0; i < 20; i++)
+            queued.Add((await Store.ClaimAsync(Claim($"r-{i:00}") with { Team = "vision", Status = JobStatus.Queued, Charges = Ledger.QueuedCharges, QueuedAt = T0.AddSeconds(i) }, default)).Record);
+
+        // Each queued request raced by two dispatchers at once.
+        var results = await Task.WhenAll(queued.Concat(queued).Select(q => Task.Run(() => Store.AdmitAsync(q, Charged(q.RequestId, 5).Charges, T0.AddMinutes(1), default))));
+
+        Assert.Equal(5, results.Count(r => r.Admitted is not null));
+        Assert.Equal((5m, 10m, 15m), await CountersAsync());
+        Assert.Equal(15, (await Store.ListQueuedAsync("vision", 100, default)).Count);
     }
 
     [Fact]
