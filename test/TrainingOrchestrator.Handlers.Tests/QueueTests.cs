@@ -190,6 +190,43 @@ public sealed class QueueTests
     }
 
     [Fact]
+    public async Task A_large_request_is_not_starved_by_small_ones_once_it_has_waited_it_reserves_the_quota()
+    {
+        var policy = Policies.Read("""
+            {"version":"reserve","teams":{"big":{"senders":["AROAVISIONEXAMPLE0001:*"]},"small":{"senders":["AIDANLPEXAMPLEUSER001"]}},
+             "account":{"instanceQuotas":{"ml.m5.xlarge":4},"reserveAfterMinutes":10}}
+            """);
+        var r = new Doubles(policies: new FixedPolicy(policy));
+        (string, string) Small(int i) => Train($"small-{i}");
+        var big = Train("big");
+        var bigNode = JsonNode.Parse(big.Body)!;
+        bigNode["training"]!["resources"]!["instanceCount"] = 4;
+        big = (big.MessageId, bigNode.ToJsonString());
+        Task EndAsync(int i) => r.StateChangeAsync(FunctionEvents.SageMaker("eventbridge-training-job-state-change.completed.json", Doubles.JobOf(Small(i)), "Completed"));
+
+        await r.SubmitAsAsync(Policies.NlpSender, Small(0), Small(1), Small(2), Small(3));
+        await r.SubmitAsAsync(Policies.VisionSender, big);
+        await r.SubmitAsAsync(Policies.NlpSender, Small(4), Small(5), Small(6));
+        Assert.Equal(4, r.Platform.Fake.Jobs.Count);
+
+        // Waiting less than 10 minutes, the large one lets a small one use the instance it cannot use yet.
+        await EndAsync(0);
+        Assert.Contains(Doubles.JobOf(Small(4)), r.Platform.Fake.Jobs);
+        // Past 10 minutes it reserves the quota: small ones wait while it fills up.
+        r.Clock.Advance(TimeSpan.FromMinutes(11));
+        await EndAsync(1);
+        Assert.DoesNotContain(Doubles.JobOf(Small(5)), r.Platform.Fake.Jobs);
+        Assert.Contains("reserved for team big", (await r.RecordAsync(Doubles.JobOf(Small(5)))).WaitingFor, StringComparison.Ordinal);
+        await EndAsync(2);
+        await EndAsync(3);
+        Assert.DoesNotContain(Doubles.JobOf(big), r.Platform.Fake.Jobs);
+        await EndAsync(4);
+
+        Assert.Contains(Doubles.JobOf(big), r.Platform.Fake.Jobs);
+        Assert.DoesNotContain(Doubles.JobOf(Small(5)), r.Platform.Fake.Jobs);
+    }
+
+    [Fact]
     public async Task Reconcile_finds_and_repairs_a_counter_that_drifted_and_says_so()
     {
         await SubmitAsync(Policies.ResearchSender, Train("d-1"));
