@@ -63,6 +63,16 @@ section() { cat "$figures/reliability/$1.md"; echo; }
   echo "| attack | result |"
   echo "|---|---|"
   section second-round
+  echo "## Capacity: limits, the queue, fair share (CapacityReliabilityTests, QueueTests)"
+  echo
+  echo "Three teams send their requests in SQS batches of 10 against the account's quota of 8 x ml.m5.xlarge and nlp's limit"
+  echo "of 3; jobs end oldest first, each end's StateChange admitting the next. An observer inside the SageMaker stand-in"
+  echo "(not the orchestrator's ledger) counts instances in use at every Create and every end. The second row refuses 30%"
+  echo "of Creates with SageMaker's ResourceLimitExceeded; Reconcile, an hour on, takes what waits out its backoff."
+  echo
+  echo "| scenario | result |"
+  echo "|---|---|"
+  section capacity
   echo "## Security (ReliabilityTests.No_policy_grants_..., and the bad-input run's log checks)"
   echo
   section security

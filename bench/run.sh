@@ -15,6 +15,8 @@ bash bench/coldstart.sh 11 > "$figures/coldstart.md"
 peer=$(bash bench/peer.sh 5)
 ORCHESTRATOR_SUITE=full ORCHESTRATOR_FIGURES="$PWD/$figures" \
   dotnet test test/TrainingOrchestrator.Functions.Tests --filter "FullyQualifiedName~CostTests" >/dev/null
+ORCHESTRATOR_SUITE=full ORCHESTRATOR_FIGURES="$PWD/$figures" \
+  dotnet test test/TrainingOrchestrator.Handlers.Tests --filter "FullyQualifiedName~QueueScaleTests" >/dev/null
 bash bench/local-overhead.sh 5 5 > "$figures/local-overhead.md"
 python3 bench/targets.py "$artifacts/results" bench/out/requests "$figures/coldstart.md" "$figures/performance/concurrency.md" > "$figures/targets.md"
 {
@@ -82,6 +84,15 @@ python3 bench/targets.py "$artifacts/results" bench/out/requests "$figures/colds
   cat "$figures/performance/calls.md"
   echo
   cat "$figures/performance/reconcile.md"
+  echo
+  echo "## Capacity: the ledger and the queue (CostTests.Under_capacity_limits_..., QueueScaleTests)"
+  echo
+  echo "A launch under limits, a request that does not fit, and a job's end that admits the next (moto; the policy's"
+  echo "parameter, read once a minute per function container, left out); Reconcile's reads with a long queue (in-memory store)."
+  echo
+  cat "$figures/performance/capacity-calls.md"
+  echo
+  cat "$figures/performance/capacity-reads.md"
   echo
   echo "## Concurrency"
   echo
