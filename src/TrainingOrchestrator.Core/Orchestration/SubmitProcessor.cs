@@ -190,6 +190,9 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
                 return await RejectAsync(requestId, body, plan.Kind,
                     [new ValidationError("requestId", Rules.RequestIdReused, $"request id '{requestId}' was used before for a different request (job {claim.Record.Key}); send this one with a new requestId")],
                     SubmitOutcome.PayloadConflict, origin, governance, cancellationToken).ConfigureAwait(false);
+            case ClaimOutcome.DoesNotFit:
+                // Only a claim that takes capacity can be refused for it, and the queued claim takes none: never launch unrecorded.
+                return new SubmitResult(SubmitOutcome.RetryLater, requestId, plan.JobName, "the queued claim was refused: the message comes back");
             case ClaimOutcome.AlreadyClaimed when claim.Record.Status != JobStatus.Pending:
                 return new SubmitResult(SubmitOutcome.AlreadyLaunched, requestId, plan.JobName, $"already {claim.Record.Status}");
         }
