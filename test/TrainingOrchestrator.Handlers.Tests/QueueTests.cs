@@ -225,6 +225,21 @@ public sealed class QueueTests
     }
 
     [Fact]
+    public async Task An_end_event_that_never_comes_is_found_by_Reconcile_which_releases_and_admits_the_next()
+    {
+        await SubmitAsync(Policies.ResearchSender, Train("l-1"), Train("l-2"), Train("l-3"));
+        var queued = Assert.Single(await d.Store.ListQueuedAsync("research", 10, default)).Key;
+        var running = d.Platform.Fake.Jobs.First();
+        d.Platform.Fake.Advance(running, JobStatus.Completed); // SageMaker ends it; its event is lost
+
+        await d.ReconcileLaterAsync();
+
+        Assert.Equal(JobStatus.Completed, (await d.RecordAsync(running)).Status);
+        Assert.Contains(queued, d.Platform.Fake.Jobs);
+        await AssertLedgerHoldsWhatRecordsHoldAsync();
+    }
+
+    [Fact]
     public async Task Reconcile_finds_and_repairs_a_counter_that_drifted_and_says_so()
     {
         await SubmitAsync(Policies.ResearchSender, Train("d-1"));
