@@ -34,8 +34,8 @@ public sealed class OrchestratorHost
         Log = log;
         Store = ports.Store;
         Platform = ports.Platform;
-        var tracker = new JobTracker(Store, Platform, ports.Announcements, Clock, ports.FollowUps ?? new NoRequestQueue());
         var policies = ports.Policies ?? FixedPolicy.None;
+        var tracker = new JobTracker(Store, Platform, ports.Announcements, Clock, ports.FollowUps ?? new NoRequestQueue()) { Policies = policies };
         var dispatcher = new Dispatcher(Store, Platform, policies, tracker, Clock);
         Submit = new SubmitProcessor(new RequestPipeline(Deployment), Store, Platform) { Clock = Clock, Policies = policies, Dispatcher = dispatcher };
         StateChange = new StateChangeProcessor(tracker, Deployment.NamePrefix) { Dispatcher = dispatcher };

@@ -38,10 +38,10 @@ public sealed class LocalOrchestration : ILocalObserver, IEventPublisher, IReque
         eventsLog = Path.Combine(workFolder, "events.jsonl");
         Store = new SqliteJobStore(Path.Combine(workFolder, "jobs.db"));
         Platform = new LocalPlatform(workFolder, config, this);
-        var tracker = new JobTracker(Store, Platform, this, TimeProvider.System, followUps: this);
         // The machine's limit is one more capacity rule, kept in the same ledger (SQLite) as a policy's.
         var machine = config.MaxConcurrentJobs is { } limit ? (policy ?? new Policy("local", FrozenDictionary<string, TeamRules>.Empty, FrozenDictionary<string, FrozenDictionary<string, decimal>>.Empty)) with { MaxConcurrentJobs = limit } : policy;
         var policies = new FixedPolicy(machine);
+        var tracker = new JobTracker(Store, Platform, this, TimeProvider.System, followUps: this) { Policies = policies };
         var dispatcher = new Dispatcher(Store, Platform, policies, tracker, TimeProvider.System);
         stateChange = new StateChangeProcessor(tracker, settings.NamePrefix) { Dispatcher = dispatcher };
         // No queue here says who sent a request: the operator names the team (--team, or local.json's team).

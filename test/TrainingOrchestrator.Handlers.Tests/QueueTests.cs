@@ -239,6 +239,57 @@ public sealed class QueueTests
         await AssertLedgerHoldsWhatRecordsHoldAsync();
     }
 
+    private const string CapacityError = "CapacityError: Unable to provision requested ML compute capacity. Please retry using a different ML instance type.";
+
+    private Task FailForCapacityAsync(string job) => d.StateChangeAsync(FunctionEvents.SageMaker("eventbridge-training-job-state-change.completed.json", job, "Failed", e =>
+    {
+        e["SecondaryStatus"] = "Failed";
+        e["FailureReason"] = CapacityError;
+    }));
+
+    [Fact]
+    public async Task A_job_that_fails_to_start_for_lack_of_capacity_runs_again_under_a_new_name_when_its_team_says_so()
+    {
+        await SubmitAsync(Policies.ResearchSender, Train("cap-1"));
+        var failed = JobOf("cap-1");
+
+        await FailForCapacityAsync(failed);
+
+        var requeue = Assert.Single(d.Outbox.Sent);
+        Assert.Equal($"requeue-1-{failed}", JsonNode.Parse(requeue)!["requestId"]!.GetValue<string>());
+        Assert.Equal($"requeue-1-{failed}", (await d.RecordAsync(failed)).FollowUp);
+        // The orchestrator's own request, sent by StateChange's role (in no team): decided for the failed job's team.
+        await SubmitAsync("AROASTATECHANGEROLE01:StateChange", ("msg-requeue", requeue));
+        var again = await d.Store.FindAsync($"requeue-1-{failed}", default);
+        Assert.NotNull(again);
+        Assert.NotEqual(failed, again.Key);
+        Assert.Equal(("research", JobStatus.Pending), (again.Team, again.Status));
+        Assert.Contains(again.Key, d.Platform.Fake.Jobs);
+        await AssertLedgerHoldsWhatRecordsHoldAsync();
+
+        // Nobody else may send it: the same id with another body is refused.
+        var forged = JsonNode.Parse(requeue)!;
+        forged["requestId"] = $"requeue-2-{again.Key}";
+        await SubmitAsync(Policies.ResearchSender, ("msg-forged", forged.ToJsonString()));
+        Assert.Equal(Core.Contract.Rules.ReservedRequestId, Assert.Single((await d.RecordAsync(JobRecord.RejectionKey($"requeue-2-{again.Key}"))).Errors).Rule);
+    }
+
+    [Fact]
+    public async Task Without_the_team_s_consent_or_past_three_runs_a_capacity_failure_is_an_end()
+    {
+        var nlp = new Doubles(policies: new FixedPolicy(Policies.Capacity));
+        await nlp.SubmitAsAsync(Policies.NlpSender, Train("cap-nlp"));
+        await nlp.StateChangeAsync(FunctionEvents.SageMaker("eventbridge-training-job-state-change.completed.json", JobOf("cap-nlp"), "Failed", e => e["FailureReason"] = CapacityError));
+        Assert.Empty(nlp.Outbox.Sent);
+        Assert.Equal(JobStatus.Failed, (await nlp.RecordAsync(JobOf("cap-nlp"))).Status);
+
+        var third = Train("requeue-3-to-earlier-abcdefghij");
+        var thirdJob = Doubles.JobOf(third);
+        await d.Store.ClaimAsync(JobRecord.Pending(thirdJob, Core.Naming.JobKind.Training, "requeue-3-to-earlier-abcdefghij", third.Body, "h", Repo.Prepare(third.Body, third.MessageId).Plan!.JobName, Doubles.T0) with { Team = "research" }, default);
+        await FailForCapacityAsync(thirdJob);
+        Assert.Empty(d.Outbox.Sent);
+    }
+
     [Fact]
     public async Task Reconcile_finds_and_repairs_a_counter_that_drifted_and_says_so()
     {

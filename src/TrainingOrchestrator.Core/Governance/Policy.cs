@@ -78,6 +78,9 @@ public sealed record TeamRules
     /// <summary>The longest a request waits in the queue; past it the request ends Expired (null: it waits until it fits).</summary>
     public TimeSpan? MaxWait { get; init; }
 
+    /// <summary>A training job of the team that fails to start because SageMaker cannot provision its instances ("CapacityError") is run again under a new name (up to 3 times).</summary>
+    public bool RequeueOnCapacityFailure { get; init; }
+
     public bool HasCapacityRules => MaxConcurrentJobs is not null || InstanceLimits.Count > 0 || Budget is not null;
 
     /// <summary>True when a cost cap applies, so that an instance type without a price cannot pass.</summary>

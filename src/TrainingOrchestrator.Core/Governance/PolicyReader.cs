@@ -27,7 +27,7 @@ public static partial class PolicyReader
     private static readonly FrozenSet<string> TeamMembers = FrozenSet.Create(StringComparer.Ordinal,
         "description", "senders", "instanceTypes", "maxInstances", "maxRuntimeSeconds", "spot", "maxJobCost", "maxTuningCost",
         "buckets", "kmsKeys", "roles", "imageRepositories", "requiredTags", "defaultTags",
-        "maxConcurrentJobs", "instanceLimits", "budget", "weight", "maxPriority", "maxWaitMinutes");
+        "maxConcurrentJobs", "instanceLimits", "budget", "weight", "maxPriority", "maxWaitMinutes", "requeueOnCapacityFailure");
 
     [GeneratedRegex("^[A-Za-z0-9._:+-]{1,64}$")] private static partial Regex VersionText();
     [GeneratedRegex("^[a-z]{2}(-[a-z]+)+-[0-9]$")] private static partial Regex RegionName();
@@ -172,6 +172,8 @@ public static partial class PolicyReader
                 : 1,
             MaxPriority = Whole(team, "maxPriority", path, errors, 0, ContractDefaults.MaxPriority) ?? ContractDefaults.MaxPriority,
             MaxWait = Whole(team, "maxWaitMinutes", path, errors, 1, 90 * 24 * 60) is { } wait ? TimeSpan.FromMinutes(wait) : null,
+            RequeueOnCapacityFailure = team.TryGetProperty("requeueOnCapacityFailure", out var requeue)
+                && (requeue.ValueKind is JsonValueKind.True or JsonValueKind.False ? requeue.GetBoolean() : Fail<bool>(errors, path + ".requeueOnCapacityFailure", "must be true or false")),
         };
     }
 

@@ -50,7 +50,7 @@ public sealed record JobRecord
     public TrialSummary? BestTrial { get; init; }
     /// <summary>For a tuning job that tunes around an earlier job: that job.</summary>
     public string? GrewFrom { get; init; }
-    /// <summary>For a job whose request asked for a follow-up: the request id of the tuning request sent for it.</summary>
+    /// <summary>The request id of the request its end sent: its onCompleted tuning request, or its requeue after a capacity failure at start.</summary>
     public string? FollowUp { get; init; }
     /// <summary>
     /// The outbox: what the job's end still owes its users. Set by the write that makes a top-level job final,

@@ -88,9 +88,13 @@ public static class JobTransitions
         Status = JobStatus.Stopping,
     };
 
-    /// <summary>A finished job is announced; a Completed training job may also owe a follow-up (its request says).</summary>
+    /// <summary>
+    /// A finished job is announced; a Completed training job may also owe a follow-up (its request says), and one that
+    /// failed to start for lack of capacity its requeue (its team's policy says, when it is sent).
+    /// </summary>
     public static IReadOnlyList<Delivery> OwedAtEnd(JobRecord finished) =>
-        finished is { Status: JobStatus.Completed, Kind: JobKind.Training } ? [Delivery.Announcement, Delivery.FollowUp] : [Delivery.Announcement];
+        finished is { Status: JobStatus.Completed, Kind: JobKind.Training } || Orchestration.FollowUps.FailedForCapacity(finished)
+            ? [Delivery.Announcement, Delivery.FollowUp] : [Delivery.Announcement];
 
     /// <summary>A job stopped before SageMaker ever had it: its record ends Stopped (by the user) and is announced so.</summary>
     public static JobObservation StoppedBeforeLaunch(JobRecord record) => new()

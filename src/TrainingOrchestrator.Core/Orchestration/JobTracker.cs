@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Ports;
 
@@ -11,6 +12,9 @@ namespace TrainingOrchestrator.Core.Orchestration;
 /// </summary>
 public sealed class JobTracker(IJobStore store, ITrainingPlatform platform, IEventPublisher publisher, TimeProvider clock, IRequestQueue followUps)
 {
+    /// <summary>The policy, for whether a job that failed to start for lack of capacity is run again (its team says).</summary>
+    public IPolicySource Policies { get; init; } = FixedPolicy.None;
+
     public async Task<ApplyResult> ApplyAsync(JobObservation observed, CancellationToken cancellationToken)
     {
         var result = await store.ApplyAsync(observed, clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
@@ -39,11 +43,11 @@ public sealed class JobTracker(IJobStore store, ITrainingPlatform platform, IEve
             {
                 if (owed == Delivery.Announcement)
                     await publisher.PublishAsync(JobFinished.From(record), cancellationToken).ConfigureAwait(false);
-                else if (FollowUps.TuneRequestFor(record) is { } tune)
+                else if (FollowUps.RequestFor(record, await Policies.CurrentAsync(cancellationToken).ConfigureAwait(false)) is { } request)
                 {
                     // Its request id comes from the job's name: a second send is claimed as a redelivery, not a second job.
-                    await followUps.SendAsync(tune, cancellationToken).ConfigureAwait(false);
-                    followUpRequestId = FollowUps.RequestIdFor(record.Key);
+                    await followUps.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                    followUpRequestId = JsonNode.Parse(request)!["requestId"]!.GetValue<string>();
                 }
                 delivered.Add(owed);
             }

@@ -76,7 +76,7 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
         }
         var governance = Identify(policy, origin);
         var prepared = pipeline.Prepare(body.Span, messageId, null, governance);
-        if (prepared is { Request: not null, RequestId: { } id } && id.StartsWith(FollowUps.RequestIdPrefix, StringComparison.Ordinal))
+        if (prepared is { Request: not null, RequestId: { } id } && FollowUps.IsReserved(id))
         {
             var (parent, forged) = await FollowUpParentAsync(id, body, cancellationToken).ConfigureAwait(false);
             if (forged is not null)
@@ -265,19 +265,20 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
     }
 
     /// <summary>
-    /// Request ids "followup-&lt;job&gt;" are the orchestrator's own: such a request passes only when it is, to the
-    /// letter of its JSON, the follow-up that job's <c>onCompleted</c> asks for, so nobody else can take a job's follow-up.
-    /// Returns that job's record, or why the request is not its follow-up.
+    /// Request ids "followup-&lt;job&gt;" and "requeue-n-&lt;job&gt;" are the orchestrator's own: such a request passes only
+    /// when it is, to the letter of its JSON, what that job's end sends (its <c>onCompleted</c> follow-up, or its own
+    /// request again after it failed to start for lack of capacity), so nobody else can take them.
+    /// Returns that job's record, or why the request is not what it claims.
     /// </summary>
     private async Task<(JobRecord? Parent, ValidationError? Forged)> FollowUpParentAsync(string requestId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
-        var jobName = requestId[FollowUps.RequestIdPrefix.Length..];
-        var record = JobNames.IsSageMakerName(jobName) ? await store.GetAsync(jobName, cancellationToken).ConfigureAwait(false) : null;
-        if (record is not null && FollowUps.TuneRequestFor(record) is { } expected
+        var jobName = FollowUps.JobOf(requestId);
+        var record = jobName is not null && JobNames.IsSageMakerName(jobName) ? await store.GetAsync(jobName, cancellationToken).ConfigureAwait(false) : null;
+        if (record is not null && FollowUps.ExpectedFor(requestId, record) is { } expected
             && System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(expected), System.Text.Json.Nodes.JsonNode.Parse(body.Span)))
             return (record, null);
         return (null, new ValidationError("requestId", Rules.ReservedRequestId,
-            $"request ids starting '{FollowUps.RequestIdPrefix}' are reserved for the follow-ups the orchestrator sends itself; this is not the follow-up of '{jobName}': use another requestId"));
+            $"request ids starting '{FollowUps.RequestIdPrefix}' or '{FollowUps.RequeuePrefix}' are reserved for the requests the orchestrator sends itself; this is not one that '{jobName}' sent: use another requestId"));
     }
 
     /// <summary>
