@@ -93,8 +93,12 @@ public static class JobTransitions
     /// failed to start for lack of capacity its requeue (its team's policy says, when it is sent).
     /// </summary>
     public static IReadOnlyList<Delivery> OwedAtEnd(JobRecord finished) =>
-        finished is { Status: JobStatus.Completed, Kind: JobKind.Training } || Orchestration.FollowUps.FailedForCapacity(finished)
+        finished is { Status: JobStatus.Completed, Kind: JobKind.Training } || FailedForCapacity(finished)
             ? [Delivery.Announcement, Delivery.FollowUp] : [Delivery.Announcement];
+
+    /// <summary>SageMaker could not provision the instances of this training job at its start (the SDK's rule: "CapacityError" in the reason).</summary>
+    public static bool FailedForCapacity(JobRecord record) =>
+        record is { Status: JobStatus.Failed, Kind: JobKind.Training, ParentTuningJob: null } && record.FailureReason?.Contains("CapacityError", StringComparison.Ordinal) == true;
 
     /// <summary>A job stopped before SageMaker ever had it: its record ends Stopped (by the user) and is announced so.</summary>
     public static JobObservation StoppedBeforeLaunch(JobRecord record) => new()

@@ -31,10 +31,6 @@ internal static partial class FollowUps
         requestId.StartsWith(RequestIdPrefix, StringComparison.Ordinal) ? requestId[RequestIdPrefix.Length..]
         : RequeueId().Match(requestId) is { Success: true } match ? match.Groups["job"].Value : null;
 
-    /// <summary>SageMaker could not provision the instances of this training job at its start (the SDK's rule: "CapacityError" in the reason).</summary>
-    public static bool FailedForCapacity(JobRecord record) =>
-        record is { Status: JobStatus.Failed, Kind: Naming.JobKind.Training, ParentTuningJob: null } && record.FailureReason?.Contains("CapacityError", StringComparison.Ordinal) == true;
-
     /// <summary>Which run of its request a job is: 0 the first, n its n-th requeue.</summary>
     public static int RequeueNumberOf(string requestId) =>
         RequeueId().Match(requestId) is { Success: true } match ? int.Parse(match.Groups["n"].Value, CultureInfo.InvariantCulture) : 0;
@@ -51,7 +47,7 @@ internal static partial class FollowUps
     /// <summary>A job that failed to start for lack of capacity, run again: its own request under "requeue-n-job" (n up to <see cref="MaxRequeues"/>).</summary>
     public static string? RequeueRequestFor(JobRecord failed)
     {
-        if (!FailedForCapacity(failed) || failed.Request is not { } request || RequeueNumberOf(failed.RequestId) >= MaxRequeues)
+        if (!JobTransitions.FailedForCapacity(failed) || failed.Request is not { } request || RequeueNumberOf(failed.RequestId) >= MaxRequeues)
             return null;
         JsonObject original;
         try { original = JsonNode.Parse(request) as JsonObject ?? throw new JsonException("not an object"); }
