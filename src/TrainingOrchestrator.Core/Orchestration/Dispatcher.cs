@@ -129,13 +129,7 @@ public sealed class Dispatcher(IJobStore store, ITrainingPlatform platform, IPol
                 while (queue.TryPeek(out var head) && rules?.MaxWait is { } wait && now - (head.QueuedAt ?? head.CreatedAt) > wait)
                 {
                     queue.Dequeue();
-                    var left = await store.RecordLeftQueueAsync(head.Key, JobStatus.Expired,
-                        $"Expired: waited longer than team {team}'s longest wait ({wait.TotalMinutes:0} minutes) for {head.WaitingFor ?? "capacity"}; never launched", now, cancellationToken).ConfigureAwait(false);
-                    if (left.Status == JobStatus.Expired)
-                    {
-                        expired++;
-                        await tracker.DeliverAsync(left, cancellationToken).ConfigureAwait(false);
-                    }
+                    expired += await ExpireAsync(head, $"Expired: waited longer than team {team}'s longest wait ({wait.TotalMinutes:0} minutes) for {head.WaitingFor ?? "capacity"}; never launched", cancellationToken).ConfigureAwait(false);
                 }
                 if (!queue.TryPeek(out var next)) continue;
                 // A head in its backoff after SageMaker refused it capacity holds its team's queue (nothing overtakes it).
@@ -143,6 +137,12 @@ public sealed class Dispatcher(IJobStore store, ITrainingPlatform platform, IPol
                 candidates.Add((team, next));
             }
             if (candidates.Count == 0) break;
+            // A head that has waited long for the account's quota reserves its instance types before anyone is admitted.
+            foreach (var (team, head) in candidates)
+                if (policy is not null && now - (head.QueuedAt ?? head.CreatedAt) >= policy.ReserveAfter
+                    && Ledger.FirstOver(Ledger.Delta(head.Charges, ChargesOf(policy, head)), counters) is { Scope: Ledger.Account })
+                    foreach (var use in head.Instances)
+                        reservedTypes.TryAdd(use.Type, team);
 
             var progressed = false;
             // A team's priorities order its own queue; they never take another team's share (or every team would send 100).
@@ -162,8 +162,7 @@ public sealed class Dispatcher(IJobStore store, ITrainingPlatform platform, IPol
                 {
                     // The policy changed under it: it would wait for ever.
                     queues[team].Dequeue();
-                    var left = await store.RecordLeftQueueAsync(head.Key, JobStatus.Expired, $"Expired: it can never run under policy {policy?.Version}: {Capacity.DescribeNever(never)}", now, cancellationToken).ConfigureAwait(false);
-                    if (left.Status == JobStatus.Expired) { expired++; await tracker.DeliverAsync(left, cancellationToken).ConfigureAwait(false); }
+                    expired += await ExpireAsync(head, $"Expired: it can never run under policy {policy?.Version}: {Capacity.DescribeNever(never)}", cancellationToken).ConfigureAwait(false);
                     progressed = true;
                     break;
                 }
@@ -171,9 +170,6 @@ public sealed class Dispatcher(IJobStore store, ITrainingPlatform platform, IPol
                 if (Ledger.FirstOver(change, counters) is { } over)
                 {
                     blocked.Add(team);
-                    if (over.Scope == Ledger.Account && policy is not null && now - (head.QueuedAt ?? head.CreatedAt) >= policy.ReserveAfter)
-                        foreach (var use in head.Instances)
-                            reservedTypes.TryAdd(use.Type, team);
                     await NoteWaitingAsync(head, Capacity.Describe(over), cancellationToken).ConfigureAwait(false);
                     continue;
                 }
@@ -212,6 +208,16 @@ public sealed class Dispatcher(IJobStore store, ITrainingPlatform platform, IPol
         Capacity.ChargesFor(policy, queued.Team, queued.Instances, queued.WorstCaseCost, queued.QueuedAt ?? queued.CreatedAt);
 
     private static decimal WeightOf(Policy? policy, string team) => policy?.Teams.GetValueOrDefault(team)?.Weight ?? 1;
+
+    /// <summary>Ends a queued request Expired and announces it; 1 when it ended so (0: it had left the queue otherwise meanwhile).</summary>
+    private async Task<int> ExpireAsync(JobRecord queued, string reason, CancellationToken cancellationToken)
+    {
+        var left = await store.RecordLeftQueueAsync(queued.Key, JobStatus.Expired, reason, clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        if (left.Status != JobStatus.Expired)
+            return 0;
+        await tracker.DeliverAsync(left, cancellationToken).ConfigureAwait(false);
+        return 1;
+    }
 
     /// <summary>What the head waits for, written only when it changed (what status and the queue command show).</summary>
     private async Task NoteWaitingAsync(JobRecord head, string waitingFor, CancellationToken cancellationToken)
