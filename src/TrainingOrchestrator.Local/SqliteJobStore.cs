@@ -163,13 +163,15 @@ public sealed class SqliteJobStore : JobStoreBase
 
     public override Task<LedgerCounters> ReadLedgerAsync(IReadOnlyCollection<string> scopes, CancellationToken cancellationToken)
     {
+        if (scopes.Count == 0)
+            return Task.FromResult(LedgerCounters.Empty);
         using var connection = Open();
-        using var select = Command(connection, null, "SELECT scope, counter, value FROM ledger");
+        var names = scopes.Select((scope, i) => ($"$s{i}", (object?)scope)).ToArray();
+        using var select = Command(connection, null, $"SELECT scope, counter, value FROM ledger WHERE scope IN ({string.Join(", ", names.Select(n => n.Item1))})", names);
         using var reader = select.ExecuteReader();
         var values = new Dictionary<(string, string), decimal>();
         while (reader.Read())
-            if (scopes.Contains(reader.GetString(0)))
-                values[(reader.GetString(0), reader.GetString(1))] = decimal.Parse(reader.GetString(2), System.Globalization.CultureInfo.InvariantCulture);
+            values[(reader.GetString(0), reader.GetString(1))] = decimal.Parse(reader.GetString(2), System.Globalization.CultureInfo.InvariantCulture);
         return Task.FromResult(new LedgerCounters(values));
     }
 

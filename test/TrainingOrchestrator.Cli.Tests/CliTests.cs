@@ -99,12 +99,8 @@ public class CliTests
 }
 
 /// <summary>The CLI as its own process, with nothing of this machine's AWS setup: what a newcomer without credentials sees.</summary>
-public sealed class CliFailureTests : IDisposable
+public sealed class CliFailureTests() : CliScratch("orchestrator-home-")
 {
-    private readonly string home = Directory.CreateTempSubdirectory("orchestrator-home-").FullName;
-
-    public void Dispose() => Directory.Delete(home, recursive: true);
-
     private (int Exit, string Out, string Err) RunProcess(params string[] args)
     {
         var start = new System.Diagnostics.ProcessStartInfo("dotnet", [typeof(CliApp).Assembly.Location, .. args])
@@ -117,8 +113,8 @@ public sealed class CliFailureTests : IDisposable
         foreach (var (key, value) in new Dictionary<string, string>
         {
             ["PATH"] = Environment.GetEnvironmentVariable("PATH") ?? "",
-            ["HOME"] = home,
-            ["DOTNET_CLI_HOME"] = home,
+            ["HOME"] = Folder,
+            ["DOTNET_CLI_HOME"] = Folder,
             ["AWS_REGION"] = "us-east-1",
             ["AWS_EC2_METADATA_DISABLED"] = "true",
         })
@@ -149,18 +145,12 @@ public sealed class CliFailureTests : IDisposable
 }
 
 /// <summary>Where an operating command acts is never a surprise: said first, and never the local folder by default when there is none.</summary>
-public sealed class CliPlaceTests : IDisposable
+public sealed class CliPlaceTests() : CliScratch("orchestrator-place-")
 {
-    private readonly string folder = Directory.CreateTempSubdirectory("orchestrator-place-").FullName;
-
-    public void Dispose() => Directory.Delete(folder, recursive: true);
-
-    private static (int Exit, string Out, string Err) Run(params string[] args) => CliRun.Run(args);
-
     [Fact]
     public void With_no_deployment_named_and_no_local_folder_operating_commands_refuse_and_say_how_to_name_one()
     {
-        var missing = Path.Combine(folder, "none");
+        var missing = Path.Combine(Folder, "none");
         foreach (var command in new[] { new[] { "status" }, ["watch", "to-a-1"], ["stop", "to-a-1"], ["submit", Repo.Path("events", "sqs-train-xgboost.json")] })
         {
             var (exit, output, error) = Run([.. command, "--work", missing]);
@@ -179,9 +169,9 @@ public sealed class CliPlaceTests : IDisposable
     [Fact]
     public void With_a_local_folder_and_no_deployment_named_the_local_folder_is_used_and_said()
     {
-        Directory.CreateDirectory(Path.Combine(folder, "work"));
-        File.WriteAllBytes(Path.Combine(folder, "work", "jobs.db"), []);
-        var work = Path.Combine(folder, "work");
+        Directory.CreateDirectory(Path.Combine(Folder, "work"));
+        File.WriteAllBytes(Path.Combine(Folder, "work", "jobs.db"), []);
+        var work = Path.Combine(Folder, "work");
 
         var (_, _, error) = Run("status", "--work", work);
 
@@ -191,7 +181,7 @@ public sealed class CliPlaceTests : IDisposable
     [Fact]
     public async Task A_mistyped_job_name_or_request_id_gets_the_closest_recent_one()
     {
-        var work = Path.Combine(folder, "typo");
+        var work = Path.Combine(Folder, "typo");
         Directory.CreateDirectory(work);
         var store = new Local.SqliteJobStore(Path.Combine(work, "jobs.db"));
         var (messageId, body) = Samples.Train("churn-typo-001");
@@ -210,14 +200,8 @@ public sealed class CliPlaceTests : IDisposable
 }
 
 /// <summary>Input that is not a request says what it is, where it breaks (1-based), and exits 2.</summary>
-public sealed class CliInputTests : IDisposable
+public sealed class CliInputTests() : CliScratch("orchestrator-input-")
 {
-    private readonly string folder = Directory.CreateTempSubdirectory("orchestrator-input-").FullName;
-
-    public void Dispose() => Directory.Delete(folder, recursive: true);
-
-    private static (int Exit, string Out, string Err) Run(params string[] args) => CliRun.Run(args);
-
     [Fact]
     public void An_EventBridge_event_file_is_not_a_request_and_exits_2()
     {
@@ -231,14 +215,14 @@ public sealed class CliInputTests : IDisposable
     [Fact]
     public void A_JSON_syntax_error_is_placed_at_its_line_and_column_counted_from_1()
     {
-        var file = Path.Combine(folder, "broken.json");
+        var file = Path.Combine(Folder, "broken.json");
         File.WriteAllText(file, "{\n  \"version\": 1,\n  \"action\" \"train\"\n}\n");
         var (exit, _, error) = Run("validate", file);
         Assert.Equal(CliApp.Unusable, exit);
         Assert.EndsWith("(line 3, column 12)", error.Trim(), StringComparison.Ordinal);
 
         // The same body inside an SQS event: the request's own error, with its place.
-        var batch = Path.Combine(folder, "batch.json");
+        var batch = Path.Combine(Folder, "batch.json");
         File.WriteAllText(batch, System.Text.Json.JsonSerializer.Serialize(new { Records = new[] { new { messageId = "m-1", body = "{\n  \"version\": 1,\n  \"action\" \"train\"\n}" } } }));
         var (batchExit, output, _) = Run("validate", batch);
         Assert.Equal(CliApp.Invalid, batchExit);

@@ -4,18 +4,13 @@ using System.Text.Json.Nodes;
 namespace TrainingOrchestrator.Cli.Tests;
 
 /// <summary>The CLI under a policy file: validate, plan and policy validate, as an operator tries a policy before applying it.</summary>
-public sealed class GovernanceCliTests : IDisposable
+public sealed class GovernanceCliTests() : CliScratch("orchestrator-governance-")
 {
-    private readonly string folder = Directory.CreateTempSubdirectory("orchestrator-governance-").FullName;
     private static readonly string Policy = Repo.Path(Policies.ThreeTeamsFile);
-
-    public void Dispose() => Directory.Delete(folder, recursive: true);
-
-    private static (int Exit, string Out, string Err) Run(params string[] args) => CliRun.Run(args);
 
     private string File(string name, string json)
     {
-        var path = Path.Combine(folder, name);
+        var path = Path.Combine(Folder, name);
         System.IO.File.WriteAllText(path, json);
         return path;
     }
@@ -70,7 +65,7 @@ public sealed class GovernanceCliTests : IDisposable
         Assert.Equal(CliApp.Invalid, broken.Exit);
         Assert.Contains("teams.a.spot: must be allowed, required or forbidden", broken.Err, StringComparison.Ordinal);
         Assert.Contains("teams.a.maxInstances: must be a whole number from 1 to 10000", broken.Err, StringComparison.Ordinal);
-        Assert.Equal(CliApp.Unusable, Run("policy", "validate", Path.Combine(folder, "missing.json")).Exit);
-        Assert.Equal(CliApp.Unusable, Run("validate", Sample, "--policy", Path.Combine(folder, "broken.json")).Exit);
+        Assert.Equal(CliApp.Unusable, Run("policy", "validate", Path.Combine(Folder, "missing.json")).Exit);
+        Assert.Equal(CliApp.Unusable, Run("validate", Sample, "--policy", Path.Combine(Folder, "broken.json")).Exit);
     }
 }

@@ -101,7 +101,7 @@ public sealed class InMemoryJobStore(TimeSpan? rejectedRetention = null, int max
     }
 
     public override Task<IReadOnlyList<JobRecord>> ListQueuedAsync(string? team, int limit, CancellationToken cancellationToken) =>
-        List(e => e.Record.Status == JobStatus.Queued && e.Record.Team == team, e => e.Record.QueueOrder, limit);
+        List(e => e.Record.Status == JobStatus.Queued && e.Record.Team == team, e => e.Record.QueueOrder, limit, StringComparer.Ordinal);
 
     public override Task<int> RepairLedgerAsync(IReadOnlyList<(string Scope, string Counter, decimal Seen, decimal Counted)> repairs, DateTimeOffset quietSince, CancellationToken cancellationToken)
     {
@@ -152,11 +152,11 @@ public sealed class InMemoryJobStore(TimeSpan? rejectedRetention = null, int max
         }
     }
 
-    private Task<IReadOnlyList<JobRecord>> List<TKey>(Func<Entry, bool> where, Func<Entry, TKey> orderBy, int limit)
+    private Task<IReadOnlyList<JobRecord>> List<TKey>(Func<Entry, bool> where, Func<Entry, TKey> orderBy, int limit, IComparer<TKey>? comparer = null)
     {
         lock (gate)
         {
-            IReadOnlyList<JobRecord> listed = records.Values.Where(where).OrderBy(orderBy).Take(limit).Select(e => e.Record).ToList();
+            IReadOnlyList<JobRecord> listed = records.Values.Where(where).OrderBy(orderBy, comparer).Take(limit).Select(e => e.Record).ToList();
             recordsRead += listed.Count;
             return Task.FromResult(listed);
         }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Spectre.Console;
+using TrainingOrchestrator.Core.Governance;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Naming;
 using TrainingOrchestrator.Core.Planning;
@@ -179,32 +180,32 @@ internal sealed class OperateCommands(TextWriter output, TextWriter error, JobPl
         }
         var teams = onlyTeam is not null ? [onlyTeam] : (policy?.Teams.Keys ?? []).Select(t => (string?)t).Append(null).ToList();
         var now = DateTimeOffset.UtcNow;
-        var scopes = new HashSet<string>(StringComparer.Ordinal) { Core.Governance.Ledger.Account };
+        var scopes = new HashSet<string>(StringComparer.Ordinal) { Ledger.Account };
         foreach (var team in teams)
         {
-            scopes.Add(Core.Governance.Ledger.Team(team));
+            scopes.Add(Ledger.Team(team));
             if (team is not null && policy?.Teams[team].Budget is { } budget)
-                scopes.Add(Core.Governance.Ledger.Budget(team, Core.Governance.Ledger.PeriodOf(budget.Period, now)));
+                scopes.Add(Ledger.Budget(team, Ledger.PeriodOf(budget.Period, now)));
         }
         var counters = await place.Store.ReadLedgerAsync(scopes, cancellationToken).ConfigureAwait(false);
         output.WriteLine(policy is null ? $"{place.Name}: no policy (no limits)" : $"{place.Name}: policy {policy.Version}");
         if (policy?.AccountQuotas is { Count: > 0 } quotas)
-            output.WriteLine("account: " + string.Join(", ", quotas.Select(q => $"{q.Key} {counters[Core.Governance.Ledger.Account, Core.Governance.Ledger.InstancesOf(q.Key)]:0.##} of {q.Value}")));
+            output.WriteLine("account: " + string.Join(", ", quotas.Select(q => $"{q.Key} {counters[Ledger.Account, Ledger.InstancesOf(q.Key)]:0.##} of {q.Value}")));
         foreach (var team in teams)
         {
             var queue = await place.Store.ListQueuedAsync(team, MaxQueueShown, cancellationToken).ConfigureAwait(false);
-            var scope = Core.Governance.Ledger.Team(team);
+            var scope = Ledger.Team(team);
             var rules = team is null ? null : policy?.Teams[team];
-            if (team is null && queue.Count == 0 && counters[scope, Core.Governance.Ledger.Jobs] == 0)
+            if (team is null && queue.Count == 0 && counters[scope, Ledger.Jobs] == 0)
                 continue; // no jobs without a team: nothing to show
-            var limits = new List<string> { $"running {counters[scope, Core.Governance.Ledger.Jobs]:0.##}{(rules?.MaxConcurrentJobs is { } max ? $" of {max}" : "")} jobs on {counters[scope, Core.Governance.Ledger.Instances]:0.##} instances" };
+            var limits = new List<string> { $"running {counters[scope, Ledger.Jobs]:0.##}{(rules?.MaxConcurrentJobs is { } max ? $" of {max}" : "")} jobs on {counters[scope, Ledger.Instances]:0.##} instances" };
             foreach (var (pattern, limit) in rules?.InstanceLimits ?? System.Collections.Frozen.FrozenDictionary<string, int>.Empty)
-                limits.Add($"{pattern} {counters[scope, Core.Governance.Ledger.InstancesOf(pattern)]:0.##} of {limit}");
+                limits.Add($"{pattern} {counters[scope, Ledger.InstancesOf(pattern)]:0.##} of {limit}");
             if (rules?.Budget is { } budget)
             {
-                var period = Core.Governance.Ledger.PeriodOf(budget.Period, now);
-                var used = counters[Core.Governance.Ledger.Budget(team, period), Core.Governance.Ledger.Usd];
-                limits.Add($"budget {period}: {Core.Governance.CostEstimate.Usd(used)} of {Core.Governance.CostEstimate.Usd(budget.Usd)} committed, {Core.Governance.CostEstimate.Usd(Math.Max(0, budget.Usd - used))} left");
+                var period = Ledger.PeriodOf(budget.Period, now);
+                var used = counters[Ledger.Budget(team, period), Ledger.Usd];
+                limits.Add($"budget {period}: {CostEstimate.Usd(used)} of {CostEstimate.Usd(budget.Usd)} committed, {CostEstimate.Usd(Math.Max(0, budget.Usd - used))} left");
             }
             output.WriteLine($"team {team ?? "(none)"}{(rules is null ? "" : $" (weight {rules.Weight:0.##})")}: {string.Join("; ", limits)}; {(queue.Count == MaxQueueShown ? $"{MaxQueueShown}+" : queue.Count)} queued");
             if (queue.Count == 0) continue;

@@ -41,9 +41,6 @@ public sealed class LedgerCounters(IReadOnlyDictionary<(string Scope, string Cou
             next[(change.Scope, change.Counter)] = this[change.Scope, change.Counter] + change.Delta;
         return new LedgerCounters(next);
     }
-
-    /// <summary>Every scope's counters, by scope.</summary>
-    public IEnumerable<IGrouping<string, KeyValuePair<(string Scope, string Counter), decimal>>> ByScope() => values.GroupBy(v => v.Key.Scope, StringComparer.Ordinal);
 }
 
 /// <summary>The ledger's scopes (one store item each) and counters.</summary>

@@ -7,10 +7,9 @@ namespace TrainingOrchestrator.Core.Orchestration;
 
 /// <param name="Results">What each admission's Create did.</param>
 /// <param name="Expired">Requests that waited longer than their team allows: ended Expired.</param>
-/// <param name="Reads">Store reads the pass made (ledger and queue listings), for the cost figures.</param>
-public sealed record DispatchReport(IReadOnlyList<SubmitResult> Results, int Expired, int Reads)
+public sealed record DispatchReport(IReadOnlyList<SubmitResult> Results, int Expired)
 {
-    public static DispatchReport Nothing { get; } = new([], 0, 1);
+    public static DispatchReport Nothing { get; } = new([], 0);
     public int Admitted => Results.Count;
 }
 
@@ -39,9 +38,9 @@ public sealed class Dispatcher(IJobStore store, ITrainingPlatform platform, IPol
 
     /// <summary>After a job's end gave capacity back: a pass, when the policy limits capacity (without limits nothing waits for a release).</summary>
     public async Task<DispatchReport> AfterReleaseAsync(CancellationToken cancellationToken) =>
-        await policies.CurrentAsync(cancellationToken).ConfigureAwait(false) is { HasCapacityRules: true }
-            ? await DispatchAsync(cancellationToken).ConfigureAwait(false)
-            : new DispatchReport([], 0, 0);
+        await policies.CurrentAsync(cancellationToken).ConfigureAwait(false) is { HasCapacityRules: true } policy
+            ? await DispatchAsync(policy, cancellationToken).ConfigureAwait(false)
+            : DispatchReport.Nothing;
 
     /// <summary>
     /// Recounts the job and instance counters from the records that hold them (unfinished ones: bounded by the
@@ -82,9 +81,11 @@ public sealed class Dispatcher(IJobStore store, ITrainingPlatform platform, IPol
         return new LedgerRecount(holders.Count, [.. drift.Select(d => $"{d.Scope} {d.Counter}: the ledger said {d.Seen}, the records hold {d.Counted}")], repaired);
     }
 
-    public async Task<DispatchReport> DispatchAsync(CancellationToken cancellationToken)
+    public async Task<DispatchReport> DispatchAsync(CancellationToken cancellationToken) =>
+        await DispatchAsync(await policies.CurrentAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+
+    private async Task<DispatchReport> DispatchAsync(Policy? policy, CancellationToken cancellationToken)
     {
-        var policy = await policies.CurrentAsync(cancellationToken).ConfigureAwait(false);
         var teams = (policy?.Teams.Keys ?? []).Select(t => (string?)t).Append(null).ToList();
         var scopes = new HashSet<string>(StringComparer.Ordinal) { Ledger.Account };
         scopes.UnionWith(teams.Select(Ledger.Team));
@@ -92,7 +93,6 @@ public sealed class Dispatcher(IJobStore store, ITrainingPlatform platform, IPol
         if (counters[Ledger.Account, Ledger.Waiting] <= 0)
             return DispatchReport.Nothing;
 
-        var reads = 1;
         var now = clock.GetUtcNow();
         var queues = new Dictionary<string, Queue<JobRecord>>(StringComparer.Ordinal);
         var more = new HashSet<string>(StringComparer.Ordinal); // queues read to their limit: there may be more behind
@@ -101,7 +101,6 @@ public sealed class Dispatcher(IJobStore store, ITrainingPlatform platform, IPol
             var heads = await store.ListQueuedAsync(team, HeadsPerTeam, cancellationToken).ConfigureAwait(false);
             queues[team ?? Ledger.NoTeam] = new Queue<JobRecord>(heads);
             if (heads.Count < HeadsPerTeam) more.Remove(team ?? Ledger.NoTeam); else more.Add(team ?? Ledger.NoTeam);
-            reads++;
         }
         foreach (var team in teams)
             await LoadAsync(team).ConfigureAwait(false);
@@ -111,7 +110,6 @@ public sealed class Dispatcher(IJobStore store, ITrainingPlatform platform, IPol
         {
             scopes.UnionWith(budgetScopes);
             counters = await store.ReadLedgerAsync(scopes, cancellationToken).ConfigureAwait(false);
-            reads++;
         }
 
         var results = new List<SubmitResult>();
@@ -185,7 +183,6 @@ public sealed class Dispatcher(IJobStore store, ITrainingPlatform platform, IPol
                 {
                     // Another dispatcher took the capacity first: plan with what the ledger holds now.
                     counters = await store.ReadLedgerAsync(scopes, cancellationToken).ConfigureAwait(false);
-                    reads++;
                     blocked.Add(team);
                     continue;
                 }
@@ -200,7 +197,7 @@ public sealed class Dispatcher(IJobStore store, ITrainingPlatform platform, IPol
             }
             if (!progressed) break;
         }
-        return new DispatchReport(results, expired, reads);
+        return new DispatchReport(results, expired);
     }
 
     /// <summary>What a queued request would hold once admitted, under today's policy (the budget of the period it arrived in).</summary>

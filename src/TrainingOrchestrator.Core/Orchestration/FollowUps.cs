@@ -35,10 +35,16 @@ internal static partial class FollowUps
     public static int RequeueNumberOf(string requestId) =>
         RequeueId().Match(requestId) is { Success: true } match ? int.Parse(match.Groups["n"].Value, CultureInfo.InvariantCulture) : 0;
 
-    /// <summary>What a finished job's end sends, if anything: its tune follow-up, or its requeue when its team's policy asks for one.</summary>
-    public static string? RequestFor(JobRecord record, Policy? policy) =>
-        TuneRequestFor(record)
-        ?? (record.Team is { } team && policy?.Teams.GetValueOrDefault(team)?.RequeueOnCapacityFailure == true ? RequeueRequestFor(record) : null);
+    /// <summary>What a finished job's end sends, if anything, with its request id: its tune follow-up, or its requeue when its team's policy asks for one.</summary>
+    public static (string RequestId, string Body)? RequestFor(JobRecord record, Policy? policy)
+    {
+        if (TuneRequestFor(record) is { } tune)
+            return (RequestIdFor(record.Key), tune);
+        return record.Team is { } team && policy?.Teams.GetValueOrDefault(team)?.RequeueOnCapacityFailure == true && RequeueRequestFor(record) is { } requeue
+            ? (RequeueIdFor(record), requeue) : null;
+    }
+
+    private static string RequeueIdFor(JobRecord failed) => $"{RequeuePrefix}{RequeueNumberOf(failed.RequestId) + 1}-{failed.Key}";
 
     /// <summary>The request a reserved request id must be, to the letter: what the named job's end sends.</summary>
     public static string? ExpectedFor(string requestId, JobRecord named) =>
@@ -52,7 +58,7 @@ internal static partial class FollowUps
         JsonObject original;
         try { original = JsonNode.Parse(request) as JsonObject ?? throw new JsonException("not an object"); }
         catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException) { return null; }
-        original["requestId"] = $"{RequeuePrefix}{RequeueNumberOf(failed.RequestId) + 1}-{failed.Key}";
+        original["requestId"] = RequeueIdFor(failed);
         return original.ToJsonString();
     }
 

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Ports;
 
@@ -43,11 +42,11 @@ public sealed class JobTracker(IJobStore store, ITrainingPlatform platform, IEve
             {
                 if (owed == Delivery.Announcement)
                     await publisher.PublishAsync(JobFinished.From(record), cancellationToken).ConfigureAwait(false);
-                else if (FollowUps.RequestFor(record, await Policies.CurrentAsync(cancellationToken).ConfigureAwait(false)) is { } request)
+                else if (FollowUps.RequestFor(record, await Policies.CurrentAsync(cancellationToken).ConfigureAwait(false)) is var (requestId, body))
                 {
                     // Its request id comes from the job's name: a second send is claimed as a redelivery, not a second job.
-                    await followUps.SendAsync(request, cancellationToken).ConfigureAwait(false);
-                    followUpRequestId = JsonNode.Parse(request)!["requestId"]!.GetValue<string>();
+                    await followUps.SendAsync(body, cancellationToken).ConfigureAwait(false);
+                    followUpRequestId = requestId;
                 }
                 delivered.Add(owed);
             }

@@ -175,20 +175,20 @@ public sealed class Reconciler(IJobStore store, ITrainingPlatform platform, JobT
         }, cancellationToken))).ConfigureAwait(false);
         if (Dispatcher is null || cancellationToken.IsCancellationRequested)
             return Report();
-        var report = Report();
+        LedgerRecount? recount = null;
+        DispatchReport? dispatched = null;
         try
         {
-            var recount = options.RecountQuietFor is { } recountQuiet ? await Dispatcher.RecountAsync(recountQuiet, cancellationToken).ConfigureAwait(false) : null;
+            recount = options.RecountQuietFor is { } recountQuiet ? await Dispatcher.RecountAsync(recountQuiet, cancellationToken).ConfigureAwait(false) : null;
             foreach (var drift in recount?.Drift ?? [])
                 problems.Enqueue($"ledger drift: {drift}");
-            var dispatched = await Dispatcher.DispatchAsync(cancellationToken).ConfigureAwait(false);
-            return Report() with { Admitted = dispatched.Admitted, Expired = dispatched.Expired, Drifted = recount?.Drift.Count ?? 0, Repaired = recount?.Repaired ?? 0 };
+            dispatched = await Dispatcher.DispatchAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || cancellationToken.IsCancellationRequested)
         {
             problems.Enqueue($"queue: not dispatched: {e.GetType().Name}: {e.Message}");
-            return report with { Problems = [.. problems] };
         }
+        return Report() with { Admitted = dispatched?.Admitted ?? 0, Expired = dispatched?.Expired ?? 0, Drifted = recount?.Drift.Count ?? 0, Repaired = recount?.Repaired ?? 0 };
     }
 
     /// <summary>The launch's outcome, or null when the platform refused it for good (then recorded as LaunchFailed).</summary>

@@ -56,7 +56,8 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
     /// <summary>Admits queued requests when a request joined the queue or left it (none: they wait for StateChange or Reconcile).</summary>
     public Dispatcher? Dispatcher { get; init; }
 
-    private Launcher Launcher => new(store, platform, Clock);
+    private Launcher? launcher;
+    private Launcher Launcher => launcher ??= new(store, platform, Clock);
 
     public Task<SubmitResult> ProcessAsync(string messageId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>
         ProcessAsync(messageId, body, RequestOrigin.None, cancellationToken);
