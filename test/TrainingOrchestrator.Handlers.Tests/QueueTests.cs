@@ -291,6 +291,27 @@ public sealed class QueueTests
     }
 
     [Fact]
+    public async Task A_claim_Reconcile_launches_into_a_quota_refusal_goes_back_in_the_queue_and_gives_its_capacity_back()
+    {
+        await SubmitAsync(Policies.ResearchSender, Train("rq-1"), Train("rq-2"), Train("rq-3"));
+        var queued = Assert.Single(await d.Store.ListQueuedAsync("research", 10, default)).Key;
+        d.Platform.Before = (operation, job, _) => operation == "Create" && job == queued ? throw new InvalidOperationException("killed") : Task.CompletedTask;
+        await CompleteAsync(d.Platform.Fake.Jobs.First()); // admitted, then the process dies before its Create
+        Assert.Equal(JobStatus.Pending, (await d.RecordAsync(queued)).Status);
+
+        d.Platform.Before = (operation, job, _) => operation == "Create" && job == queued
+            ? throw new PlatformException("ResourceLimitExceeded", "The account-level service limit 'ml.m5.xlarge for training job usage' is 4 Instances", RetryAdvice.Later)
+            : Task.CompletedTask;
+        var report = await d.ReconcileLaterAsync();
+
+        var record = await d.RecordAsync(queued);
+        Assert.Equal((JobStatus.Queued, 1), (record.Status, record.Requeues));
+        Assert.Contains("the account's limit for ml.m5.xlarge is 4 instances", record.WaitingFor, StringComparison.Ordinal);
+        Assert.Equal(0, report.RootElement.GetProperty("failed").GetInt32());
+        await AssertLedgerHoldsWhatRecordsHoldAsync();
+    }
+
+    [Fact]
     public async Task Reconcile_finds_and_repairs_a_counter_that_drifted_and_says_so()
     {
         await SubmitAsync(Policies.ResearchSender, Train("d-1"));

@@ -43,13 +43,7 @@ internal sealed partial class Launcher(IJobStore store, ITrainingPlatform platfo
         }
         catch (PlatformException e) when (IsCapacityRefusal(e))
         {
-            // Quota or capacity: the record is the queue, never the dead-letter queue; it is tried again after a backoff.
-            var now = clock.GetUtcNow();
-            var notBefore = now + Backoff(pending.Requeues);
-            var masked = ErrorText.Masked(e.Message, plan);
-            var reason = $"SageMaker's capacity ({e.Code}{(LearnedLimit(e.Message) is { } limit ? ": " + limit : "")}): {masked}";
-            await store.RecordRequeuedAsync(pending, reason, notBefore, now, cancellationToken).ConfigureAwait(false);
-            return new SubmitResult(SubmitOutcome.Queued, requestId, plan.JobName, $"queued again: {reason}; tried again from {SortableTime.Format(notBefore)}");
+            return await RequeueAsync(requestId, plan, pending, e, cancellationToken).ConfigureAwait(false);
         }
         catch (PlatformException e) when (LaunchRefusal.IsFinal(e, pending.LaunchAttemptedAt, clock.GetUtcNow()))
         {
@@ -64,6 +58,16 @@ internal sealed partial class Launcher(IJobStore store, ITrainingPlatform platfo
             await store.RecordLaunchDeferredAsync(plan.JobName, $"{e.Code}: {reason}", clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             return new SubmitResult(SubmitOutcome.RetryLater, requestId, plan.JobName, reason);
         }
+    }
+
+    /// <summary>Quota or capacity: the record is the queue, never the dead-letter queue; it is tried again after a backoff.</summary>
+    public async Task<SubmitResult> RequeueAsync(string requestId, PlannedOperation plan, JobRecord pending, PlatformException refusal, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var notBefore = now + Backoff(pending.Requeues);
+        var reason = $"SageMaker's capacity ({refusal.Code}{(LearnedLimit(refusal.Message) is { } limit ? ": " + limit : "")}): {ErrorText.Masked(refusal.Message, plan)}";
+        await store.RecordRequeuedAsync(pending, reason, notBefore, now, cancellationToken).ConfigureAwait(false);
+        return new SubmitResult(SubmitOutcome.Queued, requestId, plan.JobName, $"queued again: {reason}; tried again from {SortableTime.Format(notBefore)}");
     }
 
     /// <summary>

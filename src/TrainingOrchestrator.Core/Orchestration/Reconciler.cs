@@ -147,7 +147,7 @@ public sealed class Reconciler(IJobStore store, ITrainingPlatform platform, JobT
                 if (observed is null)
                 {
                     await gate.WaitAsync(ct).ConfigureAwait(false);
-                    if (await LaunchAsync(operation, claim.LaunchAttemptedAt, ct).ConfigureAwait(false) is { AlreadyExisted: false })
+                    if (await LaunchAsync(operation, claim, ct).ConfigureAwait(false) is { AlreadyExisted: false })
                         Interlocked.Increment(ref launched);
                     return;
                 }
@@ -191,14 +191,22 @@ public sealed class Reconciler(IJobStore store, ITrainingPlatform platform, JobT
         return Report() with { Admitted = dispatched?.Admitted ?? 0, Expired = dispatched?.Expired ?? 0, Drifted = recount?.Drift.Count ?? 0, Repaired = recount?.Repaired ?? 0 };
     }
 
-    /// <summary>The launch's outcome, or null when the platform refused it for good (then recorded as LaunchFailed).</summary>
-    private async Task<LaunchOutcome?> LaunchAsync(PlannedOperation operation, DateTimeOffset claimedAt, CancellationToken cancellationToken)
+    /// <summary>
+    /// The launch's outcome, or null when the platform refused it for good (then recorded as LaunchFailed) or had no
+    /// capacity for it (then back in the queue, as Submit's and the dispatcher's launches put it).
+    /// </summary>
+    private async Task<LaunchOutcome?> LaunchAsync(PlannedOperation operation, JobRecord claim, CancellationToken cancellationToken)
     {
         try
         {
             return await platform.LaunchAsync(operation, cancellationToken).ConfigureAwait(false);
         }
-        catch (PlatformException e) when (LaunchRefusal.IsFinal(e, claimedAt, clock.GetUtcNow()))
+        catch (PlatformException e) when (Launcher.IsCapacityRefusal(e))
+        {
+            await new Launcher(store, platform, clock).RequeueAsync(claim.RequestId, operation, claim, e, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (PlatformException e) when (LaunchRefusal.IsFinal(e, claim.LaunchAttemptedAt, clock.GetUtcNow()))
         {
             await RecordRefusedAsync(operation, e, cancellationToken).ConfigureAwait(false);
             return null;
