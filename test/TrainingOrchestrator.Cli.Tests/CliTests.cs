@@ -127,6 +127,22 @@ public sealed class CliFailureTests() : CliScratch("orchestrator-home-")
     }
 
     [Fact]
+    public void Validate_of_a_mistyped_instance_type_and_field_suggests_the_real_ones()
+    {
+        var body = System.Text.Json.Nodes.JsonNode.Parse(Repo.Records("sqs-train-custom")[0].Body)!;
+        body["training"]!["resources"]!["instanceType"] = "ml.g5.2xlarg";
+        body["training"]!["hyperparameter"] = new System.Text.Json.Nodes.JsonObject();
+        var file = Path.Combine(Folder, "typos.json");
+        File.WriteAllText(file, body.ToJsonString());
+
+        var (exit, output, _) = RunProcess("validate", file);
+
+        Assert.Equal(CliApp.Invalid, exit);
+        Assert.Contains("  training.resources.instanceType: 'ml.g5.2xlarg' is not allowed; did you mean ml.g5.2xlarge?", output, StringComparison.Ordinal);
+        Assert.Contains("  training.hyperparameter: is not a field of the job request contract (v1); did you mean hyperparameters?", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Without_credentials_a_cloud_command_says_so_in_one_line_and_exits_2()
     {
         foreach (var command in new[] { new[] { "status", "--stack", "training-orchestrator" }, ["policy", "show", "--stack", "training-orchestrator"] })

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Spectre.Console;
+using TrainingOrchestrator.Core.Contract;
 using TrainingOrchestrator.Core.Governance;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Naming;
@@ -371,24 +372,9 @@ internal sealed class OperateCommands(TextWriter output, TextWriter error, JobPl
     private async Task<string> NoJobAsync(string job, CancellationToken cancellationToken)
     {
         var recent = await place.Store.ListRecentAsync(50, cancellationToken).ConfigureAwait(false);
-        var closest = recent.SelectMany(r => new[] { r.Key, r.RequestId }).Distinct(StringComparer.Ordinal)
-            .Select(known => (Known: known, Distance: EditDistance(job, known))).OrderBy(c => c.Distance).FirstOrDefault();
-        var guess = closest.Known is not null && closest.Distance <= Math.Max(2, job.Length / 4) ? $"; did you mean {closest.Known}?" : "; `status` lists the recent jobs";
+        var closest = Spelling.Closest(job, recent.SelectMany(r => new[] { r.Key, r.RequestId }), most: 1);
+        var guess = closest.Count > 0 ? $"; did you mean {closest[0]}?" : "; `status` lists the recent jobs";
         return $"no job {job} in {place.Name} (a job name, or the requestId of a request){guess}";
-    }
-
-    private static int EditDistance(string a, string b)
-    {
-        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (var i = 1; i <= a.Length; i++)
-        {
-            var current = new int[b.Length + 1];
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            previous = current;
-        }
-        return previous[b.Length];
     }
 
     private void Line(string text) => output.WriteLine($"{DateTime.UtcNow.ToString("HH:mm:ss", CultureInfo.InvariantCulture)}  {text}");

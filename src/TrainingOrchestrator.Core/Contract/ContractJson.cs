@@ -90,3 +90,17 @@ internal sealed class JsonValueListConverter : JsonConverter<IReadOnlyList<JsonE
         writer.WriteEndArray();
     }
 }
+
+/// <summary>The contract's field names of one of its objects, from the source-generated metadata (no reflection).</summary>
+internal static class ContractFields
+{
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, IReadOnlyList<string>> Known = new();
+
+    public static IReadOnlyList<string> Of(Type spec) => Known.GetOrAdd(spec, static type =>
+    {
+        // A channel's object form is read by its own context: the contract's has the converter (no properties) there.
+        var info = ContractJson.Default.GetTypeInfo(type) is { Kind: System.Text.Json.Serialization.Metadata.JsonTypeInfoKind.Object } object_
+            ? object_ : ChannelObjectJson.Default.GetTypeInfo(type);
+        return info is null ? [] : [.. info.Properties.Where(p => !p.IsExtensionData).Select(p => p.Name).Order(StringComparer.Ordinal)];
+    });
+}

@@ -20,7 +20,7 @@ public sealed partial class RequestValidator
             var at = JsonPath.Member(path, name);
             MatchesModel(name, "ChannelName", at, Rules.ChannelName, errors, subject: "the channel name");
             if (channel is null) { errors.Add(at, Rules.Required, "a channel is an s3:// URI or an object with s3Uri"); continue; }
-            Unknown(channel.Unknown, at, errors);
+            Unknown(channel, channel.Unknown, at, errors);
             if (channel.FileSystem is { } fileSystem)
             {
                 if (channel.S3Uri is not null) errors.Add(at, Rules.ChannelOption, "reads either s3Uri or fileSystem, not both");
@@ -63,7 +63,7 @@ public sealed partial class RequestValidator
     private void FileSystem(FileSystemSpec fileSystem, ChannelSpec channel, TrainingSpec training, string channelPath, Errors errors)
     {
         var at = JsonPath.Field(channelPath, "fileSystem");
-        Unknown(fileSystem.Unknown, at, errors);
+        Unknown(fileSystem, fileSystem.Unknown, at, errors);
         if (fileSystem.Type is null) errors.Add(JsonPath.Field(at, "type"), Rules.ChannelOption, "is required: FSxLustre or EFS");
         else MatchesModel(fileSystem.Type, "FileSystemType", JsonPath.Field(at, "type"), Rules.ChannelOption, errors);
         if (fileSystem.Id is null) errors.Add(JsonPath.Field(at, "id"), Rules.ChannelOption, "is required: the file system's id, such as fs-0123456789abcdef0");

@@ -10,7 +10,7 @@ public sealed partial class RequestValidator
         if (training.Vpc is { } vpc)
         {
             var vpcPath = JsonPath.Field(path, "vpc");
-            Unknown(vpc.Unknown, vpcPath, errors);
+            Unknown(vpc, vpc.Unknown, vpcPath, errors);
             Ids(vpc.Subnets, JsonPath.Field(vpcPath, "subnets"), "Subnets", "SubnetId", "subnet ids, such as subnet-0a1b2c3d", errors);
             Ids(vpc.SecurityGroups, JsonPath.Field(vpcPath, "securityGroups"), "VpcSecurityGroupIds", "SecurityGroupId", "security group ids, such as sg-0a1b2c3d", errors);
         }

@@ -17,7 +17,7 @@ public sealed partial class RequestValidator
     private static void Resources(ResourcesSpec? resources, string path, Errors errors)
     {
         if (resources is null) { errors.Add(path, Rules.Required, "is required: at least instanceType"); return; }
-        Unknown(resources.Unknown, path, errors);
+        Unknown(resources, resources.Unknown, path, errors);
         var typePath = JsonPath.Field(path, "instanceType");
         if (resources.InstanceGroups is { } groups)
         {
@@ -64,7 +64,7 @@ public sealed partial class RequestValidator
         {
             var at = JsonPath.Index(path, i);
             if (groups[i] is not { } group) { errors.Add(at, Rules.InstanceGroups, "a group is an object with name, instanceType and instanceCount"); continue; }
-            Unknown(group.Unknown, at, errors);
+            Unknown(group, group.Unknown, at, errors);
             var namePath = JsonPath.Field(at, "name");
             if (group.Name is null) errors.Add(namePath, Rules.InstanceGroups, "is required: the group's name, which channels may name");
             else if (MatchesModel(group.Name, "InstanceGroupName", namePath, Rules.InstanceGroups, errors) && !names.Add(group.Name))
@@ -81,7 +81,7 @@ public sealed partial class RequestValidator
     {
         var stopping = training.Stopping;
         var stoppingPath = JsonPath.Field(path, "stopping");
-        if (stopping is not null) Unknown(stopping.Unknown, stoppingPath, errors);
+        if (stopping is not null) Unknown(stopping, stopping.Unknown, stoppingPath, errors);
         var maxRuntime = stopping?.MaxRuntimeSeconds ?? ContractDefaults.MaxRuntimeSeconds;
         var runtimeMin = Model["MaxRuntimeInSeconds"].Min ?? 1;
         if (maxRuntime < runtimeMin)

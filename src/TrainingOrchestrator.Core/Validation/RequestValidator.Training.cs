@@ -14,7 +14,7 @@ public sealed partial class RequestValidator
 
     private void Training(TrainingSpec training, string path, bool forTuning, Errors errors)
     {
-        Unknown(training.Unknown, path, errors);
+        Unknown(training, training.Unknown, path, errors);
         var builtIn = Algorithm(training, path, errors);
 
         // Hyperparameters: scalars, within the model's limits, no reserved keys.
@@ -80,7 +80,7 @@ public sealed partial class RequestValidator
             errors.Add(algoPath, Rules.Required, "is required: name (custom or a built-in such as xgboost) and, for custom, image");
             return null;
         }
-        Unknown(algorithm.Unknown, algoPath, errors);
+        Unknown(algorithm, algorithm.Unknown, algoPath, errors);
         var namePath = JsonPath.Field(algoPath, "name");
         var imagePath = JsonPath.Field(algoPath, "image");
         var kind = AlgorithmImages.KindOf(training);
@@ -133,7 +133,7 @@ public sealed partial class RequestValidator
         var scriptPath = JsonPath.Field(path, "script");
         if (training.Script is { } script)
         {
-            Unknown(script.Unknown, scriptPath, errors);
+            Unknown(script, script.Unknown, scriptPath, errors);
             if (builtIn is not null)
                 errors.Add(scriptPath, Rules.Script, $"the built-in {builtIn.Name} runs AWS's own code; script mode needs a framework ({string.Join(", ", TrainingImages.Frameworks)}) or a custom image");
             if (string.IsNullOrEmpty(script.EntryPoint))
@@ -188,7 +188,7 @@ public sealed partial class RequestValidator
             var metric = metrics[i];
             var at = JsonPath.Index(path, i);
             if (metric is null) { errors.Add(at, Rules.Required, "a metric definition is an object with name and regex"); continue; }
-            Unknown(metric.Unknown, at, errors);
+            Unknown(metric, metric.Unknown, at, errors);
             var namePath = JsonPath.Field(at, "name");
             if (metric.Name is null) errors.Add(namePath, Rules.MetricName, "is required");
             else

@@ -11,7 +11,7 @@ public sealed partial class RequestValidator
     private void Tuning(TuningSpec tuning, TrainingSpec? training, CreateTrainingJobRequest? baseDefinition, Errors errors,
         string path = "tuning", bool rangesMayBeFixed = false, string? baseJob = null)
     {
-        Unknown(tuning.Unknown, path, errors);
+        Unknown(tuning, tuning.Unknown, path, errors);
         var strategy = tuning.Strategy ?? ContractDefaults.Strategy;
         MatchesModel(strategy, "HyperParameterTuningJobStrategyType", JsonPath.Field(path, "strategy"), Rules.Strategy, errors);
         var earlyStopping = tuning.EarlyStopping ?? ContractDefaults.EarlyStopping;
@@ -66,7 +66,7 @@ public sealed partial class RequestValidator
             if (!rangesMayBeFixed && training?.Hyperparameters?.ContainsKey(name) == true)
                 errors.Add(at, Rules.RangedAndFixed, $"'{name}' is also fixed in training.hyperparameters; a hyperparameter is either fixed or ranged");
             if (range is null) { errors.Add(at, Rules.Required, "a range is an object with type and bounds or values"); continue; }
-            Unknown(range.Unknown, at, errors);
+            Unknown(range, range.Unknown, at, errors);
             var type = Range(range, at, errors);
             if (type is null) continue;
             counts[type] = counts.GetValueOrDefault(type) + 1;
@@ -85,7 +85,7 @@ public sealed partial class RequestValidator
     {
         if (tuning.Hyperband is not { } hyperband) return;
         var at = JsonPath.Field(path, "hyperband");
-        Unknown(hyperband.Unknown, at, errors);
+        Unknown(hyperband, hyperband.Unknown, at, errors);
         if (strategy != TuningStrategies.Hyperband)
             errors.Add(at, Rules.Strategy, $"applies only with strategy Hyperband, not {strategy}");
         if (hyperband.MinResource is < 1)
@@ -100,7 +100,7 @@ public sealed partial class RequestValidator
     {
         if (tuning.Completion is not { } completion) return;
         var at = JsonPath.Field(path, "completion");
-        Unknown(completion.Unknown, at, errors);
+        Unknown(completion, completion.Unknown, at, errors);
         if (completion is { TargetObjectiveValue: null, StopAfterTrialsNotImproving: null, StopOnConvergence: null })
             errors.Add(at, Rules.Completion, "names no criterion: targetObjectiveValue, stopAfterTrialsNotImproving or stopOnConvergence");
         var least = Model["MaxNumberOfTrainingJobsNotImproving"].Min ?? 3;
@@ -112,7 +112,7 @@ public sealed partial class RequestValidator
     {
         if (tuning.WarmStart is not { } warmStart) return;
         var at = JsonPath.Field(path, "warmStart");
-        Unknown(warmStart.Unknown, at, errors);
+        Unknown(warmStart, warmStart.Unknown, at, errors);
         if (warmStart.Type is { } type) MatchesModel(type, "HyperParameterTuningJobWarmStartType", JsonPath.Field(at, "type"), Rules.WarmStart, errors);
         var parentsPath = JsonPath.Field(at, "parents");
         if (warmStart.Parents is not { Count: > 0 } parents)
@@ -156,7 +156,7 @@ public sealed partial class RequestValidator
     private static void Objective(ObjectiveSpec? objective, TrainingSpec? training, CreateTrainingJobRequest? baseDefinition, Errors errors, string path)
     {
         if (objective is null) { errors.Add(path, Rules.Objective, "is required: the metric to optimize and the goal (Minimize or Maximize)"); return; }
-        Unknown(objective.Unknown, path, errors);
+        Unknown(objective, objective.Unknown, path, errors);
         if (objective.Goal is null) errors.Add(JsonPath.Field(path, "goal"), Rules.Objective, "is required: Minimize or Maximize");
         else MatchesModel(objective.Goal, "HyperParameterTuningJobObjectiveType", JsonPath.Field(path, "goal"), Rules.Objective, errors);
         if (objective.Metric is null) { errors.Add(JsonPath.Field(path, "metric"), Rules.Objective, "is required: the name of a metric the training job emits"); return; }

@@ -22,7 +22,7 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
     public IReadOnlyList<ValidationError> Validate(JobRequest request, string? messageId = null, CreateTrainingJobRequest? baseDefinition = null)
     {
         var errors = new Errors();
-        Unknown(request.Unknown, "", errors);
+        Unknown(request, request.Unknown, "", errors);
 
         if (request.Version is null) errors.Add("version", Rules.Version, "is required and must be 1");
         else if (request.Version != ContractDefaults.Version) errors.Add("version", Rules.Version, $"must be 1 (this deployment reads version 1 of the contract), got {request.Version}");
@@ -51,7 +51,7 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
                 else Training(request.Training, "training", forTuning: false, errors);
                 if (request.OnCompleted is { } followUp)
                 {
-                    Unknown(followUp.Unknown, "onCompleted", errors);
+                    Unknown(followUp, followUp.Unknown, "onCompleted", errors);
                     if (followUp.Tune is null) errors.Add("onCompleted.tune", Rules.Required, "is required: the tuning run to start around this job once it has Completed");
                     // Tuning around the job varies what it fixed: a ranged hyperparameter may be fixed in training.
                     else Tuning(followUp.Tune, request.Training, null, errors, "onCompleted.tune", rangesMayBeFixed: true);
@@ -112,11 +112,16 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
         if (value is not null) errors.Add(field, Rules.FieldNotForAction, $"does not belong in a {action} request");
     }
 
-    private static void Unknown(Dictionary<string, JsonElement>? unknown, string path, Errors errors)
+    private static void Unknown<TSpec>(TSpec spec, Dictionary<string, JsonElement>? unknown, string path, Errors errors)
     {
         if (unknown is null) return;
         foreach (var name in unknown.Keys)
-            errors.Add(JsonPath.Member(path, name), Rules.UnknownField, "is not a field of the job request contract (v1); check its spelling");
+        {
+            var fields = ContractFields.Of(typeof(TSpec));
+            var guess = Spelling.DidYouMean(name, fields);
+            errors.Add(JsonPath.Member(path, name), Rules.UnknownField,
+                $"is not a field of the job request contract (v1){(guess.Length > 0 ? guess : $"; the fields here: {string.Join(", ", fields)}")}");
+        }
     }
 
     /// <summary>Checks a string against a shape of the API model; false when it failed.</summary>
@@ -126,14 +131,26 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
         var before = errors.Count;
         if (shape.Enum is { } allowed && !allowed.Contains(value))
         {
-            var listed = allowed.Count <= 12 ? string.Join(", ", allowed.Order(StringComparer.Ordinal)) : $"one of the {allowed.Count} values of the SageMaker API, such as {string.Join(", ", allowed.Order(StringComparer.Ordinal).Take(3))}";
-            errors.Add(path, rule, $"{(masked ? subject : $"'{Shorten(value)}'")} is not allowed; use {listed}");
+            errors.Add(path, rule, $"{(masked ? subject : $"'{Shorten(value)}'")} is not allowed; {(masked ? Listed(allowed) : Suggested(value, shapeName, allowed))}");
             return false;
         }
         Length(value, shape, path, rule, subject, errors);
         if (errors.Count == before && !shape.MatchesPattern(value))
             errors.Add(path, rule, $"{subject}{(masked ? "" : $" '{Shorten(value)}'")} does not match the pattern {shape.Pattern} that SageMaker requires");
         return errors.Count == before;
+    }
+
+    private static string Listed(IReadOnlyCollection<string> allowed) => allowed.Count <= 12
+        ? $"use {string.Join(", ", allowed.Order(StringComparer.Ordinal))}"
+        : $"use one of the {allowed.Count} values of the SageMaker API, such as {string.Join(", ", allowed.Order(StringComparer.Ordinal).Take(3))}";
+
+    /// <summary>The nearest allowed values to a mistyped one (an instance type's within its family), else the list.</summary>
+    private static string Suggested(string value, string shapeName, IReadOnlyCollection<string> allowed)
+    {
+        if (allowed.Count <= 12) return Listed(allowed);
+        var closest = shapeName.EndsWith("InstanceType", StringComparison.Ordinal) ? Spelling.ClosestInstanceTypes(value, allowed) : Spelling.Closest(value, allowed);
+        if (closest.Count == 0) return Listed(allowed);
+        return $"did you mean {string.Join(" or ", closest)}? (one of the {allowed.Count} values of the SageMaker API)";
     }
 
     private static void Length(string value, string shapeName, string path, string rule, string subject, Errors errors) =>
