@@ -87,8 +87,9 @@ public sealed partial class CliApp(TextWriter output, TextWriter error, IReadOnl
         stop.SetAction(parse => operate(parse, c => c.StopAsync(parse.GetValue(job)!, CancellationToken.None)));
         var retry = new Command("retry", "Launch a job whose launch failed again, under its own name: a retry request through the queue") { job };
         retry.SetAction(parse => operate(parse, c => c.RetryAsync(parse.GetValue(job)!, CancellationToken.None)));
-        var logs = new Command("logs", "A training job's log (CloudWatch Logs /aws/sagemaker/TrainingJobs; locally its training.log)") { job, follow, interval };
-        logs.SetAction(parse => operate(parse, c => c.LogsAsync(parse.GetValue(job)!, parse.GetValue(follow), Every(parse), CancellationToken.None)));
+        var allTrials = new Option<bool>("--all") { Description = "For a tuning job: every trial's log, each line labelled with its trial (default: the best trial's)" };
+        var logs = new Command("logs", "A training job's log (CloudWatch Logs /aws/sagemaker/TrainingJobs; locally its training.log); a tuning job's best trial's") { job, follow, allTrials, interval };
+        logs.SetAction(parse => operate(parse, c => c.LogsAsync(parse.GetValue(job)!, parse.GetValue(follow), parse.GetValue(allTrials), Every(parse), CancellationToken.None)));
         var queueTeam = new Option<string?>("--team") { Description = "Only this team's limits, usage and queue" };
         var queueCommand = new Command("queue", "Per team: running jobs and instances against its limits, budget left this period, and its queued requests in order") { queueTeam, limit };
         queueCommand.SetAction(parse => operate(parse, c => c.QueueAsync(parse.GetValue(queueTeam), parse.GetValue(limit), CancellationToken.None)));

@@ -121,7 +121,7 @@ public sealed class LocalOrchestration : ILocalObserver, IEventPublisher, IReque
 
     public Task PublishAsync(JobFinished finished, CancellationToken cancellationToken)
     {
-        line($"Training Job Finished: {finished.JobName} {finished.Status}{(finished.StopCause is { } cause ? $" ({cause})" : "")}");
+        line($"{finished.DetailType}: {finished.JobName} {finished.Status}{(finished.StopCause is { } cause ? $" ({cause})" : "")}");
         return Task.CompletedTask;
     }
 }

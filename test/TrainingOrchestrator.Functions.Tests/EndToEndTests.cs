@@ -163,6 +163,7 @@ public sealed class EndToEndTests(MotoServer moto) : IClassFixture<MotoServer>
             "--max-number-of-messages", "10", "--wait-time-seconds", "2");
         var announcement = Assert.Single(finished.GetProperty("Messages").EnumerateArray()); // the trial's end is not announced
         using var evt = JsonDocument.Parse(announcement.GetProperty("Body").GetString()!);
+        Assert.Equal("Tuning Job Finished", evt.RootElement.GetProperty("detail-type").GetString());
         Assert.Equal(tuning, evt.RootElement.GetProperty("detail").GetProperty("jobName").GetString());
         Assert.Equal(0.93, evt.RootElement.GetProperty("detail").GetProperty("bestTrial").GetProperty("objective").GetProperty("value").GetDouble());
     }

@@ -33,7 +33,7 @@ public sealed class FollowUpRuleTests(MotoServer moto) : IClassFixture<MotoServe
         var roundTrip = JsonSerializer.Serialize(JsonSerializer.Deserialize(detail, JobFinishedJson.Default.JobFinished)!, JobFinishedJson.Default.JobFinished);
 
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(detail), JsonNode.Parse(roundTrip)), roundTrip);
-        Assert.Equal(JobFinished.DetailType, sample["detail-type"]!.GetValue<string>());
+        Assert.Equal(JobFinished.TrainingDetailType, sample["detail-type"]!.GetValue<string>());
     }
 
     [Fact]
@@ -75,7 +75,7 @@ public sealed class FollowUpRuleTests(MotoServer moto) : IClassFixture<MotoServe
         var client = new AwsJsonClient(AwsService.EventBridge, new AwsSettings { Region = MotoServer.Region, EndpointOverrides = new Dictionary<string, string> { ["AWS_ENDPOINT_URL"] = moto.Endpoint.ToString() } },
             new StaticCredentialSource(new("testing", "testing")));
         await new EventBridgeClient(client).PutEventsAsync(
-            [.. details.Select(d => new PutEventsEntry("training-orchestrator", JobFinished.DetailType, d.ToJsonString(), "followups"))], default);
+            [.. details.Select(d => new PutEventsEntry("training-orchestrator", JobFinished.TrainingDetailType, d.ToJsonString(), "followups"))], default);
 
         var received = await cli.RunAsync("sqs", "receive-message", "--queue-url", queueUrl, "--max-number-of-messages", "10", "--wait-time-seconds", "2");
         var message = Assert.Single(received.GetProperty("Messages").EnumerateArray());

@@ -51,7 +51,7 @@ public sealed class TestDeployment
         {
             ["Name"] = "finished",
             ["EventBusName"] = deployment.Bus,
-            ["EventPattern"] = $$"""{"source":["{{EventSource}}"],"detail-type":["Training Job Finished"]}""",
+            ["EventPattern"] = $$"""{"source":["{{EventSource}}"],"detail-type":["Training Job Finished","Tuning Job Finished"]}""",
         });
         await CallAsync(events, "PutTargets", new JsonObject
         {

@@ -96,11 +96,13 @@ public sealed class LocalRunTests(ITestOutputHelper log) : LocalWork(log)
             ["data"] = new JsonObject { ["s3://example-ml-bucket/linear-regression/"] = $"{sample}/data/" },
         }.ToJsonString());
 
-        var (exit, _) = Run(request);
+        var (exit, output) = Run(request);
 
         Assert.Equal(0, exit);
         var tuning = Record(JobName(request));
         Assert.Equal(JobStatus.Completed, tuning.Status);
+        Assert.Contains($"Tuning Job Finished: {tuning.Key} Completed", output); // a tuning job's end, as a tuning job's
+        Assert.DoesNotContain("Training Job Finished", output); // the trials' ends are not announced
         var trials = await new SqliteJobStore(Path.Combine(Work, "jobs.db")).ListTrialsAsync(tuning.Key, default);
         Assert.Equal(8, trials.Count);
         Assert.All(trials, t => Assert.Equal(tuning.Key, t.ParentTuningJob));
@@ -125,12 +127,23 @@ public sealed class LocalRunTests(ITestOutputHelper log) : LocalWork(log)
         var status = Command("status", tuning.Key, "--json");
         var watch = Command("watch", tuning.Key);
         var logs = Command("logs", tuning.Key);
+        var allLogs = Command("logs", tuning.Key, "--all");
         Assert.Equal(8, JsonNode.Parse(status.Output)!["trials"]!.AsArray().Count);
         Assert.Equal(0, watch.Exit);
         Assert.Contains($"best trial: {best.Key}", watch.Output);
         Assert.Contains($"{best.Key} (best)", watch.Output);
-        Assert.Equal(CliApp.Unusable, logs.Exit);
-        Assert.Contains("is a tuning job: the logs are its trials'", logs.Output);
+        // logs follows the best trial: its lines as they are in its own training.log; --all has every trial's, labelled.
+        Assert.Equal(0, logs.Exit);
+        Assert.Contains($"is a tuning job: its best trial's log, {best.Key} (validation:mse ", logs.Output);
+        var bestLines = File.ReadAllLines(Path.Combine(Work, "jobs", best.Key, "output", "training.log"));
+        Assert.NotEmpty(bestLines);
+        Assert.All(bestLines, l => Assert.Contains($"[algo-1] {l}\n", logs.Output));
+        Assert.Equal(0, allLogs.Exit);
+        foreach (var trial in trials)
+        {
+            var first = File.ReadLines(Path.Combine(Work, "jobs", trial.Key, "output", "training.log")).First();
+            Assert.Contains($"[{trial.Key}/algo-1] {first}\n", allLogs.Output);
+        }
     }
 
     [Fact]

@@ -323,36 +323,71 @@ internal sealed class OperateCommands(TextWriter output, TextWriter error, JobPl
             ["jobName"] = record.Key,
         }.ToJsonString(), cancellationToken);
 
-    /// <summary>The job's training log; with follow, new lines as they come until the job has ended and its last lines are read.</summary>
-    public async Task<int> LogsAsync(string job, bool follow, TimeSpan? interval, CancellationToken cancellationToken)
+    /// <summary>
+    /// The job's training log; with follow, new lines as they come until the job has ended and its last lines are read.
+    /// A tuning job's log is its best trial's (the newest trial's while none has finished), or with all every trial's,
+    /// each line labelled with its trial.
+    /// </summary>
+    public async Task<int> LogsAsync(string job, bool follow, bool all, TimeSpan? interval, CancellationToken cancellationToken)
     {
         if (await FindAsync(job, cancellationToken).ConfigureAwait(false) is not { } record)
             return CliApp.Unusable;
-        if (record.Kind == JobKind.Tuning)
+        if (record.Kind != JobKind.Tuning)
+            return await PrintLogsAsync(record.Key, _ => Task.FromResult<IReadOnlyList<JobRecord>>([record]), labelled: false, follow, interval, cancellationToken).ConfigureAwait(false);
+        Task<IReadOnlyList<JobRecord>> Trials(CancellationToken c) => place.Store.ListTrialsAsync(record.Key, c);
+        var trials = await Trials(cancellationToken).ConfigureAwait(false);
+        var chosen = record.BestTrial?.TrainingJobName ?? trials.MaxBy(t => t.CreatedAt)?.Key;
+        if (all || chosen is null)
         {
-            var trials = await place.Store.ListTrialsAsync(record.Key, cancellationToken).ConfigureAwait(false);
-            error.WriteLine($"{record.Key} is a tuning job: the logs are its trials'. " +
-                (trials.Count > 0 ? "Trials: " + string.Join(", ", trials.Select(t => t.Key)) : "It has no trials yet."));
-            return CliApp.Unusable;
+            error.WriteLine(trials.Count == 0
+                ? $"{record.Key} is a tuning job with no trials yet ({JobView.StatusText(record)}){(follow ? "; following every trial as they start" : "; --follow waits for them")}"
+                : $"{record.Key} is a tuning job: every trial's log ({trials.Count} so far), each line labelled with its trial");
+            return await PrintLogsAsync(record.Key, Trials, labelled: true, follow, interval, cancellationToken).ConfigureAwait(false);
         }
-        var printed = new HashSet<string>(StringComparer.Ordinal);
-        DateTimeOffset? since = null;
+        error.WriteLine(record.BestTrial is { } best
+            ? $"{record.Key} is a tuning job: its best trial's log, {chosen}{(best.Objective is { } o ? $" ({o.Name} {o.Value.ToString("G6", CultureInfo.InvariantCulture)})" : "")}; --all for every trial's"
+            : $"{record.Key} is a tuning job and no trial has finished yet: the newest trial's log, {chosen}; --all for every trial's");
+        var trial = trials.FirstOrDefault(t => t.Key == chosen) ?? await place.Store.GetAsync(chosen, cancellationToken).ConfigureAwait(false);
+        return trial is null
+            ? CliApp.Valid // the best trial's record is not here (a trial the tuning job adopted): nothing to read
+            : await PrintLogsAsync(trial.Key, _ => Task.FromResult<IReadOnlyList<JobRecord>>([trial]), labelled: false, follow, interval, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Prints the logs of the training jobs <paramref name="jobs"/> lists (looked again each round while following) until
+    /// <paramref name="watched"/> has ended. A job whose end was seen before its lines were read is read no more.
+    /// </summary>
+    private async Task<int> PrintLogsAsync(string watched, Func<CancellationToken, Task<IReadOnlyList<JobRecord>>> jobs, bool labelled, bool follow, TimeSpan? interval,
+        CancellationToken cancellationToken)
+    {
+        var printed = new HashSet<(string Job, string Line)>();
+        var since = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        var finished = new HashSet<string>(StringComparer.Ordinal);
         var announcedWaiting = false;
         while (true)
         {
-            // Read the record before the log: lines written before it ended are all in the read that follows.
-            var ended = (await place.Store.GetAsync(record.Key, cancellationToken).ConfigureAwait(false) ?? record).HasEnded;
-            var lines = await place.ReadLogAsync(record.Key, since, cancellationToken).ConfigureAwait(false);
-            if (lines is null && !announcedWaiting)
+            // Read the records before the logs: lines written before a job ended are all in the read that follows.
+            var ended = (await place.Store.GetAsync(watched, cancellationToken).ConfigureAwait(false))?.HasEnded ?? true;
+            var anyLines = false;
+            foreach (var job in (await jobs(cancellationToken).ConfigureAwait(false)).Where(j => !finished.Contains(j.Key)).OrderBy(j => j.Key, StringComparer.Ordinal))
             {
-                error.WriteLine($"no log lines for {record.Key} yet ({JobView.StatusText(record)})");
-                announcedWaiting = true;
+                var jobEnded = job.Key == watched ? ended : job.HasEnded; // the list is read again each round
+                var lines = await place.ReadLogAsync(job.Key, since.TryGetValue(job.Key, out var from) ? from : null, cancellationToken).ConfigureAwait(false);
+                if (jobEnded) finished.Add(job.Key);
+                foreach (var line in lines ?? [])
+                {
+                    anyLines = true;
+                    if (!printed.Add((job.Key, line.Id))) continue;
+                    var source = labelled ? (line.Source.Length > 0 ? $"{job.Key}/{line.Source}" : job.Key) : line.Source;
+                    output.WriteLine(source.Length > 0 ? $"[{source}] {line.Message}" : line.Message);
+                    if (line.Time != DateTimeOffset.MinValue && (!since.TryGetValue(job.Key, out var latest) || line.Time > latest)) since[job.Key] = line.Time;
+                }
             }
-            foreach (var line in lines ?? [])
+            if (!anyLines && !announcedWaiting && printed.Count == 0)
             {
-                if (!printed.Add(line.Id)) continue;
-                output.WriteLine(line.Source.Length > 0 ? $"[{line.Source}] {line.Message}" : line.Message);
-                if (line.Time != DateTimeOffset.MinValue && (since is null || line.Time > since)) since = line.Time;
+                var record = await place.Store.GetAsync(watched, cancellationToken).ConfigureAwait(false);
+                error.WriteLine($"no log lines for {watched} yet{(record is null ? "" : $" ({JobView.StatusText(record)})")}");
+                announcedWaiting = true;
             }
             if (!follow || ended)
                 return CliApp.Valid;

@@ -158,7 +158,7 @@ public sealed record JobRecord
     };
 }
 
-/// <summary>What a job's end owes: the "Training Job Finished" event, and the <c>onCompleted</c> follow-up request.</summary>
+/// <summary>What a job's end owes: the "Training Job Finished" (or "Tuning Job Finished") event, and the <c>onCompleted</c> follow-up request.</summary>
 public enum Delivery { Announcement, FollowUp }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,

@@ -6,10 +6,18 @@ using TrainingOrchestrator.Core.Naming;
 
 namespace TrainingOrchestrator.Core.Ports;
 
-/// <summary>The detail of our own "Training Job Finished" event: what downstream automation needs to act on a finished job.</summary>
+/// <summary>
+/// The detail of our own "Training Job Finished" or "Tuning Job Finished" event: what downstream automation needs to act
+/// on a finished job.
+/// </summary>
 public sealed record JobFinished
 {
-    public const string DetailType = "Training Job Finished";
+    public const string TrainingDetailType = "Training Job Finished";
+    public const string TuningDetailType = "Tuning Job Finished";
+
+    /// <summary>The event's detail-type, by the job's kind (SageMaker's own events are split the same way).</summary>
+    [JsonIgnore]
+    public string DetailType => Kind == JobKind.Tuning ? TuningDetailType : TrainingDetailType;
 
     /// <summary>
     /// The same for every send of one job's end (the job name and its final status): delivery is at least once, so a
@@ -78,7 +86,7 @@ public sealed record JobFinished
     }
 }
 
-/// <summary>Where "Training Job Finished" events go: EventBridge in the cloud, the console in local mode.</summary>
+/// <summary>Where "Training/Tuning Job Finished" events go: EventBridge in the cloud, the console in local mode.</summary>
 public interface IEventPublisher
 {
     Task PublishAsync(JobFinished finished, CancellationToken cancellationToken);
