@@ -57,12 +57,13 @@ PY
 }
 # SageMaker's part: its state-change event for the job, as the developer guide's sample, at a point of its life.
 sagemaker_event() { # job status step...
-  python3 - "$work/event.json" "$@" <<'PY'
+  python3 - "$work/event.json" "$started_ms" "$@" <<'PY'
 import json, sys
-path, job, status, *steps = sys.argv[1:]
+path, started, job, status, *steps = sys.argv[1:]
 event = json.load(open("events/eventbridge-training-job-state-change.completed.json"))
 d = event["detail"]
-ms = lambda minute: str(1583831889050 + minute * 60000)
+# Real times: SageMaker creates the job when the first event is sent, and each step takes a second.
+ms = lambda second: str(int(started) + second * 1000)
 d.update(TrainingJobName=job, TrainingJobArn=f"arn:aws:sagemaker:us-east-1:123456789012:training-job/{job}",
          TrainingJobStatus=status, SecondaryStatus=steps[-1], LastModifiedTime=ms(len(steps)),
          CreationTime=ms(0), TrainingStartTime=ms(0), TrainingEndTime=ms(len(steps) - 1),
@@ -87,6 +88,7 @@ deliver_queue
 say orchestrator status "$job" --stack $stack
 orchestrator status "$job" --stack "$stack"
 
+started_ms=$(($(date +%s%N) / 1000000))
 sagemaker_event "$job" InProgress Starting Downloading Training
 say orchestrator watch "$job" --stack $stack --interval 1
 orchestrator watch "$job" --stack "$stack" --interval 1 &
@@ -105,9 +107,9 @@ orchestrator status "$request_id" --stack "$stack" --json
 # SageMaker writes the algorithm's output to CloudWatch Logs, one stream per instance.
 group=/aws/sagemaker/TrainingJobs
 awsm logs create-log-group --log-group-name $group
-awsm logs create-log-stream --log-group-name $group --log-stream-name "$job/algo-1-1583831889"
+awsm logs create-log-stream --log-group-name $group --log-stream-name "$job/algo-1-$((started_ms / 1000))"
 now=$(($(date +%s) * 1000))
-awsm logs put-log-events --log-group-name $group --log-stream-name "$job/algo-1-1583831889" --log-events \
+awsm logs put-log-events --log-group-name $group --log-stream-name "$job/algo-1-$((started_ms / 1000))" --log-events \
   "timestamp=$now,message=epoch 1 train:mse=0.9" "timestamp=$((now + 1)),message=epoch 40 train:mse=0.0011 validation:mse=0.0012" >/dev/null
 say orchestrator logs "$job" --stack $stack
 orchestrator logs "$job" --stack "$stack"

@@ -268,6 +268,7 @@ public sealed class OperateTests(MotoServer moto) : IClassFixture<MotoServer>, I
             // The CLI this test project was built with: no build inside the test run.
             Environment = { ["ORCHESTRATOR_CLI"] = Path.Combine(AppContext.BaseDirectory, "orchestrator.dll") },
         };
+        var began = DateTimeOffset.UtcNow;
         using var script = System.Diagnostics.Process.Start(start)!;
         var output = script.StandardOutput.ReadToEndAsync();
         var error = script.StandardError.ReadToEndAsync();
@@ -277,8 +278,14 @@ public sealed class OperateTests(MotoServer moto) : IClassFixture<MotoServer>, I
         var text = await output;
         Assert.Contains("(watch exited 0)", text);
         Assert.Contains("metrics: validation:mse=0.0012", text);
-        Assert.Contains("[algo-1-1583831889] epoch 40 train:mse=0.0011 validation:mse=0.0012", text);
-        Assert.Matches(@"Completed\tCompleted\t2020-03-10T09:22:09.0500000Z\ts3://example-ml-bucket/models/to-linreg-\w+/output/model.tar.gz", text);
+        Assert.Matches(@"\[algo-1-\d{10}\] epoch 40 train:mse=0.0011 validation:mse=0.0012", text);
+        // Real times, as the README shows them: the job ended after the walk-through began and before now.
+        var end = System.Text.RegularExpressions.Regex.Match(text, @"Completed\tCompleted\t(\S+)\ts3://example-ml-bucket/models/to-linreg-\w+/output/model.tar.gz");
+        Assert.True(end.Success, text);
+        var ended = DateTimeOffset.Parse(end.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(ended, began, DateTimeOffset.UtcNow.AddSeconds(10));
+        var stream = System.Text.RegularExpressions.Regex.Match(text, @"\[algo-1-(\d{10})\]");
+        Assert.InRange(DateTimeOffset.FromUnixTimeSeconds(long.Parse(stream.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)), began.AddSeconds(-1), ended);
     }
 
     [Fact]
