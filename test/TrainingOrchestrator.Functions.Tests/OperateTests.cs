@@ -257,11 +257,16 @@ public sealed class OperateTests(MotoServer moto) : IClassFixture<MotoServer>, I
         Assert.Contains($"no jobs yet in table {deployment.Table}", byNames.Output);
     }
 
-    /// <summary>The README's walk-through, scripts/try-on-moto.sh, on a moto of its own: it must run as the README shows it.</summary>
+    /// <summary>
+    /// The README's walk-through, scripts/try-on-moto.sh, a newcomer's path on the sandbox (scripts/sandbox.py: moto, the
+    /// functions as Lambda runs them, the SageMaker stand-in): sandbox up, submit, watch, logs, a second submit stopped
+    /// while it trains, status, sandbox down. Each step's output is checked as the README shows it.
+    /// </summary>
     [Fact]
-    public async Task The_walk_through_on_moto_runs_as_the_README_shows_it()
+    public async Task The_walk_through_on_the_sandbox_runs_as_the_README_shows_it()
     {
-        var start = new System.Diagnostics.ProcessStartInfo("bash", [Repo.Path("scripts", "try-on-moto.sh"), MotoServer.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture)])
+        var port = MotoServer.FreePort();
+        var start = new System.Diagnostics.ProcessStartInfo("bash", [Repo.Path("scripts", "try-on-moto.sh"), port.ToString(System.Globalization.CultureInfo.InvariantCulture)])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -272,20 +277,36 @@ public sealed class OperateTests(MotoServer moto) : IClassFixture<MotoServer>, I
         using var script = System.Diagnostics.Process.Start(start)!;
         var output = script.StandardOutput.ReadToEndAsync();
         var error = script.StandardError.ReadToEndAsync();
-        await script.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(4));
+        await script.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
 
         Assert.True(script.ExitCode == 0, await output + await error);
         var text = await output;
+        Assert.Contains($"sandbox up: moto on http://127.0.0.1:{port}, the SageMaker stand-in on http://127.0.0.1:{port + 1}, stack training-orchestrator (us-east-1)", text);
+        Assert.Contains("using stack training-orchestrator (us-east-1)", text);
+        Assert.Matches(@"sent: samples/linear-regression/train.json -> to-linreg-lo8kbcsh9n \(request id linreg-train-001, message [0-9a-f-]{36}, stack training-orchestrator \(us-east-1\)\)", text);
+        // watch: the stand-in's steps as they happen, at real times, then Completed with the job's metrics.
+        foreach (var step in new[] { "Starting", "Downloading", "Training", "Uploading", "Completed" })
+        {
+            var at = System.Text.RegularExpressions.Regex.Match(text, $@"\d\d:\d\d:\d\d  (\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\dZ) {step}: ");
+            Assert.True(at.Success, $"no {step} step in:\n{text}");
+            Assert.InRange(DateTimeOffset.Parse(at.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), began.AddSeconds(-1), DateTimeOffset.UtcNow);
+        }
         Assert.Contains("(watch exited 0)", text);
-        Assert.Contains("metrics: validation:mse=0.0012", text);
-        Assert.Matches(@"\[algo-1-\d{10}\] epoch 40 train:mse=0.0011 validation:mse=0.0012", text);
-        // Real times, as the README shows them: the job ended after the walk-through began and before now.
-        var end = System.Text.RegularExpressions.Regex.Match(text, @"Completed\tCompleted\t(\S+)\ts3://example-ml-bucket/models/to-linreg-\w+/output/model.tar.gz");
-        Assert.True(end.Success, text);
-        var ended = DateTimeOffset.Parse(end.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-        Assert.InRange(ended, began, DateTimeOffset.UtcNow.AddSeconds(10));
-        var stream = System.Text.RegularExpressions.Regex.Match(text, @"\[algo-1-(\d{10})\]");
-        Assert.InRange(DateTimeOffset.FromUnixTimeSeconds(long.Parse(stream.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)), began.AddSeconds(-1), ended);
+        Assert.Matches(@"metrics: train:mse=[\d.]+, validation:mse=[\d.]+", text);
+        // logs: the lines the job wrote to CloudWatch Logs while it trained, by instance.
+        Assert.Matches(@"\[algo-1-\d{10}\] epoch 1 train:mse=1.0\n", text);
+        Assert.Matches(@"\[algo-1-\d{10}\] epoch 10 train:mse=0.1\n", text);
+        // stop: the second job goes Stopping, then Stopped, and submit --wait says it did not complete.
+        Assert.Matches(@"stop requested: to-linreg-\w+ \(message ", text);
+        Assert.Contains("Stopping: Stopping the training job", text);
+        Assert.Contains("status: Stopped (UserRequest)", text);
+        Assert.Contains("(submit --wait exited 3)", text);
+        // status: both jobs, as they ended.
+        Assert.Matches(@"to-linreg-lo8kbcsh9n\s+│ Training │ Completed\s+│", text);
+        Assert.Matches(@"to-linreg-\w+\s+│ Training │ Stopped \(UserRequest\)\s+│", text);
+        // sandbox down: nothing is left listening.
+        using var probe = new System.Net.Sockets.TcpClient();
+        await Assert.ThrowsAnyAsync<System.Net.Sockets.SocketException>(() => probe.ConnectAsync("127.0.0.1", port));
     }
 
     [Fact]
