@@ -30,6 +30,9 @@ public sealed partial class CliApp(TextWriter output, TextWriter error, IReadOnl
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
+    /// <summary>Only read the command line: 0 when the CLI takes it, 2 with the errors when not (the README's check).</summary>
+    public bool ParseOnly { get; init; }
+
     public int Run(string[] args)
     {
         var file = new Argument<string>("file") { Description = "A job request (JSON), or an SQS event file whose records carry requests" };
@@ -108,6 +111,8 @@ public sealed partial class CliApp(TextWriter output, TextWriter error, IReadOnl
             foreach (var parseError in parsed.Errors) error.WriteLine(parseError.Message);
             return Unusable;
         }
+        if (ParseOnly)
+            return Valid;
         try
         {
             return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
