@@ -18,6 +18,8 @@ public sealed class Template
 
     public static JsonElement Resource(string logicalId) => Translated.GetProperty("Resources").GetProperty(logicalId);
 
+    public static JsonElement Parameter(string name) => Translated.GetProperty("Parameters").GetProperty(name);
+
     public static IEnumerable<(string LogicalId, JsonElement Properties)> Functions() =>
         Translated.GetProperty("Resources").EnumerateObject()
             .Where(r => r.Value.GetProperty("Type").GetString() == "AWS::Lambda::Function")
