@@ -125,6 +125,17 @@ public sealed partial class CliApp(TextWriter output, TextWriter error, IReadOnl
         }
     }
 
+    /// <summary>
+    /// A progress line rewritten in place: on a terminal, unless ORCHESTRATOR_PROGRESS says never (or always, for a
+    /// terminal the CLI cannot see as one).
+    /// </summary>
+    private bool LiveProgress() => Env("ORCHESTRATOR_PROGRESS") switch
+    {
+        "always" => true,
+        "never" => false,
+        _ => ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && Env("TERM") != "dumb",
+    };
+
     /// <summary>Nothing on the command line or in the environment names a deployment.</summary>
     private bool NamesNoDeployment(string? stack, string? queue, string? table) =>
         (stack ?? queue ?? table ?? Env("ORCHESTRATOR_STACK") ?? Env("ORCHESTRATOR_QUEUE_URL") ?? Env("ORCHESTRATOR_TABLE")) is null;
@@ -180,7 +191,7 @@ public sealed partial class CliApp(TextWriter output, TextWriter error, IReadOnl
             }
             try
             {
-                return act(new OperateCommands(output, error, place)).GetAwaiter().GetResult();
+                return act(new OperateCommands(output, error, place, LiveProgress())).GetAwaiter().GetResult();
             }
             catch (Exception e) when (e is Aws.Protocol.AwsServiceException or Amazon.Runtime.AmazonServiceException or HttpRequestException or PlaceException)
             {

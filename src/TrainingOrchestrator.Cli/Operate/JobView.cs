@@ -22,6 +22,13 @@ internal static class JobView
         return console;
     }
 
+    /// <summary>A duration as people say it: 45s, 4m 12s, 3h 05m, 2d 4h.</summary>
+    public static string Span(TimeSpan span) => span < TimeSpan.Zero ? "0s"
+        : span.TotalMinutes < 1 ? $"{(int)span.TotalSeconds}s"
+        : span.TotalHours < 1 ? $"{span.Minutes}m {span.Seconds:00}s"
+        : span.TotalDays < 1 ? $"{(int)span.TotalHours}h {span.Minutes:00}m"
+        : $"{(int)span.TotalDays}d {span.Hours}h";
+
     public static string Time(DateTimeOffset? time) => time?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture) ?? "";
 
     public static string Number(double value) => value.ToString("G6", CultureInfo.InvariantCulture);

@@ -13,7 +13,11 @@ namespace TrainingOrchestrator.Cli.Operate;
 /// submit, status, watch, stop and logs on a <see cref="JobPlace"/>. Exit codes as `run`'s: 0 done (a watched job
 /// Completed), 1 a request invalid, 2 unusable input (no such job, no such stack), 3 a watched job ended otherwise.
 /// </summary>
-internal sealed class OperateCommands(TextWriter output, TextWriter error, JobPlace place)
+/// <param name="liveProgress">
+/// On a terminal: between steps, watch keeps one line that says how long the job has been in its step, rewritten in
+/// place and cleared before the next line.
+/// </param>
+internal sealed class OperateCommands(TextWriter output, TextWriter error, JobPlace place, bool liveProgress = false)
 {
     public bool IsLocal => place.IsLocal;
 
@@ -258,12 +262,35 @@ internal sealed class OperateCommands(TextWriter output, TextWriter error, JobPl
                     Line($"queued: {await QueuePlaceAsync(record, cancellationToken).ConfigureAwait(false)}");
                 if (record.HasEnded)
                 {
+                    ClearProgress();
                     JobView.One(JobView.Console(output), record, trials);
                     return record.Status == JobStatus.Completed ? CliApp.Valid : NotCompleted;
                 }
             }
+            if (record is not null)
+                ShowProgress(record);
             await Task.Delay(every, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    private bool progressShown;
+
+    /// <summary>"InProgress / Training for 4m 12s (created 6m 30s ago)", in place of the last one.</summary>
+    private void ShowProgress(JobRecord record)
+    {
+        if (!liveProgress) return;
+        var now = DateTimeOffset.UtcNow;
+        var stepSince = record.Transitions.LastOrDefault()?.StartTime ?? record.QueuedAt ?? record.CreatedAt;
+        output.Write($"\r\u001b[2K{JobView.StatusText(record)} for {JobView.Span(now - stepSince)} (created {JobView.Span(now - record.CreatedAt)} ago)");
+        output.Flush();
+        progressShown = true;
+    }
+
+    private void ClearProgress()
+    {
+        if (!progressShown) return;
+        output.Write("\r\u001b[2K");
+        progressShown = false;
     }
 
     private void Report(JobRecord? seen, JobRecord now)
@@ -412,5 +439,9 @@ internal sealed class OperateCommands(TextWriter output, TextWriter error, JobPl
         return $"no job {job} in {place.Name} (a job name, or the requestId of a request){guess}";
     }
 
-    private void Line(string text) => output.WriteLine($"{DateTime.UtcNow.ToString("HH:mm:ss", CultureInfo.InvariantCulture)}  {text}");
+    private void Line(string text)
+    {
+        ClearProgress();
+        output.WriteLine($"{DateTime.UtcNow.ToString("HH:mm:ss", CultureInfo.InvariantCulture)}  {text}");
+    }
 }
