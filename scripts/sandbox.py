@@ -61,6 +61,10 @@ def running(work):
     return pid if alive(pid) else None
 
 
+def sagemaker_port(args):
+    return args.sagemaker_port or args.port + 1
+
+
 def up(args):
     work = pathlib.Path(args.work)
     if (pid := running(work)) is not None:
@@ -75,7 +79,8 @@ def up(args):
         cli = str(ROOT / "src/TrainingOrchestrator.Cli/bin/orchestrator/orchestrator.dll")
     with open(work / "sandbox.log", "w") as out:
         # A session of its own: it outlives this command and the terminal's Ctrl-C; `down` stops the whole group.
-        process = subprocess.Popen([sys.executable, __file__, "serve", "--port", str(args.port), "--training-seconds", str(args.training_seconds),
+        process = subprocess.Popen([sys.executable, __file__, "serve", "--port", str(args.port), "--sagemaker-port", str(sagemaker_port(args)),
+                                    "--training-seconds", str(args.training_seconds),
                                     "--work", str(work), "--cli", cli], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                    start_new_session=True, cwd=ROOT)
     (work / "pid").write_text(str(process.pid))
@@ -87,7 +92,7 @@ def up(args):
                 os.killpg(process.pid, signal.SIGTERM)
             return 1
         time.sleep(0.2)
-    print(f"""sandbox up: moto on http://127.0.0.1:{args.port}, the SageMaker stand-in on http://127.0.0.1:{args.port + 1}, stack {STACK} ({REGION})
+    print(f"""sandbox up: moto on http://127.0.0.1:{args.port}, the SageMaker stand-in on http://127.0.0.1:{sagemaker_port(args)}, stack {STACK} ({REGION})
   Submit, StateChange and Reconcile run in the background as Lambda would (their log: {work}/functions.log)
   jobs train for {args.training_seconds} s (Starting, Downloading, Training, Uploading) and can be stopped
 use it:   source {work}/env          # AWS_ENDPOINT_URL, test credentials, AWS_REGION, ORCHESTRATOR_STACK
@@ -419,7 +424,7 @@ def serve(args):
     logs = aws("logs")
     logs.create_log_group(logGroupName=LOG_GROUP)
 
-    environment = {**os.environ, "AWS_ENDPOINT_URL": endpoint, "AWS_ENDPOINT_URL_SAGEMAKER": f"http://127.0.0.1:{args.port + 1}",
+    environment = {**os.environ, "AWS_ENDPOINT_URL": endpoint, "AWS_ENDPOINT_URL_SAGEMAKER": f"http://127.0.0.1:{sagemaker_port(args)}",
                    "ORCHESTRATOR_ROLE_ARN": ROLE, "ORCHESTRATOR_OUTPUT_URI": OUTPUT, "ORCHESTRATOR_ALLOWED_BUCKETS": "example-ml-bucket",
                    "ORCHESTRATOR_NAME_PREFIX": "to", "ORCHESTRATOR_ALLOW_ROLE_OVERRIDE": "false", "ORCHESTRATOR_TABLE": table,
                    "ORCHESTRATOR_EVENT_BUS": STACK, "ORCHESTRATOR_EVENT_SOURCE": STACK, "ORCHESTRATOR_QUEUE_URL": queue_url,
@@ -443,7 +448,7 @@ def serve(args):
         def log_message(self, *_):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port + 1), Handler)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", sagemaker_port(args)), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
 
     # The event source mapping: what the queue holds goes to Submit; what it did not report failed is deleted.
@@ -488,7 +493,7 @@ def serve(args):
         f"export AWS_ENDPOINT_URL={endpoint} AWS_REGION={REGION} AWS_DEFAULT_REGION={REGION}\n"
         f"export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing\n"
         f"export ORCHESTRATOR_STACK={STACK}\n")
-    log(f"sandbox up: moto {endpoint}, SageMaker stand-in http://127.0.0.1:{args.port + 1}, stack {STACK}")
+    log(f"sandbox up: moto {endpoint}, SageMaker stand-in http://127.0.0.1:{sagemaker_port(args)}, stack {STACK}")
     while True:
         time.sleep(3600)
 
@@ -496,7 +501,8 @@ def serve(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["up", "status", "down", "serve"])
-    parser.add_argument("--port", type=int, default=5123, help="moto's port; the SageMaker stand-in takes the next one")
+    parser.add_argument("--port", type=int, default=5123, help="moto's port")
+    parser.add_argument("--sagemaker-port", type=int, help="the SageMaker stand-in's port (default: moto's + 1)")
     parser.add_argument("--training-seconds", type=int, default=30, help="how long each job trains (a tuning job's trials a third of it)")
     parser.add_argument("--work", default=".sandbox", help="where the sandbox keeps its state, env file and logs")
     parser.add_argument("--cli", help="an orchestrator.dll already built (default: $ORCHESTRATOR_CLI, else built here)")

@@ -3,12 +3,13 @@
 # a SageMaker stand-in whose jobs take time and can be stopped. No AWS account, nothing paid. It types what a newcomer
 # types: submit and watch a job, read its log, submit another and stop it, list them; then takes the sandbox down,
 # unless --keep (then `source .sandbox/env` and go on by hand; `scripts/sandbox.py down` when done).
-# Usage: scripts/try-on-moto.sh [--keep] [PORT]
+# Usage: scripts/try-on-moto.sh [--keep] [PORT [SAGEMAKER_PORT]]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 keep=false
 if [ "${1:-}" = --keep ]; then keep=true; shift; fi
 port="${1:-5123}"
+sagemaker_port="${2:-$((port + 1))}"
 work=.sandbox
 $keep || work="$(mktemp -d)"
 # ORCHESTRATOR_CLI: an orchestrator.dll already built (the tests pass theirs); otherwise ./orchestrator builds one.
@@ -18,7 +19,7 @@ say() { printf '\n$ %s\n' "$*"; }
 started=$SECONDS
 
 say scripts/sandbox.py up --training-seconds 10
-python3 scripts/sandbox.py up --port "$port" --training-seconds 10 --work "$work"
+python3 scripts/sandbox.py up --port "$port" --sagemaker-port "$sagemaker_port" --training-seconds 10 --work "$work"
 $keep || trap 'python3 scripts/sandbox.py down --work "$work" >/dev/null; rm -rf "$work"' EXIT
 say source .sandbox/env
 # shellcheck disable=SC1091

@@ -266,7 +266,9 @@ public sealed class OperateTests(MotoServer moto) : IClassFixture<MotoServer>, I
     public async Task The_walk_through_on_the_sandbox_runs_as_the_README_shows_it()
     {
         var port = MotoServer.FreePort();
-        var start = new System.Diagnostics.ProcessStartInfo("bash", [Repo.Path("scripts", "try-on-moto.sh"), port.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+        var sagemakerPort = MotoServer.FreePort();
+        while (sagemakerPort == port) sagemakerPort = MotoServer.FreePort();
+        var start = new System.Diagnostics.ProcessStartInfo("bash", [Repo.Path("scripts", "try-on-moto.sh"), .. new[] { port, sagemakerPort }.Select(p => p.ToString(System.Globalization.CultureInfo.InvariantCulture))])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -281,7 +283,7 @@ public sealed class OperateTests(MotoServer moto) : IClassFixture<MotoServer>, I
 
         Assert.True(script.ExitCode == 0, await output + await error);
         var text = await output;
-        Assert.Contains($"sandbox up: moto on http://127.0.0.1:{port}, the SageMaker stand-in on http://127.0.0.1:{port + 1}, stack training-orchestrator (us-east-1)", text);
+        Assert.Contains($"sandbox up: moto on http://127.0.0.1:{port}, the SageMaker stand-in on http://127.0.0.1:{sagemakerPort}, stack training-orchestrator (us-east-1)", text);
         Assert.Contains("using stack training-orchestrator (us-east-1)", text);
         Assert.Matches(@"sent: samples/linear-regression/train.json -> to-linreg-lo8kbcsh9n \(request id linreg-train-001, message [0-9a-f-]{36}, stack training-orchestrator \(us-east-1\)\)", text);
         // watch: the stand-in's steps as they happen, at real times, then Completed with the job's metrics.
@@ -305,8 +307,11 @@ public sealed class OperateTests(MotoServer moto) : IClassFixture<MotoServer>, I
         Assert.Matches(@"to-linreg-lo8kbcsh9n\s+│ Training │ Completed\s+│", text);
         Assert.Matches(@"to-linreg-\w+\s+│ Training │ Stopped \(UserRequest\)\s+│", text);
         // sandbox down: nothing is left listening.
-        using var probe = new System.Net.Sockets.TcpClient();
-        await Assert.ThrowsAnyAsync<System.Net.Sockets.SocketException>(() => probe.ConnectAsync("127.0.0.1", port));
+        foreach (var closed in new[] { port, sagemakerPort })
+        {
+            using var probe = new System.Net.Sockets.TcpClient();
+            await Assert.ThrowsAnyAsync<System.Net.Sockets.SocketException>(() => probe.ConnectAsync("127.0.0.1", closed));
+        }
     }
 
     [Fact]
