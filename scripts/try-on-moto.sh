@@ -36,6 +36,14 @@ echo "(watch exited $watched)"
 say orchestrator logs "$job"
 orchestrator logs "$job"
 
+# The same request again is caught before sending; an edited one under the same requestId too.
+say orchestrator submit samples/linear-regression/train.json
+orchestrator submit samples/linear-regression/train.json
+python3 -c 'import json; r = json.load(open("samples/linear-regression/train.json")); r["training"]["hyperparameters"]["epochs"] = 400; print(json.dumps(r))' >"$work/edited.json"
+say orchestrator submit edited.json
+set +e; orchestrator submit "$work/edited.json"; edited=$?; set -e
+echo "(submit exited $edited)"
+
 # A second request (its own requestId), stopped while it trains.
 python3 -c 'import json; r = json.load(open("samples/linear-regression/train.json")); r["requestId"] = "linreg-train-002"; print(json.dumps(r))' >"$work/second.json"
 say orchestrator submit second.json --wait

@@ -127,6 +127,28 @@ public sealed class CliFailureTests() : CliScratch("orchestrator-home-")
     }
 
     [Fact]
+    public void The_process_refuses_a_silent_fallback_an_event_file_and_broken_JSON_with_exit_2_and_one_line_each()
+    {
+        var missing = Path.Combine(Folder, "no-work");
+        var broken = Path.Combine(Folder, "broken.json");
+        File.WriteAllText(broken, "{\n  \"version\": 1,\n  \"action\" \"train\"\n}\n");
+        var eventFile = Repo.Path("events", "eventbridge-training-job-state-change.completed.json");
+
+        var nowhere = RunProcess("submit", Repo.Path("samples", "linear-regression", "train.json"), "--work", missing);
+        var anEvent = RunProcess("validate", eventFile);
+        var notJson = RunProcess("validate", broken);
+
+        Assert.Equal((CliApp.Unusable, ""), (nowhere.Exit, nowhere.Out));
+        Assert.StartsWith($"no deployment named, and no local work folder {missing}: name a stack (--stack NAME, or ORCHESTRATOR_STACK)", nowhere.Err, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(missing)); // nothing ran here by surprise
+        Assert.Equal(CliApp.Unusable, anEvent.Exit);
+        Assert.Contains("an EventBridge event, not a job request or an SQS event (`invoke StateChange", anEvent.Err, StringComparison.Ordinal);
+        Assert.Equal(CliApp.Unusable, notJson.Exit);
+        Assert.EndsWith("(line 3, column 12)", notJson.Err.Trim(), StringComparison.Ordinal);
+        Assert.All(new[] { nowhere.Err, anEvent.Err, notJson.Err }, e => Assert.Single(e.Trim().Split('\n')));
+    }
+
+    [Fact]
     public void Validate_of_a_mistyped_instance_type_and_field_suggests_the_real_ones()
     {
         var body = System.Text.Json.Nodes.JsonNode.Parse(Repo.Records("sqs-train-custom")[0].Body)!;

@@ -45,6 +45,8 @@ public sealed class InvokeTests(InvokeTests.Shared shared) : IClassFixture<Invok
         { "StateChange", "eventbridge-training-job-state-change.completed.json", "", "Ignored", "" },
         { "StateChange", "eventbridge-hpo-tuning-job-state-change.json", "", "Ignored", "" },
         { "StateChange", "eventbridge-training-job-finished.json", "", "Ignored", "" },
+        // S3's event is for the data-arrival rule, which sends the queue a request; StateChange is not its target.
+        { "StateChange", "eventbridge-s3-object-created.json", "", "Ignored", "" },
         { "Reconcile", "scheduled-reconcile.json", "", """{"examined":0,"fixed":0,"launched":0,"failed":0,"problems":[],"delivered":0,"skipped":0}""", "" },
     };
 

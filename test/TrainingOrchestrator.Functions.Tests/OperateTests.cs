@@ -298,6 +298,10 @@ public sealed class OperateTests(MotoServer moto) : IClassFixture<MotoServer>, I
         // logs: the lines the job wrote to CloudWatch Logs while it trained, by instance.
         Assert.Matches(@"\[algo-1-\d{10}\] epoch 1 train:mse=1.0\n", text);
         Assert.Matches(@"\[algo-1-\d{10}\] epoch 10 train:mse=0.1\n", text);
+        // The same request again sends nothing; an edited one under the same id is stopped before sending (exit 1).
+        Assert.Contains("already submitted: samples/linear-regression/train.json -> to-linreg-lo8kbcsh9n (Completed); nothing sent", text);
+        Assert.Matches(@"give it a new requestId, or pass --new-id to send it as 'linreg-train-001-[0-9a-f]{8}'", text);
+        Assert.Contains("(submit exited 1)", text);
         // stop: the second job goes Stopping, then Stopped, and submit --wait says it did not complete.
         Assert.Matches(@"stop requested: to-linreg-\w+ \(message ", text);
         Assert.Contains("Stopping: Stopping the training job", text);

@@ -395,7 +395,6 @@ internal sealed class OperateCommands(TextWriter output, TextWriter error, JobPl
         {
             // Read the records before the logs: lines written before a job ended are all in the read that follows.
             var ended = (await place.Store.GetAsync(watched, cancellationToken).ConfigureAwait(false))?.HasEnded ?? true;
-            var anyLines = false;
             foreach (var job in (await jobs(cancellationToken).ConfigureAwait(false)).Where(j => !finished.Contains(j.Key)).OrderBy(j => j.Key, StringComparer.Ordinal))
             {
                 var jobEnded = job.Key == watched ? ended : job.HasEnded; // the list is read again each round
@@ -403,14 +402,13 @@ internal sealed class OperateCommands(TextWriter output, TextWriter error, JobPl
                 if (jobEnded) finished.Add(job.Key);
                 foreach (var line in lines ?? [])
                 {
-                    anyLines = true;
                     if (!printed.Add((job.Key, line.Id))) continue;
                     var source = labelled ? (line.Source.Length > 0 ? $"{job.Key}/{line.Source}" : job.Key) : line.Source;
                     output.WriteLine(source.Length > 0 ? $"[{source}] {line.Message}" : line.Message);
                     if (line.Time != DateTimeOffset.MinValue && (!since.TryGetValue(job.Key, out var latest) || line.Time > latest)) since[job.Key] = line.Time;
                 }
             }
-            if (!anyLines && !announcedWaiting && printed.Count == 0)
+            if (printed.Count == 0 && !announcedWaiting)
             {
                 var record = await place.Store.GetAsync(watched, cancellationToken).ConfigureAwait(false);
                 error.WriteLine($"no log lines for {watched} yet{(record is null ? "" : $" ({JobView.StatusText(record)})")}");

@@ -112,12 +112,13 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
         if (value is not null) errors.Add(field, Rules.FieldNotForAction, $"does not belong in a {action} request");
     }
 
-    private static void Unknown<TSpec>(TSpec spec, Dictionary<string, JsonElement>? unknown, string path, Errors errors)
+    /// <summary>Members the contract does not have, each with the nearest field of its object (<typeparamref name="TSpec"/>'s).</summary>
+    private static void Unknown<TSpec>(TSpec _, Dictionary<string, JsonElement>? unknown, string path, Errors errors)
     {
         if (unknown is null) return;
+        var fields = ContractFields.Of(typeof(TSpec));
         foreach (var name in unknown.Keys)
         {
-            var fields = ContractFields.Of(typeof(TSpec));
             var guess = Spelling.DidYouMean(name, fields);
             errors.Add(JsonPath.Member(path, name), Rules.UnknownField,
                 $"is not a field of the job request contract (v1){(guess.Length > 0 ? guess : $"; the fields here: {string.Join(", ", fields)}")}");
