@@ -136,6 +136,10 @@ public sealed partial class CliApp(TextWriter output, TextWriter error, IReadOnl
         _ => ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && Env("TERM") != "dumb",
     };
 
+    /// <summary>A cloud place reached through AWS_ENDPOINT_URL (moto, the sandbox) says so: it is not AWS itself.</summary>
+    private string EndpointNote(JobPlace place) =>
+        !place.IsLocal && Env("AWS_ENDPOINT_URL") is { } endpoint ? $" at {endpoint} (AWS_ENDPOINT_URL)" : "";
+
     /// <summary>Nothing on the command line or in the environment names a deployment.</summary>
     private bool NamesNoDeployment(string? stack, string? queue, string? table) =>
         (stack ?? queue ?? table ?? Env("ORCHESTRATOR_STACK") ?? Env("ORCHESTRATOR_QUEUE_URL") ?? Env("ORCHESTRATOR_TABLE")) is null;
@@ -183,7 +187,7 @@ public sealed partial class CliApp(TextWriter output, TextWriter error, IReadOnl
         using (place)
         {
             if (sayWhere)
-                error.WriteLine(!local && place.IsLocal ? ImplicitlyLocal(workFolder) : $"using {place.Name}");
+                error.WriteLine(!local && place.IsLocal ? ImplicitlyLocal(workFolder) : $"using {place.Name}{EndpointNote(place)}");
             if (place is LocalPlace { Exists: false })
             {
                 output.WriteLine($"no local jobs yet: {Path.Combine(workFolder, "jobs.db")} does not exist (`run` or `submit` creates it)");

@@ -284,7 +284,7 @@ public sealed class OperateTests(MotoServer moto) : IClassFixture<MotoServer>, I
         Assert.True(script.ExitCode == 0, await output + await error);
         var text = await output;
         Assert.Contains($"sandbox up: moto on http://127.0.0.1:{port}, the SageMaker stand-in on http://127.0.0.1:{sagemakerPort}, stack training-orchestrator (us-east-1)", text);
-        Assert.Contains("using stack training-orchestrator (us-east-1)", text);
+        Assert.Contains($"using stack training-orchestrator (us-east-1) at http://127.0.0.1:{port} (AWS_ENDPOINT_URL)", text); // not AWS itself, and said
         Assert.Matches(@"sent: samples/linear-regression/train.json -> to-linreg-lo8kbcsh9n \(request id linreg-train-001, message [0-9a-f-]{36}, stack training-orchestrator \(us-east-1\)\)", text);
         // watch: the stand-in's steps as they happen, at real times, then Completed with the job's metrics.
         foreach (var step in new[] { "Starting", "Downloading", "Training", "Uploading", "Completed" })
