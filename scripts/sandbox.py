@@ -193,6 +193,7 @@ class SageMaker:
     def __init__(self, functions, logs, training_seconds):
         self.functions, self.logs, self.training_seconds = functions, logs, training_seconds
         self.jobs = {}
+        self.due_logs = []
         self.lock = threading.Lock()
         threading.Thread(target=self._tick, daemon=True).start()
 
@@ -249,6 +250,13 @@ class SageMaker:
                 for job in list(self.jobs.values()):
                     if not job.ended:
                         (self._advance_training if job.kind == "Training" else self._advance_tuning)(job)
+                due, self.due_logs = self.due_logs, []
+            # CloudWatch Logs is written outside the lock: the API's answers do not wait on moto.
+            for stream, first, lines in due:
+                if first:
+                    self.logs.create_log_stream(logGroupName=LOG_GROUP, logStreamName=stream)
+                self.logs.put_log_events(logGroupName=LOG_GROUP, logStreamName=stream,
+                                         logEvents=[{"timestamp": now_ms() + i, "message": line} for i, line in enumerate(lines)])
 
     def _advance_training(self, job):
         age = time.time() - job.created / 1000
@@ -278,21 +286,15 @@ class SageMaker:
         return [round(seeded.uniform(0.001, 0.1), 4) for _ in range(20)]
 
     def _write_logs(self, job, trained):
-        epochs = max(1, int(job.training_seconds))
-        due = min(epochs, int(trained) + 1)
+        """Queues the lines due since the last tick, one stream per host, for _tick to write."""
+        due = min(max(1, int(job.training_seconds)), int(trained) + 1)
         if due <= job.logged:
             return
-        hosts = job.body.get("ResourceConfig", {}).get("InstanceCount", 1)
         lines = [f"epoch {e} train:mse={round(1 / e, 4)}" for e in range(job.logged + 1, due + 1)]
+        first = job.logged == 0
         job.logged = due
-        for host in range(1, hosts + 1):
-            stream = f"{job.name}/algo-{host}-{job.created // 1000}"
-            try:
-                self.logs.create_log_stream(logGroupName=LOG_GROUP, logStreamName=stream)
-            except self.logs.exceptions.ResourceAlreadyExistsException:
-                pass
-            self.logs.put_log_events(logGroupName=LOG_GROUP, logStreamName=stream,
-                                     logEvents=[{"timestamp": now_ms() + i, "message": line} for i, line in enumerate(lines)])
+        for host in range(1, job.body.get("ResourceConfig", {}).get("InstanceCount", 1) + 1):
+            self.due_logs.append((f"{job.name}/algo-{host}-{job.created // 1000}", first, lines))
 
     def _advance_tuning(self, job):
         config = job.body["HyperParameterTuningJobConfig"]

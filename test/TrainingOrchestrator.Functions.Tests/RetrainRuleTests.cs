@@ -49,17 +49,9 @@ public sealed class RetrainRuleTests(MotoServer moto) : IClassFixture<MotoServer
             ["Detail"] = sample["detail"]!.ToJsonString(),
         }).ToJsonString());
 
-    private static async Task<List<(string Id, string Receipt, string Body)>> ReceiveAsync(TestDeployment deployment, int expected)
-    {
-        var messages = new List<(string Id, string Receipt, string Body)>();
-        for (var attempt = 0; attempt < 10 && messages.Count < expected; attempt++)
-        {
-            var received = await deployment.Cli.RunAsync("sqs", "receive-message", "--queue-url", deployment.QueueUrl, "--max-number-of-messages", "10", "--wait-time-seconds", "1");
-            if (received.ValueKind == JsonValueKind.Object && received.TryGetProperty("Messages", out var list))
-                messages.AddRange(list.EnumerateArray().Select(m => (m.GetProperty("MessageId").GetString()!, m.GetProperty("ReceiptHandle").GetString()!, m.GetProperty("Body").GetString()!)));
-        }
-        return messages;
-    }
+    /// <summary>What the rule put on the queue (moto delivers during PutEvents), each with an SQS message id for Submit.</summary>
+    private static async Task<List<(string Id, string Body)>> ReceiveAsync(TestDeployment deployment) =>
+        [.. (await OutboxReliabilityTests.DrainAsync(deployment, deployment.QueueUrl)).Select((body, i) => ($"m-{i}", body.GetRawText()))];
 
     [Fact]
     public async Task Each_schedule_event_launches_the_stored_request_once_under_an_id_of_its_own()
@@ -75,7 +67,7 @@ public sealed class RetrainRuleTests(MotoServer moto) : IClassFixture<MotoServer
 
         await PutEventAsync(deployment, scheduled);
         await PutEventAsync(deployment, scheduled); // the next day's
-        var messages = await ReceiveAsync(deployment, 2);
+        var messages = await ReceiveAsync(deployment);
 
         Assert.Equal(2, messages.Count);
         var bodies = messages.Select(m => JsonNode.Parse(m.Body)!).ToList();
@@ -119,7 +111,7 @@ public sealed class RetrainRuleTests(MotoServer moto) : IClassFixture<MotoServer
         await PutEventAsync(deployment, created);
         await PutEventAsync(deployment, Elsewhere("example-ml-bucket", "linear-regression/models/model.tar.gz")); // not under the prefix
         await PutEventAsync(deployment, Elsewhere("another-bucket", "linear-regression/incoming/2026-12-01/train.csv"));
-        var messages = await ReceiveAsync(deployment, 2);
+        var messages = await ReceiveAsync(deployment);
 
         var message = Assert.Single(messages);
         var body = JsonNode.Parse(message.Body)!;

@@ -9,9 +9,8 @@ public static class Spelling
     /// </summary>
     public static IReadOnlyList<string> Closest(string typed, IEnumerable<string> known, int most = 3)
     {
-        var distances = known.Distinct(StringComparer.Ordinal)
-            .Select(k => (Known: k, Distance: Distance(typed.ToLowerInvariant(), k.ToLowerInvariant())))
-            .ToList();
+        var lower = typed.ToLowerInvariant();
+        var distances = known.Distinct(StringComparer.Ordinal).Select(k => (Known: k, Distance: Distance(lower, k.ToLowerInvariant()))).ToList();
         if (distances.Count == 0) return [];
         var least = distances.Min(d => d.Distance);
         if (least > Math.Max(2, typed.Length / 4)) return [];
