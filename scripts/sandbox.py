@@ -17,11 +17,11 @@ Every README command works against it after `source .sandbox/env`. Needs moto_se
 (moto and the AWS CLI bring them), and the .NET SDK (./orchestrator builds the CLI on first use).
 """
 import argparse
+import concurrent.futures
 import http.server
 import json
 import os
 import pathlib
-import queue
 import random
 import signal
 import subprocess
@@ -136,25 +136,22 @@ class Functions:
 
     def __init__(self, cli, environment, work):
         self.cli, self.environment, self.work = cli, environment, work
-        self.calls = queue.Queue()
+        self.one_at_a_time = concurrent.futures.ThreadPoolExecutor(max_workers=1)
         self.log = open(work / "functions.log", "a", buffering=1)
-        threading.Thread(target=self._serve, daemon=True).start()
 
-    def invoke(self, function, event, then=None):
-        self.calls.put((function, event, then))
+    def invoke(self, function, event):
+        """Queues the invocation; the future gives its finished process (exit code, the handler's answer)."""
+        return self.one_at_a_time.submit(self._run, function, event)
 
-    def _serve(self):
-        while True:
-            function, event, then = self.calls.get()
-            with tempfile.NamedTemporaryFile("w", suffix=".json", dir=self.work, delete=False) as file:
-                json.dump(event, file)
-            try:
-                done = subprocess.run(["dotnet", self.cli, "invoke", function, file.name], env=self.environment, capture_output=True, text=True)
-            finally:
-                os.unlink(file.name)
-            self.log.write(f"{time.strftime('%H:%M:%S')} {function} -> {done.stdout.strip() or '(no result)'}\n{done.stderr}")
-            if then is not None:
-                then(done.returncode, done.stdout)
+    def _run(self, function, event):
+        with tempfile.NamedTemporaryFile("w", suffix=".json", dir=self.work, delete=False) as file:
+            json.dump(event, file)
+        try:
+            done = subprocess.run(["dotnet", self.cli, "invoke", function, file.name], env=self.environment, capture_output=True, text=True)
+        finally:
+            os.unlink(file.name)
+        self.log.write(f"{time.strftime('%H:%M:%S')} {function} -> {done.stdout.strip() or '(no result)'}\n{done.stderr}")
+        return done
 
 
 def now_ms():
@@ -186,9 +183,6 @@ class Job:
 
 class SageMaker:
     """The stand-in: SageMaker's JSON API for training and tuning jobs, with time, logs, stops and its error shapes."""
-
-    STEPS = [("Downloading", 2, "Downloading input data"), ("Training", 4, "Training image download completed. Training in progress."),
-             ("Uploading", None, "Uploading generated training model"), ("Completed", None, "Training job completed")]
 
     def __init__(self, functions, logs, training_seconds):
         self.functions, self.logs, self.training_seconds = functions, logs, training_seconds
@@ -466,20 +460,16 @@ def serve(args):
                                   "attributes": m.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": m["MD5OfBody"],
                                   "eventSource": "aws:sqs", "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue_url.rsplit('/', 1)[-1]}",
                                   "awsRegion": REGION} for m in messages]}
-            handled = threading.Event()
-
-            def settle(code, stdout, messages=messages):
-                try:
-                    failed = {f["itemIdentifier"] for f in json.loads(stdout).get("batchItemFailures", [])} if code == 0 else {m["MessageId"] for m in messages}
-                except ValueError:
-                    failed = {m["MessageId"] for m in messages}
-                for m in messages:
-                    if m["MessageId"] not in failed:
-                        sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
-                handled.set()
-
-            functions.invoke("Submit", event, settle)
-            handled.wait()
+            done = functions.invoke("Submit", event).result()
+            try:
+                failed = {f["itemIdentifier"] for f in json.loads(done.stdout).get("batchItemFailures", [])} if done.returncode == 0 else None
+            except ValueError:
+                failed = None
+            if failed is None:
+                continue  # no answer: the whole batch comes back, as Lambda treats a failed invocation
+            for m in messages:
+                if m["MessageId"] not in failed:
+                    sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
 
     threading.Thread(target=poll, daemon=True).start()
 
