@@ -31,7 +31,7 @@ internal sealed record LocalProgram(IReadOnlyList<string> ImageCommand, ScriptMo
             && ContainerContract.Reserved(hyperparameters, ReservedHyperparameters.SubmitDirectory) is { } submit)
         {
             var entryPoint = PythonValues.EnvironmentValue(entry);
-            var sourceUri = PythonValues.EnvironmentValue(submit);
+            var sourceUri = SourceOf(PythonValues.EnvironmentValue(submit), spec);
             var source = config.LocalPathOf(sourceUri) ?? throw Refuse($"script source {sourceUri} is not mapped to a local folder or .tar.gz in local.json's \"data\"");
             if (!Directory.Exists(source) && !File.Exists(source))
                 throw Refuse($"script source {sourceUri} maps to {source}, which does not exist");
@@ -46,6 +46,19 @@ internal sealed record LocalProgram(IReadOnlyList<string> ImageCommand, ScriptMo
         }
         var algorithm = BuiltInAlgorithms.OfImage(image) is { } builtIn ? $"the built-in {builtIn.Name} algorithm" : $"image {image}";
         throw Refuse($"{algorithm} has no local equivalent: map the image to a local command in local.json's \"images\", or run it on SageMaker");
+    }
+
+    /// <summary>
+    /// The S3 URI of the script's source: the submit directory itself, or under network isolation the channel it names
+    /// (/opt/ml/input/data/code/source.tar.gz is the object of the channel code).
+    /// </summary>
+    private static string SourceOf(string submitDirectory, CreateTrainingJobRequest spec)
+    {
+        const string ChannelRoot = "/opt/ml/input/data/";
+        if (!submitDirectory.StartsWith(ChannelRoot, StringComparison.Ordinal)) return submitDirectory;
+        var channelName = submitDirectory[ChannelRoot.Length..].Split('/')[0];
+        return spec.InputDataConfig?.FirstOrDefault(c => c.ChannelName == channelName)?.DataSource.S3DataSource?.S3Uri
+            ?? throw Refuse($"script source {submitDirectory} names the channel {channelName}, which the job does not have");
     }
 
     private static PlatformException Refuse(string message) => new("ValidationException", message, RetryAdvice.Never);

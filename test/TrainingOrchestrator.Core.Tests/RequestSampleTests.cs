@@ -31,7 +31,11 @@ public sealed class RequestSampleTests
     [InlineData("cn-north-1", "450853457545.dkr.ecr.cn-north-1.amazonaws.com.cn/sagemaker-xgboost:1.7-1")]
     public void A_built_in_takes_the_image_of_the_deployment_s_region(string region, string image)
     {
-        var settings = DeploymentSettings.From(new Dictionary<string, string> { [DeploymentSettings.RegionVariable] = region }, DeploymentSettings.LocalDefaults);
+        var settings = DeploymentSettings.From(new Dictionary<string, string>
+        {
+            [DeploymentSettings.RegionVariable] = region,
+            [DeploymentSettings.RoleArnVariable] = $"arn:{Reference.Partitions.Of(region).Name}:iam::111122223333:role/SageMakerExecution",
+        }, DeploymentSettings.LocalDefaults);
         Assert.Equal(image, Plan("xgboost-any-region.json", settings).CreateTraining!.AlgorithmSpecification.TrainingImage);
     }
 

@@ -24,8 +24,24 @@ public sealed class TrainingImageTests
     [InlineData("kmeans", null, null, null, "ml.c5.xlarge", "us-east-1", "382416733822.dkr.ecr.us-east-1.amazonaws.com/kmeans:1")]
     [InlineData("linear-learner", "1", null, null, "ml.p3.2xlarge", "eu-west-1", "438346466558.dkr.ecr.eu-west-1.amazonaws.com/linear-learner:1")]
     [InlineData("forecasting-deepar", null, null, null, "ml.c5.xlarge", "cn-north-1", "390948362332.dkr.ecr.cn-north-1.amazonaws.com.cn/forecasting-deepar:1")]
+    // ml.p4d: the legacy images' CUDA/OS suffix (the SDK's test_retrieve_auto_selected_container_version and
+    // test_retrieve_pytorch_container_version, there for the aliases 2.3 and 1.6; written here as the full versions).
+    [InlineData("tensorflow", "2.3", "py37", null, "ml.p4d.24xlarge", "us-west-2", "763104351884.dkr.ecr.us-west-2.amazonaws.com/tensorflow-training:2.3.2-gpu-py37-cu110-ubuntu18.04")]
+    [InlineData("pytorch", "1.6", "py3", null, "ml.p4d.24xlarge", "us-west-2", "763104351884.dkr.ecr.us-west-2.amazonaws.com/pytorch-training:1.6.0-gpu-py3-cu110-ubuntu18.04")]
+    [InlineData("mxnet", "1.8", null, null, "ml.p4d.24xlarge", "us-east-1", "763104351884.dkr.ecr.us-east-1.amazonaws.com/mxnet-training:1.8.0-gpu-py37-cu110-ubuntu16.04")]
+    [InlineData("tensorflow", "2.3", "py37", null, "ml.p3.16xlarge", "us-west-2", "763104351884.dkr.ecr.us-west-2.amazonaws.com/tensorflow-training:2.3.2-gpu-py37")]
+    // Trainium: the Neuron table, tagged as the SDK's expected_uris.neuron_framework_uri forms it.
+    [InlineData("pytorch", "1.11", null, null, "ml.trn1.32xlarge", "us-east-1", "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training-neuron:1.11.0-neuron-py38-sdk2.4.0-ubuntu20.04")]
     public void The_image_is_the_one_the_SDK_would_name(string name, string? version, string? python, string? baseFramework, string instanceType, string region, string expected) =>
         Assert.Equal(expected, TrainingImages.Resolve(new ImageRequest(name, version, python, baseFramework, instanceType, region)).Uri);
+
+    [Fact]
+    public void With_smddp_a_legacy_image_carries_its_suffix_on_any_GPU_type()
+    {
+        var on = (string instanceType, bool smddp) => TrainingImages.Resolve(new ImageRequest("tensorflow", "2.3", "py37", null, instanceType, "us-west-2", smddp)).Uri;
+        Assert.EndsWith(":2.3.2-gpu-py37-cu110-ubuntu18.04", on("ml.p3.16xlarge", true));
+        Assert.EndsWith(":2.3.2-gpu-py37", on("ml.p3.16xlarge", false));
+    }
 
     [Theory]
     [InlineData("pytorch", "9.9", null, null, "ml.m5.large", "us-east-1", ImagePart.Version, "2.3.0")]
@@ -33,7 +49,8 @@ public sealed class TrainingImageTests
     [InlineData("pytorch", "2.3", "py39", null, "ml.m5.large", "us-east-1", ImagePart.PyVersion, "py311")]
     [InlineData("mxnet", "1.6.0", null, null, "ml.m5.large", "us-east-1", ImagePart.PyVersion, "py2, py3; name one")]
     [InlineData("sklearn", "1.2-1", null, null, "ml.g5.xlarge", "us-east-1", ImagePart.InstanceType, "cpu images only, and ml.g5.xlarge is a gpu instance")]
-    [InlineData("pytorch", "2.3", null, null, "ml.trn1.2xlarge", "us-east-1", ImagePart.InstanceType, "trn instance")]
+    [InlineData("pytorch", "2.3", null, null, "ml.trn1.2xlarge", "us-east-1", ImagePart.Version, "on Trainium (ml.trn1.2xlarge) runs AWS's Neuron images, and has no version '2.3'; known: 1.11.0")]
+    [InlineData("tensorflow", "2.14", null, null, "ml.trn1.2xlarge", "us-east-1", ImagePart.InstanceType, "trn instance")]
     [InlineData("huggingface", "4.49", null, null, "ml.g5.xlarge", "us-east-1", ImagePart.BaseFramework, "pytorch2.5.1")]
     [InlineData("huggingface", "4.49", null, "pytorch1.13", "ml.g5.xlarge", "us-east-1", ImagePart.BaseFramework, "not pytorch1.13")]
     [InlineData("lda", null, null, null, "ml.c5.xlarge", "af-south-1", ImagePart.Region, "af-south-1")]

@@ -72,6 +72,27 @@ public sealed class LocalRunTests(ITestOutputHelper log) : LocalWork(log)
     }
 
     [Fact]
+    public void Under_network_isolation_the_script_arrives_through_the_code_channel_and_runs_from_there()
+    {
+        // The script-mode sample with networkIsolation: the plan sends sourceDir as the channel code and points
+        // sagemaker_submit_directory into it, as the SDK does; the job finds its script there.
+        var folder = Scratch("isolated");
+        var request = JsonNode.Parse(File.ReadAllText(Repo.Path("samples", "script-mode", "train.json")))!;
+        request["training"]!["networkIsolation"] = true;
+        File.WriteAllText(Path.Combine(folder, "train.json"), request.ToJsonString());
+        File.WriteAllText(Path.Combine(folder, "src", "train.py"),
+            "import os\nprint('submit=' + os.environ['SM_MODULE_DIR'])\nprint('channels=' + os.environ['SM_CHANNELS'])\nprint('code=' + ','.join(sorted(os.listdir(os.environ['SM_CHANNEL_CODE']))))\n");
+        LocalJson(folder, """{"data":{"s3://example-ml-bucket/code/script-mode/source.tar.gz":"src/","s3://example-ml-bucket/data/script-mode/":"data/train/"}}""");
+
+        var (exit, output) = Run(Path.Combine(folder, "train.json"));
+
+        Assert.True(exit == 0, output);
+        Assert.Contains("submit=/opt/ml/input/data/code/source.tar.gz", output);
+        Assert.Contains("channels=[\"code\",\"training\"]", output);
+        Assert.Contains("code=train.py", output);
+    }
+
+    [Fact]
     public async Task A_tuning_run_of_8_trials_two_at_a_time_finds_its_best_trial()
     {
         // The sample's tuning request, with each trial counting the trials running beside it in a folder of markers:

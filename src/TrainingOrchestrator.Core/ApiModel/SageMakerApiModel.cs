@@ -62,6 +62,8 @@ internal sealed class SageMakerApiModel
 
     public IEnumerable<string> Operations => _operations.Keys;
 
+    public IEnumerable<string> ShapeNames => _shapes.Keys;
+
     public string InputShapeOf(string operation) => _operations[operation].Input;
 
     private static SageMakerApiModel Load()

@@ -29,7 +29,7 @@ internal static class AlgorithmImages
         var baseFramework = algorithm.PytorchVersion is { } pytorch ? "pytorch" + pytorch
             : algorithm.TensorflowVersion is { } tensorflow ? "tensorflow" + tensorflow : null;
         return new ImageRequest(algorithm.Name!.ToLowerInvariant(), algorithm.Version, algorithm.PyVersion, baseFramework,
-            ImageInstanceTypeOf(training.Resources), region);
+            ImageInstanceTypeOf(training.Resources), region, training.Resources?.DistributedProtocol == DistributedProtocols.Smddp);
     }
 
     /// <summary>

@@ -49,6 +49,11 @@ internal static class ContractDefaults
         return parents;
     }
 
+    /// <summary>Every instance type a request's resources name: its type, or its groups' types.</summary>
+    public static IEnumerable<string> InstanceTypesOf(ResourcesSpec? resources) =>
+        resources?.InstanceGroups is { } groups ? groups.Select(g => g?.InstanceType).OfType<string>()
+        : resources?.InstanceType is { } type ? [type] : [];
+
     /// <summary>The action a request asks for: explicit, else "tune" when it has a tuning block, else "train".</summary>
     public static string ActionOf(JobRequest request) =>
         request.Action ?? (request.Tuning is not null ? ActionTune : ActionTrain);

@@ -61,6 +61,8 @@ internal static class Rules
     /// <summary>Network isolation or traffic encryption the deployment requires, turned off.</summary>
     public const string Network = "network";
     public const string KmsKey = "kms-key";
+    /// <summary>An ARN of another partition than the job's region, or a regional resource of another region.</summary>
+    public const string ArnScope = "arn-scope";
     public const string Retries = "retries";
     /// <summary>A warm pool's keep-alive period.</summary>
     public const string WarmPool = "warm-pool";
@@ -105,7 +107,7 @@ internal static class Rules
         BaseJob, Required, AlgorithmName, AlgorithmVersion, AlgorithmImage, InputMode, ContentType, MetricCount,
         MetricName, MetricRegex, Script, HyperparameterCount, HyperparameterKey, HyperparameterValue,
         ReservedHyperparameter, ChannelCount, ChannelName, ChannelOption, S3UriForm, BucketNotAllowed, InstanceType,
-        InstanceCount, InstanceGroups, VolumeSize, DistributedProtocol, Mpi, MaxRuntime, Spot, Environment, Tag, RoleOverride, Vpc, Network, KmsKey, Retries, WarmPool, Checkpoint, ContainerCommand,
+        InstanceCount, InstanceGroups, VolumeSize, DistributedProtocol, Mpi, MaxRuntime, Spot, Environment, Tag, RoleOverride, Vpc, Network, KmsKey, ArnScope, Retries, WarmPool, Checkpoint, ContainerCommand,
         Strategy, Objective, RangeCount, RangeName, RangeType, RangeBounds, RangeScaling, CategoricalValues,
         RangedAndFixed, GridStrategy, TuningLimits, EarlyStopping, Completion, RandomSeed, WarmStart, Overrides,
     ];

@@ -37,7 +37,11 @@ public static class ReservedHyperparameters
     /// SDK sends them (the training toolkit decodes either form). On a request that is not valid yet, only the count is
     /// meaningful.
     /// </summary>
-    public static IReadOnlyList<KeyValuePair<string, string>> SetFor(TrainingSpec spec, string region)
+    /// <param name="isolated">
+    /// Network isolation on: the container cannot download sourceDir, so it arrives as the channel <see cref="CodeChannel"/>
+    /// and sagemaker_submit_directory names the file there (as the SageMaker Python SDK plans it).
+    /// </param>
+    public static IReadOnlyList<KeyValuePair<string, string>> SetFor(TrainingSpec spec, string region, bool isolated)
     {
         var protocol = spec.Resources?.DistributedProtocol ?? DistributedProtocols.None;
         var mpi = protocol == DistributedProtocols.Mpi;
@@ -46,7 +50,7 @@ public static class ReservedHyperparameters
         if (spec.Script is { } script)
         {
             set.Add(new(Program, JsonString(script.EntryPoint ?? "")));
-            set.Add(new(SubmitDirectory, JsonString(script.SourceDir ?? "")));
+            set.Add(new(SubmitDirectory, JsonString(isolated ? CodeChannelFile(script.SourceDir ?? "") : script.SourceDir ?? "")));
             set.Add(new(Region, JsonString(region)));
             set.Add(new(ContainerLogLevel, Integer(script.LogLevel ?? ContractDefaults.LogLevel)));
         }
@@ -77,6 +81,12 @@ public static class ReservedHyperparameters
         }
         return set;
     }
+
+    /// <summary>The input channel that carries a script's source under network isolation.</summary>
+    public const string CodeChannel = "code";
+
+    /// <summary>Where SageMaker puts the sourceDir object of the code channel: the channel's folder and the object's name.</summary>
+    public static string CodeChannelFile(string sourceDir) => $"/opt/ml/input/data/{CodeChannel}/{sourceDir[(sourceDir.LastIndexOf('/') + 1)..]}";
 
     private static string Integer(long value) => value.ToString(CultureInfo.InvariantCulture);
 

@@ -85,7 +85,8 @@ internal sealed class Planner(DeploymentSettings settings)
         var hyperparameters = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, value) in spec.Hyperparameters ?? new Dictionary<string, JsonElement>())
             hyperparameters[key] = ScalarText.TryFormat(value, out _)!;
-        foreach (var (key, value) in ReservedHyperparameters.SetFor(spec, settings.Region))
+        var isolated = spec.NetworkIsolation ?? settings.NetworkIsolation;
+        foreach (var (key, value) in ReservedHyperparameters.SetFor(spec, settings.Region, isolated))
             hyperparameters[key] = value;
 
         var metrics = algorithm.Metrics is { Count: > 0 } defined
@@ -104,6 +105,11 @@ internal sealed class Planner(DeploymentSettings settings)
                 input.Value.RecordWrapper,
                 input.Value.ShuffleSeed is { } seed ? new ShuffleConfig(seed) : null)).ToList()
             : null;
+        if (isolated && spec.Script?.SourceDir is { } sourceDir)
+            // The source as a channel of its own, read in File mode whatever the algorithm's mode (the toolkit unpacks a file).
+            channels = [.. channels ?? [], new Channel(ReservedHyperparameters.CodeChannel,
+                new DataSource(new S3DataSource(ContractDefaults.S3DataType, sourceDir, ContractDefaults.Distribution)), null, null,
+                (algorithm.InputMode ?? ContractDefaults.InputMode) == ContractDefaults.InputMode ? null : ContractDefaults.InputMode, null, null)];
         var resources = spec.Resources!;
         var spot = spec.Spot == true;
 
@@ -119,7 +125,7 @@ internal sealed class Planner(DeploymentSettings settings)
                 resources.InstanceGroups is null ? resources.InstanceType! : null,
                 resources.InstanceGroups is null ? resources.InstanceCount ?? ContractDefaults.InstanceCount : null,
                 resources.VolumeSizeGb ?? ContractDefaults.VolumeSizeGb,
-                spec.VolumeKmsKey ?? settings.VolumeKmsKey,
+                spec.VolumeKmsKey ?? DeploymentVolumeKey(resources),
                 resources.KeepAliveSeconds,
                 resources.InstanceGroups?.Select(g => new InstanceGroup(g.InstanceType!, g.InstanceCount ?? ContractDefaults.InstanceCount, g.Name!)).ToList()),
             StoppingCondition: new StoppingCondition(
@@ -136,6 +142,13 @@ internal sealed class Planner(DeploymentSettings settings)
             EnableInterContainerTrafficEncryption: spec.EncryptInterContainerTraffic ?? settings.EncryptInterContainerTraffic ? true : null,
             RetryStrategy: spec.Retries is { } retries ? new RetryStrategy(retries) : null);
     }
+
+    /// <summary>
+    /// The deployment's volume key, left out where any instance has local NVMe storage: SageMaker refuses a VolumeKmsKeyId
+    /// there, and the SageMaker Python SDK drops it the same way (its instance_supports_kms).
+    /// </summary>
+    private string? DeploymentVolumeKey(ResourcesSpec resources) =>
+        ContractDefaults.InstanceTypesOf(resources).Any(t => Reference.InstanceTypes.Of(t).LocalStorage) ? null : settings.VolumeKmsKey;
 
     private static CreateHyperParameterTuningJobRequest TuningJob(
         string jobName, string requestId, TuningSpec tuning, CreateTrainingJobRequest training, IReadOnlyDictionary<string, string>? userTags, string? baseJob, GovernedTags governed)

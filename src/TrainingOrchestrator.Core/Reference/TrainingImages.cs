@@ -14,7 +14,8 @@ public sealed record ImageResolution(string? Uri, ImagePart? ProblemAt = null, s
 
 /// <summary>What a request names to get an AWS training image: the framework or algorithm and its versions.</summary>
 /// <param name="BaseFramework">Hugging Face only: the framework under transformers, as the table keys it ("pytorch2.5").</param>
-public sealed record ImageRequest(string Name, string? Version, string? PyVersion, string? BaseFramework, string? InstanceType, string Region);
+/// <param name="SmDistributed">The job runs SageMaker's distributed data parallel library (smddp): its images carry their CUDA/OS suffix.</param>
+public sealed record ImageRequest(string Name, string? Version, string? PyVersion, string? BaseFramework, string? InstanceType, string Region, bool SmDistributed = false);
 
 /// <summary>
 /// AWS's training images by name, read from the SageMaker Python SDK's image tables (Reference/image-uris) and formed as
@@ -54,9 +55,37 @@ public static class TrainingImages
         return resolution;
     }
 
+    /// <summary>
+    /// The SDK's Neuron table for a framework on AWS's own chips: PyTorch on Trainium runs pytorch-training-neuron
+    /// (image_uris.retrieve picks "pytorch-neuron" for a trn or inf instance; PyTorch is the one framework it allows there).
+    /// </summary>
+    private static string? NeuronTableOf(ImageRequest request) =>
+        request.Name == "pytorch" && request.InstanceType is { } type && InstanceTypes.Of(type).Accelerator == Accelerator.Trainium ? "pytorch-neuron" : null;
+
+    /// <summary>
+    /// Images published before the tables had container versions, whose tag on ml.p4d (or with smddp) carries the CUDA/OS
+    /// suffix the SageMaker Python SDK appends (image_uris._get_image_tag, keyed by framework and tag).
+    /// </summary>
+    private static readonly IReadOnlyDictionary<string, string> LegacyContainerVersions = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["tensorflow-2.3-gpu-py37"] = "cu110-ubuntu18.04-v3",
+        ["tensorflow-2.3.1-gpu-py37"] = "cu110-ubuntu18.04",
+        ["tensorflow-2.3.2-gpu-py37"] = "cu110-ubuntu18.04",
+        ["tensorflow-1.15-gpu-py37"] = "cu110-ubuntu18.04-v8",
+        ["tensorflow-1.15.4-gpu-py37"] = "cu110-ubuntu18.04",
+        ["tensorflow-1.15.5-gpu-py37"] = "cu110-ubuntu18.04",
+        ["mxnet-1.8-gpu-py37"] = "cu110-ubuntu16.04-v1",
+        ["mxnet-1.8.0-gpu-py37"] = "cu110-ubuntu16.04",
+        ["pytorch-1.6-gpu-py36"] = "cu110-ubuntu18.04-v3",
+        ["pytorch-1.6.0-gpu-py36"] = "cu110-ubuntu18.04",
+        ["pytorch-1.6-gpu-py3"] = "cu110-ubuntu18.04-v3",
+        ["pytorch-1.6.0-gpu-py3"] = "cu110-ubuntu18.04",
+    };
+
     private static ImageResolution ResolveFromTables(ImageRequest request)
     {
-        var table = TableOf(request.Name);
+        var neuron = NeuronTableOf(request);
+        var table = TableOf(neuron ?? request.Name);
         var versions = table.GetProperty("versions");
 
         // Version: required unless the table has just one.
@@ -67,8 +96,9 @@ public static class TrainingImages
             if (known.Count != 1) return ImageResolution.Refused(ImagePart.Version, $"is required for {request.Name}; known: {string.Join(", ", known)}");
             version = known[0];
         }
-        else if (VersionOf(request.Name, request.Version) is { } full) version = full;
-        else return ImageResolution.Refused(ImagePart.Version, $"{request.Name} has no version '{request.Version}'; known: {string.Join(", ", known)}");
+        else if (VersionOf(neuron ?? request.Name, request.Version) is { } full) version = full;
+        else return ImageResolution.Refused(ImagePart.Version,
+            $"{request.Name}{(neuron is null ? "" : $" on Trainium ({request.InstanceType}) runs AWS's Neuron images, and")} has no version '{request.Version}'; known: {string.Join(", ", known)}");
         var config = versions.GetProperty(version);
 
         // Hugging Face: one image per framework under transformers.
@@ -124,8 +154,14 @@ public static class TrainingImages
 
         var containerVersion = processor is not null && config.TryGetProperty("container_version", out var containers)
             && containers.TryGetProperty(processor, out var container) ? container.GetString() : null;
+        // A Neuron image's tag names the tool instead of the processor, and its container version leads with the newest Neuron SDK.
+        if (neuron is not null && config.TryGetProperty("sdk_versions", out var sdks))
+            containerVersion = $"{sdks.EnumerateArray().Select(v => v.GetString()!).Max(StringComparer.Ordinal)}-{containerVersion}";
         var tagPrefix = baseVersion is null ? version : $"{baseVersion}-transformers{version}";
-        var tag = string.Join('-', new[] { tagPrefix, processor, pyVersion, containerVersion }.Where(part => part is not null));
+        var tag = string.Join('-', new[] { tagPrefix, neuron is null ? processor : "neuron", pyVersion, containerVersion }.Where(part => part is not null));
+        if ((request.SmDistributed || request.InstanceType is { } type && InstanceTypes.Of(type).Family == "p4d")
+            && LegacyContainerVersions.TryGetValue($"{request.Name}-{tag}", out var legacy))
+            tag = $"{tag}-{legacy}";
         return new ImageResolution($"{account.GetString()}.dkr.ecr.{request.Region}.{DnsSuffix(request.Region)}/{config.GetProperty("repository").GetString()}:{tag}");
     }
 
@@ -152,15 +188,8 @@ public static class TrainingImages
             : "cpu";
     }
 
-    /// <summary>The DNS suffix of the region's partition (botocore partitions.json).</summary>
-    public static string DnsSuffix(string region) => region switch
-    {
-        _ when region.StartsWith("cn-", StringComparison.Ordinal) => "amazonaws.com.cn",
-        _ when region.StartsWith("us-isob-", StringComparison.Ordinal) => "sc2s.sgov.gov",
-        _ when region.StartsWith("us-isof-", StringComparison.Ordinal) => "csp.hci.ic.gov",
-        _ when region.StartsWith("us-iso-", StringComparison.Ordinal) => "c2s.ic.gov",
-        _ => "amazonaws.com",
-    };
+    /// <summary>The DNS suffix of the region's partition.</summary>
+    public static string DnsSuffix(string region) => Partitions.Of(region).DnsSuffix;
 
     /// <summary>The repositories of a table's images (to recognise an image planned earlier).</summary>
     public static IEnumerable<string> Repositories(string name) =>

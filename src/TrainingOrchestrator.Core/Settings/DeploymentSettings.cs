@@ -84,6 +84,9 @@ public sealed partial record DeploymentSettings
         var vpc = VpcOf(settings);
         var outputKey = KmsKeyOf(settings, OutputKmsKeyVariable);
         var volumeKey = KmsKeyOf(settings, VolumeKmsKeyVariable);
+        if (region.Length > 0)
+            foreach (var (variable, arn) in new[] { (RoleArnVariable, role), (OutputKmsKeyVariable, outputKey), (VolumeKmsKeyVariable, volumeKey) })
+                if (arn is not null && Arns.ScopeProblem(arn, region) is { } scope) settings.Problem($"{variable} {scope}");
         var isolation = settings.Flag(NetworkIsolationVariable, false);
         var encryptTraffic = settings.Flag(EncryptInterContainerTrafficVariable, false);
 

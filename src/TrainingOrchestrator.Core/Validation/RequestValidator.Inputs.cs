@@ -12,7 +12,14 @@ public sealed partial class RequestValidator
     {
         if (training.Inputs is not { } inputs) return;
         var listShape = Model["InputDataConfig"];
-        if (inputs.Count > listShape.Max) errors.Add(path, Rules.ChannelCount, $"at most {listShape.Max} input channels, got {inputs.Count}");
+        // Under network isolation the script's source takes a channel of its own.
+        var codeChannel = training.Script is not null && Isolated(training);
+        var channels = inputs.Count + (codeChannel ? 1 : 0);
+        if (channels > listShape.Max)
+            errors.Add(path, Rules.ChannelCount, $"at most {listShape.Max} input channels, got {inputs.Count}" + (codeChannel ? $" and the channel {ReservedHyperparameters.CodeChannel} that carries the script's source under network isolation" : ""));
+        if (codeChannel && inputs.ContainsKey(ReservedHyperparameters.CodeChannel))
+            errors.Add(JsonPath.Member(path, ReservedHyperparameters.CodeChannel), Rules.ChannelName,
+                $"under network isolation the channel {ReservedHyperparameters.CodeChannel} carries the script's source (script.sourceDir), as the SageMaker Python SDK sends it; name this channel otherwise");
         if (builtIn is not null && !inputs.ContainsKey("train"))
             errors.Add(path, Rules.ChannelName, $"the built-in {builtIn.Name} reads its training data from a channel named train");
         foreach (var (name, channel) in inputs)

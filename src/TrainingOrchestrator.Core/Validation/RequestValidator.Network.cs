@@ -1,4 +1,5 @@
 using TrainingOrchestrator.Core.Contract;
+using TrainingOrchestrator.Core.Reference;
 
 namespace TrainingOrchestrator.Core.Validation;
 
@@ -20,8 +21,16 @@ public sealed partial class RequestValidator
         if (training.EncryptInterContainerTraffic == false && settings.EncryptInterContainerTraffic)
             errors.Add(JsonPath.Field(path, "encryptInterContainerTraffic"), Rules.Network, "this deployment encrypts every job's traffic between instances; remove encryptInterContainerTraffic or set it true");
         KmsKey(training.OutputKmsKey, JsonPath.Field(path, "outputKmsKey"), errors);
-        KmsKey(training.VolumeKmsKey, JsonPath.Field(path, "volumeKmsKey"), errors);
+        var volumeKeyPath = JsonPath.Field(path, "volumeKmsKey");
+        KmsKey(training.VolumeKmsKey, volumeKeyPath, errors);
+        if (training.VolumeKmsKey is not null && LocalStorageTypes(training.Resources).FirstOrDefault() is { } local)
+            errors.Add(volumeKeyPath, Rules.KmsKey,
+                $"{local} keeps its data on the instance's own NVMe storage, which a hardware module encrypts; SageMaker refuses a VolumeKmsKeyId with such a type (CreateTrainingJob, ResourceConfig.VolumeKmsKeyId): remove volumeKmsKey or use an instance type with EBS storage");
     }
+
+    /// <summary>The request's instance types that have local storage and so take no volume key (the deployment's is left out for them).</summary>
+    private static IEnumerable<string> LocalStorageTypes(ResourcesSpec? resources) =>
+        ContractDefaults.InstanceTypesOf(resources).Where(t => InstanceTypes.Of(t).LocalStorage);
 
     private static void Ids(IReadOnlyList<string>? ids, string path, string listShape, string itemShape, string what, Errors errors)
     {
@@ -39,10 +48,16 @@ public sealed partial class RequestValidator
         }
     }
 
-    private static void KmsKey(string? key, string path, Errors errors)
+    private void KmsKey(string? key, string path, Errors errors)
     {
         if (key is null) return;
         if (key.Length == 0) errors.Add(path, Rules.KmsKey, "must be a KMS key id, alias (alias/name) or ARN; leave it out for the deployment's key");
-        else MatchesModel(key, "KmsKeyId", path, Rules.KmsKey, errors, subject: "the key");
+        else if (MatchesModel(key, "KmsKeyId", path, Rules.KmsKey, errors, subject: "the key")) Arn(key, path, errors);
+    }
+
+    /// <summary>An ARN the request names must be of the job's partition and (when regional) its region.</summary>
+    private void Arn(string text, string path, Errors errors)
+    {
+        if (Arns.ScopeProblem(text, settings.Region) is { } problem) errors.Add(path, Rules.ArnScope, problem);
     }
 }

@@ -45,27 +45,38 @@ public sealed partial class RequestValidator
             foreach (var violation in ApiModelChecker.Default.Check(memberShapeName, member.Value))
                 errors.Add(violation.Path == "$" ? at : violation.Path.StartsWith("$[", StringComparison.Ordinal) ? at + violation.Path[1..] : $"{at}.{violation.Path}",
                     Rules.Overrides, violation.Message);
-            S3Uris(member.Value, at, errors);
+            Locations(member.Value, memberShapeName, at, errors);
         }
     }
 
     private static bool HasOwnedMembers(string memberPath, Shape shape, bool tuningJob) =>
         shape.Members.Keys.Any(m => OverridableMembers.OwnerOf($"{memberPath}.{m}", tuningJob) is not null);
 
-    /// <summary>Every s3:// URI an override names (TensorBoard, debugger output, ...) is held to the deployment's buckets.</summary>
-    private void S3Uris(JsonElement value, string path, Errors errors)
+    /// <summary>
+    /// Every storage location and ARN an override names, by the API model's shapes: a URI member (S3Uri, in s3:// or https
+    /// form) is held to the deployment's buckets, as is an s3:// URI anywhere (a debugger rule's parameters); an ARN must be
+    /// of the job's partition and region.
+    /// </summary>
+    private void Locations(JsonElement value, string shapeName, string path, Errors errors)
     {
+        var shape = Model[shapeName];
         switch (value.ValueKind)
         {
-            case JsonValueKind.String when value.GetString()!.StartsWith("s3://", StringComparison.Ordinal):
-                S3(value.GetString()!, path, errors);
+            case JsonValueKind.String:
+                var text = value.GetString()!;
+                if (Arns.ScopeProblem(text, settings.Region) is { } scope) errors.Add(path, Rules.ArnScope, scope);
+                else if (UriMembers.IsUriShape(shapeName) || text.StartsWith("s3://", StringComparison.Ordinal)) Location(text, path, errors);
                 break;
             case JsonValueKind.Object:
-                foreach (var member in value.EnumerateObject()) S3Uris(member.Value, JsonPath.Member(path, member.Name), errors);
+                foreach (var member in value.EnumerateObject())
+                {
+                    var memberShape = shape.Type == "map" ? shape.Value : shape.Members.GetValueOrDefault(member.Name);
+                    if (memberShape is not null) Locations(member.Value, memberShape, JsonPath.Member(path, member.Name), errors);
+                }
                 break;
-            case JsonValueKind.Array:
+            case JsonValueKind.Array when shape.Member is { } itemShape:
                 var i = 0;
-                foreach (var item in value.EnumerateArray()) S3Uris(item, JsonPath.Index(path, i++), errors);
+                foreach (var item in value.EnumerateArray()) Locations(item, itemShape, JsonPath.Index(path, i++), errors);
                 break;
         }
     }

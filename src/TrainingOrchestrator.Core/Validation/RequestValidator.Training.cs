@@ -20,7 +20,7 @@ public sealed partial class RequestValidator
         // Hyperparameters: scalars, within the model's limits, no reserved keys.
         var hyperparameters = training.Hyperparameters ?? new Dictionary<string, JsonElement>();
         var hpPath = JsonPath.Field(path, "hyperparameters");
-        var reservedWeSet = ReservedHyperparameters.SetFor(training, settings.Region).Count;
+        var reservedWeSet = ReservedHyperparameters.SetFor(training, settings.Region, Isolated(training)).Count;
         var hpShape = Model["HyperParameters"];
         if (hyperparameters.Count + reservedWeSet > hpShape.Max)
             errors.Add(hpPath, Rules.HyperparameterCount,
@@ -63,9 +63,12 @@ public sealed partial class RequestValidator
             var rolePath = JsonPath.Field(path, "roleArn");
             if (!settings.AllowRoleOverride)
                 errors.Add(rolePath, Rules.RoleOverride, "this deployment runs every job with its own execution role; remove roleArn");
-            else MatchesModel(role, "RoleArn", rolePath, Rules.RoleOverride, errors);
+            else if (MatchesModel(role, "RoleArn", rolePath, Rules.RoleOverride, errors)) Arn(role, rolePath, errors);
         }
     }
+
+    /// <summary>Whether the job runs isolated from the network: as the request says, else as the deployment does.</summary>
+    private bool Isolated(TrainingSpec training) => training.NetworkIsolation ?? settings.NetworkIsolation;
 
     private static readonly Lazy<string> AlgorithmNames = new(() =>
         $"custom, a framework ({string.Join(", ", TrainingImages.Frameworks)}) or a built-in algorithm ({string.Join(", ", BuiltInAlgorithms.Names)})");

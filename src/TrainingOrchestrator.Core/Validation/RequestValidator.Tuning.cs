@@ -79,6 +79,30 @@ public sealed partial class RequestValidator
             if (count > shape.Max)
                 errors.Add(JsonPath.Field(path, "ranges"), Rules.RangeCount, $"at most {shape.Max} {type} ranges, got {count}");
         }
+        // The per-type limit is also the limit of all three together (API reference, ParameterRanges).
+        var mostRanges = Model["IntegerParameterRanges"].Max ?? 30;
+        if (counts.Count > 1 && counts.Values.Sum() > mostRanges)
+            errors.Add(JsonPath.Field(path, "ranges"), Rules.RangeCount,
+                $"at most {mostRanges} ranges in all: SageMaker's limit per type is also its limit for all types together (ParameterRanges); got {counts.Values.Sum()} ({string.Join(", ", counts.Select(c => $"{c.Value} {c.Key}"))})");
+        TuningHyperparameterTotal(ranges, training, baseDefinition, path, errors);
+    }
+
+    /// <summary>
+    /// A tuning job takes at most 100 hyperparameters in all, static and tunable, and SageMaker adds one of its own
+    /// (_tuning_objective_metric) to them (Developer Guide, "Define Hyperparameter Ranges").
+    /// </summary>
+    private void TuningHyperparameterTotal(IReadOnlyDictionary<string, RangeSpec> ranges, TrainingSpec? training, CreateTrainingJobRequest? baseDefinition, string path, Errors errors)
+    {
+        IEnumerable<string>? fixedKeys = training is not null
+            ? (training.Hyperparameters?.Keys ?? []).Concat(ReservedHyperparameters.SetFor(training, settings.Region, Isolated(training)).Select(h => h.Key))
+            : baseDefinition?.HyperParameters?.Keys;
+        if (fixedKeys is null) return;
+        var statics = fixedKeys.Count(k => !ranges.ContainsKey(k));
+        var total = statics + ranges.Count + 1;
+        var most = Model["HyperParameters"].Max ?? 100;
+        if (total > most)
+            errors.Add(JsonPath.Field(path, "ranges"), Rules.HyperparameterCount,
+                $"a tuning job takes at most {most} hyperparameters in all; this one has {statics} static, {ranges.Count} ranged and the _tuning_objective_metric SageMaker adds ({total})");
     }
 
     private static void Hyperband(TuningSpec tuning, string strategy, string path, Errors errors)

@@ -91,10 +91,23 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
     {
         if (!S3Uri.TryParse(uri, out var parsed, out var problem)) { errors.Add(path, Rules.S3UriForm, problem!); return false; }
         MatchesModel(uri, "S3Uri", path, Rules.S3UriForm, errors, subject: "the URI");
-        if (!settings.IsBucketAllowed(parsed!.Bucket))
-            errors.Add(path, Rules.BucketNotAllowed,
-                $"bucket '{parsed.Bucket}' is not one this deployment may use ({string.Join(", ", settings.AllowedBuckets.Order(StringComparer.Ordinal))})");
+        Bucket(parsed!.Bucket, path, errors);
         return true;
+    }
+
+    /// <summary>A location in either form SageMaker's S3Uri takes (s3:// or an https URL of S3), held to the deployment's buckets.</summary>
+    private void Location(string uri, string path, Errors errors)
+    {
+        if (!S3Uri.TryBucketOf(uri, out var bucket, out var problem)) { errors.Add(path, Rules.S3UriForm, problem!); return; }
+        MatchesModel(uri, "S3Uri", path, Rules.S3UriForm, errors, subject: "the URI");
+        Bucket(bucket!, path, errors);
+    }
+
+    private void Bucket(string bucket, string path, Errors errors)
+    {
+        if (!settings.IsBucketAllowed(bucket))
+            errors.Add(path, Rules.BucketNotAllowed,
+                $"bucket '{bucket}' is not one this deployment may use ({string.Join(", ", settings.AllowedBuckets.Order(StringComparer.Ordinal))})");
     }
 
     private void OurJobName(string name, string path, string rule, JobKind? kind, Errors errors)

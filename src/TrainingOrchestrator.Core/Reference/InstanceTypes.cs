@@ -1,0 +1,44 @@
+using System.Collections.Frozen;
+using TrainingOrchestrator.Core.ApiModel;
+
+namespace TrainingOrchestrator.Core.Reference;
+
+/// <summary>What kind of accelerator an instance type carries.</summary>
+public enum Accelerator { None, Gpu, Inferentia, Trainium }
+
+/// <summary>What an instance type can take, for the defaults and the checks that depend on it.</summary>
+/// <param name="LocalStorage">Its storage is the instance's own NVMe (SageMaker attaches no EBS volume): no volume KMS key.</param>
+public sealed record InstanceCapabilities(string InstanceType, string Family, bool LocalStorage, Accelerator Accelerator);
+
+/// <summary>
+/// Every training instance type of the SageMaker API model (the TrainingInstanceType enum), with its capabilities as the
+/// SageMaker Python SDK derives them from the name: local storage as <c>volume_size_supported</c> decides it (a "d" in
+/// the family, or the families g5, g6, p5 and trn1: the API reference names ml.p4d, ml.g4dn and ml.g5 as NVMe
+/// families), the accelerator as <c>image_uris._processor</c> does (inf and trn are AWS's chips; g and p are GPUs).
+/// </summary>
+public static class InstanceTypes
+{
+    /// <summary>The families without EBS besides those with a "d" (sagemaker-core common_utils.volume_size_supported).</summary>
+    private static readonly string[] LocalStorageFamilies = ["g5", "g6", "p5", "trn1"];
+
+    private static readonly Lazy<FrozenDictionary<string, InstanceCapabilities>> Table = new(() =>
+        SageMakerApiModel.Instance["TrainingInstanceType"].Enum!.ToFrozenDictionary(t => t, CapabilitiesOf, StringComparer.Ordinal));
+
+    public static IReadOnlyCollection<InstanceCapabilities> All => Table.Value.Values;
+
+    /// <summary>The capabilities of a type, also one the model does not list yet (derived the same way from its name).</summary>
+    public static InstanceCapabilities Of(string instanceType) =>
+        Table.Value.TryGetValue(instanceType, out var known) ? known : CapabilitiesOf(instanceType);
+
+    private static InstanceCapabilities CapabilitiesOf(string instanceType)
+    {
+        var parts = instanceType.Split('.');
+        var family = parts.Length == 3 && parts[0] == "ml" ? parts[1] : "";
+        var localStorage = family.Contains('d', StringComparison.Ordinal) || LocalStorageFamilies.Any(f => family.StartsWith(f, StringComparison.Ordinal));
+        var accelerator = family.StartsWith("inf", StringComparison.Ordinal) ? Accelerator.Inferentia
+            : family.StartsWith("trn", StringComparison.Ordinal) ? Accelerator.Trainium
+            : family.Length > 0 && family[0] is 'g' or 'p' ? Accelerator.Gpu
+            : Accelerator.None;
+        return new InstanceCapabilities(instanceType, family, localStorage, accelerator);
+    }
+}
