@@ -93,8 +93,8 @@ public sealed class LocalPlatform(string workFolder, LocalConfig config, ILocalO
     private async Task<LocalTrainingRun> StartTrainingAsync(CreateTrainingJobRequest spec, string? tuningJobName, CancellationToken cancellationToken)
     {
         var run = LocalTrainingRun.Prepare(spec, JobsFolder, tuningJobName, config, observer, Clock);
-        if (LocalTrainingRun.PrepareCommand(spec, config) is { } prepare)
-            await prepared.GetOrAdd(spec.AlgorithmSpecification.TrainingImage, _ => new Lazy<Task>(() => PrepareAsync(spec.AlgorithmSpecification.TrainingImage, prepare))).Value.ConfigureAwait(false);
+        if (LocalTrainingRun.PrepareCommand(spec, config) is { } prepare && spec.AlgorithmSpecification.TrainingImage is { } image)
+            await prepared.GetOrAdd(image, _ => new Lazy<Task>(() => PrepareAsync(image, prepare))).Value.ConfigureAwait(false);
         if (!trainingRuns.TryAdd(spec.TrainingJobName, run))
             throw new PlatformException("ResourceInUse", $"{spec.TrainingJobName} exists already", RetryAdvice.Never);
         run.Start(cancellationToken);

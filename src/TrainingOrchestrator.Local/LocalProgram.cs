@@ -26,7 +26,8 @@ internal sealed record LocalProgram(IReadOnlyList<string> ImageCommand, ScriptMo
     public static LocalProgram Of(CreateTrainingJobRequest spec, LocalConfig config)
     {
         var hyperparameters = spec.HyperParameters ?? new Dictionary<string, string>();
-        var image = spec.AlgorithmSpecification.TrainingImage;
+        var image = spec.AlgorithmSpecification.TrainingImage
+            ?? throw Refuse($"the algorithm resource {spec.AlgorithmSpecification.AlgorithmName} runs an image only SageMaker has; run it on SageMaker");
         if (ContainerContract.Reserved(hyperparameters, ReservedHyperparameters.Program) is { } entry
             && ContainerContract.Reserved(hyperparameters, ReservedHyperparameters.SubmitDirectory) is { } submit)
         {

@@ -90,6 +90,8 @@ public sealed class LocalTrainingRun
         {
             if (channel.DataSource.FileSystemDataSource is { } fileSystem)
                 throw Refuse($"input channel '{channel.ChannelName}' reads {fileSystem.FileSystemType} {fileSystem.FileSystemId}:{fileSystem.DirectoryPath}, which has no local equivalent; copy the data to S3 (or a local folder that an s3:// URI maps to) to try the job here");
+            if (channel.DataSource.DatasetSource is { } dataset)
+                throw Refuse($"input channel '{channel.ChannelName}' reads the hub dataset {dataset.DatasetArn}, which only SageMaker serves; copy its data to a local folder that an s3:// URI maps to, to try the job here");
             var uri = channel.DataSource.S3DataSource!.S3Uri;
             if (channel.DataSource.S3DataSource.S3DataType != "S3Prefix")
                 throw Refuse($"input channel '{channel.ChannelName}' is a {channel.DataSource.S3DataSource.S3DataType}, whose objects local mode does not read; try the job here with an S3Prefix of the same objects");
@@ -114,7 +116,7 @@ public sealed class LocalTrainingRun
 
     /// <summary>Image commands to prepare (build) before the first job that needs them.</summary>
     public static IReadOnlyList<string>? PrepareCommand(CreateTrainingJobRequest spec, LocalConfig config) =>
-        config.Images.TryGetValue(spec.AlgorithmSpecification.TrainingImage, out var image) && image.Prepare is { Count: > 0 } prepare
+        spec.AlgorithmSpecification.TrainingImage is { } name && config.Images.TryGetValue(name, out var image) && image.Prepare is { Count: > 0 } prepare
             ? config.Resolve(prepare) : null;
 
     public void Start(CancellationToken cancellationToken) => Completion = Task.Run(() => RunAsync(cancellationToken), CancellationToken.None);

@@ -123,6 +123,7 @@ public sealed class GovernanceTests
         { "nlp", """{ "spot": true, "stopping": { "maxRuntimeSeconds": 3600, "maxWaitSeconds": 7200 }, "tags": null }""", "training.tags", PolicyRules.RequiredTags },
         { "vision", """{ "resources": { "instanceType": "ml.g5.xlarge" }, "algorithm": { "image": "111122223333.dkr.ecr.us-east-1.amazonaws.com/vision/a:1" }, "outputKmsKey": "alias/finance" }""", "training.outputKmsKey", PolicyRules.KmsKeys },
         { "vision", """{ "resources": { "instanceType": "ml.g5.xlarge" }, "tags": null }""", "training.algorithm.image", PolicyRules.Images },
+        { "vision", """{ "resources": { "instanceType": "ml.g5.xlarge" }, "algorithm": { "name": null, "image": null, "resource": "my-marketplace-algo" }, "tags": null }""", "training.algorithm.resource", PolicyRules.Images },
         { "vision", """{ "resources": { "instanceType": "ml.g5.xlarge" }, "algorithm": { "image": "111122223333.dkr.ecr.us-east-1.amazonaws.com/vision/a@sha256:0123456789012345678901234567890123456789012345678901234567890123" } }""", "training.tags.cost-center", PolicyRules.RequiredTags },
         { "vision", """{ "resources": { "instanceType": "ml.p4d.24xlarge", "instanceCount": 4 }, "algorithm": { "image": "111122223333.dkr.ecr.us-east-1.amazonaws.com/vision/a:1" }, "tags": null, "stopping": { "maxRuntimeSeconds": 172800 } }""", "training.resources", PolicyRules.JobCost },
     };

@@ -301,6 +301,24 @@ public sealed class LocalRunTests(ITestOutputHelper log) : LocalWork(log)
         Assert.Contains("the built-in xgboost algorithm has no local equivalent", output);
     }
 
+    [Theory]
+    [InlineData("""{ "resource": "my-marketplace-algo" }""", """{ "train": "s3://example-ml-bucket/r/train/" }""", "the algorithm resource my-marketplace-algo runs an image only SageMaker has")]
+    [InlineData("""{ "name": "custom", "image": "IMAGE" }""", """{ "train": { "datasetArn": "arn:aws:sagemaker:us-east-1:111122223333:hub-content/h/DataSet/d" } }""", "reads the hub dataset arn:aws:sagemaker:us-east-1:111122223333:hub-content/h/DataSet/d, which only SageMaker serves")]
+    public void What_only_SageMaker_has_is_refused_with_a_reason(string algorithm, string inputs, string says)
+    {
+        var folder = Scratch("only-sagemaker");
+        LocalJson(folder, """{"data":{"s3://example-ml-bucket/r/":"data/","s3://example-ml-bucket/r/src/source.tar.gz":"src/"}}""");
+        File.WriteAllText(Path.Combine(folder, "src", "train.py"), "print('ran')\n");
+        var custom = algorithm.Contains("IMAGE", StringComparison.Ordinal);
+        var request = Request(folder, "only-sagemaker", JsonNode.Parse(algorithm.Replace("IMAGE", ScriptImage, StringComparison.Ordinal))!.AsObject(), JsonNode.Parse(inputs)!.AsObject(),
+            script: custom ? "train.py" : null, sourceDir: "s3://example-ml-bucket/r/src/source.tar.gz");
+
+        var (exit, output) = Run(request);
+
+        Assert.Equal(LocalRunExit.NotCompleted, exit);
+        Assert.Contains(says, output);
+    }
+
     [Fact]
     public void State_changes_are_SageMaker_shaped_events_with_every_key_of_the_real_samples()
     {

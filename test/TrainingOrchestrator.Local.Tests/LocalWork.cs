@@ -72,8 +72,11 @@ public abstract class LocalWork(ITestOutputHelper log) : IDisposable
             training["hyperparameters"] = hyperparameters;
         if (script is not null)
         {
-            var prefix = inputs.First().Value is JsonObject o ? o["s3Uri"]!.GetValue<string>() : inputs.First().Value!.GetValue<string>();
-            sourceDir ??= prefix[..prefix.IndexOf('/', "s3://example-ml-bucket/".Length)] + "-src/source.tar.gz";
+            if (sourceDir is null)
+            {
+                var prefix = inputs.First().Value is JsonObject o ? o["s3Uri"]!.GetValue<string>() : inputs.First().Value!.GetValue<string>();
+                sourceDir = prefix[..prefix.IndexOf('/', "s3://example-ml-bucket/".Length)] + "-src/source.tar.gz";
+            }
             training["script"] = new JsonObject { ["entryPoint"] = script, ["sourceDir"] = sourceDir };
         }
         foreach (var (key, value) in more ?? [])

@@ -33,12 +33,14 @@ public sealed record RetryStrategy(int MaximumRetryAttempts);
 
 public sealed record VpcConfig(IReadOnlyList<string> SecurityGroupIds, IReadOnlyList<string> Subnets);
 
+/// <param name="TrainingImage">The image; none with <paramref name="AlgorithmName"/>, which brings its own.</param>
 public sealed record AlgorithmSpecification(
-    string TrainingImage,
+    string? TrainingImage,
     string TrainingInputMode,
     IReadOnlyList<MetricDefinition>? MetricDefinitions,
     IReadOnlyList<string>? ContainerEntrypoint = null,
-    IReadOnlyList<string>? ContainerArguments = null)
+    IReadOnlyList<string>? ContainerArguments = null,
+    string? AlgorithmName = null)
 {
     /// <summary>Members a request's overrides add here (merged by the planner, kept through the stored plan). Settable only
     /// because System.Text.Json cannot fill init-only extension data beside a constructor; nothing sets it after planning.</summary>
@@ -56,11 +58,18 @@ public sealed record Channel(
     string? RecordWrapperType = null,
     ShuffleConfig? ShuffleConfig = null);
 
-/// <summary>One of the two: S3 objects, or an FSx for Lustre / EFS file system.</summary>
-public sealed record DataSource(S3DataSource? S3DataSource, FileSystemDataSource? FileSystemDataSource = null);
+/// <summary>One of the three: S3 objects, an FSx for Lustre / EFS file system, or a hub's dataset.</summary>
+public sealed record DataSource(S3DataSource? S3DataSource, FileSystemDataSource? FileSystemDataSource = null, DatasetSource? DatasetSource = null);
+
+public sealed record DatasetSource(string DatasetArn);
+
+public sealed record ModelAccessConfig(bool AcceptEula);
+
+public sealed record HubAccessConfig(string HubContentArn);
 
 public sealed record S3DataSource(string S3DataType, string S3Uri, string? S3DataDistributionType,
-    IReadOnlyList<string>? AttributeNames = null, IReadOnlyList<string>? InstanceGroupNames = null);
+    IReadOnlyList<string>? AttributeNames = null, IReadOnlyList<string>? InstanceGroupNames = null,
+    ModelAccessConfig? ModelAccessConfig = null, HubAccessConfig? HubAccessConfig = null);
 
 public sealed record FileSystemDataSource(string FileSystemId, string FileSystemAccessMode, string FileSystemType, string DirectoryPath);
 

@@ -2,7 +2,7 @@ using TrainingOrchestrator.Core.Reference;
 
 namespace TrainingOrchestrator.Core.Contract;
 
-internal enum AlgorithmKind { Unknown, Custom, BuiltIn, Framework }
+internal enum AlgorithmKind { Unknown, Custom, BuiltIn, Framework, Resource }
 
 /// <summary>What <c>training.algorithm.name</c> names, and the AWS image it stands for.</summary>
 internal static class AlgorithmImages
@@ -13,6 +13,7 @@ internal static class AlgorithmImages
     /// </summary>
     public static AlgorithmKind KindOf(TrainingSpec training)
     {
+        if (training.Algorithm?.Resource is not null) return AlgorithmKind.Resource;
         var name = training.Algorithm?.Name?.ToLowerInvariant();
         if (name is null) return AlgorithmKind.Unknown;
         if (name == ContractDefaults.CustomAlgorithm) return AlgorithmKind.Custom;
@@ -41,7 +42,7 @@ internal static class AlgorithmImages
             ? groups.Select(g => g?.InstanceType).FirstOrDefault(t => t is not null && TrainingImages.ProcessorOf(t) == "gpu") ?? groups[0]?.InstanceType
             : resources?.InstanceType;
 
-    /// <summary>The planned image URI; call only for a request the validator accepted.</summary>
-    public static string ImageOf(TrainingSpec training, string region) =>
-        RequestOf(training, region) is { } request ? TrainingImages.Resolve(request).Uri! : training.Algorithm!.Image!;
+    /// <summary>The planned image URI (none for an algorithm resource, which brings its own); call only for a request the validator accepted.</summary>
+    public static string? ImageOf(TrainingSpec training, string region) =>
+        RequestOf(training, region) is { } request ? TrainingImages.Resolve(request).Uri! : training.Algorithm!.Image;
 }

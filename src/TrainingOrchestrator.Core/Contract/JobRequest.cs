@@ -90,6 +90,8 @@ public sealed record AlgorithmSpec
     public string? PytorchVersion { get; init; }
     public string? TensorflowVersion { get; init; }
     public string? Image { get; init; }
+    /// <summary>Instead of name: an algorithm resource of the account or a Marketplace subscription (AlgorithmName), by name or ARN.</summary>
+    public string? Resource { get; init; }
     public string? InputMode { get; init; }
     public string? ContentType { get; init; }
     public IReadOnlyList<MetricSpec>? Metrics { get; init; }
@@ -137,6 +139,12 @@ public sealed record ChannelSpec
     public string? S3Uri { get; init; }
     /// <summary>Instead of s3Uri: an FSx for Lustre or EFS file system (needs a VPC).</summary>
     public FileSystemSpec? FileSystem { get; init; }
+    /// <summary>Instead of s3Uri: a dataset of a SageMaker hub, by its hub-content ARN (DatasetSource).</summary>
+    public string? DatasetArn { get; init; }
+    /// <summary>S3 channels holding a gated model: accept its end-user license agreement (ModelAccessConfig.AcceptEula).</summary>
+    public bool? AcceptEula { get; init; }
+    /// <summary>S3 channels: the private hub's model reference that grants access to a JumpStart model (HubAccessConfig).</summary>
+    public string? HubContentArn { get; init; }
     /// <summary>What s3Uri names: S3Prefix (default), ManifestFile or AugmentedManifestFile.</summary>
     public string? DataType { get; init; }
     /// <summary>AugmentedManifestFile: the JSON attributes each record passes on, in order.</summary>

@@ -14,7 +14,7 @@ internal static class OverridableMembers
         ["HyperParameters"] = "training.hyperparameters",
         ["StaticHyperParameters"] = "training.hyperparameters",
         ["AlgorithmSpecification.TrainingImage"] = "training.algorithm (name, version, image)",
-        ["AlgorithmSpecification.AlgorithmName"] = "training.algorithm (name, version, image)",
+        ["AlgorithmSpecification.AlgorithmName"] = "training.algorithm.resource",
         ["AlgorithmSpecification.TrainingInputMode"] = "training.algorithm.inputMode",
         ["AlgorithmSpecification.MetricDefinitions"] = "training.algorithm.metrics",
         ["AlgorithmSpecification.ContainerEntrypoint"] = "training.algorithm.entryPoint",

@@ -146,10 +146,17 @@ internal static class PolicyChecker
             if (training.ResourceConfig.VolumeKmsKeyId is { } volume && !keys.Contains(volume, StringComparer.Ordinal))
                 errors.Add(PolicyRules.Refusal(path + ".volumeKmsKey", PolicyRules.KmsKeys, $"{volume}{(spec?.VolumeKmsKey is null ? " (the deployment's key)" : "")} is not a KMS key team {team.Name} may use"));
         }
-        // Only a custom image is the team's choice: the built-in algorithms' and frameworks' are AWS's own.
-        if (team.ImageRepositories is { } repositories && spec?.Algorithm?.Image is not null && !Patterns.AnyMatches(repositories, Repository(training.AlgorithmSpecification.TrainingImage)))
-            errors.Add(PolicyRules.Refusal(path + ".algorithm.image", PolicyRules.Images,
-                $"{Repository(training.AlgorithmSpecification.TrainingImage)} is not a repository team {team.Name} may run images from ({string.Join(", ", repositories)})"));
+        // Only a custom image is the team's choice: the built-in algorithms' and frameworks' are AWS's own. An algorithm
+        // resource runs an image the policy cannot see, so a team held to repositories cannot use one.
+        if (team.ImageRepositories is { } repositories)
+        {
+            if (training.AlgorithmSpecification.AlgorithmName is { } resource)
+                errors.Add(PolicyRules.Refusal(path + ".algorithm.resource", PolicyRules.Images,
+                    $"team {team.Name} may run images from {string.Join(", ", repositories)} only, and the algorithm resource {resource} runs an image of its own"));
+            else if (spec?.Algorithm?.Image is { } image && !Patterns.AnyMatches(repositories, Repository(image)))
+                errors.Add(PolicyRules.Refusal(path + ".algorithm.image", PolicyRules.Images,
+                    $"{Repository(image)} is not a repository team {team.Name} may run images from ({string.Join(", ", repositories)})"));
+        }
     }
 
     /// <summary>An image URI without its tag or digest: registry/repository.</summary>

@@ -97,8 +97,11 @@ internal sealed class Planner(DeploymentSettings settings)
                 input.Key,
                 input.Value.FileSystem is { } fileSystem
                     ? new DataSource(null, new FileSystemDataSource(fileSystem.Id!, fileSystem.AccessMode ?? ContractDefaults.FileSystemAccessMode, fileSystem.Type!, fileSystem.Path!))
+                    : input.Value.DatasetArn is { } dataset ? new DataSource(null, DatasetSource: new DatasetSource(dataset))
                     : new DataSource(new S3DataSource(input.Value.DataType ?? ContractDefaults.S3DataType, input.Value.S3Uri!,
-                        input.Value.Distribution ?? ContractDefaults.Distribution, input.Value.AttributeNames, input.Value.InstanceGroups)),
+                        input.Value.Distribution ?? ContractDefaults.Distribution, input.Value.AttributeNames, input.Value.InstanceGroups,
+                        input.Value.AcceptEula is { } eula ? new ModelAccessConfig(eula) : null,
+                        input.Value.HubContentArn is { } hubContent ? new HubAccessConfig(hubContent) : null)),
                 input.Value.ContentType ?? algorithm.ContentType,
                 input.Value.Compression,
                 input.Value.InputMode,
@@ -117,7 +120,8 @@ internal sealed class Planner(DeploymentSettings settings)
             TrainingJobName: jobName,
             HyperParameters: hyperparameters.Count > 0 ? hyperparameters : null,
             AlgorithmSpecification: new AlgorithmSpecification(image, algorithm.InputMode ?? ContractDefaults.InputMode, metrics,
-                algorithm.EntryPoint is { Count: > 0 } entryPoint ? entryPoint : null, algorithm.Arguments is { Count: > 0 } arguments ? arguments : null),
+                algorithm.EntryPoint is { Count: > 0 } entryPoint ? entryPoint : null, algorithm.Arguments is { Count: > 0 } arguments ? arguments : null,
+                algorithm.Resource),
             RoleArn: spec.RoleArn ?? settings.RoleArn,
             InputDataConfig: channels,
             OutputDataConfig: new OutputDataConfig(spec.Output ?? settings.DefaultOutputUri, spec.OutputKmsKey ?? settings.OutputKmsKey),

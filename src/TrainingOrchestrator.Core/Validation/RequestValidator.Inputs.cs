@@ -28,13 +28,20 @@ public sealed partial class RequestValidator
             MatchesModel(name, "ChannelName", at, Rules.ChannelName, errors, subject: "the channel name");
             if (channel is null) { errors.Add(at, Rules.Required, "a channel is an s3:// URI or an object with s3Uri"); continue; }
             Unknown(channel, channel.Unknown, at, errors);
-            if (channel.FileSystem is { } fileSystem)
-            {
-                if (channel.S3Uri is not null) errors.Add(at, Rules.ChannelOption, "reads either s3Uri or fileSystem, not both");
-                FileSystem(fileSystem, channel, training, at, errors);
-            }
-            else if (channel.S3Uri is null) errors.Add(JsonPath.Field(at, "s3Uri"), Rules.Required, "is required: where the channel's data is (or fileSystem)");
+            var sources = new[] { channel.S3Uri, (object?)channel.FileSystem, channel.DatasetArn }.Count(s => s is not null);
+            if (sources > 1) errors.Add(at, Rules.ChannelOption, "reads one of s3Uri, fileSystem and datasetArn");
+            if (channel.FileSystem is { } fileSystem) FileSystem(fileSystem, channel, training, at, errors);
+            else if (channel.DatasetArn is { } dataset) Dataset(dataset, channel, at, errors);
+            else if (channel.S3Uri is null) errors.Add(JsonPath.Field(at, "s3Uri"), Rules.Required, "is required: where the channel's data is (or fileSystem, or datasetArn)");
             else S3(channel.S3Uri, channel.WrittenAsUri ? at : JsonPath.Field(at, "s3Uri"), errors);
+            if (channel.HubContentArn is { } hubContent)
+            {
+                var hubPath = JsonPath.Field(at, "hubContentArn");
+                if (channel.S3Uri is null) errors.Add(hubPath, Rules.ChannelOption, "applies to S3 channels only (the model reference grants access to the model's S3 location)");
+                else if (MatchesModel(hubContent, "HubContentArn", hubPath, Rules.ChannelOption, errors, subject: "the hub content ARN")) Arn(hubContent, hubPath, errors);
+            }
+            if (channel.AcceptEula is not null && channel.S3Uri is null)
+                errors.Add(JsonPath.Field(at, "acceptEula"), Rules.ChannelOption, "applies to S3 channels only (the gated model's S3 location)");
             if (channel.DataType is { } dataType) MatchesModel(dataType, "S3DataType", JsonPath.Field(at, "dataType"), Rules.ChannelOption, errors);
             if (channel.AttributeNames is { } names)
             {
@@ -66,6 +73,20 @@ public sealed partial class RequestValidator
         }
     }
 
+    /// <summary>A hub's dataset (DatasetSource): named by its hub-content ARN, read as SageMaker serves it.</summary>
+    private void Dataset(string dataset, ChannelSpec channel, string channelPath, Errors errors)
+    {
+        var at = JsonPath.Field(channelPath, "datasetArn");
+        if (MatchesModel(dataset, "HubDataSetArn", at, Rules.ChannelOption, errors, subject: "the dataset ARN")) Arn(dataset, at, errors);
+        S3Only(channel, channelPath, errors);
+    }
+
+    private static void S3Only(ChannelSpec channel, string channelPath, Errors errors)
+    {
+        foreach (var (field, value) in new (string, object?)[] { ("distribution", channel.Distribution), ("dataType", channel.DataType), ("shuffleSeed", channel.ShuffleSeed), ("compression", channel.Compression) })
+            if (value is not null) errors.Add(JsonPath.Field(channelPath, field), Rules.ChannelOption, "applies to S3 channels only");
+    }
+
     /// <summary>An FSx for Lustre or EFS channel: SageMaker mounts it in File mode, from inside a VPC.</summary>
     private void FileSystem(FileSystemSpec fileSystem, ChannelSpec channel, TrainingSpec training, string channelPath, Errors errors)
     {
@@ -85,7 +106,6 @@ public sealed partial class RequestValidator
         if (inputMode != ContractDefaults.InputMode)
             errors.Add(channel.InputMode is null ? channelPath : JsonPath.Field(channelPath, "inputMode"), Rules.ChannelOption,
                 $"a file system channel is mounted in File mode only, not {inputMode}" + (channel.InputMode is null ? " (the algorithm's inputMode; set the channel's to File)" : ""));
-        foreach (var (field, value) in new (string, object?)[] { ("distribution", channel.Distribution), ("dataType", channel.DataType), ("shuffleSeed", channel.ShuffleSeed), ("compression", channel.Compression) })
-            if (value is not null) errors.Add(JsonPath.Field(channelPath, field), Rules.ChannelOption, "applies to S3 channels only");
+        S3Only(channel, channelPath, errors);
     }
 }

@@ -89,7 +89,8 @@ public sealed partial class RequestValidator
         var kind = AlgorithmImages.KindOf(training);
         var builtIn = kind == AlgorithmKind.BuiltIn ? BuiltInAlgorithms.Find(algorithm.Name!) : null;
 
-        if (algorithm.Name is null)
+        if (kind == AlgorithmKind.Resource) AlgorithmResource(training, algoPath, path, errors);
+        else if (algorithm.Name is null)
             errors.Add(namePath, Rules.Required, $"is required: {AlgorithmNames.Value}");
         else if (kind == AlgorithmKind.Unknown)
             errors.Add(namePath, Rules.AlgorithmName, $"'{algorithm.Name}' is none of {AlgorithmNames.Value}");
@@ -102,7 +103,7 @@ public sealed partial class RequestValidator
                 errors.Add(JsonPath.Field(path, "script"), Rules.Script, $"{algorithm.Name} runs your training script: add script with entryPoint and sourceDir");
             ImageOf(training, algoPath, path, errors);
         }
-        else
+        else if (kind != AlgorithmKind.Resource)
         {
             const string OnlyAws = "is for AWS's images only; a custom image carries its versions in its tag";
             if (kind == AlgorithmKind.Custom && algorithm.Version is not null) errors.Add(JsonPath.Field(algoPath, "version"), Rules.AlgorithmVersion, OnlyAws);
@@ -110,7 +111,7 @@ public sealed partial class RequestValidator
             if (kind == AlgorithmKind.Custom && algorithm.Image is null)
                 errors.Add(imagePath, Rules.AlgorithmImage, "is required for a custom algorithm: the ECR URI of the training image");
         }
-        if (!string.Equals(algorithm.Name, "huggingface", StringComparison.OrdinalIgnoreCase))
+        if (kind != AlgorithmKind.Resource && !string.Equals(algorithm.Name, "huggingface", StringComparison.OrdinalIgnoreCase))
         {
             const string OnlyHuggingFace = "is for huggingface only, to name the framework under transformers";
             if (algorithm.PytorchVersion is not null) errors.Add(JsonPath.Field(algoPath, "pytorchVersion"), Rules.AlgorithmVersion, OnlyHuggingFace);
@@ -156,6 +157,28 @@ public sealed partial class RequestValidator
                 errors.Add(JsonPath.Field(scriptPath, "logLevel"), Rules.Script, "must be a Python logging level from 0 to 50 (10 DEBUG, 20 INFO, 30 WARNING)");
         }
         return builtIn;
+    }
+
+    /// <summary>
+    /// An algorithm resource (AlgorithmName): the account's own or a Marketplace subscription. It brings its image and runs
+    /// its own code, so nothing that names an image or a script goes with it (API reference: AlgorithmName "is mutually
+    /// exclusive with the TrainingImage parameter").
+    /// </summary>
+    private void AlgorithmResource(TrainingSpec training, string algoPath, string path, Errors errors)
+    {
+        var algorithm = training.Algorithm!;
+        var resourcePath = JsonPath.Field(algoPath, "resource");
+        if (MatchesModel(algorithm.Resource!, Model["AlgorithmSpecification"].Members["AlgorithmName"], resourcePath, Rules.AlgorithmName, errors, subject: "the algorithm"))
+            Arn(algorithm.Resource!, resourcePath, errors);
+        const string Brings = "goes with name; an algorithm resource brings its own image";
+        foreach (var (field, value) in new (string, object?)[] { ("name", algorithm.Name), ("image", algorithm.Image), ("version", algorithm.Version), ("pyVersion", algorithm.PyVersion),
+                     ("pytorchVersion", algorithm.PytorchVersion), ("tensorflowVersion", algorithm.TensorflowVersion) })
+            if (value is not null) errors.Add(JsonPath.Field(algoPath, field), field == "name" ? Rules.AlgorithmName : field == "image" ? Rules.AlgorithmImage : Rules.AlgorithmVersion,
+                field == "name" ? "names an image; with resource, leave name out (the algorithm resource is the algorithm)" : Brings);
+        if (algorithm.EntryPoint is not null || algorithm.Arguments is not null)
+            errors.Add(JsonPath.Field(algoPath, algorithm.EntryPoint is not null ? "entryPoint" : "arguments"), Rules.ContainerCommand, "an algorithm resource runs its own image's entry point");
+        if (training.Script is not null)
+            errors.Add(JsonPath.Field(path, "script"), Rules.Script, "an algorithm resource runs its own code; script mode needs a framework or a custom image");
     }
 
     /// <summary>A built-in's or framework's image must exist for the version, py version, processor and region asked.</summary>

@@ -193,13 +193,17 @@ public sealed partial class RequestValidator
             foreach (var metric in training.Algorithm?.Metrics ?? [])
                 if (metric?.Name is { } n) defined.Add(n);
             if (AlgorithmImages.KindOf(training) == AlgorithmKind.BuiltIn) builtIn = BuiltInAlgorithms.Find(training.Algorithm!.Name!);
+            // An algorithm resource declares its own metrics (its TrainingSpecification), which this deployment cannot see.
+            if (AlgorithmImages.KindOf(training) == AlgorithmKind.Resource) return;
         }
         else if (baseDefinition is not null)
         {
             foreach (var metric in baseDefinition.AlgorithmSpecification.MetricDefinitions ?? []) defined.Add(metric.Name);
             // Script mode in a built-in's image (xgboost as a framework) reports what the script defines.
-            if (baseDefinition.HyperParameters?.ContainsKey(ReservedHyperparameters.Program) != true)
-                builtIn = BuiltInAlgorithms.OfImage(baseDefinition.AlgorithmSpecification.TrainingImage);
+            if (baseDefinition.HyperParameters?.ContainsKey(ReservedHyperparameters.Program) != true && baseDefinition.AlgorithmSpecification.TrainingImage is { } image)
+                builtIn = BuiltInAlgorithms.OfImage(image);
+            // An algorithm resource declares its own metrics, which this deployment cannot see.
+            if (baseDefinition.AlgorithmSpecification.AlgorithmName is not null) return;
         }
         else return; // a baseJob not yet looked up: checked again when its definition is known
 
