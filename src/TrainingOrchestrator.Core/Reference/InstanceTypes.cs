@@ -1,6 +1,3 @@
-using System.Collections.Frozen;
-using TrainingOrchestrator.Core.ApiModel;
-
 namespace TrainingOrchestrator.Core.Reference;
 
 /// <summary>What kind of accelerator an instance type carries.</summary>
@@ -11,8 +8,8 @@ public enum Accelerator { None, Gpu, Inferentia, Trainium }
 public sealed record InstanceCapabilities(string InstanceType, string Family, bool LocalStorage, Accelerator Accelerator);
 
 /// <summary>
-/// Every training instance type of the SageMaker API model (the TrainingInstanceType enum), with its capabilities as the
-/// SageMaker Python SDK derives them from the name: local storage as <c>volume_size_supported</c> decides it (a "d" in
+/// An instance type's capabilities as the SageMaker Python SDK derives them from the name (for every training instance
+/// type of the API model's TrainingInstanceType enum, and any new one): local storage as <c>volume_size_supported</c> decides it (a "d" in
 /// the family, or the families g5, g6, p5 and trn1: the API reference names ml.p4d, ml.g4dn and ml.g5 as NVMe
 /// families), the accelerator as <c>image_uris._processor</c> does (inf and trn are AWS's chips; g and p are GPUs).
 /// </summary>
@@ -21,16 +18,7 @@ public static class InstanceTypes
     /// <summary>The families without EBS besides those with a "d" (sagemaker-core common_utils.volume_size_supported).</summary>
     private static readonly string[] LocalStorageFamilies = ["g5", "g6", "p5", "trn1"];
 
-    private static readonly Lazy<FrozenDictionary<string, InstanceCapabilities>> Table = new(() =>
-        SageMakerApiModel.Instance["TrainingInstanceType"].Enum!.ToFrozenDictionary(t => t, CapabilitiesOf, StringComparer.Ordinal));
-
-    public static IReadOnlyCollection<InstanceCapabilities> All => Table.Value.Values;
-
-    /// <summary>The capabilities of a type, also one the model does not list yet (derived the same way from its name).</summary>
-    public static InstanceCapabilities Of(string instanceType) =>
-        Table.Value.TryGetValue(instanceType, out var known) ? known : CapabilitiesOf(instanceType);
-
-    private static InstanceCapabilities CapabilitiesOf(string instanceType)
+    public static InstanceCapabilities Of(string instanceType)
     {
         var parts = instanceType.Split('.');
         var family = parts.Length == 3 && parts[0] == "ml" ? parts[1] : "";

@@ -175,17 +175,18 @@ public static class TrainingImages
 
     /// <summary>
     /// The processor an instance type gives an image, as the SageMaker Python SDK decides it: a family the table names
-    /// itself; inf and trn are AWS's own accelerators; families starting with g or p are GPU; the rest CPU.
+    /// itself; else by the type's accelerator (inf and trn are AWS's own chips, GPU families start with g or p), else CPU.
     /// </summary>
     public static string ProcessorOf(string instanceType, IReadOnlyCollection<string>? available = null)
     {
-        var parts = instanceType.Split('.');
-        var family = parts.Length > 1 ? parts[1] : "";
-        return available?.Contains(family) == true ? family
-            : family.StartsWith("inf", StringComparison.Ordinal) ? "inf"
-            : family.StartsWith("trn", StringComparison.Ordinal) ? "trn"
-            : family.Length > 0 && family[0] is 'g' or 'p' ? "gpu"
-            : "cpu";
+        var capabilities = InstanceTypes.Of(instanceType);
+        return available?.Contains(capabilities.Family) == true ? capabilities.Family : capabilities.Accelerator switch
+        {
+            Accelerator.Inferentia => "inf",
+            Accelerator.Trainium => "trn",
+            Accelerator.Gpu => "gpu",
+            _ => "cpu",
+        };
     }
 
     /// <summary>The DNS suffix of the region's partition.</summary>
