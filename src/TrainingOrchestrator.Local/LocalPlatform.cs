@@ -118,6 +118,6 @@ public sealed class LocalPlatform(string workFolder, LocalConfig config, ILocalO
     {
         var d = tuning.TrainingJobDefinition;
         return new CreateTrainingJobRequest(tuning.HyperParameterTuningJobName + "-probe", d.StaticHyperParameters, d.AlgorithmSpecification, d.RoleArn,
-            d.InputDataConfig, d.OutputDataConfig, d.ResourceConfig, d.StoppingCondition, null, d.EnableManagedSpotTraining, d.CheckpointConfig, d.Environment);
+            d.InputDataConfig, d.OutputDataConfig, d.TrialResourceOptions()[0], d.StoppingCondition, null, d.EnableManagedSpotTraining, d.CheckpointConfig, d.Environment);
     }
 }

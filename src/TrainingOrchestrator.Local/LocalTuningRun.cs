@@ -166,7 +166,8 @@ public sealed class LocalTuningRun
         var suffix = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{JobName}/{index}")))[..8];
         return new CreateTrainingJobRequest(
             $"{JobName}-{index + 1:000}-{suffix}", hyperparameters, definition.AlgorithmSpecification, definition.RoleArn, definition.InputDataConfig,
-            definition.OutputDataConfig, definition.ResourceConfig, definition.StoppingCondition, spec.Tags, definition.EnableManagedSpotTraining,
+            // With instance configs, a trial here runs on the first: the one SageMaker prefers.
+            definition.OutputDataConfig, definition.TrialResourceOptions()[0], definition.StoppingCondition, spec.Tags, definition.EnableManagedSpotTraining,
             definition.CheckpointConfig, definition.Environment);
     }
 

@@ -165,6 +165,18 @@ public sealed class GovernanceTests
     }
 
     [Fact]
+    public void Each_instance_config_of_a_tuning_run_is_held_to_the_team_s_types()
+    {
+        var request = JsonNode.Parse(Repo.Records("sqs-tune-custom")[0].Body)!.AsObject();
+        var resources = request["training"]!["resources"]!.AsObject();
+        resources.Remove("instanceType");
+        resources.Remove("instanceCount");
+        resources.Remove("volumeSizeGb");
+        resources["instanceConfigs"] = JsonNode.Parse("""[ { "instanceType": "ml.m5.xlarge" }, { "instanceType": "ml.p4d.24xlarge" } ]""");
+        AssertRefused(Prepare(request, "research"), "training.resources.instanceConfigs[1].instanceType", PolicyRules.InstanceTypes);
+    }
+
+    [Fact]
     public void A_follow_up_tuning_run_is_checked_when_its_parent_is_submitted()
     {
         var request = Train(top: """{ "onCompleted": { "tune": { "strategy": "Random", "objective": { "metric": "validation:mse", "goal": "Minimize" }, "ranges": { "learning_rate": { "type": "continuous", "min": 0.001, "max": 0.5 } }, "maxTrainingJobs": 300, "maxParallelTrainingJobs": 2 } } }"""); // 300 trials x $0.23 (the parent's 1 h on ml.m5.xlarge) = $69: within research's $200.

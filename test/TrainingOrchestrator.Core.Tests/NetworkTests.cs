@@ -66,7 +66,7 @@ public sealed class NetworkTests
         Assert.Equal(job.VpcConfig.Subnets, definition.VpcConfig!.Subnets);
         Assert.Equal(job.VpcConfig.SecurityGroupIds, definition.VpcConfig.SecurityGroupIds);
         Assert.Equal((true, true), (definition.EnableNetworkIsolation, definition.EnableInterContainerTrafficEncryption));
-        Assert.Equal(("alias/ml-artifacts", Kms), (definition.OutputDataConfig.KmsKeyId, definition.ResourceConfig.VolumeKmsKeyId));
+        Assert.Equal(("alias/ml-artifacts", Kms), (definition.OutputDataConfig.KmsKeyId, definition.ResourceConfig!.VolumeKmsKeyId));
         AcceptedByTheApiModel(train);
         AcceptedByTheApiModel(tune);
     }

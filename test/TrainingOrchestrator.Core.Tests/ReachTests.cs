@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using TrainingOrchestrator.Core.Contract;
+using TrainingOrchestrator.Core.Settings;
 
 namespace TrainingOrchestrator.Core.Tests;
 
@@ -92,4 +93,72 @@ public sealed class ReachTests
     [InlineData("""{ "m": { "s3Uri": "s3://example-ml-bucket/m/", "hubContentArn": "arn:aws:sagemaker:eu-west-1:111122223333:hub-content/h/ModelReference/m" } }""", "training.inputs.m.hubContentArn", Rules.ArnScope)]
     public void A_channel_source_out_of_place_is_refused_at_its_path(string inputs, string path, string rule) =>
         Assert.Contains((path, rule), CheckedPlans.Errors(Train(Custom, inputs.Replace("DATASET", HubDataset, StringComparison.Ordinal))));
+
+    private static JsonObject TuneOn(string resources, string algorithm = Custom)
+    {
+        var request = Train(algorithm);
+        request["training"]!["resources"] = JsonNode.Parse(resources);
+        request["training"]!["algorithm"]!["metrics"] = JsonNode.Parse("""[{ "name": "loss", "regex": "loss=([0-9.]+)" }]""");
+        request["tuning"] = JsonNode.Parse("""{ "objective": { "metric": "loss", "goal": "Minimize" }, "ranges": { "lr": { "type": "continuous", "min": 0.001, "max": 0.1 } }, "maxParallelTrainingJobs": 3 }""");
+        return request;
+    }
+
+    private const string Pools = """{ "instanceConfigs": [ { "instanceType": "ml.g5.2xlarge", "volumeSizeGb": 100 }, { "instanceType": "ml.g4dn.2xlarge", "instanceCount": 2, "volumeSizeGb": 100 } ] }""";
+
+    // "HyperParameterTuningResourceConfig is similar to ResourceConfig, but has the additional InstanceConfigs and
+    // AllocationStrategy fields ... If you use InstanceConfigs, do not provide values for InstanceType, VolumeSizeInGB or InstanceCount."
+    [Fact]
+    public void Instance_configs_plan_a_tuning_resource_config_instead_of_ResourceConfig()
+    {
+        var definition = CheckedPlans.Body(TuneOn(Pools))["TrainingJobDefinition"]!.AsObject();
+        Assert.False(definition.ContainsKey("ResourceConfig"));
+        var pool = definition["HyperParameterTuningResourceConfig"]!;
+        Assert.Equal("Prioritized", (string?)pool["AllocationStrategy"]);
+        Assert.Equal(
+            """[{"InstanceType":"ml.g5.2xlarge","InstanceCount":1,"VolumeSizeInGB":100},{"InstanceType":"ml.g4dn.2xlarge","InstanceCount":2,"VolumeSizeInGB":100}]""",
+            pool["InstanceConfigs"]!.ToJsonString());
+    }
+
+    [Fact]
+    public void Capacity_holds_each_config_s_type_for_all_parallel_trials_and_cost_takes_the_dearest()
+    {
+        var plan = CheckedPlans.Prepare(TuneOn("""{ "instanceConfigs": [ { "instanceType": "ml.m5.xlarge" }, { "instanceType": "ml.m5.4xlarge" } ] }""")).Plan!;
+        Assert.Equal([new Governance.InstanceUse("ml.m5.4xlarge", 3), new Governance.InstanceUse("ml.m5.xlarge", 3)], Governance.Capacity.InstancesOf(null, plan.CreateTuning));
+        var prices = new Dictionary<string, decimal> { ["ml.m5.xlarge"] = 0.23m, ["ml.m5.4xlarge"] = 0.922m };
+        var cost = Governance.CostEstimate.Tuning(plan.CreateTuning!, t => prices.GetValueOrDefault(t));
+        Assert.Equal(22.13m, cost.TrialWorstCase); // one trial, 24 h (the default maxRuntimeSeconds) at $0.922/h, the dearer type
+    }
+
+    [Theory]
+    [InlineData("""{ "instanceConfigs": [ { "instanceType": "ml.m5.xlarge" } ], "instanceType": "ml.m5.xlarge" }""", "training.resources.instanceType", Rules.InstanceConfigs)]
+    [InlineData("""{ "instanceConfigs": [ { "instanceType": "ml.m5.xlarge" } ], "keepAliveSeconds": 600 }""", "training.resources.keepAliveSeconds", Rules.InstanceConfigs)]
+    [InlineData("""{ "instanceConfigs": [ { "instanceType": "ml.m5.xlarge" }, { "instanceType": "ml.m5.xlarge" }, { "instanceType": "ml.m5.xlarge" }, { "instanceType": "ml.m5.xlarge" }, { "instanceType": "ml.m5.xlarge" }, { "instanceType": "ml.m5.xlarge" }, { "instanceType": "ml.m5.xlarge" } ] }""", "training.resources.instanceConfigs", Rules.InstanceConfigs)]
+    [InlineData("""{ "instanceConfigs": [ { "instanceType": "ml.m5.huge" } ] }""", "training.resources.instanceConfigs[0].instanceType", Rules.InstanceType)]
+    [InlineData("""{ "instanceConfigs": [ { "instanceType": "ml.m5.xlarge", "volumeSizeGb": 0 } ] }""", "training.resources.instanceConfigs[0].volumeSizeGb", Rules.VolumeSize)]
+    public void Instance_configs_out_of_place_are_refused_at_their_path(string resources, string path, string rule) =>
+        Assert.Contains((path, rule), CheckedPlans.Errors(TuneOn(resources)));
+
+    [Fact]
+    public void A_framework_s_configs_share_one_image_and_a_training_job_takes_none()
+    {
+        var pytorch = """{ "name": "pytorch", "version": "2.3" }""";
+        var request = TuneOn("""{ "instanceConfigs": [ { "instanceType": "ml.g5.2xlarge" }, { "instanceType": "ml.c5.4xlarge" } ] }""", pytorch);
+        request["training"]!["script"] = JsonNode.Parse("""{ "entryPoint": "train.py", "sourceDir": "s3://example-ml-bucket/code/s.tar.gz" }""");
+        Assert.Equal([("training.resources.instanceConfigs[1].instanceType", Rules.InstanceConfigs)], CheckedPlans.Errors(request));
+
+        var train = Train(Custom);
+        train["training"]!["resources"] = JsonNode.Parse("""{ "instanceConfigs": [ { "instanceType": "ml.m5.xlarge" } ] }""");
+        Assert.Equal([("training.resources.instanceConfigs", Rules.InstanceConfigs)], CheckedPlans.Errors(train));
+    }
+
+    [Fact]
+    public void A_deployment_volume_key_is_left_out_when_any_config_has_local_storage()
+    {
+        var settings = DeploymentSettings.From(new Dictionary<string, string>(DeploymentSettings.LocalDefaults)
+        {
+            [DeploymentSettings.VolumeKmsKeyVariable] = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        });
+        Assert.Null(CheckedPlans.Body(TuneOn(Pools), settings)["TrainingJobDefinition"]!["HyperParameterTuningResourceConfig"]!["VolumeKmsKeyId"]);
+        Assert.NotNull(CheckedPlans.Body(TuneOn("""{ "instanceConfigs": [ { "instanceType": "ml.m5.xlarge" } ] }"""), settings)["TrainingJobDefinition"]!["HyperParameterTuningResourceConfig"]!["VolumeKmsKeyId"]);
+    }
 }

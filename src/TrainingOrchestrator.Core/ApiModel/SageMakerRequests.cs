@@ -160,7 +160,7 @@ public sealed record HyperParameterTrainingJobDefinition(
     string RoleArn,
     IReadOnlyList<Channel>? InputDataConfig,
     OutputDataConfig OutputDataConfig,
-    ResourceConfig ResourceConfig,
+    ResourceConfig? ResourceConfig,
     StoppingCondition StoppingCondition,
     bool? EnableManagedSpotTraining,
     CheckpointConfig? CheckpointConfig,
@@ -168,19 +168,33 @@ public sealed record HyperParameterTrainingJobDefinition(
     VpcConfig? VpcConfig = null,
     bool? EnableNetworkIsolation = null,
     bool? EnableInterContainerTrafficEncryption = null,
-    RetryStrategy? RetryStrategy = null)
+    RetryStrategy? RetryStrategy = null,
+    HyperParameterTuningResourceConfig? HyperParameterTuningResourceConfig = null)
 {
+    /// <summary>
+    /// What a trial may run on: the one ResourceConfig, or each of the instance configs SageMaker chooses between, in
+    /// order of preference (the first is what a trial gets when capacity allows).
+    /// </summary>
+    public IReadOnlyList<ResourceConfig> TrialResourceOptions() => ResourceConfig is { } one ? [one]
+        : HyperParameterTuningResourceConfig?.InstanceConfigs.Select(c => new ResourceConfig(c.InstanceType, c.InstanceCount, c.VolumeSizeInGB, HyperParameterTuningResourceConfig.VolumeKmsKeyId)).ToList()
+          ?? throw new InvalidOperationException("a training definition has ResourceConfig or HyperParameterTuningResourceConfig");
+
     /// <summary>Members a request's overrides add here (merged by the planner, kept through the stored plan). Settable only
     /// because System.Text.Json cannot fill init-only extension data beside a constructor; nothing sets it after planning.</summary>
     [JsonExtensionData] public Dictionary<string, JsonElement>? Overrides { get; set; }
 }
+
+/// <summary>Instance configs SageMaker may choose between for a tuning job's trials (instead of ResourceConfig).</summary>
+public sealed record HyperParameterTuningResourceConfig(string AllocationStrategy, IReadOnlyList<HyperParameterTuningInstanceConfig> InstanceConfigs, string? VolumeKmsKeyId = null);
+
+public sealed record HyperParameterTuningInstanceConfig(string InstanceType, int InstanceCount, int VolumeSizeInGB);
 
 /// <summary>A tuning job's training definition as the training request it stands for (to tune around a tuning job).</summary>
 internal static class TrainingDefinitions
 {
     public static CreateTrainingJobRequest AsTrainingJob(this HyperParameterTrainingJobDefinition definition, string jobName) => new(
         jobName, definition.StaticHyperParameters, definition.AlgorithmSpecification, definition.RoleArn, definition.InputDataConfig,
-        definition.OutputDataConfig, definition.ResourceConfig, definition.StoppingCondition, Tags: null, definition.EnableManagedSpotTraining,
+        definition.OutputDataConfig, definition.TrialResourceOptions()[0], definition.StoppingCondition, Tags: null, definition.EnableManagedSpotTraining,
         definition.CheckpointConfig, definition.Environment, definition.VpcConfig, definition.EnableNetworkIsolation,
         definition.EnableInterContainerTrafficEncryption, definition.RetryStrategy);
 }

@@ -40,6 +40,7 @@ internal static class AlgorithmImages
     public static string? ImageInstanceTypeOf(ResourcesSpec? resources) =>
         resources?.InstanceGroups is { Count: > 0 } groups
             ? groups.Select(g => g?.InstanceType).FirstOrDefault(t => t is not null && TrainingImages.ProcessorOf(t) == "gpu") ?? groups[0]?.InstanceType
+            : resources?.InstanceConfigs is { Count: > 0 } configs ? configs[0]?.InstanceType
             : resources?.InstanceType;
 
     /// <summary>The planned image URI (none for an algorithm resource, which brings its own); call only for a request the validator accepted.</summary>

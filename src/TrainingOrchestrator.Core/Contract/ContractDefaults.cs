@@ -52,7 +52,11 @@ internal static class ContractDefaults
     /// <summary>Every instance type a request's resources name: its type, or its groups' types.</summary>
     public static IEnumerable<string> InstanceTypesOf(ResourcesSpec? resources) =>
         resources?.InstanceGroups is { } groups ? groups.Select(g => g?.InstanceType).OfType<string>()
+        : resources?.InstanceConfigs is { } configs ? configs.Select(c => c?.InstanceType).OfType<string>()
         : resources?.InstanceType is { } type ? [type] : [];
+
+    /// <summary>SageMaker's one allocation strategy for instance configs: the first that has capacity (HyperParameterTuningAllocationStrategy).</summary>
+    public const string AllocationStrategy = "Prioritized";
 
     /// <summary>The action a request asks for: explicit, else "tune" when it has a tuning block, else "train".</summary>
     public static string ActionOf(JobRequest request) =>

@@ -178,6 +178,8 @@ public sealed record ResourcesSpec
     public int? KeepAliveSeconds { get; init; }
     /// <summary>A heterogeneous cluster: named groups of instances of one type each, instead of instanceType and instanceCount.</summary>
     public IReadOnlyList<InstanceGroupSpec>? InstanceGroups { get; init; }
+    /// <summary>Tuning only: the instance configs a trial may run on, in order of preference, instead of instanceType and instanceCount (HyperParameterTuningResourceConfig).</summary>
+    public IReadOnlyList<InstanceConfigSpec>? InstanceConfigs { get; init; }
 
     [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
 }
@@ -187,6 +189,16 @@ public sealed record InstanceGroupSpec
     public string? Name { get; init; }
     public string? InstanceType { get; init; }
     public int? InstanceCount { get; init; }
+
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
+}
+
+/// <summary>One instance config of a tuning job's trials: type, count and volume.</summary>
+public sealed record InstanceConfigSpec
+{
+    public string? InstanceType { get; init; }
+    public int? InstanceCount { get; init; }
+    public int? VolumeSizeGb { get; init; }
 
     [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
 }

@@ -30,7 +30,7 @@ internal static class OverridableMembers
         ["ResourceConfig.KeepAlivePeriodInSeconds"] = "training.resources.keepAliveSeconds",
         // SageMaker takes instance groups instead of a type and count, which the contract requires.
         ["ResourceConfig.InstanceGroups"] = "training.resources.instanceGroups",
-        ["HyperParameterTuningResourceConfig"] = "training.resources (a tuning job's trials take ResourceConfig from it)",
+        ["HyperParameterTuningResourceConfig"] = "training.resources.instanceConfigs",
         ["StoppingCondition"] = "training.stopping",
         ["Tags"] = "training.tags",
         ["EnableManagedSpotTraining"] = "training.spot",

@@ -48,6 +48,8 @@ internal static class Rules
     public const string InstanceCount = "instance-count";
     /// <summary>A heterogeneous cluster's groups, and the channels that name them.</summary>
     public const string InstanceGroups = "instance-groups";
+    /// <summary>A tuning job's instance configs (HyperParameterTuningResourceConfig).</summary>
+    public const string InstanceConfigs = "instance-configs";
     public const string VolumeSize = "volume-size";
     public const string DistributedProtocol = "distributed-protocol";
     public const string Mpi = "mpi";
@@ -107,7 +109,7 @@ internal static class Rules
         BaseJob, Required, AlgorithmName, AlgorithmVersion, AlgorithmImage, InputMode, ContentType, MetricCount,
         MetricName, MetricRegex, Script, HyperparameterCount, HyperparameterKey, HyperparameterValue,
         ReservedHyperparameter, ChannelCount, ChannelName, ChannelOption, S3UriForm, BucketNotAllowed, InstanceType,
-        InstanceCount, InstanceGroups, VolumeSize, DistributedProtocol, Mpi, MaxRuntime, Spot, Environment, Tag, RoleOverride, Vpc, Network, KmsKey, ArnScope, Retries, WarmPool, Checkpoint, ContainerCommand,
+        InstanceCount, InstanceGroups, InstanceConfigs, VolumeSize, DistributedProtocol, Mpi, MaxRuntime, Spot, Environment, Tag, RoleOverride, Vpc, Network, KmsKey, ArnScope, Retries, WarmPool, Checkpoint, ContainerCommand,
         Strategy, Objective, RangeCount, RangeName, RangeType, RangeBounds, RangeScaling, CategoricalValues,
         RangedAndFixed, GridStrategy, TuningLimits, EarlyStopping, Completion, RandomSeed, WarmStart, Overrides,
     ];

@@ -104,17 +104,27 @@ public static class Ledger
 /// <summary>What a request holds while it runs, under a policy's limits, and whether it can ever fit them.</summary>
 public static class Capacity
 {
-    /// <summary>The instances a planned Create holds at once: a training job's cluster, a tuning job's parallel trials' clusters.</summary>
+    /// <summary>
+    /// The instances a planned Create holds at once: a training job's cluster, a tuning job's parallel trials' clusters.
+    /// With instance configs any trial may run on any of them, so each type is held for all parallel trials (at worst
+    /// they all get it): more than the job uses at once, never less.
+    /// </summary>
     public static IReadOnlyList<InstanceUse> InstancesOf(CreateTrainingJobRequest? training, CreateHyperParameterTuningJobRequest? tuning)
     {
-        var (resources, times) = training is not null ? (training.ResourceConfig, 1)
-            : tuning is not null ? (tuning.TrainingJobDefinition.ResourceConfig, tuning.HyperParameterTuningJobConfig.ResourceLimits.MaxParallelTrainingJobs)
-            : (null, 0);
-        if (resources is null) return [];
+        var (options, times) = training is not null ? ([training.ResourceConfig], 1)
+            : tuning is not null ? (tuning.TrainingJobDefinition.TrialResourceOptions(), tuning.HyperParameterTuningJobConfig.ResourceLimits.MaxParallelTrainingJobs)
+            : ((IReadOnlyList<ResourceConfig>)[], 0);
+        return [.. options.SelectMany(ClusterOf)
+            .GroupBy(u => u.Type, StringComparer.Ordinal).Select(g => new InstanceUse(g.Key, g.Max(u => u.Count) * times)).OrderBy(u => u.Type, StringComparer.Ordinal)];
+    }
+
+    /// <summary>One cluster's instances per type.</summary>
+    private static IEnumerable<InstanceUse> ClusterOf(ResourceConfig resources)
+    {
         IEnumerable<(string Type, int Count)> groups = resources.InstanceGroups is { Count: > 0 } instanceGroups
             ? instanceGroups.Select(g => (g.InstanceType, g.InstanceCount))
             : [(resources.InstanceType ?? "", resources.InstanceCount ?? 1)];
-        return [.. groups.GroupBy(g => g.Type, StringComparer.Ordinal).Select(g => new InstanceUse(g.Key, g.Sum(x => x.Count) * times)).OrderBy(u => u.Type, StringComparer.Ordinal)];
+        return groups.GroupBy(g => g.Type, StringComparer.Ordinal).Select(g => new InstanceUse(g.Key, g.Sum(x => x.Count)));
     }
 
     /// <summary>

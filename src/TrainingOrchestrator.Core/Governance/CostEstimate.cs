@@ -27,7 +27,11 @@ public sealed record CostEstimate(decimal? WorstCase, decimal? HourlyRate, decim
     /// </summary>
     public static CostEstimate Tuning(CreateHyperParameterTuningJobRequest job, Func<string, decimal?> priceOf)
     {
-        var trial = Training(job.TrainingJobDefinition.AsTrainingJob(job.HyperParameterTuningJobName), priceOf);
+        // With instance configs a trial may run on any of them: its worst case is the dearest.
+        var definition = job.TrainingJobDefinition.AsTrainingJob(job.HyperParameterTuningJobName);
+        var options = job.TrainingJobDefinition.TrialResourceOptions().Select(r => Training(definition with { ResourceConfig = r }, priceOf)).ToList();
+        var unpriced = options.SelectMany(o => o.Unpriced).Distinct(StringComparer.Ordinal).ToList();
+        var trial = unpriced.Count > 0 ? options.First(o => o.Unpriced.Count > 0) with { Unpriced = unpriced } : options.MaxBy(o => o.TrialWorstCase)!;
         var limits = job.HyperParameterTuningJobConfig.ResourceLimits;
         var trials = limits.MaxNumberOfTrainingJobs ?? GridSize(job.HyperParameterTuningJobConfig.ParameterRanges);
         var basis = $"{trials} trials x {Usd(trial.TrialWorstCase)} each ({trial.Basis})";

@@ -60,7 +60,11 @@ internal static class PolicyChecker
         tags ??= [];
         if (checkTraining)
         {
-            Resources(team, training.ResourceConfig, cost, region, trainingPath + ".resources", errors);
+            // A tuning job's instance configs: each one a trial may run on, held to the team's rules.
+            if (create is CreateHyperParameterTuningJobRequest { TrainingJobDefinition.HyperParameterTuningResourceConfig: not null } pooled)
+                foreach (var (option, i) in pooled.TrainingJobDefinition.TrialResourceOptions().Select((o, i) => (o, i)))
+                    Resources(team, option, cost, region, JsonPath.Index(trainingPath + ".resources.instanceConfigs", i), errors);
+            else Resources(team, training.ResourceConfig, cost, region, trainingPath + ".resources", errors);
             Stopping(team, training, trainingPath, errors);
             Locations(team, training, request.Training, trainingPath, errors);
             Identities(team, training, request.Training, trainingPath, errors);

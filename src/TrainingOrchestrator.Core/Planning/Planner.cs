@@ -47,7 +47,7 @@ internal sealed class Planner(DeploymentSettings settings)
                 return new PlannedOperation
                 {
                     Operation = PlannedOperation.CreateHyperParameterTuningJob, JobName = name, Kind = JobKind.Tuning, RequestId = requestId,
-                    CreateTuning = Signed(Merged(TuningJob(name, requestId, request.Tuning!, training, userTags, request.BaseJob, governed), SageMakerJson.Default.CreateHyperParameterTuningJobRequest,
+                    CreateTuning = Signed(Merged(TuningJob(name, requestId, request.Tuning!, training, request.Training?.Resources?.InstanceConfigs, userTags, request.BaseJob, governed), SageMakerJson.Default.CreateHyperParameterTuningJobRequest,
                         (request.Training?.Overrides, "TrainingJobDefinition"), (request.Tuning!.Overrides, null))),
                 };
             }
@@ -155,7 +155,8 @@ internal sealed class Planner(DeploymentSettings settings)
         ContractDefaults.InstanceTypesOf(resources).Any(t => Reference.InstanceTypes.Of(t).LocalStorage) ? null : settings.VolumeKmsKey;
 
     private static CreateHyperParameterTuningJobRequest TuningJob(
-        string jobName, string requestId, TuningSpec tuning, CreateTrainingJobRequest training, IReadOnlyDictionary<string, string>? userTags, string? baseJob, GovernedTags governed)
+        string jobName, string requestId, TuningSpec tuning, CreateTrainingJobRequest training, IReadOnlyList<InstanceConfigSpec>? instanceConfigs,
+        IReadOnlyDictionary<string, string>? userTags, string? baseJob, GovernedTags governed)
     {
         var ranges = tuning.Ranges!;
         var integers = new List<IntegerParameterRange>();
@@ -214,7 +215,8 @@ internal sealed class Planner(DeploymentSettings settings)
                 RoleArn: training.RoleArn,
                 InputDataConfig: training.InputDataConfig,
                 OutputDataConfig: training.OutputDataConfig,
-                ResourceConfig: training.ResourceConfig,
+                // Instance configs instead of one ResourceConfig: SageMaker takes one or the other.
+                ResourceConfig: instanceConfigs is null ? training.ResourceConfig : null,
                 StoppingCondition: training.StoppingCondition,
                 EnableManagedSpotTraining: training.EnableManagedSpotTraining,
                 CheckpointConfig: training.CheckpointConfig,
@@ -222,7 +224,10 @@ internal sealed class Planner(DeploymentSettings settings)
                 VpcConfig: training.VpcConfig,
                 EnableNetworkIsolation: training.EnableNetworkIsolation,
                 EnableInterContainerTrafficEncryption: training.EnableInterContainerTrafficEncryption,
-                RetryStrategy: training.RetryStrategy),
+                RetryStrategy: training.RetryStrategy,
+                HyperParameterTuningResourceConfig: instanceConfigs is null ? null : new HyperParameterTuningResourceConfig(ContractDefaults.AllocationStrategy,
+                    instanceConfigs.Select(c => new HyperParameterTuningInstanceConfig(c.InstanceType!, c.InstanceCount ?? ContractDefaults.InstanceCount, c.VolumeSizeGb ?? ContractDefaults.VolumeSizeGb)).ToList(),
+                    training.ResourceConfig.VolumeKmsKeyId)),
             Tags: Tags(requestId, userTags, governed),
             WarmStartConfig: ContractDefaults.WarmStartParentsOf(tuning, baseJob) is { Count: > 0 } parents
                 ? new HyperParameterTuningJobWarmStartConfig(

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using TrainingOrchestrator.Core.ApiModel;
 using TrainingOrchestrator.Core.Contract;
+using TrainingOrchestrator.Core.Reference;
 using TrainingOrchestrator.Core.Settings;
 
 namespace TrainingOrchestrator.Core.Validation;
@@ -24,6 +25,11 @@ public sealed partial class RequestValidator
             InstanceGroups(groups, JsonPath.Field(path, "instanceGroups"), errors);
             if (resources.InstanceType is not null) errors.Add(typePath, Rules.InstanceType, "goes with instanceGroups only inside each group");
             if (resources.InstanceCount is not null) errors.Add(JsonPath.Field(path, "instanceCount"), Rules.InstanceCount, "goes with instanceGroups only inside each group");
+        }
+        else if (resources.InstanceConfigs is not null)
+        {
+            foreach (var (field, value) in new (string, object?)[] { ("instanceType", resources.InstanceType), ("instanceCount", resources.InstanceCount), ("volumeSizeGb", resources.VolumeSizeGb) })
+                if (value is not null) errors.Add(JsonPath.Field(path, field), Rules.InstanceConfigs, "goes with instanceConfigs only inside each config (SageMaker takes one or the other)");
         }
         else if (resources.InstanceType is null) errors.Add(typePath, Rules.InstanceType, "is required, such as ml.m5.xlarge (or instanceGroups)");
         else MatchesModel(resources.InstanceType, "TrainingInstanceType", typePath, Rules.InstanceType, errors, subject: "the instance type");
@@ -52,6 +58,47 @@ public sealed partial class RequestValidator
         }
         if (resources.CustomMpiOptions is { } options)
             MatchesModel(options, "HyperParameterValue", JsonPath.Field(path, "customMpiOptions"), Rules.Mpi, errors, subject: "the option string");
+    }
+
+    /// <summary>
+    /// A tuning job's instance configs (HyperParameterTuningResourceConfig): 1 to 6, in order of preference, each a type,
+    /// a count and a volume; one image serves every trial, so a framework's or built-in's configs share its processor.
+    /// </summary>
+    private void InstanceConfigs(TrainingSpec training, IReadOnlyList<InstanceConfigSpec> configs, string trainingPath, bool forTuning, Errors errors)
+    {
+        var resourcesPath = JsonPath.Field(trainingPath, "resources");
+        var path = JsonPath.Field(resourcesPath, "instanceConfigs");
+        if (!forTuning) { errors.Add(path, Rules.InstanceConfigs, "applies to tuning jobs only: a training job runs on one instance type (instanceType) or instance groups"); return; }
+        var listShape = Model["HyperParameterTuningInstanceConfigs"];
+        if (configs.Count < (listShape.Min ?? 1) || configs.Count > listShape.Max)
+            errors.Add(path, Rules.InstanceConfigs, $"must list {listShape.Min ?? 1} to {listShape.Max} instance configs, got {configs.Count}");
+        if (training.Resources!.KeepAliveSeconds is not null)
+            errors.Add(JsonPath.Field(resourcesPath, "keepAliveSeconds"), Rules.InstanceConfigs, "a tuning job with instance configs takes no keep-alive period (HyperParameterTuningResourceConfig has none; its trials reuse warm instances anyway)");
+        if (training.Resources.DistributedProtocol is DistributedProtocols.TorchDistributed or DistributedProtocols.Smddp)
+            errors.Add(JsonPath.Field(resourcesPath, "distributedProtocol"), Rules.InstanceConfigs, $"{training.Resources.DistributedProtocol} is told the instance type, which with instance configs is SageMaker's choice per trial: use instanceType");
+        if (training.Overrides is { ValueKind: System.Text.Json.JsonValueKind.Object } overrides && overrides.TryGetProperty("ResourceConfig", out _))
+            errors.Add(JsonPath.Field(JsonPath.Field(trainingPath, "overrides"), "ResourceConfig"), Rules.InstanceConfigs, "with instance configs the trials take no ResourceConfig (SageMaker takes one or the other)");
+        var image = AlgorithmImages.RequestOf(training, settings.Region);
+        string? firstImage = null;
+        for (var i = 0; i < configs.Count; i++)
+        {
+            var at = JsonPath.Index(path, i);
+            if (configs[i] is not { } config) { errors.Add(at, Rules.InstanceConfigs, "an instance config is an object with instanceType, instanceCount and volumeSizeGb"); continue; }
+            Unknown(config, config.Unknown, at, errors);
+            var typePath = JsonPath.Field(at, "instanceType");
+            if (config.InstanceType is null) errors.Add(typePath, Rules.InstanceType, "is required, such as ml.m5.xlarge");
+            else if (MatchesModel(config.InstanceType, "TrainingInstanceType", typePath, Rules.InstanceType, errors, subject: "the instance type") && image is not null
+                && TrainingImages.Resolve(image with { InstanceType = config.InstanceType }).Uri is { } uri)
+            {
+                firstImage ??= uri;
+                if (uri != firstImage)
+                    errors.Add(typePath, Rules.InstanceConfigs, $"every trial runs one image, {firstImage} (for {configs[0]?.InstanceType}), and {config.InstanceType} needs {uri}: list types of one processor (cpu or gpu)");
+            }
+            if (config.InstanceCount is { } count && count < 1)
+                errors.Add(JsonPath.Field(at, "instanceCount"), Rules.InstanceCount, $"must be at least 1, got {count}");
+            if (config.VolumeSizeGb is { } volume && volume is < 1 or > MaxVolumeSizeGb)
+                errors.Add(JsonPath.Field(at, "volumeSizeGb"), Rules.VolumeSize, $"must be from 1 to {MaxVolumeSizeGb} GB, got {volume}");
+        }
     }
 
     /// <summary>A heterogeneous cluster: 1 to 5 uniquely named groups, each of one instance type.</summary>

@@ -44,6 +44,7 @@ public sealed partial class RequestValidator
         if (training.Output is { } output) S3(output, JsonPath.Field(path, "output"), errors);
         Resources(training.Resources, JsonPath.Field(path, "resources"), errors);
         Distribution(training, path, errors);
+        if (training.Resources?.InstanceConfigs is { } configs) InstanceConfigs(training, configs, path, forTuning, errors);
         if (training.Resources?.InstanceGroups is not null)
         {
             var groupsPath = JsonPath.Field(JsonPath.Field(path, "resources"), "instanceGroups");
