@@ -29,6 +29,9 @@ public sealed class LocalPlatform(string workFolder, LocalConfig config, ILocalO
             return new LaunchOutcome(run.JobName, LocalEvents.TrainingArn(run.JobName), false);
         }
         var tuning = create.CreateTuning ?? throw new ArgumentException($"{create.Operation} does not launch a job", nameof(create));
+        if (tuning.TrainingJobDefinition is null)
+            throw new PlatformException("ValidationException",
+                $"the tuning job tunes {tuning.TrainingJobDefinitions?.Count} algorithms ({string.Join(", ", tuning.Definitions().Select(d => d.DefinitionName))}), and local mode runs one training definition per tuning job: try each as a tuning request of its own here", RetryAdvice.Never);
         // Check the training definition before anything starts: the first trial's refusal is the tuning job's.
         if (LocalTuningRun.Candidates(tuning.HyperParameterTuningJobConfig, tuning.HyperParameterTuningJobName).Count == 0)
             throw new PlatformException("ValidationException", "the ranges give no trial to run", RetryAdvice.Never);
@@ -116,7 +119,7 @@ public sealed class LocalPlatform(string workFolder, LocalConfig config, ILocalO
 
     private static CreateTrainingJobRequest TrialProbe(CreateHyperParameterTuningJobRequest tuning)
     {
-        var d = tuning.TrainingJobDefinition;
+        var d = tuning.TrainingJobDefinition!;
         return new CreateTrainingJobRequest(tuning.HyperParameterTuningJobName + "-probe", d.StaticHyperParameters, d.AlgorithmSpecification, d.RoleArn,
             d.InputDataConfig, d.OutputDataConfig, d.TrialResourceOptions()[0], d.StoppingCondition, null, d.EnableManagedSpotTraining, d.CheckpointConfig, d.Environment);
     }

@@ -61,7 +61,8 @@ public sealed class LocalTuningRun
     /// <summary>The hyperparameter values of each trial, in order: a deterministic function of the tuning job.</summary>
     public static IReadOnlyList<IReadOnlyDictionary<string, string>> Candidates(HyperParameterTuningJobConfig config, string seedName)
     {
-        var ranges = config.ParameterRanges;
+        // One training definition (LocalPlatform refuses several): its ranges are the tuning job's.
+        var ranges = config.ParameterRanges!;
         if (config.Strategy == "Grid")
         {
             IEnumerable<Dictionary<string, string>> grid = [new Dictionary<string, string>(StringComparer.Ordinal)];
@@ -157,7 +158,7 @@ public sealed class LocalTuningRun
 
     private CreateTrainingJobRequest TrialSpec(IReadOnlyDictionary<string, string> values, int index)
     {
-        var definition = spec.TrainingJobDefinition;
+        var definition = spec.TrainingJobDefinition!;
         var hyperparameters = new Dictionary<string, string>(definition.StaticHyperParameters ?? new Dictionary<string, string>(), StringComparer.Ordinal);
         foreach (var (key, value) in values)
             hyperparameters[key] = value;

@@ -44,7 +44,7 @@ public sealed class CapacityTests
     {
         var tune = Repo.Records("sqs-tune-xgboost")[0];
         var plan = Repo.Prepare(tune.Body, tune.MessageId).Plan!;
-        var trial = plan.CreateTuning!.TrainingJobDefinition.ResourceConfig!;
+        var trial = plan.CreateTuning!.TrainingJobDefinition!.ResourceConfig!;
         var parallel = plan.CreateTuning.HyperParameterTuningJobConfig.ResourceLimits.MaxParallelTrainingJobs;
         var policy = Policies.Read("""{"version":"v","teams":{"a":{"instanceLimits":{"ml.*":100},"budget":{"usd":1000,"period":"day"}}},"account":{"instanceQuotas":{"ml.m5.xlarge":50}}}""");
 

@@ -177,6 +177,14 @@ public sealed class GovernanceTests
     }
 
     [Fact]
+    public void Each_definition_of_a_tuning_run_over_several_algorithms_is_held_to_the_team_s_rules_at_its_path()
+    {
+        var request = JsonNode.Parse(File.ReadAllText(Repo.Path("samples", "requests", "multi-algorithm-tuning.json")))!.AsObject();
+        request["tuning"]!["definitions"]!["linear-learner"]!["training"]!["resources"]!["instanceType"] = "ml.p4d.24xlarge";
+        AssertRefused(Prepare(request, "research"), "tuning.definitions.linear-learner.training.resources.instanceType", PolicyRules.InstanceTypes);
+    }
+
+    [Fact]
     public void A_follow_up_tuning_run_is_checked_when_its_parent_is_submitted()
     {
         var request = Train(top: """{ "onCompleted": { "tune": { "strategy": "Random", "objective": { "metric": "validation:mse", "goal": "Minimize" }, "ranges": { "learning_rate": { "type": "continuous", "min": 0.001, "max": 0.5 } }, "maxTrainingJobs": 300, "maxParallelTrainingJobs": 2 } } }"""); // 300 trials x $0.23 (the parent's 1 h on ml.m5.xlarge) = $69: within research's $200.

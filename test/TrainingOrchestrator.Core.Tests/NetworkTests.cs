@@ -62,7 +62,7 @@ public sealed class NetworkTests
         Assert.Equal(["sg-0123456789abcdef0"], job.VpcConfig.SecurityGroupIds);
         Assert.Equal((true, true), (job.EnableNetworkIsolation, job.EnableInterContainerTrafficEncryption));
         Assert.Equal(("alias/ml-artifacts", Kms), (job.OutputDataConfig.KmsKeyId, job.ResourceConfig.VolumeKmsKeyId));
-        var definition = tune.CreateTuning!.TrainingJobDefinition;
+        var definition = tune.CreateTuning!.TrainingJobDefinition!;
         Assert.Equal(job.VpcConfig.Subnets, definition.VpcConfig!.Subnets);
         Assert.Equal(job.VpcConfig.SecurityGroupIds, definition.VpcConfig.SecurityGroupIds);
         Assert.Equal((true, true), (definition.EnableNetworkIsolation, definition.EnableInterContainerTrafficEncryption));

@@ -163,7 +163,7 @@ public class PlanningPropertyTests
             var request = Build(true, false, "ml.m5.xlarge", 1, "example-ml-bucket", [], false, 3600, 0, false,
                 new JsonObject { ["x"] = new JsonObject { ["type"] = "continuous", ["min"] = b.Item1, ["max"] = b.Item2 } }, "Random", 1, Guid.NewGuid());
             var plan = Repo.Prepare(request.ToJsonString(), "message-1").Plan!;
-            var range = Assert.Single(plan.CreateTuning!.HyperParameterTuningJobConfig.ParameterRanges.ContinuousParameterRanges!);
+            var range = Assert.Single(plan.CreateTuning!.HyperParameterTuningJobConfig.ParameterRanges!.ContinuousParameterRanges!);
             return double.Parse(range.MinValue, CultureInfo.InvariantCulture).Equals(b.Item1)
                 && double.Parse(range.MaxValue, CultureInfo.InvariantCulture).Equals(b.Item2);
         }).Check(Config.QuickThrowOnFailure.WithMaxTest(2_000));

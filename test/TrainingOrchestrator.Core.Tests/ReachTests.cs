@@ -161,4 +161,63 @@ public sealed class ReachTests
         Assert.Null(CheckedPlans.Body(TuneOn(Pools), settings)["TrainingJobDefinition"]!["HyperParameterTuningResourceConfig"]!["VolumeKmsKeyId"]);
         Assert.NotNull(CheckedPlans.Body(TuneOn("""{ "instanceConfigs": [ { "instanceType": "ml.m5.xlarge" } ] }"""), settings)["TrainingJobDefinition"]!["HyperParameterTuningResourceConfig"]!["VolumeKmsKeyId"]);
     }
+
+    private static JsonObject SeveralAlgorithms() => JsonNode.Parse(File.ReadAllText(Repo.Path("samples", "requests", "multi-algorithm-tuning.json")))!.AsObject();
+
+    // CreateHyperParameterTuningJob.TrainingJobDefinitions: "A list of the HyperParameterTrainingJobDefinition objects
+    // launched for this tuning job", each with its DefinitionName, TuningObjective and HyperParameterRanges; the tuning
+    // job's own config then names neither (as the SageMaker Python SDK's HyperparameterTuner.create sends it).
+    [Fact]
+    public void Several_algorithms_plan_one_definition_each_with_its_name_objective_and_ranges()
+    {
+        var body = CheckedPlans.Body(SeveralAlgorithms());
+        Assert.Null(body["TrainingJobDefinition"]);
+        var config = body["HyperParameterTuningJobConfig"]!.AsObject();
+        Assert.False(config.ContainsKey("HyperParameterTuningJobObjective") || config.ContainsKey("ParameterRanges"));
+        var definitions = body["TrainingJobDefinitions"]!.AsArray();
+        Assert.Equal(["xgboost", "linear-learner"], definitions.Select(d => (string?)d!["DefinitionName"]));
+        Assert.Equal("validation:auc", (string?)definitions[0]!["TuningObjective"]!["MetricName"]);
+        Assert.Equal("validation:roc_auc_score", (string?)definitions[1]!["TuningObjective"]!["MetricName"]);
+        Assert.Equal(["eta"], definitions[0]!["HyperParameterRanges"]!["ContinuousParameterRanges"]!.AsArray().Select(r => (string?)r!["Name"]));
+        Assert.Equal("683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1", (string?)definitions[0]!["AlgorithmSpecification"]!["TrainingImage"]);
+        Assert.Equal("ml.c5.2xlarge", (string?)definitions[1]!["ResourceConfig"]!["InstanceType"]);
+        Assert.Contains(body["Tags"]!.AsArray(), t => (string?)t!["Key"] == "cost-center" && (string?)t["Value"] == "retention");
+    }
+
+    [Fact]
+    public void Several_algorithms_are_held_and_costed_as_any_trial_may_be_either()
+    {
+        var plan = CheckedPlans.Prepare(SeveralAlgorithms()).Plan!;
+        Assert.Equal([new Governance.InstanceUse("ml.c5.2xlarge", 3), new Governance.InstanceUse("ml.m5.xlarge", 3)], Governance.Capacity.InstancesOf(null, plan.CreateTuning));
+        var prices = new Dictionary<string, decimal> { ["ml.m5.xlarge"] = 0.23m, ["ml.c5.2xlarge"] = 0.408m };
+        var cost = Governance.CostEstimate.Tuning(plan.CreateTuning!, t => prices.GetValueOrDefault(t));
+        Assert.Equal(9.79m, cost.TrialWorstCase); // 24 h at $0.408/h: the dearer definition
+        Assert.Equal(30 * 9.79m, cost.WorstCase);
+    }
+
+    [Theory]
+    [InlineData("/training", """{ "algorithm": { "name": "xgboost", "version": "1.7-1" }, "resources": { "instanceType": "ml.m5.xlarge" } }""", "training", Rules.TuneSource)]
+    [InlineData("/tuning/ranges", """{ "eta": { "type": "continuous", "min": 0.1, "max": 0.2 } }""", "tuning.ranges", Rules.TuningDefinitions)]
+    [InlineData("/tuning/strategy", "\"Grid\"", "tuning.strategy", Rules.TuningDefinitions)]
+    [InlineData("/tuning/definitions/linear-learner/training/tags", """{ "cost-center": "growth" }""", "tuning.definitions.linear-learner.training.tags.cost-center", Rules.Tag)]
+    [InlineData("/tuning/definitions/xgboost/training/resources/instanceType", "\"ml.m5.huge\"", "tuning.definitions.xgboost.training.resources.instanceType", Rules.InstanceType)]
+    [InlineData("/tuning/definitions/xgboost/ranges/num_round", """{ "type": "integer", "min": 10, "max": 20 }""", "tuning.definitions.xgboost.ranges.num_round", Rules.RangedAndFixed)]
+    [InlineData("/tuning/definitions/linear-learner/objective/metric", "\"validation:auc\"", "tuning.definitions.linear-learner.objective.metric", Rules.Objective)]
+    public void A_misplaced_member_of_several_algorithms_is_refused_at_its_path(string pointer, string json, string path, string rule)
+    {
+        var request = SeveralAlgorithms();
+        var parts = pointer.Trim('/').Split('/');
+        var parent = parts[..^1].Aggregate((JsonNode)request, (node, part) => node[part] ??= new JsonObject());
+        parent[parts[^1]] = JsonNode.Parse(json);
+        Assert.Contains((path, rule), CheckedPlans.Errors(request));
+    }
+
+    [Fact]
+    public void A_follow_up_takes_no_definitions()
+    {
+        var request = Train(Custom);
+        request["training"]!["algorithm"]!["metrics"] = JsonNode.Parse("""[{ "name": "loss", "regex": "loss=([0-9.]+)" }]""");
+        request["onCompleted"] = new JsonObject { ["tune"] = SeveralAlgorithms()["tuning"]!.DeepClone() };
+        Assert.Contains(("onCompleted.tune.definitions", Rules.TuningDefinitions), CheckedPlans.Errors(request));
+    }
 }

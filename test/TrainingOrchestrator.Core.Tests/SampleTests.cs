@@ -66,7 +66,7 @@ public class SampleTests
         var baseJob = Prepare("sqs-train-custom").Plan!.CreateTraining!;
         var (messageId, body) = Assert.Single(Repo.Records("sqs-tune-base-job"));
         var tuning = Repo.Prepare(body, messageId, baseJob).Plan!.CreateTuning!;
-        var definition = tuning.TrainingJobDefinition;
+        var definition = tuning.TrainingJobDefinition!;
         Assert.Same(baseJob.AlgorithmSpecification, definition.AlgorithmSpecification);
         Assert.Same(baseJob.InputDataConfig, definition.InputDataConfig);
         Assert.Equal(baseJob.ResourceConfig, definition.ResourceConfig);

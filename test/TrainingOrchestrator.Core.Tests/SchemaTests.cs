@@ -77,7 +77,7 @@ public class SchemaTests
 
     private static void CollectSchema(JsonElement schema, string prefix, SortedSet<string> paths, int depth)
     {
-        if (depth > 10) return;
+        if (depth > 16) return;
         if (schema.TryGetProperty("$ref", out var reference))
             CollectSchema(Schema.RootElement.GetProperty("$defs").GetProperty(reference.GetString()!["#/$defs/".Length..]), prefix, paths, depth + 1);
         if (schema.TryGetProperty("properties", out var properties))

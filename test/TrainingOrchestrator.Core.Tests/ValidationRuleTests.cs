@@ -121,6 +121,7 @@ public class ValidationRuleTests
         { "train", "/training/volumeKmsKey=\"my key\"", "training.volumeKmsKey", Rules.KmsKey },
         { "train", "/training/volumeKmsKey=\"alias/k\"&/training/resources/instanceType=\"ml.g5.2xlarge\"", "training.volumeKmsKey", Rules.KmsKey },
         { "train", "/training/resources={\"instanceConfigs\":[{\"instanceType\":\"ml.m5.xlarge\"}]}", "training.resources.instanceConfigs", Rules.InstanceConfigs },
+        { "tune", "/tuning/definitions={}", "tuning.definitions", Rules.TuningDefinitions },
         { "train", "/training/outputKmsKey=\"arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab\"", "training.outputKmsKey", Rules.ArnScope },
         { "train", "/training/overrides={\"MlflowConfig\":{\"MlflowResourceArn\":\"arn:aws-cn:sagemaker:cn-north-1:111122223333:mlflow-tracking-server/t\"}}", "training.overrides.MlflowConfig.MlflowResourceArn", Rules.ArnScope },
         { "train", "/training/overrides={\"TensorBoardOutputConfig\":{\"S3OutputPath\":\"https://someone-else.s3.us-east-1.amazonaws.com/tb/\"}}", "training.overrides.TensorBoardOutputConfig.S3OutputPath", Rules.BucketNotAllowed },

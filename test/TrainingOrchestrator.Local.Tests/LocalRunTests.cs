@@ -320,6 +320,15 @@ public sealed class LocalRunTests(ITestOutputHelper log) : LocalWork(log)
     }
 
     [Fact]
+    public void A_tuning_job_over_several_algorithms_is_refused_with_what_to_do_instead()
+    {
+        var (exit, output) = Run(Repo.Path("samples", "requests", "multi-algorithm-tuning.json"));
+
+        Assert.Equal(LocalRunExit.NotCompleted, exit);
+        Assert.Contains("tunes 2 algorithms (xgboost, linear-learner), and local mode runs one training definition per tuning job", output);
+    }
+
+    [Fact]
     public void State_changes_are_SageMaker_shaped_events_with_every_key_of_the_real_samples()
     {
         Run(Repo.Path("samples", "linear-regression", "tune.json"));

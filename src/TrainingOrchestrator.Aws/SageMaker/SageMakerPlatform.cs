@@ -69,7 +69,8 @@ public sealed class SageMakerPlatform(AwsJsonClient client, string namePrefix) :
         var planned = JsonNode.Parse(create.BodyUtf8())!;
         var (plannedRoot, existingRoot) = create.Kind == JobKind.Training
             ? (planned, existing)
-            : (planned["TrainingJobDefinition"], existing["TrainingJobDefinition"]);
+            // Several definitions: the first stands for them (the definition tag holds the hash of all).
+            : (planned["TrainingJobDefinition"] ?? planned["TrainingJobDefinitions"]?[0], existing["TrainingJobDefinition"] ?? existing["TrainingJobDefinitions"]?[0]);
         foreach (var (path, inTuning) in DefinitionMembers.Select(p => (p, false)).Concat(create.Kind == JobKind.Tuning ? TuningMembers.Select(p => (p, true)) : []))
         {
             var (plannedAt, existingAt) = inTuning ? (planned, existing) : (plannedRoot, existingRoot);

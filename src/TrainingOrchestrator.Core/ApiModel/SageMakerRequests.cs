@@ -99,13 +99,18 @@ public sealed record CheckpointConfig(string S3Uri, string? LocalPath = null);
 
 public sealed record Tag(string Key, string Value);
 
+/// <param name="TrainingJobDefinition">The one training definition, or none with <paramref name="TrainingJobDefinitions"/> (several algorithms).</param>
 public sealed record CreateHyperParameterTuningJobRequest(
     string HyperParameterTuningJobName,
     HyperParameterTuningJobConfig HyperParameterTuningJobConfig,
-    HyperParameterTrainingJobDefinition TrainingJobDefinition,
+    HyperParameterTrainingJobDefinition? TrainingJobDefinition,
     IReadOnlyList<Tag>? Tags,
-    HyperParameterTuningJobWarmStartConfig? WarmStartConfig = null)
+    HyperParameterTuningJobWarmStartConfig? WarmStartConfig = null,
+    IReadOnlyList<HyperParameterTrainingJobDefinition>? TrainingJobDefinitions = null)
 {
+    /// <summary>Every training definition a trial may come from: the one, or each of several.</summary>
+    public IReadOnlyList<HyperParameterTrainingJobDefinition> Definitions() => TrainingJobDefinition is { } one ? [one] : TrainingJobDefinitions ?? [];
+
     /// <summary>Members a request's overrides add here (merged by the planner, kept through the stored plan). Settable only
     /// because System.Text.Json cannot fill init-only extension data beside a constructor; nothing sets it after planning.</summary>
     [JsonExtensionData] public Dictionary<string, JsonElement>? Overrides { get; set; }
@@ -119,7 +124,7 @@ public sealed record HyperParameterTuningJobConfig(
     string Strategy,
     HyperParameterTuningJobObjective? HyperParameterTuningJobObjective,
     ResourceLimits ResourceLimits,
-    ParameterRanges ParameterRanges,
+    ParameterRanges? ParameterRanges,
     string TrainingJobEarlyStoppingType,
     HyperParameterTuningJobStrategyConfig? StrategyConfig = null,
     TuningJobCompletionCriteria? TuningJobCompletionCriteria = null,
@@ -169,7 +174,10 @@ public sealed record HyperParameterTrainingJobDefinition(
     bool? EnableNetworkIsolation = null,
     bool? EnableInterContainerTrafficEncryption = null,
     RetryStrategy? RetryStrategy = null,
-    HyperParameterTuningResourceConfig? HyperParameterTuningResourceConfig = null)
+    HyperParameterTuningResourceConfig? HyperParameterTuningResourceConfig = null,
+    string? DefinitionName = null,
+    HyperParameterTuningJobObjective? TuningObjective = null,
+    ParameterRanges? HyperParameterRanges = null)
 {
     /// <summary>
     /// What a trial may run on: the one ResourceConfig, or each of the instance configs SageMaker chooses between, in

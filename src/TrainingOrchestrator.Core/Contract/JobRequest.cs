@@ -232,6 +232,18 @@ public sealed record TuningSpec
     public WarmStartSpec? WarmStart { get; init; }
     /// <summary>Members of CreateHyperParameterTuningJob the contract does not name (Autotune, ...), merged into the plan.</summary>
     public JsonElement? Overrides { get; init; }
+    /// <summary>Several algorithms in one tuning job (TrainingJobDefinitions), by name: each its training and ranges, instead of training and ranges.</summary>
+    public IReadOnlyDictionary<string, TuningDefinitionSpec>? Definitions { get; init; }
+
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
+}
+
+/// <summary>One algorithm of a tuning job over several: what its trials run, what they vary, and (else the tuning job's) what they optimize.</summary>
+public sealed record TuningDefinitionSpec
+{
+    public TrainingSpec? Training { get; init; }
+    public IReadOnlyDictionary<string, RangeSpec>? Ranges { get; init; }
+    public ObjectiveSpec? Objective { get; init; }
 
     [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
 }

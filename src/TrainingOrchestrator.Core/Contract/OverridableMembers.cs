@@ -41,6 +41,7 @@ internal static class OverridableMembers
         ["EnableInterContainerTrafficEncryption"] = "training.encryptInterContainerTraffic",
         ["RetryStrategy"] = "training.retries",
         ["TuningObjective"] = "tuning.objective",
+        ["DefinitionName"] = "the name of the definition in tuning.definitions",
         ["HyperParameterRanges"] = "tuning.ranges",
     };
 
@@ -57,7 +58,7 @@ internal static class OverridableMembers
         ["HyperParameterTuningJobConfig.TuningJobCompletionCriteria"] = "tuning.completion",
         ["HyperParameterTuningJobConfig.RandomSeed"] = "tuning.randomSeed",
         ["TrainingJobDefinition"] = "training and training.overrides",
-        ["TrainingJobDefinitions"] = "training (one training definition per tuning job)",
+        ["TrainingJobDefinitions"] = "tuning.definitions",
         ["Tags"] = "training.tags",
         ["WarmStartConfig"] = "tuning.warmStart",
     };

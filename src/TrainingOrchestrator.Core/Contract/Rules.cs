@@ -87,6 +87,8 @@ internal static class Rules
     public const string Completion = "completion";
     public const string RandomSeed = "random-seed";
     public const string WarmStart = "warm-start";
+    /// <summary>Several training definitions in one tuning job.</summary>
+    public const string TuningDefinitions = "tuning-definitions";
     /// <summary>An override of a SageMaker member: one the contract does not own, as the API model describes it.</summary>
     public const string Overrides = "overrides";
 
@@ -111,7 +113,7 @@ internal static class Rules
         ReservedHyperparameter, ChannelCount, ChannelName, ChannelOption, S3UriForm, BucketNotAllowed, InstanceType,
         InstanceCount, InstanceGroups, InstanceConfigs, VolumeSize, DistributedProtocol, Mpi, MaxRuntime, Spot, Environment, Tag, RoleOverride, Vpc, Network, KmsKey, ArnScope, Retries, WarmPool, Checkpoint, ContainerCommand,
         Strategy, Objective, RangeCount, RangeName, RangeType, RangeBounds, RangeScaling, CategoricalValues,
-        RangedAndFixed, GridStrategy, TuningLimits, EarlyStopping, Completion, RandomSeed, WarmStart, Overrides,
+        RangedAndFixed, GridStrategy, TuningLimits, EarlyStopping, Completion, RandomSeed, WarmStart, TuningDefinitions, Overrides,
     ];
 
     /// <summary>The rules applied at submit time, after validation.</summary>

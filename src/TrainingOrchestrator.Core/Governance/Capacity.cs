@@ -106,13 +106,13 @@ public static class Capacity
 {
     /// <summary>
     /// The instances a planned Create holds at once: a training job's cluster, a tuning job's parallel trials' clusters.
-    /// With instance configs any trial may run on any of them, so each type is held for all parallel trials (at worst
-    /// they all get it): more than the job uses at once, never less.
+    /// With instance configs or several definitions any trial may run on any of them, so each type is held for all
+    /// parallel trials (at worst they all get it): more than the job uses at once, never less.
     /// </summary>
     public static IReadOnlyList<InstanceUse> InstancesOf(CreateTrainingJobRequest? training, CreateHyperParameterTuningJobRequest? tuning)
     {
         var (options, times) = training is not null ? ([training.ResourceConfig], 1)
-            : tuning is not null ? (tuning.TrainingJobDefinition.TrialResourceOptions(), tuning.HyperParameterTuningJobConfig.ResourceLimits.MaxParallelTrainingJobs)
+            : tuning is not null ? (tuning.Definitions().SelectMany(d => d.TrialResourceOptions()).ToList(), tuning.HyperParameterTuningJobConfig.ResourceLimits.MaxParallelTrainingJobs)
             : ((IReadOnlyList<ResourceConfig>)[], 0);
         return [.. options.SelectMany(ClusterOf)
             .GroupBy(u => u.Type, StringComparer.Ordinal).Select(g => new InstanceUse(g.Key, g.Max(u => u.Count) * times)).OrderBy(u => u.Type, StringComparer.Ordinal)];

@@ -27,13 +27,12 @@ public sealed record CostEstimate(decimal? WorstCase, decimal? HourlyRate, decim
     /// </summary>
     public static CostEstimate Tuning(CreateHyperParameterTuningJobRequest job, Func<string, decimal?> priceOf)
     {
-        // With instance configs a trial may run on any of them: its worst case is the dearest.
-        var definition = job.TrainingJobDefinition.AsTrainingJob(job.HyperParameterTuningJobName);
-        var options = job.TrainingJobDefinition.TrialResourceOptions().Select(r => Training(definition with { ResourceConfig = r }, priceOf)).ToList();
+        // With instance configs or several definitions a trial may be any of them: its worst case is the dearest.
+        var options = job.Definitions().SelectMany(d => d.TrialResourceOptions().Select(r => Training(d.AsTrainingJob(job.HyperParameterTuningJobName) with { ResourceConfig = r }, priceOf))).ToList();
         var unpriced = options.SelectMany(o => o.Unpriced).Distinct(StringComparer.Ordinal).ToList();
         var trial = unpriced.Count > 0 ? options.First(o => o.Unpriced.Count > 0) with { Unpriced = unpriced } : options.MaxBy(o => o.TrialWorstCase)!;
         var limits = job.HyperParameterTuningJobConfig.ResourceLimits;
-        var trials = limits.MaxNumberOfTrainingJobs ?? GridSize(job.HyperParameterTuningJobConfig.ParameterRanges);
+        var trials = limits.MaxNumberOfTrainingJobs ?? job.Definitions().Sum(d => GridSize(d.HyperParameterRanges ?? job.HyperParameterTuningJobConfig.ParameterRanges!));
         var basis = $"{trials} trials x {Usd(trial.TrialWorstCase)} each ({trial.Basis})";
         var worst = trials * trial.TrialWorstCase;
         if (limits.MaxRuntimeInSeconds is { } runtime && trial.HourlyRate is { } hourly)

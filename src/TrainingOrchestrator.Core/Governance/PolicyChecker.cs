@@ -51,24 +51,31 @@ internal static class PolicyChecker
         string trainingPath, string? tuningPath, bool checkTraining = true)
     {
         var errors = new List<ValidationError>();
-        var (training, tags) = create switch
+        // What the trials run: the training job itself, a tuning job's definition, or each of its several (at its own path).
+        var (sides, tags) = create switch
         {
-            CreateTrainingJobRequest job => (job, job.Tags),
-            CreateHyperParameterTuningJobRequest tuning => (tuning.TrainingJobDefinition.AsTrainingJob(tuning.HyperParameterTuningJobName), tuning.Tags),
+            CreateTrainingJobRequest job => ([(job, request.Training, trainingPath, (HyperParameterTrainingJobDefinition?)null)], job.Tags),
+            CreateHyperParameterTuningJobRequest { TrainingJobDefinitions: { } several } tuning => (several.Select(d =>
+                (d.AsTrainingJob(tuning.HyperParameterTuningJobName), request.Tuning?.Definitions?.GetValueOrDefault(d.DefinitionName ?? "")?.Training,
+                 $"{tuningPath}.definitions.{d.DefinitionName}.training", (HyperParameterTrainingJobDefinition?)d)).ToList(), tuning.Tags),
+            CreateHyperParameterTuningJobRequest tuning => ([(tuning.TrainingJobDefinition!.AsTrainingJob(tuning.HyperParameterTuningJobName), request.Training, trainingPath, tuning.TrainingJobDefinition)], tuning.Tags),
             _ => throw new ArgumentException($"not a Create request: {create.GetType().Name}", nameof(create)),
         };
         tags ??= [];
         if (checkTraining)
         {
-            // A tuning job's instance configs: each one a trial may run on, held to the team's rules.
-            if (create is CreateHyperParameterTuningJobRequest { TrainingJobDefinition.HyperParameterTuningResourceConfig: not null } pooled)
-                foreach (var (option, i) in pooled.TrainingJobDefinition.TrialResourceOptions().Select((o, i) => (o, i)))
-                    Resources(team, option, cost, region, JsonPath.Index(trainingPath + ".resources.instanceConfigs", i), errors);
-            else Resources(team, training.ResourceConfig, cost, region, trainingPath + ".resources", errors);
-            Stopping(team, training, trainingPath, errors);
-            Locations(team, training, request.Training, trainingPath, errors);
-            Identities(team, training, request.Training, trainingPath, errors);
-            Tags(team, tags, trainingPath + ".tags", errors);
+            foreach (var (training, spec, path, definition) in sides)
+            {
+                // A tuning job's instance configs: each one a trial may run on, held to the team's rules.
+                if (definition?.HyperParameterTuningResourceConfig is not null)
+                    foreach (var (option, i) in definition.TrialResourceOptions().Select((o, i) => (o, i)))
+                        Resources(team, option, cost, region, JsonPath.Index(path + ".resources.instanceConfigs", i), errors);
+                else Resources(team, training.ResourceConfig, cost, region, path + ".resources", errors);
+                Stopping(team, training, path, errors);
+                Locations(team, training, spec, path, errors);
+                Identities(team, training, spec, path, errors);
+            }
+            Tags(team, tags, (sides.Count == 1 ? trainingPath : tuningPath + ".definitions") + ".tags", errors);
             if (team.MaxJobCost is { } cap && cost.TrialWorstCase > cap)
                 errors.Add(PolicyRules.Refusal(trainingPath + ".resources", PolicyRules.JobCost,
                     $"at worst {(tuningPath is null ? "this job" : "one trial")} costs {CostEstimate.Usd(cost.TrialWorstCase)} ({cost.Basis.Split(" (", 2)[0]}), more than team {team.Name}'s maxJobCost {CostEstimate.Usd(cap)}"));

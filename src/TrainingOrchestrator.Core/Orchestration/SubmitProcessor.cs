@@ -299,8 +299,9 @@ public sealed class SubmitProcessor(RequestPipeline pipeline, IJobStore store, I
             { Status: JobStatus.LaunchFailed } => (null, $"'{jobName}' never ran (LaunchFailed: {record.FailureReason}): tune around a job SageMaker accepted"),
             { Kind: JobKind.Training, Plan: { } plan } => (JsonSerializer.Deserialize(plan, SageMakerJson.Default.CreateTrainingJobRequest), null),
             // A tuning job's trials: tuning around it starts from them (it becomes a warm-start parent).
-            { Kind: JobKind.Tuning, Plan: { } plan } => (JsonSerializer.Deserialize(plan, SageMakerJson.Default.CreateHyperParameterTuningJobRequest)!
-                .TrainingJobDefinition.AsTrainingJob(jobName), null),
+            { Kind: JobKind.Tuning, Plan: { } plan } => JsonSerializer.Deserialize(plan, SageMakerJson.Default.CreateHyperParameterTuningJobRequest)!.TrainingJobDefinition is { } one
+                ? (one.AsTrainingJob(jobName), null)
+                : (null, $"'{jobName}' tunes several algorithms: tune around one of them with a tuning request of its own"),
             _ => (null, $"'{jobName}' has no stored definition to tune around"),
         };
         return (definition, refusal is null ? null : new ValidationError("baseJob", Rules.BaseJob, refusal));

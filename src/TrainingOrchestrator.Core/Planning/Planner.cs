@@ -38,6 +38,20 @@ internal sealed class Planner(DeploymentSettings settings)
             case ContractDefaults.ActionTune:
             {
                 var name = JobNames.Tuning(settings.NamePrefix, requestId, request.Name);
+                var tuning = request.Tuning!;
+                if (tuning.Definitions is { } several)
+                {
+                    var definitions = several.Select(d => (Name: (string?)d.Key, Training: TrainingJob(name, requestId, d.Value.Training!, governed), d.Value.Training!.Resources, d.Value.Ranges!, d.Value.Objective)).ToList();
+                    // The tuning job carries the tags of all its definitions (the validator let one value per key through).
+                    var allTags = several.Values.SelectMany(d => d.Training!.Tags ?? new Dictionary<string, string>()).GroupBy(t => t.Key, StringComparer.Ordinal)
+                        .ToDictionary(g => g.Key, g => g.First().Value, StringComparer.Ordinal);
+                    return new PlannedOperation
+                    {
+                        Operation = PlannedOperation.CreateHyperParameterTuningJob, JobName = name, Kind = JobKind.Tuning, RequestId = requestId,
+                        CreateTuning = Signed(Merged(TuningJob(name, requestId, tuning, definitions, allTags.Count > 0 ? allTags : null, null, governed), SageMakerJson.Default.CreateHyperParameterTuningJobRequest,
+                            [.. several.Values.Select((d, i) => (d.Training!.Overrides, (string?)$"TrainingJobDefinitions/{i}")), (tuning.Overrides, null)])),
+                    };
+                }
                 var training = request.Training is { } spec
                     ? TrainingJob(name, requestId, spec, governed)
                     : baseDefinition ?? throw new ArgumentException($"tuning around {request.BaseJob} needs that job's stored training request", nameof(baseDefinition));
@@ -47,8 +61,8 @@ internal sealed class Planner(DeploymentSettings settings)
                 return new PlannedOperation
                 {
                     Operation = PlannedOperation.CreateHyperParameterTuningJob, JobName = name, Kind = JobKind.Tuning, RequestId = requestId,
-                    CreateTuning = Signed(Merged(TuningJob(name, requestId, request.Tuning!, training, request.Training?.Resources?.InstanceConfigs, userTags, request.BaseJob, governed), SageMakerJson.Default.CreateHyperParameterTuningJobRequest,
-                        (request.Training?.Overrides, "TrainingJobDefinition"), (request.Tuning!.Overrides, null))),
+                    CreateTuning = Signed(Merged(TuningJob(name, requestId, tuning, [(null, training, request.Training?.Resources, tuning.Ranges!, null)], userTags, request.BaseJob, governed),
+                        SageMakerJson.Default.CreateHyperParameterTuningJobRequest, (request.Training?.Overrides, "TrainingJobDefinition"), (tuning.Overrides, null))),
                 };
             }
             case ContractDefaults.ActionStop:
@@ -154,11 +168,51 @@ internal sealed class Planner(DeploymentSettings settings)
     private string? DeploymentVolumeKey(ResourcesSpec resources) =>
         ContractDefaults.InstanceTypesOf(resources).Any(t => Reference.InstanceTypes.Of(t).LocalStorage) ? null : settings.VolumeKmsKey;
 
-    private static CreateHyperParameterTuningJobRequest TuningJob(
-        string jobName, string requestId, TuningSpec tuning, CreateTrainingJobRequest training, IReadOnlyList<InstanceConfigSpec>? instanceConfigs,
+    /// <param name="trainings">The one training the trials run, or (with tuning.definitions) each definition's, with its name.</param>
+    private static CreateHyperParameterTuningJobRequest TuningJob(string jobName, string requestId, TuningSpec tuning,
+        IReadOnlyList<(string? Name, CreateTrainingJobRequest Training, ResourcesSpec? Resources, IReadOnlyDictionary<string, RangeSpec> Ranges, ObjectiveSpec? Objective)> trainings,
         IReadOnlyDictionary<string, string>? userTags, string? baseJob, GovernedTags governed)
     {
-        var ranges = tuning.Ranges!;
+        var strategy = tuning.Strategy ?? ContractDefaults.Strategy;
+        var several = tuning.Definitions is not null;
+        var definitions = trainings.Select(t => Definition(t.Training, t.Ranges, t.Resources?.InstanceConfigs) is var definition && several
+            ? definition with { DefinitionName = t.Name, TuningObjective = Objective(t.Objective ?? tuning.Objective!), HyperParameterRanges = RangesOf(t.Ranges) }
+            : definition).ToList();
+
+        return new CreateHyperParameterTuningJobRequest(
+            HyperParameterTuningJobName: jobName,
+            HyperParameterTuningJobConfig: new HyperParameterTuningJobConfig(
+                Strategy: strategy,
+                // Several definitions: each carries its own objective and ranges (as the SageMaker Python SDK sends them).
+                HyperParameterTuningJobObjective: several ? null : Objective(tuning.Objective!),
+                ResourceLimits: new ResourceLimits(
+                    ContractDefaults.MaxTrainingJobsOf(tuning, strategy),
+                    tuning.MaxParallelTrainingJobs ?? ContractDefaults.MaxParallelTrainingJobs,
+                    tuning.MaxRuntimeSeconds),
+                ParameterRanges: several ? null : RangesOf(trainings[0].Ranges),
+                TrainingJobEarlyStoppingType: tuning.EarlyStopping ?? ContractDefaults.EarlyStopping,
+                StrategyConfig: tuning.Hyperband is { } hyperband
+                    ? new HyperParameterTuningJobStrategyConfig(new HyperbandStrategyConfig(hyperband.MinResource, hyperband.MaxResource)) : null,
+                TuningJobCompletionCriteria: tuning.Completion is { } completion
+                    ? new TuningJobCompletionCriteria(
+                        completion.TargetObjectiveValue,
+                        completion.StopAfterTrialsNotImproving is { } trials ? new BestObjectiveNotImproving(trials) : null,
+                        completion.StopOnConvergence is { } converge ? new ConvergenceDetected(converge ? "Enabled" : "Disabled") : null)
+                    : null,
+                RandomSeed: tuning.RandomSeed),
+            TrainingJobDefinition: several ? null : definitions[0],
+            Tags: Tags(requestId, userTags, governed),
+            WarmStartConfig: ContractDefaults.WarmStartParentsOf(tuning, baseJob) is { Count: > 0 } parents
+                ? new HyperParameterTuningJobWarmStartConfig(
+                    parents.Select(p => new ParentHyperParameterTuningJob(p)).ToList(), tuning.WarmStart?.Type ?? ContractDefaults.WarmStartType)
+                : null,
+            TrainingJobDefinitions: several ? definitions : null);
+    }
+
+    private static HyperParameterTuningJobObjective Objective(ObjectiveSpec objective) => new(objective.Goal!, objective.Metric!);
+
+    private static ParameterRanges RangesOf(IReadOnlyDictionary<string, RangeSpec> ranges)
+    {
         var integers = new List<IntegerParameterRange>();
         var continuous = new List<ContinuousParameterRange>();
         var categorical = new List<CategoricalParameterRange>();
@@ -177,62 +231,37 @@ internal sealed class Planner(DeploymentSettings settings)
                     break;
             }
         }
+        return new ParameterRanges(integers.Count > 0 ? integers : null, continuous.Count > 0 ? continuous : null, categorical.Count > 0 ? categorical : null);
+    }
 
+    /// <summary>A training request as a tuning job's definition: its ranged hyperparameters are chosen per trial.</summary>
+    private static HyperParameterTrainingJobDefinition Definition(CreateTrainingJobRequest training, IReadOnlyDictionary<string, RangeSpec> ranges, IReadOnlyList<InstanceConfigSpec>? instanceConfigs)
+    {
         // A ranged hyperparameter is chosen per trial, so it is not static (this is also how tuning around
         // an earlier job replaces that job's fixed value).
         var statics = training.HyperParameters?
             .Where(hp => !ranges.ContainsKey(hp.Key))
             .ToDictionary(hp => hp.Key, hp => hp.Value, StringComparer.Ordinal);
-        var strategy = tuning.Strategy ?? ContractDefaults.Strategy;
-
-        return new CreateHyperParameterTuningJobRequest(
-            HyperParameterTuningJobName: jobName,
-            HyperParameterTuningJobConfig: new HyperParameterTuningJobConfig(
-                Strategy: strategy,
-                HyperParameterTuningJobObjective: new HyperParameterTuningJobObjective(tuning.Objective!.Goal!, tuning.Objective.Metric!),
-                ResourceLimits: new ResourceLimits(
-                    ContractDefaults.MaxTrainingJobsOf(tuning, strategy),
-                    tuning.MaxParallelTrainingJobs ?? ContractDefaults.MaxParallelTrainingJobs,
-                    tuning.MaxRuntimeSeconds),
-                ParameterRanges: new ParameterRanges(
-                    integers.Count > 0 ? integers : null,
-                    continuous.Count > 0 ? continuous : null,
-                    categorical.Count > 0 ? categorical : null),
-                TrainingJobEarlyStoppingType: tuning.EarlyStopping ?? ContractDefaults.EarlyStopping,
-                StrategyConfig: tuning.Hyperband is { } hyperband
-                    ? new HyperParameterTuningJobStrategyConfig(new HyperbandStrategyConfig(hyperband.MinResource, hyperband.MaxResource)) : null,
-                TuningJobCompletionCriteria: tuning.Completion is { } completion
-                    ? new TuningJobCompletionCriteria(
-                        completion.TargetObjectiveValue,
-                        completion.StopAfterTrialsNotImproving is { } trials ? new BestObjectiveNotImproving(trials) : null,
-                        completion.StopOnConvergence is { } converge ? new ConvergenceDetected(converge ? "Enabled" : "Disabled") : null)
-                    : null,
-                RandomSeed: tuning.RandomSeed),
-            TrainingJobDefinition: new HyperParameterTrainingJobDefinition(
-                StaticHyperParameters: statics is { Count: > 0 } ? statics : null,
-                // A tuning job's algorithm specification has fewer members: a training request's overrides of it stay behind.
-                AlgorithmSpecification: training.AlgorithmSpecification.Overrides is null ? training.AlgorithmSpecification : training.AlgorithmSpecification with { Overrides = null },
-                RoleArn: training.RoleArn,
-                InputDataConfig: training.InputDataConfig,
-                OutputDataConfig: training.OutputDataConfig,
-                // Instance configs instead of one ResourceConfig: SageMaker takes one or the other.
-                ResourceConfig: instanceConfigs is null ? training.ResourceConfig : null,
-                StoppingCondition: training.StoppingCondition,
-                EnableManagedSpotTraining: training.EnableManagedSpotTraining,
-                CheckpointConfig: training.CheckpointConfig,
-                Environment: training.Environment,
-                VpcConfig: training.VpcConfig,
-                EnableNetworkIsolation: training.EnableNetworkIsolation,
-                EnableInterContainerTrafficEncryption: training.EnableInterContainerTrafficEncryption,
-                RetryStrategy: training.RetryStrategy,
-                HyperParameterTuningResourceConfig: instanceConfigs is null ? null : new HyperParameterTuningResourceConfig(ContractDefaults.AllocationStrategy,
-                    instanceConfigs.Select(c => new HyperParameterTuningInstanceConfig(c.InstanceType!, c.InstanceCount ?? ContractDefaults.InstanceCount, c.VolumeSizeGb ?? ContractDefaults.VolumeSizeGb)).ToList(),
-                    training.ResourceConfig.VolumeKmsKeyId)),
-            Tags: Tags(requestId, userTags, governed),
-            WarmStartConfig: ContractDefaults.WarmStartParentsOf(tuning, baseJob) is { Count: > 0 } parents
-                ? new HyperParameterTuningJobWarmStartConfig(
-                    parents.Select(p => new ParentHyperParameterTuningJob(p)).ToList(), tuning.WarmStart?.Type ?? ContractDefaults.WarmStartType)
-                : null);
+        return new HyperParameterTrainingJobDefinition(
+            StaticHyperParameters: statics is { Count: > 0 } ? statics : null,
+            // A tuning job's algorithm specification has fewer members: a training request's overrides of it stay behind.
+            AlgorithmSpecification: training.AlgorithmSpecification.Overrides is null ? training.AlgorithmSpecification : training.AlgorithmSpecification with { Overrides = null },
+            RoleArn: training.RoleArn,
+            InputDataConfig: training.InputDataConfig,
+            OutputDataConfig: training.OutputDataConfig,
+            // Instance configs instead of one ResourceConfig: SageMaker takes one or the other.
+            ResourceConfig: instanceConfigs is null ? training.ResourceConfig : null,
+            StoppingCondition: training.StoppingCondition,
+            EnableManagedSpotTraining: training.EnableManagedSpotTraining,
+            CheckpointConfig: training.CheckpointConfig,
+            Environment: training.Environment,
+            VpcConfig: training.VpcConfig,
+            EnableNetworkIsolation: training.EnableNetworkIsolation,
+            EnableInterContainerTrafficEncryption: training.EnableInterContainerTrafficEncryption,
+            RetryStrategy: training.RetryStrategy,
+            HyperParameterTuningResourceConfig: instanceConfigs is null ? null : new HyperParameterTuningResourceConfig(ContractDefaults.AllocationStrategy,
+                instanceConfigs.Select(c => new HyperParameterTuningInstanceConfig(c.InstanceType!, c.InstanceCount ?? ContractDefaults.InstanceCount, c.VolumeSizeGb ?? ContractDefaults.VolumeSizeGb)).ToList(),
+                training.ResourceConfig.VolumeKmsKeyId));
     }
 
     /// <summary>
@@ -244,9 +273,13 @@ internal sealed class Planner(DeploymentSettings settings)
         if (merges.All(m => m.Overrides is null)) return planned;
         var body = JsonSerializer.SerializeToNode(planned, type)!.AsObject();
         foreach (var (overrides, under) in merges)
-            if (overrides is { } members) Merge(under is null ? body : body[under]!.AsObject(), members);
+            if (overrides is { } members) Merge(under is null ? body : Under(body, under), members);
         return body.Deserialize(type)!;
     }
+
+    /// <summary>The object at a path of members and list indexes separated by '/' ("TrainingJobDefinitions/1").</summary>
+    private static JsonObject Under(JsonObject body, string path) =>
+        path.Split('/').Aggregate((JsonNode)body, (node, part) => int.TryParse(part, System.Globalization.CultureInfo.InvariantCulture, out var index) ? node[index]! : node[part]!).AsObject();
 
     private static void Merge(JsonObject target, JsonElement members)
     {

@@ -19,14 +19,14 @@ public sealed partial class RequestValidator
         if (strategy == TuningStrategies.Hyperband && earlyStopping != "Off")
             errors.Add(JsonPath.Field(path, "earlyStopping"), Rules.EarlyStopping, "must be Off with the Hyperband strategy, which stops trials early itself");
 
-        Objective(tuning.Objective, training, baseDefinition, errors, JsonPath.Field(path, "objective"));
-        // SageMaker's tuning API has no ContainerEntrypoint or ContainerArguments for the trials.
-        if (training?.Algorithm is { EntryPoint: not null } or { Arguments: not null }
-            || baseDefinition?.AlgorithmSpecification is { ContainerEntrypoint: not null } or { ContainerArguments: not null })
-            errors.Add(path, Rules.ContainerCommand, "a tuning job's trials run the image's own entry point: SageMaker's tuning API takes no algorithm entryPoint or arguments");
         Hyperband(tuning, strategy, path, errors);
-        if (strategy == TuningStrategies.Hyperband && tuning.Hyperband?.MaxResource is null)
-            HyperbandResource(tuning, training, baseDefinition, errors, JsonPath.Field(path, "strategy"));
+        if (tuning.Definitions is null)
+        {
+            Objective(tuning.Objective, training, baseDefinition, errors, JsonPath.Field(path, "objective"));
+            TrialCommand(training, baseDefinition, path, errors);
+            if (strategy == TuningStrategies.Hyperband && tuning.Hyperband?.MaxResource is null)
+                HyperbandResource(tuning.Ranges, training, baseDefinition, errors, JsonPath.Field(path, "strategy"));
+        }
         Completion(tuning, path, errors);
         WarmStart(tuning, baseJob, path, errors);
         Overrides(tuning.Overrides, JsonPath.Field(path, "overrides"), "CreateHyperParameterTuningJobRequest", tuningJob: true, errors);
@@ -47,15 +47,68 @@ public sealed partial class RequestValidator
         if (total is { } limit && parallel > limit)
             errors.Add(JsonPath.Field(path, "maxParallelTrainingJobs"), Rules.TuningLimits, $"must not exceed maxTrainingJobs ({limit}), got {parallel}");
 
-        // Ranges.
-        var ranges = tuning.Ranges;
+        if (tuning.Definitions is { } definitions) Definitions(tuning, definitions, strategy, path, errors);
+        else Ranges(tuning.Ranges, training, baseDefinition, strategy, JsonPath.Field(path, "ranges"), rangesMayBeFixed, errors);
+    }
+
+    /// <summary>SageMaker's tuning API has no ContainerEntrypoint or ContainerArguments for the trials.</summary>
+    private static void TrialCommand(TrainingSpec? training, CreateTrainingJobRequest? baseDefinition, string path, Errors errors)
+    {
+        if (training?.Algorithm is { EntryPoint: not null } or { Arguments: not null }
+            || baseDefinition?.AlgorithmSpecification is { ContainerEntrypoint: not null } or { ContainerArguments: not null })
+            errors.Add(path, Rules.ContainerCommand, "a tuning job's trials run the image's own entry point: SageMaker's tuning API takes no algorithm entryPoint or arguments");
+    }
+
+    /// <summary>
+    /// Several algorithms in one tuning job (TrainingJobDefinitions): each named, with its own training and ranges, and
+    /// the tuning job's objective unless it has its own. The tuning job's tags are all of theirs, so a key means one value.
+    /// </summary>
+    private void Definitions(TuningSpec tuning, IReadOnlyDictionary<string, TuningDefinitionSpec> definitions, string strategy, string path, Errors errors)
+    {
+        var at = JsonPath.Field(path, "definitions");
+        var most = Model["HyperParameterTrainingJobDefinitions"].Max ?? 10;
+        if (definitions.Count < 1 || definitions.Count > most)
+            errors.Add(at, Rules.TuningDefinitions, $"must name 1 to {most} training definitions, got {definitions.Count}");
+        if (tuning.Ranges is not null)
+            errors.Add(JsonPath.Field(path, "ranges"), Rules.TuningDefinitions, "goes inside each definition when the tuning job has several (tuning.definitions.<name>.ranges)");
+        if (strategy == TuningStrategies.Grid)
+            errors.Add(JsonPath.Field(path, "strategy"), Rules.TuningDefinitions, "Grid search over several definitions is not in contract v1: send one Grid tuning request per definition");
+        var tags = new Dictionary<string, (string Value, string Definition)>(StringComparer.Ordinal);
+        foreach (var (name, definition) in definitions)
+        {
+            var definitionPath = JsonPath.Member(at, name);
+            MatchesModel(name, "HyperParameterTrainingJobDefinitionName", definitionPath, Rules.TuningDefinitions, errors, subject: "the definition name");
+            if (definition is null) { errors.Add(definitionPath, Rules.Required, "a definition is an object with training and ranges"); continue; }
+            Unknown(definition, definition.Unknown, definitionPath, errors);
+            var trainingPath = JsonPath.Field(definitionPath, "training");
+            if (definition.Training is not { } training) errors.Add(trainingPath, Rules.Required, "is required: what this definition's trials run");
+            else
+            {
+                Training(training, trainingPath, forTuning: true, errors);
+                TrialCommand(training, null, definitionPath, errors);
+                foreach (var (key, value) in training.Tags ?? new Dictionary<string, string>())
+                    if (!tags.TryAdd(key, (value, name)) && tags[key].Value != value)
+                        errors.Add(JsonPath.Member(JsonPath.Field(trainingPath, "tags"), key), Rules.Tag,
+                            $"the tuning job carries the tags of all its definitions, and '{tags[key].Definition}' gives '{key}' another value ('{tags[key].Value}')");
+            }
+            var objective = definition.Objective ?? tuning.Objective;
+            Objective(objective, definition.Training, null, errors, definition.Objective is null && tuning.Objective is not null ? JsonPath.Field(path, "objective") : JsonPath.Field(definitionPath, "objective"));
+            if (strategy == TuningStrategies.Hyperband && tuning.Hyperband?.MaxResource is null)
+                HyperbandResource(definition.Ranges, definition.Training, null, errors, JsonPath.Field(path, "strategy"));
+            Ranges(definition.Ranges, definition.Training, null, strategy, JsonPath.Field(definitionPath, "ranges"), rangesMayBeFixed: false, errors);
+        }
+        var room = Model["TagList"].Max - OwnTags.Count;
+        if (tags.Count > room) errors.Add(at, Rules.Tag, $"the tuning job carries the tags of all its definitions: at most {room} in all, got {tags.Count}");
+    }
+
+    private void Ranges(IReadOnlyDictionary<string, RangeSpec>? ranges, TrainingSpec? training, CreateTrainingJobRequest? baseDefinition, string strategy, string rangesPath, bool rangesMayBeFixed, Errors errors)
+    {
         if (ranges is null || ranges.Count == 0)
         {
-            errors.Add(JsonPath.Field(path, "ranges"), Rules.RangeCount, "at least one hyperparameter range is required: the search space");
+            errors.Add(rangesPath, Rules.RangeCount, "at least one hyperparameter range is required: the search space");
             return;
         }
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        var rangesPath = JsonPath.Field(path, "ranges");
         foreach (var (name, range) in ranges)
         {
             var at = JsonPath.Member(rangesPath, name);
@@ -77,21 +130,21 @@ public sealed partial class RequestValidator
         {
             var shape = Model[type switch { RangeTypes.Integer => "IntegerParameterRanges", RangeTypes.Continuous => "ContinuousParameterRanges", _ => "CategoricalParameterRanges" }];
             if (count > shape.Max)
-                errors.Add(JsonPath.Field(path, "ranges"), Rules.RangeCount, $"at most {shape.Max} {type} ranges, got {count}");
+                errors.Add(rangesPath, Rules.RangeCount, $"at most {shape.Max} {type} ranges, got {count}");
         }
         // The per-type limit is also the limit of all three together (API reference, ParameterRanges).
         var mostRanges = Model["IntegerParameterRanges"].Max ?? 30;
         if (counts.Count > 1 && counts.Values.Sum() > mostRanges)
-            errors.Add(JsonPath.Field(path, "ranges"), Rules.RangeCount,
+            errors.Add(rangesPath, Rules.RangeCount,
                 $"at most {mostRanges} ranges in all: SageMaker's limit per type is also its limit for all types together (ParameterRanges); got {counts.Values.Sum()} ({string.Join(", ", counts.Select(c => $"{c.Value} {c.Key}"))})");
-        TuningHyperparameterTotal(ranges, training, baseDefinition, path, errors);
+        TuningHyperparameterTotal(ranges, training, baseDefinition, rangesPath, errors);
     }
 
     /// <summary>
     /// A tuning job takes at most 100 hyperparameters in all, static and tunable, and SageMaker adds one of its own
     /// (_tuning_objective_metric) to them (Developer Guide, "Define Hyperparameter Ranges").
     /// </summary>
-    private void TuningHyperparameterTotal(IReadOnlyDictionary<string, RangeSpec> ranges, TrainingSpec? training, CreateTrainingJobRequest? baseDefinition, string path, Errors errors)
+    private void TuningHyperparameterTotal(IReadOnlyDictionary<string, RangeSpec> ranges, TrainingSpec? training, CreateTrainingJobRequest? baseDefinition, string rangesPath, Errors errors)
     {
         IEnumerable<string>? fixedKeys = training is not null
             ? (training.Hyperparameters?.Keys ?? []).Concat(ReservedHyperparameters.SetFor(training, settings.Region, Isolated(training)).Select(h => h.Key))
@@ -101,7 +154,7 @@ public sealed partial class RequestValidator
         var total = statics + ranges.Count + 1;
         var most = Model["HyperParameters"].Max ?? 100;
         if (total > most)
-            errors.Add(JsonPath.Field(path, "ranges"), Rules.HyperparameterCount,
+            errors.Add(rangesPath, Rules.HyperparameterCount,
                 $"a tuning job takes at most {most} hyperparameters in all; this one has {statics} static, {ranges.Count} ranged and the _tuning_objective_metric SageMaker adds ({total})");
     }
 
@@ -160,7 +213,7 @@ public sealed partial class RequestValidator
     private static readonly string[] HyperbandResourceKeys = ["epochs", "numepochs", "n-epochs", "n_epochs", "num_epochs"];
     private const int HyperbandMaxResource = 20_000;
 
-    private static void HyperbandResource(TuningSpec tuning, TrainingSpec? training, CreateTrainingJobRequest? baseDefinition, Errors errors, string path)
+    private static void HyperbandResource(IReadOnlyDictionary<string, RangeSpec>? ranges, TrainingSpec? training, CreateTrainingJobRequest? baseDefinition, Errors errors, string path)
     {
         // The static hyperparameters the trials get: the training's, less the ranged ones.
         IEnumerable<(string Key, string? Value)> statics;
@@ -169,7 +222,7 @@ public sealed partial class RequestValidator
         else if (baseDefinition is not null)
             statics = (baseDefinition.HyperParameters ?? new Dictionary<string, string>()).Select(h => (h.Key, (string?)h.Value));
         else return; // a baseJob not yet looked up: checked again when its definition is known
-        var resource = statics.FirstOrDefault(h => HyperbandResourceKeys.Contains(h.Key, StringComparer.Ordinal) && tuning.Ranges?.ContainsKey(h.Key) != true);
+        var resource = statics.FirstOrDefault(h => HyperbandResourceKeys.Contains(h.Key, StringComparer.Ordinal) && ranges?.ContainsKey(h.Key) != true);
         if (resource.Key is null)
             errors.Add(path, Rules.Strategy,
                 $"Hyperband needs the trials' maximum resource: tuning.hyperband.maxResource, or a fixed hyperparameter named {string.Join(", ", HyperbandResourceKeys)} (not ranged), which SageMaker reads it from");

@@ -54,6 +54,8 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
                     Unknown(followUp, followUp.Unknown, "onCompleted", errors);
                     if (followUp.Tune is null) errors.Add("onCompleted.tune", Rules.Required, "is required: the tuning run to start around this job once it has Completed");
                     // Tuning around the job varies what it fixed: a ranged hyperparameter may be fixed in training.
+                    else if (followUp.Tune.Definitions is not null)
+                        errors.Add("onCompleted.tune.definitions", Rules.TuningDefinitions, "a follow-up tunes around this job's own training; several definitions go in a tune request of their own");
                     else Tuning(followUp.Tune, request.Training, null, errors, "onCompleted.tune", rangesMayBeFixed: true);
                 }
                 break;
@@ -61,9 +63,14 @@ public sealed partial class RequestValidator(DeploymentSettings settings)
             case ContractDefaults.ActionTune:
                 NotFor(action, request.JobName, "jobName", errors);
                 NotFor(action, request.OnCompleted, "onCompleted", errors);
-                if (request.Training is null == request.BaseJob is null)
+                if (request.Tuning?.Definitions is not null)
+                {
+                    foreach (var (field, value) in new (string, object?)[] { ("training", request.Training), ("baseJob", request.BaseJob) })
+                        if (value is not null) errors.Add(field, Rules.TuneSource, "goes inside each of tuning.definitions when the tuning job has several");
+                }
+                else if (request.Training is null == request.BaseJob is null)
                     errors.Add(request.Training is null ? "$" : "baseJob", Rules.TuneSource,
-                        "a tune request needs exactly one of training (the job to tune) or baseJob (an earlier job of ours to tune around)");
+                        "a tune request needs exactly one of training (the job to tune), baseJob (an earlier job of ours to tune around) or tuning.definitions (several algorithms)");
                 if (request.BaseJob is { } baseJob) OurJobName(baseJob, "baseJob", Rules.BaseJob, null, errors);
                 if (request.Training is not null) Training(request.Training, "training", forTuning: true, errors);
                 if (request.Tuning is null) errors.Add("tuning", Rules.Required, "is required for action tune");

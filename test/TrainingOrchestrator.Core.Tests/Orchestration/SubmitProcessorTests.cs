@@ -270,8 +270,8 @@ public sealed class SubmitProcessorTests
         Assert.Equal(SubmitOutcome.Launched, result.Outcome);
         var parentPlan = (await o.RecordAsync(parent)).Plan!;
         var plan = System.Text.Json.JsonSerializer.Deserialize((await o.RecordAsync(result.JobName!)).Plan!, ApiModel.SageMakerJson.Default.CreateHyperParameterTuningJobRequest)!;
-        var parentDefinition = System.Text.Json.JsonSerializer.Deserialize(parentPlan, ApiModel.SageMakerJson.Default.CreateHyperParameterTuningJobRequest)!.TrainingJobDefinition;
-        Assert.Equal(parentDefinition.AlgorithmSpecification.TrainingImage, plan.TrainingJobDefinition.AlgorithmSpecification.TrainingImage);
+        var parentDefinition = System.Text.Json.JsonSerializer.Deserialize(parentPlan, ApiModel.SageMakerJson.Default.CreateHyperParameterTuningJobRequest)!.TrainingJobDefinition!;
+        Assert.Equal(parentDefinition.AlgorithmSpecification.TrainingImage, plan.TrainingJobDefinition!.AlgorithmSpecification.TrainingImage);
         Assert.Equal(parentDefinition.InputDataConfig!.Select(c => c.DataSource.S3DataSource!.S3Uri), plan.TrainingJobDefinition.InputDataConfig!.Select(c => c.DataSource.S3DataSource!.S3Uri));
         Assert.False(plan.TrainingJobDefinition.StaticHyperParameters!.ContainsKey("epochs")); // ranged now
         Assert.Equal([parent, "their-earlier-hpo"], plan.WarmStartConfig!.ParentHyperParameterTuningJobs.Select(p => p.HyperParameterTuningJobName));
