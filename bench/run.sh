@@ -36,7 +36,7 @@ python3 bench/targets.py "$artifacts/results" bench/out/requests "$figures/colds
   echo
   echo "- **Submit path**: read, validate and plan one request, and serialize its SageMaker request: what Submit"
   echo "  does per message before any AWS call. small = a built-in XGBoost training request; typical = a tuning"
-  echo "  request (5 ranges); large = a tuning request at the API's limits (60 ranges, 35 fixed hyperparameters,"
+  echo "  request (5 ranges); large = a tuning request at the API's limits (30 ranges, 35 fixed hyperparameters,"
   echo "  40 metric definitions). PlainParse is the floor: a plain \`JsonDocument\` parse of the same body; Ratio is the"
   echo "  Submit path in those."
   echo "- **State event**: parse a SageMaker state-change event (the developer guide's sample with five status"

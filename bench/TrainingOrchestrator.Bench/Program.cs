@@ -106,7 +106,8 @@ public class SubmitPath
             throw new InvalidOperationException($"the {Request} request does not plan");
     }
 
-    // A tuning request at the API's limits: 30 continuous and 30 integer ranges, 35 fixed hyperparameters, 40 metrics.
+    // A tuning request at the API's limits: 30 ranges in all (15 continuous, 15 integer; ParameterRanges' limit is for
+    // all types together), 35 fixed hyperparameters, 40 metrics.
     private static string Large()
     {
         var request = JsonNode.Parse(Repo.Body("sqs-tune-custom"))!.AsObject();
@@ -120,7 +121,7 @@ public class SubmitPath
             hyperparameters[$"fixed_{i}"] = i % 2 == 0 ? i * 0.125 : $"value-{i}";
         training["hyperparameters"] = hyperparameters;
         var ranges = new JsonObject();
-        for (var i = 0; i < 30; i++)
+        for (var i = 0; i < 15; i++)
         {
             ranges[$"rate_{i}"] = new JsonObject { ["type"] = "continuous", ["min"] = 0.0001, ["max"] = 0.5, ["scaling"] = "Logarithmic" };
             ranges[$"depth_{i}"] = new JsonObject { ["type"] = "integer", ["min"] = 1, ["max"] = 12 };
