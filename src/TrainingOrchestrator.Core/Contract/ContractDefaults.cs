@@ -55,6 +55,14 @@ internal static class ContractDefaults
         : resources?.InstanceConfigs is { } configs ? configs.Select(c => c?.InstanceType).OfType<string>()
         : resources?.InstanceType is { } type ? [type] : [];
 
+    /// <summary>The first of a request's instance types with local NVMe storage (which takes no volume key), or null.</summary>
+    public static string? LocalStorageTypeOf(ResourcesSpec? resources)
+    {
+        foreach (var type in InstanceTypesOf(resources))
+            if (Reference.InstanceTypes.Of(type).LocalStorage) return type;
+        return null;
+    }
+
     /// <summary>SageMaker's one allocation strategy for instance configs: the first that has capacity (HyperParameterTuningAllocationStrategy).</summary>
     public const string AllocationStrategy = "Prioritized";
 

@@ -27,10 +27,9 @@ public sealed record CostEstimate(decimal? WorstCase, decimal? HourlyRate, decim
     /// </summary>
     public static CostEstimate Tuning(CreateHyperParameterTuningJobRequest job, Func<string, decimal?> priceOf)
     {
-        // With instance configs or several definitions a trial may be any of them: its worst case is the dearest.
-        var options = job.Definitions().SelectMany(d => d.TrialResourceOptions().Select(r => Training(d.AsTrainingJob(job.HyperParameterTuningJobName) with { ResourceConfig = r }, priceOf))).ToList();
-        var unpriced = options.SelectMany(o => o.Unpriced).Distinct(StringComparer.Ordinal).ToList();
-        var trial = unpriced.Count > 0 ? options.First(o => o.Unpriced.Count > 0) with { Unpriced = unpriced } : options.MaxBy(o => o.TrialWorstCase)!;
+        var trial = job.TrainingJobDefinition is { ResourceConfig: not null } one
+            ? Training(one.AsTrainingJob(job.HyperParameterTuningJobName), priceOf)
+            : DearestTrial(job, priceOf);
         var limits = job.HyperParameterTuningJobConfig.ResourceLimits;
         var trials = limits.MaxNumberOfTrainingJobs ?? job.Definitions().Sum(d => GridSize(d.HyperParameterRanges ?? job.HyperParameterTuningJobConfig.ParameterRanges!));
         var basis = $"{trials} trials x {Usd(trial.TrialWorstCase)} each ({trial.Basis})";
@@ -46,6 +45,14 @@ public sealed record CostEstimate(decimal? WorstCase, decimal? HourlyRate, decim
             }
         }
         return trial with { WorstCase = Cents(worst), Basis = basis };
+    }
+
+    /// <summary>With instance configs or several definitions a trial may be any of them: its worst case is the dearest.</summary>
+    private static CostEstimate DearestTrial(CreateHyperParameterTuningJobRequest job, Func<string, decimal?> priceOf)
+    {
+        var options = job.Definitions().SelectMany(d => d.TrialResourceOptions().Select(r => Training(d.AsTrainingJob(job.HyperParameterTuningJobName) with { ResourceConfig = r }, priceOf))).ToList();
+        var unpriced = options.SelectMany(o => o.Unpriced).Distinct(StringComparer.Ordinal).ToList();
+        return unpriced.Count > 0 ? options.First(o => o.Unpriced.Count > 0) with { Unpriced = unpriced } : options.MaxBy(o => o.TrialWorstCase)!;
     }
 
     /// <summary>What a finished training job cost, estimated: billable seconds (per instance) x the cluster's hourly rate.</summary>

@@ -166,7 +166,7 @@ internal sealed class Planner(DeploymentSettings settings)
     /// there, and the SageMaker Python SDK drops it the same way (its instance_supports_kms).
     /// </summary>
     private string? DeploymentVolumeKey(ResourcesSpec resources) =>
-        ContractDefaults.InstanceTypesOf(resources).Any(t => Reference.InstanceTypes.Of(t).LocalStorage) ? null : settings.VolumeKmsKey;
+        settings.VolumeKmsKey is null || ContractDefaults.LocalStorageTypeOf(resources) is not null ? null : settings.VolumeKmsKey;
 
     /// <param name="trainings">The one training the trials run, or (with tuning.definitions) each definition's, with its name.</param>
     private static CreateHyperParameterTuningJobRequest TuningJob(string jobName, string requestId, TuningSpec tuning,

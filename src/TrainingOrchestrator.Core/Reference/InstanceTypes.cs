@@ -18,7 +18,19 @@ public static class InstanceTypes
     /// <summary>The families without EBS besides those with a "d" (sagemaker-core common_utils.volume_size_supported).</summary>
     private static readonly string[] LocalStorageFamilies = ["g5", "g6", "p5", "trn1"];
 
+    private const int MaxCached = 1024;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, InstanceCapabilities> Known = new(StringComparer.Ordinal);
+
+    /// <summary>The capabilities of a type; remembered (up to a bound), as validation, planning and costing ask on every request.</summary>
     public static InstanceCapabilities Of(string instanceType)
+    {
+        if (Known.TryGetValue(instanceType, out var known)) return known;
+        var capabilities = Derive(instanceType);
+        if (Known.Count < MaxCached) Known.TryAdd(instanceType, capabilities);
+        return capabilities;
+    }
+
+    private static InstanceCapabilities Derive(string instanceType)
     {
         var parts = instanceType.Split('.');
         var family = parts.Length == 3 && parts[0] == "ml" ? parts[1] : "";

@@ -28,8 +28,7 @@ public sealed partial class RequestValidator
             MatchesModel(name, "ChannelName", at, Rules.ChannelName, errors, subject: "the channel name");
             if (channel is null) { errors.Add(at, Rules.Required, "a channel is an s3:// URI or an object with s3Uri"); continue; }
             Unknown(channel, channel.Unknown, at, errors);
-            var sources = new[] { channel.S3Uri, (object?)channel.FileSystem, channel.DatasetArn }.Count(s => s is not null);
-            if (sources > 1) errors.Add(at, Rules.ChannelOption, "reads one of s3Uri, fileSystem and datasetArn");
+            if ((channel.S3Uri is null ? 0 : 1) + (channel.FileSystem is null ? 0 : 1) + (channel.DatasetArn is null ? 0 : 1) > 1) errors.Add(at, Rules.ChannelOption, "reads one of s3Uri, fileSystem and datasetArn");
             if (channel.FileSystem is { } fileSystem) FileSystem(fileSystem, channel, training, at, errors);
             else if (channel.DatasetArn is { } dataset) Dataset(dataset, channel, at, errors);
             else if (channel.S3Uri is null) errors.Add(JsonPath.Field(at, "s3Uri"), Rules.Required, "is required: where the channel's data is (or fileSystem, or datasetArn)");

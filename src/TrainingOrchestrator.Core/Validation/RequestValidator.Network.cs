@@ -1,5 +1,4 @@
 using TrainingOrchestrator.Core.Contract;
-using TrainingOrchestrator.Core.Reference;
 
 namespace TrainingOrchestrator.Core.Validation;
 
@@ -23,14 +22,11 @@ public sealed partial class RequestValidator
         KmsKey(training.OutputKmsKey, JsonPath.Field(path, "outputKmsKey"), errors);
         var volumeKeyPath = JsonPath.Field(path, "volumeKmsKey");
         KmsKey(training.VolumeKmsKey, volumeKeyPath, errors);
-        if (training.VolumeKmsKey is not null && LocalStorageTypes(training.Resources).FirstOrDefault() is { } local)
+        if (training.VolumeKmsKey is not null && ContractDefaults.LocalStorageTypeOf(training.Resources) is { } local)
             errors.Add(volumeKeyPath, Rules.KmsKey,
                 $"{local} keeps its data on the instance's own NVMe storage, which a hardware module encrypts; SageMaker refuses a VolumeKmsKeyId with such a type (CreateTrainingJob, ResourceConfig.VolumeKmsKeyId): remove volumeKmsKey or use an instance type with EBS storage");
     }
 
-    /// <summary>The request's instance types that have local storage and so take no volume key (the deployment's is left out for them).</summary>
-    private static IEnumerable<string> LocalStorageTypes(ResourcesSpec? resources) =>
-        ContractDefaults.InstanceTypesOf(resources).Where(t => InstanceTypes.Of(t).LocalStorage);
 
     private static void Ids(IReadOnlyList<string>? ids, string path, string listShape, string itemShape, string what, Errors errors)
     {

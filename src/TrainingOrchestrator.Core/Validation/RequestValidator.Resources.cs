@@ -33,10 +33,7 @@ public sealed partial class RequestValidator
         }
         else if (resources.InstanceType is null) errors.Add(typePath, Rules.InstanceType, "is required, such as ml.m5.xlarge (or instanceGroups)");
         else MatchesModel(resources.InstanceType, "TrainingInstanceType", typePath, Rules.InstanceType, errors, subject: "the instance type");
-        if (resources.InstanceCount is { } count && count < 1)
-            errors.Add(JsonPath.Field(path, "instanceCount"), Rules.InstanceCount, $"must be at least 1, got {count}");
-        if (resources.VolumeSizeGb is { } volume && volume is < 1 or > MaxVolumeSizeGb)
-            errors.Add(JsonPath.Field(path, "volumeSizeGb"), Rules.VolumeSize, $"must be from 1 to {MaxVolumeSizeGb} GB, got {volume}");
+        CountAndVolume(resources.InstanceCount, resources.VolumeSizeGb, path, errors);
 
         var protocol = resources.DistributedProtocol ?? DistributedProtocols.None;
         var protocolPath = JsonPath.Field(path, "distributedProtocol");
@@ -94,11 +91,17 @@ public sealed partial class RequestValidator
                 if (uri != firstImage)
                     errors.Add(typePath, Rules.InstanceConfigs, $"every trial runs one image, {firstImage} (for {configs[0]?.InstanceType}), and {config.InstanceType} needs {uri}: list types of one processor (cpu or gpu)");
             }
-            if (config.InstanceCount is { } count && count < 1)
-                errors.Add(JsonPath.Field(at, "instanceCount"), Rules.InstanceCount, $"must be at least 1, got {count}");
-            if (config.VolumeSizeGb is { } volume && volume is < 1 or > MaxVolumeSizeGb)
-                errors.Add(JsonPath.Field(at, "volumeSizeGb"), Rules.VolumeSize, $"must be from 1 to {MaxVolumeSizeGb} GB, got {volume}");
+            CountAndVolume(config.InstanceCount, config.VolumeSizeGb, at, errors);
         }
+    }
+
+    /// <summary>An instanceCount and volumeSizeGb under <paramref name="path"/>, wherever they are given (resources, a group, an instance config).</summary>
+    private static void CountAndVolume(int? count, int? volume, string path, Errors errors)
+    {
+        if (count is < 1)
+            errors.Add(JsonPath.Field(path, "instanceCount"), Rules.InstanceCount, $"must be at least 1, got {count}");
+        if (volume is < 1 or > MaxVolumeSizeGb)
+            errors.Add(JsonPath.Field(path, "volumeSizeGb"), Rules.VolumeSize, $"must be from 1 to {MaxVolumeSizeGb} GB, got {volume}");
     }
 
     /// <summary>A heterogeneous cluster: 1 to 5 uniquely named groups, each of one instance type.</summary>
@@ -119,8 +122,7 @@ public sealed partial class RequestValidator
             var typePath = JsonPath.Field(at, "instanceType");
             if (group.InstanceType is null) errors.Add(typePath, Rules.InstanceType, "is required, such as ml.m5.xlarge");
             else MatchesModel(group.InstanceType, "TrainingInstanceType", typePath, Rules.InstanceType, errors, subject: "the instance type");
-            if (group.InstanceCount is { } count && count < 1)
-                errors.Add(JsonPath.Field(at, "instanceCount"), Rules.InstanceCount, $"must be at least 1, got {count}");
+            CountAndVolume(group.InstanceCount, null, at, errors);
         }
     }
 

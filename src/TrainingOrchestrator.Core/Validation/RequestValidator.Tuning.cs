@@ -146,11 +146,12 @@ public sealed partial class RequestValidator
     /// </summary>
     private void TuningHyperparameterTotal(IReadOnlyDictionary<string, RangeSpec> ranges, TrainingSpec? training, CreateTrainingJobRequest? baseDefinition, string rangesPath, Errors errors)
     {
-        IEnumerable<string>? fixedKeys = training is not null
-            ? (training.Hyperparameters?.Keys ?? []).Concat(ReservedHyperparameters.SetFor(training, settings.Region, Isolated(training)).Select(h => h.Key))
-            : baseDefinition?.HyperParameters?.Keys;
+        // Reserved keys are never ranged (refused), so what script mode and MPI add is static.
+        IEnumerable<string>? fixedKeys = training is not null ? training.Hyperparameters?.Keys ?? [] : baseDefinition?.HyperParameters?.Keys;
         if (fixedKeys is null) return;
-        var statics = fixedKeys.Count(k => !ranges.ContainsKey(k));
+        var statics = training is null ? 0 : ReservedHyperparameters.SetFor(training, settings.Region, Isolated(training)).Count;
+        foreach (var key in fixedKeys)
+            if (!ranges.ContainsKey(key)) statics++;
         var total = statics + ranges.Count + 1;
         var most = Model["HyperParameters"].Max ?? 100;
         if (total > most)
@@ -245,9 +246,10 @@ public sealed partial class RequestValidator
         {
             foreach (var metric in training.Algorithm?.Metrics ?? [])
                 if (metric?.Name is { } n) defined.Add(n);
-            if (AlgorithmImages.KindOf(training) == AlgorithmKind.BuiltIn) builtIn = BuiltInAlgorithms.Find(training.Algorithm!.Name!);
+            var kind = AlgorithmImages.KindOf(training);
+            if (kind == AlgorithmKind.BuiltIn) builtIn = BuiltInAlgorithms.Find(training.Algorithm!.Name!);
             // An algorithm resource declares its own metrics (its TrainingSpecification), which this deployment cannot see.
-            if (AlgorithmImages.KindOf(training) == AlgorithmKind.Resource) return;
+            if (kind == AlgorithmKind.Resource) return;
         }
         else if (baseDefinition is not null)
         {
