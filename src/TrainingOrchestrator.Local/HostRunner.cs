@@ -29,11 +29,12 @@ internal sealed class HostRunner(HostedJob job, ILocalObserver observer, TimePro
         var (spec, program, hosts) = (job.Spec, job.Program, job.Hosts);
         var mlPath = job.WhyNoPrivateMounts is null ? "/opt/ml" : host.Folder;
         var arguments = ContainerContract.UserArguments(spec.HyperParameters).ToList();
-        var inContainer = program.Script is { } script ? script.Command(python!, arguments) : program.ImageCommand;
-        var workingDirectory = program.Script is null ? "/opt/ml" : mlPath + "/code";
+        var inContainer = program.EmulatesToolkit ? program.Script!.Command(python!, arguments) : program.ImageCommand;
+        var workingDirectory = program.EmulatesToolkit ? mlPath + "/code" : "/opt/ml";
         var environment = Environment(host, mlPath).ToList();
         IReadOnlyList<string> command = job.WhyNoPrivateMounts is null
-            ? PrivateMounts.Wrap(inContainer, host.Folder, PrivateMounts.Stage(Path.Combine(host.Private, "opt")), Path.Combine(job.PrivateFolder, "hosts"), workingDirectory, environment)
+            ? PrivateMounts.Wrap(inContainer, host.Folder, PrivateMounts.Stage(Path.Combine(host.Private, "opt")), Path.Combine(job.PrivateFolder, "hosts"), workingDirectory,
+                host.Name, environment)
             : inContainer;
         // In a process group of its own (setsid), so that a stop reaches the algorithm's children too: a shell
         // script's `sleep` would otherwise outlive the shell and hold the output open.
@@ -68,7 +69,7 @@ internal sealed class HostRunner(HostedJob job, ILocalObserver observer, TimePro
         var output = Path.Combine(host.Folder, "output");
         if (exit == 0)
         {
-            if (program.Script is not null)
+            if (program.EmulatesToolkit)
                 await File.WriteAllTextAsync(Path.Combine(output, "success"), "", CancellationToken.None).ConfigureAwait(false); // the toolkit's files.write_success_file()
             return null;
         }
@@ -77,7 +78,7 @@ internal sealed class HostRunner(HostedJob job, ILocalObserver observer, TimePro
 
         var failureFile = Path.Combine(output, "failure");
         // The toolkit writes its error to output/failure unless the script wrote one.
-        if (program.Script is not null && !File.Exists(failureFile))
+        if (program.EmulatesToolkit && !File.Exists(failureFile))
             await File.WriteAllTextAsync(failureFile, ToolkitErrors.ExecuteUserScriptError(exit, ToolkitErrors.CapturedError(process.Errors), string.Join(' ', inContainer)), CancellationToken.None).ConfigureAwait(false);
         var reason = File.Exists(failureFile) ? (await File.ReadAllTextAsync(failureFile, CancellationToken.None).ConfigureAwait(false)).Trim() : "";
         var prefix = hosts.Count > 1 ? $"{host.Name}: " : "";
@@ -111,6 +112,8 @@ internal sealed class HostRunner(HostedJob job, ILocalObserver observer, TimePro
         yield return ("PATH", System.Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin");
         yield return ("LANG", System.Environment.GetEnvironmentVariable("LANG") ?? "C.UTF-8");
         yield return ("HOME", Directory.CreateDirectory(Path.Combine(host.Private, "home")).FullName);
+        // Temporary files of the host's own (Python's tempfile, pip, torch read TMPDIR); /tmp itself stays this machine's.
+        yield return ("TMPDIR", Directory.CreateDirectory(Path.Combine(host.Private, "tmp")).FullName);
         if (job.Program.Script is not null)
         {
             // The framework images' Dockerfiles set these.

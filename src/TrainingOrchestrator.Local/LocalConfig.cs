@@ -75,7 +75,13 @@ public sealed record LocalConfig
         var prefix = Data.Keys.Where(p => s3Uri.StartsWith(p, StringComparison.Ordinal)).MaxBy(p => p.Length);
         if (prefix is null)
             return null;
-        return Path.GetFullPath(Path.Combine(BaseFolder, Data[prefix], s3Uri[prefix.Length..]));
+        var key = s3Uri[prefix.Length..];
+        // S3 reads "." and ".." in a key as part of the name; as a folder path they would reach outside the mapped folder.
+        if (key.Split('/').Any(segment => segment is "." or ".."))
+            throw new Core.Ports.PlatformException("ValidationException",
+                $"{s3Uri} has a '.' or '..' segment, which S3 reads as part of the object's name and a local folder cannot: local mode refuses it rather than read outside {Data[prefix]}",
+                Core.Ports.RetryAdvice.Never);
+        return Path.GetFullPath(Path.Combine(BaseFolder, Data[prefix], key));
     }
 
     /// <summary>

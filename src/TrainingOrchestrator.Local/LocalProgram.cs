@@ -20,9 +20,16 @@ internal sealed record ScriptMode(string EntryPoint, string Source, string Pytho
         argument.Length > 0 && argument.All(c => char.IsAsciiLetterOrDigit(c) || "@%+=:,./-_".Contains(c)) ? argument : "'" + argument.Replace("'", "'\"'\"'", StringComparison.Ordinal) + "'";
 }
 
-/// <summary>What stands in for the job's container: a custom image's entrypoint (run with `train`), or script mode.</summary>
+/// <summary>
+/// What stands in for the job's container: a custom image's entrypoint (run with `train`), script mode under the
+/// emulated training toolkit, or both: an image whose entrypoint is a toolkit of its own, run with the script's code
+/// in /opt/ml/code and the toolkit's variables (the toolkit finds the code there and downloads nothing).
+/// </summary>
 internal sealed record LocalProgram(IReadOnlyList<string> ImageCommand, ScriptMode? Script)
 {
+    /// <summary>Script mode run by the emulated toolkit (no image entrypoint stands in for it).</summary>
+    public bool EmulatesToolkit => Script is not null && ImageCommand.Count == 0;
+
     public static LocalProgram Of(CreateTrainingJobRequest spec, LocalConfig config)
     {
         var hyperparameters = spec.HyperParameters ?? new Dictionary<string, string>();
@@ -36,7 +43,11 @@ internal sealed record LocalProgram(IReadOnlyList<string> ImageCommand, ScriptMo
             var source = config.LocalPathOf(sourceUri) ?? throw Refuse($"script source {sourceUri} is not mapped to a local folder or .tar.gz in local.json's \"data\"");
             if (!Directory.Exists(source) && !File.Exists(source))
                 throw Refuse($"script source {sourceUri} maps to {source}, which does not exist");
-            return new LocalProgram([], new ScriptMode(entryPoint, source, config.PythonFor(image)));
+            var script = new ScriptMode(entryPoint, source, config.PythonFor(image));
+            // An image mapped to a command brings its own toolkit: it runs, never silently replaced by the emulation.
+            return config.Images.TryGetValue(image, out var withCommand) && withCommand.Command is { Count: > 0 } toolkit
+                ? new LocalProgram([.. config.Resolve(toolkit), "train"], script)
+                : new LocalProgram([], script);
         }
         if (config.Images.TryGetValue(image, out var local))
         {

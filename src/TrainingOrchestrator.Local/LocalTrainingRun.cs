@@ -30,6 +30,8 @@ public sealed class LocalTrainingRun
     private StreamWriter? trainingLog;
     private DateTimeOffset lastModified = DateTimeOffset.MinValue;
     private StopCause? stopCause;
+    /// <summary>The step to Stopping, taken when a stop arrives while the job trains; the final step waits for it.</summary>
+    private Task stoppingStep = Task.CompletedTask;
 
     private CreateTrainingJobRequest spec => job.Spec;
     private LocalConfig config => job.Config;
@@ -64,7 +66,7 @@ public sealed class LocalTrainingRun
         this.observer = observer;
         this.checkpoints = checkpoints is { } c ? new CheckpointSync(c.Local, c.InContainer, hosts, message => observer.Notice(JobName, message)) : null;
         this.outputTarget = outputTarget;
-        metrics = new MetricScraper(spec.AlgorithmSpecification.MetricDefinitions);
+        metrics = new MetricScraper(spec.AlgorithmSpecification.MetricDefinitions, message => observer.Notice(JobName, message));
         runner = new HostRunner(job, observer, clock, OnLine);
     }
 
@@ -83,11 +85,14 @@ public sealed class LocalTrainingRun
             throw Refuse($"{string.Join(", ", flags)} asks the framework container to start the script through its launcher (mpirun, torchrun, smddprun or a parameter server), which local mode does not run; "
                 + "try the script without the distribution here (each host then runs it once), or run the job on SageMaker");
         var whyNoPrivateMounts = PrivateMounts.WhyUnavailable;
-        if (whyNoPrivateMounts is not null && (program.Script is null || hosts.Count > 1))
+        if (whyNoPrivateMounts is not null && (!program.EmulatesToolkit || hosts.Count > 1))
             throw Refuse($"{(hosts.Count > 1 ? "several hosts need" : "a custom image needs")} a private /opt/ml and /etc/hosts for each host, which this machine cannot make ({whyNoPrivateMounts})");
         var inputs = new List<(Channel, string)>();
         foreach (var channel in spec.InputDataConfig ?? [])
         {
+            // The API's channel name pattern takes "." and "..", which as /opt/ml/input/data/<name> are other folders.
+            if (channel.ChannelName is "." or "..")
+                throw Refuse($"input channel '{channel.ChannelName}' would be /opt/ml/input/data/{channel.ChannelName}, another folder than a channel's: name it otherwise");
             if (channel.DataSource.FileSystemDataSource is { } fileSystem)
                 throw Refuse($"input channel '{channel.ChannelName}' reads {fileSystem.FileSystemType} {fileSystem.FileSystemId}:{fileSystem.DirectoryPath}, which has no local equivalent; copy the data to S3 (or a local folder that an s3:// URI maps to) to try the job here");
             if (channel.DataSource.DatasetSource is { } dataset)
@@ -98,6 +103,10 @@ public sealed class LocalTrainingRun
             var local = config.LocalPathOf(uri) ?? throw Refuse($"input channel '{channel.ChannelName}' reads {uri}, which no entry of local.json's \"data\" maps to a local folder");
             if (!Directory.Exists(local) && !File.Exists(local))
                 throw Refuse($"input channel '{channel.ChannelName}': {uri} maps to {local}, which does not exist");
+            // SageMaker refuses the Create of a job whose S3 prefix holds no object (ValidationException, in these words).
+            if (Directory.Exists(local) && !Directory.EnumerateFiles(local, "*", SearchOption.AllDirectories).Any())
+                throw Refuse($"No S3 objects found under S3 URL \"{uri}\" given in input data source. Please ensure that the bucket exists in the selected region ({LocalEvents.Region}), " +
+                    $"that objects exist under that S3 prefix, and that the role \"{spec.RoleArn}\" has \"s3:ListBucket\" permissions on bucket \"{BucketOf(uri)}\". (Here: {local} is empty.)");
             inputs.Add((channel, local));
         }
         (string, string)? checkpoints = null;
@@ -178,9 +187,11 @@ public sealed class LocalTrainingRun
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token, cancellationToken);
         using var runtimeLimit = new CancellationTokenSource(TimeSpan.FromSeconds(spec.StoppingCondition.MaxRuntimeInSeconds), clock);
         using var registration = runtimeLimit.Token.Register(() => Stop(StopCause.MaxRuntimeExceeded));
+        // As on SageMaker, the job is Stopping (status and secondary status) while its algorithm has its grace period.
+        using var stoppingRegistration = stopping.Token.Register(() => stoppingStep = StepAsync(JobStatus.Stopping, "Stopping", "Stopping the training job", CancellationToken.None));
         using var log = trainingLog = new StreamWriter(Path.Combine(Folder, "output", "training.log"), append: true) { AutoFlush = true };
         var python = job.Program.Script?.Python;
-        if (job.Program.Script is { IsPython: true } script && File.Exists(Path.Combine(hosts[0].Folder, "code", "requirements.txt")))
+        if (job.Program is { EmulatesToolkit: true, Script: { IsPython: true } script } && File.Exists(Path.Combine(hosts[0].Folder, "code", "requirements.txt")))
         {
             observer.Notice(JobName, "installing requirements.txt into the job's own Python environment");
             try
@@ -245,6 +256,7 @@ public sealed class LocalTrainingRun
 
     private async Task FinishAsync(TrainingOutcome outcome, CancellationToken cancellationToken)
     {
+        await stoppingStep.ConfigureAwait(false);
         if (outcome.Failure is { } failure)
         {
             FailureReason = failure;
@@ -252,7 +264,7 @@ public sealed class LocalTrainingRun
             return;
         }
         // Completed or stopped, SageMaker uploads what the algorithm left in model/ and output/data.
-        await StepAsync(JobStatus.InProgress, "Uploading", "Packing model.tar.gz and output.tar.gz", cancellationToken).ConfigureAwait(false);
+        await StepAsync(outcome.Stopped ? JobStatus.Stopping : JobStatus.InProgress, "Uploading", "Packing model.tar.gz and output.tar.gz", cancellationToken).ConfigureAwait(false);
         var output = Directory.CreateDirectory(Path.Combine(Folder, "output")).FullName;
         var model = Path.Combine(output, "model.tar.gz");
         await Archives.PackAsync(model, hosts.Select(h => Path.Combine(h.Folder, "model")), cancellationToken).ConfigureAwait(false);
@@ -325,6 +337,8 @@ public sealed class LocalTrainingRun
     /// <summary>The job's state now (call under the lock, so that a status change is seen whole).</summary>
     private TrainingState State() =>
         new(Status, SecondaryStatus, CreationTime, lastModified, [.. transitions], StartTime, EndTime, FailureReason, ModelArtifacts, metrics.Last);
+
+    private static string BucketOf(string s3Uri) => s3Uri["s3://".Length..].Split('/')[0];
 
     private static PlatformException Refuse(string message) => new("ValidationException", message, RetryAdvice.Never);
 }

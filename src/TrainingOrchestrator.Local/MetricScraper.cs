@@ -4,11 +4,17 @@ using TrainingOrchestrator.Core.ApiModel;
 
 namespace TrainingOrchestrator.Local;
 
-/// <summary>The job's metric definitions applied to each line the algorithm prints, as SageMaker scrapes its logs.</summary>
-internal sealed class MetricScraper(IReadOnlyList<MetricDefinition>? definitions)
+/// <summary>
+/// The job's metric definitions applied to each line the algorithm prints, as SageMaker scrapes its logs. A regex gets
+/// <see cref="MatchTimeout"/> per line: one that backtracks for ever (<c>^(a+)+$</c>) is dropped at its first timeout, with a
+/// notice, instead of hanging the run.
+/// </summary>
+internal sealed class MetricScraper(IReadOnlyList<MetricDefinition>? definitions, Action<string>? notice = null)
 {
-    private readonly IReadOnlyList<(string Name, Regex Regex)> definitions =
-        [.. (definitions ?? []).Select(m => (m.Name, new Regex(m.Regex, RegexOptions.CultureInvariant)))];
+    public static readonly TimeSpan MatchTimeout = TimeSpan.FromMilliseconds(100);
+
+    private readonly List<(string Name, Regex Regex)> definitions =
+        [.. (definitions ?? []).Select(m => (m.Name, new Regex(m.Regex, RegexOptions.CultureInvariant, MatchTimeout)))];
     private readonly Lock sync = new();
     private readonly Dictionary<string, List<double>> series = new(StringComparer.Ordinal);
 
@@ -27,9 +33,19 @@ internal sealed class MetricScraper(IReadOnlyList<MetricDefinition>? definitions
     /// <summary>A metric's value is its regex's first group, read as a number.</summary>
     public void Scrape(string line)
     {
-        foreach (var (name, regex) in definitions)
+        (string Name, Regex Regex)[] current;
+        lock (sync) current = [.. definitions];
+        foreach (var (name, regex) in current)
         {
-            var match = regex.Match(line);
+            Match match;
+            try { match = regex.Match(line); }
+            catch (RegexMatchTimeoutException)
+            {
+                bool removed;
+                lock (sync) removed = definitions.Remove((name, regex));
+                if (removed) notice?.Invoke($"metric {name}: its regex took over {MatchTimeout.TotalMilliseconds:0} ms on one line and is no longer applied");
+                continue;
+            }
             if (match.Success && match.Groups.Count > 1
                 && double.TryParse(match.Groups[1].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
                 lock (sync)

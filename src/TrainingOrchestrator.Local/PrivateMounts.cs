@@ -4,16 +4,20 @@ namespace TrainingOrchestrator.Local;
 
 /// <summary>
 /// A private mount namespace for the algorithm, as a container has: the host's folder at /opt/ml and the job's hosts
-/// file at /etc/hosts, seen by the algorithm only. unshare(1) in a user namespace (--map-root-user) needs no root.
+/// file at /etc/hosts, seen by the algorithm only; and a UTS namespace whose hostname is the host's name (algo-N),
+/// which /etc/hosts resolves, as on SageMaker. (Not a /tmp of its own: local.json's commands and data may live under
+/// this machine's /tmp, and a private one would hide them; TMPDIR names a private folder instead.) unshare(1) in a user namespace
+/// (--map-root-user) needs no root.
 /// Nothing is created in this machine's /opt: an overlay over it (upper layer in the staging folder) holds the ml
 /// mount point; where overlays cannot be mounted, /opt's entries are bound one by one into the staging folder, which
 /// is then mounted over /opt.
 /// </summary>
 internal static class PrivateMounts
 {
-    // $1: the host folder; $2: the staging folder (Stage made it); $3: the hosts file; $4: the working directory; then the command.
+    // $1: the host folder; $2: the staging folder (Stage made it); $3: the hosts file; $4: the working directory;
+    // $5: the host's name; then the command.
     private const string Launcher = """
-        ml=$1; stage=$2; hosts=$3; workdir=$4; shift 4
+        ml=$1; stage=$2; hosts=$3; workdir=$4; name=$5; shift 5
         set -e
         if ! mount -t overlay overlay -o "lowerdir=/opt,upperdir=$stage/upper,workdir=$stage/work" /opt 2>/dev/null; then
           for entry in /opt/* /opt/.[!.]*; do
@@ -28,6 +32,7 @@ internal static class PrivateMounts
         fi
         mount --bind "$ml" /opt/ml
         mount --bind "$hosts" /etc/hosts
+        hostname "$name"
         cd "$workdir"
         exec "$@"
         """;
@@ -57,29 +62,29 @@ internal static class PrivateMounts
     /// of local.json's "environment" has a shell's kind of name, and stays in the environment.
     /// </summary>
     public static IReadOnlyList<string> Wrap(IReadOnlyList<string> command, string hostFolder, string stagingFolder, string hostsFile, string workingDirectory,
-        IEnumerable<(string Name, string Value)> environment)
+        string hostName, IEnumerable<(string Name, string Value)> environment)
     {
         var dropped = environment.Where(v => !IsShellName(v.Name)).Select(v => $"{v.Name}={v.Value}").ToList();
-        return ["unshare", "--mount", "--map-root-user", "sh", "-c", Launcher, "sh", hostFolder, stagingFolder, hostsFile, workingDirectory,
+        return ["unshare", "--mount", "--uts", "--map-root-user", "sh", "-c", Launcher, "sh", hostFolder, stagingFolder, hostsFile, workingDirectory, hostName,
             .. dropped.Count > 0 ? ["env", "--", .. dropped] : Array.Empty<string>(), .. command];
     }
 
     private static bool IsShellName(string name) =>
         name.Length > 0 && (char.IsAsciiLetter(name[0]) || name[0] == '_') && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
 
-    // What a launch needs of the machine: a user namespace with a mount namespace of its own (the launcher's binds
-    // are then allowed). One exec, not a whole launch.
+    // What a launch needs of the machine: a user namespace with mount and UTS namespaces of its own (the launcher's
+    // binds and hostname are then allowed). One exec, not a whole launch.
     private static string? Probe()
     {
         if (!OperatingSystem.IsLinux())
             return "private mounts need Linux";
         try
         {
-            var start = new ProcessStartInfo("unshare", ["--mount", "--map-root-user", "true"]) { RedirectStandardError = true, UseShellExecute = false };
+            var start = new ProcessStartInfo("unshare", ["--mount", "--uts", "--map-root-user", "hostname", "algo-1"]) { RedirectStandardError = true, UseShellExecute = false };
             using var process = Process.Start(start)!;
             var error = process.StandardError.ReadToEnd();
             process.WaitForExit();
-            return process.ExitCode == 0 ? null : $"unshare --mount --map-root-user failed: {error.Trim()}";
+            return process.ExitCode == 0 ? null : $"unshare --mount --uts --map-root-user failed: {error.Trim()}";
         }
         catch (System.ComponentModel.Win32Exception e)
         {

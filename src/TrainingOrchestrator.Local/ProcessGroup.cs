@@ -15,7 +15,9 @@ internal static class ProcessGroup
         var target = (group ? "-" : "") + process.Id.ToString(CultureInfo.InvariantCulture);
         try
         {
-            using var kill = Process.Start(new ProcessStartInfo("kill", [$"-{signal}", "--", target]) { UseShellExecute = false });
+            // Its complaint about a group already gone ("kill: (-PID): No such process") is not the job's output.
+            using var kill = Process.Start(new ProcessStartInfo("kill", [$"-{signal}", "--", target]) { UseShellExecute = false, RedirectStandardError = true });
+            kill?.StandardError.ReadToEnd();
             kill?.WaitForExit();
         }
         catch (System.ComponentModel.Win32Exception)

@@ -351,7 +351,7 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : LocalWork(log)
         Directory.Delete(Path.Combine(stage, "upper"), recursive: true); // the overlay cannot be mounted without its upper layer
         var opt = Directory.Exists("/opt") ? Directory.GetFileSystemEntries("/opt").Select(e => Path.GetFileName(e)).Where(e => e != "ml").Order(StringComparer.Ordinal).ToList() : [];
         string[] script = ["sh", "-c", "ls -A /opt > /opt/ml/opt.txt; getent hosts algo-1 > /opt/ml/hosts.txt; pwd > /opt/ml/pwd.txt"];
-        var command = PrivateMounts.Wrap(script, ml, stage, hosts, "/opt/ml", [("PATH", Environment.GetEnvironmentVariable("PATH")!)]);
+        var command = PrivateMounts.Wrap(script, ml, stage, hosts, "/opt/ml", "algo-1", [("PATH", Environment.GetEnvironmentVariable("PATH")!)]);
         using var process = Process.Start(new ProcessStartInfo(command[0], command.Skip(1)) { RedirectStandardError = true })!;
         var error = process.StandardError.ReadToEnd();
         process.WaitForExit();

@@ -1,0 +1,142 @@
+using System.Text.Json.Nodes;
+using TrainingOrchestrator.Core.Jobs;
+using Xunit.Abstractions;
+
+namespace TrainingOrchestrator.Local.Tests;
+
+/// <summary>
+/// What a job cannot reach or hold here that it could not on SageMaker (paths outside its mapped folders, runaway metric
+/// regexes, another host's temporary files), and what it meets here as there: empty channels refused as SageMaker refuses them, the
+/// Stopping state a stop passes through, its host's name, an image's own entrypoint.
+/// </summary>
+public sealed class LocalContainmentTests(ITestOutputHelper log) : LocalWork(log)
+{
+    private const string ScriptImage = "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.3.0-cpu-py311-ubuntu20.04-sagemaker";
+
+    private string ScriptJob(string folder, string id, string script, JsonObject? inputs = null, JsonObject? algorithm = null, int maxRuntime = 600, int instanceCount = 1)
+    {
+        LocalJson(folder, new JsonObject
+        {
+            ["data"] = new JsonObject { [$"s3://example-ml-bucket/{id}/"] = "data/", [$"s3://example-ml-bucket/{id}-src/source.tar.gz"] = "src/" },
+        });
+        File.WriteAllText(Path.Combine(folder, "src", "train.py"), script);
+        return Request(folder, id, algorithm ?? Custom(ScriptImage), inputs ?? new JsonObject { ["train"] = $"s3://example-ml-bucket/{id}/train/" }, script: "train.py",
+            sourceDir: $"s3://example-ml-bucket/{id}-src/source.tar.gz", maxRuntime: maxRuntime, instanceCount: instanceCount);
+    }
+
+    [Theory]
+    [InlineData("s3://example-ml-bucket/dots/../outside/")]
+    [InlineData("s3://example-ml-bucket/dots/train/./")]
+    public void A_dot_segment_in_a_mapped_URI_is_refused_rather_than_read_outside_the_mapped_folder(string uri)
+    {
+        var folder = Scratch("dots");
+        Directory.CreateDirectory(Path.Combine(Work, "requests", "outside"));
+        File.WriteAllText(Path.Combine(Work, "requests", "outside", "secret.csv"), "1,2\n");
+        var request = ScriptJob(folder, "dots", "print('ran')\n", new JsonObject { ["train"] = uri });
+
+        var (exit, output) = Run(request);
+
+        Assert.Equal(LocalRunExit.NotCompleted, exit);
+        Assert.Contains($"{uri} has a '.' or '..' segment, which S3 reads as part of the object's name", output);
+        Assert.Equal(JobStatus.LaunchFailed, Record(JobName(request)).Status);
+    }
+
+    [Fact]
+    public void A_channel_named_dot_dot_is_refused_rather_than_laid_out_over_the_input_folder()
+    {
+        var folder = Scratch("dotdot");
+        var request = ScriptJob(folder, "dotdot", "print('ran')\n", new JsonObject { [".."] = "s3://example-ml-bucket/dotdot/train/" });
+
+        var (exit, output) = Run(request);
+
+        Assert.Equal(LocalRunExit.NotCompleted, exit);
+        Assert.Contains("input channel '..' would be /opt/ml/input/data/.., another folder than a channel's", output);
+    }
+
+    [Fact]
+    public void An_empty_channel_is_refused_at_launch_with_SageMaker_s_words()
+    {
+        var folder = Scratch("empty");
+        Directory.CreateDirectory(Path.Combine(folder, "data", "none"));
+        var request = ScriptJob(folder, "empty", "print('ran')\n", new JsonObject { ["train"] = "s3://example-ml-bucket/empty/none/" });
+
+        var (exit, output) = Run(request);
+
+        Assert.Equal(LocalRunExit.NotCompleted, exit);
+        var record = Record(JobName(request));
+        Assert.Equal(JobStatus.LaunchFailed, record.Status);
+        Assert.Contains("No S3 objects found under S3 URL ", output);
+        Assert.Contains("/none/\" given in input data source. Please ensure that the bucket exists in the selected region (local), that objects exist under that S3 prefix", output);
+    }
+
+    [Fact]
+    public void A_metric_regex_that_backtracks_for_ever_is_dropped_and_the_job_completes()
+    {
+        var folder = Scratch("regex");
+        var algorithm = Custom(ScriptImage);
+        algorithm["metrics"] = JsonNode.Parse("""[{ "name": "evil", "regex": "^(a+)+$" }, { "name": "loss", "regex": "loss=([0-9.]+)" }]""");
+        var request = ScriptJob(folder, "regex", "print('a' * 40 + '!')\nprint('loss=0.5')\n", algorithm: algorithm);
+
+        var (exit, output) = Run(request);
+
+        Assert.True(exit == 0, output);
+        Assert.Contains("metric evil: its regex took over 100 ms on one line and is no longer applied", output);
+        Assert.Contains(Record(JobName(request)).FinalMetrics, m => m.Name == "loss" && m.Value == 0.5);
+    }
+
+    [Fact]
+    public void A_job_over_its_max_runtime_passes_through_Stopping_as_on_SageMaker()
+    {
+        var folder = Scratch("stopping");
+        var request = ScriptJob(folder, "stopping", "import time\nprint('starting', flush=True)\ntime.sleep(60)\n", maxRuntime: 1);
+
+        Run(request);
+
+        var name = JobName(request);
+        var statuses = File.ReadAllLines(Path.Combine(Work, "events.jsonl")).Select(l => JsonNode.Parse(l)!["detail"]!)
+            .Where(d => (string?)d["TrainingJobName"] == name).Select(d => $"{d["TrainingJobStatus"]}/{d["SecondaryStatus"]}").ToList();
+        Assert.Equal(["InProgress/Starting", "InProgress/Downloading", "InProgress/Training", "Stopping/Stopping", "Stopping/Uploading", "Stopped/MaxRuntimeExceeded"], statuses);
+        Assert.Equal(["Starting", "Downloading", "Training", "Stopping", "Uploading", "MaxRuntimeExceeded"], Record(name).Transitions.Select(t => t.Status));
+    }
+
+    [Fact]
+    public void Each_host_is_named_algo_N_resolves_its_own_name_and_has_temporary_files_of_its_own()
+    {
+        var folder = Scratch("hostnames");
+        var request = ScriptJob(folder, "hostnames", """
+            import json, socket, tempfile
+            host = json.load(open('/opt/ml/input/config/resourceconfig.json'))['current_host']
+            print(f'{host}: hostname={socket.gethostname()} resolves={socket.gethostbyname(socket.gethostname())}', flush=True)
+            print(f'{host}: tempdir-is-private={host in tempfile.gettempdir()}', flush=True)
+            """, instanceCount: 2);
+
+        var (exit, output) = Run(request);
+
+        Assert.True(exit == 0, output);
+        Assert.Contains("algo-1: hostname=algo-1 resolves=127.0.0.1", output);
+        Assert.Contains("algo-2: hostname=algo-2 resolves=127.0.0.1", output);
+        Assert.Contains("algo-1: tempdir-is-private=True", output);
+        Assert.Contains("algo-2: tempdir-is-private=True", output);
+    }
+
+    [Fact]
+    public void A_custom_image_mapped_to_a_command_runs_it_for_a_script_with_the_toolkit_variables()
+    {
+        // An image whose entrypoint is a training toolkit of its own: its command runs (with `train`), the script's code
+        // is in /opt/ml/code, and the toolkit's variables are set; the emulated toolkit does not stand in for it.
+        var folder = Scratch("toolkit-image");
+        var request = ScriptJob(folder, "toolkit-image", "print('the emulated toolkit ran me')\n");
+        var local = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "local.json")))!.AsObject();
+        local["images"] = new JsonObject
+        {
+            [ScriptImage] = new JsonObject { ["command"] = new JsonArray("sh", "-c", "echo \"image entrypoint: $0, user entry point: $SM_USER_ENTRY_POINT, code: $(ls /opt/ml/code)\"") },
+        };
+        LocalJson(folder, local);
+
+        var (exit, output) = Run(request);
+
+        Assert.True(exit == 0, output);
+        Assert.Contains("image entrypoint: train, user entry point: train.py, code: train.py", output);
+        Assert.DoesNotContain("the emulated toolkit ran me", output);
+    }
+}
