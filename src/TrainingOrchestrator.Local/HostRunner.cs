@@ -29,7 +29,9 @@ internal sealed class HostRunner(HostedJob job, ILocalObserver observer, TimePro
         var (spec, program, hosts) = (job.Spec, job.Program, job.Hosts);
         var mlPath = job.WhyNoPrivateMounts is null ? "/opt/ml" : host.Folder;
         var arguments = ContainerContract.UserArguments(spec.HyperParameters).ToList();
-        var inContainer = program.EmulatesToolkit ? program.Script!.Command(python!, arguments) : program.ImageCommand;
+        IReadOnlyList<string> inContainer = program.TorchRun is { } torchrun
+            ? FrameworkLaunch.TorchRunCommand(torchrun, hosts.Count, FrameworkLaunch.ProcessesPerHost(spec.HyperParameters, Gpus.Count), hosts[0].Name, IndexOf(hosts, host), program.Script!.EntryPoint, arguments)
+            : program.EmulatesToolkit ? program.Script!.Command(python!, arguments) : program.ImageCommand;
         var workingDirectory = program.EmulatesToolkit ? mlPath + "/code" : "/opt/ml";
         var environment = Environment(host, mlPath).ToList();
         IReadOnlyList<string> command = job.WhyNoPrivateMounts is null
@@ -103,6 +105,13 @@ internal sealed class HostRunner(HostedJob job, ILocalObserver observer, TimePro
         running.Process.WaitForExit();
     }
 
+    private static int IndexOf(IReadOnlyList<LocalHost> hosts, LocalHost host)
+    {
+        for (var i = 0; i < hosts.Count; i++)
+            if (hosts[i].Name == host.Name) return i;
+        return 0;
+    }
+
     /// <summary>
     /// The job's environment, and nothing of this machine's but PATH and LANG: no credentials, no HOME of the user
     /// (the host's private one instead). local.json's "environment" adds what a job needs here.
@@ -121,6 +130,10 @@ internal sealed class HostRunner(HostedJob job, ILocalObserver observer, TimePro
             yield return ("PYTHONDONTWRITEBYTECODE", "TRUE");
             foreach (var variable in ContainerContract.ToolkitEnvironment(job.Spec, host, job.Hosts, mlPath, System.Environment.ProcessorCount, Gpus.Count))
                 yield return variable;
+            // A PyTorch image's training module sets these before it runs the script (or torchrun).
+            if (job.Program.EmulatesToolkit && FrameworkLaunch.IsPyTorchImage(job.Spec.AlgorithmSpecification.TrainingImage))
+                foreach (var variable in FrameworkLaunch.PyTorchVariables(job.Hosts[0].Name, FrameworkLaunch.TorchVersionOf(job.Program.Script.Python), job.Program.TorchRun is not null))
+                    yield return variable;
         }
         foreach (var variable in ContainerContract.ImageEnvironment(job.Spec))
             yield return variable;

@@ -25,7 +25,8 @@ internal sealed record ScriptMode(string EntryPoint, string Source, string Pytho
 /// emulated training toolkit, or both: an image whose entrypoint is a toolkit of its own, run with the script's code
 /// in /opt/ml/code and the toolkit's variables (the toolkit finds the code there and downloads nothing).
 /// </summary>
-internal sealed record LocalProgram(IReadOnlyList<string> ImageCommand, ScriptMode? Script)
+/// <param name="TorchRun">With torch_distributed on a PyTorch image: the torchrun that starts the script, as the toolkit does.</param>
+internal sealed record LocalProgram(IReadOnlyList<string> ImageCommand, ScriptMode? Script, string? TorchRun = null)
 {
     /// <summary>Script mode run by the emulated toolkit (no image entrypoint stands in for it).</summary>
     public bool EmulatesToolkit => Script is not null && ImageCommand.Count == 0;

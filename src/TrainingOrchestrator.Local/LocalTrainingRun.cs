@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using TrainingOrchestrator.Core.ApiModel;
+using TrainingOrchestrator.Core.Contract;
 using TrainingOrchestrator.Core.Jobs;
 using TrainingOrchestrator.Core.Ports;
 
@@ -81,9 +82,17 @@ public sealed class LocalTrainingRun
         // What runs is checked first: a built-in algorithm is refused for itself, not for its data.
         var program = LocalProgram.Of(spec, config);
         var hosts = ContainerContract.Hosts(spec, folder, privateFolder);
-        if (ContainerContract.DistributionFlagsOn(spec.HyperParameters) is { Count: > 0 } flags)
-            throw Refuse($"{string.Join(", ", flags)} asks the framework container to start the script through its launcher (mpirun, torchrun, smddprun or a parameter server), which local mode does not run; "
-                + "try the script without the distribution here (each host then runs it once), or run the job on SageMaker");
+        var flags = ContainerContract.DistributionFlagsOn(spec.HyperParameters);
+        if (flags is [ReservedHyperparameters.TorchDistributedEnabled] && program.EmulatesToolkit && FrameworkLaunch.IsPyTorchImage(spec.AlgorithmSpecification.TrainingImage))
+            program = program with
+            {
+                TorchRun = FrameworkLaunch.TorchRunFor(program.Script!.Python) ?? throw Refuse(
+                    $"{ReservedHyperparameters.TorchDistributedEnabled} starts the script through torchrun, which is neither beside {program.Script.Python} nor on PATH: "
+                    + "install PyTorch for that Python (Debian: apt-get install python3-torch, and map the image's \"python\" to /usr/bin/python3 in local.json)"),
+            };
+        else if (flags.Count > 0)
+            throw Refuse($"{string.Join(", ", flags)} asks the framework container to start the script through its launcher (mpirun, smddprun or a parameter server), which local mode does not run "
+                + "(torchrun it runs, for a PyTorch image in script mode); try the script without the distribution here (each host then runs it once), or run the job on SageMaker");
         var whyNoPrivateMounts = PrivateMounts.WhyUnavailable;
         if (whyNoPrivateMounts is not null && (!program.EmulatesToolkit || hosts.Count > 1))
             throw Refuse($"{(hosts.Count > 1 ? "several hosts need" : "a custom image needs")} a private /opt/ml and /etc/hosts for each host, which this machine cannot make ({whyNoPrivateMounts})");

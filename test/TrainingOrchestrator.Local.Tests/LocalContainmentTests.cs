@@ -139,4 +139,74 @@ public sealed class LocalContainmentTests(ITestOutputHelper log) : LocalWork(log
         Assert.Contains("image entrypoint: train, user entry point: train.py, code: train.py", output);
         Assert.DoesNotContain("the emulated toolkit ran me", output);
     }
+
+    [Fact]
+    public void Two_PyTorch_hosts_all_reduce_through_torchrun_and_through_the_variables_alone()
+    {
+        // Debian's python3-torch (which .ci/run installs) gives /usr/bin/python3 torch 1.13 and /usr/bin/torchrun.
+        Assert.True(File.Exists("/usr/bin/torchrun"), "install python3-torch (apt-get install python3-torch; .ci/run does)");
+        const string script = """
+            import json, os
+            import torch, torch.distributed as dist
+            launched = 'LOCAL_RANK' in os.environ  # torchrun sets RANK, WORLD_SIZE and LOCAL_RANK for its workers
+            if launched:
+                dist.init_process_group('gloo')
+            else:  # as the PyTorch container leaves it: MASTER_ADDR and MASTER_PORT, the rest from the SM_* variables
+                hosts = json.loads(os.environ['SM_HOSTS'])
+                dist.init_process_group('gloo', rank=hosts.index(os.environ['SM_CURRENT_HOST']), world_size=len(hosts))
+            total = torch.tensor([dist.get_rank() + 1.0])
+            dist.all_reduce(total)
+            print(f"rank {dist.get_rank()} of {dist.get_world_size()}: sum={total.item():.0f} via={'torchrun' if launched else 'variables'} "
+                  f"master={os.environ['MASTER_ADDR']}:{os.environ['MASTER_PORT']} torch={os.environ.get('SM_DLC_TORCH_VERSION')}", flush=True)
+            dist.destroy_process_group()
+            """;
+        foreach (var (id, protocol, via) in new[] { ("torchrun", "torch_distributed", "torchrun"), ("variables", "unspecified", "variables") })
+        {
+            var folder = Scratch(id);
+            var request = ScriptJob(folder, id, script, instanceCount: 2);
+            var body = JsonNode.Parse(File.ReadAllText(request))!;
+            body["training"]!["resources"]!["distributedProtocol"] = protocol;
+            File.WriteAllText(request, body.ToJsonString());
+            var local = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "local.json")))!.AsObject();
+            local["images"] = new JsonObject { [ScriptImage] = new JsonObject { ["python"] = DebianTorch(folder) } };
+            LocalJson(folder, local);
+
+            var (exit, output) = Run(request);
+
+            Assert.True(exit == 0, output);
+            Assert.Contains($"rank 0 of 2: sum=3 via={via} master=algo-1:7777 torch=1.13", output);
+            Assert.Contains($"rank 1 of 2: sum=3 via={via} master=algo-1:7777 torch=1.13", output);
+        }
+    }
+
+    /// <summary>
+    /// A bin/ with Debian's python3 and a torchrun beside it (where local mode looks first). Debian's torchrun 1.13 fails on
+    /// Python 3.11 before it starts anything (its Std.from_str finds no member for 0, as 3.11's flags skip it); this one is
+    /// torch's own torch.distributed.run with that one function mended.
+    /// </summary>
+    private static string DebianTorch(string folder)
+    {
+        var bin = Directory.CreateDirectory(Path.Combine(folder, "bin")).FullName;
+        File.CreateSymbolicLink(Path.Combine(bin, "python3"), "/usr/bin/python3");
+        var torchrun = Path.Combine(bin, "torchrun");
+        File.WriteAllText(torchrun, """
+            #!/bin/sh
+            exec /usr/bin/python3 -c '
+            import re, sys
+            from torch.distributed.elastic.multiprocessing import api
+            def from_str(vm):
+                if re.match(api._VALUE_REGEX, vm):
+                    return api.Std(int(vm))
+                if re.match(api._MAPPING_REGEX, vm):
+                    return {int(k): api.Std(int(v)) for k, v in (item.split(":") for item in vm.split(","))}
+                raise ValueError(vm)
+            api.Std.from_str = staticmethod(from_str)
+            from torch.distributed.run import main
+            main()
+            ' "$@"
+            """);
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(torchrun, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        return Path.Combine(bin, "python3");
+    }
 }

@@ -1,0 +1,93 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using TrainingOrchestrator.Core.ApiModel;
+using TrainingOrchestrator.Core.Contract;
+
+namespace TrainingOrchestrator.Local;
+
+/// <summary>
+/// What a PyTorch framework image's training module does before the user's script, as its source does it
+/// (aws/sagemaker-pytorch-training-toolkit, src/sagemaker_pytorch_container/training.py at d9298721): the master's
+/// address and port for torch.distributed, NCCL's settings, the image's PyTorch version; and with torch_distributed the
+/// training toolkit's torchrun command (aws/sagemaker-training-toolkit, src/sagemaker_training/torch_distributed.py and
+/// runner.py at 33839372): one node per host, one process per GPU (else per Neuron core, else one), the first host the
+/// master.
+/// </summary>
+internal static class FrameworkLaunch
+{
+    /// <summary>training.py's MASTER_PORT, which torch_distributed.py uses too.</summary>
+    public const string MasterPort = "7777";
+
+    /// <summary>The images whose training module is sagemaker_pytorch_container's: PyTorch's, and Hugging Face's on PyTorch.</summary>
+    private static readonly string[] PyTorchRepositories = ["pytorch-training", "huggingface-pytorch-training"];
+
+    public static bool IsPyTorchImage(string? image) =>
+        image is not null && PyTorchRepositories.Contains(RepositoryOf(image), StringComparer.Ordinal);
+
+    /// <summary>registry/repository:tag (or @digest) -> repository.</summary>
+    private static string RepositoryOf(string image)
+    {
+        var path = image[(image.IndexOf('/', StringComparison.Ordinal) + 1)..];
+        var end = path.IndexOfAny([':', '@']);
+        return end < 0 ? path : path[..end];
+    }
+
+    /// <summary>The variables training.py sets for the script (and torch_distributed.py's _setup for torchrun).</summary>
+    public static IEnumerable<(string Name, string Value)> PyTorchVariables(string master, string? torchVersion, bool torchDistributed)
+    {
+        yield return ("NCCL_SOCKET_IFNAME", "eth0"); // the toolkit's network_interface_name
+        yield return ("NCCL_IB_DISABLE", "1");
+        yield return ("NCCL_DEBUG", "WARN");
+        yield return ("MASTER_ADDR", master);
+        yield return ("MASTER_PORT", MasterPort);
+        if (torchVersion is not null) yield return ("SM_DLC_TORCH_VERSION", torchVersion);
+        if (torchDistributed) yield return ("NCCL_PROTO", "simple");
+    }
+
+    /// <summary>torch_distributed.py's command: torchrun --nnodes N --nproc_per_node P [--master_addr ... --node_rank R] entry args.</summary>
+    public static IReadOnlyList<string> TorchRunCommand(string torchrun, int hosts, int processesPerHost, string master, int nodeRank, string entryPoint, IEnumerable<string> arguments)
+    {
+        var command = new List<string> { torchrun, "--nnodes", hosts.ToString(CultureInfo.InvariantCulture), "--nproc_per_node", processesPerHost.ToString(CultureInfo.InvariantCulture) };
+        if (hosts > 1)
+            command.AddRange(["--master_addr", master, "--master_port", MasterPort, "--node_rank", nodeRank.ToString(CultureInfo.InvariantCulture)]);
+        command.Add(entryPoint);
+        command.AddRange(arguments);
+        return command;
+    }
+
+    /// <summary>runner.py's processes per host: sagemaker_mpi_num_of_processes_per_host, else one per GPU, else one.</summary>
+    public static int ProcessesPerHost(IReadOnlyDictionary<string, string>? hyperparameters, int gpus) =>
+        ContainerContract.Reserved(hyperparameters, ReservedHyperparameters.MpiProcessesPerHost) is { } set && int.TryParse(set.ToString(), CultureInfo.InvariantCulture, out var count) ? count
+        : gpus > 0 ? gpus : 1;
+
+    /// <summary>torchrun beside the image's Python (a venv's or /usr/bin), else on PATH; null when neither has one.</summary>
+    public static string? TorchRunFor(string python)
+    {
+        var beside = Path.IsPathRooted(python) ? Path.Combine(Path.GetDirectoryName(python)!, "torchrun") : null;
+        if (beside is not null && File.Exists(beside)) return beside;
+        return (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(folder => Path.Combine(folder, "torchrun")).FirstOrDefault(File.Exists);
+    }
+
+    private static readonly ConcurrentDictionary<string, Lazy<string?>> TorchVersions = new(StringComparer.Ordinal);
+
+    /// <summary>torch.__version__ of a Python, as training.py reads it (null when torch does not import); asked once per Python.</summary>
+    public static string? TorchVersionOf(string python) => TorchVersions.GetOrAdd(python, p => new Lazy<string?>(() =>
+    {
+        try
+        {
+            using var process = Process.Start(new ProcessStartInfo(p, ["-c", "import torch; print(torch.__version__)"])
+                { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })!;
+            var error = process.StandardError.ReadToEndAsync();
+            var version = process.StandardOutput.ReadToEnd().Trim();
+            process.WaitForExit();
+            _ = error.Result;
+            return process.ExitCode == 0 && version.Length > 0 ? version : null;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
+    })).Value;
+}
