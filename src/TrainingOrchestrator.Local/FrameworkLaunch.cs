@@ -25,6 +25,18 @@ internal static class FrameworkLaunch
     public static bool IsPyTorchImage(string? image) =>
         image is not null && PyTorchRepositories.Contains(RepositoryOf(image), StringComparer.Ordinal);
 
+    /// <summary>
+    /// Whether the image's training module has the toolkit capture the script's stderr into its error text
+    /// (entry_point.run's capture_error, which requirements installs share): PyTorch's and TensorFlow's pass True
+    /// (sagemaker-pytorch-training-toolkit training.py; sagemaker-tensorflow-training-toolkit training.py at 18813ea3);
+    /// scikit-learn's passes nothing, the toolkit's default False (sagemaker-scikit-learn-container training.py at
+    /// eae7b6b1), so its ErrorMessage is empty. Any other image: captured, as before.
+    /// </summary>
+    public static bool CapturesErrors(string? image) =>
+        image is null || !ScikitLearnRepositories.Contains(RepositoryOf(image), StringComparer.Ordinal);
+
+    private static readonly string[] ScikitLearnRepositories = ["sagemaker-scikit-learn"];
+
     /// <summary>registry/repository:tag (or @digest) -> repository.</summary>
     private static string RepositoryOf(string image)
     {

@@ -81,7 +81,8 @@ internal sealed class HostRunner(HostedJob job, ILocalObserver observer, TimePro
         var failureFile = Path.Combine(output, "failure");
         // The toolkit writes its error to output/failure unless the script wrote one.
         if (program.EmulatesToolkit && !File.Exists(failureFile))
-            await File.WriteAllTextAsync(failureFile, ToolkitErrors.ExecuteUserScriptError(exit, ToolkitErrors.CapturedError(process.Errors), string.Join(' ', inContainer)), CancellationToken.None).ConfigureAwait(false);
+            await File.WriteAllTextAsync(failureFile, ToolkitErrors.ExecuteUserScriptError(exit,
+                FrameworkLaunch.CapturesErrors(spec.AlgorithmSpecification.TrainingImage) ? ToolkitErrors.CapturedError(process.Errors) : "", string.Join(' ', inContainer)), CancellationToken.None).ConfigureAwait(false);
         var reason = File.Exists(failureFile) ? (await File.ReadAllTextAsync(failureFile, CancellationToken.None).ConfigureAwait(false)).Trim() : "";
         var prefix = hosts.Count > 1 ? $"{host.Name}: " : "";
         return reason.Length > 0

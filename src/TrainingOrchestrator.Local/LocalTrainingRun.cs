@@ -206,7 +206,7 @@ public sealed class LocalTrainingRun
             try
             {
                 var (venvPython, failure) = await Requirements.InstallAsync(script.Python, Path.Combine(hosts[0].Folder, "code"), Path.Combine(job.PrivateFolder, "venv"),
-                    runner.Environment(hosts[0], "/opt/ml"), line => OnLine(hosts[0], line), limit.Token).ConfigureAwait(false);
+                    runner.Environment(hosts[0], "/opt/ml"), line => OnLine(hosts[0], line), FrameworkLaunch.CapturesErrors(spec.AlgorithmSpecification.TrainingImage), limit.Token).ConfigureAwait(false);
                 if (failure is not null)
                 {
                     await File.WriteAllTextAsync(Path.Combine(hosts[0].Folder, "output", "failure"), failure, CancellationToken.None).ConfigureAwait(false);

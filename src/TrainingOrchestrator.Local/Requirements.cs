@@ -10,8 +10,9 @@ namespace TrainingOrchestrator.Local;
 internal static class Requirements
 {
     /// <summary>The job environment's Python, or the failure text the toolkit would write (InstallRequirementsError).</summary>
+    /// <param name="captureErrors">Whether the image's toolkit puts pip's stderr into the error text (see <see cref="FrameworkLaunch.CapturesErrors"/>).</param>
     public static async Task<(string Python, string? Failure)> InstallAsync(string python, string codeFolder, string venv,
-        IEnumerable<(string, string)> environment, Action<string?> onLine, CancellationToken cancellationToken)
+        IEnumerable<(string, string)> environment, Action<string?> onLine, bool captureErrors, CancellationToken cancellationToken)
     {
         var created = await RunAsync([python, "-m", "venv", "--without-pip", "--system-site-packages", venv], codeFolder, environment, onLine, cancellationToken).ConfigureAwait(false);
         if (created.Exit != 0)
@@ -21,7 +22,8 @@ internal static class Requirements
         var installed = await RunAsync(install, codeFolder, environment, onLine, cancellationToken).ConfigureAwait(false);
         return installed.Exit == 0
             ? (venvPython, null)
-            : (venvPython, ToolkitErrors.CalledProcessError("InstallRequirementsError", installed.Exit, ToolkitErrors.CapturedError(installed.Errors, fromFirstErrorLine: false), string.Join(' ', install)));
+            : (venvPython, ToolkitErrors.CalledProcessError("InstallRequirementsError", installed.Exit,
+                captureErrors ? ToolkitErrors.CapturedError(installed.Errors, fromFirstErrorLine: false) : "", string.Join(' ', install)));
     }
 
     private static async Task<(int Exit, IReadOnlyList<string> Errors)> RunAsync(IReadOnlyList<string> command, string folder,

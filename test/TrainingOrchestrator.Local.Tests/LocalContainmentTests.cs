@@ -179,6 +179,23 @@ public sealed class LocalContainmentTests(ITestOutputHelper log) : LocalWork(log
         }
     }
 
+    // The texts each container's training module has the toolkit write: PyTorch's captures the script's stderr,
+    // scikit-learn's does not (capture_error left at the toolkit's default, False), so its ErrorMessage is empty.
+    [Theory]
+    [InlineData("""{ "name": "sklearn", "version": "1.2-1" }""", "ErrorMessage \"\"")]
+    [InlineData("""{ "name": "pytorch", "version": "2.3" }""", "ErrorMessage \"raise ValueError('learning rate must be positive')\nValueError: learning rate must be positive\"")]
+    public void A_failing_script_s_reason_is_the_text_its_container_writes(string algorithm, string errorMessage)
+    {
+        var folder = Scratch("per-container");
+        var request = ScriptJob(folder, "per-container", "raise ValueError('learning rate must be positive')\n", algorithm: JsonNode.Parse(algorithm)!.AsObject());
+
+        Run(request);
+
+        var record = Record(JobName(request));
+        Assert.Equal(JobStatus.Failed, record.Status);
+        Assert.Equal($"AlgorithmError: ExecuteUserScriptError:\nExitCode 1\n{errorMessage}\nCommand \"python3 train.py\"", record.FailureReason);
+    }
+
     /// <summary>
     /// A bin/ with Debian's python3 and a torchrun beside it (where local mode looks first). Debian's torchrun 1.13 fails on
     /// Python 3.11 before it starts anything (its Std.from_str finds no member for 0, as 3.11's flags skip it); this one is
