@@ -5,7 +5,9 @@ namespace TrainingOrchestrator.Local;
 /// <summary>
 /// A private mount namespace for the algorithm, as a container has: the host's folder at /opt/ml and the job's hosts
 /// file at /etc/hosts, seen by the algorithm only; and a UTS namespace whose hostname is the host's name (algo-N),
-/// which /etc/hosts resolves, as on SageMaker. (Not a /tmp of its own: local.json's commands and data may live under
+/// which /etc/hosts resolves, as on SageMaker; and a PID namespace whose first process is the launcher, so that when
+/// the algorithm ends (or is stopped, or killed at its max runtime) every process it left behind ends with it, as a
+/// container's do: a double-forked daemon, a setsid grandchild holding the output. (Not a /tmp of its own: local.json's commands and data may live under
 /// this machine's /tmp, and a private one would hide them; TMPDIR names a private folder instead.) unshare(1) in a user namespace
 /// (--map-root-user) needs no root.
 /// Nothing is created in this machine's /opt: an overlay over it (upper layer in the staging folder) holds the ml
@@ -17,6 +19,7 @@ internal static class PrivateMounts
     // $1: the host folder; $2: the staging folder (Stage made it); $3: the hosts file; $4: the working directory;
     // $5: the host's name; then the command.
     private const string Launcher = """
+        stopped=; trap 'stopped=1' TERM INT
         ml=$1; stage=$2; hosts=$3; workdir=$4; name=$5; shift 5
         set -e
         if ! mount -t overlay overlay -o "lowerdir=/opt,upperdir=$stage/upper,workdir=$stage/work" /opt 2>/dev/null; then
@@ -34,7 +37,16 @@ internal static class PrivateMounts
         mount --bind "$hosts" /etc/hosts
         hostname "$name"
         cd "$workdir"
-        exec "$@"
+        set +e  # from here a failing status is the algorithm's to report, not the launcher's to stop at
+        "$@" &
+        child=$!
+        # A stop reaches the whole process group, the algorithm too: the launcher (the namespace's init, which a signal
+        # without a handler does not reach) only waits for it to end, and passes on a stop that came before it started.
+        trap : TERM INT
+        [ -z "$stopped" ] || kill -TERM "$child" 2>/dev/null
+        wait "$child"; status=$?
+        while kill -0 "$child" 2>/dev/null; do wait "$child"; status=$?; done
+        exit "$status"
         """;
 
     /// <summary>Makes an empty staging folder for one process: the overlay's layers (with the ml mount point) and the fallback tree.</summary>
@@ -65,7 +77,7 @@ internal static class PrivateMounts
         string hostName, IEnumerable<(string Name, string Value)> environment)
     {
         var dropped = environment.Where(v => !IsShellName(v.Name)).Select(v => $"{v.Name}={v.Value}").ToList();
-        return ["unshare", "--mount", "--uts", "--map-root-user", "sh", "-c", Launcher, "sh", hostFolder, stagingFolder, hostsFile, workingDirectory, hostName,
+        return ["unshare", "--mount", "--uts", "--pid", "--fork", "--map-root-user", "sh", "-c", Launcher, "sh", hostFolder, stagingFolder, hostsFile, workingDirectory, hostName,
             .. dropped.Count > 0 ? ["env", "--", .. dropped] : Array.Empty<string>(), .. command];
     }
 
@@ -80,11 +92,11 @@ internal static class PrivateMounts
             return "private mounts need Linux";
         try
         {
-            var start = new ProcessStartInfo("unshare", ["--mount", "--uts", "--map-root-user", "hostname", "algo-1"]) { RedirectStandardError = true, UseShellExecute = false };
+            var start = new ProcessStartInfo("unshare", ["--mount", "--uts", "--pid", "--fork", "--map-root-user", "hostname", "algo-1"]) { RedirectStandardError = true, UseShellExecute = false };
             using var process = Process.Start(start)!;
             var error = process.StandardError.ReadToEnd();
             process.WaitForExit();
-            return process.ExitCode == 0 ? null : $"unshare --mount --uts --map-root-user failed: {error.Trim()}";
+            return process.ExitCode == 0 ? null : $"unshare --mount --uts --pid --fork --map-root-user failed: {error.Trim()}";
         }
         catch (System.ComponentModel.Win32Exception e)
         {

@@ -179,6 +179,41 @@ public sealed class LocalContainmentTests(ITestOutputHelper log) : LocalWork(log
         }
     }
 
+    [Theory]
+    [InlineData(600, "Completed")]
+    [InlineData(10, "Stopped")]
+    public void Every_process_a_job_starts_ends_with_it(int maxRuntime, string status)
+    {
+        // A double-forked daemon (holding the job's output, as the issue's probe did) and a setsid grandchild: each is a
+        // `sleep` with a value no other process has, looked for in this machine's /proc after the run. The stopped job
+        // sleeps past its max runtime.
+        var id = $"leftovers-{status.ToLowerInvariant()}";
+        // The daemon holds the output for 30 s (a run that waited for it would end then); the grandchild sleeps 300 s.
+        var marks = (Daemon: $"30.1{maxRuntime}3579", Grandchild: $"300.2{maxRuntime}4680");
+        var folder = Scratch(id);
+        var request = ScriptJob(folder, id, $$"""
+            import os, subprocess, time
+            if os.fork() == 0:
+                os.setsid()
+                if os.fork() == 0:
+                    os.execvp('sleep', ['sleep', '{{marks.Daemon}}'])
+                os._exit(0)
+            subprocess.Popen(['setsid', 'sleep', '{{marks.Grandchild}}'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            print('started both', flush=True)
+            time.sleep(0 if {{maxRuntime}} > 10 else 90)
+            """, maxRuntime: maxRuntime);
+
+        var (_, output) = Run(request);
+
+        Assert.Contains("started both", output);
+        Assert.Equal(status, Record(JobName(request)).Status.ToString());
+        var left = Directory.GetDirectories("/proc").Where(d => Path.GetFileName(d).All(char.IsAsciiDigit))
+            .Select(d => { try { return File.ReadAllText(Path.Combine(d, "cmdline")).Replace('\0', ' '); } catch (IOException) { return ""; } catch (UnauthorizedAccessException) { return ""; } })
+            .Where(cmdline => cmdline.StartsWith("sleep ", StringComparison.Ordinal) && (cmdline.Contains(marks.Daemon, StringComparison.Ordinal) || cmdline.Contains(marks.Grandchild, StringComparison.Ordinal)))
+            .ToList();
+        Assert.Empty(left);
+    }
+
     // The texts each container's training module has the toolkit write: PyTorch's captures the script's stderr,
     // scikit-learn's does not (capture_error left at the toolkit's default, False), so its ErrorMessage is empty.
     [Theory]

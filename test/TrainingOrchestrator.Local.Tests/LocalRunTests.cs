@@ -103,7 +103,8 @@ public sealed class LocalRunTests(ITestOutputHelper log) : LocalWork(log)
         var request = Path.Combine(folder, "request.json");
         File.Copy(Repo.Path("samples", "linear-regression", "tune.json"), request);
         var sample = Repo.Path("samples", "linear-regression");
-        var program = $"touch {running}/$$; ls {running} | wc -l >> {seen}; sleep 1; dotnet {sample}/out/LinearRegression.dll; status=$?; rm {running}/$$; exit $status";
+        // Each trial's marker is a file of its own (mktemp): process ids repeat across the trials' PID namespaces.
+        var program = $"marker=$(mktemp {running}/trial.XXXXXX); ls {running} | wc -l >> {seen}; sleep 1; dotnet {sample}/out/LinearRegression.dll; status=$?; rm $marker; exit $status";
         LocalJson(folder, new JsonObject
         {
             ["images"] = new JsonObject
