@@ -3,16 +3,18 @@ using System.Diagnostics;
 namespace TrainingOrchestrator.Local;
 
 /// <summary>
-/// A private mount namespace for the algorithm, as a container has: the host's folder at /opt/ml and the job's hosts
-/// file at /etc/hosts, seen by the algorithm only; and a UTS namespace whose hostname is the host's name (algo-N),
-/// which /etc/hosts resolves, as on SageMaker; and a PID namespace whose first process is the launcher, so that when
-/// the algorithm ends (or is stopped, or killed at its max runtime) every process it left behind ends with it, as a
-/// container's do: a double-forked daemon, a setsid grandchild holding the output. (Not a /tmp of its own: local.json's commands and data may live under
-/// this machine's /tmp, and a private one would hide them; TMPDIR names a private folder instead.) unshare(1) in a user namespace
-/// (--map-root-user) needs no root.
-/// Nothing is created in this machine's /opt: an overlay over it (upper layer in the staging folder) holds the ml
-/// mount point; where overlays cannot be mounted, /opt's entries are bound one by one into the staging folder, which
-/// is then mounted over /opt.
+/// What a container gives its algorithm, as far as namespaces allow, with no root (unshare(1) in a user namespace,
+/// --map-root-user):
+/// - a private mount namespace: the host's folder at /opt/ml and the job's hosts file at /etc/hosts, seen by the
+///   algorithm only. Nothing is created in this machine's /opt: an overlay over it (upper layer in the staging folder)
+///   holds the ml mount point; where overlays cannot be mounted, /opt's entries are bound one by one into the staging
+///   folder, which is then mounted over /opt;
+/// - a UTS namespace: the hostname is the host's name (algo-N), which /etc/hosts resolves, as on SageMaker;
+/// - a PID namespace whose first process is the launcher: when the algorithm ends (or is stopped, or killed at its max
+///   runtime) every process it left behind ends with it, as a container's do (a double-forked daemon, a setsid
+///   grandchild holding the output).
+/// Not a /tmp of its own: local.json's commands and data may live under this machine's /tmp, which a private one would
+/// hide; TMPDIR names a private folder instead.
 /// </summary>
 internal static class PrivateMounts
 {
