@@ -30,7 +30,7 @@ internal sealed class HostRunner(HostedJob job, ILocalObserver observer, TimePro
         var mlPath = job.WhyNoPrivateMounts is null ? "/opt/ml" : host.Folder;
         var arguments = ContainerContract.UserArguments(spec.HyperParameters).ToList();
         IReadOnlyList<string> inContainer = program.TorchRun is { } torchrun
-            ? FrameworkLaunch.TorchRunCommand(torchrun, hosts.Count, FrameworkLaunch.ProcessesPerHost(spec.HyperParameters, Gpus.Count), hosts[0].Name, IndexOf(hosts, host), program.Script!.EntryPoint, arguments)
+            ? FrameworkLaunch.TorchRunCommand(torchrun, hosts.Count, FrameworkLaunch.ProcessesPerHost(spec.HyperParameters, Gpus.Count), hosts[0].Name, hosts.Select(h => h.Name).ToList().IndexOf(host.Name), program.Script!.EntryPoint, arguments)
             : program.EmulatesToolkit ? program.Script!.Command(python!, arguments) : program.ImageCommand;
         var workingDirectory = program.EmulatesToolkit ? mlPath + "/code" : "/opt/ml";
         var environment = Environment(host, mlPath).ToList();
@@ -104,13 +104,6 @@ internal sealed class HostRunner(HostedJob job, ILocalObserver observer, TimePro
             await running.Process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
         }
         running.Process.WaitForExit();
-    }
-
-    private static int IndexOf(IReadOnlyList<LocalHost> hosts, LocalHost host)
-    {
-        for (var i = 0; i < hosts.Count; i++)
-            if (hosts[i].Name == host.Name) return i;
-        return 0;
     }
 
     /// <summary>

@@ -13,7 +13,7 @@ internal static class Arns
     {
         if (!text.StartsWith("arn:", StringComparison.Ordinal)) return null;
         var parts = text.Split(':', 6);
-        if (parts.Length < 6) return $"'{Shorten(text)}' is not an ARN (arn:partition:service:region:account:resource)";
+        if (parts.Length < 6) return $"'{ScalarText.Excerpt(text, whole: 80, kept: 77)}' is not an ARN (arn:partition:service:region:account:resource)";
         var (partition, service, arnRegion) = (parts[1], parts[2], parts[3]);
         var expected = Partitions.Of(region).Name;
         if (partition != expected)
@@ -22,6 +22,4 @@ internal static class Arns
             return $"is a {service} resource of region {arnRegion}; a job in {region} can use only its own region's (copy or replicate it to {region})";
         return null;
     }
-
-    private static string Shorten(string text) => text.Length <= 80 ? text : text[..77] + "...";
 }

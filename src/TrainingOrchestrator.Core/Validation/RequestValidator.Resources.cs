@@ -83,8 +83,7 @@ public sealed partial class RequestValidator
             if (configs[i] is not { } config) { errors.Add(at, Rules.InstanceConfigs, "an instance config is an object with instanceType, instanceCount and volumeSizeGb"); continue; }
             Unknown(config, config.Unknown, at, errors);
             var typePath = JsonPath.Field(at, "instanceType");
-            if (config.InstanceType is null) errors.Add(typePath, Rules.InstanceType, "is required, such as ml.m5.xlarge");
-            else if (MatchesModel(config.InstanceType, "TrainingInstanceType", typePath, Rules.InstanceType, errors, subject: "the instance type") && image is not null
+            if (InstanceTypeOf(config.InstanceType, typePath, errors) && image is not null
                 && TrainingImages.Resolve(image with { InstanceType = config.InstanceType }).Uri is { } uri)
             {
                 firstImage ??= uri;
@@ -93,6 +92,14 @@ public sealed partial class RequestValidator
             }
             CountAndVolume(config.InstanceCount, config.VolumeSizeGb, at, errors);
         }
+    }
+
+    /// <summary>A group's or instance config's instanceType: required, one of the API's; true when it is.</summary>
+    private static bool InstanceTypeOf(string? type, string path, Errors errors)
+    {
+        if (type is not null) return MatchesModel(type, "TrainingInstanceType", path, Rules.InstanceType, errors, subject: "the instance type");
+        errors.Add(path, Rules.InstanceType, "is required, such as ml.m5.xlarge");
+        return false;
     }
 
     /// <summary>An instanceCount and volumeSizeGb under <paramref name="path"/>, wherever they are given (resources, a group, an instance config).</summary>
@@ -119,9 +126,7 @@ public sealed partial class RequestValidator
             if (group.Name is null) errors.Add(namePath, Rules.InstanceGroups, "is required: the group's name, which channels may name");
             else if (MatchesModel(group.Name, "InstanceGroupName", namePath, Rules.InstanceGroups, errors) && !names.Add(group.Name))
                 errors.Add(namePath, Rules.InstanceGroups, $"'{group.Name}' names two groups");
-            var typePath = JsonPath.Field(at, "instanceType");
-            if (group.InstanceType is null) errors.Add(typePath, Rules.InstanceType, "is required, such as ml.m5.xlarge");
-            else MatchesModel(group.InstanceType, "TrainingInstanceType", typePath, Rules.InstanceType, errors, subject: "the instance type");
+            InstanceTypeOf(group.InstanceType, JsonPath.Field(at, "instanceType"), errors);
             CountAndVolume(group.InstanceCount, null, at, errors);
         }
     }
