@@ -43,30 +43,37 @@ internal sealed class HostRunner(HostedJob job, ILocalObserver observer, TimePro
         var grouped = ProcessGroup.Setsid is not null;
         using var process = new JobProcess(grouped ? [ProcessGroup.Setsid!, .. command] : command,
             job.WhyNoPrivateMounts is null ? host.Folder : workingDirectory, environment, line => onLine(host, line));
-        // The named pipes exist before the algorithm starts, as on SageMaker. An object a pipe cannot be fed ends the host.
-        string? channelFailure = null;
+        // A failure of the host's own that ends it: an object a pipe cannot be fed, a volume filled.
+        string? hostFailure = null;
+        var killNow = false;
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        var pipes = LocalChannels.FeedPipes(job.Inputs, host, spec.AlgorithmSpecification.TrainingInputMode, hosts, failure =>
+        void Fail(string reason, bool withoutGrace = false)
         {
-            channelFailure = failure;
+            if (Interlocked.CompareExchange(ref hostFailure, reason, null) is null) killNow = withoutGrace;
             try { ended.Cancel(); } catch (ObjectDisposedException) { } // the host had ended already
-        });
+        }
+        // The named pipes exist before the algorithm starts, as on SageMaker.
+        var pipes = LocalChannels.FeedPipes(job.Inputs, host, spec.AlgorithmSpecification.TrainingInputMode, hosts, failure => Fail($"ClientError: {failure}"));
+        var prefix = hosts.Count > 1 ? $"{host.Name}: " : "";
         try
         {
             process.Start();
-            await process.Process.WaitForExitAsync(ended.Token).ConfigureAwait(false);
+            var exited = process.Process.WaitForExitAsync(ended.Token);
+            if (Volume.Of(spec, host, spec.AlgorithmSpecification.TrainingInputMode) is { } volume)
+                _ = WatchAsync(volume, host, exited, reason => Fail(reason, withoutGrace: true)); // past its volume, every write fails: no grace
+            await exited.ConfigureAwait(false);
             process.Process.WaitForExit(); // drains the output streams
         }
         catch (OperationCanceledException)
         {
-            await StopAsync(process, host, grouped, channelFailure ?? whyStopped() ?? "another host failed", kill).ConfigureAwait(false);
+            await StopAsync(process, host, grouped, hostFailure ?? whyStopped() ?? "another host failed", killNow ? new CancellationToken(canceled: true) : kill).ConfigureAwait(false);
         }
         finally
         {
             await pipes.DisposeAsync().ConfigureAwait(false);
         }
-        if (channelFailure is not null)
-            return $"ClientError: {channelFailure}";
+        if (hostFailure is not null)
+            return hostFailure;
         var exit = process.Process.ExitCode;
         var output = Path.Combine(host.Folder, "output");
         if (exit == 0)
@@ -84,16 +91,28 @@ internal sealed class HostRunner(HostedJob job, ILocalObserver observer, TimePro
             await File.WriteAllTextAsync(failureFile, ToolkitErrors.ExecuteUserScriptError(exit,
                 FrameworkLaunch.CapturesErrors(spec.AlgorithmSpecification.TrainingImage) ? ToolkitErrors.CapturedError(process.Errors) : "", string.Join(' ', inContainer)), CancellationToken.None).ConfigureAwait(false);
         var reason = File.Exists(failureFile) ? (await File.ReadAllTextAsync(failureFile, CancellationToken.None).ConfigureAwait(false)).Trim() : "";
-        var prefix = hosts.Count > 1 ? $"{host.Name}: " : "";
         return reason.Length > 0
             ? $"AlgorithmError: {prefix}{reason[..Math.Min(reason.Length, 1024)]}"
             : $"AlgorithmError: {prefix}the algorithm exited with code {exit} and wrote no output/failure";
     }
 
+    /// <summary>Measures the host's /opt/ml every second while it runs; a host past its volume fails.</summary>
+    private async Task WatchAsync(Volume volume, LocalHost host, Task exited, Action<string> fail)
+    {
+        while (!exited.IsCompleted)
+        {
+            await Task.WhenAny(exited, Task.Delay(VolumeCheckPeriod, clock)).ConfigureAwait(false);
+            if (!exited.IsCompleted && volume.Overflow(host) is { } overflow)
+                fail($"AlgorithmError: {overflow}");
+        }
+    }
+
+    private static readonly TimeSpan VolumeCheckPeriod = TimeSpan.FromSeconds(1);
+
     private async Task StopAsync(JobProcess running, LocalHost host, bool grouped, string why, CancellationToken kill)
     {
         var grace = job.Config.StopGracePeriod;
-        observer.Notice(JobName, $"{host.Name}: stopping ({why}): SIGTERM, then SIGKILL after {grace.TotalSeconds:0} s");
+        observer.Notice(JobName, $"{host.Name}: stopping ({why}): SIGTERM, then SIGKILL {(kill.IsCancellationRequested ? "at once" : $"after {grace.TotalSeconds:0} s")}");
         ProcessGroup.Signal(running.Process, "TERM", grouped);
         using var graceTimer = new CancellationTokenSource(grace, clock);
         using var graceOrKill = CancellationTokenSource.CreateLinkedTokenSource(graceTimer.Token, kill);
@@ -115,8 +134,9 @@ internal sealed class HostRunner(HostedJob job, ILocalObserver observer, TimePro
         yield return ("PATH", System.Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin");
         yield return ("LANG", System.Environment.GetEnvironmentVariable("LANG") ?? "C.UTF-8");
         yield return ("HOME", Directory.CreateDirectory(Path.Combine(host.Private, "home")).FullName);
-        // Temporary files of the host's own (Python's tempfile, pip, torch read TMPDIR); /tmp itself stays this machine's.
-        yield return ("TMPDIR", Directory.CreateDirectory(Path.Combine(host.Private, "tmp")).FullName);
+        // Where the hosts share this machine's /tmp, temporary files of the host's own (Python's tempfile, pip, torch read TMPDIR).
+        if (job.WhyNoPrivateMounts is not null || PrivateMounts.WhyTmpShared is not null)
+            yield return ("TMPDIR", Directory.CreateDirectory(Path.Combine(host.Private, "tmp")).FullName);
         if (job.Program.Script is not null)
         {
             // The framework images' Dockerfiles set these.

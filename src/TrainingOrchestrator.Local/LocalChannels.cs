@@ -12,23 +12,27 @@ internal static class LocalChannels
 {
     private static bool IsPipe(Channel channel, string jobInputMode) => (channel.InputMode ?? jobInputMode) == "Pipe";
 
-    /// <summary>Copies the File and FastFile channels' objects to each host that reads them.</summary>
-    public static void CopyIn(IReadOnlyList<(Channel Channel, string Source)> inputs, IReadOnlyList<LocalHost> hosts, string jobInputMode)
+    /// <summary>
+    /// Copies the File and FastFile channels' objects to each host that reads them, once each host's File-mode objects
+    /// (what SageMaker downloads to its volume) have passed <paramref name="downloadFailure"/>: its reason fails the job.
+    /// </summary>
+    public static void CopyIn(IReadOnlyList<(Channel Channel, string Source)> inputs, IReadOnlyList<LocalHost> hosts, string jobInputMode,
+        Func<LocalHost, long, string?> downloadFailure)
     {
-        foreach (var (channel, source) in inputs.Where(i => !IsPipe(i.Channel, jobInputMode)))
+        var copies = (
+            from input in inputs.Where(i => !IsPipe(i.Channel, jobInputMode))
+            let objects = Objects(input.Source)
+            from host in hosts.Where(h => ContainerContract.Reads(h, input.Channel))
+            let folder = Directory.CreateDirectory(Path.Combine(host.Folder, "input/data", input.Channel.ChannelName)).FullName
+            from item in Share(objects, input.Channel, host, hosts)
+            select (Host: host, Target: Path.Combine(folder, item.Key), item.File, Downloaded: (input.Channel.InputMode ?? jobInputMode) == "File")).ToList();
+        foreach (var host in hosts)
+            if (downloadFailure(host, copies.Where(c => c.Host == host && c.Downloaded).Sum(c => new FileInfo(c.File).Length)) is { } failure)
+                throw new IOException(failure);
+        foreach (var copy in copies)
         {
-            var objects = Objects(source);
-            foreach (var host in hosts.Where(h => ContainerContract.Reads(h, channel)))
-            {
-                var target = Path.Combine(host.Folder, "input/data", channel.ChannelName);
-                Directory.CreateDirectory(target);
-                foreach (var (key, file) in Share(objects, channel, host, hosts))
-                {
-                    var path = Path.Combine(target, key);
-                    Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                    File.Copy(file, path, overwrite: true);
-                }
-            }
+            Directory.CreateDirectory(Path.GetDirectoryName(copy.Target)!);
+            File.Copy(copy.File, copy.Target, overwrite: true);
         }
     }
 

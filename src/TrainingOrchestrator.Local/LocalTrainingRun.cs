@@ -168,11 +168,14 @@ public sealed class LocalTrainingRun
             await StepAsync(JobStatus.InProgress, "Starting", "Preparing the job folder", cancellationToken).ConfigureAwait(false);
             if (job.WhyNoPrivateMounts is { } why)
                 observer.Notice(JobName, $"no private /opt/ml here ({why}): the SM_* paths name the job folder instead");
+            else if (PrivateMounts.WhyTmpShared is { } whyShared)
+                observer.Notice(JobName, $"the hosts share this machine's /tmp ({whyShared}); each has a TMPDIR of its own");
             foreach (var (channel, _) in job.Inputs.Where(i => i.Channel.ShuffleConfig is not null))
                 observer.Notice(JobName, $"input channel '{channel.ChannelName}': shuffleSeed is not applied here; the objects come in key order");
             LayOut();
             await StepAsync(JobStatus.InProgress, "Downloading", "Copying the input data", cancellationToken).ConfigureAwait(false);
-            LocalChannels.CopyIn(job.Inputs, hosts, spec.AlgorithmSpecification.TrainingInputMode);
+            LocalChannels.CopyIn(job.Inputs, hosts, spec.AlgorithmSpecification.TrainingInputMode,
+                (host, bytes) => Volume.Of(spec, host, spec.AlgorithmSpecification.TrainingInputMode)?.DownloadFailure(host, bytes));
             checkpoints?.CopyIn();
             StartTime = clock.GetUtcNow();
             await StepAsync(JobStatus.InProgress, "Training", "Training the model", cancellationToken).ConfigureAwait(false);

@@ -13,16 +13,16 @@ namespace TrainingOrchestrator.Local;
 /// - a PID namespace whose first process is the launcher: when the algorithm ends (or is stopped, or killed at its max
 ///   runtime) every process it left behind ends with it, as a container's do (a double-forked daemon, a setsid
 ///   grandchild holding the output).
-/// Not a /tmp of its own: local.json's commands and data may live under this machine's /tmp, which a private one would
-/// hide; TMPDIR names a private folder instead.
+/// - a /tmp of its own: an overlay whose lower layer is this machine's /tmp (local.json's commands and data may live
+///   there) and whose upper layer, in memory, takes the host's writes, which no other host sees.
 /// </summary>
 internal static class PrivateMounts
 {
     // $1: the host folder; $2: the staging folder (Stage made it); $3: the hosts file; $4: the working directory;
-    // $5: the host's name; then the command.
+    // $5: the host's name; $6: private (a /tmp of its own) or shared; then the command.
     private const string Launcher = """
         stopped=; trap 'stopped=1' TERM INT
-        ml=$1; stage=$2; hosts=$3; workdir=$4; name=$5; shift 5
+        ml=$1; stage=$2; hosts=$3; workdir=$4; name=$5; tmp=$6; shift 6
         set -e
         if ! mount -t overlay overlay -o "lowerdir=/opt,upperdir=$stage/upper,workdir=$stage/work" /opt 2>/dev/null; then
           for entry in /opt/* /opt/.[!.]*; do
@@ -37,6 +37,13 @@ internal static class PrivateMounts
         fi
         mount --bind "$ml" /opt/ml
         mount --bind "$hosts" /etc/hosts
+        # A /tmp of the host's own: this machine's /tmp below, the host's writes above it, in memory. Mounted last, as
+        # the folders bound above may be under /tmp.
+        if [ "$tmp" = private ]; then
+          mount -t tmpfs -o mode=0700 tmpfs "$stage/tmp"
+          mkdir -m 1777 "$stage/tmp/upper"; mkdir "$stage/tmp/work"
+          mount -t overlay overlay -o "lowerdir=/tmp,upperdir=$stage/tmp/upper,workdir=$stage/tmp/work" /tmp
+        fi
         hostname "$name"
         cd "$workdir"
         set +e  # from here a failing status is the algorithm's to report, not the launcher's to stop at
@@ -59,13 +66,17 @@ internal static class PrivateMounts
         Directory.CreateDirectory(Path.Combine(folder, "upper", "ml"));
         Directory.CreateDirectory(Path.Combine(folder, "work"));
         Directory.CreateDirectory(Path.Combine(folder, "tree", "ml"));
+        Directory.CreateDirectory(Path.Combine(folder, "tmp"));
         return folder;
     }
 
-    private static readonly Lazy<string?> Unavailable = new(Probe);
+    private static readonly Lazy<(string? Unavailable, string? TmpShared)> Probed = new(Probe);
 
     /// <summary>Why this machine cannot make a private /opt/ml (null: it can).</summary>
-    public static string? WhyUnavailable => Unavailable.Value;
+    public static string? WhyUnavailable => Probed.Value.Unavailable;
+
+    /// <summary>Why the hosts share this machine's /tmp (null: each has its own, an overlay in memory).</summary>
+    public static string? WhyTmpShared => Probed.Value.TmpShared;
 
     /// <summary>
     /// The command wrapped to run in <paramref name="workingDirectory"/> (a path as the algorithm sees it) with
@@ -80,6 +91,7 @@ internal static class PrivateMounts
     {
         var dropped = environment.Where(v => !IsShellName(v.Name)).Select(v => $"{v.Name}={v.Value}").ToList();
         return ["unshare", "--mount", "--uts", "--pid", "--fork", "--map-root-user", "sh", "-c", Launcher, "sh", hostFolder, stagingFolder, hostsFile, workingDirectory, hostName,
+            WhyTmpShared is null ? "private" : "shared",
             .. dropped.Count > 0 ? ["env", "--", .. dropped] : Array.Empty<string>(), .. command];
     }
 
@@ -87,22 +99,31 @@ internal static class PrivateMounts
         name.Length > 0 && (char.IsAsciiLetter(name[0]) || name[0] == '_') && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
 
     // What a launch needs of the machine: a user namespace with mount and UTS namespaces of its own (the launcher's
-    // binds and hostname are then allowed). One exec, not a whole launch.
-    private static string? Probe()
+    // binds and hostname are then allowed), and for a private /tmp an overlay mounted there. One exec, not a whole launch.
+    private static (string?, string?) Probe()
     {
         if (!OperatingSystem.IsLinux())
-            return "private mounts need Linux";
+            return ("private mounts need Linux", "private mounts need Linux");
+        const string Script = """
+            hostname algo-1 || exit 2
+            mount -t tmpfs tmpfs /tmp && mkdir /tmp/upper /tmp/work && mount -t overlay overlay -o lowerdir=/etc,upperdir=/tmp/upper,workdir=/tmp/work /etc || exit 3
+            """;
         try
         {
-            var start = new ProcessStartInfo("unshare", ["--mount", "--uts", "--pid", "--fork", "--map-root-user", "hostname", "algo-1"]) { RedirectStandardError = true, UseShellExecute = false };
+            var start = new ProcessStartInfo("unshare", ["--mount", "--uts", "--pid", "--fork", "--map-root-user", "sh", "-c", Script]) { RedirectStandardError = true, UseShellExecute = false };
             using var process = Process.Start(start)!;
-            var error = process.StandardError.ReadToEnd();
+            var error = process.StandardError.ReadToEnd().Trim();
             process.WaitForExit();
-            return process.ExitCode == 0 ? null : $"unshare --mount --uts --pid --fork --map-root-user failed: {error.Trim()}";
+            return process.ExitCode switch
+            {
+                0 => (null, null),
+                3 => (null, $"this machine cannot mount an overlay in a user namespace: {error}"),
+                _ => ($"unshare --mount --uts --pid --fork --map-root-user failed: {error}", "no private mounts"),
+            };
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            return $"unshare could not be run: {e.Message}";
+            return ($"unshare could not be run: {e.Message}", "no private mounts");
         }
     }
 }

@@ -13,7 +13,8 @@ public sealed class LocalContainmentTests(ITestOutputHelper log) : LocalWork(log
 {
     private const string ScriptImage = "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.3.0-cpu-py311-ubuntu20.04-sagemaker";
 
-    private string ScriptJob(string folder, string id, string script, JsonObject? inputs = null, JsonObject? algorithm = null, int maxRuntime = 600, int instanceCount = 1)
+    private string ScriptJob(string folder, string id, string script, JsonObject? inputs = null, JsonObject? algorithm = null, int maxRuntime = 600, int instanceCount = 1,
+        int? volumeSizeGb = null)
     {
         LocalJson(folder, new JsonObject
         {
@@ -21,7 +22,8 @@ public sealed class LocalContainmentTests(ITestOutputHelper log) : LocalWork(log
         });
         File.WriteAllText(Path.Combine(folder, "src", "train.py"), script);
         return Request(folder, id, algorithm ?? Custom(ScriptImage), inputs ?? new JsonObject { ["train"] = $"s3://example-ml-bucket/{id}/train/" }, script: "train.py",
-            sourceDir: $"s3://example-ml-bucket/{id}-src/source.tar.gz", maxRuntime: maxRuntime, instanceCount: instanceCount);
+            sourceDir: $"s3://example-ml-bucket/{id}-src/source.tar.gz", maxRuntime: maxRuntime, instanceCount: instanceCount,
+            resources: volumeSizeGb is { } size ? new JsonObject { ["volumeSizeGb"] = size } : null);
     }
 
     [Theory]
@@ -70,6 +72,58 @@ public sealed class LocalContainmentTests(ITestOutputHelper log) : LocalWork(log
     }
 
     [Fact]
+    public void A_job_that_writes_past_its_volume_fails_at_once_as_a_full_disk_fails_it()
+    {
+        // 1.2 GB written (sparse: a file's length is what counts) on a 1 GB volume; the script would then wait out its max runtime.
+        var folder = Scratch("volume");
+        var request = ScriptJob(folder, "volume", """
+            import time
+            with open('/opt/ml/model/weights.bin', 'wb') as f:
+                f.truncate(1200 * 2**20)
+            print('written', flush=True)
+            time.sleep(120)
+            """, maxRuntime: 120, volumeSizeGb: 1);
+
+        var (exit, output) = Run(request);
+
+        Assert.NotEqual(0, exit);
+        Assert.Contains("written", output);
+        var record = Record(JobName(request));
+        Assert.Equal(JobStatus.Failed, record.Status);
+        Assert.Equal("AlgorithmError: algo-1 filled its 1 GB volume (volumeSizeGb): /opt/ml holds 1.17 GB; on SageMaker a write past the volume fails with \"No space left on device\" (errno 28)",
+            record.FailureReason);
+        Assert.InRange((record.EndTime!.Value - record.StartTime!.Value).TotalSeconds, 0, 100); // killed at once, not at its max runtime or after a grace period
+    }
+
+    [Theory]
+    [InlineData("File", "ClientError: Data download failed:Insufficient disk space (algo-1's File-mode channels hold 1.10 GB, more than its 1 GB volume, volumeSizeGb)")]
+    [InlineData("Pipe", null)] // streamed from S3 on SageMaker: no room taken on the volume
+    public void Input_that_does_not_fit_the_volume_fails_the_download_as_on_SageMaker(string inputMode, string? failureReason)
+    {
+        var folder = Scratch("download");
+        using (var big = File.Create(Path.Combine(folder, "data", "train", "big.bin")))
+            big.SetLength((1L << 30) + (100L << 20)); // sparse: 1.10 GB of length, no room on this disk
+        var request = ScriptJob(folder, "download", "print('trained')\n",
+            new JsonObject { ["train"] = new JsonObject { ["s3Uri"] = "s3://example-ml-bucket/download/train/", ["inputMode"] = inputMode } }, volumeSizeGb: 1);
+
+        var (exit, output) = Run(request);
+
+        var record = Record(JobName(request));
+        if (failureReason is null)
+        {
+            Assert.True(exit == 0, output);
+            Assert.Equal(JobStatus.Completed, record.Status);
+        }
+        else
+        {
+            Assert.Equal(JobStatus.Failed, record.Status);
+            Assert.Equal(failureReason, record.FailureReason);
+            Assert.DoesNotContain("trained", output);
+            Assert.False(File.Exists(Path.Combine(Work, "jobs", record.Key, "input", "data", "train", "big.bin")), "the channel was copied in");
+        }
+    }
+
+    [Fact]
     public void A_metric_regex_that_backtracks_for_ever_is_dropped_and_the_job_completes()
     {
         var folder = Scratch("regex");
@@ -100,23 +154,41 @@ public sealed class LocalContainmentTests(ITestOutputHelper log) : LocalWork(log
     }
 
     [Fact]
-    public void Each_host_is_named_algo_N_resolves_its_own_name_and_has_temporary_files_of_its_own()
+    public void Each_host_is_named_algo_N_resolves_its_own_name_and_has_a_tmp_of_its_own()
     {
         var folder = Scratch("hostnames");
-        var request = ScriptJob(folder, "hostnames", """
-            import json, socket, tempfile
+        var marker = $"orchestrator-test-{Guid.NewGuid():N}";
+        var machineFile = Path.Combine("/tmp", marker + "-machine");
+        File.WriteAllText(machineFile, "this machine's");
+        var request = ScriptJob(folder, "hostnames", $$"""
+            import json, os, socket, time
             host = json.load(open('/opt/ml/input/config/resourceconfig.json'))['current_host']
             print(f'{host}: hostname={socket.gethostname()} resolves={socket.gethostbyname(socket.gethostname())}', flush=True)
-            print(f'{host}: tempdir-is-private={host in tempfile.gettempdir()}', flush=True)
+            mine = '/tmp/{{marker}}'
+            print(f'{host}: found-before={os.path.exists(mine)} reads-machine-tmp={open("{{machineFile}}").read()!r}', flush=True)
+            open(mine, 'w').write(host)
+            time.sleep(2)  # both hosts have written by now
+            print(f'{host}: reads-back={open(mine).read()}', flush=True)
             """, instanceCount: 2);
 
-        var (exit, output) = Run(request);
+        try
+        {
+            var (exit, output) = Run(request);
 
-        Assert.True(exit == 0, output);
-        Assert.Contains("algo-1: hostname=algo-1 resolves=127.0.0.1", output);
-        Assert.Contains("algo-2: hostname=algo-2 resolves=127.0.0.1", output);
-        Assert.Contains("algo-1: tempdir-is-private=True", output);
-        Assert.Contains("algo-2: tempdir-is-private=True", output);
+            Assert.True(exit == 0, output);
+            Assert.Contains("algo-1: hostname=algo-1 resolves=127.0.0.1", output);
+            Assert.Contains("algo-2: hostname=algo-2 resolves=127.0.0.1", output);
+            foreach (var host in new[] { "algo-1", "algo-2" })
+            {
+                Assert.Contains($"{host}: found-before=False reads-machine-tmp=\"this machine's\"", output);
+                Assert.Contains($"{host}: reads-back={host}", output);
+            }
+            Assert.False(File.Exists(Path.Combine("/tmp", marker)), "a host's /tmp file reached this machine's /tmp");
+        }
+        finally
+        {
+            File.Delete(machineFile);
+        }
     }
 
     [Fact]

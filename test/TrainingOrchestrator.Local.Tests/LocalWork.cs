@@ -12,7 +12,13 @@ public abstract class LocalWork(ITestOutputHelper log) : IDisposable
 {
     protected ITestOutputHelper Log { get; } = log;
 
-    protected string Work { get; } = Directory.CreateTempSubdirectory("orchestrator-run-").FullName;
+    /// <summary>
+    /// The test's work folder, outside /tmp where this machine has /var/tmp: a job's /tmp is its own (an overlay), so a
+    /// test's side channel to its jobs (a file they write, a checkpoint they wait for) must lie elsewhere.
+    /// </summary>
+    protected string Work { get; } = Directory.Exists("/var/tmp")
+        ? Directory.CreateDirectory(Path.Combine("/var/tmp", $"orchestrator-run-{Guid.NewGuid():N}")).FullName
+        : Directory.CreateTempSubdirectory("orchestrator-run-").FullName;
 
     protected (int Exit, string Output) Run(string requestFile, params string[] more) => RunIn(Work, requestFile, more);
 

@@ -1,0 +1,58 @@
+using System.Globalization;
+using TrainingOrchestrator.Core.ApiModel;
+using TrainingOrchestrator.Core.Reference;
+
+namespace TrainingOrchestrator.Local;
+
+/// <summary>
+/// A host's storage volume (VolumeSizeInGB), where SageMaker puts /opt/ml: the File-mode channels it downloads, the
+/// code, model, output and checkpoints. Local mode has no volume of that size; it measures the host's /opt/ml instead
+/// (file lengths, as a sparse file's full length) and holds it to the size. Pipe and FastFile channels stream from S3
+/// on SageMaker and take no room there, so their folders are not counted.
+/// </summary>
+internal sealed class Volume(long limitBytes, int sizeGb, IReadOnlySet<string> streamed)
+{
+    /// <summary>The volume of a host, or null when its instance type has storage of its own (NVMe), whose size local mode does not know.</summary>
+    public static Volume? Of(CreateTrainingJobRequest spec, LocalHost host, string jobInputMode) =>
+        InstanceTypes.Of(host.InstanceType).LocalStorage ? null
+        : new Volume((long)spec.ResourceConfig.VolumeSizeInGB << 30, spec.ResourceConfig.VolumeSizeInGB, (spec.InputDataConfig ?? [])
+            .Where(c => (c.InputMode ?? jobInputMode) is "Pipe" or "FastFile")
+            .Select(c => Path.Combine(host.Folder, "input", "data", c.ChannelName)).ToHashSet(StringComparer.Ordinal));
+
+    /// <summary>
+    /// SageMaker's reason when a host's File-mode channels do not fit its volume, the download failing before the
+    /// algorithm starts ("ClientError: Data download failed:Insufficient disk space"); null when they fit.
+    /// </summary>
+    public string? DownloadFailure(LocalHost host, long channelBytes) => channelBytes <= limitBytes ? null
+        : $"Data download failed:Insufficient disk space ({host.Name}'s File-mode channels hold {Gb(channelBytes)}, more than its {sizeGb} GB volume, volumeSizeGb)";
+
+    /// <summary>Why the host fails for what it wrote (null: it fits): on SageMaker its writes past the volume fail (ENOSPC).</summary>
+    public string? Overflow(LocalHost host)
+    {
+        var used = BytesUnder(host.Folder);
+        return used <= limitBytes ? null
+            : $"{host.Name} filled its {sizeGb} GB volume (volumeSizeGb): /opt/ml holds {Gb(used)}; on SageMaker a write past the volume fails with \"No space left on device\" (errno 28)";
+    }
+
+    private long BytesUnder(string folder)
+    {
+        long total = 0;
+        var pending = new Stack<DirectoryInfo>([new DirectoryInfo(folder)]);
+        while (pending.TryPop(out var directory))
+        {
+            try
+            {
+                foreach (var entry in directory.EnumerateFileSystemInfos())
+                {
+                    if (entry.LinkTarget is not null) continue; // a link takes no room of the volume's own
+                    if (entry is FileInfo file) total += file.Length;
+                    else if (!streamed.Contains(entry.FullName)) pending.Push((DirectoryInfo)entry);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // a folder the algorithm removed or closed meanwhile
+        }
+        return total;
+    }
+
+    private static string Gb(long bytes) => (bytes / (double)(1L << 30)).ToString("0.00", CultureInfo.InvariantCulture) + " GB";
+}
