@@ -88,9 +88,8 @@ internal static class ContainerContract
         var logLevel = Reserved(all, ReservedHyperparameters.ContainerLogLevel) ?? JsonValue.Create(20);
         var groups = hosts.GroupBy(h => h.Group).ToList();
         var groupHosts = new JsonArray([.. hosts.Where(h => h.Group == host.Group).Select(h => (JsonNode)h.Name)]);
-        var distributionGroups = frameworkParameters["sagemaker_distribution_instance_groups"]?.DeepClone()
-            ?? (DistributionFlagsOn(all).Count > 0 ? new JsonArray([.. groups.Select(g => (JsonNode)g.Key)]) : new JsonArray());
-        var distributionHosts = new JsonArray([.. hosts.Where(h => distributionGroups.AsArray().Any(g => g?.ToString() == h.Group)).Select(h => (JsonNode)h.Name)]);
+        var distributionGroups = new JsonArray([.. DistributionGroups(all, hosts).Select(g => (JsonNode)g)]);
+        var distributionHosts = new JsonArray([.. DistributionHosts(all, hosts).Select(h => (JsonNode)h)]);
         var master = distributionHosts.Count > 0 ? distributionHosts[0]!.ToString() : hosts[0].Name;
         string Path(string relative) => mlPath + "/" + relative;
         var channelDirs = new JsonObject();
@@ -166,7 +165,27 @@ internal static class ContainerContract
         // What the toolkit itself puts into its environment before it runs the script.
         yield return ("CURRENT_HOST", host.Name);
         yield return ("SAGEMAKER_JOB_NAME", PythonValues.EnvironmentValue(Reserved(all, "sagemaker_job_name") ?? JsonValue.Create("")));
-        yield return ("SAGEMAKER_REGION", PythonValues.EnvironmentValue(Reserved(all, ReservedHyperparameters.Region) ?? JsonValue.Create("")));
+        yield return ("SAGEMAKER_REGION", RegionOf(all));
+    }
+
+    /// <summary>The job's region as the toolkit reads it (sagemaker_region), empty when the request has none.</summary>
+    public static string RegionOf(IReadOnlyDictionary<string, string>? hyperparameters) =>
+        PythonValues.EnvironmentValue(Reserved(hyperparameters, ReservedHyperparameters.Region) ?? JsonValue.Create(""));
+
+    /// <summary>
+    /// The toolkit's distribution_instance_groups: sagemaker_distribution_instance_groups, else every group when a
+    /// distribution is on, else none.
+    /// </summary>
+    private static IReadOnlyList<string> DistributionGroups(IReadOnlyDictionary<string, string> hyperparameters, IReadOnlyList<LocalHost> hosts) =>
+        Reserved(hyperparameters, "sagemaker_distribution_instance_groups") is JsonArray named ? [.. named.Select(g => g?.ToString() ?? "")]
+        : DistributionFlagsOn(hyperparameters).Count > 0 ? [.. hosts.Select(h => h.Group).Distinct()]
+        : [];
+
+    /// <summary>The toolkit's distribution_hosts: the hosts of the distribution instance groups, in host order.</summary>
+    public static IReadOnlyList<string> DistributionHosts(IReadOnlyDictionary<string, string>? hyperparameters, IReadOnlyList<LocalHost> hosts)
+    {
+        var groups = DistributionGroups(hyperparameters ?? new Dictionary<string, string>(), hosts);
+        return [.. hosts.Where(h => groups.Contains(h.Group)).Select(h => h.Name)];
     }
 
     private static readonly string[] DistributionFlags =

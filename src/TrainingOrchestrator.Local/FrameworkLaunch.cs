@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using TrainingOrchestrator.Core.ApiModel;
 using TrainingOrchestrator.Core.Contract;
 
@@ -36,6 +37,36 @@ internal static class FrameworkLaunch
         image is null || !ScikitLearnRepositories.Contains(RepositoryOf(image), StringComparer.Ordinal);
 
     private static readonly string[] ScikitLearnRepositories = ["sagemaker-scikit-learn"];
+
+    /// <summary>The images whose training module is sagemaker_tensorflow_container's: TensorFlow's, and Hugging Face's on TensorFlow.</summary>
+    private static readonly string[] TensorFlowRepositories = ["tensorflow-training", "huggingface-tensorflow-training"];
+
+    public static bool IsTensorFlowImage(string? image) =>
+        image is not null && TensorFlowRepositories.Contains(RepositoryOf(image), StringComparer.Ordinal);
+
+    /// <summary>The port of each worker in TF_CONFIG for MultiWorkerMirroredStrategy (training.py's _build_tf_config_for_mwms).</summary>
+    public const int MultiWorkerMirroredPort = 8890;
+
+    /// <summary>
+    /// What a TensorFlow image's training module (sagemaker-tensorflow-training-toolkit training.py and s3_utils.py at
+    /// 18813ea3) puts into the script's environment: s3_utils.configure's S3 settings (S3_REGION is the job's region, the
+    /// model_dir bucket's being out of reach here), and with multi_worker_mirrored on a distribution host, TF_CONFIG:
+    /// every distribution host a worker at port 8890, this one the task of its index.
+    /// </summary>
+    public static IEnumerable<(string Name, string Value)> TensorFlowVariables(string region, IReadOnlyList<string> distributionHosts, string currentHost, bool multiWorkerMirrored)
+    {
+        yield return ("S3_REGION", region);
+        yield return ("TF_CPP_MIN_LOG_LEVEL", "1");
+        yield return ("S3_USE_HTTPS", "1");
+        var index = distributionHosts.ToList().IndexOf(currentHost);
+        if (multiWorkerMirrored && index >= 0)
+            yield return ("TF_CONFIG", PythonValues.DumpsAsIs(new JsonObject
+            {
+                ["cluster"] = new JsonObject { ["worker"] = new JsonArray([.. distributionHosts.Select(h => (JsonNode)$"{h}:{MultiWorkerMirroredPort}")]) },
+                ["environment"] = "cloud",
+                ["task"] = new JsonObject { ["index"] = index, ["type"] = "worker" },
+            }));
+    }
 
     /// <summary>registry/repository:tag (or @digest) -> repository.</summary>
     private static string RepositoryOf(string image)

@@ -1,4 +1,5 @@
 using TrainingOrchestrator.Core.ApiModel;
+using TrainingOrchestrator.Core.Contract;
 
 namespace TrainingOrchestrator.Local;
 
@@ -144,9 +145,15 @@ internal sealed class HostRunner(HostedJob job, ILocalObserver observer, TimePro
             yield return ("PYTHONDONTWRITEBYTECODE", "TRUE");
             foreach (var variable in ContainerContract.ToolkitEnvironment(job.Spec, host, job.Hosts, mlPath, System.Environment.ProcessorCount, Gpus.Count))
                 yield return variable;
-            // A PyTorch image's training module sets these before it runs the script (or torchrun).
-            if (job.Program.EmulatesToolkit && FrameworkLaunch.IsPyTorchImage(job.Spec.AlgorithmSpecification.TrainingImage))
+            // A framework image's training module sets these before it runs the script (or torchrun).
+            var image = job.Spec.AlgorithmSpecification.TrainingImage;
+            if (job.Program.EmulatesToolkit && FrameworkLaunch.IsPyTorchImage(image))
                 foreach (var variable in FrameworkLaunch.PyTorchVariables(job.Hosts[0].Name, FrameworkLaunch.TorchVersionOf(job.Program.Script.Python), job.Program.TorchRun is not null))
+                    yield return variable;
+            if (job.Program.EmulatesToolkit && FrameworkLaunch.IsTensorFlowImage(image))
+                foreach (var variable in FrameworkLaunch.TensorFlowVariables(ContainerContract.RegionOf(job.Spec.HyperParameters),
+                    ContainerContract.DistributionHosts(job.Spec.HyperParameters, job.Hosts), host.Name,
+                    ContainerContract.DistributionFlagsOn(job.Spec.HyperParameters).Contains(ReservedHyperparameters.MultiWorkerMirroredEnabled)))
                     yield return variable;
         }
         foreach (var variable in ContainerContract.ImageEnvironment(job.Spec))

@@ -90,9 +90,20 @@ public sealed class LocalTrainingRun
                     $"{ReservedHyperparameters.TorchDistributedEnabled} starts the script through torchrun, which is neither beside {program.Script.Python} nor on PATH: "
                     + "install PyTorch for that Python (Debian: apt-get install python3-torch, and map the image's \"python\" to /usr/bin/python3 in local.json)"),
             };
+        else if (flags is [ReservedHyperparameters.ParameterServerEnabled or ReservedHyperparameters.MultiWorkerMirroredEnabled] && program.EmulatesToolkit
+            && FrameworkLaunch.IsTensorFlowImage(spec.AlgorithmSpecification.TrainingImage))
+        {
+            // TensorFlow's module: parameter servers only on several hosts (else the script runs as it is); TF_CONFIG for each worker.
+            var (listening, servers) = flags[0] == ReservedHyperparameters.ParameterServerEnabled
+                ? ("at ports 2222 and 2223 (a task and a parameter server)", hosts.Count)
+                : ($"at port {FrameworkLaunch.MultiWorkerMirroredPort} (a worker)", ContainerContract.DistributionHosts(spec.HyperParameters, hosts).Count);
+            if (servers > 1)
+                throw Refuse($"{flags[0]} on {servers} hosts has each host listen {listening}, and local mode's hosts share this machine's network (every algo-N is 127.0.0.1): "
+                    + "two cannot listen on one port. Try it on one host here, or run it on SageMaker");
+        }
         else if (flags.Count > 0)
             throw Refuse($"{string.Join(", ", flags)} asks the framework container to start the script through its launcher (mpirun, smddprun or a parameter server), which local mode does not run "
-                + "(torchrun it runs, for a PyTorch image in script mode); try the script without the distribution here (each host then runs it once), or run the job on SageMaker");
+                + "(it runs torchrun for a PyTorch image, and TensorFlow's TF_CONFIG on one host, in script mode); try the script without the distribution here (each host then runs it once), or run the job on SageMaker");
         var whyNoPrivateMounts = PrivateMounts.WhyUnavailable;
         if (whyNoPrivateMounts is not null && (!program.EmulatesToolkit || hosts.Count > 1))
             throw Refuse($"{(hosts.Count > 1 ? "several hosts need" : "a custom image needs")} a private /opt/ml and /etc/hosts for each host, which this machine cannot make ({whyNoPrivateMounts})");

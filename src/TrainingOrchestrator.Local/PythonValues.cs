@@ -41,11 +41,24 @@ internal static class PythonValues
     public static string Dumps(JsonNode? value)
     {
         var text = new StringBuilder();
-        WriteJson(text, value);
+        WriteJson(text, value, Compact);
         return text.ToString();
     }
 
-    private static void WriteJson(StringBuilder text, JsonNode? value)
+    /// <summary>json.dumps(value) with its defaults: keys in their order, separators ", " and ": ".</summary>
+    public static string DumpsAsIs(JsonNode? value)
+    {
+        var text = new StringBuilder();
+        WriteJson(text, value, Default);
+        return text.ToString();
+    }
+
+    private sealed record JsonStyle(bool SortKeys, string ItemSeparator, string KeySeparator);
+
+    private static readonly JsonStyle Compact = new(true, ",", ":");
+    private static readonly JsonStyle Default = new(false, ", ", ": ");
+
+    private static void WriteJson(StringBuilder text, JsonNode? value, JsonStyle style)
     {
         switch (value)
         {
@@ -55,13 +68,13 @@ internal static class PythonValues
             case JsonObject o:
                 text.Append('{');
                 var first = true;
-                foreach (var (key, item) in o.OrderBy(p => p.Key, StringComparer.Ordinal))
+                foreach (var (key, item) in style.SortKeys ? o.OrderBy(p => p.Key, StringComparer.Ordinal) : o.AsEnumerable())
                 {
-                    if (!first) text.Append(',');
+                    if (!first) text.Append(style.ItemSeparator);
                     first = false;
                     JsonString(text, key);
-                    text.Append(':');
-                    WriteJson(text, item);
+                    text.Append(style.KeySeparator);
+                    WriteJson(text, item, style);
                 }
                 text.Append('}');
                 break;
@@ -69,8 +82,8 @@ internal static class PythonValues
                 text.Append('[');
                 for (var i = 0; i < a.Count; i++)
                 {
-                    if (i > 0) text.Append(',');
-                    WriteJson(text, a[i]);
+                    if (i > 0) text.Append(style.ItemSeparator);
+                    WriteJson(text, a[i], style);
                 }
                 text.Append(']');
                 break;

@@ -251,6 +251,49 @@ public sealed class LocalContainmentTests(ITestOutputHelper log) : LocalWork(log
         }
     }
 
+    private const string TensorFlowImage = "763104351884.dkr.ecr.us-east-1.amazonaws.com/tensorflow-training:2.13.0-cpu-py310-ubuntu20.04-sagemaker";
+
+    [Theory]
+    // TF_CONFIG as sagemaker-tensorflow-training-toolkit's own test_build_tf_config_for_mwms expects it for one host, json.dumps'd as training.py does.
+    [InlineData("multi_worker_mirrored", """{"cluster": {"worker": ["algo-1:8890"]}, "environment": "cloud", "task": {"index": 0, "type": "worker"}}""")]
+    [InlineData("parameter_server", null)] // training.py runs parameter servers only on several hosts: the script runs as it is
+    public void A_TensorFlow_image_s_script_gets_what_its_training_module_sets(string protocol, string? tfConfig)
+    {
+        var folder = Scratch("tensorflow");
+        var request = ScriptJob(folder, "tensorflow", """
+            import json, os
+            print('TF_CONFIG=' + os.environ.get('TF_CONFIG', '(none)'), flush=True)
+            print(f"S3_USE_HTTPS={os.environ['S3_USE_HTTPS']} TF_CPP_MIN_LOG_LEVEL={os.environ['TF_CPP_MIN_LOG_LEVEL']} S3_REGION={os.environ['S3_REGION']!r}", flush=True)
+            """, algorithm: Custom(TensorFlowImage));
+        var body = JsonNode.Parse(File.ReadAllText(request))!;
+        body["training"]!["resources"]!["distributedProtocol"] = protocol;
+        File.WriteAllText(request, body.ToJsonString());
+
+        var (exit, output) = Run(request);
+
+        Assert.True(exit == 0, output);
+        Assert.Contains($"TF_CONFIG={tfConfig ?? "(none)"}", output);
+        Assert.Contains("S3_USE_HTTPS=1 TF_CPP_MIN_LOG_LEVEL=1 S3_REGION='us-east-1'", output);
+    }
+
+    [Theory]
+    [InlineData("multi_worker_mirrored", "sagemaker_multi_worker_mirrored_strategy_enabled on 2 hosts has each host listen at port 8890 (a worker), and local mode's hosts share this machine's network")]
+    [InlineData("parameter_server", "sagemaker_parameter_server_enabled on 2 hosts has each host listen at ports 2222 and 2223 (a task and a parameter server), and local mode's hosts share this machine's network")]
+    public void TensorFlow_servers_on_several_hosts_are_refused_with_the_port_they_would_share(string protocol, string refusal)
+    {
+        var folder = Scratch("tensorflow-hosts");
+        var request = ScriptJob(folder, "tensorflow-hosts", "print('never')\n", algorithm: Custom(TensorFlowImage), instanceCount: 2);
+        var body = JsonNode.Parse(File.ReadAllText(request))!;
+        body["training"]!["resources"]!["distributedProtocol"] = protocol;
+        File.WriteAllText(request, body.ToJsonString());
+
+        var (exit, output) = Run(request);
+
+        Assert.Equal(3, exit);
+        Assert.Contains(refusal, output);
+        Assert.DoesNotContain("never", output);
+    }
+
     [Theory]
     [InlineData(600, "Completed")]
     [InlineData(10, "Stopped")]
