@@ -99,6 +99,40 @@ internal static class FrameworkLaunch
         return command;
     }
 
+    /// <summary>
+    /// The training toolkit's MPI command on one host (sagemaker-training-toolkit mpi.py MasterRunner._create_command at
+    /// 33839372): mpirun with its options, every variable of the job exported (-x), then the script's command (a Python
+    /// script's under mpi4py: python -m mpi4py entry.py args).
+    /// What differs: the interface is the loopback (the hosts' network here, for eth0), and no LD_PRELOAD of the toolkit's
+    /// gethostname library (the host's own name is already algo-N).
+    /// </summary>
+    public static IReadOnlyList<string> MpiRunCommand(string mpirun, string host, int processesPerHost, string? customOptions, IEnumerable<string> variableNames,
+        IReadOnlyList<string> scriptCommand)
+    {
+        const string Interface = "lo";
+        // _parse_custom_mpi_options: --NCCL_DEBUG is the toolkit's (default INFO); every other option goes to mpirun.
+        var options = (customOptions ?? "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).ToList();
+        var ncclDebug = "INFO";
+        var at = options.FindIndex(o => o == "--NCCL_DEBUG" || o.StartsWith("--NCCL_DEBUG=", StringComparison.Ordinal));
+        if (at >= 0)
+        {
+            var withValue = options[at].Contains('=', StringComparison.Ordinal);
+            ncclDebug = withValue ? options[at]["--NCCL_DEBUG=".Length..] : at + 1 < options.Count ? options[at + 1] : ncclDebug;
+            options.RemoveRange(at, withValue || at + 1 >= options.Count ? 1 : 2);
+        }
+        var count = processesPerHost.ToString(CultureInfo.InvariantCulture);
+        return [mpirun, "--host", processesPerHost == 1 ? host : $"{host}:{count}", "-np", count, "--allow-run-as-root", "--display-map", "--tag-output",
+            "-mca", "btl_tcp_if_include", Interface, "-mca", "oob_tcp_if_include", Interface, "-mca", "plm_rsh_no_tree_spawn", "1",
+            "-bind-to", "none", "-map-by", "slot", "-mca", "pml", "ob1", "-mca", "btl", "^openib", "-mca", "orte_abort_on_non_zero_status", "1",
+            "-mca", "btl_vader_single_copy_mechanism", "none",
+            "-x", "NCCL_MIN_NRINGS=4", "-x", $"NCCL_SOCKET_IFNAME={Interface}", "-x", $"NCCL_DEBUG={ncclDebug}", "-x", "LD_LIBRARY_PATH", "-x", "PATH",
+            .. options, .. variableNames.SelectMany(name => new[] { "-x", name }), .. scriptCommand];
+    }
+
+    /// <summary>mpirun on PATH (the toolkit runs it by name), or null.</summary>
+    public static string? MpiRun() => (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+        .Select(folder => Path.Combine(folder, "mpirun")).FirstOrDefault(File.Exists);
+
     /// <summary>runner.py's processes per host: sagemaker_mpi_num_of_processes_per_host, else one per GPU, else one.</summary>
     public static int ProcessesPerHost(IReadOnlyDictionary<string, string>? hyperparameters, int gpus) =>
         ContainerContract.Reserved(hyperparameters, ReservedHyperparameters.MpiProcessesPerHost) is { } set && int.TryParse(set.ToString(), CultureInfo.InvariantCulture, out var count) ? count

@@ -30,11 +30,19 @@ internal sealed class HostRunner(HostedJob job, ILocalObserver observer, TimePro
         var (spec, program, hosts) = (job.Spec, job.Program, job.Hosts);
         var mlPath = job.WhyNoPrivateMounts is null ? "/opt/ml" : host.Folder;
         var arguments = ContainerContract.UserArguments(spec.HyperParameters).ToList();
-        IReadOnlyList<string> inContainer = program.TorchRun is { } torchrun
-            ? FrameworkLaunch.TorchRunCommand(torchrun, hosts.Count, FrameworkLaunch.ProcessesPerHost(spec.HyperParameters, Gpus.Count), hosts[0].Name, hosts.Select(h => h.Name).ToList().IndexOf(host.Name), program.Script!.EntryPoint, arguments)
-            : program.EmulatesToolkit ? program.Script!.Command(python!, arguments) : program.ImageCommand;
-        var workingDirectory = program.EmulatesToolkit ? mlPath + "/code" : "/opt/ml";
         var environment = Environment(host, mlPath).ToList();
+        var processesPerHost = FrameworkLaunch.ProcessesPerHost(spec.HyperParameters, Gpus.Count);
+        IReadOnlyList<string> inContainer = program switch
+        {
+            { TorchRun: { } torchrun } => FrameworkLaunch.TorchRunCommand(torchrun, hosts.Count, processesPerHost, hosts[0].Name, hosts.Select(h => h.Name).ToList().IndexOf(host.Name),
+                program.Script!.EntryPoint, arguments),
+            { MpiRun: { } mpirun } => FrameworkLaunch.MpiRunCommand(mpirun, host.Name, processesPerHost,
+                ContainerContract.Reserved(spec.HyperParameters, ReservedHyperparameters.MpiCustomOptions)?.ToString(), environment.Select(v => v.Name),
+                program.Script!.Command(python!, arguments, underMpi: true)),
+            { EmulatesToolkit: true } => program.Script!.Command(python!, arguments),
+            _ => program.ImageCommand,
+        };
+        var workingDirectory = program.EmulatesToolkit ? mlPath + "/code" : "/opt/ml";
         IReadOnlyList<string> command = job.WhyNoPrivateMounts is null
             ? PrivateMounts.Wrap(inContainer, host.Folder, PrivateMounts.Stage(Path.Combine(host.Private, "opt")), Path.Combine(job.PrivateFolder, "hosts"), workingDirectory,
                 host.Name, environment)
@@ -130,7 +138,7 @@ internal sealed class HostRunner(HostedJob job, ILocalObserver observer, TimePro
     /// The job's environment, and nothing of this machine's but PATH and LANG: no credentials, no HOME of the user
     /// (the host's private one instead). local.json's "environment" adds what a job needs here.
     /// </summary>
-    public IEnumerable<(string, string)> Environment(LocalHost host, string mlPath)
+    public IEnumerable<(string Name, string Value)> Environment(LocalHost host, string mlPath)
     {
         yield return ("PATH", System.Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin");
         yield return ("LANG", System.Environment.GetEnvironmentVariable("LANG") ?? "C.UTF-8");

@@ -12,8 +12,8 @@ internal sealed record ScriptMode(string EntryPoint, string Source, string Pytho
     public bool IsPython => EntryPoint.EndsWith(".py", StringComparison.Ordinal);
 
     /// <summary>The toolkit's command: python entry.py args for a Python program, else /bin/sh -c "./entry args".</summary>
-    public IReadOnlyList<string> Command(string python, IEnumerable<string> arguments) => IsPython
-        ? [python, EntryPoint, .. arguments]
+    public IReadOnlyList<string> Command(string python, IEnumerable<string> arguments, bool underMpi = false) => IsPython
+        ? [python, .. underMpi ? new[] { "-m", "mpi4py" } : [], EntryPoint, .. arguments]
         : ["/bin/sh", "-c", $"./{EntryPoint} {string.Join(' ', arguments.Select(ShellQuote))}"];
 
     private static string ShellQuote(string argument) =>
@@ -26,7 +26,8 @@ internal sealed record ScriptMode(string EntryPoint, string Source, string Pytho
 /// in /opt/ml/code and the toolkit's variables (the toolkit finds the code there and downloads nothing).
 /// </summary>
 /// <param name="TorchRun">With torch_distributed on a PyTorch image: the torchrun that starts the script, as the toolkit does.</param>
-internal sealed record LocalProgram(IReadOnlyList<string> ImageCommand, ScriptMode? Script, string? TorchRun = null)
+/// <param name="MpiRun">With MPI: the mpirun that starts the script, as the toolkit does.</param>
+internal sealed record LocalProgram(IReadOnlyList<string> ImageCommand, ScriptMode? Script, string? TorchRun = null, string? MpiRun = null)
 {
     /// <summary>Script mode run by the emulated toolkit (no image entrypoint stands in for it).</summary>
     public bool EmulatesToolkit => Script is not null && ImageCommand.Count == 0;

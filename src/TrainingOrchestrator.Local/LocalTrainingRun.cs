@@ -90,6 +90,16 @@ public sealed class LocalTrainingRun
                     $"{ReservedHyperparameters.TorchDistributedEnabled} starts the script through torchrun, which is neither beside {program.Script.Python} nor on PATH: "
                     + "install PyTorch for that Python (Debian: apt-get install python3-torch, and map the image's \"python\" to /usr/bin/python3 in local.json)"),
             };
+        else if (flags is [ReservedHyperparameters.MpiEnabled] && program.EmulatesToolkit)
+            program = program with
+            {
+                MpiRun = hosts.Count > 1
+                    ? throw Refuse($"{ReservedHyperparameters.MpiEnabled} on {hosts.Count} hosts: the toolkit's mpirun reaches the other hosts over ssh (an sshd on each), which local mode does not run; "
+                        + "try it on one host here (its processesPerHost processes), or run it on SageMaker")
+                    : FrameworkLaunch.MpiRun() ?? throw Refuse(
+                        $"{ReservedHyperparameters.MpiEnabled} starts the script through mpirun, which is not on PATH: install Open MPI and mpi4py for the image's Python "
+                        + "(Debian: apt-get install openmpi-bin python3-mpi4py, and map the image's \"python\" to /usr/bin/python3 in local.json)"),
+            };
         else if (flags is [ReservedHyperparameters.ParameterServerEnabled or ReservedHyperparameters.MultiWorkerMirroredEnabled] && program.EmulatesToolkit
             && FrameworkLaunch.IsTensorFlowImage(spec.AlgorithmSpecification.TrainingImage))
         {
@@ -103,7 +113,7 @@ public sealed class LocalTrainingRun
         }
         else if (flags.Count > 0)
             throw Refuse($"{string.Join(", ", flags)} asks the framework container to start the script through its launcher (mpirun, smddprun or a parameter server), which local mode does not run "
-                + "(it runs torchrun for a PyTorch image, and TensorFlow's TF_CONFIG on one host, in script mode); try the script without the distribution here (each host then runs it once), or run the job on SageMaker");
+                + "(in script mode it runs torchrun for a PyTorch image, mpirun on one host, and TensorFlow's TF_CONFIG on one host); try the script without the distribution here (each host then runs it once), or run the job on SageMaker");
         var whyNoPrivateMounts = PrivateMounts.WhyUnavailable;
         if (whyNoPrivateMounts is not null && (!program.EmulatesToolkit || hosts.Count > 1))
             throw Refuse($"{(hosts.Count > 1 ? "several hosts need" : "a custom image needs")} a private /opt/ml and /etc/hosts for each host, which this machine cannot make ({whyNoPrivateMounts})");

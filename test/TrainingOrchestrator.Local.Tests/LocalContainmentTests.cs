@@ -294,6 +294,37 @@ public sealed class LocalContainmentTests(ITestOutputHelper log) : LocalWork(log
         Assert.DoesNotContain("never", output);
     }
 
+    [Fact]
+    public void An_MPI_job_on_one_host_runs_its_processes_through_mpirun_as_the_toolkit_does()
+    {
+        // Debian's openmpi-bin and python3-mpi4py (which .ci/run installs) give mpirun and /usr/bin/python3 mpi4py.
+        Assert.True(File.Exists("/usr/bin/mpirun"), "install Open MPI and mpi4py (apt-get install openmpi-bin python3-mpi4py; .ci/run does)");
+        var folder = Scratch("mpirun");
+        var request = ScriptJob(folder, "mpirun", """
+            import os, socket, sys
+            from mpi4py import MPI
+            world = MPI.COMM_WORLD
+            total = world.allreduce(world.Get_rank() + 1)
+            print(f"rank {world.Get_rank()} of {world.Get_size()}: sum={total} host={socket.gethostname()} "
+                  f"under-mpi4py={'mpi4py.run' in sys.modules} job={os.environ['SM_CURRENT_HOST']} nccl={os.environ['NCCL_DEBUG']}", flush=True)
+            """);
+        var body = JsonNode.Parse(File.ReadAllText(request))!;
+        body["training"]!["resources"]!["distributedProtocol"] = "mpi";
+        body["training"]!["resources"]!["processesPerHost"] = 2;
+        body["training"]!["resources"]!["customMpiOptions"] = "--NCCL_DEBUG WARN";
+        File.WriteAllText(request, body.ToJsonString());
+        var local = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "local.json")))!.AsObject();
+        local["images"] = new JsonObject { [ScriptImage] = new JsonObject { ["python"] = "/usr/bin/python3" } };
+        LocalJson(folder, local);
+
+        var (exit, output) = Run(request);
+
+        Assert.True(exit == 0, output);
+        // --tag-output prefixes each rank's lines, as in the job's log on SageMaker.
+        Assert.Contains("[1,0]<stdout>:rank 0 of 2: sum=3 host=algo-1 under-mpi4py=True job=algo-1 nccl=WARN", output);
+        Assert.Contains("[1,1]<stdout>:rank 1 of 2: sum=3 host=algo-1 under-mpi4py=True job=algo-1 nccl=WARN", output);
+    }
+
     [Theory]
     [InlineData(600, "Completed")]
     [InlineData(10, "Stopped")]

@@ -536,7 +536,7 @@ public sealed class LocalFidelityTests(ITestOutputHelper log) : LocalWork(log)
         var (exit, output) = Run(request);
 
         Assert.Equal(3, exit);
-        Assert.Contains("sagemaker_mpi_enabled asks the framework container to start the script through its launcher", output);
+        Assert.Contains("sagemaker_mpi_enabled on 2 hosts: the toolkit's mpirun reaches the other hosts over ssh (an sshd on each), which local mode does not run", output);
         Assert.Equal(JobStatus.LaunchFailed, Record(JobName(request)).Status);
         Assert.False(Directory.Exists(Path.Combine(Work, "jobs", JobName(request))));
     }
