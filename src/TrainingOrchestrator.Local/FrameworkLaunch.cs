@@ -30,13 +30,23 @@ internal static class FrameworkLaunch
     /// Whether the image's training module has the toolkit capture the script's stderr into its error text
     /// (entry_point.run's capture_error, which requirements installs share): PyTorch's and TensorFlow's pass True
     /// (sagemaker-pytorch-training-toolkit training.py; sagemaker-tensorflow-training-toolkit training.py at 18813ea3);
-    /// scikit-learn's passes nothing, the toolkit's default False (sagemaker-scikit-learn-container training.py at
-    /// eae7b6b1), so its ErrorMessage is empty. Any other image: captured, as before.
+    /// scikit-learn's and MXNet's pass nothing, the toolkit's default False (sagemaker-scikit-learn-container training.py
+    /// at eae7b6b1, sagemaker-mxnet-training-toolkit training.py at 76bd6b7), and XGBoost's passes False
+    /// (sagemaker-xgboost-container training.py at cb8df91), so their ErrorMessage is empty. Any other image: captured.
     /// </summary>
     public static bool CapturesErrors(string? image) =>
-        image is null || !ScikitLearnRepositories.Contains(RepositoryOf(image), StringComparer.Ordinal);
+        image is null || !NotCapturing.Contains(RepositoryOf(image), StringComparer.Ordinal);
 
-    private static readonly string[] ScikitLearnRepositories = ["sagemaker-scikit-learn"];
+    private static readonly string[] NotCapturing = ["sagemaker-scikit-learn", "mxnet-training", XGBoostRepository];
+
+    private const string XGBoostRepository = "sagemaker-xgboost";
+
+    /// <summary>
+    /// Whether the image runs a script with the training toolkit's predecessor, sagemaker-containers (XGBoost's, pinned
+    /// to 2.8.6.post2 in sagemaker-xgboost-container's requirements.txt): modules.run_module runs it as a module,
+    /// python -m entry args, and its error text has no ExitCode or ErrorMessage line.
+    /// </summary>
+    public static bool RunsAsModule(string? image) => image is not null && RepositoryOf(image) == XGBoostRepository;
 
     /// <summary>The images whose training module is sagemaker_tensorflow_container's: TensorFlow's, and Hugging Face's on TensorFlow.</summary>
     private static readonly string[] TensorFlowRepositories = ["tensorflow-training", "huggingface-tensorflow-training"];

@@ -97,8 +97,12 @@ internal sealed class HostRunner(HostedJob job, ILocalObserver observer, TimePro
         var failureFile = Path.Combine(output, "failure");
         // The toolkit writes its error to output/failure unless the script wrote one.
         if (program.EmulatesToolkit && !File.Exists(failureFile))
-            await File.WriteAllTextAsync(failureFile, ToolkitErrors.ExecuteUserScriptError(exit,
-                FrameworkLaunch.CapturesErrors(spec.AlgorithmSpecification.TrainingImage) ? ToolkitErrors.CapturedError(process.Errors) : "", string.Join(' ', inContainer)), CancellationToken.None).ConfigureAwait(false);
+        {
+            var captured = FrameworkLaunch.CapturesErrors(spec.AlgorithmSpecification.TrainingImage) ? ToolkitErrors.CapturedError(process.Errors) : "";
+            var commandLine = string.Join(' ', inContainer);
+            await File.WriteAllTextAsync(failureFile, program.Script!.AsModule ? ToolkitErrors.LegacyExecuteUserScriptError(commandLine, captured)
+                : ToolkitErrors.ExecuteUserScriptError(exit, captured, commandLine), CancellationToken.None).ConfigureAwait(false);
+        }
         var reason = File.Exists(failureFile) ? (await File.ReadAllTextAsync(failureFile, CancellationToken.None).ConfigureAwait(false)).Trim() : "";
         return reason.Length > 0
             ? $"AlgorithmError: {prefix}{reason[..Math.Min(reason.Length, 1024)]}"

@@ -7,12 +7,15 @@ namespace TrainingOrchestrator.Local;
 
 /// <summary>Script mode: the entry point the training toolkit would run from /opt/ml/code, with which Python.</summary>
 /// <param name="Source">The local folder or .tar.gz that sagemaker_submit_directory maps to.</param>
-internal sealed record ScriptMode(string EntryPoint, string Source, string Python)
+/// <param name="AsModule">Run as sagemaker-containers runs a script: python -m entry (XGBoost's image).</param>
+internal sealed record ScriptMode(string EntryPoint, string Source, string Python, bool AsModule = false)
 {
     public bool IsPython => EntryPoint.EndsWith(".py", StringComparison.Ordinal);
 
     /// <summary>The toolkit's command: python entry.py args for a Python program, else /bin/sh -c "./entry args".</summary>
-    public IReadOnlyList<string> Command(string python, IEnumerable<string> arguments, bool underMpi = false) => IsPython
+    public IReadOnlyList<string> Command(string python, IEnumerable<string> arguments, bool underMpi = false) => AsModule
+        ? [python, "-m", IsPython ? EntryPoint[..^3] : EntryPoint, .. arguments]
+        : IsPython
         ? [python, .. underMpi ? new[] { "-m", "mpi4py" } : [], EntryPoint, .. arguments]
         : ["/bin/sh", "-c", $"./{EntryPoint} {string.Join(' ', arguments.Select(ShellQuote))}"];
 
@@ -45,7 +48,7 @@ internal sealed record LocalProgram(IReadOnlyList<string> ImageCommand, ScriptMo
             var source = config.LocalPathOf(sourceUri) ?? throw Refuse($"script source {sourceUri} is not mapped to a local folder or .tar.gz in local.json's \"data\"");
             if (!Directory.Exists(source) && !File.Exists(source))
                 throw Refuse($"script source {sourceUri} maps to {source}, which does not exist");
-            var script = new ScriptMode(entryPoint, source, config.PythonFor(image));
+            var script = new ScriptMode(entryPoint, source, config.PythonFor(image), FrameworkLaunch.RunsAsModule(image));
             // An image mapped to a command brings its own toolkit: it runs, never silently replaced by the emulation.
             return config.Images.TryGetValue(image, out var withCommand) && withCommand.Command is { Count: > 0 } toolkit
                 ? new LocalProgram([.. config.Resolve(toolkit), "train"], script)

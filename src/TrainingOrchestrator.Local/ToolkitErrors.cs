@@ -31,4 +31,8 @@ internal static class ToolkitErrors
 
     public static string ExecuteUserScriptError(int exitCode, string errorMessage, string command) =>
         CalledProcessError("ExecuteUserScriptError", exitCode, errorMessage, command);
+
+    /// <summary>sagemaker-containers' _errors._CalledProcessError.__str__ (the toolkit's predecessor): the command, then the captured stderr if any.</summary>
+    public static string LegacyExecuteUserScriptError(string command, string capturedError) =>
+        (capturedError.Length > 0 ? $"ExecuteUserScriptError:\nCommand \"{command}\"\n{capturedError}" : $"ExecuteUserScriptError:\nCommand \"{command}\"").Trim();
 }

@@ -360,12 +360,16 @@ public sealed class LocalContainmentTests(ITestOutputHelper log) : LocalWork(log
         Assert.Empty(left);
     }
 
-    // The texts each container's training module has the toolkit write: PyTorch's captures the script's stderr,
-    // scikit-learn's does not (capture_error left at the toolkit's default, False), so its ErrorMessage is empty.
+    // The texts each container's training module has the toolkit write: PyTorch's and TensorFlow's capture the script's
+    // stderr; scikit-learn's and MXNet's do not (capture_error left at the toolkit's default, False), so their
+    // ErrorMessage is empty; XGBoost's runs the script as a module with sagemaker-containers, whose text is the command alone.
     [Theory]
-    [InlineData("""{ "name": "sklearn", "version": "1.2-1" }""", "ErrorMessage \"\"")]
-    [InlineData("""{ "name": "pytorch", "version": "2.3" }""", "ErrorMessage \"raise ValueError('learning rate must be positive')\nValueError: learning rate must be positive\"")]
-    public void A_failing_script_s_reason_is_the_text_its_container_writes(string algorithm, string errorMessage)
+    [InlineData("""{ "name": "sklearn", "version": "1.2-1" }""", "ExitCode 1\nErrorMessage \"\"\nCommand \"python3 train.py\"")]
+    [InlineData("""{ "name": "mxnet", "version": "1.9" }""", "ExitCode 1\nErrorMessage \"\"\nCommand \"python3 train.py\"")]
+    [InlineData("""{ "name": "pytorch", "version": "2.3" }""", "ExitCode 1\nErrorMessage \"raise ValueError('learning rate must be positive')\nValueError: learning rate must be positive\"\nCommand \"python3 train.py\"")]
+    [InlineData("""{ "name": "tensorflow", "version": "2.13" }""", "ExitCode 1\nErrorMessage \"raise ValueError('learning rate must be positive')\nValueError: learning rate must be positive\"\nCommand \"python3 train.py\"")]
+    [InlineData("""{ "name": "xgboost", "version": "1.7-1" }""", "Command \"python3 -m train\"")]
+    public void A_failing_script_s_reason_is_the_text_its_container_writes(string algorithm, string text)
     {
         var folder = Scratch("per-container");
         var request = ScriptJob(folder, "per-container", "raise ValueError('learning rate must be positive')\n", algorithm: JsonNode.Parse(algorithm)!.AsObject());
@@ -374,7 +378,7 @@ public sealed class LocalContainmentTests(ITestOutputHelper log) : LocalWork(log
 
         var record = Record(JobName(request));
         Assert.Equal(JobStatus.Failed, record.Status);
-        Assert.Equal($"AlgorithmError: ExecuteUserScriptError:\nExitCode 1\n{errorMessage}\nCommand \"python3 train.py\"", record.FailureReason);
+        Assert.Equal($"AlgorithmError: ExecuteUserScriptError:\n{text}", record.FailureReason);
     }
 
     /// <summary>
