@@ -100,7 +100,7 @@ internal sealed class HostRunner(HostedJob job, ILocalObserver observer, TimePro
         {
             var captured = FrameworkLaunch.CapturesErrors(spec.AlgorithmSpecification.TrainingImage) ? ToolkitErrors.CapturedError(process.Errors) : "";
             var commandLine = string.Join(' ', inContainer);
-            await File.WriteAllTextAsync(failureFile, program.Script!.AsModule ? ToolkitErrors.LegacyExecuteUserScriptError(commandLine, captured)
+            await File.WriteAllTextAsync(failureFile, program.Script!.AsModule ? ToolkitErrors.LegacyCalledProcessError("ExecuteUserScriptError", commandLine, captured)
                 : ToolkitErrors.ExecuteUserScriptError(exit, captured, commandLine), CancellationToken.None).ConfigureAwait(false);
         }
         var reason = File.Exists(failureFile) ? (await File.ReadAllTextAsync(failureFile, CancellationToken.None).ConfigureAwait(false)).Trim() : "";

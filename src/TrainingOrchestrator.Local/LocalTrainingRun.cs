@@ -191,6 +191,8 @@ public sealed class LocalTrainingRun
                 observer.Notice(JobName, $"no private /opt/ml here ({why}): the SM_* paths name the job folder instead");
             else if (PrivateMounts.WhyTmpShared is { } whyShared)
                 observer.Notice(JobName, $"the hosts share this machine's /tmp ({whyShared}); each has a TMPDIR of its own");
+            foreach (var type in hosts.Select(h => h.InstanceType).Distinct().Where(Volume.IsInstanceStorage))
+                observer.Notice(JobName, $"{type} has NVMe storage of its own, whose size local mode does not know: its hosts are not held to a volume size");
             foreach (var (channel, _) in job.Inputs.Where(i => i.Channel.ShuffleConfig is not null))
                 observer.Notice(JobName, $"input channel '{channel.ChannelName}': shuffleSeed is not applied here; the objects come in key order");
             LayOut();
@@ -230,7 +232,8 @@ public sealed class LocalTrainingRun
             try
             {
                 var (venvPython, failure) = await Requirements.InstallAsync(script.Python, Path.Combine(hosts[0].Folder, "code"), Path.Combine(job.PrivateFolder, "venv"),
-                    runner.Environment(hosts[0], "/opt/ml"), line => OnLine(hosts[0], line), FrameworkLaunch.CapturesErrors(spec.AlgorithmSpecification.TrainingImage), limit.Token).ConfigureAwait(false);
+                    runner.Environment(hosts[0], "/opt/ml"), line => OnLine(hosts[0], line), FrameworkLaunch.CapturesErrors(spec.AlgorithmSpecification.TrainingImage),
+                    script.AsModule, limit.Token).ConfigureAwait(false);
                 if (failure is not null)
                 {
                     await File.WriteAllTextAsync(Path.Combine(hosts[0].Folder, "output", "failure"), failure, CancellationToken.None).ConfigureAwait(false);

@@ -9,10 +9,13 @@ namespace TrainingOrchestrator.Local;
 /// </summary>
 internal static class Requirements
 {
-    /// <summary>The job environment's Python, or the failure text the toolkit would write (InstallRequirementsError).</summary>
+    /// <summary>
+    /// The job environment's Python, or the failure text the toolkit would write (InstallRequirementsError; with
+    /// <paramref name="legacyToolkit"/>, sagemaker-containers' InstallModuleError, whose install is pip's too).
+    /// </summary>
     /// <param name="captureErrors">Whether the image's toolkit puts pip's stderr into the error text (see <see cref="FrameworkLaunch.CapturesErrors"/>).</param>
     public static async Task<(string Python, string? Failure)> InstallAsync(string python, string codeFolder, string venv,
-        IEnumerable<(string, string)> environment, Action<string?> onLine, bool captureErrors, CancellationToken cancellationToken)
+        IEnumerable<(string, string)> environment, Action<string?> onLine, bool captureErrors, bool legacyToolkit, CancellationToken cancellationToken)
     {
         var created = await RunAsync([python, "-m", "venv", "--without-pip", "--system-site-packages", venv], codeFolder, environment, onLine, cancellationToken).ConfigureAwait(false);
         if (created.Exit != 0)
@@ -20,10 +23,12 @@ internal static class Requirements
         var venvPython = Path.Combine(venv, "bin", "python");
         string[] install = [venvPython, "-m", "pip", "install", "-r", "requirements.txt"];
         var installed = await RunAsync(install, codeFolder, environment, onLine, cancellationToken).ConfigureAwait(false);
-        return installed.Exit == 0
-            ? (venvPython, null)
-            : (venvPython, ToolkitErrors.CalledProcessError("InstallRequirementsError", installed.Exit,
-                captureErrors ? ToolkitErrors.CapturedError(installed.Errors, fromFirstErrorLine: false) : "", string.Join(' ', install)));
+        if (installed.Exit == 0)
+            return (venvPython, null);
+        var captured = captureErrors ? ToolkitErrors.CapturedError(installed.Errors, fromFirstErrorLine: false) : "";
+        return (venvPython, legacyToolkit
+            ? ToolkitErrors.LegacyCalledProcessError("InstallModuleError", string.Join(' ', install), captured)
+            : ToolkitErrors.CalledProcessError("InstallRequirementsError", installed.Exit, captured, string.Join(' ', install)));
     }
 
     private static async Task<(int Exit, IReadOnlyList<string> Errors)> RunAsync(IReadOnlyList<string> command, string folder,

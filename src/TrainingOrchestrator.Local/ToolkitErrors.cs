@@ -32,7 +32,10 @@ internal static class ToolkitErrors
     public static string ExecuteUserScriptError(int exitCode, string errorMessage, string command) =>
         CalledProcessError("ExecuteUserScriptError", exitCode, errorMessage, command);
 
-    /// <summary>sagemaker-containers' _errors._CalledProcessError.__str__ (the toolkit's predecessor): the command, then the captured stderr if any.</summary>
-    public static string LegacyExecuteUserScriptError(string command, string capturedError) =>
-        (capturedError.Length > 0 ? $"ExecuteUserScriptError:\nCommand \"{command}\"\n{capturedError}" : $"ExecuteUserScriptError:\nCommand \"{command}\"").Trim();
+    /// <summary>
+    /// sagemaker-containers' _errors._CalledProcessError.__str__ (the toolkit's predecessor) for a class
+    /// (ExecuteUserScriptError, InstallModuleError): the command, then the captured stderr if any.
+    /// </summary>
+    public static string LegacyCalledProcessError(string errorClass, string command, string capturedError) =>
+        (capturedError.Length > 0 ? $"{errorClass}:\nCommand \"{command}\"\n{capturedError}" : $"{errorClass}:\nCommand \"{command}\"").Trim();
 }

@@ -14,10 +14,13 @@ internal sealed class Volume(long limitBytes, int sizeGb, IReadOnlySet<string> s
 {
     /// <summary>The volume of a host, or null when its instance type has storage of its own (NVMe), whose size local mode does not know.</summary>
     public static Volume? Of(CreateTrainingJobRequest spec, LocalHost host, string jobInputMode) =>
-        InstanceTypes.Of(host.InstanceType).LocalStorage ? null
+        IsInstanceStorage(host.InstanceType) ? null
         : new Volume((long)spec.ResourceConfig.VolumeSizeInGB << 30, spec.ResourceConfig.VolumeSizeInGB, (spec.InputDataConfig ?? [])
             .Where(c => (c.InputMode ?? jobInputMode) is "Pipe" or "FastFile")
             .Select(c => Path.Combine(host.Folder, "input", "data", c.ChannelName)).ToHashSet(StringComparer.Ordinal));
+
+    /// <summary>Whether the instance type's storage is its own NVMe (no EBS volume of VolumeSizeInGB).</summary>
+    public static bool IsInstanceStorage(string instanceType) => InstanceTypes.Of(instanceType).LocalStorage;
 
     /// <summary>
     /// SageMaker's reason when a host's File-mode channels do not fit its volume, the download failing before the
