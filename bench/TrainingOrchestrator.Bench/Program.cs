@@ -210,3 +210,37 @@ public class StateEvent
         return JobTransitions.Apply(record, observed, DateTimeOffset.UnixEpoch).Status;
     }
 }
+
+/// <summary>
+/// What local mode's volume check costs each second a host runs: one walk of the host's /opt/ml, here a tree of
+/// Files files in 100 folders (a dataset copied in, a model, checkpoints).
+/// </summary>
+public class VolumeCheck
+{
+    private string folder = "";
+    private TrainingOrchestrator.Local.Volume volume = null!;
+    private TrainingOrchestrator.Local.LocalHost host = null!;
+
+    [Params(1_000, 10_000, 100_000)]
+    public int Files { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        folder = Directory.CreateTempSubdirectory("volume-check-").FullName;
+        for (var i = 0; i < Files; i++)
+        {
+            var path = Path.Combine(folder, "input", "data", "train", $"part-{i % 100:000}", $"{i:000000}.csv");
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, "x,y\n1,5\n");
+        }
+        host = new TrainingOrchestrator.Local.LocalHost("algo-1", "homogeneousCluster", "ml.m5.large", folder, folder);
+        volume = new TrainingOrchestrator.Local.Volume(30L << 30, 30, new HashSet<string>(StringComparer.Ordinal));
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => Directory.Delete(folder, recursive: true);
+
+    [Benchmark]
+    public string? Overflow() => volume.Overflow(host);
+}

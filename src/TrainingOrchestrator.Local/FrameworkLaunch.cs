@@ -136,7 +136,7 @@ internal static class FrameworkLaunch
             "-bind-to", "none", "-map-by", "slot", "-mca", "pml", "ob1", "-mca", "btl", "^openib", "-mca", "orte_abort_on_non_zero_status", "1",
             "-mca", "btl_vader_single_copy_mechanism", "none",
             "-x", "NCCL_MIN_NRINGS=4", "-x", $"NCCL_SOCKET_IFNAME={Interface}", "-x", $"NCCL_DEBUG={ncclDebug}", "-x", "LD_LIBRARY_PATH", "-x", "PATH",
-            .. options, .. variableNames.SelectMany(name => new[] { "-x", name }), .. scriptCommand];
+            .. options, .. variableNames.Except(["PATH", "LD_LIBRARY_PATH"]).SelectMany(name => new[] { "-x", name }), .. scriptCommand];
     }
 
     /// <summary>mpirun on PATH (the toolkit runs it by name), or null.</summary>

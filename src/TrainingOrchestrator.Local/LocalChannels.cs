@@ -19,20 +19,24 @@ internal static class LocalChannels
     public static void CopyIn(IReadOnlyList<(Channel Channel, string Source)> inputs, IReadOnlyList<LocalHost> hosts, string jobInputMode,
         Func<LocalHost, long, string?> downloadFailure)
     {
-        var copies = (
+        var channels = (
             from input in inputs.Where(i => !IsPipe(i.Channel, jobInputMode))
             let objects = Objects(input.Source)
             from host in hosts.Where(h => ContainerContract.Reads(h, input.Channel))
-            let folder = Directory.CreateDirectory(Path.Combine(host.Folder, "input/data", input.Channel.ChannelName)).FullName
-            from item in Share(objects, input.Channel, host, hosts)
-            select (Host: host, Target: Path.Combine(folder, item.Key), item.File, Downloaded: (input.Channel.InputMode ?? jobInputMode) == "File")).ToList();
+            select (Host: host, Folder: Path.Combine(host.Folder, "input/data", input.Channel.ChannelName), Objects: Share(objects, input.Channel, host, hosts).ToList(),
+                Downloaded: (input.Channel.InputMode ?? jobInputMode) == "File")).ToList();
         foreach (var host in hosts)
-            if (downloadFailure(host, copies.Where(c => c.Host == host && c.Downloaded).Sum(c => new FileInfo(c.File).Length)) is { } failure)
+            if (downloadFailure(host, channels.Where(c => c.Host == host && c.Downloaded).SelectMany(c => c.Objects).Sum(o => new FileInfo(o.File).Length)) is { } failure)
                 throw new IOException(failure);
-        foreach (var copy in copies)
+        foreach (var channel in channels)
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(copy.Target)!);
-            File.Copy(copy.File, copy.Target, overwrite: true);
+            Directory.CreateDirectory(channel.Folder); // a host's share of a sharded channel may be empty: its folder is there all the same
+            foreach (var (key, file) in channel.Objects)
+            {
+                var target = Path.Combine(channel.Folder, key);
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Copy(file, target, overwrite: true);
+            }
         }
     }
 
