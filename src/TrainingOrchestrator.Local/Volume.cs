@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.IO.Enumeration;
 using TrainingOrchestrator.Core.ApiModel;
 using TrainingOrchestrator.Core.Reference;
 
@@ -37,24 +38,16 @@ internal sealed class Volume(long limitBytes, int sizeGb, IReadOnlySet<string> s
             : $"{host.Name} filled its {sizeGb} GB volume (volumeSizeGb): /opt/ml holds {Gb(used)}; on SageMaker a write past the volume fails with \"No space left on device\" (errno 28)";
     }
 
+    // One pass of readdir and stat over the tree, links neither followed nor counted, the streamed channels' folders skipped.
     private long BytesUnder(string folder)
     {
-        long total = 0;
-        var pending = new Stack<DirectoryInfo>([new DirectoryInfo(folder)]);
-        while (pending.TryPop(out var directory))
+        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint };
+        var files = new FileSystemEnumerable<long>(folder, (ref FileSystemEntry entry) => entry.IsDirectory ? 0 : entry.Length, options)
         {
-            try
-            {
-                foreach (var entry in directory.EnumerateFileSystemInfos())
-                {
-                    if (entry.LinkTarget is not null) continue; // a link takes no room of the volume's own
-                    if (entry is FileInfo file) total += file.Length;
-                    else if (!streamed.Contains(entry.FullName)) pending.Push((DirectoryInfo)entry);
-                }
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // a folder the algorithm removed or closed meanwhile
-        }
-        return total;
+            ShouldRecursePredicate = (ref FileSystemEntry entry) => !streamed.Contains(entry.ToFullPath()),
+        };
+        try { return files.Sum(); }
+        catch (IOException) { return 0; } // a folder the algorithm removed meanwhile: measured again next time
     }
 
     private static string Gb(long bytes) => (bytes / (double)(1L << 30)).ToString("0.00", CultureInfo.InvariantCulture) + " GB";
