@@ -18,7 +18,7 @@ internal sealed class Volume(long limitBytes, int sizeGb, IReadOnlySet<string> s
         IsInstanceStorage(host.InstanceType) ? null
         : new Volume((long)spec.ResourceConfig.VolumeSizeInGB << 30, spec.ResourceConfig.VolumeSizeInGB, (spec.InputDataConfig ?? [])
             .Where(c => (c.InputMode ?? jobInputMode) is "Pipe" or "FastFile")
-            .Select(c => Path.Combine(host.Folder, "input", "data", c.ChannelName)).ToHashSet(StringComparer.Ordinal));
+            .Select(c => Path.GetFullPath(Path.Combine(host.Folder, "input", "data", c.ChannelName))).ToHashSet(StringComparer.Ordinal));
 
     /// <summary>Whether the instance type's storage is its own NVMe (no EBS volume of VolumeSizeInGB).</summary>
     public static bool IsInstanceStorage(string instanceType) => InstanceTypes.Of(instanceType).LocalStorage;

@@ -107,6 +107,25 @@ public sealed class LocalContainmentTests(ITestOutputHelper log) : LocalWork(log
             Assert.Contains("ml.g5.xlarge has NVMe storage of its own, whose size local mode does not know: its hosts are not held to a volume size", output);
     }
 
+    [Fact]
+    public void A_streamed_channel_takes_no_room_on_the_volume_however_the_host_folder_is_written()
+    {
+        var folder = Scratch("streamed");
+        var request = ScriptJob(folder, "streamed", "print('never')\n",
+            new JsonObject { ["train"] = new JsonObject { ["s3Uri"] = "s3://example-ml-bucket/streamed/train/", ["inputMode"] = "FastFile" } }, volumeSizeGb: 1);
+        var spec = Repo.Prepare(File.ReadAllText(request), "streamed").Plan!.CreateTraining!;
+        var hostFolder = Path.GetRelativePath(Environment.CurrentDirectory, Directory.CreateDirectory(Path.Combine(folder, "host")).FullName) + "/";
+        var host = new LocalHost("algo-1", "homogeneousCluster", "ml.m5.large", hostFolder, hostFolder);
+        var channel = Directory.CreateDirectory(Path.Combine(hostFolder, "input", "data", "train")).FullName;
+        using (var big = File.Create(Path.Combine(channel, "big.bin")))
+            big.SetLength(1200L << 20); // sparse
+        var volume = Volume.Of(spec, host, "File")!;
+
+        Assert.Null(volume.Overflow(host)); // FastFile streams from S3 on SageMaker
+        File.Move(Path.Combine(channel, "big.bin"), Path.Combine(Directory.CreateDirectory(Path.Combine(hostFolder, "model")).FullName, "big.bin"));
+        Assert.StartsWith("algo-1 filled its 1 GB volume (volumeSizeGb): /opt/ml holds 1.17 GB", volume.Overflow(host));
+    }
+
     [Theory]
     [InlineData("File", "ClientError: Data download failed:Insufficient disk space (algo-1's File-mode channels hold 1.10 GB, more than its 1 GB volume, volumeSizeGb)")]
     [InlineData("Pipe", null)] // streamed from S3 on SageMaker: no room taken on the volume
