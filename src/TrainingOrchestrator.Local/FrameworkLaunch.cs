@@ -140,8 +140,11 @@ internal static class FrameworkLaunch
     }
 
     /// <summary>mpirun on PATH (the toolkit runs it by name), or null.</summary>
-    public static string? MpiRun() => (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-        .Select(folder => Path.Combine(folder, "mpirun")).FirstOrDefault(File.Exists);
+    public static string? MpiRun() => OnPath("mpirun");
+
+    /// <summary>The first file named <paramref name="name"/> in a folder of PATH, or null.</summary>
+    private static string? OnPath(string name) => (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+        .Select(folder => Path.Combine(folder, name)).FirstOrDefault(File.Exists);
 
     /// <summary>runner.py's processes per host: sagemaker_mpi_num_of_processes_per_host, else one per GPU, else one.</summary>
     public static int ProcessesPerHost(IReadOnlyDictionary<string, string>? hyperparameters, int gpus) =>
@@ -152,9 +155,7 @@ internal static class FrameworkLaunch
     public static string? TorchRunFor(string python)
     {
         var beside = Path.IsPathRooted(python) ? Path.Combine(Path.GetDirectoryName(python)!, "torchrun") : null;
-        if (beside is not null && File.Exists(beside)) return beside;
-        return (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Select(folder => Path.Combine(folder, "torchrun")).FirstOrDefault(File.Exists);
+        return beside is not null && File.Exists(beside) ? beside : OnPath("torchrun");
     }
 
     private static readonly ConcurrentDictionary<string, Lazy<string?>> TorchVersions = new(StringComparer.Ordinal);

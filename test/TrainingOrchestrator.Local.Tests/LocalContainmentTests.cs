@@ -13,17 +13,21 @@ public sealed class LocalContainmentTests(ITestOutputHelper log) : LocalWork(log
 {
     private const string ScriptImage = "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.3.0-cpu-py311-ubuntu20.04-sagemaker";
 
+    /// <param name="resources">Members of training.resources (instanceType, volumeSizeGb, distributedProtocol, ...).</param>
+    /// <param name="python">The Python that local.json maps the script's image to (default: python3 from PATH).</param>
     private string ScriptJob(string folder, string id, string script, JsonObject? inputs = null, JsonObject? algorithm = null, int maxRuntime = 600, int instanceCount = 1,
-        int? volumeSizeGb = null)
+        JsonObject? resources = null, string? python = null)
     {
-        LocalJson(folder, new JsonObject
+        var local = new JsonObject
         {
             ["data"] = new JsonObject { [$"s3://example-ml-bucket/{id}/"] = "data/", [$"s3://example-ml-bucket/{id}-src/source.tar.gz"] = "src/" },
-        });
+        };
+        if (python is not null)
+            local["images"] = new JsonObject { [ScriptImage] = new JsonObject { ["python"] = python } };
+        LocalJson(folder, local);
         File.WriteAllText(Path.Combine(folder, "src", "train.py"), script);
         return Request(folder, id, algorithm ?? Custom(ScriptImage), inputs ?? new JsonObject { ["train"] = $"s3://example-ml-bucket/{id}/train/" }, script: "train.py",
-            sourceDir: $"s3://example-ml-bucket/{id}-src/source.tar.gz", maxRuntime: maxRuntime, instanceCount: instanceCount,
-            resources: volumeSizeGb is { } size ? new JsonObject { ["volumeSizeGb"] = size } : null);
+            sourceDir: $"s3://example-ml-bucket/{id}-src/source.tar.gz", maxRuntime: maxRuntime, instanceCount: instanceCount, resources: resources);
     }
 
     [Theory]
@@ -87,10 +91,7 @@ public sealed class LocalContainmentTests(ITestOutputHelper log) : LocalWork(log
             print('written', flush=True)
             time.sleep({{sleepSeconds}})
             os.remove('/opt/ml/model/weights.bin')
-            """, volumeSizeGb: 1);
-        var body = JsonNode.Parse(File.ReadAllText(request))!;
-        body["training"]!["resources"]!["instanceType"] = instanceType;
-        File.WriteAllText(request, body.ToJsonString());
+            """, resources: new JsonObject { ["instanceType"] = instanceType, ["volumeSizeGb"] = 1 });
 
         var (_, output) = Run(request);
 
@@ -112,7 +113,7 @@ public sealed class LocalContainmentTests(ITestOutputHelper log) : LocalWork(log
     {
         var folder = Scratch("streamed");
         var request = ScriptJob(folder, "streamed", "print('never')\n",
-            new JsonObject { ["train"] = new JsonObject { ["s3Uri"] = "s3://example-ml-bucket/streamed/train/", ["inputMode"] = "FastFile" } }, volumeSizeGb: 1);
+            new JsonObject { ["train"] = new JsonObject { ["s3Uri"] = "s3://example-ml-bucket/streamed/train/", ["inputMode"] = "FastFile" } }, resources: new JsonObject { ["volumeSizeGb"] = 1 });
         var spec = Repo.Prepare(File.ReadAllText(request), "streamed").Plan!.CreateTraining!;
         var hostFolder = Path.GetRelativePath(Environment.CurrentDirectory, Directory.CreateDirectory(Path.Combine(folder, "host")).FullName) + "/";
         var host = new LocalHost("algo-1", "homogeneousCluster", "ml.m5.large", hostFolder, hostFolder);
@@ -135,7 +136,7 @@ public sealed class LocalContainmentTests(ITestOutputHelper log) : LocalWork(log
         using (var big = File.Create(Path.Combine(folder, "data", "train", "big.bin")))
             big.SetLength((1L << 30) + (100L << 20)); // sparse: 1.10 GB of length, no room on this disk
         var request = ScriptJob(folder, "download", "print('trained')\n",
-            new JsonObject { ["train"] = new JsonObject { ["s3Uri"] = "s3://example-ml-bucket/download/train/", ["inputMode"] = inputMode } }, volumeSizeGb: 1);
+            new JsonObject { ["train"] = new JsonObject { ["s3Uri"] = "s3://example-ml-bucket/download/train/", ["inputMode"] = inputMode } }, resources: new JsonObject { ["volumeSizeGb"] = 1 });
 
         var (exit, output) = Run(request);
 
@@ -266,13 +267,7 @@ public sealed class LocalContainmentTests(ITestOutputHelper log) : LocalWork(log
         foreach (var (id, protocol, via) in new[] { ("torchrun", "torch_distributed", "torchrun"), ("variables", "unspecified", "variables") })
         {
             var folder = Scratch(id);
-            var request = ScriptJob(folder, id, script, instanceCount: 2);
-            var body = JsonNode.Parse(File.ReadAllText(request))!;
-            body["training"]!["resources"]!["distributedProtocol"] = protocol;
-            File.WriteAllText(request, body.ToJsonString());
-            var local = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "local.json")))!.AsObject();
-            local["images"] = new JsonObject { [ScriptImage] = new JsonObject { ["python"] = DebianTorch(folder) } };
-            LocalJson(folder, local);
+            var request = ScriptJob(folder, id, script, instanceCount: 2, resources: new JsonObject { ["distributedProtocol"] = protocol }, python: DebianTorch(folder));
 
             var (exit, output) = Run(request);
 
@@ -295,10 +290,7 @@ public sealed class LocalContainmentTests(ITestOutputHelper log) : LocalWork(log
             import json, os
             print('TF_CONFIG=' + os.environ.get('TF_CONFIG', '(none)'), flush=True)
             print(f"S3_USE_HTTPS={os.environ['S3_USE_HTTPS']} TF_CPP_MIN_LOG_LEVEL={os.environ['TF_CPP_MIN_LOG_LEVEL']} S3_REGION={os.environ['S3_REGION']!r}", flush=True)
-            """, algorithm: Custom(TensorFlowImage));
-        var body = JsonNode.Parse(File.ReadAllText(request))!;
-        body["training"]!["resources"]!["distributedProtocol"] = protocol;
-        File.WriteAllText(request, body.ToJsonString());
+            """, algorithm: Custom(TensorFlowImage), resources: new JsonObject { ["distributedProtocol"] = protocol });
 
         var (exit, output) = Run(request);
 
@@ -313,10 +305,8 @@ public sealed class LocalContainmentTests(ITestOutputHelper log) : LocalWork(log
     public void TensorFlow_servers_on_several_hosts_are_refused_with_the_port_they_would_share(string protocol, string refusal)
     {
         var folder = Scratch("tensorflow-hosts");
-        var request = ScriptJob(folder, "tensorflow-hosts", "print('never')\n", algorithm: Custom(TensorFlowImage), instanceCount: 2);
-        var body = JsonNode.Parse(File.ReadAllText(request))!;
-        body["training"]!["resources"]!["distributedProtocol"] = protocol;
-        File.WriteAllText(request, body.ToJsonString());
+        var request = ScriptJob(folder, "tensorflow-hosts", "print('never')\n", algorithm: Custom(TensorFlowImage), instanceCount: 2,
+            resources: new JsonObject { ["distributedProtocol"] = protocol });
 
         var (exit, output) = Run(request);
 
@@ -338,15 +328,7 @@ public sealed class LocalContainmentTests(ITestOutputHelper log) : LocalWork(log
             total = world.allreduce(world.Get_rank() + 1)
             print(f"rank {world.Get_rank()} of {world.Get_size()}: sum={total} host={socket.gethostname()} "
                   f"under-mpi4py={'mpi4py.run' in sys.modules} job={os.environ['SM_CURRENT_HOST']} nccl={os.environ['NCCL_DEBUG']}", flush=True)
-            """);
-        var body = JsonNode.Parse(File.ReadAllText(request))!;
-        body["training"]!["resources"]!["distributedProtocol"] = "mpi";
-        body["training"]!["resources"]!["processesPerHost"] = 2;
-        body["training"]!["resources"]!["customMpiOptions"] = "--NCCL_DEBUG WARN";
-        File.WriteAllText(request, body.ToJsonString());
-        var local = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "local.json")))!.AsObject();
-        local["images"] = new JsonObject { [ScriptImage] = new JsonObject { ["python"] = "/usr/bin/python3" } };
-        LocalJson(folder, local);
+            """, resources: new JsonObject { ["distributedProtocol"] = "mpi", ["processesPerHost"] = 2, ["customMpiOptions"] = "--NCCL_DEBUG WARN" }, python: "/usr/bin/python3");
 
         var (exit, output) = Run(request);
 

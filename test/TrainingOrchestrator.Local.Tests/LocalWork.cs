@@ -64,7 +64,7 @@ public abstract class LocalWork(ITestOutputHelper log) : IDisposable
         var resourcesNode = resources ?? new JsonObject();
         if (!resourcesNode.ContainsKey("instanceGroups"))
         {
-            resourcesNode["instanceType"] = "ml.m5.large";
+            resourcesNode["instanceType"] ??= "ml.m5.large";
             resourcesNode["instanceCount"] = instanceCount;
         }
         var training = new JsonObject
